@@ -1,0 +1,245 @@
+//! `hallq bench …`: benchmarks that print figures (never asserted by tests).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rusqlite::{Connection, params};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use crate::{App, ServeOptions};
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Bench {
+    /// Durable ticket issues per second over HTTP, beside a bare rusqlite commit loop.
+    Issue {
+        /// Seconds each measurement runs.
+        #[arg(long, default_value_t = 5)]
+        seconds: u64,
+        /// Concurrent HTTP clients (kiosks).
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        /// Hall configuration to bench with (quotas are lifted).
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
+}
+
+pub async fn run(b: Bench) -> anyhow::Result<()> {
+    match b {
+        Bench::Issue { seconds, clients, config } => issue(seconds, clients, &config).await,
+    }
+}
+
+/// Latency figures of one run.
+struct Figures {
+    ops: usize,
+    errors: usize,
+    elapsed: Duration,
+    lat: Vec<Duration>,
+}
+
+impl Figures {
+    fn rate(&self) -> f64 {
+        self.ops as f64 / self.elapsed.as_secs_f64()
+    }
+    fn pct(&mut self, p: f64) -> f64 {
+        if self.lat.is_empty() {
+            return 0.0;
+        }
+        self.lat.sort_unstable();
+        let i = ((self.lat.len() as f64 * p).ceil() as usize).clamp(1, self.lat.len()) - 1;
+        self.lat[i].as_secs_f64() * 1000.0
+    }
+    fn line(&mut self, what: &str, unit: &str) -> String {
+        format!(
+            "{what:<34} {:>8.0} {unit}/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
+            self.rate(),
+            self.pct(0.50),
+            self.pct(0.99),
+            self.errors
+        )
+    }
+}
+
+/// The bare baseline: the same pragmas, one transaction per ticket, nothing else.
+fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
+    let conn = Connection::open(dir.join("bare.db"))?;
+    conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
+    conn.execute_batch(
+        "PRAGMA synchronous=FULL;
+         CREATE TABLE counters(day TEXT, queue TEXT, last INTEGER, PRIMARY KEY(day, queue));
+         CREATE TABLE tickets(id INTEGER PRIMARY KEY, day TEXT, queue TEXT, seq INTEGER, number TEXT, issued_ms INTEGER);",
+    )?;
+    let start = Instant::now();
+    let mut lat = Vec::new();
+    let mut n = 0u64;
+    while start.elapsed() < Duration::from_secs(secs) {
+        let t0 = Instant::now();
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let seq: i64 = conn.query_row(
+            "INSERT INTO counters VALUES ('2026-11-27', 'q', 1)
+             ON CONFLICT(day, queue) DO UPDATE SET last = last + 1 RETURNING last",
+            [],
+            |r| r.get(0),
+        )?;
+        conn.execute(
+            "INSERT INTO tickets(day, queue, seq, number, issued_ms) VALUES ('2026-11-27', 'q', ?1, ?2, ?3)",
+            params![seq, format!("A{seq:03}"), n as i64],
+        )?;
+        conn.execute_batch("COMMIT")?;
+        lat.push(t0.elapsed());
+        n += 1;
+    }
+    Ok(Figures { ops: lat.len(), errors: 0, elapsed: start.elapsed(), lat })
+}
+
+/// A minimal keep-alive HTTP/1.1 client: enough for a benchmark, no dependency.
+pub struct RawClient {
+    stream: BufReader<TcpStream>,
+    host: String,
+}
+
+impl RawClient {
+    pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<RawClient> {
+        let s = TcpStream::connect(addr).await?;
+        s.set_nodelay(true)?;
+        Ok(RawClient { stream: BufReader::new(s), host: addr.to_string() })
+    }
+
+    /// Send one request, return (status, body).
+    pub async fn request(&mut self, method: &str, path: &str, token: &str, body: &str) -> anyhow::Result<(u16, String)> {
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            self.host,
+            body.len()
+        );
+        self.stream.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        self.stream.read_line(&mut line).await?;
+        let status: u16 = line.split_whitespace().nth(1).context("status line")?.parse()?;
+        let mut len = 0usize;
+        loop {
+            line.clear();
+            self.stream.read_line(&mut line).await?;
+            let l = line.trim_end();
+            if l.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = l.split_once(':')
+                && k.eq_ignore_ascii_case("content-length")
+            {
+                len = v.trim().parse()?;
+            }
+        }
+        let mut body = vec![0u8; len];
+        self.stream.read_exact(&mut body).await?;
+        Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    }
+}
+
+async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let text = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    // Lift quotas (and time bands) so the run measures the engine, not refusals.
+    let text: String = text
+        .lines()
+        .map(|l| {
+            if l.trim_start().starts_with("daily_quota") {
+                "daily_quota = 9999".to_string()
+            } else if l.trim_start().starts_with("bands") {
+                String::new()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let cfg = dir.join("hall.toml");
+    std::fs::write(&cfg, text)?;
+
+    println!("bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let mut bare = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || bare_loop(&dir, secs)
+    })
+    .await??;
+
+    let db = dir.join("hallq.db");
+    let opts = ServeOptions { config: cfg, db: db.clone(), demo: true, simulated_clock: false };
+    let app = App::start(&opts)?;
+    let queues: Vec<String> = app.state.plan.queues.iter().map(|q| q.id.clone()).collect();
+    let token = "bench-kiosk-token";
+    crate::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async {
+        let _ = stop_rx.await;
+    }));
+
+    let mut one = http_issue(addr, 1, secs, &queues, token).await?;
+    let mut many = http_issue(addr, clients, secs, &queues, token).await?;
+    let _ = stop_tx.send(());
+    let _ = server.await;
+
+    println!("{}", bare.line("bare rusqlite commit loop", "commits"));
+    println!("{}", one.line("hallq POST /api/v1/tickets, 1 client", "tickets"));
+    println!("{}", many.line(&format!("hallq POST /api/v1/tickets, {clients} clients"), "tickets"));
+    println!(
+        "ratio vs bare: 1 client {:.2}x, {clients} clients {:.2}x (goal >= 0.5x; p99 goal <= 20 ms)",
+        one.rate() / bare.rate(),
+        many.rate() / bare.rate()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+async fn http_issue(
+    addr: std::net::SocketAddr,
+    clients: usize,
+    secs: u64,
+    queues: &[String],
+    token: &str,
+) -> anyhow::Result<Figures> {
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let queues = queues.to_vec();
+        let token = token.to_string();
+        tasks.push(tokio::spawn(async move {
+            let mut client = RawClient::connect(addr).await?;
+            let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, c);
+            while Instant::now() < deadline {
+                let body = format!("{{\"queue\":\"{}\"}}", queues[i % queues.len()]);
+                i += 1;
+                let t0 = Instant::now();
+                let (status, _) = client.request("POST", "/api/v1/tickets", &token, &body).await?;
+                if status == 201 {
+                    lat.push(t0.elapsed());
+                } else {
+                    errors += 1;
+                }
+            }
+            Ok::<_, anyhow::Error>((lat, errors))
+        }));
+    }
+    let mut all = Figures { ops: 0, errors: 0, elapsed: Duration::ZERO, lat: Vec::new() };
+    for t in tasks {
+        let (lat, errors) = t.await??;
+        all.ops += lat.len();
+        all.errors += errors;
+        all.lat.extend(lat);
+    }
+    all.elapsed = start.elapsed();
+    Ok(all)
+}
+
+/// A fresh directory under the system temp dir.
+fn tempfile_dir() -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("hallq-bench-{}", crate::engine::random_hex()[..12].to_owned()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}

@@ -1,0 +1,595 @@
+//! config/hall.toml: the serde shape (unknown keys refused), validation that names the bad
+//! key and its line, and the conversion into the domain's `Plan`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use jiff::civil::Time;
+use serde::Deserialize;
+
+use crate::domain::plan::{
+    Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
+};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Hall-wide settings.
+    pub hall: HallSection,
+    /// Voice and screen texts.
+    pub texts: TextsSection,
+    /// Parts of the floor with their own wall screen.
+    pub zones: Vec<ZoneSection>,
+    /// Stationed departments.
+    pub departments: Vec<DepartmentSection>,
+    /// Queues citizens pick at the kiosk.
+    pub queues: Vec<QueueSection>,
+    /// Windows, one entry per window or per range of alike windows.
+    pub windows: Vec<WindowSection>,
+    /// Slip printers.
+    #[serde(default)]
+    pub printers: Vec<PrinterSection>,
+    /// Kiosks and the printer each uses.
+    #[serde(default)]
+    pub kiosks: Vec<KioskSection>,
+}
+
+/// `[hall]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HallSection {
+    /// Hall name on slips and screens.
+    pub name: String,
+    /// IANA time zone for service days and hours.
+    #[serde(default = "default_tz")]
+    pub timezone: String,
+    /// Opening time, HH:MM.
+    pub opens: String,
+    /// Closing time, HH:MM.
+    pub closes: String,
+    /// No tickets this many minutes before closing.
+    #[serde(default)]
+    pub issue_cutoff_minutes: u32,
+    /// Wait target for reports, minutes.
+    #[serde(default = "default_target")]
+    pub wait_target_minutes: u32,
+    /// Green-channel calls in a row allowed while ordinary tickets wait (0 = no limit).
+    #[serde(default = "default_ratio")]
+    pub green_channel_ratio: u32,
+    /// Recalls before a no-show is due.
+    #[serde(default = "default_recall")]
+    pub recall_limit: u32,
+    /// Service time assumed before any is measured, minutes.
+    #[serde(default = "default_service")]
+    pub default_service_minutes: u32,
+    /// The number of windows the hall must have.
+    pub expected_windows: Option<u32>,
+}
+
+fn default_tz() -> String {
+    "Asia/Shanghai".into()
+}
+fn default_target() -> u32 {
+    20
+}
+fn default_ratio() -> u32 {
+    3
+}
+fn default_recall() -> u32 {
+    3
+}
+fn default_service() -> u32 {
+    8
+}
+
+/// `[texts]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextsSection {
+    pub voice_call: String,
+    pub screen_call: String,
+    pub window_idle: String,
+    pub window_paused: String,
+    pub window_calling: String,
+    pub notice: String,
+    pub slip_footer: String,
+}
+
+/// `[[zones]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneSection {
+    pub id: String,
+    pub name: String,
+}
+
+/// `[[departments]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DepartmentSection {
+    pub id: String,
+    pub name: String,
+    pub kind: DepartmentKind,
+    /// Free text, e.g. the seed's 备注.
+    pub note: Option<String>,
+}
+
+/// `bands = [{ from, to, quota }]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BandSection {
+    pub from: String,
+    pub to: String,
+    pub quota: u32,
+}
+
+/// `[[queues]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSection {
+    pub id: String,
+    pub name: String,
+    /// 1-2 upper-case letters, unique.
+    pub prefix: String,
+    pub department: String,
+    pub daily_quota: u32,
+    /// Typical service time, minutes.
+    pub service_minutes: Option<u32>,
+    #[serde(default)]
+    pub real_name: bool,
+    #[serde(default)]
+    pub ask_phone: bool,
+    pub opens: Option<String>,
+    pub closes: Option<String>,
+    #[serde(default)]
+    pub bands: Vec<BandSection>,
+}
+
+/// `[[windows]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowSection {
+    /// `"5"` or an inclusive range `"1-11"`.
+    pub numbers: String,
+    pub name: String,
+    pub kind: WindowKind,
+    pub zone: String,
+    /// First tier, oldest first across them.
+    pub queues: Vec<String>,
+    /// Second tier, only when the first is empty.
+    #[serde(default)]
+    pub secondary_queues: Vec<String>,
+}
+
+/// `[[printers]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    pub id: String,
+    /// `tcp://HOST:PORT` or `file:///dev/usb/lp0`.
+    pub address: String,
+    /// Paper width: 58 or 80.
+    #[serde(default = "default_width")]
+    pub width_mm: u32,
+}
+
+fn default_width() -> u32 {
+    80
+}
+
+/// `[[kiosks]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KioskSection {
+    pub id: String,
+    pub printer: Option<String>,
+    pub zone: Option<String>,
+}
+
+/// A config that cannot be used, with the key and line at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}:{line}: {key}: {message}", line = .line.map_or("?".to_string(), |l| l.to_string()))]
+pub struct ConfigError {
+    pub file: String,
+    pub line: Option<usize>,
+    pub key: String,
+    pub message: String,
+}
+
+impl Config {
+    /// Read, parse and validate a config file.
+    pub fn load(path: &Path) -> Result<(Config, Plan), ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: file.clone(),
+            line: None,
+            key: "(file)".into(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Self::parse(&file, &text)
+    }
+
+    /// Parse and validate config text; `file` only names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<(Config, Plan), ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            ConfigError {
+                file: file.into(),
+                line,
+                key: "(syntax)".into(),
+                message: e.message().to_string(),
+            }
+        })?;
+        let plan = cfg.validate().map_err(|(table, index, key, message)| {
+            let line = locate(text, table, index, key);
+            let key = match index {
+                Some(i) => format!("{table}[{i}].{key}"),
+                None => format!("{table}.{key}"),
+            };
+            ConfigError { file: file.into(), line, key, message }
+        })?;
+        Ok((cfg, plan))
+    }
+
+    /// Check every cross-reference and build the plan. Errors are (table, index, key, message).
+    fn validate(&self) -> Result<Plan, (&'static str, Option<usize>, &'static str, String)> {
+        let h = &self.hall;
+        let tz = jiff::tz::TimeZone::get(&h.timezone)
+            .map_err(|e| ("hall", None, "timezone", format!("unknown time zone: {e}")))?;
+        let opens = time(&h.opens).map_err(|m| ("hall", None, "opens", m))?;
+        let closes = time(&h.closes).map_err(|m| ("hall", None, "closes", m))?;
+        if opens >= closes {
+            return Err(("hall", None, "closes", "closing time must be after opening time".into()));
+        }
+        let cutoff = jiff::SignedDuration::from_mins(i64::from(h.issue_cutoff_minutes));
+        let hall_last = closes
+            .checked_sub(cutoff)
+            .ok()
+            .filter(|t| *t > opens)
+            .ok_or(("hall", None, "issue_cutoff_minutes", "cut-off leaves no issuing time".into()))?;
+
+        let mut zone_ids = HashSet::new();
+        for (i, z) in self.zones.iter().enumerate() {
+            if !zone_ids.insert(z.id.as_str()) {
+                return Err(("zones", Some(i), "id", format!("duplicate zone id {:?}", z.id)));
+            }
+        }
+        if self.zones.is_empty() {
+            return Err(("zones", None, "id", "at least one zone is needed".into()));
+        }
+        let mut dept_ids = HashSet::new();
+        for (i, d) in self.departments.iter().enumerate() {
+            if !ident(&d.id) {
+                return Err(("departments", Some(i), "id", format!("{:?} is not a lowercase id", d.id)));
+            }
+            if !dept_ids.insert(d.id.as_str()) {
+                return Err(("departments", Some(i), "id", format!("duplicate department id {:?}", d.id)));
+            }
+        }
+        let mut queue_ids = HashSet::new();
+        let mut prefixes: HashMap<&str, &str> = HashMap::new();
+        let mut queues = Vec::new();
+        for (i, q) in self.queues.iter().enumerate() {
+            let at = |key, m: String| ("queues", Some(i), key, m);
+            if !ident(&q.id) {
+                return Err(at("id", format!("{:?} is not a lowercase id", q.id)));
+            }
+            if !queue_ids.insert(q.id.as_str()) {
+                return Err(at("id", format!("duplicate queue id {:?}", q.id)));
+            }
+            let p = q.prefix.as_str();
+            if !(1..=2).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_uppercase()) {
+                return Err(at("prefix", format!("{p:?} must be 1-2 upper-case letters")));
+            }
+            if let Some(other) = prefixes.insert(p, &q.id) {
+                return Err(at("prefix", format!("prefix {p:?} is already used by queue {other:?}")));
+            }
+            if !dept_ids.contains(q.department.as_str()) {
+                return Err(at("department", format!("unknown department {:?}", q.department)));
+            }
+            if q.daily_quota == 0 || q.daily_quota > 9999 {
+                return Err(at("daily_quota", "must be 1..=9999".into()));
+            }
+            let q_opens = match &q.opens {
+                Some(s) => time(s).map_err(|m| at("opens", m))?,
+                None => opens,
+            };
+            let last_issue = match &q.closes {
+                Some(s) => time(s)
+                    .map_err(|m| at("closes", m))?
+                    .checked_sub(cutoff)
+                    .map_err(|e| at("closes", e.to_string()))?,
+                None => hall_last,
+            };
+            if q_opens >= last_issue {
+                return Err(at("closes", "no issuing time left between opens and closes minus the cut-off".into()));
+            }
+            let mut bands = Vec::new();
+            for b in &q.bands {
+                let from = time(&b.from).map_err(|m| at("bands", m))?;
+                let to = time(&b.to).map_err(|m| at("bands", m))?;
+                if from >= to {
+                    return Err(at("bands", format!("band {}-{} ends before it starts", b.from, b.to)));
+                }
+                if bands.iter().any(|x: &Band| from < x.to && x.from < to) {
+                    return Err(at("bands", format!("band {}-{} overlaps another", b.from, b.to)));
+                }
+                bands.push(Band { from, to, quota: b.quota });
+            }
+            let service = q.service_minutes.unwrap_or(h.default_service_minutes);
+            if service == 0 {
+                return Err(at("service_minutes", "must be at least 1".into()));
+            }
+            queues.push(QueuePlan {
+                id: q.id.clone(),
+                name: q.name.clone(),
+                prefix: q.prefix.clone(),
+                department: q.department.clone(),
+                daily_quota: q.daily_quota,
+                service_s: service * 60,
+                real_name: q.real_name,
+                ask_phone: q.ask_phone,
+                opens: q_opens,
+                last_issue,
+                bands,
+            });
+        }
+        let mut windows: Vec<WindowPlan> = Vec::new();
+        let mut served = HashSet::new();
+        for (i, w) in self.windows.iter().enumerate() {
+            let at = |key, m: String| ("windows", Some(i), key, m);
+            let (lo, hi) = range(&w.numbers).map_err(|m| at("numbers", m))?;
+            if !zone_ids.contains(w.zone.as_str()) {
+                return Err(at("zone", format!("unknown zone {:?}", w.zone)));
+            }
+            if w.queues.is_empty() {
+                return Err(at("queues", "a window must call at least one queue".into()));
+            }
+            for (key, list) in [("queues", &w.queues), ("secondary_queues", &w.secondary_queues)] {
+                for q in list {
+                    if !queue_ids.contains(q.as_str()) {
+                        return Err(at(key, format!("unknown queue {q:?}")));
+                    }
+                    served.insert(q.as_str());
+                }
+            }
+            for n in lo..=hi {
+                if windows.iter().any(|x| x.number == n) {
+                    return Err(at("numbers", format!("window {n} is defined twice")));
+                }
+                let mut tiers = vec![w.queues.clone()];
+                if !w.secondary_queues.is_empty() {
+                    tiers.push(w.secondary_queues.clone());
+                }
+                windows.push(WindowPlan { number: n, name: w.name.clone(), kind: w.kind, zone: w.zone.clone(), tiers });
+            }
+        }
+        windows.sort_by_key(|w| w.number);
+        if let Some(expected) = h.expected_windows
+            && windows.len() != expected as usize
+        {
+            return Err((
+                "hall",
+                None,
+                "expected_windows",
+                format!("the [[windows]] add up to {} windows, not {expected}", windows.len()),
+            ));
+        }
+        if let Some((i, q)) = self.queues.iter().enumerate().find(|(_, q)| !served.contains(q.id.as_str())) {
+            return Err(("queues", Some(i), "id", format!("no window calls queue {:?}", q.id)));
+        }
+        let mut printer_ids = HashSet::new();
+        for (i, p) in self.printers.iter().enumerate() {
+            if !printer_ids.insert(p.id.as_str()) {
+                return Err(("printers", Some(i), "id", format!("duplicate printer id {:?}", p.id)));
+            }
+            let ok = p.address.strip_prefix("tcp://").is_some_and(|a| a.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()))
+                || p.address.strip_prefix("file://").is_some_and(|f| f.starts_with('/'));
+            if !ok {
+                return Err(("printers", Some(i), "address", format!("{:?} is neither tcp://HOST:PORT nor file:///path", p.address)));
+            }
+            if p.width_mm != 58 && p.width_mm != 80 {
+                return Err(("printers", Some(i), "width_mm", "paper width is 58 or 80".into()));
+            }
+        }
+        let mut kiosk_ids = HashSet::new();
+        for (i, k) in self.kiosks.iter().enumerate() {
+            if !kiosk_ids.insert(k.id.as_str()) {
+                return Err(("kiosks", Some(i), "id", format!("duplicate kiosk id {:?}", k.id)));
+            }
+            if let Some(p) = &k.printer
+                && !printer_ids.contains(p.as_str())
+            {
+                return Err(("kiosks", Some(i), "printer", format!("unknown printer {p:?}")));
+            }
+            if let Some(z) = &k.zone
+                && !zone_ids.contains(z.as_str())
+            {
+                return Err(("kiosks", Some(i), "zone", format!("unknown zone {z:?}")));
+            }
+        }
+        let t = &self.texts;
+        Ok(Plan {
+            rules: Rules {
+                name: h.name.clone(),
+                tz,
+                tz_name: h.timezone.clone(),
+                wait_target_s: h.wait_target_minutes * 60,
+                green_channel_ratio: h.green_channel_ratio,
+                recall_limit: h.recall_limit,
+                default_service_s: h.default_service_minutes * 60,
+                always_open: false,
+            },
+            texts: Texts {
+                voice_call: t.voice_call.clone(),
+                screen_call: t.screen_call.clone(),
+                window_idle: t.window_idle.clone(),
+                window_paused: t.window_paused.clone(),
+                window_calling: t.window_calling.clone(),
+                notice: t.notice.clone(),
+                slip_footer: t.slip_footer.clone(),
+            },
+            zones: self.zones.iter().map(|z| Zone { id: z.id.clone(), name: z.name.clone() }).collect(),
+            departments: self
+                .departments
+                .iter()
+                .map(|d| Department { id: d.id.clone(), name: d.name.clone(), kind: d.kind })
+                .collect(),
+            queues,
+            windows,
+        })
+    }
+}
+
+fn ident(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+fn time(s: &str) -> Result<Time, String> {
+    let bad = || format!("{s:?} is not a time of day HH:MM");
+    let (h, m) = s.split_once(':').ok_or_else(bad)?;
+    if h.len() != 2 || m.len() != 2 {
+        return Err(bad());
+    }
+    let h: i8 = h.parse().map_err(|_| bad())?;
+    let m: i8 = m.parse().map_err(|_| bad())?;
+    Time::new(h, m, 0, 0).map_err(|_| bad())
+}
+
+fn range(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("{s:?} is neither a window number nor a range like \"1-11\"");
+    let (lo, hi) = match s.split_once('-') {
+        Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+        None => {
+            let n = s.trim().parse().map_err(|_| bad())?;
+            (n, n)
+        }
+    };
+    if lo == 0 || lo > hi {
+        return Err(bad());
+    }
+    Ok((lo, hi))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+}
+
+/// The line of `key` in the `index`-th `[[table]]` (or in `[table]`), for messages.
+fn locate(text: &str, table: &str, index: Option<usize>, key: &str) -> Option<usize> {
+    let header = match index {
+        Some(_) => format!("[[{table}]]"),
+        None => format!("[{table}]"),
+    };
+    let mut seen = 0usize;
+    let mut inside = false;
+    let mut header_line = None;
+    for (no, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            if inside {
+                break;
+            }
+            if l == header {
+                if index.is_none_or(|i| i == seen) {
+                    inside = true;
+                    header_line = Some(no + 1);
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if inside
+            && let Some(rest) = l.strip_prefix(key)
+            && rest.trim_start().starts_with('=')
+        {
+            return Some(no + 1);
+        }
+    }
+    header_line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHIPPED: &str = include_str!("../config/hall.toml");
+
+    #[test]
+    fn shipped_hall_parses_and_matches_the_seed() {
+        let (cfg, plan) = Config::parse("config/hall.toml", SHIPPED).expect("shipped config is valid");
+        assert_eq!(plan.departments.len(), 41);
+        assert_eq!(plan.windows.len(), 118);
+        let count = |k| plan.windows.iter().filter(|w| w.kind == k).count();
+        assert_eq!(count(WindowKind::Resident), 101);
+        assert_eq!(count(WindowKind::Comprehensive), 16);
+        assert_eq!(count(WindowKind::PovertyAlleviation), 1);
+        assert!(plan.queues.len() > 26, "more queues than letters");
+        // Every comprehensive window accepts for the nine comprehensive departments.
+        let comp = plan.windows.iter().find(|w| w.kind == WindowKind::Comprehensive).expect("one");
+        let depts: HashSet<&str> = comp
+            .queues()
+            .filter_map(|q| plan.queue(q))
+            .map(|q| q.department.as_str())
+            .collect();
+        assert_eq!(depts.len(), 9);
+        assert_eq!(plan.rules.tz_name, "Asia/Shanghai");
+        assert!(!cfg.kiosks.is_empty());
+    }
+
+    fn broken(from: &str, to: &str) -> ConfigError {
+        assert!(SHIPPED.contains(from), "fixture text {from:?} not in the shipped file");
+        let text = SHIPPED.replacen(from, to, 1);
+        Config::parse("hall.toml", &text).expect_err("must be refused")
+    }
+
+    #[test]
+    fn refusals_name_the_key_and_line() {
+        let e = broken("queues = [\"crj\"]", "queues = [\"nope\"]");
+        assert_eq!(e.key, "windows[1].queues");
+        assert!(e.message.contains("nope"));
+        let line = e.line.expect("line");
+        assert!(SHIPPED.lines().nth(line - 1).expect("line exists").contains("queues = [\"crj\"]"));
+
+        let e = broken("opens = \"09:00\"", "opens = \"9h\"");
+        assert_eq!(e.key, "hall.opens");
+        assert!(e.line.is_some());
+
+        let e = broken("numbers = \"20\"", "numbers = \"19\"");
+        assert!(e.message.contains("window 19 is defined twice"), "{e}");
+
+        let e = broken("expected_windows = 118", "expected_windows = 117");
+        assert_eq!(e.key, "hall.expected_windows");
+
+        let e = broken("[hall]", "[hall]\ncolour = \"red\"");
+        assert_eq!(e.key, "(syntax)");
+        assert!(e.message.contains("colour"));
+        assert_eq!(e.line, Some(SHIPPED.lines().position(|l| l == "[hall]").expect("there") + 2));
+    }
+
+    #[test]
+    fn duplicate_prefix_is_refused() {
+        let first = SHIPPED.find("prefix = \"").expect("a prefix");
+        let rest = &SHIPPED[first + 10..];
+        let p = &rest[..rest.find('"').expect("closing quote")];
+        let second = SHIPPED[first + 1..].find("prefix = \"").expect("another") + first + 1;
+        let mut text = SHIPPED.to_string();
+        let end = text[second + 10..].find('"').expect("quote") + second + 10;
+        text.replace_range(second + 10..end, p);
+        let e = Config::parse("hall.toml", &text).expect_err("duplicate prefix");
+        assert!(e.key.ends_with(".prefix"), "{e}");
+        assert!(e.message.contains("already used"));
+    }
+
+    #[test]
+    fn times_and_ranges() {
+        assert!(time("09:00").is_ok());
+        assert!(time("24:00").is_err());
+        assert!(time("9:00").is_err());
+        assert_eq!(range("1-11"), Ok((1, 11)));
+        assert_eq!(range("5"), Ok((5, 5)));
+        assert!(range("11-1").is_err());
+        assert!(range("0").is_err());
+    }
+}

@@ -1,0 +1,101 @@
+//! Refusals of the domain, each with a stable snake_case code that the API shows as is.
+
+/// Why the hall refused a command. `code()` is the stable API code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("unknown queue {0}")]
+    UnknownQueue(String),
+    #[error("unknown window {0}")]
+    UnknownWindow(u32),
+    #[error("unknown ticket {0}")]
+    UnknownTicket(String),
+    #[error("queue {0} is not issuing now")]
+    QueueClosed(String),
+    #[error("quota of queue {0} is exhausted")]
+    QuotaExhausted(String),
+    #[error("this person already has an open ticket in queue {0}")]
+    DuplicateTicket(String),
+    #[error("invalid ID number")]
+    InvalidIdNumber,
+    #[error("queue {0} needs an ID number")]
+    IdNumberRequired(String),
+    #[error("invalid phone number")]
+    InvalidPhone,
+    #[error("window {0} is not open")]
+    WindowNotOpen(u32),
+    #[error("window {0} is paused")]
+    WindowPaused(u32),
+    #[error("window {0} is already signed in by someone else")]
+    WindowTaken(u32),
+    #[error("clerk is already signed in at window {0}")]
+    ClerkElsewhere(u32),
+    #[error("window {0} still has a ticket in hand")]
+    WindowBusy(u32),
+    #[error("window {0} has no current ticket")]
+    NoCurrentTicket(u32),
+    #[error("the recall limit is reached")]
+    RecallLimit,
+    #[error("ticket is {state}, cannot {op}")]
+    InvalidState { state: &'static str, op: &'static str },
+    #[error("ticket {0} is not waiting for this window")]
+    NotCallable(String),
+    #[error("ticket {0} is not held at this window")]
+    NotHeld(String),
+    #[error("a reason is required")]
+    ReasonRequired,
+    #[error("transfer needs a target queue or window")]
+    TransferTarget,
+    #[error("a clerk may act only at the window they are signed into")]
+    NotYourWindow(u32),
+    #[error("not allowed")]
+    Forbidden,
+}
+
+impl DomainError {
+    /// The stable code shown in the API's error shape.
+    pub fn code(&self) -> &'static str {
+        use DomainError::*;
+        match self {
+            UnknownQueue(_) => "unknown_queue",
+            UnknownWindow(_) => "unknown_window",
+            UnknownTicket(_) => "unknown_ticket",
+            QueueClosed(_) => "queue_closed",
+            QuotaExhausted(_) => "quota_exhausted",
+            DuplicateTicket(_) => "duplicate_ticket",
+            InvalidIdNumber => "invalid_id_number",
+            IdNumberRequired(_) => "id_number_required",
+            InvalidPhone => "invalid_phone",
+            WindowNotOpen(_) => "window_not_open",
+            WindowPaused(_) => "window_paused",
+            WindowTaken(_) => "window_taken",
+            ClerkElsewhere(_) => "clerk_elsewhere",
+            WindowBusy(_) => "window_busy",
+            NoCurrentTicket(_) => "no_current_ticket",
+            RecallLimit => "recall_limit",
+            InvalidState { .. } => "invalid_state",
+            NotCallable(_) => "ticket_not_callable",
+            NotHeld(_) => "ticket_not_held",
+            ReasonRequired => "reason_required",
+            TransferTarget => "transfer_target_required",
+            NotYourWindow(_) => "not_your_window",
+            Forbidden => "forbidden",
+        }
+    }
+
+    /// A detail worth showing a person beside the message (the queue, window or number).
+    pub fn detail(&self) -> Option<String> {
+        use DomainError::*;
+        match self {
+            UnknownQueue(s) | UnknownTicket(s) | QueueClosed(s) | QuotaExhausted(s)
+            | DuplicateTicket(s) | IdNumberRequired(s) | NotCallable(s) | NotHeld(s) => {
+                Some(s.clone())
+            }
+            UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
+            | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
+                Some(n.to_string())
+            }
+            InvalidState { state, .. } => Some((*state).to_string()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Events: what happened, in the past tense. They are committed to the store and then
+//! sent, unchanged, to every screen. No citizen's name, ID number or phone ever goes here.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::ticket::{Outcome, Priority, TicketId};
+
+/// A ticket as events name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketRef {
+    pub id: TicketId,
+    pub number: String,
+    pub queue: String,
+    pub priority: Priority,
+}
+
+/// A window as events name it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WindowRef {
+    pub number: u32,
+    pub name: String,
+    pub zone: String,
+}
+
+/// A clerk as screens show them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClerkRef {
+    pub username: String,
+    pub name: String,
+}
+
+/// What a wall screen says and plays for a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Announce {
+    pub text: String,
+    pub screen_text: String,
+    /// Voice clips in playback order (chime, then the phrase as often as it is spoken).
+    pub clips: Vec<String>,
+}
+
+/// Why a window's call chose this ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallReason {
+    /// Transferred to this very window.
+    Transferred,
+    /// Green channel goes first.
+    GreenChannel,
+    /// An ordinary ticket taken ahead of waiting green-channel ones (anti-starvation ratio).
+    Fairness,
+    /// The window's higher tier came before an older ticket of a lower tier.
+    Tier,
+    /// The oldest ticket the window can call.
+    Oldest,
+    /// A specific number called by the clerk (特呼), with the clerk's reason.
+    Specific,
+    /// A held ticket called back (回呼).
+    CallBack,
+}
+
+/// Where a transferred ticket goes in its new line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Position {
+    Front,
+    Original,
+    Back,
+}
+
+/// Something that happened in the hall.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    #[serde(rename = "ticket.issued")]
+    TicketIssued { ticket: TicketRef, department: String, waiting_ahead: u32 },
+    #[serde(rename = "ticket.called")]
+    TicketCalled {
+        ticket: TicketRef,
+        window: WindowRef,
+        reason: CallReason,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        note: Option<String>,
+        announce: Announce,
+    },
+    #[serde(rename = "ticket.recalled")]
+    TicketRecalled { ticket: TicketRef, window: WindowRef, recall_count: u32, announce: Announce },
+    #[serde(rename = "ticket.no_show")]
+    TicketNoShow { ticket: TicketRef, window: WindowRef, reason: String },
+    #[serde(rename = "ticket.started")]
+    TicketStarted { ticket: TicketRef, window: WindowRef },
+    #[serde(rename = "ticket.finished")]
+    TicketFinished { ticket: TicketRef, window: WindowRef, outcome: Outcome, service_s: i64 },
+    #[serde(rename = "ticket.held")]
+    TicketHeld { ticket: TicketRef, window: WindowRef },
+    #[serde(rename = "ticket.transferred")]
+    TicketTransferred {
+        ticket: TicketRef,
+        from_window: WindowRef,
+        from_queue: String,
+        to_queue: String,
+        to_window: Option<u32>,
+        position: Position,
+        #[serde(skip_serializing_if = "Option::is_none", default)]
+        reason: Option<String>,
+    },
+    #[serde(rename = "ticket.cancelled")]
+    TicketCancelled { ticket: TicketRef },
+    #[serde(rename = "ticket.abandoned")]
+    TicketAbandoned { ticket: TicketRef },
+    #[serde(rename = "ticket.reprinted")]
+    TicketReprinted { ticket: TicketRef },
+    #[serde(rename = "window.signed_in")]
+    WindowSignedIn { window: WindowRef, clerk: ClerkRef },
+    #[serde(rename = "window.signed_out")]
+    WindowSignedOut { window: WindowRef, clerk: ClerkRef, reason: String },
+    #[serde(rename = "window.paused")]
+    WindowPaused { window: WindowRef, reason: String },
+    #[serde(rename = "window.resumed")]
+    WindowResumed { window: WindowRef },
+}
+
+impl Event {
+    /// The wire name, e.g. `ticket.called`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::TicketIssued { .. } => "ticket.issued",
+            Event::TicketCalled { .. } => "ticket.called",
+            Event::TicketRecalled { .. } => "ticket.recalled",
+            Event::TicketNoShow { .. } => "ticket.no_show",
+            Event::TicketStarted { .. } => "ticket.started",
+            Event::TicketFinished { .. } => "ticket.finished",
+            Event::TicketHeld { .. } => "ticket.held",
+            Event::TicketTransferred { .. } => "ticket.transferred",
+            Event::TicketCancelled { .. } => "ticket.cancelled",
+            Event::TicketAbandoned { .. } => "ticket.abandoned",
+            Event::TicketReprinted { .. } => "ticket.reprinted",
+            Event::WindowSignedIn { .. } => "window.signed_in",
+            Event::WindowSignedOut { .. } => "window.signed_out",
+            Event::WindowPaused { .. } => "window.paused",
+            Event::WindowResumed { .. } => "window.resumed",
+        }
+    }
+
+    /// The ticket this event is about, if any.
+    pub fn ticket(&self) -> Option<&TicketRef> {
+        match self {
+            Event::TicketIssued { ticket, .. }
+            | Event::TicketCalled { ticket, .. }
+            | Event::TicketRecalled { ticket, .. }
+            | Event::TicketNoShow { ticket, .. }
+            | Event::TicketStarted { ticket, .. }
+            | Event::TicketFinished { ticket, .. }
+            | Event::TicketHeld { ticket, .. }
+            | Event::TicketTransferred { ticket, .. }
+            | Event::TicketCancelled { ticket }
+            | Event::TicketAbandoned { ticket }
+            | Event::TicketReprinted { ticket } => Some(ticket),
+            _ => None,
+        }
+    }
+
+    /// The window this event is about, if any.
+    pub fn window(&self) -> Option<u32> {
+        match self {
+            Event::TicketCalled { window, .. }
+            | Event::TicketRecalled { window, .. }
+            | Event::TicketNoShow { window, .. }
+            | Event::TicketStarted { window, .. }
+            | Event::TicketFinished { window, .. }
+            | Event::TicketHeld { window, .. }
+            | Event::WindowSignedIn { window, .. }
+            | Event::WindowSignedOut { window, .. }
+            | Event::WindowPaused { window, .. }
+            | Event::WindowResumed { window } => Some(window.number),
+            Event::TicketTransferred { from_window, .. } => Some(from_window.number),
+            _ => None,
+        }
+    }
+}
+
+/// A committed event: its place in the log, its time and who caused it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    pub seq: u64,
+    /// RFC 3339 in the hall's offset, milliseconds included.
+    pub at: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// RFC 3339 with the hall's offset and milliseconds, the API's time format.
+pub fn rfc3339(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_serializes_flat_with_type_seq_and_at() {
+        let rec = EventRecord {
+            seq: 7,
+            at: rfc3339(
+                "2026-11-27T02:00:00Z".parse().expect("valid"),
+                &jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled"),
+            ),
+            event: Event::TicketCancelled {
+                ticket: TicketRef {
+                    id: TicketId(3),
+                    number: "A003".into(),
+                    queue: "fgj".into(),
+                    priority: Priority::Normal,
+                },
+            },
+        };
+        let v = serde_json::to_value(&rec).expect("serializes");
+        assert_eq!(v["type"], "ticket.cancelled");
+        assert_eq!(v["seq"], 7);
+        assert_eq!(v["at"], "2026-11-27T10:00:00.000+08:00");
+        assert_eq!(v["ticket"]["number"], "A003");
+        let back: EventRecord = serde_json::from_value(v).expect("deserializes");
+        assert_eq!(back, rec);
+    }
+}

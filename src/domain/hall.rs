@@ -1,0 +1,1201 @@
+//! The hall: today's tickets, the windows, numbering, quotas and hours, and every command
+//! of DOMAIN.md. `Hall::handle(actor, command, now)` checks, mutates and returns the events;
+//! it records which rows changed so the engine can persist exactly those in one transaction.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+
+use hmac::{Hmac, KeyInit, Mac};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use sha2::Sha256;
+
+use super::announce;
+use super::error::DomainError;
+use super::estimate;
+use super::event::{
+    Announce, CallReason, ClerkRef, Event, Position, TicketRef, WindowRef, rfc3339,
+};
+use super::idcard::{IdNumber, valid_phone};
+use super::plan::{Plan, QueuePlan, WindowPlan};
+use super::routing::{self, Candidate};
+use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
+use super::view::*;
+
+/// A staff member's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Clerk,
+    Manager,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Clerk => "clerk",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "clerk" => Some(Role::Clerk),
+            "manager" => Some(Role::Manager),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+/// Who asks for a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Staff { username: String, name: String, role: Role },
+    Device { id: String, kind: String },
+    /// Whoever holds a ticket's token (the phone page).
+    Citizen,
+    /// The hall itself (end-of-day clearing).
+    System,
+}
+
+impl Actor {
+    /// How the audit trail names the actor.
+    pub fn label(&self) -> String {
+        match self {
+            Actor::Staff { username, .. } => format!("staff:{username}"),
+            Actor::Device { id, .. } => format!("device:{id}"),
+            Actor::Citizen => "citizen".into(),
+            Actor::System => "system".into(),
+        }
+    }
+}
+
+/// Something asked of the hall, in the imperative.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Issue {
+        queue: String,
+        priority: Priority,
+        id_number: Option<String>,
+        phone: Option<String>,
+        /// Fresh random token (randomness is IO, so it comes in).
+        token: String,
+    },
+    Cancel { token: String },
+    Reprint { ticket: TicketId },
+    SignIn { window: u32 },
+    SignOut { window: u32 },
+    Pause { window: u32, reason: String },
+    Resume { window: u32 },
+    CallNext { window: u32 },
+    Recall { window: u32 },
+    Call { window: u32, number: String, reason: String },
+    NoShow { window: u32, reason: Option<String> },
+    Start { window: u32 },
+    Finish { window: u32, outcome: Outcome, note: Option<String> },
+    Hold { window: u32 },
+    CallBack { window: u32, number: String },
+    Transfer {
+        window: u32,
+        to_queue: Option<String>,
+        to_window: Option<u32>,
+        position: Position,
+        reason: Option<String>,
+    },
+}
+
+/// What a command produced besides its events.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Ticket(TicketId),
+    Window { number: u32, reason: Option<CallReason> },
+}
+
+/// A window's live status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowStatus {
+    Closed,
+    Open,
+    Paused,
+}
+
+impl WindowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WindowStatus::Closed => "closed",
+            WindowStatus::Open => "open",
+            WindowStatus::Paused => "paused",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "closed" => Some(WindowStatus::Closed),
+            "open" => Some(WindowStatus::Open),
+            "paused" => Some(WindowStatus::Paused),
+            _ => None,
+        }
+    }
+}
+
+/// A window's live state (one row per window in the store).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WindowState {
+    pub number: u32,
+    pub status: WindowStatus,
+    pub clerk: Option<ClerkRef>,
+    pub current: Option<TicketId>,
+    pub pause_reason: Option<String>,
+    pub since: Timestamp,
+    pub green_streak: u32,
+}
+
+impl WindowState {
+    pub fn closed(number: u32, since: Timestamp) -> Self {
+        WindowState {
+            number,
+            status: WindowStatus::Closed,
+            clerk: None,
+            current: None,
+            pause_reason: None,
+            since,
+            green_streak: 0,
+        }
+    }
+}
+
+/// Rows changed since the last `take_changes`, for the store.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub tickets: Vec<Ticket>,
+    pub windows: Vec<WindowState>,
+    /// (service day, queue, last sequence number issued)
+    pub counters: Vec<(Date, String, u32)>,
+}
+
+/// What a restart loads back.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Today's tickets and every earlier one not yet final.
+    pub tickets: Vec<Ticket>,
+    pub windows: Vec<WindowState>,
+    pub counters: Vec<(Date, String, u32)>,
+    pub next_ticket_id: i64,
+}
+
+/// Calls kept for wall screens that join late.
+const RECENT_CALLS: usize = 12;
+/// Queue key offset that puts "front" transfers before every issued ticket.
+const FRONT: i64 = 1_000_000_000_000_000;
+
+/// The hall's state for the current service day.
+#[derive(Debug)]
+pub struct Hall {
+    plan: Arc<Plan>,
+    id_key: Vec<u8>,
+    day: Date,
+    tickets: BTreeMap<TicketId, Ticket>,
+    by_token: HashMap<String, TicketId>,
+    waiting: BTreeSet<TicketId>,
+    counters: HashMap<String, u32>,
+    windows: BTreeMap<u32, WindowState>,
+    recent_service: HashMap<String, VecDeque<i64>>,
+    recent_calls: VecDeque<RecentCall>,
+    next_id: i64,
+    touched_tickets: BTreeSet<TicketId>,
+    evicted: Vec<Ticket>,
+    touched_windows: BTreeSet<u32>,
+    touched_counters: BTreeSet<String>,
+}
+
+impl Hall {
+    /// Rebuild the hall from stored rows. Stale tickets from earlier days are cleared by the
+    /// first `tick`.
+    pub fn restore(plan: Arc<Plan>, id_key: Vec<u8>, now: Timestamp, restored: Restored) -> Hall {
+        let today = local_day(&plan, now);
+        let day = restored.tickets.iter().map(|t| t.service_day).min().unwrap_or(today).min(today);
+        let mut hall = Hall {
+            id_key,
+            day,
+            tickets: BTreeMap::new(),
+            by_token: HashMap::new(),
+            waiting: BTreeSet::new(),
+            counters: HashMap::new(),
+            windows: BTreeMap::new(),
+            recent_service: HashMap::new(),
+            recent_calls: VecDeque::new(),
+            next_id: restored.next_ticket_id.max(1),
+            touched_tickets: BTreeSet::new(),
+            evicted: Vec::new(),
+            touched_windows: BTreeSet::new(),
+            touched_counters: BTreeSet::new(),
+            plan,
+        };
+        for w in &hall.plan.windows {
+            hall.windows.insert(w.number, WindowState::closed(w.number, now));
+        }
+        for w in restored.windows {
+            if hall.windows.contains_key(&w.number) {
+                hall.windows.insert(w.number, w);
+            }
+        }
+        for (d, q, n) in restored.counters {
+            if d == today {
+                hall.counters.insert(q, n);
+            }
+        }
+        let mut calls: Vec<&Ticket> = Vec::new();
+        for t in restored.tickets {
+            hall.index(&t);
+            hall.tickets.insert(t.id, t);
+        }
+        for t in hall.tickets.values() {
+            if t.service_day == today && t.called_at.is_some() && t.window.is_some() {
+                calls.push(t);
+            }
+        }
+        calls.sort_by_key(|t| t.called_at);
+        let calls: Vec<RecentCall> = calls
+            .iter()
+            .rev()
+            .take(RECENT_CALLS)
+            .rev()
+            .filter_map(|t| {
+                let w = hall.plan.window(t.window?)?;
+                Some(recent_call(&hall.plan, t, w, t.called_at?))
+            })
+            .collect();
+        hall.recent_calls = calls.into();
+        let mut finished: Vec<&Ticket> =
+            hall.tickets.values().filter(|t| t.finished_at.is_some()).collect();
+        finished.sort_by_key(|t| t.finished_at);
+        let mut recent: HashMap<String, VecDeque<i64>> = HashMap::new();
+        for t in finished {
+            if let Some(s) = service_s(t) {
+                push_bounded(recent.entry(t.queue.clone()).or_default(), s);
+            }
+        }
+        hall.recent_service = recent;
+        hall
+    }
+
+    fn index(&mut self, t: &Ticket) {
+        self.by_token.insert(t.token.clone(), t.id);
+        if t.state == TicketState::Waiting {
+            self.waiting.insert(t.id);
+        } else {
+            self.waiting.remove(&t.id);
+        }
+    }
+
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    pub fn day(&self) -> Date {
+        self.day
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        let mut tickets = std::mem::take(&mut self.evicted);
+        tickets.extend(
+            std::mem::take(&mut self.touched_tickets)
+                .into_iter()
+                .filter_map(|id| self.tickets.get(&id).cloned()),
+        );
+        let windows = std::mem::take(&mut self.touched_windows)
+            .into_iter()
+            .filter_map(|n| self.windows.get(&n).cloned())
+            .collect();
+        let counters = std::mem::take(&mut self.touched_counters)
+            .into_iter()
+            .map(|q| {
+                let n = self.counters.get(&q).copied().unwrap_or(0);
+                (self.day, q, n)
+            })
+            .collect();
+        Changes { tickets, windows, counters }
+    }
+
+    /// Time passing: at a new service day, clear yesterday (abandon open tickets, sign out
+    /// windows) and restart numbering.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
+        let today = local_day(&self.plan, now);
+        if today <= self.day {
+            return Vec::new();
+        }
+        let mut events = Vec::new();
+        let stale: Vec<TicketId> = self
+            .tickets
+            .values()
+            .filter(|t| !t.state.is_final() && t.service_day < today)
+            .map(|t| t.id)
+            .collect();
+        for id in stale {
+            if let Some(t) = self.tickets.get_mut(&id) {
+                t.state = TicketState::Abandoned;
+                events.push(Event::TicketAbandoned { ticket: ticket_ref(t) });
+                self.touched_tickets.insert(id);
+            }
+        }
+        let numbers: Vec<u32> = self.windows.keys().copied().collect();
+        for n in numbers {
+            let Some(w) = self.windows.get_mut(&n) else { continue };
+            w.current = None;
+            if w.status != WindowStatus::Closed {
+                let clerk = w.clerk.take();
+                w.status = WindowStatus::Closed;
+                w.pause_reason = None;
+                w.since = now;
+                w.green_streak = 0;
+                if let (Some(clerk), Some(plan)) = (clerk, self.plan.window(n)) {
+                    events.push(Event::WindowSignedOut {
+                        window: window_ref(plan),
+                        clerk,
+                        reason: "day_end".into(),
+                    });
+                }
+                self.touched_windows.insert(n);
+            }
+        }
+        // Yesterday's rows are final now: write them once more, then forget them.
+        let old: Vec<TicketId> =
+            self.tickets.values().filter(|t| t.service_day < today).map(|t| t.id).collect();
+        for id in old {
+            if let Some(t) = self.tickets.remove(&id) {
+                self.by_token.remove(&t.token);
+                self.waiting.remove(&id);
+                if self.touched_tickets.remove(&id) {
+                    self.evicted.push(t);
+                }
+            }
+        }
+        self.counters.clear();
+        self.recent_service.clear();
+        self.recent_calls.clear();
+        self.day = today;
+        events
+    }
+
+    /// Check and carry out one command.
+    pub fn handle(
+        &mut self,
+        actor: &Actor,
+        cmd: Command,
+        now: Timestamp,
+    ) -> Result<(Reply, Vec<Event>), DomainError> {
+        let mut events = self.tick(now);
+        let reply = match cmd {
+            Command::Issue { queue, priority, id_number, phone, token } => {
+                self.issue(actor, &queue, priority, id_number, phone, token, now, &mut events)?
+            }
+            Command::Cancel { token } => self.cancel(&token, &mut events)?,
+            Command::Reprint { ticket } => {
+                require_issuer(actor)?;
+                let t = self.tickets.get(&ticket).ok_or(DomainError::UnknownTicket(ticket.0.to_string()))?;
+                events.push(Event::TicketReprinted { ticket: ticket_ref(t) });
+                Reply::Ticket(ticket)
+            }
+            Command::SignIn { window } => self.sign_in(actor, window, now, &mut events)?,
+            Command::SignOut { window } => self.sign_out(actor, window, now, &mut events)?,
+            Command::Pause { window, reason } => {
+                let reason = required(reason)?;
+                let w = self.window_for(actor, window)?;
+                if w.status == WindowStatus::Paused {
+                    return Err(DomainError::WindowPaused(window));
+                }
+                if w.current.is_some() {
+                    return Err(DomainError::WindowBusy(window));
+                }
+                w.status = WindowStatus::Paused;
+                w.pause_reason = Some(reason.clone());
+                w.since = now;
+                self.touched_windows.insert(window);
+                events.push(Event::WindowPaused { window: self.wref(window)?, reason });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::Resume { window } => {
+                let w = self.window_for(actor, window)?;
+                if w.status != WindowStatus::Paused {
+                    return Err(DomainError::InvalidState { state: w.status.as_str(), op: "resume" });
+                }
+                w.status = WindowStatus::Open;
+                w.pause_reason = None;
+                w.since = now;
+                self.touched_windows.insert(window);
+                events.push(Event::WindowResumed { window: self.wref(window)? });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::CallNext { window } => self.call_next(actor, window, now, &mut events)?,
+            Command::Call { window, number, reason } => {
+                let reason = required(reason)?;
+                self.ready_to_call(actor, window)?;
+                let id = self.find_number(&number)?;
+                let t = &self.tickets[&id];
+                let plan = self.plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
+                if t.state != TicketState::Waiting || !routing::callable_at(plan, &Candidate::from(t)) {
+                    return Err(DomainError::NotCallable(number));
+                }
+                self.call(window, id, CallReason::Specific, Some(reason), now, &mut events)?;
+                Reply::Window { number: window, reason: Some(CallReason::Specific) }
+            }
+            Command::CallBack { window, number } => {
+                self.ready_to_call(actor, window)?;
+                let id = self.find_number(&number)?;
+                let t = &self.tickets[&id];
+                if t.state != TicketState::Held || t.window != Some(window) {
+                    return Err(DomainError::NotHeld(number));
+                }
+                self.call(window, id, CallReason::CallBack, None, now, &mut events)?;
+                Reply::Window { number: window, reason: Some(CallReason::CallBack) }
+            }
+            Command::Recall { window } => {
+                let id = self.current_of(actor, window)?;
+                let limit = self.plan.rules.recall_limit;
+                let wref = self.wref(window)?;
+                let texts = self.plan.texts.clone();
+                let t = self.ticket_mut(id, TicketOp::Recall)?;
+                if t.recall_count >= limit {
+                    return Err(DomainError::RecallLimit);
+                }
+                t.recall_count += 1;
+                let (tref, count) = (ticket_ref(t), t.recall_count);
+                self.touched_tickets.insert(id);
+                let announce = make_announce(&texts, &tref.number, window);
+                events.push(Event::TicketRecalled { ticket: tref, window: wref, recall_count: count, announce });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::NoShow { window, reason } => {
+                let id = self.current_of(actor, window)?;
+                let wref = self.wref(window)?;
+                let t = self.ticket_mut(id, TicketOp::NoShow)?;
+                t.state = TicketState::NoShow;
+                t.finished_at = Some(now);
+                let tref = ticket_ref(t);
+                self.release(window, id);
+                let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+                events.push(Event::TicketNoShow {
+                    ticket: tref,
+                    window: wref,
+                    reason: reason.unwrap_or_else(|| "not_present".into()),
+                });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::Start { window } => {
+                let id = self.current_of(actor, window)?;
+                let wref = self.wref(window)?;
+                let t = self.ticket_mut(id, TicketOp::Start)?;
+                t.state = TicketState::Serving;
+                t.started_at = Some(now);
+                let tref = ticket_ref(t);
+                self.touched_tickets.insert(id);
+                events.push(Event::TicketStarted { ticket: tref, window: wref });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::Finish { window, outcome, note } => {
+                let id = self.current_of(actor, window)?;
+                let wref = self.wref(window)?;
+                let clerk = staff_name(actor);
+                let t = self.ticket_mut(id, TicketOp::Finish)?;
+                t.state = TicketState::Done;
+                t.finished_at = Some(now);
+                t.outcome = Some(outcome);
+                t.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+                if clerk.is_some() {
+                    t.clerk = clerk;
+                }
+                let service = service_s(t).unwrap_or(0);
+                let (tref, queue) = (ticket_ref(t), t.queue.clone());
+                push_bounded(self.recent_service.entry(queue).or_default(), service);
+                self.release(window, id);
+                events.push(Event::TicketFinished { ticket: tref, window: wref, outcome, service_s: service });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::Hold { window } => {
+                let id = self.current_of(actor, window)?;
+                let wref = self.wref(window)?;
+                let t = self.ticket_mut(id, TicketOp::Hold)?;
+                t.state = TicketState::Held;
+                let tref = ticket_ref(t);
+                self.release(window, id);
+                events.push(Event::TicketHeld { ticket: tref, window: wref });
+                Reply::Window { number: window, reason: None }
+            }
+            Command::Transfer { window, to_queue, to_window, position, reason } => {
+                self.transfer(actor, window, to_queue, to_window, position, reason, now, &mut events)?
+            }
+        };
+        Ok((reply, events))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn issue(
+        &mut self,
+        actor: &Actor,
+        queue: &str,
+        priority: Priority,
+        id_number: Option<String>,
+        phone: Option<String>,
+        token: String,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        require_issuer(actor)?;
+        let plan = Arc::clone(&self.plan);
+        let q = plan.queue(queue).ok_or_else(|| DomainError::UnknownQueue(queue.to_string()))?;
+        let id = match id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(raw) => Some(IdNumber::parse(raw).ok_or(DomainError::InvalidIdNumber)?),
+            None if q.real_name => return Err(DomainError::IdNumberRequired(q.id.clone())),
+            None => None,
+        };
+        let phone = match phone.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(p) if valid_phone(p) => Some(p.to_string()),
+            Some(_) => return Err(DomainError::InvalidPhone),
+            None => None,
+        };
+        if let Some(reason) = self.refusal(q, now) {
+            return Err(reason);
+        }
+        let id_hash = id.as_ref().map(|i| self.hash_id(i));
+        if let Some(h) = &id_hash {
+            let dup = self.tickets.values().any(|t| {
+                t.queue == q.id && !t.state.is_final() && t.id_hash.as_deref() == Some(h.as_str())
+            });
+            if dup {
+                return Err(DomainError::DuplicateTicket(q.id.clone()));
+            }
+        }
+        let seq = self.counters.get(&q.id).copied().unwrap_or(0) + 1;
+        self.counters.insert(q.id.clone(), seq);
+        self.touched_counters.insert(q.id.clone());
+        let tid = TicketId(self.next_id);
+        self.next_id += 1;
+        let t = Ticket {
+            id: tid,
+            token,
+            service_day: self.day,
+            queue: q.id.clone(),
+            original_queue: q.id.clone(),
+            seq_no: seq,
+            number: format_number(&q.prefix, seq, q.digits()),
+            priority,
+            state: TicketState::Waiting,
+            issued_at: now,
+            queue_key: now.as_millisecond(),
+            target_window: None,
+            window: None,
+            first_called_at: None,
+            called_at: None,
+            started_at: None,
+            finished_at: None,
+            recall_count: 0,
+            transfer_count: 0,
+            outcome: None,
+            note: None,
+            id_hash,
+            id_last4: id.as_ref().map(|i| i.last4().to_string()),
+            phone,
+            clerk: None,
+            issued_by: actor.label(),
+        };
+        self.index(&t);
+        self.tickets.insert(tid, t);
+        self.touched_tickets.insert(tid);
+        let t = &self.tickets[&tid];
+        events.push(Event::TicketIssued {
+            ticket: ticket_ref(t),
+            department: q.department.clone(),
+            waiting_ahead: self.waiting_ahead(t),
+        });
+        Ok(Reply::Ticket(tid))
+    }
+
+    /// Why `q` would refuse a ticket now, if it would.
+    fn refusal(&self, q: &QueuePlan, now: Timestamp) -> Option<DomainError> {
+        let issued = self.counters.get(&q.id).copied().unwrap_or(0);
+        if issued >= q.daily_quota {
+            return Some(DomainError::QuotaExhausted(q.id.clone()));
+        }
+        if self.plan.rules.always_open {
+            return None;
+        }
+        let local = self.plan.rules.tz.to_datetime(now).time();
+        if local < q.opens || local >= q.last_issue {
+            return Some(DomainError::QueueClosed(q.id.clone()));
+        }
+        if let Some(band) = q.bands.iter().find(|b| b.from <= local && local < b.to) {
+            let in_band = self
+                .tickets
+                .values()
+                .filter(|t| t.original_queue == q.id && t.service_day == self.day)
+                .filter(|t| {
+                    let tl = self.plan.rules.tz.to_datetime(t.issued_at).time();
+                    band.from <= tl && tl < band.to
+                })
+                .count();
+            if in_band >= band.quota as usize {
+                return Some(DomainError::QuotaExhausted(q.id.clone()));
+            }
+        }
+        None
+    }
+
+    fn hash_id(&self, id: &IdNumber) -> String {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.id_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(id.as_str().as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    fn cancel(&mut self, token: &str, events: &mut Vec<Event>) -> Result<Reply, DomainError> {
+        let id = *self.by_token.get(token).ok_or_else(|| DomainError::UnknownTicket("token".into()))?;
+        let t = self.ticket_mut(id, TicketOp::Cancel)?;
+        t.state = TicketState::Cancelled;
+        let tref = ticket_ref(t);
+        self.waiting.remove(&id);
+        self.touched_tickets.insert(id);
+        events.push(Event::TicketCancelled { ticket: tref });
+        Ok(Reply::Ticket(id))
+    }
+
+    fn sign_in(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let Actor::Staff { username, name, .. } = actor else {
+            return Err(DomainError::Forbidden);
+        };
+        let wref = self.wref(window)?;
+        if let Some(other) = self
+            .windows
+            .values()
+            .find(|w| w.number != window && w.clerk.as_ref().is_some_and(|c| &c.username == username))
+        {
+            return Err(DomainError::ClerkElsewhere(other.number));
+        }
+        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        match &w.clerk {
+            Some(c) if &c.username == username => {
+                return Ok(Reply::Window { number: window, reason: None });
+            }
+            Some(_) => return Err(DomainError::WindowTaken(window)),
+            None => {}
+        }
+        let clerk = ClerkRef { username: username.clone(), name: name.clone() };
+        w.status = WindowStatus::Open;
+        w.clerk = Some(clerk.clone());
+        w.pause_reason = None;
+        w.since = now;
+        w.green_streak = 0;
+        self.touched_windows.insert(window);
+        events.push(Event::WindowSignedIn { window: wref, clerk });
+        Ok(Reply::Window { number: window, reason: None })
+    }
+
+    fn sign_out(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let wref = self.wref(window)?;
+        let w = self.window_for(actor, window)?;
+        if w.current.is_some() {
+            return Err(DomainError::WindowBusy(window));
+        }
+        let clerk = w.clerk.take();
+        w.status = WindowStatus::Closed;
+        w.pause_reason = None;
+        w.since = now;
+        self.touched_windows.insert(window);
+        if let Some(clerk) = clerk {
+            let reason = if staff_name(actor).as_deref() == Some(clerk.username.as_str()) {
+                "clerk"
+            } else {
+                "manager"
+            };
+            events.push(Event::WindowSignedOut { window: wref, clerk, reason: reason.into() });
+        }
+        Ok(Reply::Window { number: window, reason: None })
+    }
+
+    fn call_next(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        self.ready_to_call(actor, window)?;
+        let plan = self.plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
+        let streak = self.windows[&window].green_streak;
+        let candidates = self.waiting.iter().filter_map(|id| self.tickets.get(id)).map(Candidate::from);
+        let Some((id, reason)) =
+            routing::choose_next(plan, streak, self.plan.rules.green_channel_ratio, candidates)
+        else {
+            return Ok(Reply::Window { number: window, reason: None });
+        };
+        self.call(window, id, reason, None, now, events)?;
+        Ok(Reply::Window { number: window, reason: Some(reason) })
+    }
+
+    /// Put ticket `id` at `window` as called.
+    fn call(
+        &mut self,
+        window: u32,
+        id: TicketId,
+        reason: CallReason,
+        note: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<(), DomainError> {
+        let plan = Arc::clone(&self.plan);
+        let wplan = plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
+        let t = self.ticket_mut(id, if reason == CallReason::CallBack { TicketOp::CallBack } else { TicketOp::Call })?;
+        t.state = TicketState::Called;
+        t.window = Some(window);
+        t.target_window = None;
+        t.called_at = Some(now);
+        t.first_called_at.get_or_insert(now);
+        t.recall_count = 0;
+        t.started_at = None;
+        let tref = ticket_ref(t);
+        let call = recent_call(&plan, t, wplan, now);
+        self.waiting.remove(&id);
+        self.touched_tickets.insert(id);
+        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        w.current = Some(id);
+        w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
+        self.touched_windows.insert(window);
+        if self.recent_calls.len() >= RECENT_CALLS {
+            self.recent_calls.pop_front();
+        }
+        self.recent_calls.push_back(call);
+        let announce = make_announce(&plan.texts, &tref.number, window);
+        events.push(Event::TicketCalled { ticket: tref, window: window_ref(wplan), reason, note, announce });
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transfer(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        to_queue: Option<String>,
+        to_window: Option<u32>,
+        position: Position,
+        reason: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let id = self.current_of(actor, window)?;
+        if to_queue.is_none() && to_window.is_none() {
+            return Err(DomainError::TransferTarget);
+        }
+        if let Some(q) = &to_queue {
+            self.plan.queue(q).ok_or_else(|| DomainError::UnknownQueue(q.clone()))?;
+        }
+        if let Some(n) = to_window {
+            self.plan.window(n).ok_or(DomainError::UnknownWindow(n))?;
+        }
+        let from = self.wref(window)?;
+        let t = self.ticket_mut(id, TicketOp::Transfer)?;
+        let from_queue = t.queue.clone();
+        if let Some(q) = to_queue {
+            t.queue = q;
+        }
+        t.target_window = to_window;
+        t.state = TicketState::Waiting;
+        t.window = None;
+        t.called_at = None;
+        t.started_at = None;
+        t.recall_count = 0;
+        t.transfer_count += 1;
+        t.queue_key = match position {
+            Position::Front => now.as_millisecond() - FRONT,
+            Position::Original => t.issued_at.as_millisecond(),
+            Position::Back => now.as_millisecond(),
+        };
+        let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
+        self.release(window, id);
+        self.waiting.insert(id);
+        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        events.push(Event::TicketTransferred {
+            ticket: tref,
+            from_window: from,
+            from_queue,
+            to_queue,
+            to_window,
+            position,
+            reason,
+        });
+        Ok(Reply::Window { number: window, reason: None })
+    }
+
+    // ---- helpers -------------------------------------------------------------------------
+
+    /// The window, checked: it exists and `actor` may act there (a clerk only at their own).
+    fn window_for(&mut self, actor: &Actor, window: u32) -> Result<&mut WindowState, DomainError> {
+        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        match actor {
+            Actor::Staff { role: Role::Manager | Role::Admin, .. } => {}
+            Actor::Staff { username, role: Role::Clerk, .. } => {
+                if w.clerk.as_ref().is_some_and(|c| &c.username != username) {
+                    return Err(DomainError::NotYourWindow(window));
+                }
+            }
+            _ => return Err(DomainError::Forbidden),
+        }
+        if w.status == WindowStatus::Closed {
+            return Err(DomainError::WindowNotOpen(window));
+        }
+        Ok(w)
+    }
+
+    /// Checks before any call: open, not paused, nothing in hand.
+    fn ready_to_call(&mut self, actor: &Actor, window: u32) -> Result<(), DomainError> {
+        let w = self.window_for(actor, window)?;
+        if w.status == WindowStatus::Paused {
+            return Err(DomainError::WindowPaused(window));
+        }
+        if w.current.is_some() {
+            return Err(DomainError::WindowBusy(window));
+        }
+        Ok(())
+    }
+
+    /// The ticket in hand at the window.
+    fn current_of(&mut self, actor: &Actor, window: u32) -> Result<TicketId, DomainError> {
+        self.window_for(actor, window)?.current.ok_or(DomainError::NoCurrentTicket(window))
+    }
+
+    /// The ticket, if `op` is allowed in its state.
+    fn ticket_mut(&mut self, id: TicketId, op: TicketOp) -> Result<&mut Ticket, DomainError> {
+        let t = self.tickets.get_mut(&id).ok_or_else(|| DomainError::UnknownTicket(id.0.to_string()))?;
+        if t.state.after(op).is_none() {
+            return Err(DomainError::InvalidState { state: t.state.as_str(), op: op.as_str() });
+        }
+        Ok(t)
+    }
+
+    /// The window lets go of its current ticket.
+    fn release(&mut self, window: u32, id: TicketId) {
+        if let Some(w) = self.windows.get_mut(&window)
+            && w.current == Some(id)
+        {
+            w.current = None;
+            self.touched_windows.insert(window);
+        }
+        self.touched_tickets.insert(id);
+    }
+
+    fn find_number(&self, number: &str) -> Result<TicketId, DomainError> {
+        let want = number.trim().to_ascii_uppercase();
+        self.tickets
+            .values()
+            .find(|t| t.service_day == self.day && t.number == want)
+            .map(|t| t.id)
+            .ok_or_else(|| DomainError::UnknownTicket(number.to_string()))
+    }
+
+    fn wref(&self, window: u32) -> Result<WindowRef, DomainError> {
+        self.plan.window(window).map(window_ref).ok_or(DomainError::UnknownWindow(window))
+    }
+
+    // ---- views ---------------------------------------------------------------------------
+
+    pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
+        self.tickets.get(&id)
+    }
+
+    pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
+        self.by_token.get(token).and_then(|id| self.tickets.get(id))
+    }
+
+    /// Waiting tickets of the same queue that will be called before `t`.
+    pub fn waiting_ahead(&self, t: &Ticket) -> u32 {
+        if t.state != TicketState::Waiting {
+            return 0;
+        }
+        let rank = |x: &Ticket| (x.target_window.is_none(), x.priority != Priority::GreenChannel, x.queue_key, x.seq_no);
+        let mine = rank(t);
+        self.waiting
+            .iter()
+            .filter_map(|id| self.tickets.get(id))
+            .filter(|x| x.id != t.id && x.queue == t.queue && (t.target_window.is_none() || x.target_window == t.target_window))
+            .filter(|x| rank(x) < mine)
+            .count() as u32
+    }
+
+    /// Windows open now for `queue`, tier 1 counting fully and lower tiers half.
+    fn open_capacity(&self, queue: &str) -> f64 {
+        self.plan
+            .windows_serving(queue)
+            .filter(|w| self.windows.get(&w.number).is_some_and(|s| s.status == WindowStatus::Open))
+            .map(|w| if w.tier_of(queue) == Some(0) { 1.0 } else { 0.5 })
+            .sum()
+    }
+
+    fn mean_service(&self, queue: &str) -> f64 {
+        let fallback = self.plan.queue(queue).map_or(self.plan.rules.default_service_s, |q| q.service_s);
+        let recent: Vec<i64> = self.recent_service.get(queue).map(|d| d.iter().copied().collect()).unwrap_or_default();
+        estimate::mean_service_s(&recent, fallback)
+    }
+
+    /// Estimated seconds until `t` is called.
+    pub fn estimated_wait(&self, t: &Ticket) -> u32 {
+        if t.state != TicketState::Waiting {
+            return 0;
+        }
+        let capacity = if t.target_window.is_some() { 1.0 } else { self.open_capacity(&t.queue) };
+        estimate::estimate_wait_s(self.waiting_ahead(t), capacity, self.mean_service(&t.queue))
+    }
+
+    pub fn ticket_view(&self, t: &Ticket) -> TicketView {
+        let tz = &self.plan.rules.tz;
+        let waiting = t.state == TicketState::Waiting;
+        TicketView {
+            id: t.id,
+            number: t.number.clone(),
+            queue: t.queue.clone(),
+            department: self.plan.queue(&t.queue).map(|q| q.department.clone()).unwrap_or_default(),
+            priority: t.priority,
+            state: t.state,
+            issued_at: rfc3339(t.issued_at, tz),
+            called_at: t.called_at.map(|c| rfc3339(c, tz)),
+            started_at: t.started_at.map(|c| rfc3339(c, tz)),
+            window: t.window,
+            target_window: t.target_window,
+            recall_count: t.recall_count,
+            transfer_count: t.transfer_count,
+            waiting_ahead: waiting.then(|| self.waiting_ahead(t)),
+            estimated_wait_s: waiting.then(|| self.estimated_wait(t)),
+            wait_s: t.wait_s(),
+            outcome: t.outcome,
+        }
+    }
+
+    pub fn public_ticket(&self, t: &Ticket) -> PublicTicket {
+        let tz = &self.plan.rules.tz;
+        let q = self.plan.queue(&t.queue);
+        PublicTicket {
+            number: t.number.clone(),
+            queue: t.queue.clone(),
+            queue_name: q.map(|q| q.name.clone()).unwrap_or_default(),
+            department_name: q
+                .and_then(|q| self.plan.department(&q.department))
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            priority: t.priority,
+            state: t.state,
+            waiting_ahead: self.waiting_ahead(t),
+            estimated_wait_s: self.estimated_wait(t),
+            window: t.window,
+            windows: self.serving_windows(t),
+            issued_at: rfc3339(t.issued_at, tz),
+            called_at: t.called_at.map(|c| rfc3339(c, tz)),
+        }
+    }
+
+    fn serving_windows(&self, t: &Ticket) -> Vec<u32> {
+        match t.target_window {
+            Some(n) => vec![n],
+            None => self.plan.windows_serving(&t.queue).map(|w| w.number).collect(),
+        }
+    }
+
+    pub fn issued_ticket(&self, t: &Ticket) -> IssuedTicket {
+        let p = self.public_ticket(t);
+        IssuedTicket {
+            id: t.id,
+            token: t.token.clone(),
+            number: p.number,
+            queue: p.queue,
+            queue_name: p.queue_name,
+            department: self.plan.queue(&t.queue).map(|q| q.department.clone()).unwrap_or_default(),
+            department_name: p.department_name,
+            priority: t.priority,
+            state: t.state,
+            issued_at: p.issued_at,
+            waiting_ahead: p.waiting_ahead,
+            estimated_wait_s: p.estimated_wait_s,
+            windows: p.windows,
+        }
+    }
+
+    pub fn window_view(&self, number: u32) -> Option<WindowView> {
+        let plan = self.plan.window(number)?;
+        let w = self.windows.get(&number)?;
+        let waiting = self
+            .waiting
+            .iter()
+            .filter_map(|id| self.tickets.get(id))
+            .filter(|t| routing::callable_at(plan, &Candidate::from(*t)))
+            .count() as u32;
+        let held = self
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Held && t.window == Some(number))
+            .map(ticket_ref)
+            .collect();
+        Some(WindowView {
+            number,
+            name: plan.name.clone(),
+            kind: plan.kind,
+            zone: plan.zone.clone(),
+            status: w.status.as_str(),
+            clerk: w.clerk.clone(),
+            current: w.current.and_then(|id| self.tickets.get(&id)).map(|t| self.ticket_view(t)),
+            waiting,
+            held,
+            pause_reason: w.pause_reason.clone(),
+            since: rfc3339(w.since, &self.plan.rules.tz),
+            reason: None,
+        })
+    }
+
+    pub fn queue_views(&self, now: Timestamp) -> Vec<QueueView> {
+        let mut waiting: HashMap<&str, (u32, Option<Timestamp>)> = HashMap::new();
+        for t in self.waiting.iter().filter_map(|id| self.tickets.get(id)) {
+            let e = waiting.entry(t.queue.as_str()).or_default();
+            e.0 += 1;
+            e.1 = Some(e.1.map_or(t.issued_at, |x| x.min(t.issued_at)));
+        }
+        self.plan
+            .queues
+            .iter()
+            .map(|q| {
+                let (n, oldest) = waiting.get(q.id.as_str()).copied().unwrap_or_default();
+                let refusal = self.refusal(q, now);
+                let capacity = self.open_capacity(&q.id);
+                QueueView {
+                    id: q.id.clone(),
+                    name: q.name.clone(),
+                    prefix: q.prefix.clone(),
+                    department: q.department.clone(),
+                    open: refusal.is_none(),
+                    closed_reason: refusal.map(|e| e.code()),
+                    waiting: n,
+                    estimated_wait_s: estimate::estimate_wait_s(n, capacity, self.mean_service(&q.id)),
+                    issued: self.counters.get(&q.id).copied().unwrap_or(0),
+                    daily_quota: q.daily_quota,
+                    longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
+                }
+            })
+            .collect()
+    }
+
+    pub fn hall_view(&self, now: Timestamp) -> HallView {
+        let p = &self.plan;
+        HallView {
+            name: p.rules.name.clone(),
+            timezone: p.rules.tz_name.clone(),
+            service_day: local_day(p, now).to_string(),
+            now: rfc3339(now, &p.rules.tz),
+            zones: p.zones.iter().map(|z| ZoneView { id: z.id.clone(), name: z.name.clone() }).collect(),
+            departments: p
+                .departments
+                .iter()
+                .map(|d| DepartmentView { id: d.id.clone(), name: d.name.clone(), kind: d.kind })
+                .collect(),
+            queues: self.queue_views(now),
+            windows: p
+                .windows
+                .iter()
+                .map(|w| WindowPlanView {
+                    number: w.number,
+                    name: w.name.clone(),
+                    kind: w.kind,
+                    zone: w.zone.clone(),
+                    queues: w.queues().cloned().collect(),
+                })
+                .collect(),
+            texts: p.texts.clone(),
+        }
+    }
+
+    pub fn snapshot(&self, seq: u64, now: Timestamp) -> Snapshot {
+        Snapshot {
+            kind: "snapshot",
+            seq,
+            at: rfc3339(now, &self.plan.rules.tz),
+            service_day: self.day.to_string(),
+            windows: self.plan.windows.iter().filter_map(|w| self.window_view(w.number)).collect(),
+            queues: self.queue_views(now),
+            recent_calls: self.recent_calls.iter().rev().cloned().collect(),
+        }
+    }
+}
+
+fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
+    match actor {
+        Actor::Staff { .. } => Ok(()),
+        Actor::Device { kind, .. } if kind == "kiosk" => Ok(()),
+        _ => Err(DomainError::Forbidden),
+    }
+}
+
+fn required(reason: String) -> Result<String, DomainError> {
+    let r = reason.trim();
+    if r.is_empty() { Err(DomainError::ReasonRequired) } else { Ok(r.to_string()) }
+}
+
+fn staff_name(actor: &Actor) -> Option<String> {
+    match actor {
+        Actor::Staff { username, .. } => Some(username.clone()),
+        _ => None,
+    }
+}
+
+fn push_bounded(d: &mut VecDeque<i64>, v: i64) {
+    if d.len() >= estimate::RECENT {
+        d.pop_front();
+    }
+    d.push_back(v);
+}
+
+fn service_s(t: &Ticket) -> Option<i64> {
+    let end = t.finished_at?;
+    let start = t.started_at.or(t.called_at)?;
+    Some((end.as_second() - start.as_second()).max(0))
+}
+
+/// The service day of `now` in the hall's time zone.
+pub fn local_day(plan: &Plan, now: Timestamp) -> Date {
+    plan.rules.tz.to_datetime(now).date()
+}
+
+pub fn ticket_ref(t: &Ticket) -> TicketRef {
+    TicketRef { id: t.id, number: t.number.clone(), queue: t.queue.clone(), priority: t.priority }
+}
+
+pub fn window_ref(w: &WindowPlan) -> WindowRef {
+    WindowRef { number: w.number, name: w.name.clone(), zone: w.zone.clone() }
+}
+
+fn make_announce(texts: &super::plan::Texts, number: &str, window: u32) -> Announce {
+    Announce {
+        text: announce::fill(&texts.voice_call, number, window),
+        screen_text: announce::fill(&texts.screen_call, number, window),
+        clips: announce::clips(&texts.voice_call, number, window),
+    }
+}
+
+fn recent_call(plan: &Plan, t: &Ticket, w: &WindowPlan, at: Timestamp) -> RecentCall {
+    RecentCall {
+        ticket: ticket_ref(t),
+        window: window_ref(w),
+        at: rfc3339(at, &plan.rules.tz),
+        text: announce::fill(&plan.texts.screen_call, &t.number, w.number),
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

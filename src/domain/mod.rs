@@ -1,0 +1,20 @@
+//! The pure hall: tickets, windows, routing, numbering, quotas and hours.
+//! Nothing in here does IO, awaits, or knows about SQL or HTTP: time comes in as `now`,
+//! randomness (ticket tokens) comes in with the command.
+
+pub mod announce;
+pub mod error;
+pub mod estimate;
+pub mod event;
+pub mod hall;
+pub mod idcard;
+pub mod plan;
+pub mod routing;
+pub mod view;
+pub mod ticket;
+
+pub use error::DomainError;
+pub use event::{Event, EventRecord};
+pub use hall::{Actor, Command, Hall, Reply, Role};
+pub use plan::Plan;
+pub use ticket::{Outcome, Priority, Ticket, TicketId, TicketState};

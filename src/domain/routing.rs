@@ -1,0 +1,197 @@
+//! Who is called next at a window, and why (DOMAIN.md "Who is called next at window W").
+//!
+//! Candidates are today's waiting tickets whose queue the window serves, or that were
+//! transferred to it. Order: (1) transferred to this window; (2) green channel, kept from
+//! starving ordinary tickets by the hall's ratio; (3) the window's queue tier; (4) the
+//! ticket's place in its queue (issue time, or where a transfer put it); (5) number.
+
+use super::event::CallReason;
+use super::plan::WindowPlan;
+use super::ticket::{Priority, Ticket, TicketId};
+
+/// What the router needs to know about one waiting ticket.
+#[derive(Debug, Clone, Copy)]
+pub struct Candidate<'a> {
+    pub id: TicketId,
+    pub queue: &'a str,
+    pub priority: Priority,
+    pub target_window: Option<u32>,
+    pub queue_key: i64,
+    pub seq_no: u32,
+}
+
+impl<'a> From<&'a Ticket> for Candidate<'a> {
+    fn from(t: &'a Ticket) -> Self {
+        Candidate {
+            id: t.id,
+            queue: &t.queue,
+            priority: t.priority,
+            target_window: t.target_window,
+            queue_key: t.queue_key,
+            seq_no: t.seq_no,
+        }
+    }
+}
+
+/// Whether window `w` may call this ticket at all.
+pub fn callable_at(w: &WindowPlan, c: &Candidate<'_>) -> bool {
+    match c.target_window {
+        Some(n) => n == w.number,
+        None => w.tier_of(c.queue).is_some(),
+    }
+}
+
+/// The ticket to call next at `w`, with the reason, or `None` when nobody waits for it.
+///
+/// `green_streak` is how many green-channel tickets this window called in a row;
+/// `ratio` the most it may call in a row while ordinary tickets wait (0 = no limit).
+pub fn choose_next<'a, I>(
+    w: &WindowPlan,
+    green_streak: u32,
+    ratio: u32,
+    tickets: I,
+) -> Option<(TicketId, CallReason)>
+where
+    I: IntoIterator<Item = Candidate<'a>>,
+{
+    let mut transferred: Option<Candidate<'_>> = None;
+    let mut green: Option<(usize, Candidate<'_>)> = None;
+    let mut ordinary: Option<(usize, Candidate<'_>)> = None;
+    let mut oldest_ordinary: Option<Candidate<'_>> = None;
+    let place = |c: &Candidate<'_>| (c.queue_key, c.seq_no, c.id);
+
+    for c in tickets.into_iter().filter(|c| callable_at(w, c)) {
+        if c.target_window == Some(w.number) {
+            if transferred.is_none_or(|t| place(&c) < place(&t)) {
+                transferred = Some(c);
+            }
+            continue;
+        }
+        let tier = w.tier_of(c.queue).unwrap_or(usize::MAX);
+        let slot = if c.priority == Priority::GreenChannel { &mut green } else { &mut ordinary };
+        if slot.is_none_or(|(t, b)| (tier, place(&c)) < (t, place(&b))) {
+            *slot = Some((tier, c));
+        }
+        if c.priority != Priority::GreenChannel
+            && oldest_ordinary.is_none_or(|o| place(&c) < place(&o))
+        {
+            oldest_ordinary = Some(c);
+        }
+    }
+
+    if let Some(t) = transferred {
+        return Some((t.id, CallReason::Transferred));
+    }
+    let ordinary_pick = ordinary.map(|(_, c)| {
+        let reason = match oldest_ordinary {
+            Some(o) if o.id != c.id => CallReason::Tier,
+            _ => CallReason::Oldest,
+        };
+        (c.id, reason)
+    });
+    match (green, ordinary_pick) {
+        (Some(_), Some((id, _))) if ratio > 0 && green_streak >= ratio => {
+            Some((id, CallReason::Fairness))
+        }
+        (Some((_, g)), _) => Some((g.id, CallReason::GreenChannel)),
+        (None, pick) => pick,
+    }
+}
+
+/// The window's green streak after calling a ticket of `priority` for `reason`.
+pub fn next_green_streak(streak: u32, priority: Priority, reason: CallReason) -> u32 {
+    match (reason, priority) {
+        (CallReason::GreenChannel, _) => streak + 1,
+        // Transfers, call-backs and specific calls do not count either way.
+        (CallReason::Transferred | CallReason::CallBack | CallReason::Specific, _) => streak,
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::plan::WindowKind;
+
+    fn window(tiers: &[&[&str]]) -> WindowPlan {
+        WindowPlan {
+            number: 5,
+            name: "五号".into(),
+            kind: WindowKind::Resident,
+            zone: "A".into(),
+            tiers: tiers.iter().map(|t| t.iter().map(|q| q.to_string()).collect()).collect(),
+        }
+    }
+
+    fn c(id: i64, queue: &'static str, green: bool, target: Option<u32>, key: i64) -> Candidate<'static> {
+        Candidate {
+            id: TicketId(id),
+            queue,
+            priority: if green { Priority::GreenChannel } else { Priority::Normal },
+            target_window: target,
+            queue_key: key,
+            seq_no: id as u32,
+        }
+    }
+
+    #[test]
+    fn routing_rules() {
+        let w = window(&[&["a", "b"], &["c"]]);
+        // (name, streak, ratio, candidates, expected)
+        type Case = (&'static str, u32, u32, Vec<Candidate<'static>>, Option<(i64, CallReason)>);
+        let cases: Vec<Case> = vec![
+            ("nobody waits", 0, 3, vec![], None),
+            ("other queue only", 0, 3, vec![c(1, "x", false, None, 1)], None),
+            ("oldest in tier 1", 0, 3,
+                vec![c(1, "a", false, None, 20), c(2, "b", false, None, 10)],
+                Some((2, CallReason::Oldest))),
+            ("tier beats age", 0, 3,
+                vec![c(1, "c", false, None, 1), c(2, "a", false, None, 50)],
+                Some((2, CallReason::Tier))),
+            ("lower tier when upper is empty", 0, 3,
+                vec![c(1, "c", false, None, 1)],
+                Some((1, CallReason::Oldest))),
+            ("green first", 0, 3,
+                vec![c(1, "a", false, None, 1), c(2, "b", true, None, 9)],
+                Some((2, CallReason::GreenChannel))),
+            ("green from a lower tier still first", 0, 3,
+                vec![c(1, "a", false, None, 1), c(2, "c", true, None, 9)],
+                Some((2, CallReason::GreenChannel))),
+            ("ratio reached: an ordinary one", 3, 3,
+                vec![c(1, "a", false, None, 5), c(2, "b", true, None, 1)],
+                Some((1, CallReason::Fairness))),
+            ("ratio reached but only green waits", 3, 3,
+                vec![c(2, "b", true, None, 1)],
+                Some((2, CallReason::GreenChannel))),
+            ("ratio 0 means green always first", 9, 0,
+                vec![c(1, "a", false, None, 5), c(2, "b", true, None, 7)],
+                Some((2, CallReason::GreenChannel))),
+            ("transferred to this window beats green", 0, 3,
+                vec![c(1, "a", true, None, 1), c(2, "x", false, Some(5), 99)],
+                Some((2, CallReason::Transferred))),
+            ("transferred to another window is not ours", 0, 3,
+                vec![c(1, "a", false, Some(6), 1), c(2, "a", false, None, 99)],
+                Some((2, CallReason::Oldest))),
+            ("same key: lower number", 0, 3,
+                vec![c(3, "a", false, None, 5), c(2, "b", false, None, 5)],
+                Some((2, CallReason::Oldest))),
+            ("front transfer (negative key) beats older", 0, 3,
+                vec![c(1, "a", false, None, 100), c(2, "a", false, None, -5)],
+                Some((2, CallReason::Oldest))),
+        ];
+        for (name, streak, ratio, cands, want) in cases {
+            let got = choose_next(&w, streak, ratio, cands).map(|(id, r)| (id.0, r));
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn green_streak_counts_only_green_choices() {
+        use CallReason::*;
+        assert_eq!(next_green_streak(2, Priority::GreenChannel, GreenChannel), 3);
+        assert_eq!(next_green_streak(3, Priority::Normal, Fairness), 0);
+        assert_eq!(next_green_streak(2, Priority::Normal, Oldest), 0);
+        assert_eq!(next_green_streak(2, Priority::Normal, Transferred), 2);
+        assert_eq!(next_green_streak(2, Priority::GreenChannel, Specific), 2);
+    }
+}

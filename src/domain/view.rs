@@ -1,0 +1,167 @@
+//! Read views of the hall: what the API and the screens show. Built from `Hall` state,
+//! never stored. Personal data stays out, except the masked ID tail on a clerk's view.
+
+use serde::Serialize;
+
+use super::event::{ClerkRef, TicketRef, WindowRef};
+use super::plan::{DepartmentKind, WindowKind};
+use super::ticket::{Outcome, Priority, TicketId, TicketState};
+
+/// A ticket as a clerk or a kiosk sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketView {
+    pub id: TicketId,
+    pub number: String,
+    pub queue: String,
+    pub department: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub issued_at: String,
+    pub called_at: Option<String>,
+    pub started_at: Option<String>,
+    pub window: Option<u32>,
+    pub target_window: Option<u32>,
+    pub recall_count: u32,
+    pub transfer_count: u32,
+    pub waiting_ahead: Option<u32>,
+    pub estimated_wait_s: Option<u32>,
+    /// Seconds from issue to first call, once called.
+    pub wait_s: Option<i64>,
+    pub outcome: Option<Outcome>,
+}
+
+/// A ticket as the citizen's phone page sees it (API.md `GET /api/v1/tickets/{token}`).
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicTicket {
+    pub number: String,
+    pub queue: String,
+    pub queue_name: String,
+    pub department_name: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub waiting_ahead: u32,
+    pub estimated_wait_s: u32,
+    pub window: Option<u32>,
+    pub windows: Vec<u32>,
+    pub issued_at: String,
+    pub called_at: Option<String>,
+}
+
+/// A window's state (API.md clerk routes).
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowView {
+    pub number: u32,
+    pub name: String,
+    pub kind: WindowKind,
+    pub zone: String,
+    pub status: &'static str,
+    pub clerk: Option<ClerkRef>,
+    pub current: Option<TicketView>,
+    /// Tickets this window could call now.
+    pub waiting: u32,
+    /// Tickets held at this window, to call back.
+    pub held: Vec<TicketRef>,
+    pub pause_reason: Option<String>,
+    /// When the window entered its status.
+    pub since: String,
+    /// Why the last call chose its ticket (only in a call's reply).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<super::event::CallReason>,
+}
+
+/// A queue in the hall overview and snapshots.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    pub prefix: String,
+    pub department: String,
+    pub open: bool,
+    /// Why it does not issue now: `queue_closed` or `quota_exhausted`.
+    pub closed_reason: Option<&'static str>,
+    pub waiting: u32,
+    pub estimated_wait_s: u32,
+    pub issued: u32,
+    pub daily_quota: u32,
+    /// Seconds the longest-waiting ticket has waited.
+    pub longest_wait_s: i64,
+}
+
+/// A department in the hall overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct DepartmentView {
+    pub id: String,
+    pub name: String,
+    pub kind: DepartmentKind,
+}
+
+/// A window's fixed facts in the hall overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowPlanView {
+    pub number: u32,
+    pub name: String,
+    pub kind: WindowKind,
+    pub zone: String,
+    pub queues: Vec<String>,
+}
+
+/// A zone in the hall overview.
+#[derive(Debug, Clone, Serialize)]
+pub struct ZoneView {
+    pub id: String,
+    pub name: String,
+}
+
+/// `GET /api/v1/hall`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HallView {
+    pub name: String,
+    pub timezone: String,
+    pub service_day: String,
+    pub now: String,
+    pub zones: Vec<ZoneView>,
+    pub departments: Vec<DepartmentView>,
+    pub queues: Vec<QueueView>,
+    pub windows: Vec<WindowPlanView>,
+    pub texts: super::plan::Texts,
+}
+
+/// A recent call for wall screens.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecentCall {
+    pub ticket: TicketRef,
+    pub window: WindowRef,
+    pub at: String,
+    pub text: String,
+}
+
+/// The first frame of the event stream.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub seq: u64,
+    pub at: String,
+    pub service_day: String,
+    pub windows: Vec<WindowView>,
+    pub queues: Vec<QueueView>,
+    pub recent_calls: Vec<RecentCall>,
+}
+
+/// What the kiosk gets back for a new ticket.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuedTicket {
+    pub id: TicketId,
+    pub token: String,
+    pub number: String,
+    pub queue: String,
+    pub queue_name: String,
+    pub department: String,
+    pub department_name: String,
+    pub priority: Priority,
+    pub state: TicketState,
+    pub issued_at: String,
+    pub waiting_ahead: u32,
+    pub estimated_wait_s: u32,
+    pub windows: Vec<u32>,
+}

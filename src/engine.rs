@@ -1,0 +1,279 @@
+//! The single writer. One thread owns the `Hall` and the write connection; requests come in
+//! over a channel with a oneshot for the reply. Each batch of commands is one transaction:
+//! decide, commit, then broadcast, then answer. Nothing is broadcast or acknowledged that
+//! was not committed, and ticket numbers are gap-free because only this thread assigns them.
+
+use std::sync::Arc;
+use std::thread;
+
+use jiff::Timestamp;
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use crate::clock::Clock;
+use crate::domain::event::rfc3339;
+use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
+use crate::domain::view::{IssuedTicket, WindowView};
+use crate::domain::{DomainError, EventRecord, Plan};
+use crate::store::{Store, StoreError};
+
+/// Requests taken into one transaction at most.
+const BATCH: usize = 256;
+/// Events a subscriber may fall behind before it is sent a fresh snapshot.
+pub const BROADCAST_CAPACITY: usize = 4096;
+
+/// A committed event, serialized once for every subscriber.
+#[derive(Debug)]
+pub struct Frame {
+    pub seq: u64,
+    pub json: String,
+}
+
+/// Why the engine could not carry out a command.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+/// What a successful command answers.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Ticket(Box<IssuedTicket>),
+    Window(Box<WindowView>),
+}
+
+type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
+
+enum Request {
+    Command { actor: Actor, cmd: Command, reply: oneshot::Sender<Result<Outcome, EngineError>> },
+    Query(Query),
+    Tick,
+}
+
+/// Cheap handle to the engine; clone freely.
+#[derive(Clone)]
+pub struct EngineHandle {
+    tx: mpsc::Sender<Request>,
+    events: broadcast::Sender<Arc<Frame>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl EngineHandle {
+    /// Carry out one command; resolves once it is committed (or refused).
+    pub async fn execute(&self, actor: Actor, cmd: Command) -> Result<Outcome, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.send(Request::Command { actor, cmd, reply }).await.map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Read the hall's committed state on the engine's thread: `f(hall, now, last_seq)`.
+    pub async fn query<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Hall, Timestamp, u64) -> T + Send + 'static,
+    ) -> Result<T, EngineError> {
+        let (tx, rx) = oneshot::channel();
+        let q: Query = Box::new(move |h, now, seq| {
+            let _ = tx.send(f(h, now, seq));
+        });
+        self.tx.send(Request::Query(q)).await.map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
+    }
+
+    /// Subscribe to committed events. Subscribe before taking a snapshot.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Frame>> {
+        self.events.subscribe()
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Let time pass in the hall (day rollover) without a command.
+    pub async fn tick(&self) {
+        let _ = self.tx.send(Request::Tick).await;
+    }
+}
+
+/// Start the engine on its own thread over an opened store.
+pub fn start(plan: Arc<Plan>, mut store: Store, clock: Arc<dyn Clock>) -> Result<EngineHandle, StoreError> {
+    let id_key = store.secret("id_hash_key", random_hex)?;
+    let now = clock.now();
+    let restored = store.restore(local_day(&plan, now))?;
+    let hall = Hall::restore(Arc::clone(&plan), id_key.clone().into_bytes(), now, restored);
+    let last_seq = store.last_seq()?;
+    let (tx, rx) = mpsc::channel(BATCH * 4);
+    let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+    let mut writer = Writer { plan, id_key: id_key.into_bytes(), store, hall: Some(hall), last_seq, events: events.clone(), clock: Arc::clone(&clock) };
+    // Clear any earlier day left open before the first request.
+    writer.run_batch(vec![Request::Tick]);
+    thread::Builder::new()
+        .name("hallq-engine".into())
+        .spawn(move || writer.run(rx))
+        .map_err(|e| StoreError::Other(format!("cannot start the engine thread: {e}")))?;
+    Ok(EngineHandle { tx, events, clock })
+}
+
+struct Writer {
+    plan: Arc<Plan>,
+    id_key: Vec<u8>,
+    store: Store,
+    /// `None` while the in-memory hall could not be rebuilt after a failed commit.
+    hall: Option<Hall>,
+    last_seq: u64,
+    events: broadcast::Sender<Arc<Frame>>,
+    clock: Arc<dyn Clock>,
+}
+
+type Pending = (oneshot::Sender<Result<Outcome, EngineError>>, Result<Outcome, EngineError>);
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Request>) {
+        while let Some(first) = rx.blocking_recv() {
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(r) => batch.push(r),
+                    Err(_) => break,
+                }
+            }
+            self.run_batch(batch);
+        }
+        tracing::info!("engine stopped");
+    }
+
+    /// Rebuild the hall from the database (after a failed commit, or at start).
+    fn reload(&mut self) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let restored = self.store.restore(local_day(&self.plan, now))?;
+        self.hall = Some(Hall::restore(Arc::clone(&self.plan), self.id_key.clone(), now, restored));
+        self.last_seq = self.store.last_seq()?;
+        Ok(())
+    }
+
+    fn run_batch(&mut self, batch: Vec<Request>) {
+        if self.hall.is_none()
+            && let Err(e) = self.reload()
+        {
+            tracing::error!(error = %e, "the hall cannot be rebuilt from the database");
+        }
+        let mut pending: Vec<Pending> = Vec::new();
+        let mut queries: Vec<Query> = Vec::new();
+        let mut records: Vec<(EventRecord, String, i64)> = Vec::new();
+        let tz = self.plan.rules.tz.clone();
+        let Some(hall) = self.hall.as_mut() else {
+            for r in batch {
+                if let Request::Command { reply, .. } = r {
+                    let _ = reply.send(Err(EngineError::Store(StoreError::Other("hall unavailable".into()))));
+                }
+            }
+            return;
+        };
+        let mut seq = self.last_seq;
+        for req in batch {
+            let now = self.clock.now();
+            let (actor, events) = match req {
+                Request::Query(q) => {
+                    queries.push(q);
+                    continue;
+                }
+                Request::Tick => (Actor::System, hall.tick(now)),
+                Request::Command { actor, cmd, reply } => match hall.handle(&actor, cmd, now) {
+                    Ok((r, events)) => {
+                        pending.push((reply, outcome_of(hall, r)));
+                        (actor, events)
+                    }
+                    Err(e) => {
+                        pending.push((reply, Err(e.into())));
+                        continue;
+                    }
+                },
+            };
+            let label = actor.label();
+            for event in events {
+                seq += 1;
+                let rec = EventRecord { seq, at: rfc3339(now, &tz), event };
+                records.push((rec, label.clone(), now.as_millisecond()));
+            }
+        }
+        let changes = hall.take_changes();
+        let dirty = !records.is_empty()
+            || !changes.tickets.is_empty()
+            || !changes.windows.is_empty()
+            || !changes.counters.is_empty();
+        if dirty {
+            if let Err(e) = self.store.commit(&records, &changes) {
+                tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
+                let kind = match &e {
+                    StoreError::ReadOnly(_) => StoreError::ReadOnly(String::new()),
+                    StoreError::Full(_) => StoreError::Full(String::new()),
+                    _ => StoreError::Other(String::new()),
+                };
+                self.hall = None;
+                if let Err(e) = self.reload() {
+                    tracing::error!(error = %e, "the hall cannot be rebuilt from the database");
+                }
+                for (reply, outcome) in pending {
+                    let out = match outcome {
+                        Ok(_) => Err(EngineError::Store(clone_kind(&kind))),
+                        Err(e) => Err(e),
+                    };
+                    let _ = reply.send(out);
+                }
+                self.answer_queries(queries);
+                return;
+            }
+            self.last_seq = seq;
+            for (rec, _, _) in &records {
+                match serde_json::to_string(rec) {
+                    Ok(json) => {
+                        // No subscriber is not an error.
+                        let _ = self.events.send(Arc::new(Frame { seq: rec.seq, json }));
+                    }
+                    Err(e) => tracing::error!(error = %e, "event not serializable"),
+                }
+            }
+        }
+        for (reply, outcome) in pending {
+            let _ = reply.send(outcome);
+        }
+        self.answer_queries(queries);
+    }
+
+    fn answer_queries(&self, queries: Vec<Query>) {
+        let Some(hall) = self.hall.as_ref() else { return };
+        for q in queries {
+            q(hall, self.clock.now(), self.last_seq);
+        }
+    }
+}
+
+/// The reply to a command, read right after it so later commands of the batch don't show.
+fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
+    let out = match r {
+        Reply::Ticket(id) => hall.ticket(id).map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
+        Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
+            v.reason = reason;
+            Outcome::Window(Box::new(v))
+        }),
+    };
+    out.ok_or(EngineError::Stopped)
+}
+
+fn clone_kind(e: &StoreError) -> StoreError {
+    match e {
+        StoreError::ReadOnly(s) => StoreError::ReadOnly(s.clone()),
+        StoreError::Full(s) => StoreError::Full(s.clone()),
+        other => StoreError::Other(other.to_string()),
+    }
+}
+
+/// 32 random bytes as hex: tokens and keys.
+pub fn random_hex() -> String {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).expect("the OS random source is available");
+    crate::domain::hall::hex(&b)
+}

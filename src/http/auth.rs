@@ -1,0 +1,159 @@
+//! Who is asking: staff sessions (cookie or bearer) and device tokens, and the session routes.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::error::{ApiError, Json};
+use crate::domain::hall::{Actor, Role};
+
+/// Session cookie name.
+pub const COOKIE_NAME: &str = "hallq_session";
+/// How long a staff session lasts.
+const SESSION_HOURS: i64 = 12;
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    Staff { username: String, name: String, role: Role },
+    Device { id: String, kind: String },
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        match self.clone() {
+            Principal::Staff { username, name, role } => Actor::Staff { username, name, role },
+            Principal::Device { id, kind } => Actor::Device { id, kind },
+        }
+    }
+}
+
+/// The bearer token or session cookie of a request.
+fn presented_token(headers: &HeaderMap) -> Option<String> {
+    if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
+    }
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('=').map(str::to_string))
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = presented_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        if token.is_empty() || token.len() > 128 {
+            return Err(ApiError::unauthenticated());
+        }
+        let hash = crate::auth::token_hash(&token);
+        let reader = state.reader.clone();
+        let now_ms = state.engine.clock().now().as_millisecond();
+        let found = tokio::task::spawn_blocking(move || {
+            if let Some(s) = reader.session(&hash, now_ms)? {
+                return Ok(Some(Principal::Staff {
+                    role: Role::parse(&s.role).unwrap_or(Role::Clerk),
+                    username: s.username,
+                    name: s.name,
+                }));
+            }
+            Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| Principal::Device { id: d.id, kind: d.kind }))
+        })
+        .await??;
+        found.ok_or_else(ApiError::unauthenticated)
+    }
+}
+
+/// A staff member (a device is refused with 403).
+pub struct Staff(pub Principal);
+
+impl FromRequestParts<AppState> for Staff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        match Principal::from_request_parts(parts, state).await? {
+            p @ Principal::Staff { .. } => Ok(Staff(p)),
+            Principal::Device { .. } => Err(ApiError::forbidden()),
+        }
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/session", post(log_in).get(current_session).delete(log_out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+struct UserDto {
+    username: String,
+    name: String,
+    role: &'static str,
+}
+
+#[derive(Serialize)]
+struct SessionDto {
+    token: String,
+    user: UserDto,
+}
+
+async fn log_in(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Response, ApiError> {
+    let reader = st.reader.clone();
+    let db = st.db_path.clone();
+    let now = st.engine.clock().now().as_millisecond();
+    let token = crate::auth::new_token();
+    let hash = crate::auth::token_hash(&token);
+    let user = tokio::task::spawn_blocking(move || {
+        let Some(u) = reader.user(&req.username)? else {
+            // Same work as a real check, so timing does not tell which names exist.
+            let _ = crate::auth::verify_password(&req.password, &DUMMY_HASH);
+            return Ok(None);
+        };
+        if u.disabled || !crate::auth::verify_password(&req.password, &u.password_hash) {
+            return Ok(None);
+        }
+        crate::store::with_writer(&db, |a| a.create_session(&hash, &u.username, now, now + SESSION_HOURS * 3_600_000))?;
+        Ok::<_, crate::store::StoreError>(Some(u))
+    })
+    .await??
+    .ok_or_else(ApiError::unauthenticated)?;
+    let role = Role::parse(&user.role).unwrap_or(Role::Clerk);
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_HOURS * 3600
+    );
+    let body = SessionDto { token, user: UserDto { username: user.username, name: user.name, role: role.as_str() } };
+    Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
+}
+
+/// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default());
+
+async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
+    let Principal::Staff { username, name, role } = p else { return Err(ApiError::forbidden()) };
+    Ok(axum::Json(UserDto { username, name, role: role.as_str() }).into_response())
+}
+
+async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
+    let hash = crate::auth::token_hash(&token);
+    let db = st.db_path.clone();
+    tokio::task::spawn_blocking(move || crate::store::with_writer(&db, |a| a.delete_session(&hash))).await??;
+    let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
+}

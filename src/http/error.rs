@@ -1,0 +1,235 @@
+//! The one place that maps errors to status codes and to the API's error shape
+//! `{"error": {"code", "message"}}`. Internal details are logged, never sent.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::domain::DomainError;
+use crate::engine::EngineError;
+use crate::store::StoreError;
+
+/// Messages by code, from config/messages.toml (compiled in).
+static MESSAGES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+    toml::from_str(include_str!("../../config/messages.toml")).expect("config/messages.toml is a flat table of strings")
+});
+
+/// An error as the API answers it.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str) -> Self {
+        ApiError { status, code, detail: None }
+    }
+    pub fn with(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request").with(detail)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found")
+    }
+    pub fn unauthenticated() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated")
+    }
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden")
+    }
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %e, "internal error");
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal")
+    }
+
+    /// The person-readable message for this error.
+    pub fn message(&self) -> String {
+        let template = MESSAGES.get(self.code).map_or("请求未能完成", String::as_str);
+        match &self.detail {
+            Some(d) if template.contains("{detail}") => {
+                let sep = if self.code == "bad_request" { "：" } else { "" };
+                template.replace("{detail}", &format!("{sep}{d}"))
+            }
+            _ => template.replace("{detail}", ""),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({"error": {"code": self.code, "message": self.message()}});
+        (self.status, axum::Json(body)).into_response()
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        use DomainError::*;
+        let status = match &e {
+            UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) => StatusCode::NOT_FOUND,
+            InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired | TransferTarget => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
+            _ => StatusCode::CONFLICT,
+        };
+        ApiError { status, code: e.code(), detail: e.detail() }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::error!(error = %e, "store error");
+        match e {
+            StoreError::ReadOnly(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_read_only"),
+            StoreError::Full(_) => Self::new(StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+            StoreError::Busy(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_busy"),
+            _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Domain(d) => d.into(),
+            EngineError::Store(s) => s.into(),
+            EngineError::Stopped => Self::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        }
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// `axum::Json` whose rejections come back in the API's error shape.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(JsonRejection::BytesRejection(b)) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))
+            }
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                Err(ApiError::bad_request("Content-Type 应为 application/json"))
+            }
+            Err(JsonRejection::JsonDataError(e)) => Err(ApiError::bad_request(e.body_text())),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(e.body_text())),
+            Err(e) => Err(ApiError::bad_request(e.body_text())),
+        }
+    }
+}
+
+/// A JSON body that may be absent: an empty body reads as `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(OptionalJson(T::default()));
+        }
+        serde_json::from_slice(&bytes).map(OptionalJson).map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+}
+
+/// `axum::extract::Path` with API-shaped rejections.
+pub struct Path<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(v)| Path(v))
+            .map_err(|e: PathRejection| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// `axum::extract::Query` with API-shaped rejections.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Query(v))
+            .map_err(|e: QueryRejection| ApiError::bad_request(e.body_text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_a_message() {
+        let codes = [
+            "bad_request", "payload_too_large", "not_found", "method_not_allowed", "unauthenticated",
+            "forbidden", "clock_backwards", "too_many_connections", "storage_read_only", "storage_full",
+            "storage_busy", "unavailable", "internal",
+        ];
+        let domain = [
+            DomainError::UnknownQueue(String::new()),
+            DomainError::UnknownWindow(0),
+            DomainError::UnknownTicket(String::new()),
+            DomainError::QueueClosed(String::new()),
+            DomainError::QuotaExhausted(String::new()),
+            DomainError::DuplicateTicket(String::new()),
+            DomainError::InvalidIdNumber,
+            DomainError::IdNumberRequired(String::new()),
+            DomainError::InvalidPhone,
+            DomainError::WindowNotOpen(0),
+            DomainError::WindowPaused(0),
+            DomainError::WindowTaken(0),
+            DomainError::ClerkElsewhere(0),
+            DomainError::WindowBusy(0),
+            DomainError::NoCurrentTicket(0),
+            DomainError::RecallLimit,
+            DomainError::InvalidState { state: "", op: "" },
+            DomainError::NotCallable(String::new()),
+            DomainError::NotHeld(String::new()),
+            DomainError::ReasonRequired,
+            DomainError::TransferTarget,
+            DomainError::NotYourWindow(0),
+            DomainError::Forbidden,
+        ];
+        for code in codes.into_iter().chain(domain.iter().map(DomainError::code)) {
+            assert!(MESSAGES.contains_key(code), "no message for {code}");
+        }
+        let e = ApiError::from(DomainError::QuotaExhausted("hj".into()));
+        assert_eq!(e.status, StatusCode::CONFLICT);
+        assert_eq!(e.message(), "排队号已取完");
+        let e = ApiError::from(DomainError::WindowBusy(5));
+        assert!(e.message().contains("5号窗口"));
+    }
+}

@@ -1,0 +1,168 @@
+//! The event websocket: a snapshot (or a replay from `since`), then every committed event in
+//! order with gap-free `seq`. A client that falls behind gets a fresh snapshot; one that
+//! stops reading is closed; dead sockets are reaped by ping/pong.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::AppState;
+use super::error::{ApiError, Query};
+
+/// Most events replayed to a reconnecting client; further back it gets a snapshot.
+pub const MAX_REPLAY: usize = 10_000;
+/// A send that takes longer than this means the client stopped reading.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Ping period; a client silent for two periods is gone.
+const PING_EVERY: Duration = Duration::from_secs(20);
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/events", get(open_events))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    since: Option<u64>,
+}
+
+async fn open_events(
+    State(st): State<AppState>,
+    Query(q): Query<EventsQuery>,
+    ws: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let permit = st
+        .ws_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections"))?;
+    Ok(ws
+        .on_upgrade(move |socket| async move {
+            stream_events(socket, st, q.since).await;
+            drop(permit);
+        })
+        .into_response())
+}
+
+/// Why a stream ended; only for the log.
+#[derive(Debug)]
+enum End {
+    ClientGone,
+    SendTimeout,
+    EngineStopped,
+}
+
+async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(End::ClientGone),
+        Err(_) => Err(End::SendTimeout),
+    }
+}
+
+/// Send a fresh snapshot; returns its `seq`.
+async fn send_snapshot(socket: &mut WebSocket, st: &AppState) -> Result<u64, End> {
+    let (seq, json) = st
+        .engine
+        .query(|h, now, seq| (seq, serde_json::to_string(&h.snapshot(seq, now))))
+        .await
+        .map_err(|_| End::EngineStopped)?;
+    let json = json.map_err(|_| End::EngineStopped)?;
+    send(socket, json).await?;
+    Ok(seq)
+}
+
+/// Replay events after `since` from the log; `None` when a snapshot must be sent instead.
+async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Option<u64>, End> {
+    let last = st.engine.query(|_, _, seq| seq).await.map_err(|_| End::EngineStopped)?;
+    if since > last {
+        return Ok(None); // a client of another database, or from the future
+    }
+    let reader = st.reader.clone();
+    let events = tokio::task::spawn_blocking(move || reader.events_since(since, MAX_REPLAY + 1)).await;
+    let Ok(Ok(events)) = events else { return Ok(None) };
+    if events.len() > MAX_REPLAY || events.first().is_some_and(|e| e.seq != since + 1) {
+        return Ok(None);
+    }
+    let mut at = since;
+    for e in events {
+        let Ok(json) = serde_json::to_string(&e) else { return Ok(None) };
+        send(socket, json).await?;
+        at = e.seq;
+    }
+    Ok(Some(at))
+}
+
+async fn stream_events(mut socket: WebSocket, st: AppState, since: Option<u64>) {
+    let end = run_stream(&mut socket, &st, since).await;
+    tracing::debug!(?end, "event stream closed");
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+async fn run_stream(socket: &mut WebSocket, st: &AppState, since: Option<u64>) -> End {
+    // Subscribe first, then snapshot or replay: nothing committed in between is missed,
+    // and anything seen twice is dropped by its seq.
+    let mut rx = st.engine.subscribe();
+    let start = match since {
+        Some(s) => match replay(socket, st, s).await {
+            Ok(Some(at)) => Ok(at),
+            Ok(None) => send_snapshot(socket, st).await,
+            Err(e) => Err(e),
+        },
+        None => send_snapshot(socket, st).await,
+    };
+    let mut last = match start {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut heard = true;
+    loop {
+        tokio::select! {
+            got = rx.recv() => match got {
+                Ok(frame) => {
+                    if frame.seq <= last {
+                        continue;
+                    }
+                    if frame.seq != last + 1 {
+                        // Should not happen (one writer, in order); recover with a snapshot.
+                        match send_snapshot(socket, st).await {
+                            Ok(s) => { last = s; continue; }
+                            Err(e) => return e,
+                        }
+                    }
+                    if let Err(e) = send(socket, frame.json.clone()).await {
+                        return e;
+                    }
+                    last = frame.seq;
+                }
+                Err(RecvError::Lagged(_)) => match send_snapshot(socket, st).await {
+                    Ok(s) => last = s,
+                    Err(e) => return e,
+                },
+                Err(RecvError::Closed) => return End::EngineStopped,
+            },
+            msg = socket.recv() => match msg {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::ClientGone,
+                Some(Ok(_)) => heard = true,
+            },
+            _ = ping.tick() => {
+                if !heard {
+                    return End::ClientGone;
+                }
+                heard = false;
+                if tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into()))).await.is_err() {
+                    return End::SendTimeout;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! HTTP: one router per audience, the API error shape, the event websocket.
+//! The only module that knows status codes. Handlers call one engine or store method each.
+
+mod auth;
+pub mod error;
+mod events;
+mod meta;
+mod tickets;
+mod windows;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use tokio::sync::Semaphore;
+
+pub use auth::Principal;
+use error::ApiError;
+
+use crate::config::Config;
+use crate::domain::Plan;
+use crate::engine::EngineHandle;
+use crate::store::Reader;
+
+/// Largest JSON body accepted.
+pub const MAX_BODY: usize = 16 * 1024;
+/// Event websockets open at once.
+pub const MAX_EVENT_CLIENTS: usize = 5_000;
+
+/// Cheap handles shared by every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: EngineHandle,
+    pub reader: Reader,
+    pub db_path: Arc<PathBuf>,
+    pub plan: Arc<Plan>,
+    pub config: Arc<Config>,
+    /// `--simulated-clock`: `POST /api/v1/_clock` exists.
+    pub simulated_clock: bool,
+    pub ws_slots: Arc<Semaphore>,
+}
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(meta::routes())
+        .merge(auth::routes())
+        .merge(tickets::routes())
+        .merge(windows::routes())
+        .merge(events::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found().with(uri.path().to_string())
+}
+
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").with(method.to_string())
+}

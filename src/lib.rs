@@ -1,0 +1,90 @@
+//! hallq: queue, kiosk and wall-screen server for a county government service hall.
+//!
+//! Crate map:
+//! - `domain/`: the pure hall (tickets, routing, numbering, quotas); no IO.
+//! - `config`: config/hall.toml and its validation into a `domain::Plan`.
+//! - `store/`: SQLite, the only place with SQL.
+//! - `engine`: the single writer thread: decide, commit, broadcast, reply.
+//! - `http/`: the JSON API, the event websocket and the static screens.
+//! - `clock`: real or simulated time.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod engine;
+pub mod store;
+pub mod admin;
+pub mod auth;
+pub mod bench;
+pub mod http;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::clock::{Clock, SimulatedClock, SystemClock};
+use crate::config::Config;
+use crate::engine::EngineHandle;
+
+/// How to start a hall server.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    pub config: PathBuf,
+    pub db: PathBuf,
+    /// Demo mode: every queue issues at any hour.
+    pub demo: bool,
+    /// A clock that `POST /api/v1/_clock` moves forward.
+    pub simulated_clock: bool,
+}
+
+/// A hall ready to serve: config loaded, database open, engine running.
+pub struct App {
+    pub state: http::AppState,
+}
+
+impl App {
+    /// Load the config, open and migrate the database, restore and start the engine.
+    pub fn start(opts: &ServeOptions) -> anyhow::Result<App> {
+        let (config, mut plan) = Config::load(&opts.config)?;
+        plan.rules.always_open = opts.demo;
+        let plan = Arc::new(plan);
+        let store = store::Store::open(&opts.db).with_context(|| format!("opening {}", opts.db.display()))?;
+        let clock: Arc<dyn Clock> =
+            if opts.simulated_clock { Arc::new(SimulatedClock::default()) } else { Arc::new(SystemClock) };
+        let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
+        let state = http::AppState {
+            engine,
+            reader: store::Reader::new(&opts.db),
+            db_path: Arc::new(opts.db.clone()),
+            plan,
+            config: Arc::new(config),
+            simulated_clock: opts.simulated_clock,
+            ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
+        };
+        Ok(App { state })
+    }
+
+    /// Serve on `listener` until `shutdown` resolves.
+    pub async fn run(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let engine = self.state.engine.clone();
+        // Let the day roll over even when nobody presses a button.
+        let ticker = tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
+            loop {
+                every.tick().await;
+                engine.tick().await;
+            }
+        });
+        let app = http::router(self.state);
+        let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        ticker.abort();
+        out.context("serving HTTP")
+    }
+}

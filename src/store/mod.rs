@@ -1,0 +1,280 @@
+//! The only module that speaks SQL. One write connection (owned by the engine's thread),
+//! read-only connections for queries, migrations by `PRAGMA user_version`.
+//!
+//! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
+
+mod auth;
+mod rows;
+mod schema;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags, params};
+
+pub use auth::{DeviceRow, SessionPrincipal, UserRow};
+
+use crate::domain::EventRecord;
+use crate::domain::hall::{Changes, Restored};
+use crate::domain::ticket::Ticket;
+
+/// What can go wrong with the database, sorted into what a person can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is read-only: {0}")]
+    ReadOnly(String),
+    #[error("the disk or database is full: {0}")]
+    Full(String),
+    #[error("the database is busy: {0}")]
+    Busy(String),
+    #[error("cannot open the database: {0}")]
+    CannotOpen(String),
+    #[error("database error: {0}")]
+    Other(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode::*;
+        match e.sqlite_error_code() {
+            Some(ReadOnly) => StoreError::ReadOnly(e.to_string()),
+            Some(DiskFull) => StoreError::Full(e.to_string()),
+            Some(DatabaseBusy | DatabaseLocked) => StoreError::Busy(e.to_string()),
+            Some(CannotOpen) => StoreError::CannotOpen(e.to_string()),
+            _ => StoreError::Other(e.to_string()),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// How long a connection waits for another writer (the CLI adding a user) before giving up.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// The write side. Lives on the engine's thread.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the database at `path`.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::CannotOpen(format!("{}: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path)?;
+        configure(&conn)?;
+        let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Other(format!("journal mode is {mode}, WAL needed")));
+        }
+        conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        schema::migrate(&conn)?;
+        Ok(Store { conn })
+    }
+
+    /// A secret kept in the database (created on first use), e.g. the ID-hash key.
+    pub fn secret(&mut self, name: &str, fresh: impl FnOnce() -> String) -> Result<String> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| r.get(0))
+            .map(Some)
+            .or_else(none_if_missing)?;
+        let value = match existing {
+            Some(v) => v,
+            None => {
+                let v = fresh();
+                tx.execute("INSERT INTO meta(key, value) VALUES (?1, ?2)", params![name, v])?;
+                v
+            }
+        };
+        tx.commit()?;
+        Ok(value)
+    }
+
+    /// The last committed event's sequence number (0 when none).
+    pub fn last_seq(&self) -> Result<u64> {
+        let n: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+        Ok(n as u64)
+    }
+
+    /// Everything the hall needs back after a restart: tickets of `today` and every
+    /// older one still open, window rows, today's counters.
+    pub fn restore(&self, today: jiff::civil::Date) -> Result<Restored> {
+        let day = today.to_string();
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {} FROM tickets WHERE service_day = ?1 OR state NOT IN ('done','no_show','cancelled','abandoned')",
+            rows::TICKET_COLUMNS
+        ))?;
+        let tickets = stmt
+            .query_map([&day], rows::ticket_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .collect::<Result<Vec<Ticket>>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak FROM windows",
+        )?;
+        let windows = stmt
+            .query_map([], rows::window_from_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .collect::<Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare("SELECT service_day, queue, last_seq FROM counters WHERE service_day = ?1")?;
+        let counters = stmt
+            .query_map([&day], |r| Ok((r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .into_iter()
+            .map(|(q, n)| (today, q, n))
+            .collect();
+        let max_id: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
+        Ok(Restored { tickets, windows, counters, next_ticket_id: max_id + 1 })
+    }
+
+    /// Commit a batch of events and the rows they changed, all or nothing.
+    pub fn commit(&mut self, events: &[(EventRecord, String, i64)], changes: &Changes) -> Result<()> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        {
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (rec, actor, at_ms) in events {
+                let payload = serde_json::to_string(&rec.event).map_err(|e| StoreError::Other(e.to_string()))?;
+                ins.execute(params![
+                    rec.seq as i64,
+                    rec.at,
+                    at_ms,
+                    rec.event.kind(),
+                    actor,
+                    rec.event.window(),
+                    rec.event.ticket().map(|t| t.id.0),
+                    payload
+                ])?;
+            }
+            for t in &changes.tickets {
+                rows::upsert_ticket(&tx, t)?;
+            }
+            for w in &changes.windows {
+                rows::upsert_window(&tx, w)?;
+            }
+            let mut ctr = tx.prepare_cached(
+                "INSERT INTO counters(service_day, queue, last_seq) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(service_day, queue) DO UPDATE SET last_seq = excluded.last_seq",
+            )?;
+            for (day, q, n) in &changes.counters {
+                ctr.execute(params![day.to_string(), q, n])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Direct access for the auth tables on this connection (CLI and demo set-up).
+    pub fn auth(&mut self) -> auth::Auth<'_> {
+        auth::Auth { conn: &mut self.conn }
+    }
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))?;
+    Ok(())
+}
+
+fn none_if_missing<T>(e: rusqlite::Error) -> rusqlite::Result<Option<T>> {
+    match e {
+        rusqlite::Error::QueryReturnedNoRows => Ok(None),
+        e => Err(e),
+    }
+}
+
+/// Read-only connections for queries, pooled. Use from `spawn_blocking`.
+#[derive(Clone)]
+pub struct Reader {
+    path: PathBuf,
+    pool: Arc<Mutex<Vec<Connection>>>,
+}
+
+/// Connections kept idle in the pool.
+const READER_POOL: usize = 4;
+
+impl Reader {
+    pub fn new(path: &Path) -> Reader {
+        Reader { path: path.to_path_buf(), pool: Arc::new(Mutex::new(Vec::new())) }
+    }
+
+    /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`).
+    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(
+                    &self.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&c)?;
+                c
+            }
+        };
+        let out = f(&conn);
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if pool.len() < READER_POOL {
+            pool.push(conn);
+        }
+        out
+    }
+
+    /// Committed events after `since`, in order, at most `limit`.
+    pub fn events_since(&self, since: u64, limit: usize) -> Result<Vec<EventRecord>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, at, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![since as i64, limit as i64], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (seq, at, payload) = row?;
+                let event = serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                out.push(EventRecord { seq: seq as u64, at, event });
+            }
+            Ok(out)
+        })
+    }
+
+    /// A ticket by its token, from any day.
+    pub fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {} FROM tickets WHERE token = ?1", rows::TICKET_COLUMNS))?;
+            let found = stmt.query_row([token], rows::ticket_from_row).map(Some).or_else(none_if_missing)?;
+            found.transpose()
+        })
+    }
+
+    /// The principal behind a session token hash, if the session is live at `now_ms`.
+    pub fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<SessionPrincipal>> {
+        self.with(|c| auth::session(c, token_hash, now_ms))
+    }
+
+    /// The device behind a token hash, if not revoked.
+    pub fn device(&self, token_hash: &str) -> Result<Option<DeviceRow>> {
+        self.with(|c| auth::device(c, token_hash))
+    }
+
+    /// A user row by name.
+    pub fn user(&self, username: &str) -> Result<Option<UserRow>> {
+        self.with(|c| auth::user(c, username))
+    }
+}
+
+/// Auth writes from request handlers (login, logout) on a short-lived connection of their own.
+pub fn with_writer<T>(path: &Path, f: impl FnOnce(&mut auth::Auth<'_>) -> Result<T>) -> Result<T> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    conn.execute_batch("PRAGMA synchronous=FULL;")?;
+    let mut a = auth::Auth { conn: &mut conn };
+    f(&mut a)
+}

@@ -1,0 +1,108 @@
+//! Migrations, applied in order by `PRAGMA user_version`. Append; never edit a shipped step.
+
+use rusqlite::Connection;
+
+use super::Result;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the hall's state, its event log, accounts and devices.
+    r#"
+    CREATE TABLE meta (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        seq       INTEGER PRIMARY KEY,
+        at        TEXT    NOT NULL,
+        at_ms     INTEGER NOT NULL,
+        kind      TEXT    NOT NULL,
+        actor     TEXT    NOT NULL,
+        window    INTEGER,
+        ticket_id INTEGER,
+        payload   TEXT    NOT NULL
+    );
+    CREATE INDEX events_ticket ON events(ticket_id);
+    CREATE INDEX events_at ON events(at_ms);
+    CREATE TABLE tickets (
+        id              INTEGER PRIMARY KEY,
+        token           TEXT    NOT NULL UNIQUE,
+        service_day     TEXT    NOT NULL,
+        queue           TEXT    NOT NULL,
+        original_queue  TEXT    NOT NULL,
+        seq_no          INTEGER NOT NULL,
+        number          TEXT    NOT NULL,
+        priority        TEXT    NOT NULL,
+        state           TEXT    NOT NULL,
+        issued_at_ms    INTEGER NOT NULL,
+        queue_key       INTEGER NOT NULL,
+        target_window   INTEGER,
+        window          INTEGER,
+        first_called_ms INTEGER,
+        called_ms       INTEGER,
+        started_ms      INTEGER,
+        finished_ms     INTEGER,
+        recall_count    INTEGER NOT NULL DEFAULT 0,
+        transfer_count  INTEGER NOT NULL DEFAULT 0,
+        outcome         TEXT,
+        note            TEXT,
+        id_hash         TEXT,
+        id_last4        TEXT,
+        phone           TEXT,
+        clerk           TEXT,
+        issued_by       TEXT    NOT NULL,
+        UNIQUE (service_day, number),
+        UNIQUE (service_day, original_queue, seq_no)
+    );
+    CREATE INDEX tickets_open ON tickets(state) WHERE state NOT IN ('done','no_show','cancelled','abandoned');
+    CREATE TABLE counters (
+        service_day TEXT    NOT NULL,
+        queue       TEXT    NOT NULL,
+        last_seq    INTEGER NOT NULL,
+        PRIMARY KEY (service_day, queue)
+    );
+    CREATE TABLE windows (
+        number         INTEGER PRIMARY KEY,
+        status         TEXT    NOT NULL,
+        clerk_username TEXT,
+        clerk_name     TEXT,
+        current_ticket INTEGER,
+        pause_reason   TEXT,
+        since_ms       INTEGER NOT NULL,
+        green_streak   INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE users (
+        username      TEXT PRIMARY KEY,
+        name          TEXT    NOT NULL,
+        role          TEXT    NOT NULL,
+        password_hash TEXT    NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0,
+        created_ms    INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username   TEXT    NOT NULL REFERENCES users(username),
+        created_ms INTEGER NOT NULL,
+        expires_ms INTEGER NOT NULL
+    );
+    CREATE TABLE devices (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT    NOT NULL,
+        token_hash TEXT    NOT NULL UNIQUE,
+        revoked    INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL
+    );
+    "#,
+];
+
+/// Bring the schema up to date, each step in its own transaction.
+pub fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
