@@ -9,7 +9,8 @@ use crate::store::{DeviceRow, Store, StoreError, UserRow};
 /// Usernames and device ids: 2-32 of a-z, 0-9, `.`, `_`, `-`.
 pub fn valid_username(s: &str) -> bool {
     (2..=32).contains(&s.len())
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
 }
 
 fn now_ms() -> i64 {
@@ -17,10 +18,18 @@ fn now_ms() -> i64 {
 }
 
 /// Add a staff account; `false` when the username is taken.
-pub fn add_user(db: &Path, username: &str, name: &str, role: Role, password: &str) -> anyhow::Result<bool> {
+pub fn add_user(
+    db: &Path,
+    username: &str,
+    name: &str,
+    role: Role,
+    password: &str,
+) -> anyhow::Result<bool> {
     let hash = crate::auth::hash_password(password).map_err(anyhow::Error::msg)?;
     let mut store = Store::open(db)?;
-    Ok(store.auth().add_user(username, name, role.as_str(), &hash, now_ms())?)
+    Ok(store
+        .auth()
+        .add_user(username, name, role.as_str(), &hash, now_ms())?)
 }
 
 pub fn users(db: &Path) -> Result<Vec<UserRow>, StoreError> {
@@ -29,7 +38,9 @@ pub fn users(db: &Path) -> Result<Vec<UserRow>, StoreError> {
 
 /// Register a device under the hash of `token`; `false` when the id is taken.
 pub fn add_device(db: &Path, id: &str, kind: &str, token: &str) -> Result<bool, StoreError> {
-    Store::open(db)?.auth().add_device(id, kind, &crate::auth::token_hash(token), now_ms())
+    Store::open(db)?
+        .auth()
+        .add_device(id, kind, &crate::auth::token_hash(token), now_ms())
 }
 
 pub fn devices(db: &Path) -> Result<Vec<DeviceRow>, StoreError> {
@@ -62,15 +73,28 @@ pub fn ensure_demo(db: &Path) -> anyhow::Result<Vec<DemoCredential>> {
         out.push(DemoCredential {
             what: format!("{} {name}", role.as_str()),
             login: (*username).into(),
-            secret: if created { DEMO_PASSWORD.into() } else { "(exists; password unchanged)".into() },
+            secret: if created {
+                DEMO_PASSWORD.into()
+            } else {
+                "(exists; password unchanged)".into()
+            },
             created,
         });
     }
     // Demo device tokens are fixed so the printed URLs keep working across restarts.
-    for (id, kind) in [("kiosk-1", "kiosk"), ("display-a", "display"), ("evaluator-1", "evaluator")] {
+    for (id, kind) in [
+        ("kiosk-1", "kiosk"),
+        ("display-a", "display"),
+        ("evaluator-1", "evaluator"),
+    ] {
         let token = format!("demo-{id}-token");
         let created = add_device(db, id, kind, &token)?;
-        out.push(DemoCredential { what: kind.into(), login: id.into(), secret: token, created });
+        out.push(DemoCredential {
+            what: kind.into(),
+            login: id.into(),
+            secret: token,
+            created,
+        });
     }
     Ok(out)
 }
@@ -84,19 +108,40 @@ pub fn demo_banner(base: &str, creds: &[DemoCredential], plan: &Plan) -> String 
         let _ = writeln!(s, "  {:<10} {:<22} password: {}", c.login, c.what, c.secret);
     }
     let _ = writeln!(s, "Device tokens (Authorization: Bearer TOKEN):");
-    for c in creds.iter().filter(|c| ["kiosk", "display", "evaluator"].contains(&c.what.as_str())) {
+    for c in creds
+        .iter()
+        .filter(|c| ["kiosk", "display", "evaluator"].contains(&c.what.as_str()))
+    {
         let _ = writeln!(s, "  {:<12} {:<10} {}", c.login, c.what, c.secret);
     }
     let _ = writeln!(s, "Screens:");
     let _ = writeln!(s, "  kiosk         {base}/kiosk/?device=demo-kiosk-1-token");
     for z in &plan.zones {
-        let _ = writeln!(s, "  hall screen   {base}/display/?zone={}   ({})", z.id, z.name);
+        let _ = writeln!(
+            s,
+            "  hall screen   {base}/display/?zone={}   ({})",
+            z.id, z.name
+        );
     }
-    let _ = writeln!(s, "  window screen {base}/display/window.html?n=1   (n = 1..{})", plan.windows.len());
-    let _ = writeln!(s, "  evaluator     {base}/display/window.html?n=1&evaluator=1");
+    let _ = writeln!(
+        s,
+        "  window screen {base}/display/window.html?n=1   (n = 1..{})",
+        plan.windows.len()
+    );
+    let _ = writeln!(
+        s,
+        "  evaluator     {base}/display/window.html?n=1&evaluator=1"
+    );
     let _ = writeln!(s, "  clerk/manager {base}/staff/");
-    let _ = writeln!(s, "  phone page    {base}/t/{{token}}   (the QR code on each slip)");
-    let _ = writeln!(s, "API: {base}/api/v1/hall   OpenAPI: {base}/api/openapi.json   Events: ws://{}/api/v1/events", base.trim_start_matches("http://"));
+    let _ = writeln!(
+        s,
+        "  phone page    {base}/t/{{token}}   (the QR code on each slip)"
+    );
+    let _ = writeln!(
+        s,
+        "API: {base}/api/v1/hall   OpenAPI: {base}/api/openapi.json   Events: ws://{}/api/v1/events",
+        base.trim_start_matches("http://")
+    );
     s
 }
 

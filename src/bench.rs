@@ -28,7 +28,11 @@ pub enum Bench {
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
     match b {
-        Bench::Issue { seconds, clients, config } => issue(seconds, clients, &config).await,
+        Bench::Issue {
+            seconds,
+            clients,
+            config,
+        } => issue(seconds, clients, &config).await,
     }
 }
 
@@ -92,7 +96,12 @@ fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
         lat.push(t0.elapsed());
         n += 1;
     }
-    Ok(Figures { ops: lat.len(), errors: 0, elapsed: start.elapsed(), lat })
+    Ok(Figures {
+        ops: lat.len(),
+        errors: 0,
+        elapsed: start.elapsed(),
+        lat,
+    })
 }
 
 /// A minimal keep-alive HTTP/1.1 client: enough for a benchmark, no dependency.
@@ -105,11 +114,20 @@ impl RawClient {
     pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<RawClient> {
         let s = TcpStream::connect(addr).await?;
         s.set_nodelay(true)?;
-        Ok(RawClient { stream: BufReader::new(s), host: addr.to_string() })
+        Ok(RawClient {
+            stream: BufReader::new(s),
+            host: addr.to_string(),
+        })
     }
 
     /// Send one request, return (status, body).
-    pub async fn request(&mut self, method: &str, path: &str, token: &str, body: &str) -> anyhow::Result<(u16, String)> {
+    pub async fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: &str,
+    ) -> anyhow::Result<(u16, String)> {
         let req = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
@@ -118,7 +136,11 @@ impl RawClient {
         self.stream.get_mut().write_all(req.as_bytes()).await?;
         let mut line = String::new();
         self.stream.read_line(&mut line).await?;
-        let status: u16 = line.split_whitespace().nth(1).context("status line")?.parse()?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .context("status line")?
+            .parse()?;
         let mut len = 0usize;
         loop {
             line.clear();
@@ -141,7 +163,8 @@ impl RawClient {
 
 async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
-    let text = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
     // Lift quotas (and time bands) so the run measures the engine, not refusals.
     let text: String = text
         .lines()
@@ -159,7 +182,10 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, text)?;
 
-    println!("bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores", std::thread::available_parallelism().map_or(1, |n| n.get()));
+    println!(
+        "bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
     let mut bare = tokio::task::spawn_blocking({
         let dir = dir.clone();
         move || bare_loop(&dir, secs)
@@ -167,7 +193,12 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     .await??;
 
     let db = dir.join("hallq.db");
-    let opts = ServeOptions { config: cfg, db: db.clone(), demo: true, simulated_clock: false };
+    let opts = ServeOptions {
+        config: cfg,
+        db: db.clone(),
+        demo: true,
+        simulated_clock: false,
+    };
     let app = App::start(&opts)?;
     let queues: Vec<String> = app.state.plan.queues.iter().map(|q| q.id.clone()).collect();
     let token = "bench-kiosk-token";
@@ -185,8 +216,17 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let _ = server.await;
 
     println!("{}", bare.line("bare rusqlite commit loop", "commits"));
-    println!("{}", one.line("hallq POST /api/v1/tickets, 1 client", "tickets"));
-    println!("{}", many.line(&format!("hallq POST /api/v1/tickets, {clients} clients"), "tickets"));
+    println!(
+        "{}",
+        one.line("hallq POST /api/v1/tickets, 1 client", "tickets")
+    );
+    println!(
+        "{}",
+        many.line(
+            &format!("hallq POST /api/v1/tickets, {clients} clients"),
+            "tickets"
+        )
+    );
     println!(
         "ratio vs bare: 1 client {:.2}x, {clients} clients {:.2}x (goal >= 0.5x; p99 goal <= 20 ms)",
         one.rate() / bare.rate(),
@@ -216,7 +256,9 @@ async fn http_issue(
                 let body = format!("{{\"queue\":\"{}\"}}", queues[i % queues.len()]);
                 i += 1;
                 let t0 = Instant::now();
-                let (status, _) = client.request("POST", "/api/v1/tickets", &token, &body).await?;
+                let (status, _) = client
+                    .request("POST", "/api/v1/tickets", &token, &body)
+                    .await?;
                 if status == 201 {
                     lat.push(t0.elapsed());
                 } else {
@@ -226,7 +268,12 @@ async fn http_issue(
             Ok::<_, anyhow::Error>((lat, errors))
         }));
     }
-    let mut all = Figures { ops: 0, errors: 0, elapsed: Duration::ZERO, lat: Vec::new() };
+    let mut all = Figures {
+        ops: 0,
+        errors: 0,
+        elapsed: Duration::ZERO,
+        lat: Vec::new(),
+    };
     for t in tasks {
         let (lat, errors) = t.await??;
         all.ops += lat.len();
@@ -239,7 +286,10 @@ async fn http_issue(
 
 /// A fresh directory under the system temp dir.
 fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("hallq-bench-{}", crate::engine::random_hex()[..12].to_owned()));
+    let dir = std::env::temp_dir().join(format!(
+        "hallq-bench-{}",
+        crate::engine::random_hex()[..12].to_owned()
+    ));
     std::fs::create_dir_all(&dir)?;
     Ok(dir)
 }

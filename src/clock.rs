@@ -41,7 +41,8 @@ pub struct SimulatedClock {
 impl Clock for SimulatedClock {
     fn now(&self) -> Timestamp {
         let real = Timestamp::now().as_millisecond();
-        Timestamp::from_millisecond(real + self.offset_ms.load(Ordering::SeqCst)).unwrap_or(Timestamp::MAX)
+        Timestamp::from_millisecond(real + self.offset_ms.load(Ordering::SeqCst))
+            .unwrap_or(Timestamp::MAX)
     }
 
     fn set(&self, to: Timestamp) -> Result<Timestamp, ClockError> {
@@ -50,10 +51,16 @@ impl Clock for SimulatedClock {
             let real = Timestamp::now().as_millisecond();
             let now = real + offset;
             if to.as_millisecond() < now {
-                return Err(ClockError::Backwards(Timestamp::from_millisecond(now).unwrap_or(Timestamp::MAX)));
+                return Err(ClockError::Backwards(
+                    Timestamp::from_millisecond(now).unwrap_or(Timestamp::MAX),
+                ));
             }
             let new = to.as_millisecond() - real;
-            if self.offset_ms.compare_exchange(offset, new, Ordering::SeqCst, Ordering::SeqCst).is_ok() {
+            if self
+                .offset_ms
+                .compare_exchange(offset, new, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
                 return Ok(to);
             }
         }
@@ -67,10 +74,15 @@ mod tests {
     #[test]
     fn simulated_clock_moves_forward_only() {
         let c = SimulatedClock::default();
-        let later = c.now().checked_add(jiff::SignedDuration::from_hours(30)).expect("in range");
+        let later = c
+            .now()
+            .checked_add(jiff::SignedDuration::from_hours(30))
+            .expect("in range");
         c.set(later).expect("forward is fine");
         assert!(c.now() >= later);
-        let earlier = later.checked_sub(jiff::SignedDuration::from_hours(1)).expect("in range");
+        let earlier = later
+            .checked_sub(jiff::SignedDuration::from_hours(1))
+            .expect("in range");
         assert!(matches!(c.set(earlier), Err(ClockError::Backwards(_))));
         assert_eq!(SystemClock.set(later), Err(ClockError::NotSimulated));
     }

@@ -227,7 +227,12 @@ impl Config {
                 Some(i) => format!("{table}[{i}].{key}"),
                 None => format!("{table}.{key}"),
             };
-            ConfigError { file: file.into(), line, key, message }
+            ConfigError {
+                file: file.into(),
+                line,
+                key,
+                message,
+            }
         })?;
         Ok((cfg, plan))
     }
@@ -240,19 +245,34 @@ impl Config {
         let opens = time(&h.opens).map_err(|m| ("hall", None, "opens", m))?;
         let closes = time(&h.closes).map_err(|m| ("hall", None, "closes", m))?;
         if opens >= closes {
-            return Err(("hall", None, "closes", "closing time must be after opening time".into()));
+            return Err((
+                "hall",
+                None,
+                "closes",
+                "closing time must be after opening time".into(),
+            ));
         }
         let cutoff = jiff::SignedDuration::from_mins(i64::from(h.issue_cutoff_minutes));
         let hall_last = closes
             .checked_sub(cutoff)
             .ok()
             .filter(|t| *t > opens)
-            .ok_or(("hall", None, "issue_cutoff_minutes", "cut-off leaves no issuing time".into()))?;
+            .ok_or((
+                "hall",
+                None,
+                "issue_cutoff_minutes",
+                "cut-off leaves no issuing time".into(),
+            ))?;
 
         let mut zone_ids = HashSet::new();
         for (i, z) in self.zones.iter().enumerate() {
             if !zone_ids.insert(z.id.as_str()) {
-                return Err(("zones", Some(i), "id", format!("duplicate zone id {:?}", z.id)));
+                return Err((
+                    "zones",
+                    Some(i),
+                    "id",
+                    format!("duplicate zone id {:?}", z.id),
+                ));
             }
         }
         if self.zones.is_empty() {
@@ -261,10 +281,20 @@ impl Config {
         let mut dept_ids = HashSet::new();
         for (i, d) in self.departments.iter().enumerate() {
             if !ident(&d.id) {
-                return Err(("departments", Some(i), "id", format!("{:?} is not a lowercase id", d.id)));
+                return Err((
+                    "departments",
+                    Some(i),
+                    "id",
+                    format!("{:?} is not a lowercase id", d.id),
+                ));
             }
             if !dept_ids.insert(d.id.as_str()) {
-                return Err(("departments", Some(i), "id", format!("duplicate department id {:?}", d.id)));
+                return Err((
+                    "departments",
+                    Some(i),
+                    "id",
+                    format!("duplicate department id {:?}", d.id),
+                ));
             }
         }
         let mut queue_ids = HashSet::new();
@@ -280,13 +310,22 @@ impl Config {
             }
             let p = q.prefix.as_str();
             if !(1..=2).contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_uppercase()) {
-                return Err(at("prefix", format!("{p:?} must be 1-2 upper-case letters")));
+                return Err(at(
+                    "prefix",
+                    format!("{p:?} must be 1-2 upper-case letters"),
+                ));
             }
             if let Some(other) = prefixes.insert(p, &q.id) {
-                return Err(at("prefix", format!("prefix {p:?} is already used by queue {other:?}")));
+                return Err(at(
+                    "prefix",
+                    format!("prefix {p:?} is already used by queue {other:?}"),
+                ));
             }
             if !dept_ids.contains(q.department.as_str()) {
-                return Err(at("department", format!("unknown department {:?}", q.department)));
+                return Err(at(
+                    "department",
+                    format!("unknown department {:?}", q.department),
+                ));
             }
             if q.daily_quota == 0 || q.daily_quota > 9999 {
                 return Err(at("daily_quota", "must be 1..=9999".into()));
@@ -303,19 +342,32 @@ impl Config {
                 None => hall_last,
             };
             if q_opens >= last_issue {
-                return Err(at("closes", "no issuing time left between opens and closes minus the cut-off".into()));
+                return Err(at(
+                    "closes",
+                    "no issuing time left between opens and closes minus the cut-off".into(),
+                ));
             }
             let mut bands = Vec::new();
             for b in &q.bands {
                 let from = time(&b.from).map_err(|m| at("bands", m))?;
                 let to = time(&b.to).map_err(|m| at("bands", m))?;
                 if from >= to {
-                    return Err(at("bands", format!("band {}-{} ends before it starts", b.from, b.to)));
+                    return Err(at(
+                        "bands",
+                        format!("band {}-{} ends before it starts", b.from, b.to),
+                    ));
                 }
                 if bands.iter().any(|x: &Band| from < x.to && x.from < to) {
-                    return Err(at("bands", format!("band {}-{} overlaps another", b.from, b.to)));
+                    return Err(at(
+                        "bands",
+                        format!("band {}-{} overlaps another", b.from, b.to),
+                    ));
                 }
-                bands.push(Band { from, to, quota: b.quota });
+                bands.push(Band {
+                    from,
+                    to,
+                    quota: b.quota,
+                });
             }
             let service = q.service_minutes.unwrap_or(h.default_service_minutes);
             if service == 0 {
@@ -346,7 +398,10 @@ impl Config {
             if w.queues.is_empty() {
                 return Err(at("queues", "a window must call at least one queue".into()));
             }
-            for (key, list) in [("queues", &w.queues), ("secondary_queues", &w.secondary_queues)] {
+            for (key, list) in [
+                ("queues", &w.queues),
+                ("secondary_queues", &w.secondary_queues),
+            ] {
                 for q in list {
                     if !queue_ids.contains(q.as_str()) {
                         return Err(at(key, format!("unknown queue {q:?}")));
@@ -362,7 +417,13 @@ impl Config {
                 if !w.secondary_queues.is_empty() {
                     tiers.push(w.secondary_queues.clone());
                 }
-                windows.push(WindowPlan { number: n, name: w.name.clone(), kind: w.kind, zone: w.zone.clone(), tiers });
+                windows.push(WindowPlan {
+                    number: n,
+                    name: w.name.clone(),
+                    kind: w.kind,
+                    zone: w.zone.clone(),
+                    tiers,
+                });
             }
         }
         windows.sort_by_key(|w| w.number);
@@ -373,35 +434,81 @@ impl Config {
                 "hall",
                 None,
                 "expected_windows",
-                format!("the [[windows]] add up to {} windows, not {expected}", windows.len()),
+                format!(
+                    "the [[windows]] add up to {} windows, not {expected}",
+                    windows.len()
+                ),
             ));
         }
-        if let Some((i, q)) = self.queues.iter().enumerate().find(|(_, q)| !served.contains(q.id.as_str())) {
-            return Err(("queues", Some(i), "id", format!("no window calls queue {:?}", q.id)));
+        if let Some((i, q)) = self
+            .queues
+            .iter()
+            .enumerate()
+            .find(|(_, q)| !served.contains(q.id.as_str()))
+        {
+            return Err((
+                "queues",
+                Some(i),
+                "id",
+                format!("no window calls queue {:?}", q.id),
+            ));
         }
         let mut printer_ids = HashSet::new();
         for (i, p) in self.printers.iter().enumerate() {
             if !printer_ids.insert(p.id.as_str()) {
-                return Err(("printers", Some(i), "id", format!("duplicate printer id {:?}", p.id)));
+                return Err((
+                    "printers",
+                    Some(i),
+                    "id",
+                    format!("duplicate printer id {:?}", p.id),
+                ));
             }
-            let ok = p.address.strip_prefix("tcp://").is_some_and(|a| a.rsplit_once(':').is_some_and(|(_, port)| port.parse::<u16>().is_ok()))
-                || p.address.strip_prefix("file://").is_some_and(|f| f.starts_with('/'));
+            let ok = p.address.strip_prefix("tcp://").is_some_and(|a| {
+                a.rsplit_once(':')
+                    .is_some_and(|(_, port)| port.parse::<u16>().is_ok())
+            }) || p
+                .address
+                .strip_prefix("file://")
+                .is_some_and(|f| f.starts_with('/'));
             if !ok {
-                return Err(("printers", Some(i), "address", format!("{:?} is neither tcp://HOST:PORT nor file:///path", p.address)));
+                return Err((
+                    "printers",
+                    Some(i),
+                    "address",
+                    format!(
+                        "{:?} is neither tcp://HOST:PORT nor file:///path",
+                        p.address
+                    ),
+                ));
             }
             if p.width_mm != 58 && p.width_mm != 80 {
-                return Err(("printers", Some(i), "width_mm", "paper width is 58 or 80".into()));
+                return Err((
+                    "printers",
+                    Some(i),
+                    "width_mm",
+                    "paper width is 58 or 80".into(),
+                ));
             }
         }
         let mut kiosk_ids = HashSet::new();
         for (i, k) in self.kiosks.iter().enumerate() {
             if !kiosk_ids.insert(k.id.as_str()) {
-                return Err(("kiosks", Some(i), "id", format!("duplicate kiosk id {:?}", k.id)));
+                return Err((
+                    "kiosks",
+                    Some(i),
+                    "id",
+                    format!("duplicate kiosk id {:?}", k.id),
+                ));
             }
             if let Some(p) = &k.printer
                 && !printer_ids.contains(p.as_str())
             {
-                return Err(("kiosks", Some(i), "printer", format!("unknown printer {p:?}")));
+                return Err((
+                    "kiosks",
+                    Some(i),
+                    "printer",
+                    format!("unknown printer {p:?}"),
+                ));
             }
             if let Some(z) = &k.zone
                 && !zone_ids.contains(z.as_str())
@@ -430,11 +537,22 @@ impl Config {
                 notice: t.notice.clone(),
                 slip_footer: t.slip_footer.clone(),
             },
-            zones: self.zones.iter().map(|z| Zone { id: z.id.clone(), name: z.name.clone() }).collect(),
+            zones: self
+                .zones
+                .iter()
+                .map(|z| Zone {
+                    id: z.id.clone(),
+                    name: z.name.clone(),
+                })
+                .collect(),
             departments: self
                 .departments
                 .iter()
-                .map(|d| Department { id: d.id.clone(), name: d.name.clone(), kind: d.kind })
+                .map(|d| Department {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    kind: d.kind,
+                })
                 .collect(),
             queues,
             windows,
@@ -443,7 +561,9 @@ impl Config {
 }
 
 fn ident(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
 }
 
 fn time(s: &str) -> Result<Time, String> {
@@ -460,7 +580,10 @@ fn time(s: &str) -> Result<Time, String> {
 fn range(s: &str) -> Result<(u32, u32), String> {
     let bad = || format!("{s:?} is neither a window number nor a range like \"1-11\"");
     let (lo, hi) = match s.split_once('-') {
-        Some((a, b)) => (a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?),
+        Some((a, b)) => (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        ),
         None => {
             let n = s.trim().parse().map_err(|_| bad())?;
             (n, n)
@@ -473,7 +596,11 @@ fn range(s: &str) -> Result<(u32, u32), String> {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].bytes().filter(|b| *b == b'\n').count() + 1
+    text[..offset.min(text.len())]
+        .bytes()
+        .filter(|b| *b == b'\n')
+        .count()
+        + 1
 }
 
 /// The line of `key` in the `index`-th `[[table]]` (or in `[table]`), for messages.
@@ -518,7 +645,8 @@ mod tests {
 
     #[test]
     fn shipped_hall_parses_and_matches_the_seed() {
-        let (cfg, plan) = Config::parse("config/hall.toml", SHIPPED).expect("shipped config is valid");
+        let (cfg, plan) =
+            Config::parse("config/hall.toml", SHIPPED).expect("shipped config is valid");
         assert_eq!(plan.departments.len(), 41);
         assert_eq!(plan.windows.len(), 118);
         let count = |k| plan.windows.iter().filter(|w| w.kind == k).count();
@@ -527,7 +655,11 @@ mod tests {
         assert_eq!(count(WindowKind::PovertyAlleviation), 1);
         assert!(plan.queues.len() > 26, "more queues than letters");
         // Every comprehensive window accepts for the nine comprehensive departments.
-        let comp = plan.windows.iter().find(|w| w.kind == WindowKind::Comprehensive).expect("one");
+        let comp = plan
+            .windows
+            .iter()
+            .find(|w| w.kind == WindowKind::Comprehensive)
+            .expect("one");
         let depts: HashSet<&str> = comp
             .queues()
             .filter_map(|q| plan.queue(q))
@@ -539,7 +671,10 @@ mod tests {
     }
 
     fn broken(from: &str, to: &str) -> ConfigError {
-        assert!(SHIPPED.contains(from), "fixture text {from:?} not in the shipped file");
+        assert!(
+            SHIPPED.contains(from),
+            "fixture text {from:?} not in the shipped file"
+        );
         let text = SHIPPED.replacen(from, to, 1);
         Config::parse("hall.toml", &text).expect_err("must be refused")
     }
@@ -550,7 +685,13 @@ mod tests {
         assert_eq!(e.key, "windows[1].queues");
         assert!(e.message.contains("nope"));
         let line = e.line.expect("line");
-        assert!(SHIPPED.lines().nth(line - 1).expect("line exists").contains("queues = [\"crj\"]"));
+        assert!(
+            SHIPPED
+                .lines()
+                .nth(line - 1)
+                .expect("line exists")
+                .contains("queues = [\"crj\"]")
+        );
 
         let e = broken("opens = \"09:00\"", "opens = \"9h\"");
         assert_eq!(e.key, "hall.opens");
@@ -562,10 +703,13 @@ mod tests {
         let e = broken("expected_windows = 118", "expected_windows = 117");
         assert_eq!(e.key, "hall.expected_windows");
 
-        let e = broken("[hall]", "[hall]\ncolour = \"red\"");
+        let e = broken("\n[hall]\n", "\n[hall]\ncolour = \"red\"\n");
         assert_eq!(e.key, "(syntax)");
-        assert!(e.message.contains("colour"));
-        assert_eq!(e.line, Some(SHIPPED.lines().position(|l| l == "[hall]").expect("there") + 2));
+        assert!(e.message.contains("colour"), "{e}");
+        assert_eq!(
+            e.line,
+            Some(SHIPPED.lines().position(|l| l == "[hall]").expect("there") + 2)
+        );
     }
 
     #[test]

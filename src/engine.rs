@@ -49,7 +49,11 @@ pub enum Outcome {
 type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
 
 enum Request {
-    Command { actor: Actor, cmd: Command, reply: oneshot::Sender<Result<Outcome, EngineError>> },
+    Command {
+        actor: Actor,
+        cmd: Command,
+        reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    },
     Query(Query),
     Tick,
 }
@@ -66,7 +70,10 @@ impl EngineHandle {
     /// Carry out one command; resolves once it is committed (or refused).
     pub async fn execute(&self, actor: Actor, cmd: Command) -> Result<Outcome, EngineError> {
         let (reply, rx) = oneshot::channel();
-        self.tx.send(Request::Command { actor, cmd, reply }).await.map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Request::Command { actor, cmd, reply })
+            .await
+            .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
@@ -79,7 +86,10 @@ impl EngineHandle {
         let q: Query = Box::new(move |h, now, seq| {
             let _ = tx.send(f(h, now, seq));
         });
-        self.tx.send(Request::Query(q)).await.map_err(|_| EngineError::Stopped)?;
+        self.tx
+            .send(Request::Query(q))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)
     }
 
@@ -99,15 +109,32 @@ impl EngineHandle {
 }
 
 /// Start the engine on its own thread over an opened store.
-pub fn start(plan: Arc<Plan>, mut store: Store, clock: Arc<dyn Clock>) -> Result<EngineHandle, StoreError> {
+pub fn start(
+    plan: Arc<Plan>,
+    mut store: Store,
+    clock: Arc<dyn Clock>,
+) -> Result<EngineHandle, StoreError> {
     let id_key = store.secret("id_hash_key", random_hex)?;
     let now = clock.now();
     let restored = store.restore(local_day(&plan, now))?;
-    let hall = Hall::restore(Arc::clone(&plan), id_key.clone().into_bytes(), now, restored);
+    let hall = Hall::restore(
+        Arc::clone(&plan),
+        id_key.clone().into_bytes(),
+        now,
+        restored,
+    );
     let last_seq = store.last_seq()?;
     let (tx, rx) = mpsc::channel(BATCH * 4);
     let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
-    let mut writer = Writer { plan, id_key: id_key.into_bytes(), store, hall: Some(hall), last_seq, events: events.clone(), clock: Arc::clone(&clock) };
+    let mut writer = Writer {
+        plan,
+        id_key: id_key.into_bytes(),
+        store,
+        hall: Some(hall),
+        last_seq,
+        events: events.clone(),
+        clock: Arc::clone(&clock),
+    };
     // Clear any earlier day left open before the first request.
     writer.run_batch(vec![Request::Tick]);
     thread::Builder::new()
@@ -128,7 +155,10 @@ struct Writer {
     clock: Arc<dyn Clock>,
 }
 
-type Pending = (oneshot::Sender<Result<Outcome, EngineError>>, Result<Outcome, EngineError>);
+type Pending = (
+    oneshot::Sender<Result<Outcome, EngineError>>,
+    Result<Outcome, EngineError>,
+);
 
 impl Writer {
     fn run(mut self, mut rx: mpsc::Receiver<Request>) {
@@ -149,7 +179,12 @@ impl Writer {
     fn reload(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
         let restored = self.store.restore(local_day(&self.plan, now))?;
-        self.hall = Some(Hall::restore(Arc::clone(&self.plan), self.id_key.clone(), now, restored));
+        self.hall = Some(Hall::restore(
+            Arc::clone(&self.plan),
+            self.id_key.clone(),
+            now,
+            restored,
+        ));
         self.last_seq = self.store.last_seq()?;
         Ok(())
     }
@@ -167,7 +202,9 @@ impl Writer {
         let Some(hall) = self.hall.as_mut() else {
             for r in batch {
                 if let Request::Command { reply, .. } = r {
-                    let _ = reply.send(Err(EngineError::Store(StoreError::Other("hall unavailable".into()))));
+                    let _ = reply.send(Err(EngineError::Store(StoreError::Other(
+                        "hall unavailable".into(),
+                    ))));
                 }
             }
             return;
@@ -181,21 +218,36 @@ impl Writer {
                     continue;
                 }
                 Request::Tick => (Actor::System, hall.tick(now)),
-                Request::Command { actor, cmd, reply } => match hall.handle(&actor, cmd, now) {
-                    Ok((r, events)) => {
-                        pending.push((reply, outcome_of(hall, r)));
-                        (actor, events)
+                Request::Command { actor, cmd, reply } => {
+                    for event in hall.tick(now) {
+                        seq += 1;
+                        let rec = EventRecord {
+                            seq,
+                            at: rfc3339(now, &tz),
+                            event,
+                        };
+                        records.push((rec, Actor::System.label(), now.as_millisecond()));
                     }
-                    Err(e) => {
-                        pending.push((reply, Err(e.into())));
-                        continue;
+                    match hall.handle(&actor, cmd, now) {
+                        Ok((r, events)) => {
+                            pending.push((reply, outcome_of(hall, r)));
+                            (actor, events)
+                        }
+                        Err(e) => {
+                            pending.push((reply, Err(e.into())));
+                            continue;
+                        }
                     }
-                },
+                }
             };
             let label = actor.label();
             for event in events {
                 seq += 1;
-                let rec = EventRecord { seq, at: rfc3339(now, &tz), event };
+                let rec = EventRecord {
+                    seq,
+                    at: rfc3339(now, &tz),
+                    event,
+                };
                 records.push((rec, label.clone(), now.as_millisecond()));
             }
         }
@@ -244,7 +296,9 @@ impl Writer {
     }
 
     fn answer_queries(&self, queries: Vec<Query>) {
-        let Some(hall) = self.hall.as_ref() else { return };
+        let Some(hall) = self.hall.as_ref() else {
+            return;
+        };
         for q in queries {
             q(hall, self.clock.now(), self.last_seq);
         }
@@ -254,7 +308,9 @@ impl Writer {
 /// The reply to a command, read right after it so later commands of the batch don't show.
 fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
     let out = match r {
-        Reply::Ticket(id) => hall.ticket(id).map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
+        Reply::Ticket(id) => hall
+            .ticket(id)
+            .map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
             v.reason = reason;
             Outcome::Window(Box::new(v))

@@ -9,15 +9,15 @@
 //! - `clock`: real or simulated time.
 #![forbid(unsafe_code)]
 
+pub mod admin;
+pub mod auth;
+pub mod bench;
 pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod engine;
-pub mod store;
-pub mod admin;
-pub mod auth;
-pub mod bench;
 pub mod http;
+pub mod store;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -51,9 +51,13 @@ impl App {
         let (config, mut plan) = Config::load(&opts.config)?;
         plan.rules.always_open = opts.demo;
         let plan = Arc::new(plan);
-        let store = store::Store::open(&opts.db).with_context(|| format!("opening {}", opts.db.display()))?;
-        let clock: Arc<dyn Clock> =
-            if opts.simulated_clock { Arc::new(SimulatedClock::default()) } else { Arc::new(SystemClock) };
+        let store = store::Store::open(&opts.db)
+            .with_context(|| format!("opening {}", opts.db.display()))?;
+        let clock: Arc<dyn Clock> = if opts.simulated_clock {
+            Arc::new(SimulatedClock::default())
+        } else {
+            Arc::new(SystemClock)
+        };
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let state = http::AppState {
             engine,
@@ -83,7 +87,9 @@ impl App {
             }
         });
         let app = http::router(self.state);
-        let out = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+        let out = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         ticker.abort();
         out.context("serving HTTP")
     }

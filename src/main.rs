@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use hallq::{App, ServeOptions};
 
 #[derive(Parser)]
-#[command(name = "hallq", version, about = "Queue and kiosk server for a government service hall (政务服务中心)")]
+#[command(
+    name = "hallq",
+    version,
+    about = "Queue and kiosk server for a government service hall (政务服务中心)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
@@ -110,7 +114,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "hallq=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "hallq=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -131,11 +136,21 @@ fn usage(msg: impl std::fmt::Display) -> anyhow::Result<ExitCode> {
 
 fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        Cmd::Serve { paths, listen, demo, simulated_clock } => {
+        Cmd::Serve {
+            paths,
+            listen,
+            demo,
+            simulated_clock,
+        } => {
             if let Err(e) = hallq::config::Config::load(&paths.config) {
                 return usage(e);
             }
-            let opts = ServeOptions { config: paths.config, db: paths.db, demo, simulated_clock };
+            let opts = ServeOptions {
+                config: paths.config,
+                db: paths.db,
+                demo,
+                simulated_clock,
+            };
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(serve(opts, listen))
         }
@@ -152,9 +167,20 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
             Err(e) => usage(e),
         },
-        Cmd::User { action: UserCmd::Add { paths, username, name, role, password_stdin } } => {
+        Cmd::User {
+            action:
+                UserCmd::Add {
+                    paths,
+                    username,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
             let Some(role) = hallq::domain::Role::parse(&role) else {
-                return usage(format!("--role must be clerk, manager or admin, not {role:?}"));
+                return usage(format!(
+                    "--role must be clerk, manager or admin, not {role:?}"
+                ));
             };
             if !hallq::admin::valid_username(&username) {
                 return usage("--username: 2-32 characters of a-z, 0-9, . _ -");
@@ -172,7 +198,10 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 p
             };
             if password.chars().count() < hallq::auth::MIN_PASSWORD {
-                return usage(format!("the password needs at least {} characters", hallq::auth::MIN_PASSWORD));
+                return usage(format!(
+                    "the password needs at least {} characters",
+                    hallq::auth::MIN_PASSWORD
+                ));
             }
             if hallq::admin::add_user(&paths.db, &username, &name, role, &password)? {
                 println!("added {} {username} ({name})", role.as_str());
@@ -181,15 +210,27 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 usage(format!("user {username} already exists"))
             }
         }
-        Cmd::User { action: UserCmd::List { paths } } => {
+        Cmd::User {
+            action: UserCmd::List { paths },
+        } => {
             for u in hallq::admin::users(&paths.db)? {
-                println!("{}\t{}\t{}\t{}", u.username, u.role, u.name, if u.disabled { "disabled" } else { "active" });
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    u.username,
+                    u.role,
+                    u.name,
+                    if u.disabled { "disabled" } else { "active" }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Device { action: DeviceCmd::Add { paths, kind, id } } => {
+        Cmd::Device {
+            action: DeviceCmd::Add { paths, kind, id },
+        } => {
             if !["kiosk", "display", "evaluator"].contains(&kind.as_str()) {
-                return usage(format!("--kind must be kiosk, display or evaluator, not {kind:?}"));
+                return usage(format!(
+                    "--kind must be kiosk, display or evaluator, not {kind:?}"
+                ));
             }
             if !hallq::admin::valid_username(&id) {
                 return usage("--id: 2-32 characters of a-z, 0-9, . _ -");
@@ -203,9 +244,16 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 usage(format!("device {id} already exists"))
             }
         }
-        Cmd::Device { action: DeviceCmd::List { paths } } => {
+        Cmd::Device {
+            action: DeviceCmd::List { paths },
+        } => {
             for d in hallq::admin::devices(&paths.db)? {
-                println!("{}\t{}\t{}", d.id, d.kind, if d.revoked { "revoked" } else { "active" });
+                println!(
+                    "{}\t{}\t{}",
+                    d.id,
+                    d.kind,
+                    if d.revoked { "revoked" } else { "active" }
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -226,7 +274,10 @@ async fn serve(opts: ServeOptions, listen: String) -> anyhow::Result<ExitCode> {
     let base = format!("http://{}", listener.local_addr()?);
     if opts.demo {
         let creds = hallq::admin::ensure_demo(&opts.db)?;
-        println!("{}", hallq::admin::demo_banner(&base, &creds, &app.state.plan));
+        println!(
+            "{}",
+            hallq::admin::demo_banner(&base, &creds, &app.state.plan)
+        );
         tracing::warn!("demo mode: every queue issues tickets at any hour");
     }
     tracing::info!(%base, db = %opts.db.display(), "hallq serving {}", app.state.plan.rules.name);
@@ -241,7 +292,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -17,7 +17,9 @@ pub const REPEAT: usize = 2;
 
 /// Fill `{number}` and `{window}` into a template.
 pub fn fill(template: &str, number: &str, window: u32) -> String {
-    template.replace("{number}", number).replace("{window}", &window.to_string())
+    template
+        .replace("{number}", number)
+        .replace("{window}", &window.to_string())
 }
 
 /// The clip names for one call: the chime, then the phrase `REPEAT` times.
@@ -76,7 +78,12 @@ pub fn amount_clips(n: u32) -> Vec<String> {
     let mut out = Vec::new();
     let (hundreds, tens, ones) = (n / 100, (n / 10) % 10, n % 10);
     if n >= 1000 {
-        return n.to_string().chars().filter_map(|c| c.to_digit(10)).map(d).collect();
+        return n
+            .to_string()
+            .chars()
+            .filter_map(|c| c.to_digit(10))
+            .map(d)
+            .collect();
     }
     if hundreds > 0 {
         out.push(d(hundreds));
@@ -129,7 +136,16 @@ mod tests {
         let t = "请{number}号到{window}号窗口办理";
         assert_eq!(fill(t, "A012", 5), "请A012号到5号窗口办理");
         let phrase = s(&[
-            "qing", "letter_a", "d0", "d1", "d2", "hao", "dao", "d5", "hao_chuangkou", "banli",
+            "qing",
+            "letter_a",
+            "d0",
+            "d1",
+            "d2",
+            "hao",
+            "dao",
+            "d5",
+            "hao_chuangkou",
+            "banli",
         ]);
         assert_eq!(phrase_clips(t, "A012", 5), phrase);
         let all = clips(t, "A012", 5);
@@ -140,7 +156,13 @@ mod tests {
 
     #[test]
     fn two_letter_prefixes_and_unknown_text() {
-        assert_eq!(number_clips("HK0007"), s(&["letter_h", "letter_k", "d0", "d0", "d0", "d7"]));
-        assert_eq!(phrase_clips("{number}，您好", "B1", 1), s(&["letter_b", "d1"]));
+        assert_eq!(
+            number_clips("HK0007"),
+            s(&["letter_h", "letter_k", "d0", "d0", "d0", "d7"])
+        );
+        assert_eq!(
+            phrase_clips("{number}，您好", "B1", 1),
+            s(&["letter_b", "d1"])
+        );
     }
 }

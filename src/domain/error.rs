@@ -36,7 +36,10 @@ pub enum DomainError {
     #[error("the recall limit is reached")]
     RecallLimit,
     #[error("ticket is {state}, cannot {op}")]
-    InvalidState { state: &'static str, op: &'static str },
+    InvalidState {
+        state: &'static str,
+        op: &'static str,
+    },
     #[error("ticket {0} is not waiting for this window")]
     NotCallable(String),
     #[error("ticket {0} is not held at this window")]

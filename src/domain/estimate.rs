@@ -12,7 +12,11 @@ pub fn estimate_wait_s(ahead: u32, open_windows: f64, mean_service_s: f64) -> u3
     if ahead == 0 && open_windows > 0.0 {
         return 0;
     }
-    let s = if open_windows > 0.0 { open_windows } else { 1.0 };
+    let s = if open_windows > 0.0 {
+        open_windows
+    } else {
+        1.0
+    };
     let secs = (f64::from(ahead) + 1.0) * mean_service_s / s;
     secs.round().clamp(0.0, f64::from(u32::MAX)) as u32
 }

@@ -73,7 +73,11 @@ pub enum Position {
 #[serde(tag = "type")]
 pub enum Event {
     #[serde(rename = "ticket.issued")]
-    TicketIssued { ticket: TicketRef, department: String, waiting_ahead: u32 },
+    TicketIssued {
+        ticket: TicketRef,
+        department: String,
+        waiting_ahead: u32,
+    },
     #[serde(rename = "ticket.called")]
     TicketCalled {
         ticket: TicketRef,
@@ -84,15 +88,35 @@ pub enum Event {
         announce: Announce,
     },
     #[serde(rename = "ticket.recalled")]
-    TicketRecalled { ticket: TicketRef, window: WindowRef, recall_count: u32, announce: Announce },
+    TicketRecalled {
+        ticket: TicketRef,
+        window: WindowRef,
+        recall_count: u32,
+        announce: Announce,
+    },
     #[serde(rename = "ticket.no_show")]
-    TicketNoShow { ticket: TicketRef, window: WindowRef, reason: String },
+    TicketNoShow {
+        ticket: TicketRef,
+        window: WindowRef,
+        reason: String,
+    },
     #[serde(rename = "ticket.started")]
-    TicketStarted { ticket: TicketRef, window: WindowRef },
+    TicketStarted {
+        ticket: TicketRef,
+        window: WindowRef,
+    },
     #[serde(rename = "ticket.finished")]
-    TicketFinished { ticket: TicketRef, window: WindowRef, outcome: Outcome, service_s: i64 },
+    TicketFinished {
+        ticket: TicketRef,
+        window: WindowRef,
+        outcome: Outcome,
+        service_s: i64,
+    },
     #[serde(rename = "ticket.held")]
-    TicketHeld { ticket: TicketRef, window: WindowRef },
+    TicketHeld {
+        ticket: TicketRef,
+        window: WindowRef,
+    },
     #[serde(rename = "ticket.transferred")]
     TicketTransferred {
         ticket: TicketRef,
@@ -113,7 +137,11 @@ pub enum Event {
     #[serde(rename = "window.signed_in")]
     WindowSignedIn { window: WindowRef, clerk: ClerkRef },
     #[serde(rename = "window.signed_out")]
-    WindowSignedOut { window: WindowRef, clerk: ClerkRef, reason: String },
+    WindowSignedOut {
+        window: WindowRef,
+        clerk: ClerkRef,
+        reason: String,
+    },
     #[serde(rename = "window.paused")]
     WindowPaused { window: WindowRef, reason: String },
     #[serde(rename = "window.resumed")]
@@ -191,7 +219,9 @@ pub struct EventRecord {
 
 /// RFC 3339 with the hall's offset and milliseconds, the API's time format.
 pub fn rfc3339(t: Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    t.to_zoned_datetime(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%.3f%:z").to_string()
+    t.to_zoned_datetime(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%.3f%:z")
+        .to_string()
 }
 #[cfg(test)]
 mod tests {

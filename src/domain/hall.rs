@@ -51,8 +51,15 @@ impl Role {
 /// Who asks for a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    Staff { username: String, name: String, role: Role },
-    Device { id: String, kind: String },
+    Staff {
+        username: String,
+        name: String,
+        role: Role,
+    },
+    Device {
+        id: String,
+        kind: String,
+    },
     /// Whoever holds a ticket's token (the phone page).
     Citizen,
     /// The hall itself (end-of-day clearing).
@@ -82,20 +89,55 @@ pub enum Command {
         /// Fresh random token (randomness is IO, so it comes in).
         token: String,
     },
-    Cancel { token: String },
-    Reprint { ticket: TicketId },
-    SignIn { window: u32 },
-    SignOut { window: u32 },
-    Pause { window: u32, reason: String },
-    Resume { window: u32 },
-    CallNext { window: u32 },
-    Recall { window: u32 },
-    Call { window: u32, number: String, reason: String },
-    NoShow { window: u32, reason: Option<String> },
-    Start { window: u32 },
-    Finish { window: u32, outcome: Outcome, note: Option<String> },
-    Hold { window: u32 },
-    CallBack { window: u32, number: String },
+    Cancel {
+        token: String,
+    },
+    Reprint {
+        ticket: TicketId,
+    },
+    SignIn {
+        window: u32,
+    },
+    SignOut {
+        window: u32,
+    },
+    Pause {
+        window: u32,
+        reason: String,
+    },
+    Resume {
+        window: u32,
+    },
+    CallNext {
+        window: u32,
+    },
+    Recall {
+        window: u32,
+    },
+    Call {
+        window: u32,
+        number: String,
+        reason: String,
+    },
+    NoShow {
+        window: u32,
+        reason: Option<String>,
+    },
+    Start {
+        window: u32,
+    },
+    Finish {
+        window: u32,
+        outcome: Outcome,
+        note: Option<String>,
+    },
+    Hold {
+        window: u32,
+    },
+    CallBack {
+        window: u32,
+        number: String,
+    },
     Transfer {
         window: u32,
         to_queue: Option<String>,
@@ -109,7 +151,10 @@ pub enum Command {
 #[derive(Debug, Clone)]
 pub enum Reply {
     Ticket(TicketId),
-    Window { number: u32, reason: Option<CallReason> },
+    Window {
+        number: u32,
+        reason: Option<CallReason>,
+    },
 }
 
 /// A window's live status.
@@ -213,7 +258,13 @@ impl Hall {
     /// first `tick`.
     pub fn restore(plan: Arc<Plan>, id_key: Vec<u8>, now: Timestamp, restored: Restored) -> Hall {
         let today = local_day(&plan, now);
-        let day = restored.tickets.iter().map(|t| t.service_day).min().unwrap_or(today).min(today);
+        let day = restored
+            .tickets
+            .iter()
+            .map(|t| t.service_day)
+            .min()
+            .unwrap_or(today)
+            .min(today);
         let mut hall = Hall {
             id_key,
             day,
@@ -232,7 +283,8 @@ impl Hall {
             plan,
         };
         for w in &hall.plan.windows {
-            hall.windows.insert(w.number, WindowState::closed(w.number, now));
+            hall.windows
+                .insert(w.number, WindowState::closed(w.number, now));
         }
         for w in restored.windows {
             if hall.windows.contains_key(&w.number) {
@@ -266,8 +318,12 @@ impl Hall {
             })
             .collect();
         hall.recent_calls = calls.into();
-        let mut finished: Vec<&Ticket> =
-            hall.tickets.values().filter(|t| t.finished_at.is_some()).collect();
+        // Only services (done), as `Finish` counts them live; a no-show has a finish time too.
+        let mut finished: Vec<&Ticket> = hall
+            .tickets
+            .values()
+            .filter(|t| t.state == TicketState::Done && t.finished_at.is_some())
+            .collect();
         finished.sort_by_key(|t| t.finished_at);
         let mut recent: HashMap<String, VecDeque<i64>> = HashMap::new();
         for t in finished {
@@ -315,7 +371,11 @@ impl Hall {
                 (self.day, q, n)
             })
             .collect();
-        Changes { tickets, windows, counters }
+        Changes {
+            tickets,
+            windows,
+            counters,
+        }
     }
 
     /// Time passing: at a new service day, clear yesterday (abandon open tickets, sign out
@@ -335,13 +395,17 @@ impl Hall {
         for id in stale {
             if let Some(t) = self.tickets.get_mut(&id) {
                 t.state = TicketState::Abandoned;
-                events.push(Event::TicketAbandoned { ticket: ticket_ref(t) });
+                events.push(Event::TicketAbandoned {
+                    ticket: ticket_ref(t),
+                });
                 self.touched_tickets.insert(id);
             }
         }
         let numbers: Vec<u32> = self.windows.keys().copied().collect();
         for n in numbers {
-            let Some(w) = self.windows.get_mut(&n) else { continue };
+            let Some(w) = self.windows.get_mut(&n) else {
+                continue;
+            };
             w.current = None;
             if w.status != WindowStatus::Closed {
                 let clerk = w.clerk.take();
@@ -360,8 +424,12 @@ impl Hall {
             }
         }
         // Yesterday's rows are final now: write them once more, then forget them.
-        let old: Vec<TicketId> =
-            self.tickets.values().filter(|t| t.service_day < today).map(|t| t.id).collect();
+        let old: Vec<TicketId> = self
+            .tickets
+            .values()
+            .filter(|t| t.service_day < today)
+            .map(|t| t.id)
+            .collect();
         for id in old {
             if let Some(t) = self.tickets.remove(&id) {
                 self.by_token.remove(&t.token);
@@ -385,16 +453,36 @@ impl Hall {
         cmd: Command,
         now: Timestamp,
     ) -> Result<(Reply, Vec<Event>), DomainError> {
-        let mut events = self.tick(now);
+        // The engine runs `tick` first, as a step of its own, so that a refused command
+        // never swallows the day change's events.
+        let mut events = Vec::new();
         let reply = match cmd {
-            Command::Issue { queue, priority, id_number, phone, token } => {
-                self.issue(actor, &queue, priority, id_number, phone, token, now, &mut events)?
-            }
+            Command::Issue {
+                queue,
+                priority,
+                id_number,
+                phone,
+                token,
+            } => self.issue(
+                actor,
+                &queue,
+                priority,
+                id_number,
+                phone,
+                token,
+                now,
+                &mut events,
+            )?,
             Command::Cancel { token } => self.cancel(&token, &mut events)?,
             Command::Reprint { ticket } => {
                 require_issuer(actor)?;
-                let t = self.tickets.get(&ticket).ok_or(DomainError::UnknownTicket(ticket.0.to_string()))?;
-                events.push(Event::TicketReprinted { ticket: ticket_ref(t) });
+                let t = self
+                    .tickets
+                    .get(&ticket)
+                    .ok_or(DomainError::UnknownTicket(ticket.0.to_string()))?;
+                events.push(Event::TicketReprinted {
+                    ticket: ticket_ref(t),
+                });
                 Reply::Ticket(ticket)
             }
             Command::SignIn { window } => self.sign_in(actor, window, now, &mut events)?,
@@ -412,33 +500,66 @@ impl Hall {
                 w.pause_reason = Some(reason.clone());
                 w.since = now;
                 self.touched_windows.insert(window);
-                events.push(Event::WindowPaused { window: self.wref(window)?, reason });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::WindowPaused {
+                    window: self.wref(window)?,
+                    reason,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
             Command::Resume { window } => {
                 let w = self.window_for(actor, window)?;
                 if w.status != WindowStatus::Paused {
-                    return Err(DomainError::InvalidState { state: w.status.as_str(), op: "resume" });
+                    return Err(DomainError::InvalidState {
+                        state: w.status.as_str(),
+                        op: "resume",
+                    });
                 }
                 w.status = WindowStatus::Open;
                 w.pause_reason = None;
                 w.since = now;
                 self.touched_windows.insert(window);
-                events.push(Event::WindowResumed { window: self.wref(window)? });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::WindowResumed {
+                    window: self.wref(window)?,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
             Command::CallNext { window } => self.call_next(actor, window, now, &mut events)?,
-            Command::Call { window, number, reason } => {
+            Command::Call {
+                window,
+                number,
+                reason,
+            } => {
                 let reason = required(reason)?;
                 self.ready_to_call(actor, window)?;
                 let id = self.find_number(&number)?;
                 let t = &self.tickets[&id];
-                let plan = self.plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
-                if t.state != TicketState::Waiting || !routing::callable_at(plan, &Candidate::from(t)) {
+                let plan = self
+                    .plan
+                    .window(window)
+                    .ok_or(DomainError::UnknownWindow(window))?;
+                if t.state != TicketState::Waiting
+                    || !routing::callable_at(plan, &Candidate::from(t))
+                {
                     return Err(DomainError::NotCallable(number));
                 }
-                self.call(window, id, CallReason::Specific, Some(reason), now, &mut events)?;
-                Reply::Window { number: window, reason: Some(CallReason::Specific) }
+                self.call(
+                    window,
+                    id,
+                    CallReason::Specific,
+                    Some(reason),
+                    now,
+                    &mut events,
+                )?;
+                Reply::Window {
+                    number: window,
+                    reason: Some(CallReason::Specific),
+                }
             }
             Command::CallBack { window, number } => {
                 self.ready_to_call(actor, window)?;
@@ -448,7 +569,10 @@ impl Hall {
                     return Err(DomainError::NotHeld(number));
                 }
                 self.call(window, id, CallReason::CallBack, None, now, &mut events)?;
-                Reply::Window { number: window, reason: Some(CallReason::CallBack) }
+                Reply::Window {
+                    number: window,
+                    reason: Some(CallReason::CallBack),
+                }
             }
             Command::Recall { window } => {
                 let id = self.current_of(actor, window)?;
@@ -463,8 +587,16 @@ impl Hall {
                 let (tref, count) = (ticket_ref(t), t.recall_count);
                 self.touched_tickets.insert(id);
                 let announce = make_announce(&texts, &tref.number, window);
-                events.push(Event::TicketRecalled { ticket: tref, window: wref, recall_count: count, announce });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::TicketRecalled {
+                    ticket: tref,
+                    window: wref,
+                    recall_count: count,
+                    announce,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
             Command::NoShow { window, reason } => {
                 let id = self.current_of(actor, window)?;
@@ -474,13 +606,18 @@ impl Hall {
                 t.finished_at = Some(now);
                 let tref = ticket_ref(t);
                 self.release(window, id);
-                let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+                let reason = reason
+                    .map(|r| r.trim().to_string())
+                    .filter(|r| !r.is_empty());
                 events.push(Event::TicketNoShow {
                     ticket: tref,
                     window: wref,
                     reason: reason.unwrap_or_else(|| "not_present".into()),
                 });
-                Reply::Window { number: window, reason: None }
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
             Command::Start { window } => {
                 let id = self.current_of(actor, window)?;
@@ -490,10 +627,20 @@ impl Hall {
                 t.started_at = Some(now);
                 let tref = ticket_ref(t);
                 self.touched_tickets.insert(id);
-                events.push(Event::TicketStarted { ticket: tref, window: wref });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::TicketStarted {
+                    ticket: tref,
+                    window: wref,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
-            Command::Finish { window, outcome, note } => {
+            Command::Finish {
+                window,
+                outcome,
+                note,
+            } => {
                 let id = self.current_of(actor, window)?;
                 let wref = self.wref(window)?;
                 let clerk = staff_name(actor);
@@ -509,8 +656,16 @@ impl Hall {
                 let (tref, queue) = (ticket_ref(t), t.queue.clone());
                 push_bounded(self.recent_service.entry(queue).or_default(), service);
                 self.release(window, id);
-                events.push(Event::TicketFinished { ticket: tref, window: wref, outcome, service_s: service });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::TicketFinished {
+                    ticket: tref,
+                    window: wref,
+                    outcome,
+                    service_s: service,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
             Command::Hold { window } => {
                 let id = self.current_of(actor, window)?;
@@ -519,12 +674,31 @@ impl Hall {
                 t.state = TicketState::Held;
                 let tref = ticket_ref(t);
                 self.release(window, id);
-                events.push(Event::TicketHeld { ticket: tref, window: wref });
-                Reply::Window { number: window, reason: None }
+                events.push(Event::TicketHeld {
+                    ticket: tref,
+                    window: wref,
+                });
+                Reply::Window {
+                    number: window,
+                    reason: None,
+                }
             }
-            Command::Transfer { window, to_queue, to_window, position, reason } => {
-                self.transfer(actor, window, to_queue, to_window, position, reason, now, &mut events)?
-            }
+            Command::Transfer {
+                window,
+                to_queue,
+                to_window,
+                position,
+                reason,
+            } => self.transfer(
+                actor,
+                window,
+                to_queue,
+                to_window,
+                position,
+                reason,
+                now,
+                &mut events,
+            )?,
         };
         Ok((reply, events))
     }
@@ -543,8 +717,14 @@ impl Hall {
     ) -> Result<Reply, DomainError> {
         require_issuer(actor)?;
         let plan = Arc::clone(&self.plan);
-        let q = plan.queue(queue).ok_or_else(|| DomainError::UnknownQueue(queue.to_string()))?;
-        let id = match id_number.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let q = plan
+            .queue(queue)
+            .ok_or_else(|| DomainError::UnknownQueue(queue.to_string()))?;
+        let id = match id_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             Some(raw) => Some(IdNumber::parse(raw).ok_or(DomainError::InvalidIdNumber)?),
             None if q.real_name => return Err(DomainError::IdNumberRequired(q.id.clone())),
             None => None,
@@ -649,7 +829,10 @@ impl Hall {
     }
 
     fn cancel(&mut self, token: &str, events: &mut Vec<Event>) -> Result<Reply, DomainError> {
-        let id = *self.by_token.get(token).ok_or_else(|| DomainError::UnknownTicket("token".into()))?;
+        let id = *self
+            .by_token
+            .get(token)
+            .ok_or_else(|| DomainError::UnknownTicket("token".into()))?;
         let t = self.ticket_mut(id, TicketOp::Cancel)?;
         t.state = TicketState::Cancelled;
         let tref = ticket_ref(t);
@@ -670,30 +853,43 @@ impl Hall {
             return Err(DomainError::Forbidden);
         };
         let wref = self.wref(window)?;
-        if let Some(other) = self
-            .windows
-            .values()
-            .find(|w| w.number != window && w.clerk.as_ref().is_some_and(|c| &c.username == username))
-        {
+        if let Some(other) = self.windows.values().find(|w| {
+            w.number != window && w.clerk.as_ref().is_some_and(|c| &c.username == username)
+        }) {
             return Err(DomainError::ClerkElsewhere(other.number));
         }
-        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        let w = self
+            .windows
+            .get_mut(&window)
+            .ok_or(DomainError::UnknownWindow(window))?;
         match &w.clerk {
             Some(c) if &c.username == username => {
-                return Ok(Reply::Window { number: window, reason: None });
+                return Ok(Reply::Window {
+                    number: window,
+                    reason: None,
+                });
             }
             Some(_) => return Err(DomainError::WindowTaken(window)),
             None => {}
         }
-        let clerk = ClerkRef { username: username.clone(), name: name.clone() };
+        let clerk = ClerkRef {
+            username: username.clone(),
+            name: name.clone(),
+        };
         w.status = WindowStatus::Open;
         w.clerk = Some(clerk.clone());
         w.pause_reason = None;
         w.since = now;
         w.green_streak = 0;
         self.touched_windows.insert(window);
-        events.push(Event::WindowSignedIn { window: wref, clerk });
-        Ok(Reply::Window { number: window, reason: None })
+        events.push(Event::WindowSignedIn {
+            window: wref,
+            clerk,
+        });
+        Ok(Reply::Window {
+            number: window,
+            reason: None,
+        })
     }
 
     fn sign_out(
@@ -719,9 +915,16 @@ impl Hall {
             } else {
                 "manager"
             };
-            events.push(Event::WindowSignedOut { window: wref, clerk, reason: reason.into() });
+            events.push(Event::WindowSignedOut {
+                window: wref,
+                clerk,
+                reason: reason.into(),
+            });
         }
-        Ok(Reply::Window { number: window, reason: None })
+        Ok(Reply::Window {
+            number: window,
+            reason: None,
+        })
     }
 
     fn call_next(
@@ -732,16 +935,32 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         self.ready_to_call(actor, window)?;
-        let plan = self.plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
+        let plan = self
+            .plan
+            .window(window)
+            .ok_or(DomainError::UnknownWindow(window))?;
         let streak = self.windows[&window].green_streak;
-        let candidates = self.waiting.iter().filter_map(|id| self.tickets.get(id)).map(Candidate::from);
-        let Some((id, reason)) =
-            routing::choose_next(plan, streak, self.plan.rules.green_channel_ratio, candidates)
-        else {
-            return Ok(Reply::Window { number: window, reason: None });
+        let candidates = self
+            .waiting
+            .iter()
+            .filter_map(|id| self.tickets.get(id))
+            .map(Candidate::from);
+        let Some((id, reason)) = routing::choose_next(
+            plan,
+            streak,
+            self.plan.rules.green_channel_ratio,
+            candidates,
+        ) else {
+            return Ok(Reply::Window {
+                number: window,
+                reason: None,
+            });
         };
         self.call(window, id, reason, None, now, events)?;
-        Ok(Reply::Window { number: window, reason: Some(reason) })
+        Ok(Reply::Window {
+            number: window,
+            reason: Some(reason),
+        })
     }
 
     /// Put ticket `id` at `window` as called.
@@ -755,8 +974,17 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<(), DomainError> {
         let plan = Arc::clone(&self.plan);
-        let wplan = plan.window(window).ok_or(DomainError::UnknownWindow(window))?;
-        let t = self.ticket_mut(id, if reason == CallReason::CallBack { TicketOp::CallBack } else { TicketOp::Call })?;
+        let wplan = plan
+            .window(window)
+            .ok_or(DomainError::UnknownWindow(window))?;
+        let t = self.ticket_mut(
+            id,
+            if reason == CallReason::CallBack {
+                TicketOp::CallBack
+            } else {
+                TicketOp::Call
+            },
+        )?;
         t.state = TicketState::Called;
         t.window = Some(window);
         t.target_window = None;
@@ -768,7 +996,10 @@ impl Hall {
         let call = recent_call(&plan, t, wplan, now);
         self.waiting.remove(&id);
         self.touched_tickets.insert(id);
-        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        let w = self
+            .windows
+            .get_mut(&window)
+            .ok_or(DomainError::UnknownWindow(window))?;
         w.current = Some(id);
         w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
         self.touched_windows.insert(window);
@@ -777,7 +1008,13 @@ impl Hall {
         }
         self.recent_calls.push_back(call);
         let announce = make_announce(&plan.texts, &tref.number, window);
-        events.push(Event::TicketCalled { ticket: tref, window: window_ref(wplan), reason, note, announce });
+        events.push(Event::TicketCalled {
+            ticket: tref,
+            window: window_ref(wplan),
+            reason,
+            note,
+            announce,
+        });
         Ok(())
     }
 
@@ -798,7 +1035,9 @@ impl Hall {
             return Err(DomainError::TransferTarget);
         }
         if let Some(q) = &to_queue {
-            self.plan.queue(q).ok_or_else(|| DomainError::UnknownQueue(q.clone()))?;
+            self.plan
+                .queue(q)
+                .ok_or_else(|| DomainError::UnknownQueue(q.clone()))?;
         }
         if let Some(n) = to_window {
             self.plan.window(n).ok_or(DomainError::UnknownWindow(n))?;
@@ -824,7 +1063,9 @@ impl Hall {
         let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
         self.release(window, id);
         self.waiting.insert(id);
-        let reason = reason.map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+        let reason = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
         events.push(Event::TicketTransferred {
             ticket: tref,
             from_window: from,
@@ -834,17 +1075,30 @@ impl Hall {
             position,
             reason,
         });
-        Ok(Reply::Window { number: window, reason: None })
+        Ok(Reply::Window {
+            number: window,
+            reason: None,
+        })
     }
 
     // ---- helpers -------------------------------------------------------------------------
 
     /// The window, checked: it exists and `actor` may act there (a clerk only at their own).
     fn window_for(&mut self, actor: &Actor, window: u32) -> Result<&mut WindowState, DomainError> {
-        let w = self.windows.get_mut(&window).ok_or(DomainError::UnknownWindow(window))?;
+        let w = self
+            .windows
+            .get_mut(&window)
+            .ok_or(DomainError::UnknownWindow(window))?;
         match actor {
-            Actor::Staff { role: Role::Manager | Role::Admin, .. } => {}
-            Actor::Staff { username, role: Role::Clerk, .. } => {
+            Actor::Staff {
+                role: Role::Manager | Role::Admin,
+                ..
+            } => {}
+            Actor::Staff {
+                username,
+                role: Role::Clerk,
+                ..
+            } => {
                 if w.clerk.as_ref().is_some_and(|c| &c.username != username) {
                     return Err(DomainError::NotYourWindow(window));
                 }
@@ -871,14 +1125,22 @@ impl Hall {
 
     /// The ticket in hand at the window.
     fn current_of(&mut self, actor: &Actor, window: u32) -> Result<TicketId, DomainError> {
-        self.window_for(actor, window)?.current.ok_or(DomainError::NoCurrentTicket(window))
+        self.window_for(actor, window)?
+            .current
+            .ok_or(DomainError::NoCurrentTicket(window))
     }
 
     /// The ticket, if `op` is allowed in its state.
     fn ticket_mut(&mut self, id: TicketId, op: TicketOp) -> Result<&mut Ticket, DomainError> {
-        let t = self.tickets.get_mut(&id).ok_or_else(|| DomainError::UnknownTicket(id.0.to_string()))?;
+        let t = self
+            .tickets
+            .get_mut(&id)
+            .ok_or_else(|| DomainError::UnknownTicket(id.0.to_string()))?;
         if t.state.after(op).is_none() {
-            return Err(DomainError::InvalidState { state: t.state.as_str(), op: op.as_str() });
+            return Err(DomainError::InvalidState {
+                state: t.state.as_str(),
+                op: op.as_str(),
+            });
         }
         Ok(t)
     }
@@ -904,7 +1166,10 @@ impl Hall {
     }
 
     fn wref(&self, window: u32) -> Result<WindowRef, DomainError> {
-        self.plan.window(window).map(window_ref).ok_or(DomainError::UnknownWindow(window))
+        self.plan
+            .window(window)
+            .map(window_ref)
+            .ok_or(DomainError::UnknownWindow(window))
     }
 
     // ---- views ---------------------------------------------------------------------------
@@ -922,12 +1187,23 @@ impl Hall {
         if t.state != TicketState::Waiting {
             return 0;
         }
-        let rank = |x: &Ticket| (x.target_window.is_none(), x.priority != Priority::GreenChannel, x.queue_key, x.seq_no);
+        let rank = |x: &Ticket| {
+            (
+                x.target_window.is_none(),
+                x.priority != Priority::GreenChannel,
+                x.queue_key,
+                x.seq_no,
+            )
+        };
         let mine = rank(t);
         self.waiting
             .iter()
             .filter_map(|id| self.tickets.get(id))
-            .filter(|x| x.id != t.id && x.queue == t.queue && (t.target_window.is_none() || x.target_window == t.target_window))
+            .filter(|x| {
+                x.id != t.id
+                    && x.queue == t.queue
+                    && (t.target_window.is_none() || x.target_window == t.target_window)
+            })
             .filter(|x| rank(x) < mine)
             .count() as u32
     }
@@ -936,14 +1212,31 @@ impl Hall {
     fn open_capacity(&self, queue: &str) -> f64 {
         self.plan
             .windows_serving(queue)
-            .filter(|w| self.windows.get(&w.number).is_some_and(|s| s.status == WindowStatus::Open))
-            .map(|w| if w.tier_of(queue) == Some(0) { 1.0 } else { 0.5 })
+            .filter(|w| {
+                self.windows
+                    .get(&w.number)
+                    .is_some_and(|s| s.status == WindowStatus::Open)
+            })
+            .map(|w| {
+                if w.tier_of(queue) == Some(0) {
+                    1.0
+                } else {
+                    0.5
+                }
+            })
             .sum()
     }
 
     fn mean_service(&self, queue: &str) -> f64 {
-        let fallback = self.plan.queue(queue).map_or(self.plan.rules.default_service_s, |q| q.service_s);
-        let recent: Vec<i64> = self.recent_service.get(queue).map(|d| d.iter().copied().collect()).unwrap_or_default();
+        let fallback = self
+            .plan
+            .queue(queue)
+            .map_or(self.plan.rules.default_service_s, |q| q.service_s);
+        let recent: Vec<i64> = self
+            .recent_service
+            .get(queue)
+            .map(|d| d.iter().copied().collect())
+            .unwrap_or_default();
         estimate::mean_service_s(&recent, fallback)
     }
 
@@ -952,7 +1245,11 @@ impl Hall {
         if t.state != TicketState::Waiting {
             return 0;
         }
-        let capacity = if t.target_window.is_some() { 1.0 } else { self.open_capacity(&t.queue) };
+        let capacity = if t.target_window.is_some() {
+            1.0
+        } else {
+            self.open_capacity(&t.queue)
+        };
         estimate::estimate_wait_s(self.waiting_ahead(t), capacity, self.mean_service(&t.queue))
     }
 
@@ -963,7 +1260,11 @@ impl Hall {
             id: t.id,
             number: t.number.clone(),
             queue: t.queue.clone(),
-            department: self.plan.queue(&t.queue).map(|q| q.department.clone()).unwrap_or_default(),
+            department: self
+                .plan
+                .queue(&t.queue)
+                .map(|q| q.department.clone())
+                .unwrap_or_default(),
             priority: t.priority,
             state: t.state,
             issued_at: rfc3339(t.issued_at, tz),
@@ -1005,7 +1306,11 @@ impl Hall {
     fn serving_windows(&self, t: &Ticket) -> Vec<u32> {
         match t.target_window {
             Some(n) => vec![n],
-            None => self.plan.windows_serving(&t.queue).map(|w| w.number).collect(),
+            None => self
+                .plan
+                .windows_serving(&t.queue)
+                .map(|w| w.number)
+                .collect(),
         }
     }
 
@@ -1017,7 +1322,11 @@ impl Hall {
             number: p.number,
             queue: p.queue,
             queue_name: p.queue_name,
-            department: self.plan.queue(&t.queue).map(|q| q.department.clone()).unwrap_or_default(),
+            department: self
+                .plan
+                .queue(&t.queue)
+                .map(|q| q.department.clone())
+                .unwrap_or_default(),
             department_name: p.department_name,
             priority: t.priority,
             state: t.state,
@@ -1050,7 +1359,10 @@ impl Hall {
             zone: plan.zone.clone(),
             status: w.status.as_str(),
             clerk: w.clerk.clone(),
-            current: w.current.and_then(|id| self.tickets.get(&id)).map(|t| self.ticket_view(t)),
+            current: w
+                .current
+                .and_then(|id| self.tickets.get(&id))
+                .map(|t| self.ticket_view(t)),
             waiting,
             held,
             pause_reason: w.pause_reason.clone(),
@@ -1081,7 +1393,11 @@ impl Hall {
                     open: refusal.is_none(),
                     closed_reason: refusal.map(|e| e.code()),
                     waiting: n,
-                    estimated_wait_s: estimate::estimate_wait_s(n, capacity, self.mean_service(&q.id)),
+                    estimated_wait_s: estimate::estimate_wait_s(
+                        n,
+                        capacity,
+                        self.mean_service(&q.id),
+                    ),
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
@@ -1097,11 +1413,22 @@ impl Hall {
             timezone: p.rules.tz_name.clone(),
             service_day: local_day(p, now).to_string(),
             now: rfc3339(now, &p.rules.tz),
-            zones: p.zones.iter().map(|z| ZoneView { id: z.id.clone(), name: z.name.clone() }).collect(),
+            zones: p
+                .zones
+                .iter()
+                .map(|z| ZoneView {
+                    id: z.id.clone(),
+                    name: z.name.clone(),
+                })
+                .collect(),
             departments: p
                 .departments
                 .iter()
-                .map(|d| DepartmentView { id: d.id.clone(), name: d.name.clone(), kind: d.kind })
+                .map(|d| DepartmentView {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    kind: d.kind,
+                })
                 .collect(),
             queues: self.queue_views(now),
             windows: p
@@ -1125,7 +1452,12 @@ impl Hall {
             seq,
             at: rfc3339(now, &self.plan.rules.tz),
             service_day: self.day.to_string(),
-            windows: self.plan.windows.iter().filter_map(|w| self.window_view(w.number)).collect(),
+            windows: self
+                .plan
+                .windows
+                .iter()
+                .filter_map(|w| self.window_view(w.number))
+                .collect(),
             queues: self.queue_views(now),
             recent_calls: self.recent_calls.iter().rev().cloned().collect(),
         }
@@ -1142,7 +1474,11 @@ fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
 
 fn required(reason: String) -> Result<String, DomainError> {
     let r = reason.trim();
-    if r.is_empty() { Err(DomainError::ReasonRequired) } else { Ok(r.to_string()) }
+    if r.is_empty() {
+        Err(DomainError::ReasonRequired)
+    } else {
+        Ok(r.to_string())
+    }
 }
 
 fn staff_name(actor: &Actor) -> Option<String> {
@@ -1171,11 +1507,20 @@ pub fn local_day(plan: &Plan, now: Timestamp) -> Date {
 }
 
 pub fn ticket_ref(t: &Ticket) -> TicketRef {
-    TicketRef { id: t.id, number: t.number.clone(), queue: t.queue.clone(), priority: t.priority }
+    TicketRef {
+        id: t.id,
+        number: t.number.clone(),
+        queue: t.queue.clone(),
+        priority: t.priority,
+    }
 }
 
 pub fn window_ref(w: &WindowPlan) -> WindowRef {
-    WindowRef { number: w.number, name: w.name.clone(), zone: w.zone.clone() }
+    WindowRef {
+        number: w.number,
+        name: w.name.clone(),
+        zone: w.zone.clone(),
+    }
 }
 
 fn make_announce(texts: &super::plan::Texts, number: &str, window: u32) -> Announce {
@@ -1199,3 +1544,7 @@ fn recent_call(plan: &Plan, t: &Ticket, w: &WindowPlan, at: Timestamp) -> Recent
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+#[cfg(test)]
+#[path = "hall_tests.rs"]
+mod tests;

@@ -21,7 +21,11 @@ impl IdNumber {
         }
         const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
         const C: &[u8; 11] = b"10X98765432";
-        let sum: u32 = b[..17].iter().zip(W).map(|(d, w)| u32::from(d - b'0') * w).sum();
+        let sum: u32 = b[..17]
+            .iter()
+            .zip(W)
+            .map(|(d, w)| u32::from(d - b'0') * w)
+            .sum();
         if C[(sum % 11) as usize] != b[17] {
             return None;
         }
@@ -47,7 +51,10 @@ impl IdNumber {
 /// A mainland mobile number: 11 digits starting 1[3-9].
 pub fn valid_phone(raw: &str) -> bool {
     let b = raw.as_bytes();
-    b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit)
+    b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]
@@ -61,10 +68,10 @@ mod tests {
             ("11010519491231002X", true),
             ("110105194912310021", false), // wrong check digit
             ("522732199001011234", false),
-            ("52273219900101123", false),  // too short
+            ("52273219900101123", false),   // too short
             ("5227321990010112345", false), // too long
-            ("52273219901301123X", false), // month 13
-            ("11010519491231002x", true),  // lower-case x accepted
+            ("52273219901301123X", false),  // month 13
+            ("11010519491231002x", true),   // lower-case x accepted
             ("abcdefghijklmnopqr", false),
         ];
         for (raw, ok) in cases {

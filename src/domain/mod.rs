@@ -10,8 +10,8 @@ pub mod hall;
 pub mod idcard;
 pub mod plan;
 pub mod routing;
-pub mod view;
 pub mod ticket;
+pub mod view;
 
 pub use error::DomainError;
 pub use event::{Event, EventRecord};

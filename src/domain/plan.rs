@@ -156,12 +156,17 @@ impl Plan {
 
     /// Windows that call `queue`, in number order.
     pub fn windows_serving<'a>(&'a self, queue: &'a str) -> impl Iterator<Item = &'a WindowPlan> {
-        self.windows.iter().filter(move |w| w.tier_of(queue).is_some())
+        self.windows
+            .iter()
+            .filter(move |w| w.tier_of(queue).is_some())
     }
 
     /// The queue a full ticket number like `HA012` belongs to (longest prefix wins).
     pub fn queue_of_number(&self, number: &str) -> Option<&QueuePlan> {
-        let letters: String = number.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        let letters: String = number
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
         let letters = letters.to_ascii_uppercase();
         self.queues.iter().find(|q| q.prefix == letters)
     }

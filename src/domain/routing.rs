@@ -68,7 +68,11 @@ where
             continue;
         }
         let tier = w.tier_of(c.queue).unwrap_or(usize::MAX);
-        let slot = if c.priority == Priority::GreenChannel { &mut green } else { &mut ordinary };
+        let slot = if c.priority == Priority::GreenChannel {
+            &mut green
+        } else {
+            &mut ordinary
+        };
         if slot.is_none_or(|(t, b)| (tier, place(&c)) < (t, place(&b))) {
             *slot = Some((tier, c));
         }
@@ -119,15 +123,28 @@ mod tests {
             name: "五号".into(),
             kind: WindowKind::Resident,
             zone: "A".into(),
-            tiers: tiers.iter().map(|t| t.iter().map(|q| q.to_string()).collect()).collect(),
+            tiers: tiers
+                .iter()
+                .map(|t| t.iter().map(|q| q.to_string()).collect())
+                .collect(),
         }
     }
 
-    fn c(id: i64, queue: &'static str, green: bool, target: Option<u32>, key: i64) -> Candidate<'static> {
+    fn c(
+        id: i64,
+        queue: &'static str,
+        green: bool,
+        target: Option<u32>,
+        key: i64,
+    ) -> Candidate<'static> {
         Candidate {
             id: TicketId(id),
             queue,
-            priority: if green { Priority::GreenChannel } else { Priority::Normal },
+            priority: if green {
+                Priority::GreenChannel
+            } else {
+                Priority::Normal
+            },
             target_window: target,
             queue_key: key,
             seq_no: id as u32,
@@ -138,46 +155,106 @@ mod tests {
     fn routing_rules() {
         let w = window(&[&["a", "b"], &["c"]]);
         // (name, streak, ratio, candidates, expected)
-        type Case = (&'static str, u32, u32, Vec<Candidate<'static>>, Option<(i64, CallReason)>);
+        type Case = (
+            &'static str,
+            u32,
+            u32,
+            Vec<Candidate<'static>>,
+            Option<(i64, CallReason)>,
+        );
         let cases: Vec<Case> = vec![
             ("nobody waits", 0, 3, vec![], None),
-            ("other queue only", 0, 3, vec![c(1, "x", false, None, 1)], None),
-            ("oldest in tier 1", 0, 3,
+            (
+                "other queue only",
+                0,
+                3,
+                vec![c(1, "x", false, None, 1)],
+                None,
+            ),
+            (
+                "oldest in tier 1",
+                0,
+                3,
                 vec![c(1, "a", false, None, 20), c(2, "b", false, None, 10)],
-                Some((2, CallReason::Oldest))),
-            ("tier beats age", 0, 3,
+                Some((2, CallReason::Oldest)),
+            ),
+            (
+                "tier beats age",
+                0,
+                3,
                 vec![c(1, "c", false, None, 1), c(2, "a", false, None, 50)],
-                Some((2, CallReason::Tier))),
-            ("lower tier when upper is empty", 0, 3,
+                Some((2, CallReason::Tier)),
+            ),
+            (
+                "lower tier when upper is empty",
+                0,
+                3,
                 vec![c(1, "c", false, None, 1)],
-                Some((1, CallReason::Oldest))),
-            ("green first", 0, 3,
+                Some((1, CallReason::Oldest)),
+            ),
+            (
+                "green first",
+                0,
+                3,
                 vec![c(1, "a", false, None, 1), c(2, "b", true, None, 9)],
-                Some((2, CallReason::GreenChannel))),
-            ("green from a lower tier still first", 0, 3,
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "green from a lower tier still first",
+                0,
+                3,
                 vec![c(1, "a", false, None, 1), c(2, "c", true, None, 9)],
-                Some((2, CallReason::GreenChannel))),
-            ("ratio reached: an ordinary one", 3, 3,
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio reached: an ordinary one",
+                3,
+                3,
                 vec![c(1, "a", false, None, 5), c(2, "b", true, None, 1)],
-                Some((1, CallReason::Fairness))),
-            ("ratio reached but only green waits", 3, 3,
+                Some((1, CallReason::Fairness)),
+            ),
+            (
+                "ratio reached but only green waits",
+                3,
+                3,
                 vec![c(2, "b", true, None, 1)],
-                Some((2, CallReason::GreenChannel))),
-            ("ratio 0 means green always first", 9, 0,
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio 0 means green always first",
+                9,
+                0,
                 vec![c(1, "a", false, None, 5), c(2, "b", true, None, 7)],
-                Some((2, CallReason::GreenChannel))),
-            ("transferred to this window beats green", 0, 3,
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "transferred to this window beats green",
+                0,
+                3,
                 vec![c(1, "a", true, None, 1), c(2, "x", false, Some(5), 99)],
-                Some((2, CallReason::Transferred))),
-            ("transferred to another window is not ours", 0, 3,
+                Some((2, CallReason::Transferred)),
+            ),
+            (
+                "transferred to another window is not ours",
+                0,
+                3,
                 vec![c(1, "a", false, Some(6), 1), c(2, "a", false, None, 99)],
-                Some((2, CallReason::Oldest))),
-            ("same key: lower number", 0, 3,
+                Some((2, CallReason::Oldest)),
+            ),
+            (
+                "same key: lower number",
+                0,
+                3,
                 vec![c(3, "a", false, None, 5), c(2, "b", false, None, 5)],
-                Some((2, CallReason::Oldest))),
-            ("front transfer (negative key) beats older", 0, 3,
+                Some((2, CallReason::Oldest)),
+            ),
+            (
+                "front transfer (negative key) beats older",
+                0,
+                3,
                 vec![c(1, "a", false, None, 100), c(2, "a", false, None, -5)],
-                Some((2, CallReason::Oldest))),
+                Some((2, CallReason::Oldest)),
+            ),
         ];
         for (name, streak, ratio, cands, want) in cases {
             let got = choose_next(&w, streak, ratio, cands).map(|(id, r)| (id.0, r));
@@ -188,7 +265,10 @@ mod tests {
     #[test]
     fn green_streak_counts_only_green_choices() {
         use CallReason::*;
-        assert_eq!(next_green_streak(2, Priority::GreenChannel, GreenChannel), 3);
+        assert_eq!(
+            next_green_streak(2, Priority::GreenChannel, GreenChannel),
+            3
+        );
         assert_eq!(next_green_streak(3, Priority::Normal, Fairness), 0);
         assert_eq!(next_green_streak(2, Priority::Normal, Oldest), 0);
         assert_eq!(next_green_streak(2, Priority::Normal, Transferred), 2);

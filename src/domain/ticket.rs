@@ -82,7 +82,10 @@ impl TicketState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            TicketState::Done | TicketState::NoShow | TicketState::Cancelled | TicketState::Abandoned
+            TicketState::Done
+                | TicketState::NoShow
+                | TicketState::Cancelled
+                | TicketState::Abandoned
         )
     }
 
@@ -290,7 +293,13 @@ mod tests {
                     .iter()
                     .find(|(f, o, _)| *f == from && *o == op)
                     .map(|(_, _, to)| *to);
-                assert_eq!(from.after(op), expected, "{} --{}-->", from.as_str(), op.as_str());
+                assert_eq!(
+                    from.after(op),
+                    expected,
+                    "{} --{}-->",
+                    from.as_str(),
+                    op.as_str()
+                );
             }
         }
     }
@@ -317,7 +326,10 @@ mod tests {
             assert_eq!(S::parse(st.as_str()), Some(st));
         }
         assert_eq!(Outcome::parse("supplement"), Some(Outcome::Supplement));
-        assert_eq!(Priority::parse("green_channel"), Some(Priority::GreenChannel));
+        assert_eq!(
+            Priority::parse("green_channel"),
+            Some(Priority::GreenChannel)
+        );
         assert_eq!(Priority::parse("vip"), None);
     }
 }

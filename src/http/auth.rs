@@ -1,12 +1,12 @@
 //! Who is asking: staff sessions (cookie or bearer) and device tokens, and the session routes.
 
+use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use axum::Router;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
@@ -21,14 +21,29 @@ const SESSION_HOURS: i64 = 12;
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub enum Principal {
-    Staff { username: String, name: String, role: Role },
-    Device { id: String, kind: String },
+    Staff {
+        username: String,
+        name: String,
+        role: Role,
+    },
+    Device {
+        id: String,
+        kind: String,
+    },
 }
 
 impl Principal {
     pub fn actor(&self) -> Actor {
         match self.clone() {
-            Principal::Staff { username, name, role } => Actor::Staff { username, name, role },
+            Principal::Staff {
+                username,
+                name,
+                role,
+            } => Actor::Staff {
+                username,
+                name,
+                role,
+            },
             Principal::Device { id, kind } => Actor::Device { id, kind },
         }
     }
@@ -44,13 +59,21 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
-        .find_map(|c| c.trim().strip_prefix(COOKIE_NAME)?.strip_prefix('=').map(str::to_string))
+        .find_map(|c| {
+            c.trim()
+                .strip_prefix(COOKIE_NAME)?
+                .strip_prefix('=')
+                .map(str::to_string)
+        })
 }
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = presented_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         if token.is_empty() || token.len() > 128 {
             return Err(ApiError::unauthenticated());
@@ -66,7 +89,10 @@ impl FromRequestParts<AppState> for Principal {
                     name: s.name,
                 }));
             }
-            Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| Principal::Device { id: d.id, kind: d.kind }))
+            Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| Principal::Device {
+                id: d.id,
+                kind: d.kind,
+            }))
         })
         .await??;
         found.ok_or_else(ApiError::unauthenticated)
@@ -79,7 +105,10 @@ pub struct Staff(pub Principal);
 impl FromRequestParts<AppState> for Staff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         match Principal::from_request_parts(parts, state).await? {
             p @ Principal::Staff { .. } => Ok(Staff(p)),
             Principal::Device { .. } => Err(ApiError::forbidden()),
@@ -88,7 +117,10 @@ impl FromRequestParts<AppState> for Staff {
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/session", post(log_in).get(current_session).delete(log_out))
+    Router::new().route(
+        "/api/v1/session",
+        post(log_in).get(current_session).delete(log_out),
+    )
 }
 
 #[derive(Deserialize)]
@@ -111,7 +143,10 @@ struct SessionDto {
     user: UserDto,
 }
 
-async fn log_in(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> Result<Response, ApiError> {
+async fn log_in(
+    State(st): State<AppState>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
     let reader = st.reader.clone();
     let db = st.db_path.clone();
     let now = st.engine.clock().now().as_millisecond();
@@ -126,7 +161,9 @@ async fn log_in(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> Re
         if u.disabled || !crate::auth::verify_password(&req.password, &u.password_hash) {
             return Ok(None);
         }
-        crate::store::with_writer(&db, |a| a.create_session(&hash, &u.username, now, now + SESSION_HOURS * 3_600_000))?;
+        crate::store::with_writer(&db, |a| {
+            a.create_session(&hash, &u.username, now, now + SESSION_HOURS * 3_600_000)
+        })?;
         Ok::<_, crate::store::StoreError>(Some(u))
     })
     .await??
@@ -136,24 +173,47 @@ async fn log_in(State(st): State<AppState>, Json(req): Json<LoginRequest>) -> Re
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_HOURS * 3600
     );
-    let body = SessionDto { token, user: UserDto { username: user.username, name: user.name, role: role.as_str() } };
+    let body = SessionDto {
+        token,
+        user: UserDto {
+            username: user.username,
+            name: user.name,
+            role: role.as_str(),
+        },
+    };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
 
 /// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
-static DUMMY_HASH: std::sync::LazyLock<String> =
-    std::sync::LazyLock::new(|| crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default());
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default()
+});
 
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
-    let Principal::Staff { username, name, role } = p else { return Err(ApiError::forbidden()) };
-    Ok(axum::Json(UserDto { username, name, role: role.as_str() }).into_response())
+    let Principal::Staff {
+        username,
+        name,
+        role,
+    } = p
+    else {
+        return Err(ApiError::forbidden());
+    };
+    Ok(axum::Json(UserDto {
+        username,
+        name,
+        role: role.as_str(),
+    })
+    .into_response())
 }
 
 async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
     let hash = crate::auth::token_hash(&token);
     let db = st.db_path.clone();
-    tokio::task::spawn_blocking(move || crate::store::with_writer(&db, |a| a.delete_session(&hash))).await??;
+    tokio::task::spawn_blocking(move || {
+        crate::store::with_writer(&db, |a| a.delete_session(&hash))
+    })
+    .await??;
     let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

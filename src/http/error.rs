@@ -17,7 +17,8 @@ use crate::store::StoreError;
 
 /// Messages by code, from config/messages.toml (compiled in).
 static MESSAGES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-    toml::from_str(include_str!("../../config/messages.toml")).expect("config/messages.toml is a flat table of strings")
+    toml::from_str(include_str!("../../config/messages.toml"))
+        .expect("config/messages.toml is a flat table of strings")
 });
 
 /// An error as the API answers it.
@@ -30,7 +31,11 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str) -> Self {
-        ApiError { status, code, detail: None }
+        ApiError {
+            status,
+            code,
+            detail: None,
+        }
     }
     pub fn with(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
@@ -55,10 +60,16 @@ impl ApiError {
 
     /// The person-readable message for this error.
     pub fn message(&self) -> String {
-        let template = MESSAGES.get(self.code).map_or("请求未能完成", String::as_str);
+        let template = MESSAGES
+            .get(self.code)
+            .map_or("请求未能完成", String::as_str);
         match &self.detail {
             Some(d) if template.contains("{detail}") => {
-                let sep = if self.code == "bad_request" { "：" } else { "" };
+                let sep = if self.code == "bad_request" {
+                    "："
+                } else {
+                    ""
+                };
                 template.replace("{detail}", &format!("{sep}{d}"))
             }
             _ => template.replace("{detail}", ""),
@@ -78,13 +89,16 @@ impl From<DomainError> for ApiError {
         use DomainError::*;
         let status = match &e {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) => StatusCode::NOT_FOUND,
-            InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired | TransferTarget => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
+            | TransferTarget => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
-        ApiError { status, code: e.code(), detail: e.detail() }
+        ApiError {
+            status,
+            code: e.code(),
+            detail: e.detail(),
+        }
     }
 }
 
@@ -92,7 +106,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error");
         match e {
-            StoreError::ReadOnly(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_read_only"),
+            StoreError::ReadOnly(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_read_only")
+            }
             StoreError::Full(_) => Self::new(StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
             StoreError::Busy(_) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "storage_busy"),
             _ => Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal"),
@@ -125,8 +141,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(JsonRejection::BytesRejection(b)) if b.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"))
+            Err(JsonRejection::BytesRejection(b))
+                if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                ))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => {
                 Err(ApiError::bad_request("Content-Type 应为 application/json"))
@@ -145,17 +166,21 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
-            } else {
-                ApiError::bad_request(e.body_text())
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large")
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(OptionalJson(T::default()));
         }
-        serde_json::from_slice(&bytes).map(OptionalJson).map_err(|e| ApiError::bad_request(e.to_string()))
+        serde_json::from_slice(&bytes)
+            .map(OptionalJson)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
     }
 }
 
@@ -194,9 +219,19 @@ mod tests {
     #[test]
     fn every_code_has_a_message() {
         let codes = [
-            "bad_request", "payload_too_large", "not_found", "method_not_allowed", "unauthenticated",
-            "forbidden", "clock_backwards", "too_many_connections", "storage_read_only", "storage_full",
-            "storage_busy", "unavailable", "internal",
+            "bad_request",
+            "payload_too_large",
+            "not_found",
+            "method_not_allowed",
+            "unauthenticated",
+            "forbidden",
+            "clock_backwards",
+            "too_many_connections",
+            "storage_read_only",
+            "storage_full",
+            "storage_busy",
+            "unavailable",
+            "internal",
         ];
         let domain = [
             DomainError::UnknownQueue(String::new()),
@@ -223,7 +258,10 @@ mod tests {
             DomainError::NotYourWindow(0),
             DomainError::Forbidden,
         ];
-        for code in codes.into_iter().chain(domain.iter().map(DomainError::code)) {
+        for code in codes
+            .into_iter()
+            .chain(domain.iter().map(DomainError::code))
+        {
             assert!(MESSAGES.contains_key(code), "no message for {code}");
         }
         let e = ApiError::from(DomainError::QuotaExhausted("hj".into()));

@@ -36,8 +36,10 @@ struct EventsQuery {
 async fn open_events(
     State(st): State<AppState>,
     Query(q): Query<EventsQuery>,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let ws =
+        ws.map_err(|e| ApiError::bad_request(format!("需要 WebSocket 连接（{}）", e.body_text())))?;
     let permit = st
         .ws_slots
         .clone()
@@ -81,19 +83,28 @@ async fn send_snapshot(socket: &mut WebSocket, st: &AppState) -> Result<u64, End
 
 /// Replay events after `since` from the log; `None` when a snapshot must be sent instead.
 async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Option<u64>, End> {
-    let last = st.engine.query(|_, _, seq| seq).await.map_err(|_| End::EngineStopped)?;
+    let last = st
+        .engine
+        .query(|_, _, seq| seq)
+        .await
+        .map_err(|_| End::EngineStopped)?;
     if since > last {
         return Ok(None); // a client of another database, or from the future
     }
     let reader = st.reader.clone();
-    let events = tokio::task::spawn_blocking(move || reader.events_since(since, MAX_REPLAY + 1)).await;
-    let Ok(Ok(events)) = events else { return Ok(None) };
+    let events =
+        tokio::task::spawn_blocking(move || reader.events_since(since, MAX_REPLAY + 1)).await;
+    let Ok(Ok(events)) = events else {
+        return Ok(None);
+    };
     if events.len() > MAX_REPLAY || events.first().is_some_and(|e| e.seq != since + 1) {
         return Ok(None);
     }
     let mut at = since;
     for e in events {
-        let Ok(json) = serde_json::to_string(&e) else { return Ok(None) };
+        let Ok(json) = serde_json::to_string(&e) else {
+            return Ok(None);
+        };
         send(socket, json).await?;
         at = e.seq;
     }

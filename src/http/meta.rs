@@ -42,19 +42,26 @@ struct ClockRequest {
     now: String,
 }
 
-async fn set_clock(State(st): State<AppState>, Json(req): Json<ClockRequest>) -> Result<Response, ApiError> {
+async fn set_clock(
+    State(st): State<AppState>,
+    Json(req): Json<ClockRequest>,
+) -> Result<Response, ApiError> {
     if !st.simulated_clock {
         return Err(ApiError::not_found());
     }
-    let to: jiff::Timestamp =
-        req.now.parse().map_err(|e| ApiError::bad_request(format!("now 应为 RFC 3339 时间：{e}")))?;
+    let to: jiff::Timestamp = req
+        .now
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("now 应为 RFC 3339 时间：{e}")))?;
     match st.engine.clock().set(to) {
         Ok(t) => {
             st.engine.tick().await;
             let now = crate::domain::event::rfc3339(t, &st.plan.rules.tz);
             Ok(axum::Json(serde_json::json!({"now": now})).into_response())
         }
-        Err(ClockError::Backwards(_)) => Err(ApiError::new(StatusCode::CONFLICT, "clock_backwards")),
+        Err(ClockError::Backwards(_)) => {
+            Err(ApiError::new(StatusCode::CONFLICT, "clock_backwards"))
+        }
         Err(ClockError::NotSimulated) => Err(ApiError::not_found()),
     }
 }

@@ -51,13 +51,22 @@ struct TicketDto {
 
 fn ticket_dto(t: IssuedTicket) -> TicketDto {
     let status_url = format!("/t/{}", t.token);
-    TicketDto { ticket: t, status_url, print: PrintStatus { status: "none", error: None } }
+    TicketDto {
+        ticket: t,
+        status_url,
+        print: PrintStatus {
+            status: "none",
+            error: None,
+        },
+    }
 }
 
 fn expect_ticket(o: Outcome) -> Result<IssuedTicket, ApiError> {
     match o {
         Outcome::Ticket(t) => Ok(*t),
-        Outcome::Window(_) => Err(ApiError::internal("engine answered a ticket command with a window")),
+        Outcome::Window(_) => Err(ApiError::internal(
+            "engine answered a ticket command with a window",
+        )),
     }
 }
 
@@ -82,29 +91,50 @@ fn valid_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-async fn show_ticket(State(st): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+async fn show_ticket(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
     if !valid_token(&token) {
         return Err(ApiError::not_found());
     }
     let t = token.clone();
-    let live = st.engine.query(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t))).await?;
+    let live = st
+        .engine
+        .query(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)))
+        .await?;
     if let Some(view) = live {
         return Ok(axum::Json(view).into_response());
     }
     // An earlier day's ticket: from the database, shown with today's plan.
     let reader = st.reader.clone();
     let old = tokio::task::spawn_blocking(move || reader.ticket_by_token(&token)).await??;
-    let Some(old) = old else { return Err(ApiError::not_found()) };
-    let view = st.engine.query(move |h, _, _| h.public_ticket(&old)).await?;
+    let Some(old) = old else {
+        return Err(ApiError::not_found());
+    };
+    let view = st
+        .engine
+        .query(move |h, _, _| h.public_ticket(&old))
+        .await?;
     Ok(axum::Json(view).into_response())
 }
 
-async fn cancel_ticket(State(st): State<AppState>, Path(token): Path<String>) -> Result<Response, ApiError> {
+async fn cancel_ticket(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
     if !valid_token(&token) {
         return Err(ApiError::not_found());
     }
-    let t = expect_ticket(st.engine.execute(Actor::Citizen, Command::Cancel { token }).await?)?;
-    let view = st.engine.query(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t))).await?;
+    let t = expect_ticket(
+        st.engine
+            .execute(Actor::Citizen, Command::Cancel { token })
+            .await?,
+    )?;
+    let view = st
+        .engine
+        .query(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)))
+        .await?;
     Ok(axum::Json(view).into_response())
 }
 
@@ -113,7 +143,18 @@ async fn reprint_ticket(
     who: Principal,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id: i64 = id.parse().map_err(|_| ApiError::bad_request("号票 id 应为整数"))?;
-    let t = expect_ticket(st.engine.execute(who.actor(), Command::Reprint { ticket: TicketId(id) }).await?)?;
+    let id: i64 = id
+        .parse()
+        .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?;
+    let t = expect_ticket(
+        st.engine
+            .execute(
+                who.actor(),
+                Command::Reprint {
+                    ticket: TicketId(id),
+                },
+            )
+            .await?,
+    )?;
     Ok(axum::Json(ticket_dto(t)).into_response())
 }

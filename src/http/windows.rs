@@ -36,29 +36,49 @@ pub fn routes() -> Router<AppState> {
 async fn run(st: &AppState, who: Principal, cmd: Command) -> Result<Response, ApiError> {
     match st.engine.execute(who.actor(), cmd).await? {
         Outcome::Window(v) => Ok(axum::Json(*v).into_response()),
-        Outcome::Ticket(_) => Err(ApiError::internal("engine answered a window command with a ticket")),
+        Outcome::Ticket(_) => Err(ApiError::internal(
+            "engine answered a window command with a ticket",
+        )),
     }
 }
 
 async fn list_windows(State(st): State<AppState>, _who: Principal) -> Result<Response, ApiError> {
     let views = st
         .engine
-        .query(|h, _, _| h.plan().windows.iter().filter_map(|w| h.window_view(w.number)).collect::<Vec<_>>())
+        .query(|h, _, _| {
+            h.plan()
+                .windows
+                .iter()
+                .filter_map(|w| h.window_view(w.number))
+                .collect::<Vec<_>>()
+        })
         .await?;
     Ok(axum::Json(views).into_response())
 }
 
-async fn show_window(State(st): State<AppState>, _who: Principal, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn show_window(
+    State(st): State<AppState>,
+    _who: Principal,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     let view = st.engine.query(move |h, _, _| h.window_view(n)).await?;
     let view = view.ok_or_else(|| ApiError::from(crate::domain::DomainError::UnknownWindow(n)))?;
     Ok(axum::Json(view).into_response())
 }
 
-async fn sign_in(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::SignIn { window: n }).await
 }
 
-async fn sign_out(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn sign_out(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::SignOut { window: n }).await
 }
 
@@ -75,18 +95,38 @@ async fn pause_window(
     Path(n): Path<u32>,
     OptionalJson(b): OptionalJson<ReasonBody>,
 ) -> Result<Response, ApiError> {
-    run(&st, who, Command::Pause { window: n, reason: b.reason }).await
+    run(
+        &st,
+        who,
+        Command::Pause {
+            window: n,
+            reason: b.reason,
+        },
+    )
+    .await
 }
 
-async fn resume_window(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn resume_window(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::Resume { window: n }).await
 }
 
-async fn call_next(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn call_next(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::CallNext { window: n }).await
 }
 
-async fn recall_ticket(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn recall_ticket(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::Recall { window: n }).await
 }
 
@@ -104,7 +144,16 @@ async fn call_ticket(
     Path(n): Path<u32>,
     Json(b): Json<CallBody>,
 ) -> Result<Response, ApiError> {
-    run(&st, who, Command::Call { window: n, number: b.ticket, reason: b.reason }).await
+    run(
+        &st,
+        who,
+        Command::Call {
+            window: n,
+            number: b.ticket,
+            reason: b.reason,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -119,10 +168,22 @@ async fn mark_no_show(
     Path(n): Path<u32>,
     OptionalJson(b): OptionalJson<NoShowBody>,
 ) -> Result<Response, ApiError> {
-    run(&st, who, Command::NoShow { window: n, reason: b.reason }).await
+    run(
+        &st,
+        who,
+        Command::NoShow {
+            window: n,
+            reason: b.reason,
+        },
+    )
+    .await
 }
 
-async fn start_service(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn start_service(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::Start { window: n }).await
 }
 
@@ -142,10 +203,23 @@ async fn finish_service(
     if b.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::bad_request("备注不能超过500字"));
     }
-    run(&st, who, Command::Finish { window: n, outcome: b.outcome, note: b.note }).await
+    run(
+        &st,
+        who,
+        Command::Finish {
+            window: n,
+            outcome: b.outcome,
+            note: b.note,
+        },
+    )
+    .await
 }
 
-async fn hold_ticket(State(st): State<AppState>, Staff(who): Staff, Path(n): Path<u32>) -> Result<Response, ApiError> {
+async fn hold_ticket(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(n): Path<u32>,
+) -> Result<Response, ApiError> {
     run(&st, who, Command::Hold { window: n }).await
 }
 
@@ -161,7 +235,15 @@ async fn call_back(
     Path(n): Path<u32>,
     Json(b): Json<CallBackBody>,
 ) -> Result<Response, ApiError> {
-    run(&st, who, Command::CallBack { window: n, number: b.ticket }).await
+    run(
+        &st,
+        who,
+        Command::CallBack {
+            window: n,
+            number: b.ticket,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]

@@ -37,7 +37,14 @@ pub struct Auth<'c> {
 
 impl Auth<'_> {
     /// Add a user; `Ok(false)` when the name is taken.
-    pub fn add_user(&mut self, username: &str, name: &str, role: &str, password_hash: &str, now_ms: i64) -> Result<bool> {
+    pub fn add_user(
+        &mut self,
+        username: &str,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
         let n = self.conn.execute(
             "INSERT INTO users(username, name, role, password_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
              ON CONFLICT(username) DO NOTHING",
@@ -50,12 +57,20 @@ impl Auth<'_> {
         let mut stmt = self.conn.prepare(
             "SELECT username, name, role, password_hash, disabled FROM users ORDER BY username",
         )?;
-        let rows = stmt.query_map([], user_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+        let rows = stmt
+            .query_map([], user_row)?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
     /// Add a device with its token hash; `Ok(false)` when the id is taken.
-    pub fn add_device(&mut self, id: &str, kind: &str, token_hash: &str, now_ms: i64) -> Result<bool> {
+    pub fn add_device(
+        &mut self,
+        id: &str,
+        kind: &str,
+        token_hash: &str,
+        now_ms: i64,
+    ) -> Result<bool> {
         let n = self.conn.execute(
             "INSERT INTO devices(id, kind, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
             params![id, kind, token_hash, now_ms],
@@ -64,14 +79,28 @@ impl Auth<'_> {
     }
 
     pub fn devices(&mut self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self.conn.prepare("SELECT id, kind, revoked FROM devices ORDER BY id")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, kind, revoked FROM devices ORDER BY id")?;
         let rows = stmt
-            .query_map([], |r| Ok(DeviceRow { id: r.get(0)?, kind: r.get(1)?, revoked: r.get::<_, i64>(2)? != 0 }))?
+            .query_map([], |r| {
+                Ok(DeviceRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    revoked: r.get::<_, i64>(2)? != 0,
+                })
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
     }
 
-    pub fn create_session(&mut self, token_hash: &str, username: &str, now_ms: i64, expires_ms: i64) -> Result<()> {
+    pub fn create_session(
+        &mut self,
+        token_hash: &str,
+        username: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM sessions WHERE expires_ms <= ?1", [now_ms])?;
         tx.execute(
@@ -83,7 +112,8 @@ impl Auth<'_> {
     }
 
     pub fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+        self.conn
+            .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
         Ok(())
     }
 }
@@ -99,27 +129,38 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
 }
 
 pub fn user(c: &Connection, username: &str) -> Result<Option<UserRow>> {
-    Ok(c
-        .prepare_cached("SELECT username, name, role, password_hash, disabled FROM users WHERE username = ?1")?
-        .query_row([username], user_row)
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT username, name, role, password_hash, disabled FROM users WHERE username = ?1",
+    )?
+    .query_row([username], user_row)
+    .optional()?)
 }
 
 pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<SessionPrincipal>> {
-    Ok(c
-        .prepare_cached(
-            "SELECT u.username, u.name, u.role FROM sessions s JOIN users u ON u.username = s.username
+    Ok(c.prepare_cached(
+        "SELECT u.username, u.name, u.role FROM sessions s JOIN users u ON u.username = s.username
              WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled = 0",
-        )?
-        .query_row(params![token_hash, now_ms], |r| {
-            Ok(SessionPrincipal { username: r.get(0)?, name: r.get(1)?, role: r.get(2)? })
+    )?
+    .query_row(params![token_hash, now_ms], |r| {
+        Ok(SessionPrincipal {
+            username: r.get(0)?,
+            name: r.get(1)?,
+            role: r.get(2)?,
         })
-        .optional()?)
+    })
+    .optional()?)
 }
 
 pub fn device(c: &Connection, token_hash: &str) -> Result<Option<DeviceRow>> {
-    Ok(c
-        .prepare_cached("SELECT id, kind, revoked FROM devices WHERE token_hash = ?1 AND revoked = 0")?
-        .query_row([token_hash], |r| Ok(DeviceRow { id: r.get(0)?, kind: r.get(1)?, revoked: r.get::<_, i64>(2)? != 0 }))
-        .optional()?)
+    Ok(c.prepare_cached(
+        "SELECT id, kind, revoked FROM devices WHERE token_hash = ?1 AND revoked = 0",
+    )?
+    .query_row([token_hash], |r| {
+        Ok(DeviceRow {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            revoked: r.get::<_, i64>(2)? != 0,
+        })
+    })
+    .optional()?)
 }

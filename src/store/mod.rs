@@ -62,13 +62,16 @@ impl Store {
     /// Open (creating if needed) and migrate the database at `path`.
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::CannotOpen(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::CannotOpen(format!("{}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path)?;
         configure(&conn)?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Other(format!("journal mode is {mode}, WAL needed")));
+            return Err(StoreError::Other(format!(
+                "journal mode is {mode}, WAL needed"
+            )));
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
         schema::migrate(&conn)?;
@@ -77,16 +80,23 @@ impl Store {
 
     /// A secret kept in the database (created on first use), e.g. the ID-hash key.
     pub fn secret(&mut self, name: &str, fresh: impl FnOnce() -> String) -> Result<String> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let existing: Option<String> = tx
-            .query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| r.get(0))
+            .query_row("SELECT value FROM meta WHERE key = ?1", [name], |r| {
+                r.get(0)
+            })
             .map(Some)
             .or_else(none_if_missing)?;
         let value = match existing {
             Some(v) => v,
             None => {
                 let v = fresh();
-                tx.execute("INSERT INTO meta(key, value) VALUES (?1, ?2)", params![name, v])?;
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES (?1, ?2)",
+                    params![name, v],
+                )?;
                 v
             }
         };
@@ -96,7 +106,9 @@ impl Store {
 
     /// The last committed event's sequence number (0 when none).
     pub fn last_seq(&self) -> Result<u64> {
-        let n: i64 = self.conn.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+        let n: i64 = self
+            .conn
+            .query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
         Ok(n as u64)
     }
 
@@ -121,26 +133,44 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .collect::<Result<Vec<_>>>()?;
-        let mut stmt = self.conn.prepare("SELECT service_day, queue, last_seq FROM counters WHERE service_day = ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT service_day, queue, last_seq FROM counters WHERE service_day = ?1")?;
         let counters = stmt
-            .query_map([&day], |r| Ok((r.get::<_, String>(1)?, r.get::<_, u32>(2)?)))?
+            .query_map([&day], |r| {
+                Ok((r.get::<_, String>(1)?, r.get::<_, u32>(2)?))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .map(|(q, n)| (today, q, n))
             .collect();
-        let max_id: i64 = self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
-        Ok(Restored { tickets, windows, counters, next_ticket_id: max_id + 1 })
+        let max_id: i64 =
+            self.conn
+                .query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
+        Ok(Restored {
+            tickets,
+            windows,
+            counters,
+            next_ticket_id: max_id + 1,
+        })
     }
 
     /// Commit a batch of events and the rows they changed, all or nothing.
-    pub fn commit(&mut self, events: &[(EventRecord, String, i64)], changes: &Changes) -> Result<()> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    pub fn commit(
+        &mut self,
+        events: &[(EventRecord, String, i64)],
+        changes: &Changes,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
             for (rec, actor, at_ms) in events {
-                let payload = serde_json::to_string(&rec.event).map_err(|e| StoreError::Other(e.to_string()))?;
+                let payload = serde_json::to_string(&rec.event)
+                    .map_err(|e| StoreError::Other(e.to_string()))?;
                 ins.execute(params![
                     rec.seq as i64,
                     rec.at,
@@ -172,7 +202,9 @@ impl Store {
 
     /// Direct access for the auth tables on this connection (CLI and demo set-up).
     pub fn auth(&mut self) -> auth::Auth<'_> {
-        auth::Auth { conn: &mut self.conn }
+        auth::Auth {
+            conn: &mut self.conn,
+        }
     }
 }
 
@@ -200,7 +232,10 @@ const READER_POOL: usize = 4;
 
 impl Reader {
     pub fn new(path: &Path) -> Reader {
-        Reader { path: path.to_path_buf(), pool: Arc::new(Mutex::new(Vec::new())) }
+        Reader {
+            path: path.to_path_buf(),
+            pool: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`).
@@ -211,7 +246,9 @@ impl Reader {
             None => {
                 let c = Connection::open_with_flags(
                     &self.path,
-                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY
+                        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                        | OpenFlags::SQLITE_OPEN_URI,
                 )?;
                 configure(&c)?;
                 c
@@ -232,13 +269,22 @@ impl Reader {
                 "SELECT seq, at, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![since as i64, limit as i64], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })?;
             let mut out = Vec::new();
             for row in rows {
                 let (seq, at, payload) = row?;
-                let event = serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                out.push(EventRecord { seq: seq as u64, at, event });
+                let event = serde_json::from_str(&payload)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                out.push(EventRecord {
+                    seq: seq as u64,
+                    at,
+                    event,
+                });
             }
             Ok(out)
         })
@@ -247,9 +293,14 @@ impl Reader {
     /// A ticket by its token, from any day.
     pub fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
         self.with(|c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {} FROM tickets WHERE token = ?1", rows::TICKET_COLUMNS))?;
-            let found = stmt.query_row([token], rows::ticket_from_row).map(Some).or_else(none_if_missing)?;
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM tickets WHERE token = ?1",
+                rows::TICKET_COLUMNS
+            ))?;
+            let found = stmt
+                .query_row([token], rows::ticket_from_row)
+                .map(Some)
+                .or_else(none_if_missing)?;
             found.transpose()
         })
     }

@@ -137,7 +137,10 @@ pub fn window_from_row(r: &Row<'_>) -> rusqlite::Result<Result<WindowState>> {
         Ok(WindowState {
             number,
             status: WindowStatus::parse(&status).ok_or_else(|| bad("window status", &status))?,
-            clerk: username.map(|username| ClerkRef { name: name.unwrap_or_else(|| username.clone()), username }),
+            clerk: username.map(|username| ClerkRef {
+                name: name.unwrap_or_else(|| username.clone()),
+                username,
+            }),
             current: current.map(TicketId),
             pause_reason,
             since: ts(since)?,

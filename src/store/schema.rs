@@ -105,4 +105,3 @@ pub fn migrate(conn: &Connection) -> Result<()> {
     }
     Ok(())
 }
-

@@ -1,0 +1,215 @@
+//! A real hall server on port 0 with a temp-dir database and a simulated clock.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use futures_util::StreamExt;
+use hallq::{App, ServeOptions};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const PASSWORD: &str = "test-password";
+pub const KIOSK: &str = "test-kiosk-token";
+pub const DISPLAY: &str = "test-display-token";
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct TestHall {
+    pub addr: SocketAddr,
+    pub base: String,
+    pub http: reqwest::Client,
+    /// Kept so the database outlives the test.
+    _dir: tempfile::TempDir,
+    pub db: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The shipped hall config.
+pub fn shipped_config() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/hall.toml"))
+        .expect("shipped config")
+}
+
+/// Tomorrow at `hh:mm` in the hall's time zone (the simulated clock only moves forward).
+pub fn tomorrow_at(hh: i8, mm: i8) -> jiff::Timestamp {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled tz");
+    let today = tz.to_datetime(jiff::Timestamp::now()).date();
+    let day = today.tomorrow().expect("not the end of time");
+    tz.to_timestamp(day.at(hh, mm, 0, 0))
+        .expect("valid local time")
+}
+
+impl TestHall {
+    /// The shipped hall, clock at 10:00 tomorrow.
+    pub async fn spawn() -> TestHall {
+        Self::spawn_with(&shipped_config()).await
+    }
+
+    /// A hall from config text, clock at 10:00 tomorrow.
+    pub async fn spawn_with(config: &str) -> TestHall {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cfg = dir.path().join("hall.toml");
+        std::fs::write(&cfg, config).expect("write config");
+        let db = dir.path().join("hallq.db");
+        let opts = ServeOptions {
+            config: cfg,
+            db: db.clone(),
+            demo: false,
+            simulated_clock: true,
+        };
+        let app = App::start(&opts).expect("hall starts");
+        for (u, n, r) in [
+            ("clerk1", "李红", hallq::domain::Role::Clerk),
+            ("clerk2", "张伟", hallq::domain::Role::Clerk),
+            ("manager", "王主任", hallq::domain::Role::Manager),
+        ] {
+            hallq::admin::add_user(&db, u, n, r, PASSWORD).expect("user added");
+        }
+        hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
+        hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run(listener, async {
+            let _ = stopped.await;
+        }));
+        let hall = TestHall {
+            addr,
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+            _dir: dir,
+            db,
+            stop: Some(stop),
+        };
+        hall.set_clock(tomorrow_at(10, 0)).await;
+        hall
+    }
+
+    pub async fn set_clock(&self, to: jiff::Timestamp) {
+        let (s, body) = self
+            .post("/api/v1/_clock", None, json!({"now": to.to_string()}))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let text = res.text().await.expect("body");
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn login(&self, username: &str) -> String {
+        let (s, body) = self
+            .post(
+                "/api/v1/session",
+                None,
+                json!({"username": username, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        body["token"].as_str().expect("token").to_string()
+    }
+
+    /// Issue a ticket at the kiosk; panics unless 201.
+    pub async fn issue(&self, queue: &str) -> Value {
+        self.issue_with(json!({"queue": queue})).await
+    }
+
+    pub async fn issue_with(&self, body: Value) -> Value {
+        let (s, t) = self.post("/api/v1/tickets", Some(KIOSK), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        t
+    }
+
+    /// A window operation; returns (status, body).
+    pub async fn op(&self, token: &str, window: u32, op: &str, body: Value) -> (StatusCode, Value) {
+        self.post(&format!("/api/v1/windows/{window}/{op}"), Some(token), body)
+            .await
+    }
+
+    /// A window operation that must succeed.
+    pub async fn ok(&self, token: &str, window: u32, op: &str, body: Value) -> Value {
+        let (s, v) = self.op(token, window, op, body).await;
+        assert_eq!(s, StatusCode::OK, "{op} at {window}: {v}");
+        v
+    }
+
+    pub async fn ws(&self, since: Option<u64>) -> Ws {
+        let url = match since {
+            Some(s) => format!("ws://{}/api/v1/events?since={s}", self.addr),
+            None => format!("ws://{}/api/v1/events", self.addr),
+        };
+        let (ws, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket connects");
+        ws
+    }
+}
+
+impl Drop for TestHall {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+/// The next JSON text frame (skipping pings), with a generous timeout so a hang fails.
+pub async fn next_json(ws: &mut Ws) -> Value {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("stream open")
+            .expect("frame ok");
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("frame is JSON");
+        }
+    }
+}
+
+/// Assert an error response's status and code.
+#[track_caller]
+pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
+    assert_eq!(got.0.as_u16(), status, "{}", got.1);
+    assert_eq!(got.1["error"]["code"], code, "{}", got.1);
+    assert!(
+        got.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        got.1
+    );
+}

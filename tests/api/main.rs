@@ -1,0 +1,10 @@
+//! API and websocket integration tests against a real server on port 0.
+
+mod helpers;
+
+mod durability;
+mod errors;
+mod events;
+mod openapi;
+mod tickets;
+mod windows;
