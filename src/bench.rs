@@ -166,19 +166,14 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let text =
         std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
     // Lift quotas (and time bands) so the run measures the engine, not refusals.
-    let text: String = text
-        .lines()
-        .map(|l| {
-            if l.trim_start().starts_with("daily_quota") {
-                "daily_quota = 9999".to_string()
-            } else if l.trim_start().starts_with("bands") {
-                String::new()
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut doc: toml::Table = toml::from_str(&text)?;
+    if let Some(toml::Value::Array(queues)) = doc.get_mut("queues") {
+        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
+            q.insert("daily_quota".into(), toml::Value::Integer(9999));
+            q.remove("bands");
+        }
+    }
+    let text = toml::to_string(&doc)?;
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, text)?;
 

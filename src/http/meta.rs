@@ -19,6 +19,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(health))
         .route("/api/v1/hall", get(show_hall))
+        .route("/api/v1/version", get(show_version))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/_clock", post(set_clock))
 }
@@ -30,6 +31,14 @@ async fn health() -> Response {
 async fn show_hall(State(st): State<AppState>) -> Result<Response, ApiError> {
     let view = st.engine.query(|h, now, _| h.hall_view(now)).await?;
     Ok(axum::Json(view).into_response())
+}
+
+async fn show_version() -> Response {
+    axum::Json(serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "ui_version": super::UI_VERSION.as_str(),
+    }))
+    .into_response()
 }
 
 async fn openapi() -> Response {

@@ -1,6 +1,7 @@
 //! HTTP: one router per audience, the API error shape, the event websocket.
 //! The only module that knows status codes. Handlers call one engine or store method each.
 
+mod assets;
 mod auth;
 pub mod error;
 mod events;
@@ -16,6 +17,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::Semaphore;
 
+pub use assets::UI_VERSION;
 pub use auth::Principal;
 use error::ApiError;
 
@@ -46,6 +48,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(meta::routes())
+        .merge(assets::routes())
         .merge(auth::routes())
         .merge(tickets::routes())
         .merge(windows::routes())
@@ -53,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

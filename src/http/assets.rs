@@ -1,0 +1,139 @@
+//! The screens' static files (kiosk-ui/, display-ui/, staff-ui/), embedded in release builds
+//! and read from disk in debug builds. Text is served as UTF-8; every file has an ETag so
+//! screens revalidate cheaply and pick up a new version after an upgrade.
+
+use std::sync::LazyLock;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+
+use super::AppState;
+use super::error::{ApiError, Path};
+
+#[derive(RustEmbed)]
+#[folder = "kiosk-ui/"]
+struct KioskUi;
+
+#[derive(RustEmbed)]
+#[folder = "display-ui/"]
+struct DisplayUi;
+
+#[derive(RustEmbed)]
+#[folder = "staff-ui/"]
+struct StaffUi;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { redirect("/kiosk/") }))
+        .route("/kiosk", get(|| async { redirect("/kiosk/") }))
+        .route("/display", get(|| async { redirect("/display/") }))
+        .route("/staff", get(|| async { redirect("/staff/") }))
+        .route(
+            "/kiosk/",
+            get(|h: HeaderMap| async move { serve::<KioskUi>("index.html", &h) }),
+        )
+        .route(
+            "/display/",
+            get(|h: HeaderMap| async move { serve::<DisplayUi>("index.html", &h) }),
+        )
+        .route(
+            "/staff/",
+            get(|h: HeaderMap| async move { serve::<StaffUi>("index.html", &h) }),
+        )
+        .route("/kiosk/{*path}", get(kiosk_file))
+        .route("/display/{*path}", get(display_file))
+        .route("/staff/{*path}", get(staff_file))
+        // The phone page behind a slip's QR code.
+        .route(
+            "/t/{token}",
+            get(|h: HeaderMap| async move { serve::<KioskUi>("ticket.html", &h) }),
+        )
+}
+
+fn redirect(to: &'static str) -> Response {
+    (StatusCode::FOUND, [(LOCATION, to)]).into_response()
+}
+
+async fn kiosk_file(Path(path): Path<String>, req: Request) -> Response {
+    serve::<KioskUi>(&path, req.headers())
+}
+
+async fn display_file(Path(path): Path<String>, req: Request) -> Response {
+    serve::<DisplayUi>(&path, req.headers())
+}
+
+async fn staff_file(Path(path): Path<String>, req: Request) -> Response {
+    // Staff pages are a single-page app: unknown paths without an extension get index.html.
+    let file =
+        if StaffUi::get(&path).is_none() && !path.rsplit('/').next().unwrap_or("").contains('.') {
+            "index.html"
+        } else {
+            path.as_str()
+        };
+    serve::<StaffUi>(file, req.headers())
+}
+
+fn serve<E: RustEmbed>(path: &str, headers: &HeaderMap) -> Response {
+    let path = if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_string()
+    };
+    let Some(file) = E::get(&path) else {
+        return ApiError::not_found().with(path).into_response();
+    };
+    let etag = format!(
+        "\"{}\"",
+        crate::domain::hall::hex(&file.metadata.sha256_hash()[..12])
+    );
+    if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        return (StatusCode::NOT_MODIFIED, [(ETAG, etag)]).into_response();
+    }
+    let mime = file.metadata.mimetype();
+    let content_type = if mime.starts_with("text/")
+        || mime.contains("javascript")
+        || mime.contains("json")
+        || mime.contains("svg")
+    {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_string()
+    };
+    let mut res = file.data.into_owned().into_response();
+    let h = res.headers_mut();
+    h.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&content_type)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(ETAG, v);
+    }
+    res
+}
+
+/// A digest of every embedded file: screens reload themselves when it changes.
+pub static UI_VERSION: LazyLock<String> = LazyLock::new(|| {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for (name, hash) in KioskUi::iter()
+        .filter_map(|n| KioskUi::get(&n).map(|f| (n, f.metadata.sha256_hash())))
+        .chain(
+            DisplayUi::iter()
+                .filter_map(|n| DisplayUi::get(&n).map(|f| (n, f.metadata.sha256_hash()))),
+        )
+        .chain(
+            StaffUi::iter().filter_map(|n| StaffUi::get(&n).map(|f| (n, f.metadata.sha256_hash()))),
+        )
+    {
+        h.update(name.as_bytes());
+        h.update(hash);
+    }
+    crate::domain::hall::hex(&h.finalize()[..8])
+});

@@ -1,0 +1,127 @@
+//! A headless Chromium session per test, through a chromedriver of its own on a free port.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct Browser {
+    pub client: Client,
+    _driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Browser {
+    /// Headless Chromium with a viewport of `width` x `height` CSS pixels.
+    pub async fn start(width: u32, height: u32) -> Browser {
+        let port = free_port();
+        let mut driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect(
+                "chromedriver is installed (apt install chromium-driver; .ci/test-all does it)",
+            );
+        let mut lines = BufReader::new(driver.stdout.take().expect("stdout")).lines();
+        tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(l) = lines.next_line().await.expect("read chromedriver") {
+                if l.contains("started successfully") {
+                    return;
+                }
+            }
+            panic!("chromedriver exited");
+        })
+        .await
+        .expect("chromedriver starts within 20 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+
+        let profile = tempfile::tempdir().expect("profile dir");
+        let args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-quic".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
+            "--lang=zh-CN".into(),
+            format!("--window-size={width},{height}"),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({"binary": "/usr/bin/chromium", "args": args}),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
+        // --window-size sets the outer window; make the viewport exact.
+        let chrome = client
+            .execute("return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]", vec![])
+            .await
+            .ok()
+            .and_then(|v| Some((v[0].as_u64()? as u32, v[1].as_u64()? as u32)));
+        if let Some((dw, dh)) = chrome {
+            client
+                .set_window_size(width + dw, height + dh)
+                .await
+                .expect("resize window");
+        }
+        Browser {
+            client,
+            _driver: driver,
+            _profile: profile,
+        }
+    }
+
+    /// Poll `script` (a JS expression) until it is truthy, up to `secs` seconds; returns its value.
+    pub async fn wait_for(&self, script: &str, secs: u64) -> serde_json::Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            let v = self
+                .client
+                .execute(&format!("return ({script});"), vec![])
+                .await
+                .expect("script runs");
+            let truthy = !matches!(v, serde_json::Value::Null | serde_json::Value::Bool(false))
+                && v != serde_json::json!("")
+                && v != serde_json::json!(0);
+            if truthy {
+                return v;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("timed out waiting for: {script}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Save a screenshot under target/screenshots/ (worth looking at).
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

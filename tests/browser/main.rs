@@ -1,0 +1,10 @@
+//! The screens in real headless Chromium (Debian's chromium + chromium-driver), driven by
+//! fantoccini against a real server on port 0.
+
+/// The same real-server harness as the API tests.
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod hall;
+mod helpers;
+
+mod smoke;
