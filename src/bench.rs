@@ -195,7 +195,15 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         simulated_clock: false,
     };
     let app = App::start(&opts)?;
-    let queues: Vec<String> = app.state.plan.queues.iter().map(|q| q.id.clone()).collect();
+    // Real-name queues need an ID number per person; the bench issues anonymous tickets.
+    let queues: Vec<String> = app
+        .state
+        .plan
+        .queues
+        .iter()
+        .filter(|q| !q.real_name)
+        .map(|q| q.id.clone())
+        .collect();
     let token = "bench-kiosk-token";
     crate::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

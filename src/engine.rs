@@ -333,3 +333,69 @@ pub fn random_hex() -> String {
     getrandom::fill(&mut b).expect("the OS random source is available");
     crate::domain::hall::hex(&b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::domain::Priority;
+
+    fn issue(queue: &str) -> Command {
+        Command::Issue {
+            queue: queue.into(),
+            priority: Priority::Normal,
+            id_number: None,
+            phone: None,
+            token: random_hex(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_commit_keeps_memory_and_disk_in_step() {
+        let (_, mut plan) =
+            crate::config::Config::parse("hall.toml", include_str!("../config/hall.toml"))
+                .expect("config");
+        plan.rules.always_open = true;
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("h.db");
+        let mut store = Store::open(&path).expect("open");
+        store.limit_growth(6);
+        let engine = start(Arc::new(plan), store, Arc::new(SystemClock)).expect("engine");
+        let kiosk = Actor::Device {
+            id: "kiosk-1".into(),
+            kind: "kiosk".into(),
+        };
+        let mut acked = 0u32;
+        let err = loop {
+            match engine.execute(kiosk.clone(), issue("hj")).await {
+                Ok(_) => acked += 1,
+                Err(e) => break e,
+            }
+            assert!(acked < 100_000, "the database never filled up");
+        };
+        assert!(
+            matches!(err, EngineError::Store(StoreError::Full(_))),
+            "{err:?}"
+        );
+        // The hall in memory was rebuilt from disk: it counts exactly the committed tickets.
+        let issued = engine
+            .query(|h, now, _| {
+                h.queue_views(now)
+                    .into_iter()
+                    .find(|q| q.id == "hj")
+                    .map(|q| q.issued)
+            })
+            .await
+            .expect("query");
+        assert_eq!(issued, Some(acked));
+        let on_disk: i64 = crate::store::Reader::new(&path)
+            .with(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?))
+            .expect("count");
+        assert_eq!(on_disk, i64::from(acked));
+        // And it keeps refusing cleanly rather than handing out a number it cannot keep.
+        assert!(matches!(
+            engine.execute(kiosk, issue("hj")).await,
+            Err(EngineError::Store(_))
+        ));
+    }
+}

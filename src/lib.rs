@@ -67,6 +67,7 @@ impl App {
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
+            auth_cache: Arc::default(),
         };
         Ok(App { state })
     }

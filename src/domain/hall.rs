@@ -1242,6 +1242,11 @@ impl Hall {
 
     /// Estimated seconds until `t` is called.
     pub fn estimated_wait(&self, t: &Ticket) -> u32 {
+        self.estimated_wait_with(t, self.waiting_ahead(t))
+    }
+
+    /// The estimate for `t` with `ahead` (its `waiting_ahead`) already counted.
+    fn estimated_wait_with(&self, t: &Ticket, ahead: u32) -> u32 {
         if t.state != TicketState::Waiting {
             return 0;
         }
@@ -1250,12 +1255,13 @@ impl Hall {
         } else {
             self.open_capacity(&t.queue)
         };
-        estimate::estimate_wait_s(self.waiting_ahead(t), capacity, self.mean_service(&t.queue))
+        estimate::estimate_wait_s(ahead, capacity, self.mean_service(&t.queue))
     }
 
     pub fn ticket_view(&self, t: &Ticket) -> TicketView {
         let tz = &self.plan.rules.tz;
         let waiting = t.state == TicketState::Waiting;
+        let ahead = if waiting { self.waiting_ahead(t) } else { 0 };
         TicketView {
             id: t.id,
             number: t.number.clone(),
@@ -1274,8 +1280,8 @@ impl Hall {
             target_window: t.target_window,
             recall_count: t.recall_count,
             transfer_count: t.transfer_count,
-            waiting_ahead: waiting.then(|| self.waiting_ahead(t)),
-            estimated_wait_s: waiting.then(|| self.estimated_wait(t)),
+            waiting_ahead: waiting.then_some(ahead),
+            estimated_wait_s: waiting.then(|| self.estimated_wait_with(t, ahead)),
             wait_s: t.wait_s(),
             outcome: t.outcome,
         }
@@ -1284,6 +1290,7 @@ impl Hall {
     pub fn public_ticket(&self, t: &Ticket) -> PublicTicket {
         let tz = &self.plan.rules.tz;
         let q = self.plan.queue(&t.queue);
+        let ahead = self.waiting_ahead(t);
         PublicTicket {
             number: t.number.clone(),
             queue: t.queue.clone(),
@@ -1294,8 +1301,8 @@ impl Hall {
                 .unwrap_or_default(),
             priority: t.priority,
             state: t.state,
-            waiting_ahead: self.waiting_ahead(t),
-            estimated_wait_s: self.estimated_wait(t),
+            waiting_ahead: ahead,
+            estimated_wait_s: self.estimated_wait_with(t, ahead),
             window: t.window,
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),

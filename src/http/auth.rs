@@ -79,6 +79,10 @@ impl FromRequestParts<AppState> for Principal {
             return Err(ApiError::unauthenticated());
         }
         let hash = crate::auth::token_hash(&token);
+        if let Some(p) = state.auth_cache.get(&hash) {
+            return Ok(p);
+        }
+        let key = hash.clone();
         let reader = state.reader.clone();
         let now_ms = state.engine.clock().now().as_millisecond();
         let found = tokio::task::spawn_blocking(move || {
@@ -95,7 +99,45 @@ impl FromRequestParts<AppState> for Principal {
             }))
         })
         .await??;
-        found.ok_or_else(ApiError::unauthenticated)
+        let p = found.ok_or_else(ApiError::unauthenticated)?;
+        state.auth_cache.put(key, p.clone());
+        Ok(p)
+    }
+}
+
+/// Recently verified tokens, so a busy kiosk or console does not hit the database on every
+/// request. Entries live a few seconds: a device revoked or a user disabled from another
+/// process is refused within `AuthCache::TTL`; a logout here is refused at once.
+#[derive(Default)]
+pub struct AuthCache {
+    entries: std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
+}
+
+impl AuthCache {
+    pub const TTL: std::time::Duration = std::time::Duration::from_secs(10);
+    const MAX: usize = 10_000;
+
+    fn get(&self, hash: &str) -> Option<Principal> {
+        let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash)
+            .filter(|(_, at)| at.elapsed() < Self::TTL)
+            .map(|(p, _)| p.clone())
+    }
+
+    fn put(&self, hash: String, p: Principal) {
+        let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX {
+            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+        }
+        map.insert(hash, (p, std::time::Instant::now()));
+    }
+
+    /// Forget a token at once (logout).
+    pub fn forget(&self, hash: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(hash);
     }
 }
 
@@ -209,6 +251,7 @@ async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
 async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
     let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
     let hash = crate::auth::token_hash(&token);
+    st.auth_cache.forget(&hash);
     let db = st.db_path.clone();
     tokio::task::spawn_blocking(move || {
         crate::store::with_writer(&db, |a| a.delete_session(&hash))

@@ -42,6 +42,7 @@ pub struct AppState {
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
+    pub auth_cache: Arc<auth::AuthCache>,
 }
 
 /// The whole application router.

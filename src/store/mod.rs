@@ -200,6 +200,22 @@ impl Store {
         Ok(())
     }
 
+    /// Let the database grow by at most `pages` more pages (tests of a full disk).
+    #[cfg(test)]
+    pub(crate) fn limit_growth(&mut self, pages: i64) {
+        let now: i64 = self
+            .conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .expect("page_count");
+        self.conn
+            .query_row(
+                &format!("PRAGMA max_page_count = {}", now + pages),
+                [],
+                |_| Ok(()),
+            )
+            .expect("limit");
+    }
+
     /// Direct access for the auth tables on this connection (CLI and demo set-up).
     pub fn auth(&mut self) -> auth::Auth<'_> {
         auth::Auth {
@@ -329,3 +345,6 @@ pub fn with_writer<T>(path: &Path, f: impl FnOnce(&mut auth::Auth<'_>) -> Result
     let mut a = auth::Auth { conn: &mut conn };
     f(&mut a)
 }
+
+#[cfg(test)]
+mod tests;
