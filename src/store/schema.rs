@@ -92,6 +92,37 @@ const MIGRATIONS: &[&str] = &[
         created_ms INTEGER NOT NULL
     );
     "#,
+    // 2: citizens' ratings (好差评) and the follow-up of bad ones.
+    r#"
+    CREATE TABLE ratings (
+        ticket_id  INTEGER PRIMARY KEY REFERENCES tickets(id),
+        level      TEXT    NOT NULL,
+        reasons    TEXT    NOT NULL DEFAULT '[]',
+        comment    TEXT,
+        source     TEXT    NOT NULL,
+        window     INTEGER,
+        clerk      TEXT,
+        queue      TEXT    NOT NULL,
+        department TEXT    NOT NULL,
+        service_day TEXT   NOT NULL,
+        rated_ms   INTEGER NOT NULL
+    );
+    CREATE INDEX ratings_day ON ratings(service_day);
+    CREATE TABLE follow_ups (
+        id           INTEGER PRIMARY KEY,
+        ticket_id    INTEGER NOT NULL UNIQUE REFERENCES ratings(ticket_id),
+        department   TEXT    NOT NULL,
+        opened_ms    INTEGER NOT NULL,
+        due_ms       INTEGER NOT NULL,
+        state        TEXT    NOT NULL,
+        verification TEXT,
+        result       TEXT,
+        note         TEXT,
+        closed_by    TEXT,
+        closed_ms    INTEGER
+    );
+    CREATE INDEX follow_ups_state ON follow_ups(state, due_ms);
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
