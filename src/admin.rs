@@ -38,9 +38,21 @@ pub fn users(db: &Path) -> Result<Vec<UserRow>, StoreError> {
 
 /// Register a device under the hash of `token`; `false` when the id is taken.
 pub fn add_device(db: &Path, id: &str, kind: &str, token: &str) -> Result<bool, StoreError> {
+    add_device_at(db, id, kind, None, token)
+}
+
+/// Register a device that belongs to one window (an evaluator).
+pub fn add_device_at(
+    db: &Path,
+    id: &str,
+    kind: &str,
+    window: Option<u32>,
+    token: &str,
+) -> Result<bool, StoreError> {
+    let hash = crate::auth::token_hash(token);
     Store::open(db)?
         .auth()
-        .add_device(id, kind, &crate::auth::token_hash(token), now_ms())
+        .add_device(id, kind, window, &hash, now_ms())
 }
 
 pub fn devices(db: &Path) -> Result<Vec<DeviceRow>, StoreError> {
@@ -88,7 +100,8 @@ pub fn ensure_demo(db: &Path) -> anyhow::Result<Vec<DemoCredential>> {
         ("evaluator-1", "evaluator"),
     ] {
         let token = format!("demo-{id}-token");
-        let created = add_device(db, id, kind, &token)?;
+        let window = (kind == "evaluator").then_some(1);
+        let created = add_device_at(db, id, kind, window, &token)?;
         out.push(DemoCredential {
             what: kind.into(),
             login: id.into(),

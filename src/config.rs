@@ -33,6 +33,32 @@ pub struct Config {
     /// Kiosks and the printer each uses.
     #[serde(default)]
     pub kiosks: Vec<KioskSection>,
+    /// Citizens' ratings and their follow-up.
+    #[serde(default)]
+    pub ratings: RatingsSection,
+}
+
+/// `[ratings]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RatingsSection {
+    /// Hours after the service during which the phone page still takes a rating.
+    pub later_hours: u32,
+    /// Working days a department has to follow up a bad rating.
+    pub follow_up_working_days: u32,
+    /// Preset reasons offered with 不满意 / 非常不满意.
+    pub bad_reasons: Vec<String>,
+}
+
+impl Default for RatingsSection {
+    fn default() -> Self {
+        RatingsSection {
+            later_hours: 72,
+            follow_up_working_days: 3,
+            // The shipped config lists them; none is assumed here.
+            bad_reasons: Vec::new(),
+        }
+    }
 }
 
 /// `[hall]`
@@ -527,6 +553,10 @@ impl Config {
                 recall_limit: h.recall_limit,
                 default_service_s: h.default_service_minutes * 60,
                 always_open: false,
+                closes,
+                rating_period_s: self.ratings.later_hours.saturating_mul(3600),
+                follow_up_days: self.ratings.follow_up_working_days,
+                rating_reasons: self.ratings.bad_reasons.clone(),
             },
             texts: Texts {
                 voice_call: t.voice_call.clone(),

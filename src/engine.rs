@@ -13,7 +13,7 @@ use crate::clock::Clock;
 use crate::domain::event::rfc3339;
 use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
-use crate::domain::{DomainError, EventRecord, Plan};
+use crate::domain::{DomainError, EventRecord, Plan, TicketId};
 use crate::store::{Store, StoreError};
 
 /// Requests taken into one transaction at most.
@@ -44,6 +44,11 @@ pub enum EngineError {
 pub enum Outcome {
     Ticket(Box<IssuedTicket>),
     Window(Box<WindowView>),
+    Rated {
+        ticket: TicketId,
+        follow_up: Option<i64>,
+    },
+    FollowUp(i64),
 }
 
 type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
@@ -116,7 +121,7 @@ pub fn start(
 ) -> Result<EngineHandle, StoreError> {
     let id_key = store.secret("id_hash_key", random_hex)?;
     let now = clock.now();
-    let restored = store.restore(local_day(&plan, now))?;
+    let restored = store.restore(local_day(&plan, now), rated_since(&plan, now))?;
     let hall = Hall::restore(
         Arc::clone(&plan),
         id_key.clone().into_bytes(),
@@ -178,7 +183,9 @@ impl Writer {
     /// Rebuild the hall from the database (after a failed commit, or at start).
     fn reload(&mut self) -> Result<(), StoreError> {
         let now = self.clock.now();
-        let restored = self.store.restore(local_day(&self.plan, now))?;
+        let restored = self
+            .store
+            .restore(local_day(&self.plan, now), rated_since(&self.plan, now))?;
         self.hall = Some(Hall::restore(
             Arc::clone(&self.plan),
             self.id_key.clone(),
@@ -305,12 +312,20 @@ impl Writer {
     }
 }
 
+/// The first service day whose tickets may still be rated.
+fn rated_since(plan: &Plan, now: Timestamp) -> jiff::civil::Date {
+    let back = jiff::SignedDuration::from_secs(i64::from(plan.rules.rating_period_s) + 86_400);
+    local_day(plan, now.checked_sub(back).unwrap_or(now))
+}
+
 /// The reply to a command, read right after it so later commands of the batch don't show.
 fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
     let out = match r {
         Reply::Ticket(id) => hall
             .ticket(id)
             .map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
+        Reply::Rated { ticket, follow_up } => Some(Outcome::Rated { ticket, follow_up }),
+        Reply::FollowUp(id) => Some(Outcome::FollowUp(id)),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
             v.reason = reason;
             Outcome::Window(Box::new(v))
@@ -364,6 +379,7 @@ mod tests {
         let kiosk = Actor::Device {
             id: "kiosk-1".into(),
             kind: "kiosk".into(),
+            window: None,
         };
         let mut acked = 0u32;
         let err = loop {

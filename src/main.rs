@@ -102,6 +102,9 @@ enum DeviceCmd {
         kind: String,
         #[arg(long)]
         id: String,
+        /// The window an evaluator belongs to (required for evaluators).
+        #[arg(long)]
+        window: Option<u32>,
     },
     /// List devices.
     List {
@@ -225,7 +228,13 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Device {
-            action: DeviceCmd::Add { paths, kind, id },
+            action:
+                DeviceCmd::Add {
+                    paths,
+                    kind,
+                    id,
+                    window,
+                },
         } => {
             if !["kiosk", "display", "evaluator"].contains(&kind.as_str()) {
                 return usage(format!(
@@ -235,8 +244,11 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             if !hallq::admin::valid_username(&id) {
                 return usage("--id: 2-32 characters of a-z, 0-9, . _ -");
             }
+            if kind == "evaluator" && window.is_none() {
+                return usage("--window is required for an evaluator (the window it stands at)");
+            }
             let token = hallq::auth::new_token();
-            if hallq::admin::add_device(&paths.db, &id, &kind, &token)? {
+            if hallq::admin::add_device_at(&paths.db, &id, &kind, window, &token)? {
                 println!("added {kind} {id}; its token (shown once):");
                 println!("{token}");
                 Ok(ExitCode::SUCCESS)

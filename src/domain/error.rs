@@ -52,6 +52,14 @@ pub enum DomainError {
     NotYourWindow(u32),
     #[error("not allowed")]
     Forbidden,
+    #[error("the service is not finished")]
+    NotFinished,
+    #[error("this visit is already rated")]
+    AlreadyRated,
+    #[error("the rating period is over")]
+    RatingClosed,
+    #[error("unknown follow-up {0}")]
+    UnknownFollowUp(i64),
 }
 
 impl DomainError {
@@ -82,6 +90,10 @@ impl DomainError {
             TransferTarget => "transfer_target_required",
             NotYourWindow(_) => "not_your_window",
             Forbidden => "forbidden",
+            NotFinished => "not_finished",
+            AlreadyRated => "already_rated",
+            RatingClosed => "rating_closed",
+            UnknownFollowUp(_) => "unknown_follow_up",
         }
     }
 
@@ -98,6 +110,7 @@ impl DomainError {
                 Some(n.to_string())
             }
             InvalidState { state, .. } => Some((*state).to_string()),
+            UnknownFollowUp(id) => Some(id.to_string()),
             _ => None,
         }
     }

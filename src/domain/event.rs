@@ -4,6 +4,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::rating::{FollowUpResult, RatingLevel, RatingSource};
 use super::ticket::{Outcome, Priority, TicketId};
 
 /// A ticket as events name it.
@@ -146,6 +147,24 @@ pub enum Event {
     WindowPaused { window: WindowRef, reason: String },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: WindowRef },
+    #[serde(rename = "rating.submitted")]
+    RatingSubmitted {
+        ticket: TicketRef,
+        window: Option<u32>,
+        level: RatingLevel,
+        source: RatingSource,
+    },
+    #[serde(rename = "follow_up.opened")]
+    FollowUpOpened {
+        id: i64,
+        ticket: TicketRef,
+        department: String,
+        due_at: String,
+    },
+    #[serde(rename = "follow_up.verified")]
+    FollowUpVerified { id: i64 },
+    #[serde(rename = "follow_up.closed")]
+    FollowUpClosed { id: i64, result: FollowUpResult },
 }
 
 impl Event {
@@ -167,6 +186,10 @@ impl Event {
             Event::WindowSignedOut { .. } => "window.signed_out",
             Event::WindowPaused { .. } => "window.paused",
             Event::WindowResumed { .. } => "window.resumed",
+            Event::RatingSubmitted { .. } => "rating.submitted",
+            Event::FollowUpOpened { .. } => "follow_up.opened",
+            Event::FollowUpVerified { .. } => "follow_up.verified",
+            Event::FollowUpClosed { .. } => "follow_up.closed",
         }
     }
 
@@ -183,7 +206,9 @@ impl Event {
             | Event::TicketTransferred { ticket, .. }
             | Event::TicketCancelled { ticket }
             | Event::TicketAbandoned { ticket }
-            | Event::TicketReprinted { ticket } => Some(ticket),
+            | Event::TicketReprinted { ticket }
+            | Event::RatingSubmitted { ticket, .. }
+            | Event::FollowUpOpened { ticket, .. } => Some(ticket),
             _ => None,
         }
     }
@@ -202,6 +227,7 @@ impl Event {
             | Event::WindowPaused { window, .. }
             | Event::WindowResumed { window } => Some(window.number),
             Event::TicketTransferred { from_window, .. } => Some(from_window.number),
+            Event::RatingSubmitted { window, .. } => *window,
             _ => None,
         }
     }

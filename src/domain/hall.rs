@@ -2,7 +2,7 @@
 //! of DOMAIN.md. `Hall::handle(actor, command, now)` checks, mutates and returns the events;
 //! it records which rows changed so the engine can persist exactly those in one transaction.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -18,6 +18,7 @@ use super::event::{
 };
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
+use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
@@ -59,6 +60,8 @@ pub enum Actor {
     Device {
         id: String,
         kind: String,
+        /// The window an evaluator device belongs to.
+        window: Option<u32>,
     },
     /// Whoever holds a ticket's token (the phone page).
     Citizen,
@@ -145,6 +148,33 @@ pub enum Command {
         position: Position,
         reason: Option<String>,
     },
+    /// A citizen rates a finished service (好差评).
+    Rate {
+        ticket: RateTarget,
+        level: RatingLevel,
+        reasons: Vec<String>,
+        comment: Option<String>,
+        /// The ticket's row when it is from an earlier day (not in memory).
+        earlier: Option<Box<Ticket>>,
+    },
+    /// A manager records what the follow-up of a bad rating verified.
+    VerifyFollowUp {
+        id: i64,
+        verification: String,
+    },
+    /// A manager closes a follow-up with its result.
+    CloseFollowUp {
+        id: i64,
+        result: FollowUpResult,
+        note: Option<String>,
+    },
+}
+
+/// Which ticket a rating is for: its id (evaluator) or its token (phone page).
+#[derive(Debug, Clone)]
+pub enum RateTarget {
+    Id(TicketId),
+    Token(String),
 }
 
 /// What a command produced besides its events.
@@ -155,6 +185,11 @@ pub enum Reply {
         number: u32,
         reason: Option<CallReason>,
     },
+    Rated {
+        ticket: TicketId,
+        follow_up: Option<i64>,
+    },
+    FollowUp(i64),
 }
 
 /// A window's live status.
@@ -216,6 +251,9 @@ pub struct Changes {
     pub windows: Vec<WindowState>,
     /// (service day, queue, last sequence number issued)
     pub counters: Vec<(Date, String, u32)>,
+    /// New ratings (inserted once).
+    pub ratings: Vec<Rating>,
+    pub follow_ups: Vec<FollowUp>,
 }
 
 /// What a restart loads back.
@@ -226,6 +264,11 @@ pub struct Restored {
     pub windows: Vec<WindowState>,
     pub counters: Vec<(Date, String, u32)>,
     pub next_ticket_id: i64,
+    /// Tickets already rated among those that may still be rated.
+    pub rated: Vec<TicketId>,
+    /// Follow-ups not closed yet.
+    pub follow_ups: Vec<FollowUp>,
+    pub next_follow_up_id: i64,
 }
 
 /// Calls kept for wall screens that join late.
@@ -236,11 +279,11 @@ const FRONT: i64 = 1_000_000_000_000_000;
 /// The hall's state for the current service day.
 #[derive(Debug)]
 pub struct Hall {
-    plan: Arc<Plan>,
+    pub(super) plan: Arc<Plan>,
     id_key: Vec<u8>,
     day: Date,
-    tickets: BTreeMap<TicketId, Ticket>,
-    by_token: HashMap<String, TicketId>,
+    pub(super) tickets: BTreeMap<TicketId, Ticket>,
+    pub(super) by_token: HashMap<String, TicketId>,
     waiting: BTreeSet<TicketId>,
     counters: HashMap<String, u32>,
     windows: BTreeMap<u32, WindowState>,
@@ -251,6 +294,11 @@ pub struct Hall {
     evicted: Vec<Ticket>,
     touched_windows: BTreeSet<u32>,
     touched_counters: BTreeSet<String>,
+    pub(super) rated: HashSet<TicketId>,
+    pub(super) follow_ups: BTreeMap<i64, FollowUp>,
+    pub(super) next_follow_up_id: i64,
+    pub(super) new_ratings: Vec<Rating>,
+    pub(super) touched_follow_ups: Vec<FollowUp>,
 }
 
 impl Hall {
@@ -280,6 +328,11 @@ impl Hall {
             evicted: Vec::new(),
             touched_windows: BTreeSet::new(),
             touched_counters: BTreeSet::new(),
+            rated: restored.rated.into_iter().collect(),
+            follow_ups: restored.follow_ups.into_iter().map(|f| (f.id, f)).collect(),
+            next_follow_up_id: restored.next_follow_up_id.max(1),
+            new_ratings: Vec::new(),
+            touched_follow_ups: Vec::new(),
             plan,
         };
         for w in &hall.plan.windows {
@@ -375,6 +428,8 @@ impl Hall {
             tickets,
             windows,
             counters,
+            ratings: std::mem::take(&mut self.new_ratings),
+            follow_ups: std::mem::take(&mut self.touched_follow_ups),
         }
     }
 
@@ -682,6 +737,28 @@ impl Hall {
                     number: window,
                     reason: None,
                 }
+            }
+            Command::Rate {
+                ticket,
+                level,
+                reasons,
+                comment,
+                earlier,
+            } => self.rate(
+                actor,
+                ticket,
+                level,
+                reasons,
+                comment,
+                earlier,
+                now,
+                &mut events,
+            )?,
+            Command::VerifyFollowUp { id, verification } => {
+                self.verify_follow_up(actor, id, verification, &mut events)?
+            }
+            Command::CloseFollowUp { id, result, note } => {
+                self.close_follow_up(actor, id, result, note, now, &mut events)?
             }
             Command::Transfer {
                 window,
@@ -1307,6 +1384,7 @@ impl Hall {
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),
             called_at: t.called_at.map(|c| rfc3339(c, tz)),
+            rated: self.rated.contains(&t.id),
         }
     }
 

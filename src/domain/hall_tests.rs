@@ -60,6 +60,10 @@ fn plan() -> Plan {
             recall_limit: 2,
             default_service_s: 300,
             always_open: false,
+            closes: jiff::civil::Time::constant(17, 0, 0, 0),
+            rating_period_s: 72 * 3600,
+            follow_up_days: 3,
+            rating_reasons: Vec::new(),
         },
         texts: Texts {
             voice_call: "请{number}号到{window}号窗口办理".into(),
@@ -138,12 +142,14 @@ fn kiosk() -> Actor {
     Actor::Device {
         id: "kiosk-1".into(),
         kind: "kiosk".into(),
+        window: None,
     }
 }
 fn display() -> Actor {
     Actor::Device {
         id: "wall-1".into(),
         kind: "display".into(),
+        window: None,
     }
 }
 fn citizen() -> Actor {
@@ -2384,6 +2390,7 @@ impl Store {
                 .map(|((d, q), n)| (*d, q.clone(), *n))
                 .collect(),
             next_ticket_id: self.tickets.keys().map(|id| id.0).max().unwrap_or(0) + 1,
+            ..Restored::default()
         }
     }
 }

@@ -128,6 +128,14 @@ pub struct Rules {
     pub default_service_s: u32,
     /// Demo mode: every queue issues at any hour.
     pub always_open: bool,
+    /// The hall's closing time (follow-up deadlines fall at this hour).
+    pub closes: Time,
+    /// How long after the service a citizen may still rate it from the phone, seconds.
+    pub rating_period_s: u32,
+    /// Working days a department has to follow up a bad rating.
+    pub follow_up_days: u32,
+    /// Preset reasons offered with a bad rating.
+    pub rating_reasons: Vec<String>,
 }
 
 /// The whole validated hall.

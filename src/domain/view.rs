@@ -45,6 +45,8 @@ pub struct PublicTicket {
     pub windows: Vec<u32>,
     pub issued_at: String,
     pub called_at: Option<String>,
+    /// Whether this visit has been rated (好差评).
+    pub rated: bool,
 }
 
 /// A window's state (API.md clerk routes).

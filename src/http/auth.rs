@@ -29,6 +29,8 @@ pub enum Principal {
     Device {
         id: String,
         kind: String,
+        /// The window of an evaluator.
+        window: Option<u32>,
     },
 }
 
@@ -44,7 +46,7 @@ impl Principal {
                 name,
                 role,
             },
-            Principal::Device { id, kind } => Actor::Device { id, kind },
+            Principal::Device { id, kind, window } => Actor::Device { id, kind, window },
         }
     }
 }
@@ -96,6 +98,7 @@ impl FromRequestParts<AppState> for Principal {
             Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| Principal::Device {
                 id: d.id,
                 kind: d.kind,
+                window: d.window,
             }))
         })
         .await??;

@@ -88,7 +88,9 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         use DomainError::*;
         let status = match &e {
-            UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) => StatusCode::NOT_FOUND,
+            UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_) => {
+                StatusCode::NOT_FOUND
+            }
             InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
             | TransferTarget => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
@@ -257,6 +259,10 @@ mod tests {
             DomainError::TransferTarget,
             DomainError::NotYourWindow(0),
             DomainError::Forbidden,
+            DomainError::NotFinished,
+            DomainError::AlreadyRated,
+            DomainError::RatingClosed,
+            DomainError::UnknownFollowUp(0),
         ];
         for code in codes
             .into_iter()

@@ -64,7 +64,7 @@ fn ticket_dto(t: IssuedTicket) -> TicketDto {
 fn expect_ticket(o: Outcome) -> Result<IssuedTicket, ApiError> {
     match o {
         Outcome::Ticket(t) => Ok(*t),
-        Outcome::Window(_) => Err(ApiError::internal(
+        _ => Err(ApiError::internal(
             "engine answered a ticket command with a window",
         )),
     }

@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 async fn run(st: &AppState, who: Principal, cmd: Command) -> Result<Response, ApiError> {
     match st.engine.execute(who.actor(), cmd).await? {
         Outcome::Window(v) => Ok(axum::Json(*v).into_response()),
-        Outcome::Ticket(_) => Err(ApiError::internal(
+        _ => Err(ApiError::internal(
             "engine answered a window command with a ticket",
         )),
     }

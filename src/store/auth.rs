@@ -20,6 +20,8 @@ pub struct DeviceRow {
     pub id: String,
     pub kind: String,
     pub revoked: bool,
+    /// The window an evaluator belongs to.
+    pub window: Option<u32>,
 }
 
 /// Who a live session belongs to.
@@ -68,12 +70,14 @@ impl Auth<'_> {
         &mut self,
         id: &str,
         kind: &str,
+        window: Option<u32>,
         token_hash: &str,
         now_ms: i64,
     ) -> Result<bool> {
         let n = self.conn.execute(
-            "INSERT INTO devices(id, kind, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
-            params![id, kind, token_hash, now_ms],
+            "INSERT INTO devices(id, kind, window, token_hash, created_ms) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO NOTHING",
+            params![id, kind, window, token_hash, now_ms],
         )?;
         Ok(n == 1)
     }
@@ -81,13 +85,14 @@ impl Auth<'_> {
     pub fn devices(&mut self) -> Result<Vec<DeviceRow>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT id, kind, revoked FROM devices ORDER BY id")?;
+            .prepare("SELECT id, kind, revoked, window FROM devices ORDER BY id")?;
         let rows = stmt
             .query_map([], |r| {
                 Ok(DeviceRow {
                     id: r.get(0)?,
                     kind: r.get(1)?,
                     revoked: r.get::<_, i64>(2)? != 0,
+                    window: r.get(3)?,
                 })
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -153,13 +158,14 @@ pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<S
 
 pub fn device(c: &Connection, token_hash: &str) -> Result<Option<DeviceRow>> {
     Ok(c.prepare_cached(
-        "SELECT id, kind, revoked FROM devices WHERE token_hash = ?1 AND revoked = 0",
+        "SELECT id, kind, revoked, window FROM devices WHERE token_hash = ?1 AND revoked = 0",
     )?
     .query_row([token_hash], |r| {
         Ok(DeviceRow {
             id: r.get(0)?,
             kind: r.get(1)?,
             revoked: r.get::<_, i64>(2)? != 0,
+            window: r.get(3)?,
         })
     })
     .optional()?)

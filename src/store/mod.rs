@@ -4,6 +4,7 @@
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
 mod auth;
+pub mod feedback;
 mod rows;
 mod schema;
 
@@ -114,7 +115,11 @@ impl Store {
 
     /// Everything the hall needs back after a restart: tickets of `today` and every
     /// older one still open, window rows, today's counters.
-    pub fn restore(&self, today: jiff::civil::Date) -> Result<Restored> {
+    pub fn restore(
+        &self,
+        today: jiff::civil::Date,
+        rated_since: jiff::civil::Date,
+    ) -> Result<Restored> {
         let day = today.to_string();
         let mut stmt = self.conn.prepare(&format!(
             "SELECT {} FROM tickets WHERE service_day = ?1 OR state NOT IN ('done','no_show','cancelled','abandoned')",
@@ -147,10 +152,14 @@ impl Store {
         let max_id: i64 =
             self.conn
                 .query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
+        let (rated, follow_ups, next_follow_up_id) = feedback::restore(&self.conn, rated_since)?;
         Ok(Restored {
             tickets,
             windows,
             counters,
+            rated,
+            follow_ups,
+            next_follow_up_id,
             next_ticket_id: max_id + 1,
         })
     }
@@ -194,6 +203,12 @@ impl Store {
             )?;
             for (day, q, n) in &changes.counters {
                 ctr.execute(params![day.to_string(), q, n])?;
+            }
+            for r in &changes.ratings {
+                feedback::insert_rating(&tx, r)?;
+            }
+            for f in &changes.follow_ups {
+                feedback::upsert_follow_up(&tx, f)?;
             }
         }
         tx.commit()?;
@@ -315,6 +330,21 @@ impl Reader {
             ))?;
             let found = stmt
                 .query_row([token], rows::ticket_from_row)
+                .map(Some)
+                .or_else(none_if_missing)?;
+            found.transpose()
+        })
+    }
+
+    /// A ticket by its id, from any day.
+    pub fn ticket_by_id(&self, id: i64) -> Result<Option<Ticket>> {
+        self.with(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {} FROM tickets WHERE id = ?1",
+                rows::TICKET_COLUMNS
+            ))?;
+            let found = stmt
+                .query_row([id], rows::ticket_from_row)
                 .map(Some)
                 .or_else(none_if_missing)?;
             found.transpose()

@@ -123,6 +123,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX follow_ups_state ON follow_ups(state, due_ms);
     "#,
+    // 3: an evaluator belongs to one window.
+    r#"
+    ALTER TABLE devices ADD COLUMN window INTEGER;
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

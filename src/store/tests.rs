@@ -5,6 +5,7 @@ use jiff::Timestamp;
 use super::*;
 use crate::domain::event::{ClerkRef, Event, TicketRef};
 use crate::domain::hall::{Changes, WindowState, WindowStatus};
+use crate::domain::rating::{FollowUp, FollowUpState, Rating, RatingLevel, RatingSource};
 use crate::domain::ticket::{Outcome, Priority, Ticket, TicketId, TicketState};
 
 fn ts(s: &str) -> Timestamp {
@@ -79,17 +80,58 @@ fn every_row_type_round_trips() {
         since: ts("2026-11-27T04:00:00Z"),
         green_streak: 2,
     };
+    let rating = Rating {
+        ticket: t.id,
+        level: RatingLevel::Dissatisfied,
+        reasons: vec!["办理时间太长".into()],
+        comment: Some("等太久".into()),
+        source: RatingSource::Evaluator,
+        window: Some(20),
+        clerk: Some("clerk1".into()),
+        queue: "xf".into(),
+        department: "gaj".into(),
+        service_day: t.service_day,
+        rated_at: ts("2026-11-27T02:21:00Z"),
+    };
+    let follow_up = FollowUp {
+        id: 1,
+        ticket: t.id,
+        department: "gaj".into(),
+        opened_at: ts("2026-11-27T02:21:00Z"),
+        due_at: ts("2026-12-02T09:00:00Z"),
+        state: FollowUpState::Verified,
+        verification: Some("属实".into()),
+        result: None,
+        note: None,
+        closed_by: None,
+        closed_at: None,
+    };
     let changes = Changes {
         tickets: vec![t.clone()],
         windows: vec![w.clone()],
         counters: vec![(t.service_day, "xf".into(), 1)],
+        ratings: vec![rating.clone()],
+        follow_ups: vec![follow_up.clone()],
     };
     store.commit(&[record(1, &t)], &changes).expect("commit");
-    let back = store.restore(t.service_day).expect("restore");
+    let back = store
+        .restore(t.service_day, t.service_day)
+        .expect("restore");
     assert_eq!(back.tickets, vec![t.clone()]);
     assert_eq!(back.windows, vec![w]);
     assert_eq!(back.counters, vec![(t.service_day, "xf".to_string(), 1)]);
     assert_eq!(back.next_ticket_id, 2);
+    assert_eq!(back.rated, vec![t.id]);
+    assert_eq!(back.follow_ups, vec![follow_up.clone()]);
+    assert_eq!(back.next_follow_up_id, 2);
+    let listed = Reader::new(&dir.path().join("h.db"))
+        .with(|c| feedback::follow_ups(c, Some("verified"), None, 0, 10))
+        .expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].rating.reasons, rating.reasons);
+    assert_eq!(listed[0].rating.comment, rating.comment);
+    assert_eq!(listed[0].rating.number, "XF001");
+    assert_eq!(listed[0].verification.as_deref(), Some("属实"));
     assert_eq!(store.last_seq().expect("seq"), 1);
 
     let reader = Reader::new(&dir.path().join("h.db"));
@@ -114,7 +156,9 @@ fn every_row_type_round_trips() {
         ..Default::default()
     };
     store.commit(&[], &changes).expect("commit");
-    let back = store.restore(t.service_day).expect("restore");
+    let back = store
+        .restore(t.service_day, t.service_day)
+        .expect("restore");
     assert_eq!(back.tickets.len(), 2);
     assert!(back.tickets.contains(&old));
 
@@ -147,7 +191,9 @@ fn the_same_number_twice_is_refused_and_nothing_is_half_written() {
         ..Default::default()
     };
     assert!(store.commit(&[record(2, &c)], &batch).is_err());
-    let back = store.restore(a.service_day).expect("restore");
+    let back = store
+        .restore(a.service_day, a.service_day)
+        .expect("restore");
     assert_eq!(back.tickets, vec![a]);
     assert_eq!(
         store.last_seq().expect("seq"),

@@ -13,6 +13,8 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const PASSWORD: &str = "test-password";
 pub const KIOSK: &str = "test-kiosk-token";
 pub const DISPLAY: &str = "test-display-token";
+/// The evaluator at window 20.
+pub const EVALUATOR: &str = "test-evaluator-20-token";
 
 pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -69,6 +71,8 @@ impl TestHall {
         }
         hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
         hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
+        hallq::admin::add_device_at(&db, "evaluator-20", "evaluator", Some(20), EVALUATOR)
+            .expect("device");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");

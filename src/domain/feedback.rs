@@ -1,0 +1,216 @@
+//! The hall's side of ratings (好差评) and follow-ups: who may rate what, when, and what a bad
+//! rating sets going. Types and code mappings live in `rating`.
+
+use jiff::Timestamp;
+
+use super::error::DomainError;
+use super::event::{Event, rfc3339};
+use super::hall::{Actor, Hall, RateTarget, Reply, Role, ticket_ref};
+use super::rating::{
+    FollowUp, FollowUpResult, FollowUpState, Rating, RatingLevel, RatingSource,
+    due_after_working_days,
+};
+use super::ticket::{Ticket, TicketState};
+
+impl Hall {
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn rate(
+        &mut self,
+        actor: &Actor,
+        target: RateTarget,
+        level: RatingLevel,
+        reasons: Vec<String>,
+        comment: Option<String>,
+        earlier: Option<Box<Ticket>>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let found = match &target {
+            RateTarget::Id(id) => self.tickets.get(id).cloned(),
+            RateTarget::Token(tok) => self
+                .by_token
+                .get(tok)
+                .and_then(|id| self.tickets.get(id))
+                .cloned(),
+        };
+        let matches_target = |t: &Ticket| match &target {
+            RateTarget::Id(id) => t.id == *id,
+            RateTarget::Token(tok) => &t.token == tok,
+        };
+        let t = found
+            .or_else(|| earlier.map(|b| *b).filter(matches_target))
+            .ok_or_else(|| {
+                DomainError::UnknownTicket(match &target {
+                    RateTarget::Id(id) => id.0.to_string(),
+                    RateTarget::Token(_) => "token".into(),
+                })
+            })?;
+        // Voluntary and by the citizen: the window's evaluator, or the token's holder.
+        let source = match (actor, &target) {
+            (Actor::Device { kind, .. }, _) if kind == "evaluator" => RatingSource::Evaluator,
+            (Actor::Citizen, RateTarget::Token(_)) => RatingSource::Phone,
+            _ => return Err(DomainError::Forbidden),
+        };
+        if t.state != TicketState::Done {
+            return Err(DomainError::NotFinished);
+        }
+        if let Actor::Device { window, .. } = actor
+            && (window.is_none() || *window != t.window)
+        {
+            return Err(DomainError::Forbidden);
+        }
+        if self.rated.contains(&t.id) {
+            return Err(DomainError::AlreadyRated);
+        }
+        let finished = t.finished_at.unwrap_or(now);
+        if now.as_second() - finished.as_second() > i64::from(self.plan.rules.rating_period_s) {
+            return Err(DomainError::RatingClosed);
+        }
+        let reasons: Vec<String> = reasons
+            .into_iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect();
+        let comment = comment
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty());
+        if level.is_bad() && reasons.is_empty() && comment.is_none() {
+            return Err(DomainError::ReasonRequired);
+        }
+        let department = self
+            .plan
+            .queue(&t.queue)
+            .map(|q| q.department.clone())
+            .unwrap_or_default();
+        self.rated.insert(t.id);
+        self.new_ratings.push(Rating {
+            ticket: t.id,
+            level,
+            reasons,
+            comment,
+            source,
+            window: t.window,
+            clerk: t.clerk.clone(),
+            queue: t.queue.clone(),
+            department: department.clone(),
+            service_day: t.service_day,
+            rated_at: now,
+        });
+        events.push(Event::RatingSubmitted {
+            ticket: ticket_ref(&t),
+            window: t.window,
+            level,
+            source,
+        });
+        let mut follow_up = None;
+        if level.is_bad() {
+            let rules = &self.plan.rules;
+            let id = self.next_follow_up_id;
+            self.next_follow_up_id += 1;
+            let due = due_after_working_days(now, rules.follow_up_days, rules.closes, &rules.tz);
+            let f = FollowUp {
+                id,
+                ticket: t.id,
+                department: department.clone(),
+                opened_at: now,
+                due_at: due,
+                state: FollowUpState::Open,
+                verification: None,
+                result: None,
+                note: None,
+                closed_by: None,
+                closed_at: None,
+            };
+            events.push(Event::FollowUpOpened {
+                id,
+                ticket: ticket_ref(&t),
+                department,
+                due_at: rfc3339(due, &rules.tz),
+            });
+            self.touched_follow_ups.push(f.clone());
+            self.follow_ups.insert(id, f);
+            follow_up = Some(id);
+        }
+        Ok(Reply::Rated {
+            ticket: t.id,
+            follow_up,
+        })
+    }
+
+    pub(super) fn verify_follow_up(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        verification: String,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        require_manager(actor)?;
+        let verification = verification.trim().to_string();
+        if verification.is_empty() {
+            return Err(DomainError::ReasonRequired);
+        }
+        let f = self
+            .follow_ups
+            .get_mut(&id)
+            .ok_or(DomainError::UnknownFollowUp(id))?;
+        if f.state != FollowUpState::Open {
+            return Err(DomainError::InvalidState {
+                state: f.state.as_str(),
+                op: "verify",
+            });
+        }
+        f.state = FollowUpState::Verified;
+        f.verification = Some(verification);
+        self.touched_follow_ups.push(f.clone());
+        events.push(Event::FollowUpVerified { id });
+        Ok(Reply::FollowUp(id))
+    }
+
+    pub(super) fn close_follow_up(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        result: FollowUpResult,
+        note: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        require_manager(actor)?;
+        let f = self
+            .follow_ups
+            .get_mut(&id)
+            .ok_or(DomainError::UnknownFollowUp(id))?;
+        if f.state != FollowUpState::Verified {
+            return Err(DomainError::InvalidState {
+                state: f.state.as_str(),
+                op: "close",
+            });
+        }
+        f.state = FollowUpState::Closed;
+        f.result = Some(result);
+        f.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        f.closed_by = Some(actor.label());
+        f.closed_at = Some(now);
+        let closed = f.clone();
+        // Closed ones are kept on disk only.
+        self.follow_ups.remove(&id);
+        self.touched_follow_ups.push(closed);
+        events.push(Event::FollowUpClosed { id, result });
+        Ok(Reply::FollowUp(id))
+    }
+
+    /// A follow-up still open or verified, as kept in memory.
+    pub fn follow_up(&self, id: i64) -> Option<&FollowUp> {
+        self.follow_ups.get(&id)
+    }
+}
+
+fn require_manager(actor: &Actor) -> Result<(), DomainError> {
+    match actor {
+        Actor::Staff {
+            role: Role::Manager | Role::Admin,
+            ..
+        } => Ok(()),
+        _ => Err(DomainError::Forbidden),
+    }
+}

@@ -1,0 +1,275 @@
+//! 好差评: who may rate, when, once; bad ratings open a follow-up that managers close.
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Serve one ticket of 消防 at window 20 to the end; returns the issued ticket.
+async fn served(hall: &TestHall, clerk: &str) -> Value {
+    let t = hall.issue("xf").await;
+    hall.ok(clerk, 20, "call-next", json!({})).await;
+    hall.ok(clerk, 20, "finish", json!({"outcome": "done"}))
+        .await;
+    t
+}
+
+#[tokio::test]
+async fn the_evaluator_at_the_window_rates_once_after_the_service() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    let m = hall.login("manager").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let mut ws = hall.ws(None).await;
+    next_json(&mut ws).await; // snapshot
+
+    let waiting = hall.issue("xf").await;
+    let early = hall
+        .post(
+            "/api/v1/ratings",
+            Some(EVALUATOR),
+            json!({"ticket": waiting["id"], "level": "satisfied"}),
+        )
+        .await;
+    assert_error(&early, 409, "not_finished");
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+
+    // Nobody but the citizen rates: not the clerk, not a kiosk, not another window's evaluator.
+    let body = json!({"ticket": waiting["id"], "level": "very_satisfied"});
+    assert_error(
+        &hall.post("/api/v1/ratings", Some(&c1), body.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &hall.post("/api/v1/ratings", Some(&m), body.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &hall
+            .post("/api/v1/ratings", Some(KIOSK), body.clone())
+            .await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &hall.post("/api/v1/ratings", None, body.clone()).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &hall
+            .post("/api/v1/ratings", Some("not-a-token"), body.clone())
+            .await,
+        401,
+        "unauthenticated",
+    );
+
+    let (s, v) = hall
+        .post("/api/v1/ratings", Some(EVALUATOR), body.clone())
+        .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["level"], "very_satisfied");
+    assert_eq!(v["gbt39046_code"], 1);
+    assert_eq!(v["provincial_code"], 5);
+    assert!(v["follow_up"].is_null());
+    assert_error(
+        &hall.post("/api/v1/ratings", Some(EVALUATOR), body).await,
+        409,
+        "already_rated",
+    );
+
+    // The events: called, finished … then the rating (no comment, no personal data).
+    let mut kinds = Vec::new();
+    loop {
+        let e = next_json(&mut ws).await;
+        kinds.push(e["type"].as_str().expect("type").to_string());
+        if e["type"] == "rating.submitted" {
+            assert_eq!(e["level"], "very_satisfied");
+            assert_eq!(e["window"], 20);
+            assert_eq!(e["source"], "evaluator");
+            break;
+        }
+    }
+    assert!(kinds.contains(&"ticket.finished".to_string()));
+    let (_, public) = hall
+        .get(
+            &format!("/api/v1/tickets/{}", waiting["token"].as_str().expect("t")),
+            None,
+        )
+        .await;
+    assert_eq!(public["rated"], true);
+}
+
+#[tokio::test]
+async fn a_bad_rating_needs_a_reason_and_opens_a_follow_up() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    let m = hall.login("manager").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let t = served(&hall, &c1).await;
+    let token = t["token"].as_str().expect("token");
+
+    let bare = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": token, "level": "dissatisfied"}),
+        )
+        .await;
+    assert_error(&bare, 422, "reason_required");
+    let bad_level = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": token, "level": "meh"}),
+        )
+        .await;
+    assert_error(&bad_level, 400, "bad_request");
+    let (s, v) = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": token, "level": "very_dissatisfied", "reasons": ["办理时间太长"], "comment": "等了很久"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let id = v["follow_up"].as_i64().expect("a follow-up was opened");
+
+    assert_error(
+        &hall.get("/api/v1/follow-ups", Some(&c1)).await,
+        403,
+        "forbidden",
+    );
+    assert_error(
+        &hall.get("/api/v1/follow-ups", None).await,
+        401,
+        "unauthenticated",
+    );
+    let (s, list) = hall.get("/api/v1/follow-ups?state=open", Some(&m)).await;
+    assert_eq!(s, 200);
+    let f = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|f| f["id"] == id)
+        .expect("listed")
+        .clone();
+    assert_eq!(
+        f["department"], "gaj",
+        "assigned to the ticket's department"
+    );
+    assert_eq!(f["rating"]["level"], "very_dissatisfied");
+    assert_eq!(f["rating"]["reasons"], json!(["办理时间太长"]));
+    assert_eq!(f["rating"]["clerk"], "clerk1");
+    assert_eq!(f["rating"]["gbt39046_code"], 5);
+    assert_eq!(f["rating"]["provincial_code"], 1);
+    assert!(f["due_ms"].as_i64().expect("due") > f["opened_ms"].as_i64().expect("opened"));
+
+    let early_close = hall
+        .post(
+            &format!("/api/v1/follow-ups/{id}/close"),
+            Some(&m),
+            json!({"result": "explained"}),
+        )
+        .await;
+    assert_error(&early_close, 409, "invalid_state");
+    assert_error(
+        &hall
+            .post(
+                &format!("/api/v1/follow-ups/{id}/verify"),
+                Some(&c1),
+                json!({"verification": "x"}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
+    let (s, v) = hall
+        .post(
+            &format!("/api/v1/follow-ups/{id}/verify"),
+            Some(&m),
+            json!({"verification": "调取录像，确认排队时间过长"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "verified");
+    let (s, v) = hall
+        .post(
+            &format!("/api/v1/follow-ups/{id}/close"),
+            Some(&m),
+            json!({"result": "rectified", "note": "高峰期增开窗口"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["state"], "closed");
+    assert_eq!(v["result"], "rectified");
+    assert_eq!(v["closed_by"], "staff:manager");
+    assert_error(
+        &hall
+            .post(
+                "/api/v1/follow-ups/9999/verify",
+                Some(&m),
+                json!({"verification": "x"}),
+            )
+            .await,
+        404,
+        "unknown_follow_up",
+    );
+}
+
+#[tokio::test]
+async fn the_phone_page_may_rate_later_within_the_period() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let a = served(&hall, &c1).await;
+    let b = served(&hall, &c1).await;
+    // The next day (the tickets are no longer in the hall's day): still within 72 hours.
+    hall.set_clock(
+        tomorrow_at(10, 0)
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .expect("t"),
+    )
+    .await;
+    let (s, v) = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": a["token"], "level": "satisfied"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let again = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": a["token"], "level": "satisfied"}),
+        )
+        .await;
+    assert_error(&again, 409, "already_rated");
+    // Four days later: too late.
+    hall.set_clock(
+        tomorrow_at(10, 0)
+            .checked_add(jiff::SignedDuration::from_hours(96))
+            .expect("t"),
+    )
+    .await;
+    let late = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": b["token"], "level": "satisfied"}),
+        )
+        .await;
+    assert_error(&late, 409, "rating_closed");
+    let unknown = hall
+        .post(
+            "/api/v1/ratings",
+            None,
+            json!({"ticket": "ab".repeat(32), "level": "satisfied"}),
+        )
+        .await;
+    assert_error(&unknown, 404, "unknown_ticket");
+}
