@@ -32,6 +32,22 @@ pub fn add_user(
         .add_user(username, name, role.as_str(), &hash, now_ms())?)
 }
 
+/// Disable or enable an account (disabling ends its sessions).
+pub fn set_disabled(db: &Path, username: &str, disabled: bool) -> Result<bool, StoreError> {
+    Store::open(db)?.auth().set_disabled(username, disabled)
+}
+
+/// Set a new password (ends the account's sessions).
+pub fn reset_password(db: &Path, username: &str, password: &str) -> anyhow::Result<bool> {
+    let hash = crate::auth::hash_password(password).map_err(anyhow::Error::msg)?;
+    Ok(Store::open(db)?.auth().set_password(username, &hash)?)
+}
+
+/// Revoke a device's token.
+pub fn revoke_device(db: &Path, id: &str) -> Result<bool, StoreError> {
+    Store::open(db)?.auth().revoke_device(id)
+}
+
 pub fn users(db: &Path) -> Result<Vec<UserRow>, StoreError> {
     Store::open(db)?.auth().users()
 }

@@ -135,6 +135,24 @@ impl AuthCache {
         map.insert(hash, (p, std::time::Instant::now()));
     }
 
+    /// Forget every token of a user (disabled, new password).
+    pub fn forget_user(&self, username: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(
+                |_, (p, _)| !matches!(p, Principal::Staff { username: u, .. } if u == username),
+            );
+    }
+
+    /// Forget a device's token (revoked).
+    pub fn forget_device(&self, id: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, (p, _)| !matches!(p, Principal::Device { id: d, .. } if d == id));
+    }
+
     /// Forget a token at once (logout).
     pub fn forget(&self, hash: &str) {
         self.entries

@@ -1,6 +1,7 @@
 //! HTTP: one router per audience, the API error shape, the event websocket.
 //! The only module that knows status codes. Handlers call one engine or store method each.
 
+mod admin;
 mod assets;
 mod auth;
 pub mod error;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(windows::routes())
         .merge(events::routes())
         .merge(feedback::routes())
+        .merge(admin::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -99,6 +99,40 @@ impl Auth<'_> {
         Ok(rows)
     }
 
+    /// Disable or enable an account; disabling also ends its sessions. `false`: no such user.
+    pub fn set_disabled(&mut self, username: &str, disabled: bool) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET disabled = ?2 WHERE username = ?1",
+            params![username, i64::from(disabled)],
+        )?;
+        if disabled {
+            tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        }
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Set a new password hash and end the account's sessions. `false`: no such user.
+    pub fn set_password(&mut self, username: &str, password_hash: &str) -> Result<bool> {
+        let tx = self.conn.transaction()?;
+        let n = tx.execute(
+            "UPDATE users SET password_hash = ?2 WHERE username = ?1",
+            params![username, password_hash],
+        )?;
+        tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        tx.commit()?;
+        Ok(n == 1)
+    }
+
+    /// Revoke a device's token for good. `false`: no such device.
+    pub fn revoke_device(&mut self, id: &str) -> Result<bool> {
+        let n = self
+            .conn
+            .execute("UPDATE devices SET revoked = 1 WHERE id = ?1", [id])?;
+        Ok(n == 1)
+    }
+
     pub fn create_session(
         &mut self,
         token_hash: &str,

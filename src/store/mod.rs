@@ -3,6 +3,7 @@
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
+pub mod audit;
 mod auth;
 pub mod feedback;
 mod rows;
