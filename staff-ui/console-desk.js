@@ -117,11 +117,15 @@ export function Desk({ user, n, onLeave }) {
   const queueIdsRef = useRef(queueIds);
   queueIdsRef.current = queueIds;
 
+  // Counts operations sent, so a refresh that crossed one does not paint the older state.
+  const ops = useRef(0);
   const refresh = async () => {
+    const before = ops.current;
     try {
       const [w, h] = await Promise.all([get(`/api/v1/windows/${n}`), get('/api/v1/hall')]);
       setHall(h);
       setSkew(Date.parse(h.now) - Date.now());
+      if (ops.current !== before) return later();
       if (w.status === 'closed') return onLeave('本窗口已签退 The window was signed out');
       if (w.clerk && w.clerk.username !== user.username) return onLeave(`窗口已由 ${w.clerk.name} 签入`);
       setWin(w);
@@ -139,6 +143,7 @@ export function Desk({ user, n, onLeave }) {
   const can = allowed(win);
 
   const run = async (op, body) => {
+    ops.current += 1;
     setBusy(true);
     setError('');
     setDialogError('');
