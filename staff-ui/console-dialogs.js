@@ -23,7 +23,7 @@ function Frame({ id, title, en, error, busy, ok, canOk, onOk, onClose, children 
   const submit = (e) => { e.preventDefault(); if (canOk && !busy) onOk(); };
   const keys = (e) => { if (e.key === 'Escape') { e.preventDefault(); onClose(); } };
   return html`<div class="console-overlay" onKeyDown=${keys}>
-    <form class="console-dialog" id="console-dialog" data-dialog=${id} ref=${ref} onSubmit=${submit}>
+    <form class="console-dialog" id="console-dialog" role="dialog" aria-modal="true" aria-label=${title} data-dialog=${id} ref=${ref} onSubmit=${submit}>
       <h2>${title}<small>${en}</small></h2>
       ${children}
       ${error && html`<p class="console-dialog-error" role="alert">${error}</p>`}
