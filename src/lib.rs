@@ -68,6 +68,7 @@ impl App {
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
             auth_cache: Arc::default(),
+            login_guard: Arc::default(),
         };
         Ok(App { state })
     }
@@ -88,6 +89,7 @@ impl App {
             }
         });
         let app = http::router(self.state);
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let out = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

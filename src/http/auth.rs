@@ -81,30 +81,84 @@ impl FromRequestParts<AppState> for Principal {
             return Err(ApiError::unauthenticated());
         }
         let hash = crate::auth::token_hash(&token);
-        if let Some(p) = state.auth_cache.get(&hash) {
+        let now_ms = state.engine.clock().now().as_millisecond();
+        if let Some(p) = state.auth_cache.get(&hash, now_ms) {
             return Ok(p);
         }
         let key = hash.clone();
         let reader = state.reader.clone();
-        let now_ms = state.engine.clock().now().as_millisecond();
         let found = tokio::task::spawn_blocking(move || {
             if let Some(s) = reader.session(&hash, now_ms)? {
-                return Ok(Some(Principal::Staff {
+                let p = Principal::Staff {
                     role: Role::parse(&s.role).unwrap_or(Role::Clerk),
                     username: s.username,
                     name: s.name,
-                }));
+                };
+                return Ok(Some((p, s.expires_ms)));
             }
-            Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| Principal::Device {
-                id: d.id,
-                kind: d.kind,
-                window: d.window,
+            Ok::<_, crate::store::StoreError>(reader.device(&hash)?.map(|d| {
+                let p = Principal::Device {
+                    id: d.id,
+                    kind: d.kind,
+                    window: d.window,
+                };
+                (p, i64::MAX)
             }))
         })
         .await??;
-        let p = found.ok_or_else(ApiError::unauthenticated)?;
-        state.auth_cache.put(key, p.clone());
+        let (p, expires_ms) = found.ok_or_else(ApiError::unauthenticated)?;
+        state.auth_cache.put(key, p.clone(), expires_ms);
         Ok(p)
+    }
+}
+
+/// Slows down password guessing, per account and per address: after `FREE` failures within
+/// `WINDOW`, each further attempt waits twice as long as the last (30 s, 1 min, … up to 15 min).
+#[derive(Default)]
+pub struct LoginGuard {
+    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
+}
+
+impl LoginGuard {
+    const FREE: u32 = 5;
+    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+    fn wait(count: u32) -> std::time::Duration {
+        if count < Self::FREE {
+            return std::time::Duration::ZERO;
+        }
+        let secs = 30u64.saturating_mul(1 << (count - Self::FREE).min(10));
+        std::time::Duration::from_secs(secs).min(Self::MAX_WAIT)
+    }
+
+    /// Whether `key` must wait before trying again.
+    pub fn blocked(&self, key: &str) -> bool {
+        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .is_some_and(|(n, last)| last.elapsed() < Self::wait(*n))
+    }
+
+    pub fn failed(&self, key: &str) {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, last)| last.elapsed() < Self::WINDOW);
+        }
+        let e = map
+            .entry(key.to_string())
+            .or_insert((0, std::time::Instant::now()));
+        if e.1.elapsed() > Self::WINDOW {
+            e.0 = 0;
+        }
+        e.0 += 1;
+        e.1 = std::time::Instant::now();
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
@@ -113,26 +167,28 @@ impl FromRequestParts<AppState> for Principal {
 /// process is refused within `AuthCache::TTL`; a logout here is refused at once.
 #[derive(Default)]
 pub struct AuthCache {
-    entries: std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant)>>,
+    /// token hash → (who, when verified, session end on the hall clock in ms)
+    entries:
+        std::sync::Mutex<std::collections::HashMap<String, (Principal, std::time::Instant, i64)>>,
 }
 
 impl AuthCache {
     pub const TTL: std::time::Duration = std::time::Duration::from_secs(10);
     const MAX: usize = 10_000;
 
-    fn get(&self, hash: &str) -> Option<Principal> {
+    fn get(&self, hash: &str, now_ms: i64) -> Option<Principal> {
         let map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         map.get(hash)
-            .filter(|(_, at)| at.elapsed() < Self::TTL)
-            .map(|(p, _)| p.clone())
+            .filter(|(_, at, expires)| at.elapsed() < Self::TTL && now_ms < *expires)
+            .map(|(p, _, _)| p.clone())
     }
 
-    fn put(&self, hash: String, p: Principal) {
+    fn put(&self, hash: String, p: Principal, expires_ms: i64) {
         let mut map = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() >= Self::MAX {
-            map.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            map.retain(|_, (_, at, _)| at.elapsed() < Self::TTL);
         }
-        map.insert(hash, (p, std::time::Instant::now()));
+        map.insert(hash, (p, std::time::Instant::now(), expires_ms));
     }
 
     /// Forget every token of a user (disabled, new password).
@@ -141,7 +197,7 @@ impl AuthCache {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(
-                |_, (p, _)| !matches!(p, Principal::Staff { username: u, .. } if u == username),
+                |_, (p, _, _)| !matches!(p, Principal::Staff { username: u, .. } if u == username),
             );
     }
 
@@ -150,7 +206,7 @@ impl AuthCache {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, (p, _)| !matches!(p, Principal::Device { id: d, .. } if d == id));
+            .retain(|_, (p, _, _)| !matches!(p, Principal::Device { id: d, .. } if d == id));
     }
 
     /// Forget a token at once (logout).
@@ -208,8 +264,19 @@ struct SessionDto {
 
 async fn log_in(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
+    let keys = [
+        format!("user:{}", req.username.to_lowercase()),
+        format!("addr:{}", peer.ip()),
+    ];
+    if keys.iter().any(|k| st.login_guard.blocked(k)) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        ));
+    }
     let reader = st.reader.clone();
     let db = st.db_path.clone();
     let now = st.engine.clock().now().as_millisecond();
@@ -229,8 +296,17 @@ async fn log_in(
         })?;
         Ok::<_, crate::store::StoreError>(Some(u))
     })
-    .await??
-    .ok_or_else(ApiError::unauthenticated)?;
+    .await??;
+    let Some(user) = user else {
+        for k in &keys {
+            st.login_guard.failed(k);
+        }
+        tracing::warn!(addr = %peer.ip(), "failed staff login");
+        return Err(ApiError::unauthenticated());
+    };
+    for k in &keys {
+        st.login_guard.succeeded(k);
+    }
     let role = Role::parse(&user.role).unwrap_or(Role::Clerk);
     let cookie = format!(
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",

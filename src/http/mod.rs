@@ -45,6 +45,7 @@ pub struct AppState {
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
     pub auth_cache: Arc<auth::AuthCache>,
+    pub login_guard: Arc<auth::LoginGuard>,
 }
 
 /// The whole application router.

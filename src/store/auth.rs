@@ -30,6 +30,8 @@ pub struct SessionPrincipal {
     pub username: String,
     pub name: String,
     pub role: String,
+    /// When the session ends, unix ms on the hall clock.
+    pub expires_ms: i64,
 }
 
 /// Writes to the auth tables.
@@ -177,7 +179,7 @@ pub fn user(c: &Connection, username: &str) -> Result<Option<UserRow>> {
 
 pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<SessionPrincipal>> {
     Ok(c.prepare_cached(
-        "SELECT u.username, u.name, u.role FROM sessions s JOIN users u ON u.username = s.username
+        "SELECT u.username, u.name, u.role, s.expires_ms FROM sessions s JOIN users u ON u.username = s.username
              WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled = 0",
     )?
     .query_row(params![token_hash, now_ms], |r| {
@@ -185,6 +187,7 @@ pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<S
             username: r.get(0)?,
             name: r.get(1)?,
             role: r.get(2)?,
+                expires_ms: r.get(3)?,
         })
     })
     .optional()?)

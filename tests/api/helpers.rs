@@ -66,6 +66,7 @@ impl TestHall {
             ("clerk1", "李红", hallq::domain::Role::Clerk),
             ("clerk2", "张伟", hallq::domain::Role::Clerk),
             ("manager", "王主任", hallq::domain::Role::Manager),
+            ("admin", "系统管理员", hallq::domain::Role::Admin),
         ] {
             hallq::admin::add_user(&db, u, n, r, PASSWORD).expect("user added");
         }

@@ -7,5 +7,6 @@ mod errors;
 mod events;
 mod openapi;
 mod ratings;
+mod security;
 mod tickets;
 mod windows;
