@@ -89,6 +89,30 @@ enum UserCmd {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Disable an account (its sessions end at once).
+    Disable {
+        #[command(flatten)]
+        paths: Paths,
+        #[arg(long)]
+        username: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        #[command(flatten)]
+        paths: Paths,
+        #[arg(long)]
+        username: String,
+    },
+    /// Set a new password (the account's sessions end).
+    ResetPassword {
+        #[command(flatten)]
+        paths: Paths,
+        #[arg(long)]
+        username: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -111,6 +135,13 @@ enum DeviceCmd {
         #[command(flatten)]
         paths: Paths,
     },
+    /// Revoke a device's token for good.
+    Revoke {
+        #[command(flatten)]
+        paths: Paths,
+        #[arg(long)]
+        id: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -128,6 +159,16 @@ fn main() -> ExitCode {
             eprintln!("hallq: {e:#}");
             ExitCode::from(1)
         }
+    }
+}
+
+/// Report a change to one account or device; a name that does not exist is bad usage.
+fn done(found: bool, what: &str, name: &str) -> anyhow::Result<ExitCode> {
+    if found {
+        println!("{what} {name}");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        usage(format!("{name} does not exist"))
     }
 }
 
@@ -188,24 +229,10 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             if !hallq::admin::valid_username(&username) {
                 return usage("--username: 2-32 characters of a-z, 0-9, . _ -");
             }
-            let password = if password_stdin {
-                let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s)?;
-                s.trim_end_matches(['\r', '\n']).to_string()
-            } else {
-                let p = rpassword::prompt_password(format!("Password for {username}: "))?;
-                let again = rpassword::prompt_password("Again: ")?;
-                if p != again {
-                    return usage("the passwords differ");
-                }
-                p
+            let password = match read_password(&username, password_stdin)? {
+                Ok(p) => p,
+                Err(msg) => return usage(msg),
             };
-            if password.chars().count() < hallq::auth::MIN_PASSWORD {
-                return usage(format!(
-                    "the password needs at least {} characters",
-                    hallq::auth::MIN_PASSWORD
-                ));
-            }
             if hallq::admin::add_user(&paths.db, &username, &name, role, &password)? {
                 println!("added {} {username} ({name})", role.as_str());
                 Ok(ExitCode::SUCCESS)
@@ -227,6 +254,38 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::User {
+            action: UserCmd::Disable { paths, username },
+        } => done(
+            hallq::admin::set_disabled(&paths.db, &username, true)?,
+            "disabled",
+            &username,
+        ),
+        Cmd::User {
+            action: UserCmd::Enable { paths, username },
+        } => done(
+            hallq::admin::set_disabled(&paths.db, &username, false)?,
+            "enabled",
+            &username,
+        ),
+        Cmd::User {
+            action:
+                UserCmd::ResetPassword {
+                    paths,
+                    username,
+                    password_stdin,
+                },
+        } => {
+            let password = match read_password(&username, password_stdin)? {
+                Ok(p) => p,
+                Err(msg) => return usage(msg),
+            };
+            let found = hallq::admin::reset_password(&paths.db, &username, &password)?;
+            done(found, "new password set for", &username)
+        }
+        Cmd::Device {
+            action: DeviceCmd::Revoke { paths, id },
+        } => done(hallq::admin::revoke_device(&paths.db, &id)?, "revoked", &id),
         Cmd::Device {
             action:
                 DeviceCmd::Add {
@@ -275,6 +334,29 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// A new password from stdin or typed twice at a prompt; `Err` carries a usage message.
+fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<Result<String, String>> {
+    let password = if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s)?;
+        s.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let p = rpassword::prompt_password(format!("Password for {username}: "))?;
+        let again = rpassword::prompt_password("Again: ")?;
+        if p != again {
+            return Ok(Err("the passwords differ".into()));
+        }
+        p
+    };
+    if password.chars().count() < hallq::auth::MIN_PASSWORD {
+        return Ok(Err(format!(
+            "the password needs at least {} characters",
+            hallq::auth::MIN_PASSWORD
+        )));
+    }
+    Ok(Ok(password))
 }
 
 async fn serve(opts: ServeOptions, listen: String) -> anyhow::Result<ExitCode> {

@@ -31,6 +31,19 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/windows/{number}/call-back"),
     ("post", "/api/v1/windows/{number}/transfer"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/version"),
+    ("post", "/api/v1/ratings"),
+    ("get", "/api/v1/follow-ups"),
+    ("post", "/api/v1/follow-ups/{id}/verify"),
+    ("post", "/api/v1/follow-ups/{id}/close"),
+    ("get", "/api/v1/users"),
+    ("post", "/api/v1/users"),
+    ("post", "/api/v1/users/{username}/disable"),
+    ("post", "/api/v1/users/{username}/enable"),
+    ("post", "/api/v1/users/{username}/password"),
+    ("post", "/api/v1/devices/register"),
+    ("post", "/api/v1/devices/{id}/revoke"),
+    ("get", "/api/v1/audit"),
 ];
 
 #[tokio::test]
@@ -62,7 +75,9 @@ async fn the_document_and_the_router_agree() {
         // The route exists: neither the 404 fallback nor 405.
         let concrete = p
             .replace("{number}", "20")
-            .replace("{key}", &"0".repeat(64));
+            .replace("{key}", &"0".repeat(64))
+            .replace("{id}", "1")
+            .replace("{username}", "clerk1");
         let method = reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
         let (status, body) = hall.send(method, &concrete, None, None).await;
         assert_ne!(status.as_u16(), 405, "{m} {p}");
