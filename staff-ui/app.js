@@ -9,6 +9,7 @@ const PAGES = [
   { path: '/staff/floor', label: '大厅实况', en: 'Floor', roles: ['manager', 'admin'], module: '/staff/floor.js' },
   { path: '/staff/reports', label: '统计报表', en: 'Reports', roles: ['manager', 'admin'], module: '/staff/reports.js' },
   { path: '/staff/appraisal', label: '量化考评', en: 'Appraisal', roles: ['manager', 'admin'], module: '/staff/appraisal.js' },
+  { path: '/staff/quality', label: '好差评与审计', en: 'Ratings & audit', roles: ['manager', 'admin'], module: '/staff/quality.js' },
   { path: '/staff/admin', label: '账号与设备', en: 'Admin', roles: ['admin'], module: '/staff/admin.js' },
 ];
 

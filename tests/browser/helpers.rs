@@ -113,6 +113,28 @@ impl Browser {
         }
     }
 
+    /// Click the element matching `css` once it exists and is enabled.
+    pub async fn click(&self, css: &str) {
+        self.wait_for(&format!("(e => e && !e.disabled)(document.querySelector({css:?}))"), 10).await;
+        let el = self.client.find(fantoccini::Locator::Css(css)).await.expect("element");
+        el.click().await.expect("click");
+    }
+
+    /// Type `text` into the element matching `css` once it exists.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait_for(&format!("document.querySelector({css:?})"), 10).await;
+        let el = self.client.find(fantoccini::Locator::Css(css)).await.expect("element");
+        el.send_keys(text).await.expect("type");
+    }
+
+    /// Open the staff pages at `url` and log in through the form.
+    pub async fn log_in_at(&self, url: &str, username: &str, password: &str) {
+        self.client.goto(url).await.expect("navigates");
+        self.type_into("#username", username).await;
+        self.type_into("#password", password).await;
+        self.click("#login").await;
+    }
+
     /// Save a screenshot under target/screenshots/ (worth looking at).
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");

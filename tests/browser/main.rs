@@ -8,4 +8,5 @@ mod hall;
 mod helpers;
 
 mod console;
+mod quality;
 mod smoke;
