@@ -1528,6 +1528,7 @@ impl Hall {
                 })
                 .collect(),
             texts: p.texts.clone(),
+            rating_reasons: p.rules.rating_reasons.clone(),
         }
     }
 

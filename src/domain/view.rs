@@ -126,6 +126,8 @@ pub struct HallView {
     pub queues: Vec<QueueView>,
     pub windows: Vec<WindowPlanView>,
     pub texts: super::plan::Texts,
+    /// Reasons offered with a bad rating.
+    pub rating_reasons: Vec<String>,
 }
 
 /// A recent call for wall screens.

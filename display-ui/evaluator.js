@@ -1,0 +1,136 @@
+// The window's evaluator (评价器): after the clerk finishes (办结), ask the citizen to rate the
+// service; a bad rating asks why; skipping is fine; back to idle after a timeout.
+// Mounted by window.html when opened with `evaluator=1` (and `device=TOKEN` once).
+
+const LEVELS = [
+  { code: 'very_satisfied', zh: '非常满意', en: 'Very satisfied', tone: 'great' },
+  { code: 'satisfied', zh: '满意', en: 'Satisfied', tone: 'good' },
+  { code: 'basically_satisfied', zh: '基本满意', en: 'Fair', tone: 'fair' },
+  { code: 'dissatisfied', zh: '不满意', en: 'Dissatisfied', tone: 'bad' },
+  { code: 'very_dissatisfied', zh: '非常不满意', en: 'Very dissatisfied', tone: 'worse' },
+];
+const BAD = new Set(['dissatisfied', 'very_dissatisfied']);
+
+const el = (tag, attrs = {}, ...kids) => {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else if (v !== false && v != null) e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) if (k != null) e.append(k);
+  return e;
+};
+
+/// Start the evaluator for window `n` inside `root`. `askSeconds`: how long a question stays.
+export function startEvaluator({ root, n, token, reasons = [], askSeconds = 30 }) {
+  const state = { mode: 'idle', ticket: null, level: null, chosen: new Set(), timer: null, left: 0 };
+  window.hallqEvaluator = state;
+  document.head.append(el('link', { rel: 'stylesheet', href: '/display/evaluator.css' }));
+  const box = el('div', { class: 'evaluator', id: 'evaluator', 'data-mode': 'idle' });
+  root.append(box);
+
+  const clear = () => { clearInterval(state.timer); state.timer = null; };
+  const idle = () => { clear(); state.mode = 'idle'; state.ticket = null; state.level = null; state.chosen = new Set(); draw(); };
+  const countdown = (secs, then) => {
+    clear();
+    state.left = secs;
+    state.timer = setInterval(() => {
+      state.left -= 1;
+      const c = box.querySelector('.evaluator-countdown');
+      if (c) c.textContent = `${state.left} 秒后返回`;
+      if (state.left <= 0) then();
+    }, 1000);
+  };
+
+  const submit = async () => {
+    const body = { ticket: state.ticket.id, level: state.level, reasons: [...state.chosen] };
+    state.mode = 'sending';
+    draw();
+    try {
+      const res = await fetch('/api/v1/ratings', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok) {
+        const err = await res.json().catch(() => null);
+        throw new Error(err && err.error ? err.error.message : '评价未能提交');
+      }
+      state.mode = 'thanks';
+      draw();
+      countdown(4, idle);
+    } catch (e) {
+      state.mode = 'error';
+      state.error = e.message;
+      draw();
+      countdown(5, idle);
+    }
+  };
+
+  const choose = (code) => {
+    state.level = code;
+    if (BAD.has(code)) {
+      state.mode = 'reasons';
+      draw();
+      countdown(askSeconds, idle);
+    } else {
+      submit();
+    }
+  };
+
+  function draw() {
+    box.dataset.mode = state.mode;
+    box.replaceChildren();
+    if (state.mode === 'idle') {
+      box.append(el('p', { class: 'evaluator-idle' }, '服务评价器', el('small', {}, 'Service evaluator')));
+      return;
+    }
+    if (state.mode === 'ask') {
+      box.append(
+        el('h2', {}, `请您对 ${state.ticket.number} 号的服务进行评价`, el('small', {}, 'Please rate our service')),
+        el('div', { class: 'evaluator-levels' }, LEVELS.map((l) =>
+          el('button', { class: 'evaluator-level ' + l.tone, 'data-level': l.code, onclick: () => choose(l.code) },
+            l.zh, el('small', {}, l.en)))),
+        el('div', { class: 'evaluator-foot' },
+          el('button', { class: 'evaluator-skip', onclick: idle }, '跳过 Skip'),
+          el('span', { class: 'evaluator-countdown' }, `${state.left} 秒后返回`)),
+      );
+      return;
+    }
+    if (state.mode === 'reasons') {
+      box.append(
+        el('h2', {}, '很抱歉！请告诉我们哪里做得不好', el('small', {}, 'What went wrong? (choose at least one)')),
+        el('div', { class: 'evaluator-reasons' }, reasons.map((r) =>
+          el('button', {
+            class: 'evaluator-reason' + (state.chosen.has(r) ? ' on' : ''),
+            'aria-pressed': state.chosen.has(r) ? 'true' : 'false',
+            onclick: () => { state.chosen.has(r) ? state.chosen.delete(r) : state.chosen.add(r); draw(); },
+          }, r))),
+        el('div', { class: 'evaluator-foot' },
+          el('button', { class: 'evaluator-submit', disabled: state.chosen.size === 0, onclick: submit }, '提交评价 Submit'),
+          el('button', { class: 'evaluator-skip', onclick: idle }, '跳过 Skip'),
+          el('span', { class: 'evaluator-countdown' }, `${state.left} 秒后返回`)),
+      );
+      return;
+    }
+    if (state.mode === 'sending') box.append(el('p', { class: 'evaluator-msg' }, '正在提交…'));
+    if (state.mode === 'thanks') box.append(el('p', { class: 'evaluator-msg' }, '感谢您的评价！', el('small', {}, 'Thank you')));
+    if (state.mode === 'error') box.append(el('p', { class: 'evaluator-msg error' }, state.error));
+  }
+
+  /// Called by the page for every event of the stream.
+  const onEvent = (e) => {
+    if (e.type === 'ticket.finished' && e.window && e.window.number === n) {
+      state.mode = 'ask';
+      state.ticket = { id: e.ticket.id, number: e.ticket.number };
+      state.level = null;
+      state.chosen = new Set();
+      draw();
+      countdown(askSeconds, idle);
+    } else if (e.type === 'ticket.called' && e.window && e.window.number === n && state.mode !== 'idle') {
+      idle(); // the next citizen is being called: the last one has gone
+    }
+  };
+  draw();
+  return { onEvent, state };
+}
