@@ -32,6 +32,16 @@ pub fn add_user(
         .add_user(username, name, role.as_str(), &hash, now_ms())?)
 }
 
+/// Limit an account to the windows and departments of `scope` (unlimited: clear).
+pub fn set_scope(
+    db: &Path,
+    username: &str,
+    scope: &crate::domain::scope::Scope,
+) -> Result<bool, StoreError> {
+    let (w, d) = (scope.windows_text(), scope.departments_text());
+    Store::open(db)?.auth().set_scope(username, &w, &d)
+}
+
 /// Disable or enable an account (disabling ends its sessions).
 pub fn set_disabled(db: &Path, username: &str, disabled: bool) -> Result<bool, StoreError> {
     Store::open(db)?.auth().set_disabled(username, disabled)

@@ -12,6 +12,7 @@ pub mod idcard;
 pub mod plan;
 pub mod rating;
 pub mod routing;
+pub mod scope;
 pub mod ticket;
 pub mod view;
 

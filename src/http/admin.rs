@@ -11,6 +11,7 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
 use crate::domain::Role;
+use crate::domain::scope::Scope;
 use crate::store::audit::{AuditEntry, AuditFilter};
 
 pub fn routes() -> Router<AppState> {
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{username}/disable", post(disable_user))
         .route("/api/v1/users/{username}/enable", post(enable_user))
         .route("/api/v1/users/{username}/password", post(reset_password))
+        .route("/api/v1/users/{username}/scope", post(set_scope))
         .route("/api/v1/devices/register", post(register_device))
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
         .route("/api/v1/audit", get(search_audit))
@@ -37,6 +39,10 @@ struct UserDto {
     name: String,
     role: String,
     disabled: bool,
+    /// Windows the clerk may work at, e.g. `1-11,20` (null: any).
+    windows: Option<String>,
+    /// Departments whose windows the clerk may work at (null: any).
+    departments: Option<String>,
 }
 
 async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
@@ -50,6 +56,8 @@ async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
             name: u.name,
             role: u.role,
             disabled: u.disabled,
+            windows: u.scope_windows,
+            departments: u.scope_departments,
         })
         .collect();
     Ok(axum::Json(users).into_response())
@@ -62,6 +70,10 @@ struct NewUser {
     name: String,
     role: String,
     password: String,
+    #[serde(default)]
+    windows: String,
+    #[serde(default)]
+    departments: String,
 }
 
 fn check_password(p: &str) -> Result<(), ApiError> {
@@ -93,10 +105,16 @@ async fn add_user(
     let role = Role::parse(&u.role)
         .ok_or_else(|| ApiError::bad_request("role 应为 clerk、manager 或 admin"))?;
     check_password(&u.password)?;
+    let scope =
+        Scope::parse(&st.plan, &u.windows, &u.departments).map_err(ApiError::bad_request)?;
     let db = st.db_path.clone();
     let username = u.username.clone();
     let created = tokio::task::spawn_blocking(move || {
-        crate::admin::add_user(&db, &username, &name, role, &u.password)
+        let created = crate::admin::add_user(&db, &username, &name, role, &u.password)?;
+        if created && !scope.is_unlimited() {
+            crate::admin::set_scope(&db, &username, &scope)?;
+        }
+        Ok::<_, anyhow::Error>(created)
     })
     .await?
     .map_err(ApiError::internal)?;
@@ -175,6 +193,40 @@ async fn reset_password(
     }
     st.auth_cache.forget_user(&username);
     Ok(axum::Json(serde_json::json!({"username": username})).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScopeBody {
+    #[serde(default)]
+    windows: String,
+    #[serde(default)]
+    departments: String,
+}
+
+async fn set_scope(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(username): Path<String>,
+    Json(b): Json<ScopeBody>,
+) -> Result<Response, ApiError> {
+    require(&who, &[Role::Admin])?;
+    let scope =
+        Scope::parse(&st.plan, &b.windows, &b.departments).map_err(ApiError::bad_request)?;
+    let db = st.db_path.clone();
+    let u = username.clone();
+    let s = scope.clone();
+    let found = tokio::task::spawn_blocking(move || crate::admin::set_scope(&db, &u, &s)).await??;
+    if !found {
+        return Err(ApiError::not_found().with(username));
+    }
+    st.auth_cache.forget_user(&username);
+    let body = serde_json::json!({
+        "username": username,
+        "windows": scope.windows_text(),
+        "departments": scope.departments_text(),
+    });
+    Ok(axum::Json(body).into_response())
 }
 
 #[derive(Deserialize)]

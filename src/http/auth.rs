@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::error::{ApiError, Json};
 use crate::domain::hall::{Actor, Role};
+use crate::domain::scope::Scope;
 
 /// Session cookie name.
 pub const COOKIE_NAME: &str = "hallq_session";
@@ -25,6 +26,8 @@ pub enum Principal {
         username: String,
         name: String,
         role: Role,
+        /// Where a clerk may sign in.
+        scope: Scope,
     },
     Device {
         id: String,
@@ -41,6 +44,7 @@ impl Principal {
                 username,
                 name,
                 role,
+                ..
             } => Actor::Staff {
                 username,
                 name,
@@ -87,10 +91,16 @@ impl FromRequestParts<AppState> for Principal {
         }
         let key = hash.clone();
         let reader = state.reader.clone();
+        let plan = state.plan.clone();
         let found = tokio::task::spawn_blocking(move || {
             if let Some(s) = reader.session(&hash, now_ms)? {
                 let p = Principal::Staff {
                     role: Role::parse(&s.role).unwrap_or(Role::Clerk),
+                    scope: Scope::from_stored(
+                        &plan,
+                        s.scope_windows.as_deref(),
+                        s.scope_departments.as_deref(),
+                    ),
                     username: s.username,
                     name: s.name,
                 };
@@ -333,6 +343,7 @@ async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
         username,
         name,
         role,
+        ..
     } = p
     else {
         return Err(ApiError::forbidden());

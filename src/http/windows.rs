@@ -71,6 +71,17 @@ async fn sign_in(
     Staff(who): Staff,
     Path(n): Path<u32>,
 ) -> Result<Response, ApiError> {
+    if let Principal::Staff {
+        role: crate::domain::Role::Clerk,
+        scope,
+        ..
+    } = &who
+        && !scope.allows(&st.plan, n)
+    {
+        return Err(
+            ApiError::new(axum::http::StatusCode::FORBIDDEN, "outside_scope").with(n.to_string()),
+        );
+    }
     run(&st, who, Command::SignIn { window: n }).await
 }
 

@@ -12,6 +12,10 @@ pub struct UserRow {
     pub role: String,
     pub password_hash: String,
     pub disabled: bool,
+    /// Allowed windows, e.g. `1-11,20` (none: any).
+    pub scope_windows: Option<String>,
+    /// Allowed departments, e.g. `gaj,mzj` (none: any).
+    pub scope_departments: Option<String>,
 }
 
 /// A registered device.
@@ -32,6 +36,8 @@ pub struct SessionPrincipal {
     pub role: String,
     /// When the session ends, unix ms on the hall clock.
     pub expires_ms: i64,
+    pub scope_windows: Option<String>,
+    pub scope_departments: Option<String>,
 }
 
 /// Writes to the auth tables.
@@ -59,7 +65,7 @@ impl Auth<'_> {
 
     pub fn users(&mut self) -> Result<Vec<UserRow>> {
         let mut stmt = self.conn.prepare(
-            "SELECT username, name, role, password_hash, disabled FROM users ORDER BY username",
+            "SELECT username, name, role, password_hash, disabled, scope_windows, scope_departments FROM users ORDER BY username",
         )?;
         let rows = stmt
             .query_map([], user_row)?
@@ -99,6 +105,15 @@ impl Auth<'_> {
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(rows)
+    }
+
+    /// Limit an account to some windows and departments (empty strings: no limit).
+    pub fn set_scope(&mut self, username: &str, windows: &str, departments: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE users SET scope_windows = NULLIF(?2, ''), scope_departments = NULLIF(?3, '') WHERE username = ?1",
+            params![username, windows, departments],
+        )?;
+        Ok(n == 1)
     }
 
     /// Disable or enable an account; disabling also ends its sessions. `false`: no such user.
@@ -166,12 +181,14 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
         role: r.get(2)?,
         password_hash: r.get(3)?,
         disabled: r.get::<_, i64>(4)? != 0,
+        scope_windows: r.get(5)?,
+        scope_departments: r.get(6)?,
     })
 }
 
 pub fn user(c: &Connection, username: &str) -> Result<Option<UserRow>> {
     Ok(c.prepare_cached(
-        "SELECT username, name, role, password_hash, disabled FROM users WHERE username = ?1",
+        "SELECT username, name, role, password_hash, disabled, scope_windows, scope_departments FROM users WHERE username = ?1",
     )?
     .query_row([username], user_row)
     .optional()?)
@@ -179,7 +196,7 @@ pub fn user(c: &Connection, username: &str) -> Result<Option<UserRow>> {
 
 pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<SessionPrincipal>> {
     Ok(c.prepare_cached(
-        "SELECT u.username, u.name, u.role, s.expires_ms FROM sessions s JOIN users u ON u.username = s.username
+        "SELECT u.username, u.name, u.role, s.expires_ms, u.scope_windows, u.scope_departments FROM sessions s JOIN users u ON u.username = s.username
              WHERE s.token_hash = ?1 AND s.expires_ms > ?2 AND u.disabled = 0",
     )?
     .query_row(params![token_hash, now_ms], |r| {
@@ -188,6 +205,8 @@ pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<S
             name: r.get(1)?,
             role: r.get(2)?,
                 expires_ms: r.get(3)?,
+                scope_windows: r.get(4)?,
+                scope_departments: r.get(5)?,
         })
     })
     .optional()?)

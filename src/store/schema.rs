@@ -127,6 +127,11 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE devices ADD COLUMN window INTEGER;
     "#,
+    // 4: a clerk may be limited to some windows or departments.
+    r#"
+    ALTER TABLE users ADD COLUMN scope_windows TEXT;
+    ALTER TABLE users ADD COLUMN scope_departments TEXT;
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/users/{username}/disable"),
     ("post", "/api/v1/users/{username}/enable"),
     ("post", "/api/v1/users/{username}/password"),
+    ("post", "/api/v1/users/{username}/scope"),
     ("post", "/api/v1/devices/register"),
     ("post", "/api/v1/devices/{id}/revoke"),
     ("get", "/api/v1/audit"),

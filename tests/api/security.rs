@@ -374,3 +374,61 @@ async fn the_audit_trail_names_actor_window_time_and_reasons() {
         "bad_request",
     );
 }
+
+#[tokio::test]
+async fn a_clerk_may_be_limited_to_some_windows_or_departments() {
+    let hall = TestHall::spawn().await;
+    let a = hall.login("admin").await;
+    let new = json!({"username": "hu.jie", "name": "胡杰", "role": "clerk", "password": "long-enough-1", "windows": "1-11"});
+    let (s, v) = hall.post("/api/v1/users", Some(&a), new).await;
+    assert_eq!(s, 201, "{v}");
+    let (_, v) = hall
+        .post(
+            "/api/v1/session",
+            None,
+            json!({"username": "hu.jie", "password": "long-enough-1"}),
+        )
+        .await;
+    let t = v["token"].as_str().expect("token").to_string();
+    assert_error(
+        &hall.op(&t, 20, "sign-in", json!({})).await,
+        403,
+        "outside_scope",
+    );
+    hall.ok(&t, 5, "sign-in", json!({})).await;
+    hall.ok(&t, 5, "sign-out", json!({})).await;
+    // Now by department: 公安局 (gaj) has windows 1-20.
+    let (s, v) = hall
+        .post(
+            "/api/v1/users/hu.jie/scope",
+            Some(&a),
+            json!({"departments": "gaj"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    hall.ok(&t, 13, "sign-in", json!({})).await;
+    hall.ok(&t, 13, "sign-out", json!({})).await;
+    assert_error(
+        &hall.op(&t, 21, "sign-in", json!({})).await,
+        403,
+        "outside_scope",
+    );
+    let bad = hall
+        .post(
+            "/api/v1/users/hu.jie/scope",
+            Some(&a),
+            json!({"windows": "500"}),
+        )
+        .await;
+    assert_error(&bad, 400, "bad_request");
+    let (_, users) = hall.get("/api/v1/users", Some(&a)).await;
+    let u = users
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|u| u["username"] == "hu.jie")
+        .expect("listed")
+        .clone();
+    assert_eq!(u["departments"], "gaj");
+    assert!(u["windows"].is_null());
+}

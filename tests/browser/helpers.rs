@@ -115,15 +115,28 @@ impl Browser {
 
     /// Click the element matching `css` once it exists and is enabled.
     pub async fn click(&self, css: &str) {
-        self.wait_for(&format!("(e => e && !e.disabled)(document.querySelector({css:?}))"), 10).await;
-        let el = self.client.find(fantoccini::Locator::Css(css)).await.expect("element");
+        self.wait_for(
+            &format!("(e => e && !e.disabled)(document.querySelector({css:?}))"),
+            10,
+        )
+        .await;
+        let el = self
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .expect("element");
         el.click().await.expect("click");
     }
 
     /// Type `text` into the element matching `css` once it exists.
     pub async fn type_into(&self, css: &str, text: &str) {
-        self.wait_for(&format!("document.querySelector({css:?})"), 10).await;
-        let el = self.client.find(fantoccini::Locator::Css(css)).await.expect("element");
+        self.wait_for(&format!("document.querySelector({css:?})"), 10)
+            .await;
+        let el = self
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .expect("element");
         el.send_keys(text).await.expect("type");
     }
 
