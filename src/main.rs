@@ -83,6 +83,12 @@ enum UserCmd {
         /// Read the password from standard input instead of prompting.
         #[arg(long)]
         password_stdin: bool,
+        /// Limit a clerk to these windows, e.g. 1-11,20.
+        #[arg(long, default_value = "")]
+        windows: String,
+        /// Limit a clerk to the windows of these departments, e.g. gaj,mzj.
+        #[arg(long, default_value = "")]
+        departments: String,
     },
     /// List staff accounts.
     List {
@@ -219,6 +225,8 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                     name,
                     role,
                     password_stdin,
+                    windows,
+                    departments,
                 },
         } => {
             let Some(role) = hallq::domain::Role::parse(&role) else {
@@ -233,7 +241,18 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 Ok(p) => p,
                 Err(msg) => return usage(msg),
             };
+            let scope = match hallq::config::Config::load(&paths.config) {
+                Ok((_, plan)) => hallq::domain::scope::Scope::parse(&plan, &windows, &departments),
+                Err(e) => return usage(e),
+            };
+            let scope = match scope {
+                Ok(s) => s,
+                Err(msg) => return usage(msg),
+            };
             if hallq::admin::add_user(&paths.db, &username, &name, role, &password)? {
+                if !scope.is_unlimited() {
+                    hallq::admin::set_scope(&paths.db, &username, &scope)?;
+                }
                 println!("added {} {username} ({name})", role.as_str());
                 Ok(ExitCode::SUCCESS)
             } else {
