@@ -33,6 +33,18 @@ pub struct Config {
     /// Kiosks and the printer each uses.
     #[serde(default)]
     pub kiosks: Vec<KioskSection>,
+    /// The wall screens' voice clips.
+    #[serde(default)]
+    pub voice: VoiceSection,
+}
+
+/// `[voice]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSection {
+    /// A folder with a recorded clip pack (`manifest.json` and its clips), relative to the
+    /// config file; served at /display/voice/ instead of the shipped placeholder pack.
+    pub pack: Option<String>,
 }
 
 /// `[hall]`

@@ -42,6 +42,10 @@ pub struct AppState {
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
+    /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).
+    pub voice_pack: Option<Arc<PathBuf>>,
+    /// Becomes true when the server shuts down: event streams close so screens reconnect.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole application router.
