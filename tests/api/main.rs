@@ -5,6 +5,7 @@ mod helpers;
 mod durability;
 mod errors;
 mod events;
+mod fanout;
 mod openapi;
 mod tickets;
 mod windows;
