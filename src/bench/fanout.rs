@@ -219,8 +219,19 @@ async fn bare_run(n: usize, rate: f64, secs: u64) -> anyhow::Result<Figures> {
     let calls = (rate * secs as f64).ceil() as usize;
     let mut sent = HashMap::new();
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    for seq in 1..=calls as u64 {
+    let mut seq = 0;
+    for i in 0..calls {
         tick.tick().await;
+        // hallq finishes a window's previous ticket before each call: the same frames here.
+        if i >= WINDOWS as usize {
+            seq += 1;
+            let finished = sample_call(seq).replace("ticket.called", "ticket.finished");
+            let _ = tx.send(Arc::new(BareFrame {
+                json: finished,
+                sent: Instant::now(),
+            }));
+        }
+        seq += 1;
         let frame = Arc::new(BareFrame {
             json: sample_call(seq),
             sent: Instant::now(),
@@ -228,7 +239,7 @@ async fn bare_run(n: usize, rate: f64, secs: u64) -> anyhow::Result<Figures> {
         sent.insert(seq, frame.sent);
         let _ = tx.send(frame);
     }
-    let _ = done_tx.send(calls as u64);
+    let _ = done_tx.send(seq);
     let receipts = collect(readers).await?;
     drop(tx);
     let _ = stop_tx.send(());

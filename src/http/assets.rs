@@ -187,3 +187,23 @@ pub static UI_VERSION: LazyLock<String> = LazyLock::new(|| {
     }
     crate::domain::hall::hex(&h.finalize()[..8])
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_voice_pack_has_every_clip_a_call_can_name() {
+        let manifest = DisplayUi::get("voice/manifest.json").expect("voice/manifest.json");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&manifest.data).expect("manifest is JSON");
+        for name in crate::domain::announce::vocabulary() {
+            let file = manifest["clips"][&name]
+                .as_str()
+                .unwrap_or_else(|| panic!("the manifest names no clip {name}"));
+            let clip = DisplayUi::get(&format!("voice/{file}"))
+                .unwrap_or_else(|| panic!("voice/{file} is missing"));
+            assert!(clip.data.len() > 1000, "{file} is too small to be a clip");
+        }
+    }
+}

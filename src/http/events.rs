@@ -2,6 +2,8 @@
 //! order with gap-free `seq`. A client that falls behind gets a fresh snapshot; one that
 //! stops reading is closed; dead sockets are reaped by ping/pong.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -63,11 +65,18 @@ enum End {
 }
 
 async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::ClientGone),
-        Err(_) => Err(End::SendTimeout),
-    }
+    let mut sending = std::pin::pin!(socket.send(Message::Text(text.into())));
+    // Most sends complete at once (room in the socket buffer): no timer for those. Thousands
+    // of screens times every event would otherwise each arm and disarm one.
+    let first = std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await;
+    let sent = match first {
+        Poll::Ready(r) => r,
+        Poll::Pending => match tokio::time::timeout(SEND_TIMEOUT, sending).await {
+            Ok(r) => r,
+            Err(_) => return Err(End::SendTimeout),
+        },
+    };
+    sent.map_err(|_| End::ClientGone)
 }
 
 /// Send a fresh snapshot; returns its `seq`.

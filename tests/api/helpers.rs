@@ -60,10 +60,15 @@ impl TestHall {
     /// The shipped hall on the database in `dir`, created or reopened: a server that can be
     /// stopped and started again. Real clock, every queue open (demo hours).
     pub async fn spawn_on(dir: &std::path::Path) -> TestHall {
-        Self::start(dir, &shipped_config(), true).await
+        Self::spawn_in(dir, &shipped_config()).await
     }
 
-    async fn start(dir: &std::path::Path, config: &str, reopenable: bool) -> TestHall {
+    /// Like `spawn_on`, with config text of the test's own.
+    pub async fn spawn_in(dir: &std::path::Path, config: &str) -> TestHall {
+        Self::start(dir, config, true).await
+    }
+
+    async fn start(dir: &std::path::Path, config: &str, real_clock: bool) -> TestHall {
         let cfg = dir.join("hall.toml");
         std::fs::write(&cfg, config).expect("write config");
         let db = dir.join("hallq.db");
@@ -71,8 +76,8 @@ impl TestHall {
         let opts = ServeOptions {
             config: cfg,
             db: db.clone(),
-            demo: reopenable,
-            simulated_clock: !reopenable,
+            demo: real_clock,
+            simulated_clock: !real_clock,
         };
         let app = App::start(&opts).expect("hall starts");
         if fresh {

@@ -8,4 +8,5 @@ mod events;
 mod fanout;
 mod openapi;
 mod tickets;
+mod voice;
 mod windows;
