@@ -17,7 +17,7 @@ export class Live {
     this.h = handlers;
     this.seq = null; // last seq applied
     this.ws = null;
-    this.online = false;
+    this.online = null; // unknown until the first connect succeeds or fails
     this.delay = MIN_DELAY_MS;
     this.uiVersion = null;
     this.offsetMs = 0; // server clock minus this device's clock

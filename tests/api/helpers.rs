@@ -51,7 +51,7 @@ impl TestHall {
     /// A hall from config text, clock at 10:00 tomorrow.
     pub async fn spawn_with(config: &str) -> TestHall {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut hall = Self::start(dir.path(), config, false).await;
+        let mut hall = Self::start(dir.path(), config, false, "127.0.0.1:0").await;
         hall._dir = Some(dir);
         hall.set_clock(tomorrow_at(10, 0)).await;
         hall
@@ -65,10 +65,23 @@ impl TestHall {
 
     /// Like `spawn_on`, with config text of the test's own.
     pub async fn spawn_in(dir: &std::path::Path, config: &str) -> TestHall {
-        Self::start(dir, config, true).await
+        Self::start(dir, config, true, "127.0.0.1:0").await
     }
 
-    async fn start(dir: &std::path::Path, config: &str, real_clock: bool) -> TestHall {
+    /// Stop this server (made by `spawn_on(dir)`) and start a new one on the same database
+    /// and the same port: what screens see when the hall's server restarts.
+    pub async fn restart(self, dir: &std::path::Path) -> TestHall {
+        let addr = self.addr;
+        self.stop().await;
+        Self::start(dir, &shipped_config(), true, &addr.to_string()).await
+    }
+
+    async fn start(
+        dir: &std::path::Path,
+        config: &str,
+        real_clock: bool,
+        listen: &str,
+    ) -> TestHall {
         let cfg = dir.join("hall.toml");
         std::fs::write(&cfg, config).expect("write config");
         let db = dir.join("hallq.db");
@@ -91,9 +104,9 @@ impl TestHall {
             hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
             hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .expect("bind port 0");
+            .expect("bind the port");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run(listener, async {

@@ -267,3 +267,64 @@ async fn a_screen_recovers_from_a_cut_without_losing_a_call() {
     );
     b.close().await;
 }
+
+#[tokio::test]
+async fn screens_come_back_after_a_server_restart_without_losing_a_call() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let hall = TestHall::spawn_on(dir.path()).await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 5, "sign-in", json!({})).await;
+    for _ in 0..2 {
+        hall.issue("hj").await;
+    }
+    let b = Browser::start(1280, 720).await;
+    open(&b, &hall, "/display/?zone=A").await;
+    let w = Browser::start(1280, 720).await;
+    open(&w, &hall, "/display/window.html?n=5").await;
+
+    // A call lands just before the server goes down; the screens may or may not see it live.
+    hall.ok(&c1, 5, "call-next", json!({})).await;
+    let hall = hall.restart(dir.path()).await;
+    let offline = "!document.querySelector('#offline').hidden";
+    b.wait_for(
+        &format!("({offline}) || window.hallqLive.reconnects >= 1"),
+        10,
+    )
+    .await;
+    // Another call on the new server while the screens are still reconnecting.
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 5, "finish", json!({"outcome": "done"})).await;
+    hall.ok(&c1, 5, "call-next", json!({})).await;
+
+    b.wait_for(
+        "window.hallqLive.online && window.hallqLive.reconnects >= 1",
+        15,
+    )
+    .await;
+    b.wait_for(
+        "document.querySelector('#latest').dataset.number === 'H0002'",
+        5,
+    )
+    .await;
+    b.wait_for(
+        "document.querySelector('#calls li')?.dataset.number === 'H0001'",
+        2,
+    )
+    .await;
+    let log = b
+        .wait_for(
+            "window.hallqVoice.log.length === 2 && window.hallqVoice.log",
+            5,
+        )
+        .await;
+    assert_eq!(
+        (&log[0][6], &log[1][6]),
+        (&json!("d1"), &json!("d2")),
+        "both calls announced, in order: {log}"
+    );
+    w.wait_for("window.hallqLive.online && document.querySelector('#status-text').textContent === '请H0002号'", 15)
+        .await;
+    b.close().await;
+    w.close().await;
+    hall.stop().await;
+}
