@@ -195,7 +195,8 @@ async fn after_a_server_restart_screens_resume_without_a_lost_call() {
     // The last call before the restart: committed, but the screens stop reading before it.
     hall.ok(&c1, 5, "finish", json!({"outcome": "done"})).await;
     hall.ok(&c1, 5, "call-next", json!({})).await;
-    hall.stop().await;
+    // Same database, same port, new server.
+    let hall = hall.restart(dir.path()).await;
     // The server said goodbye (1001, going away) to screens that read on.
     for (ws, _) in screens.iter_mut() {
         loop {
@@ -212,9 +213,7 @@ async fn after_a_server_restart_screens_resume_without_a_lost_call() {
             }
         }
     }
-
-    // Same database, new server; a call is made on it before the screens are back.
-    let hall = TestHall::spawn_on(dir.path()).await;
+    // A call is made on the new server before the screens are back.
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 5, "sign-in", json!({})).await; // idempotent when still signed in
     hall.ok(&c1, 5, "finish", json!({"outcome": "done"})).await;
