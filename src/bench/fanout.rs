@@ -36,26 +36,28 @@ pub async fn run(clients: &[usize], rate: f64, secs: u64, config: &Path) -> anyh
     anyhow::ensure!(rate > 0.0, "--rate must be above 0");
     let limit = open_files_limit();
     println!(
-        "bench fanout: {rate} calls/s for {secs} s per run, {} cores, open-files limit {}",
+        "bench fanout: {rate} calls/s for {secs} s per server, {} cores, open-files limit {}",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         limit.map_or("unknown".into(), |l| l.to_string())
+    );
+    println!(
+        "both servers are up with their screens during a run; calls alternate between them \
+         in one-second slices, so noise from the machine falls on both alike"
     );
     let dir = tempfile_dir()?;
     let cfg = lifted_config(&dir, config)?;
     let mut rows = Vec::new();
     for (i, &n) in clients.iter().enumerate() {
-        // Both ends of every socket live in this process, plus the database and the server.
+        // Both ends of every socket of both servers live in this process.
+        let need = (4 * n + 256) as u64;
         if let Some(l) = limit
-            && (2 * n + 256) as u64 > l
+            && need > l
         {
-            println!(
-                "{n} screens: skipped, needs {} open files (ulimit -n {l})",
-                2 * n + 256
-            );
+            println!("{n} screens: skipped, needs {need} open files (ulimit -n {l})");
             continue;
         }
-        let mut bare = bare_run(n, rate, secs).await?;
-        let mut hallq = hallq_run(&dir.join(format!("run{i}")), &cfg, n, rate, secs).await?;
+        let (mut bare, mut hallq) =
+            measure(&dir.join(format!("run{i}")), &cfg, n, rate, secs).await?;
         rows.push((
             n,
             bare.pct(0.5),
@@ -93,14 +95,69 @@ impl Figures {
     }
 }
 
-/// hallq: the real server, the real engine, committed calls.
-async fn hallq_run(
+/// One side of a run: its screens' readers and how to tell them the last seq.
+struct Side {
+    readers: Vec<tokio::task::JoinHandle<Receipts>>,
+    done: watch::Sender<u64>,
+}
+
+impl Side {
+    async fn connect(addr: SocketAddr, path: &str, n: usize) -> anyhow::Result<Side> {
+        let screens = connect_all(addr, path, n).await?;
+        let (done, done_rx) = watch::channel(0u64);
+        Ok(Side {
+            readers: start_readers(screens, done_rx),
+            done,
+        })
+    }
+
+    async fn finish(self, last: u64) -> anyhow::Result<Vec<Receipts>> {
+        let _ = self.done.send(last);
+        collect(self.readers).await
+    }
+}
+
+/// The bare floor: axum websockets forwarding a tokio broadcast, nothing else.
+struct Bare {
+    tx: broadcast::Sender<Arc<BareFrame>>,
+    seq: u64,
+    calls: usize,
+    sent: HashMap<u64, Instant>,
+}
+
+impl Bare {
+    /// Publish one call, preceded by a finish as hallq's calls are (the same frames).
+    fn call(&mut self) {
+        if self.calls >= WINDOWS as usize {
+            self.seq += 1;
+            let finished = sample_call(self.seq).replace("ticket.called", "ticket.finished");
+            let _ = self.tx.send(Arc::new(BareFrame {
+                json: finished,
+                sent: Instant::now(),
+            }));
+        }
+        self.seq += 1;
+        self.calls += 1;
+        let frame = Arc::new(BareFrame {
+            json: sample_call(self.seq),
+            sent: Instant::now(),
+        });
+        self.sent.insert(self.seq, frame.sent);
+        let _ = self.tx.send(frame);
+    }
+}
+
+/// Both servers, N screens each, `rate` calls a second to each for `secs` seconds.
+async fn measure(
     dir: &Path,
     cfg: &Path,
     n: usize,
     rate: f64,
     secs: u64,
-) -> anyhow::Result<Figures> {
+) -> anyhow::Result<(Figures, Figures)> {
+    let calls = (rate * secs as f64).ceil() as usize;
+
+    // hallq: the real server and engine, calls committed to SQLite.
     std::fs::create_dir_all(dir)?;
     let app = App::start(&ServeOptions {
         config: cfg.to_path_buf(),
@@ -109,15 +166,13 @@ async fn hallq_run(
         simulated_clock: false,
     })?;
     let engine = app.state.engine.clone();
-    let calls = (rate * secs as f64).ceil() as usize;
     let clerks = prepare(&engine, calls).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(listener, async {
-        let _ = stop_rx.await;
+    let hallq_addr = listener.local_addr()?;
+    let (stop_hallq, stopped) = tokio::sync::oneshot::channel::<()>();
+    let hallq_server = tokio::spawn(app.run(listener, async {
+        let _ = stopped.await;
     }));
-
     // The commit time of every frame, from the engine's own stamp.
     let mut frames = engine.subscribe();
     let committed = tokio::spawn(async move {
@@ -127,37 +182,77 @@ async fn hallq_run(
         }
         at
     });
-    let screens = connect_all(addr, "/api/v1/events", n).await?;
-    let (done_tx, done_rx) = watch::channel(0u64);
-    let readers = start_readers(screens, done_rx);
 
+    // The bare server.
+    let (tx, _) = broadcast::channel::<Arc<BareFrame>>(crate::engine::BROADCAST_CAPACITY);
+    let router = axum::Router::new()
+        .route("/ws", axum::routing::get(bare_ws))
+        .with_state(tx.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let bare_addr = listener.local_addr()?;
+    let (stop_bare, stopped) = tokio::sync::oneshot::channel::<()>();
+    let bare_server = tokio::spawn(async move {
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+
+    let hallq_side = Side::connect(hallq_addr, "/api/v1/events", n).await?;
+    let bare_side = Side::connect(bare_addr, "/ws", n).await?;
+    let mut bare = Bare {
+        tx,
+        seq: 0,
+        calls: 0,
+        sent: HashMap::new(),
+    };
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    let mut last_call = 0;
-    for i in 0..calls {
-        tick.tick().await;
-        let (actor, window) = &clerks[i % clerks.len()];
-        if i >= clerks.len() {
-            let finish = Command::Finish {
-                window: *window,
-                outcome: Outcome::Done,
-                note: None,
-            };
-            engine.execute(actor.clone(), finish).await?;
+    let per_slice = rate.ceil() as usize;
+    let (mut hallq_calls, mut hallq_last) = (0, 0);
+    for slice in 0.. {
+        if hallq_calls >= calls && bare.calls >= calls {
+            break;
         }
-        engine
-            .execute(actor.clone(), Command::CallNext { window: *window })
-            .await?;
-        last_call = engine.query(|_, _, seq| seq).await?;
+        for _ in 0..per_slice {
+            tick.tick().await;
+            if slice % 2 == 0 && bare.calls < calls {
+                bare.call();
+            } else if slice % 2 == 1 && hallq_calls < calls {
+                let (actor, window) = &clerks[hallq_calls % clerks.len()];
+                if hallq_calls >= clerks.len() {
+                    let finish = Command::Finish {
+                        window: *window,
+                        outcome: Outcome::Done,
+                        note: None,
+                    };
+                    engine.execute(actor.clone(), finish).await?;
+                }
+                engine
+                    .execute(actor.clone(), Command::CallNext { window: *window })
+                    .await?;
+                hallq_last = engine.query(|_, _, seq| seq).await?;
+                hallq_calls += 1;
+            }
+        }
     }
-    let _ = done_tx.send(last_call);
-    let receipts = collect(readers).await?;
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    let bare_receipts = bare_side.finish(bare.seq).await?;
+    let hallq_receipts = hallq_side.finish(hallq_last).await?;
+    drop(bare.tx);
+    let _ = stop_bare.send(());
+    let _ = bare_server.await;
+    let _ = stop_hallq.send(());
+    let _ = hallq_server.await;
     drop(engine);
     let committed = committed.await?;
-    Ok(figures(&receipts, calls * n, |seq| {
-        committed.get(&seq).copied()
-    }))
+    Ok((
+        figures(&bare_receipts, calls * n, |seq| {
+            bare.sent.get(&seq).copied()
+        }),
+        figures(&hallq_receipts, calls * n, |seq| {
+            committed.get(&seq).copied()
+        }),
+    ))
 }
 
 /// Sign in a clerk at each calling window and issue `calls` tickets for them.
@@ -195,56 +290,6 @@ async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Act
 struct BareFrame {
     json: String,
     sent: Instant,
-}
-
-/// The bare floor: axum websockets forwarding a tokio broadcast, nothing else.
-async fn bare_run(n: usize, rate: f64, secs: u64) -> anyhow::Result<Figures> {
-    let (tx, _) = broadcast::channel::<Arc<BareFrame>>(crate::engine::BROADCAST_CAPACITY);
-    let app = axum::Router::new()
-        .route("/ws", axum::routing::get(bare_ws))
-        .with_state(tx.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await
-    });
-    let screens = connect_all(addr, "/ws", n).await?;
-    let (done_tx, done_rx) = watch::channel(0u64);
-    let readers = start_readers(screens, done_rx);
-    let calls = (rate * secs as f64).ceil() as usize;
-    let mut sent = HashMap::new();
-    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
-    let mut seq = 0;
-    for i in 0..calls {
-        tick.tick().await;
-        // hallq finishes a window's previous ticket before each call: the same frames here.
-        if i >= WINDOWS as usize {
-            seq += 1;
-            let finished = sample_call(seq).replace("ticket.called", "ticket.finished");
-            let _ = tx.send(Arc::new(BareFrame {
-                json: finished,
-                sent: Instant::now(),
-            }));
-        }
-        seq += 1;
-        let frame = Arc::new(BareFrame {
-            json: sample_call(seq),
-            sent: Instant::now(),
-        });
-        sent.insert(seq, frame.sent);
-        let _ = tx.send(frame);
-    }
-    let _ = done_tx.send(seq);
-    let receipts = collect(readers).await?;
-    drop(tx);
-    let _ = stop_tx.send(());
-    let _ = server.await;
-    Ok(figures(&receipts, calls * n, |seq| sent.get(&seq).copied()))
 }
 
 async fn bare_ws(
