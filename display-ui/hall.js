@@ -163,13 +163,16 @@ function renderQueues() {
   const ids = new Set();
   for (const w of hall.windows) if (inZone(w.zone)) w.queues.forEach((q) => ids.add(q));
   const list = $('queues');
+  const shown = hall.queues.filter((q) => ids.has(q.id));
+  // Queues with people waiting first: when the hall is too big for the strip, the ones
+  // cut off are those with nobody waiting.
+  const waiting = (q) => floor.waiting.get(q.id) ?? 0;
   list.replaceChildren(
-    ...hall.queues
-      .filter((q) => ids.has(q.id))
+    ...[...shown.filter((q) => waiting(q) > 0), ...shown.filter((q) => waiting(q) === 0)]
       .map((q) => {
         const li = el('li', null, q.name);
         li.dataset.queue = q.id;
-        li.append(el('b', null, String(floor.waiting.get(q.id) ?? 0)));
+        li.append(el('b', null, String(waiting(q))));
         return li;
       }),
   );
