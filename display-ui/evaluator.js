@@ -22,7 +22,8 @@ const el = (tag, attrs = {}, ...kids) => {
 };
 
 /// Start the evaluator for window `n` inside `root`. `askSeconds`: how long a question stays.
-export function startEvaluator({ root, n, token, reasons = [], askSeconds = 30 }) {
+/// `reasons()`: the preset reasons for a bad rating; `now()`: the hall clock in ms.
+export function startEvaluator({ root, n, token, reasons = () => [], askSeconds = 30, now = Date.now }) {
   const state = { mode: 'idle', ticket: null, level: null, chosen: new Set(), timer: null, left: 0 };
   window.hallqEvaluator = state;
   document.head.append(el('link', { rel: 'stylesheet', href: '/display/evaluator.css' }));
@@ -100,7 +101,7 @@ export function startEvaluator({ root, n, token, reasons = [], askSeconds = 30 }
     if (state.mode === 'reasons') {
       box.append(
         el('h2', {}, '很抱歉！请告诉我们哪里做得不好', el('small', {}, 'What went wrong? (choose at least one)')),
-        el('div', { class: 'evaluator-reasons' }, reasons.map((r) =>
+        el('div', { class: 'evaluator-reasons' }, reasons().map((r) =>
           el('button', {
             class: 'evaluator-reason' + (state.chosen.has(r) ? ' on' : ''),
             'aria-pressed': state.chosen.has(r) ? 'true' : 'false',
@@ -120,7 +121,9 @@ export function startEvaluator({ root, n, token, reasons = [], askSeconds = 30 }
 
   /// Called by the page for every event of the stream.
   const onEvent = (e) => {
-    if (e.type === 'ticket.finished' && e.window && e.window.number === n) {
+    // A replay after a reconnect must not ask about a citizen who left long ago.
+    const fresh = !e.at || now() - Date.parse(e.at) < askSeconds * 1000;
+    if (e.type === 'ticket.finished' && e.window && e.window.number === n && fresh) {
       state.mode = 'ask';
       state.ticket = { id: e.ticket.id, number: e.ticket.number };
       state.level = null;

@@ -10,6 +10,8 @@ use tokio::net::TcpStream;
 
 use crate::{App, ServeOptions};
 
+mod fanout;
+
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Bench {
     /// Durable ticket issues per second over HTTP, beside a bare rusqlite commit loop.
@@ -24,6 +26,23 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// Wall-screen fan-out: N websocket screens, E calls a second through the engine; latency
+    /// from each call's commit to each screen's receipt, beside a bare axum + tokio broadcast
+    /// echo server measured in the same run.
+    Fanout {
+        /// Screen counts to measure, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "300,2000")]
+        clients: Vec<usize>,
+        /// Calls per second.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        /// Seconds each measurement runs.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Hall configuration to bench with (quotas are lifted).
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
@@ -33,6 +52,12 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             clients,
             config,
         } => issue(seconds, clients, &config).await,
+        Bench::Fanout {
+            clients,
+            rate,
+            seconds,
+            config,
+        } => fanout::run(&clients, rate, seconds, &config).await,
     }
 }
 
@@ -161,8 +186,9 @@ impl RawClient {
     }
 }
 
-async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
+/// A copy of `config` in `dir` with quotas (and time bands) lifted, so a run measures the
+/// engine, not refusals.
+fn lifted_config(dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<PathBuf> {
     let text =
         std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
     // Lift quotas (and time bands) so the run measures the engine, not refusals.
@@ -176,6 +202,12 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let text = toml::to_string(&doc)?;
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, text)?;
+    Ok(cfg)
+}
+
+async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let cfg = lifted_config(&dir, config)?;
 
     println!(
         "bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores",

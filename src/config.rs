@@ -36,6 +36,18 @@ pub struct Config {
     /// Citizens' ratings and their follow-up.
     #[serde(default)]
     pub ratings: RatingsSection,
+    /// The wall screens' voice clips.
+    #[serde(default)]
+    pub voice: VoiceSection,
+}
+
+/// `[voice]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceSection {
+    /// A folder with a recorded clip pack (`manifest.json` and its clips), relative to the
+    /// config file; served at /display/voice/ instead of the shipped placeholder pack.
+    pub pack: Option<String>,
 }
 
 /// `[ratings]`

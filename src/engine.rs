@@ -26,6 +26,8 @@ pub const BROADCAST_CAPACITY: usize = 4096;
 pub struct Frame {
     pub seq: u64,
     pub json: String,
+    /// When its transaction committed (fan-out latency is measured from here).
+    pub committed: std::time::Instant,
 }
 
 /// Why the engine could not carry out a command.
@@ -286,11 +288,16 @@ impl Writer {
                 return;
             }
             self.last_seq = seq;
+            let committed = std::time::Instant::now();
             for (rec, _, _) in &records {
                 match serde_json::to_string(rec) {
                     Ok(json) => {
                         // No subscriber is not an error.
-                        let _ = self.events.send(Arc::new(Frame { seq: rec.seq, json }));
+                        let _ = self.events.send(Arc::new(Frame {
+                            seq: rec.seq,
+                            json,
+                            committed,
+                        }));
                     }
                     Err(e) => tracing::error!(error = %e, "event not serializable"),
                 }

@@ -43,6 +43,8 @@ pub struct ServeOptions {
 /// A hall ready to serve: config loaded, database open, engine running.
 pub struct App {
     pub state: http::AppState,
+    /// Tells the event streams that the server is going down.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl App {
@@ -59,6 +61,8 @@ impl App {
             Arc::new(SystemClock)
         };
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
+        let voice_pack = voice_pack(&opts.config, &config)?;
+        let (closing, closing_rx) = tokio::sync::watch::channel(false);
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -69,8 +73,10 @@ impl App {
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
             auth_cache: Arc::default(),
             login_guard: Arc::default(),
+            voice_pack,
+            closing: closing_rx,
         };
-        Ok(App { state })
+        Ok(App { state, closing })
     }
 
     /// Serve on `listener` until `shutdown` resolves.
@@ -90,10 +96,35 @@ impl App {
         });
         let app = http::router(self.state);
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let closing = self.closing;
         let out = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                // Screens are told to go (close 1001) and reconnect to the next server.
+                let _ = closing.send(true);
+            })
             .await;
         ticker.abort();
         out.context("serving HTTP")
     }
+}
+
+/// The recorded voice pack named by `[voice] pack`, relative to the config file.
+fn voice_pack(
+    config_path: &std::path::Path,
+    config: &Config,
+) -> anyhow::Result<Option<Arc<PathBuf>>> {
+    let Some(pack) = &config.voice.pack else {
+        return Ok(None);
+    };
+    let dir = config_path
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(pack);
+    anyhow::ensure!(
+        dir.join("manifest.json").is_file(),
+        "[voice] pack: {} has no manifest.json",
+        dir.display()
+    );
+    Ok(Some(Arc::new(dir)))
 }

@@ -56,6 +56,15 @@ pub fn phrase_clips(template: &str, number: &str, window: u32) -> Vec<String> {
     out
 }
 
+/// Every clip name a call can use: what a voice pack must contain.
+pub fn vocabulary() -> Vec<String> {
+    let mut out = vec!["chime".to_string(), "shi".into(), "bai".into()];
+    out.extend(PHRASES.iter().map(|(_, clip)| clip.to_string()));
+    out.extend((0..10).map(|d| format!("d{d}")));
+    out.extend(('a'..='z').map(|c| format!("letter_{c}")));
+    out
+}
+
 /// `A012` → `letter_a d0 d1 d2`.
 pub fn number_clips(number: &str) -> Vec<String> {
     number

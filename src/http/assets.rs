@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use axum::Router;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -63,8 +63,49 @@ async fn kiosk_file(Path(path): Path<String>, req: Request) -> Response {
     serve::<KioskUi>(&path, req.headers())
 }
 
-async fn display_file(Path(path): Path<String>, req: Request) -> Response {
+async fn display_file(
+    State(st): State<AppState>,
+    Path(path): Path<String>,
+    req: Request,
+) -> Response {
+    if let (Some(dir), Some(name)) = (&st.voice_pack, path.strip_prefix("voice/")) {
+        return voice_file(dir, name, req.headers()).await;
+    }
     serve::<DisplayUi>(&path, req.headers())
+}
+
+/// A file of the recorded voice pack (`[voice] pack`), read from disk.
+async fn voice_file(dir: &std::path::Path, name: &str, headers: &HeaderMap) -> Response {
+    // Plain file names only: nothing outside the pack folder is ever served.
+    let plain = !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+    if !plain {
+        return ApiError::not_found().with(name.to_string()).into_response();
+    }
+    let path = dir.join(name);
+    let Ok(Ok(data)) = tokio::task::spawn_blocking(move || std::fs::read(path)).await else {
+        return ApiError::not_found().with(name.to_string()).into_response();
+    };
+    let etag = {
+        use sha2::{Digest, Sha256};
+        format!(
+            "\"{}\"",
+            crate::domain::hall::hex(&Sha256::digest(&data)[..12])
+        )
+    };
+    let mime = match name.rsplit('.').next() {
+        Some("json") => "application/json",
+        Some("ogg" | "opus" | "oga") => "audio/ogg",
+        Some("mp3") => "audio/mpeg",
+        Some("wav") => "audio/wav",
+        Some("flac") => "audio/flac",
+        Some("m4a") => "audio/mp4",
+        _ => "application/octet-stream",
+    };
+    respond(data, mime, etag, headers)
 }
 
 async fn staff_file(Path(path): Path<String>, req: Request) -> Response {
@@ -91,10 +132,19 @@ fn serve<E: RustEmbed>(path: &str, headers: &HeaderMap) -> Response {
         "\"{}\"",
         crate::domain::hall::hex(&file.metadata.sha256_hash()[..12])
     );
+    respond(
+        file.data.into_owned(),
+        file.metadata.mimetype(),
+        etag,
+        headers,
+    )
+}
+
+/// A file's bytes with its type (UTF-8 for text), ETag and revalidation.
+fn respond(data: Vec<u8>, mime: &str, etag: String, headers: &HeaderMap) -> Response {
     if headers.get(IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
         return (StatusCode::NOT_MODIFIED, [(ETAG, etag)]).into_response();
     }
-    let mime = file.metadata.mimetype();
     let content_type = if mime.starts_with("text/")
         || mime.contains("javascript")
         || mime.contains("json")
@@ -104,7 +154,7 @@ fn serve<E: RustEmbed>(path: &str, headers: &HeaderMap) -> Response {
     } else {
         mime.to_string()
     };
-    let mut res = file.data.into_owned().into_response();
+    let mut res = data.into_response();
     let h = res.headers_mut();
     h.insert(
         CONTENT_TYPE,
@@ -137,3 +187,23 @@ pub static UI_VERSION: LazyLock<String> = LazyLock::new(|| {
     }
     crate::domain::hall::hex(&h.finalize()[..8])
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_voice_pack_has_every_clip_a_call_can_name() {
+        let manifest = DisplayUi::get("voice/manifest.json").expect("voice/manifest.json");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&manifest.data).expect("manifest is JSON");
+        for name in crate::domain::announce::vocabulary() {
+            let file = manifest["clips"][&name]
+                .as_str()
+                .unwrap_or_else(|| panic!("the manifest names no clip {name}"));
+            let clip = DisplayUi::get(&format!("voice/{file}"))
+                .unwrap_or_else(|| panic!("voice/{file} is missing"));
+            assert!(clip.data.len() > 1000, "{file} is too small to be a clip");
+        }
+    }
+}

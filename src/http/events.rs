@@ -2,11 +2,13 @@
 //! order with gap-free `seq`. A client that falls behind gets a fresh snapshot; one that
 //! stops reading is closed; dead sockets are reaped by ping/pong.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -59,14 +61,22 @@ enum End {
     ClientGone,
     SendTimeout,
     EngineStopped,
+    ServerClosing,
 }
 
 async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
-    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(End::ClientGone),
-        Err(_) => Err(End::SendTimeout),
-    }
+    let mut sending = std::pin::pin!(socket.send(Message::Text(text.into())));
+    // Most sends complete at once (room in the socket buffer): no timer for those. Thousands
+    // of screens times every event would otherwise each arm and disarm one.
+    let first = std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await;
+    let sent = match first {
+        Poll::Ready(r) => r,
+        Poll::Pending => match tokio::time::timeout(SEND_TIMEOUT, sending).await {
+            Ok(r) => r,
+            Err(_) => return Err(End::SendTimeout),
+        },
+    };
+    sent.map_err(|_| End::ClientGone)
 }
 
 /// Send a fresh snapshot; returns its `seq`.
@@ -114,7 +124,19 @@ async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Opt
 async fn stream_events(mut socket: WebSocket, st: AppState, since: Option<u64>) {
     let end = run_stream(&mut socket, &st, since).await;
     tracing::debug!(?end, "event stream closed");
-    let _ = socket.send(Message::Close(None)).await;
+    let close = match end {
+        End::ServerClosing | End::EngineStopped => Some(CloseFrame {
+            code: close_code::AWAY,
+            reason: "server restarting".into(),
+        }),
+        End::SendTimeout => Some(CloseFrame {
+            code: close_code::POLICY,
+            reason: "too slow".into(),
+        }),
+        End::ClientGone => None,
+    };
+    // Bounded too: a client that stopped reading must not hold its task forever.
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(close))).await;
 }
 
 async fn run_stream(socket: &mut WebSocket, st: &AppState, since: Option<u64>) -> End {
@@ -136,8 +158,13 @@ async fn run_stream(socket: &mut WebSocket, st: &AppState, since: Option<u64>) -
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     let mut heard = true;
+    let mut closing = st.closing.clone();
+    if *closing.borrow_and_update() {
+        return End::ServerClosing;
+    }
     loop {
         tokio::select! {
+            _ = closing.changed() => return End::ServerClosing,
             got = rx.recv() => match got {
                 Ok(frame) => {
                     if frame.seq <= last {

@@ -46,6 +46,10 @@ pub struct AppState {
     pub ws_slots: Arc<Semaphore>,
     pub auth_cache: Arc<auth::AuthCache>,
     pub login_guard: Arc<auth::LoginGuard>,
+    /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).
+    pub voice_pack: Option<Arc<PathBuf>>,
+    /// Becomes true when the server shuts down: event streams close so screens reconnect.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The whole application router.

@@ -22,10 +22,11 @@ pub struct TestHall {
     pub addr: SocketAddr,
     pub base: String,
     pub http: reqwest::Client,
-    /// Kept so the database outlives the test.
-    _dir: tempfile::TempDir,
+    /// Kept so the database outlives the test (None when the test owns the folder).
+    _dir: Option<tempfile::TempDir>,
     pub db: PathBuf,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 /// The shipped hall config.
@@ -52,46 +53,89 @@ impl TestHall {
     /// A hall from config text, clock at 10:00 tomorrow.
     pub async fn spawn_with(config: &str) -> TestHall {
         let dir = tempfile::tempdir().expect("temp dir");
-        let cfg = dir.path().join("hall.toml");
+        let mut hall = Self::start(dir.path(), config, false, "127.0.0.1:0").await;
+        hall._dir = Some(dir);
+        hall.set_clock(tomorrow_at(10, 0)).await;
+        hall
+    }
+
+    /// The shipped hall on the database in `dir`, created or reopened: a server that can be
+    /// stopped and started again. Real clock, every queue open (demo hours).
+    pub async fn spawn_on(dir: &std::path::Path) -> TestHall {
+        Self::spawn_in(dir, &shipped_config()).await
+    }
+
+    /// Like `spawn_on`, with config text of the test's own.
+    pub async fn spawn_in(dir: &std::path::Path, config: &str) -> TestHall {
+        Self::start(dir, config, true, "127.0.0.1:0").await
+    }
+
+    /// Stop this server (made by `spawn_on(dir)`) and start a new one on the same database
+    /// and the same port: what screens see when the hall's server restarts.
+    pub async fn restart(self, dir: &std::path::Path) -> TestHall {
+        let addr = self.addr;
+        self.stop().await;
+        Self::start(dir, &shipped_config(), true, &addr.to_string()).await
+    }
+
+    async fn start(
+        dir: &std::path::Path,
+        config: &str,
+        real_clock: bool,
+        listen: &str,
+    ) -> TestHall {
+        let cfg = dir.join("hall.toml");
         std::fs::write(&cfg, config).expect("write config");
-        let db = dir.path().join("hallq.db");
+        let db = dir.join("hallq.db");
+        let fresh = !db.exists();
         let opts = ServeOptions {
             config: cfg,
             db: db.clone(),
-            demo: false,
-            simulated_clock: true,
+            demo: real_clock,
+            simulated_clock: !real_clock,
         };
         let app = App::start(&opts).expect("hall starts");
-        for (u, n, r) in [
-            ("clerk1", "李红", hallq::domain::Role::Clerk),
-            ("clerk2", "张伟", hallq::domain::Role::Clerk),
-            ("manager", "王主任", hallq::domain::Role::Manager),
-            ("admin", "系统管理员", hallq::domain::Role::Admin),
-        ] {
-            hallq::admin::add_user(&db, u, n, r, PASSWORD).expect("user added");
+        if fresh {
+            for (u, n, r) in [
+                ("clerk1", "李红", hallq::domain::Role::Clerk),
+                ("clerk2", "张伟", hallq::domain::Role::Clerk),
+                ("manager", "王主任", hallq::domain::Role::Manager),
+                ("admin", "系统管理员", hallq::domain::Role::Admin),
+            ] {
+                hallq::admin::add_user(&db, u, n, r, PASSWORD).expect("user added");
+            }
+            hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
+            hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
+            hallq::admin::add_device_at(&db, "evaluator-20", "evaluator", Some(20), EVALUATOR)
+                .expect("device");
         }
-        hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
-        hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
-        hallq::admin::add_device_at(&db, "evaluator-20", "evaluator", Some(20), EVALUATOR)
-            .expect("device");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .expect("bind port 0");
+            .expect("bind the port");
         let addr = listener.local_addr().expect("addr");
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run(listener, async {
+        let server = tokio::spawn(app.run(listener, async {
             let _ = stopped.await;
         }));
-        let hall = TestHall {
+        TestHall {
             addr,
             base: format!("http://{addr}"),
             http: reqwest::Client::new(),
-            _dir: dir,
+            _dir: None,
             db,
             stop: Some(stop),
-        };
-        hall.set_clock(tomorrow_at(10, 0)).await;
-        hall
+            server: Some(server),
+        }
+    }
+
+    /// Shut the server down and wait until it has stopped serving.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ran");
+        }
     }
 
     pub async fn set_clock(&self, to: jiff::Timestamp) {

@@ -8,5 +8,7 @@ mod hall;
 mod helpers;
 
 mod console;
+mod display;
+mod evaluator;
 mod quality;
 mod smoke;

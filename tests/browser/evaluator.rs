@@ -1,0 +1,109 @@
+//! The window's evaluator (评价器) in headless Chromium: after 办结 it asks, a bad rating asks
+//! why, skipping returns to idle; the rating and its follow-up reach the server.
+
+use serde_json::json;
+
+use crate::hall::{EVALUATOR, TestHall};
+use crate::helpers::Browser;
+
+#[tokio::test]
+async fn the_citizen_rates_at_the_window_after_the_service() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let a = hall.issue("xf").await;
+    let b_ticket = hall.issue("xf").await;
+
+    let b = Browser::start(1024, 600).await;
+    let url = format!(
+        "{}/display/window.html?n=20&evaluator=1&device={EVALUATOR}",
+        hall.base
+    );
+    b.client.goto(&url).await.expect("navigates");
+    b.wait_for(
+        "window.hallqEvaluator && document.querySelector('#evaluator').dataset.mode === 'idle'",
+        10,
+    )
+    .await;
+    b.wait_for("window.hallqLive && window.hallqLive.online === true", 10)
+        .await;
+
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'ask'",
+        5,
+    )
+    .await;
+    let title = b
+        .wait_for("document.querySelector('#evaluator h2').innerText", 5)
+        .await;
+    assert!(
+        title
+            .as_str()
+            .is_some_and(|t| t.contains(a["number"].as_str().expect("n"))),
+        "{title}"
+    );
+    b.screenshot("evaluator-1-ask").await;
+    b.click("button[data-level='dissatisfied']").await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'reasons'",
+        5,
+    )
+    .await;
+    let submit_disabled = b
+        .wait_for(
+            "document.querySelector('.evaluator-submit').disabled === true",
+            5,
+        )
+        .await;
+    assert_eq!(submit_disabled, json!(true), "a reason is needed first");
+    b.click(".evaluator-reason").await;
+    b.screenshot("evaluator-2-reasons").await;
+    b.click(".evaluator-submit").await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'thanks'",
+        5,
+    )
+    .await;
+
+    let (_, v) = hall
+        .get(
+            &format!("/api/v1/tickets/{}", a["token"].as_str().expect("t")),
+            None,
+        )
+        .await;
+    assert_eq!(v["rated"], true);
+    let m = hall.login("manager").await;
+    let (_, list) = hall.get("/api/v1/follow-ups?state=open", Some(&m)).await;
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "the bad rating opened a follow-up"
+    );
+    assert_eq!(list[0]["rating"]["source"], "evaluator");
+
+    // The next citizen skips.
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "consultation"}))
+        .await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'ask'",
+        10,
+    )
+    .await;
+    b.click(".evaluator-skip").await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'idle'",
+        5,
+    )
+    .await;
+    let (_, v) = hall
+        .get(
+            &format!("/api/v1/tickets/{}", b_ticket["token"].as_str().expect("t")),
+            None,
+        )
+        .await;
+    assert_eq!(v["rated"], false, "skipping is allowed");
+    b.close().await;
+}
