@@ -169,7 +169,7 @@ pub fn demo_banner(base: &str, creds: &[DemoCredential], plan: &Plan) -> String 
     );
     let _ = writeln!(
         s,
-        "  evaluator     {base}/display/window.html?n=1&evaluator=1"
+        "  evaluator     {base}/display/window.html?n=1&evaluator=1&device=demo-evaluator-1-token"
     );
     let _ = writeln!(s, "  clerk/manager {base}/staff/");
     let _ = writeln!(

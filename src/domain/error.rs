@@ -46,6 +46,8 @@ pub enum DomainError {
     NotHeld(String),
     #[error("a reason is required")]
     ReasonRequired,
+    #[error("the reason is too long")]
+    ReasonTooLong,
     #[error("transfer needs a target queue or window")]
     TransferTarget,
     #[error("a clerk may act only at the window they are signed into")]
@@ -87,6 +89,7 @@ impl DomainError {
             NotCallable(_) => "ticket_not_callable",
             NotHeld(_) => "ticket_not_held",
             ReasonRequired => "reason_required",
+            ReasonTooLong => "reason_too_long",
             TransferTarget => "transfer_target_required",
             NotYourWindow(_) => "not_your_window",
             Forbidden => "forbidden",

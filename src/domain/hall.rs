@@ -654,6 +654,7 @@ impl Hall {
                 }
             }
             Command::NoShow { window, reason } => {
+                let reason = optional_reason(reason)?;
                 let id = self.current_of(actor, window)?;
                 let wref = self.wref(window)?;
                 let t = self.ticket_mut(id, TicketOp::NoShow)?;
@@ -661,9 +662,6 @@ impl Hall {
                 t.finished_at = Some(now);
                 let tref = ticket_ref(t);
                 self.release(window, id);
-                let reason = reason
-                    .map(|r| r.trim().to_string())
-                    .filter(|r| !r.is_empty());
                 events.push(Event::TicketNoShow {
                     ticket: tref,
                     window: wref,
@@ -1107,6 +1105,7 @@ impl Hall {
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
+        let reason = optional_reason(reason)?;
         let id = self.current_of(actor, window)?;
         if to_queue.is_none() && to_window.is_none() {
             return Err(DomainError::TransferTarget);
@@ -1140,9 +1139,6 @@ impl Hall {
         let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
         self.release(window, id);
         self.waiting.insert(id);
-        let reason = reason
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty());
         events.push(Event::TicketTransferred {
             ticket: tref,
             from_window: from,
@@ -1558,13 +1554,22 @@ fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
     }
 }
 
+/// Longest reason a clerk may give (it goes to every screen and into the audit trail).
+pub const MAX_REASON: usize = 100;
+
 fn required(reason: String) -> Result<String, DomainError> {
-    let r = reason.trim();
-    if r.is_empty() {
-        Err(DomainError::ReasonRequired)
-    } else {
-        Ok(r.to_string())
+    optional_reason(Some(reason))?.ok_or(DomainError::ReasonRequired)
+}
+
+/// A trimmed reason, `None` when blank; too long is refused before anything changes.
+fn optional_reason(reason: Option<String>) -> Result<Option<String>, DomainError> {
+    let r = reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if r.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
+        return Err(DomainError::ReasonTooLong);
     }
+    Ok(r)
 }
 
 fn staff_name(actor: &Actor) -> Option<String> {

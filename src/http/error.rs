@@ -92,7 +92,7 @@ impl From<DomainError> for ApiError {
                 StatusCode::NOT_FOUND
             }
             InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
-            | TransferTarget => StatusCode::UNPROCESSABLE_ENTITY,
+            | ReasonTooLong | TransferTarget => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -256,6 +256,7 @@ mod tests {
             DomainError::NotCallable(String::new()),
             DomainError::NotHeld(String::new()),
             DomainError::ReasonRequired,
+            DomainError::ReasonTooLong,
             DomainError::TransferTarget,
             DomainError::NotYourWindow(0),
             DomainError::Forbidden,

@@ -437,3 +437,38 @@ async fn two_windows_calling_at_once_never_get_the_same_ticket() {
     assert_eq!(all.len(), n, "every ticket called once");
     assert_eq!(unique.len(), n, "never twice");
 }
+
+#[tokio::test]
+async fn an_overlong_reason_is_refused_before_anything_changes() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let long = "很".repeat(101);
+    assert_error(
+        &hall.op(&c1, 20, "pause", json!({"reason": long})).await,
+        422,
+        "reason_too_long",
+    );
+    hall.issue("xf").await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    let bad = hall
+        .op(
+            &c1,
+            20,
+            "transfer",
+            json!({"to_window": 21, "reason": long}),
+        )
+        .await;
+    assert_error(&bad, 422, "reason_too_long");
+    assert_error(
+        &hall.op(&c1, 20, "no-show", json!({"reason": long})).await,
+        422,
+        "reason_too_long",
+    );
+    let (_, w) = hall.get("/api/v1/windows/20", Some(&c1)).await;
+    assert_eq!(w["status"], "open");
+    assert_eq!(
+        w["current"]["state"], "called",
+        "the ticket is still in hand, untouched"
+    );
+}
