@@ -18,7 +18,7 @@ pub struct Config {
     /// Hall-wide settings.
     pub hall: HallSection,
     /// Voice and screen texts.
-    pub texts: TextsSection,
+    pub texts: Texts,
     /// Parts of the floor with their own wall screen.
     pub zones: Vec<ZoneSection>,
     /// Stationed departments.
@@ -119,19 +119,6 @@ fn default_recall() -> u32 {
 }
 fn default_service() -> u32 {
     8
-}
-
-/// `[texts]`
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TextsSection {
-    pub voice_call: String,
-    pub screen_call: String,
-    pub window_idle: String,
-    pub window_paused: String,
-    pub window_calling: String,
-    pub notice: String,
-    pub slip_footer: String,
 }
 
 /// `[[zones]]`
@@ -554,7 +541,6 @@ impl Config {
                 return Err(("kiosks", Some(i), "zone", format!("unknown zone {z:?}")));
             }
         }
-        let t = &self.texts;
         Ok(Plan {
             rules: Rules {
                 name: h.name.clone(),
@@ -570,15 +556,7 @@ impl Config {
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
             },
-            texts: Texts {
-                voice_call: t.voice_call.clone(),
-                screen_call: t.screen_call.clone(),
-                window_idle: t.window_idle.clone(),
-                window_paused: t.window_paused.clone(),
-                window_calling: t.window_calling.clone(),
-                notice: t.notice.clone(),
-                slip_footer: t.slip_footer.clone(),
-            },
+            texts: self.texts.clone(),
             zones: self
                 .zones
                 .iter()

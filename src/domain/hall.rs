@@ -192,6 +192,16 @@ pub enum Reply {
     FollowUp(i64),
 }
 
+impl Reply {
+    /// The window's new state, with no call reason.
+    pub fn window(number: u32) -> Reply {
+        Reply::Window {
+            number,
+            reason: None,
+        }
+    }
+}
+
 /// A window's live status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowStatus {
@@ -559,10 +569,7 @@ impl Hall {
                     window: self.wref(window)?,
                     reason,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::Resume { window } => {
                 let w = self.window_for(actor, window)?;
@@ -579,10 +586,7 @@ impl Hall {
                 events.push(Event::WindowResumed {
                     window: self.wref(window)?,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::CallNext { window } => self.call_next(actor, window, now, &mut events)?,
             Command::Call {
@@ -648,10 +652,7 @@ impl Hall {
                     recall_count: count,
                     announce,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::NoShow { window, reason } => {
                 let reason = optional_reason(reason)?;
@@ -667,10 +668,7 @@ impl Hall {
                     window: wref,
                     reason: reason.unwrap_or_else(|| "not_present".into()),
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::Start { window } => {
                 let id = self.current_of(actor, window)?;
@@ -684,10 +682,7 @@ impl Hall {
                     ticket: tref,
                     window: wref,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::Finish {
                 window,
@@ -715,10 +710,7 @@ impl Hall {
                     outcome,
                     service_s: service,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::Hold { window } => {
                 let id = self.current_of(actor, window)?;
@@ -731,10 +723,7 @@ impl Hall {
                     ticket: tref,
                     window: wref,
                 });
-                Reply::Window {
-                    number: window,
-                    reason: None,
-                }
+                Reply::window(window)
             }
             Command::Rate {
                 ticket,
@@ -939,10 +928,7 @@ impl Hall {
             .ok_or(DomainError::UnknownWindow(window))?;
         match &w.clerk {
             Some(c) if &c.username == username => {
-                return Ok(Reply::Window {
-                    number: window,
-                    reason: None,
-                });
+                return Ok(Reply::window(window));
             }
             Some(_) => return Err(DomainError::WindowTaken(window)),
             None => {}
@@ -961,10 +947,7 @@ impl Hall {
             window: wref,
             clerk,
         });
-        Ok(Reply::Window {
-            number: window,
-            reason: None,
-        })
+        Ok(Reply::window(window))
     }
 
     fn sign_out(
@@ -996,10 +979,7 @@ impl Hall {
                 reason: reason.into(),
             });
         }
-        Ok(Reply::Window {
-            number: window,
-            reason: None,
-        })
+        Ok(Reply::window(window))
     }
 
     fn call_next(
@@ -1026,10 +1006,7 @@ impl Hall {
             self.plan.rules.green_channel_ratio,
             candidates,
         ) else {
-            return Ok(Reply::Window {
-                number: window,
-                reason: None,
-            });
+            return Ok(Reply::window(window));
         };
         self.call(window, id, reason, None, now, events)?;
         Ok(Reply::Window {
@@ -1148,10 +1125,7 @@ impl Hall {
             position,
             reason,
         });
-        Ok(Reply::Window {
-            number: window,
-            reason: None,
-        })
+        Ok(Reply::window(window))
     }
 
     // ---- helpers -------------------------------------------------------------------------

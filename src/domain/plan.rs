@@ -103,8 +103,9 @@ pub struct Zone {
     pub name: String,
 }
 
-/// Voice and screen templates. `{number}` and `{window}` are filled in.
-#[derive(Debug, Clone, Serialize)]
+/// Voice and screen templates. `{number}` and `{window}` are filled in (config `[texts]`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Texts {
     pub voice_call: String,
     pub screen_call: String,
