@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod cli;
 mod durability;
 mod errors;
 mod events;
