@@ -6,6 +6,7 @@
 //! - `store/`: SQLite, the only place with SQL.
 //! - `engine`: the single writer thread: decide, commit, broadcast, reply.
 //! - `http/`: the JSON API, the event websocket and the static screens.
+//! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod printer;
 pub mod store;
 
 use std::future::Future;
@@ -64,6 +66,7 @@ impl App {
             reader: store::Reader::new(&opts.db),
             db_path: Arc::new(opts.db.clone()),
             plan,
+            printers: printer::Printers::from_config(&config),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),

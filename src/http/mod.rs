@@ -39,6 +39,8 @@ pub struct AppState {
     pub db_path: Arc<PathBuf>,
     pub plan: Arc<Plan>,
     pub config: Arc<Config>,
+    /// Slip printers and their health.
+    pub printers: crate::printer::Printers,
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
