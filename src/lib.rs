@@ -81,6 +81,16 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let engine = self.state.engine.clone();
+        // Printer health for the floor, without waiting for a ticket.
+        let printers = self.state.printers.clone();
+        let prober = tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(60);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                printers.probe_all().await;
+            }
+        });
         // Let the day roll over even when nobody presses a button.
         let ticker = tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
@@ -94,6 +104,7 @@ impl App {
             .with_graceful_shutdown(shutdown)
             .await;
         ticker.abort();
+        prober.abort();
         out.context("serving HTTP")
     }
 }

@@ -3,6 +3,7 @@
 
 mod assets;
 mod auth;
+mod devices;
 pub mod error;
 mod events;
 mod meta;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(auth::routes())
         .merge(tickets::routes())
+        .merge(devices::routes())
         .merge(windows::routes())
         .merge(events::routes())
         .fallback(not_found)

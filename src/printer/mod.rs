@@ -26,9 +26,9 @@ use crate::config::{Config, KioskSection, PrinterSection};
 
 /// The most a kiosk waits for its slip (queueing behind another job included).
 pub const JOB_DEADLINE: Duration = Duration::from_millis(2500);
-/// How long an unreachable printer is not tried again on the kiosk's time (a background
-/// probe runs instead and clears it once the printer answers).
-pub const UNREACHABLE_HOLD: Duration = Duration::from_secs(30);
+/// How long a printer that was unreachable or silent is not tried again on the kiosk's time
+/// (a background probe runs instead and clears the hold once the printer answers).
+pub const SLOW_FAULT_HOLD: Duration = Duration::from_secs(30);
 
 /// Why a slip did not print. `code()` is what the API and the kiosk see.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -141,8 +141,8 @@ struct Device {
     /// One job at a time per printer.
     line: tokio::sync::Mutex<()>,
     probing: AtomicBool,
-    /// When it was found unreachable (monotonic), for `UNREACHABLE_HOLD`.
-    unreachable_since: Mutex<Option<Instant>>,
+    /// Since when (monotonic) a slow fault has held it back, and the last such fault.
+    held: Mutex<Option<(Instant, PrintError)>>,
 }
 
 impl Device {
@@ -166,27 +166,27 @@ impl Device {
                 h.last_error_at = Some(now);
             }
         }
-        let unreachable = matches!(out, Err(PrintError::Unreachable(_)));
-        let mut since = self
-            .unreachable_since
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        *since = match (unreachable, *since) {
-            (true, Some(t)) => Some(t),
-            (true, None) => Some(Instant::now()),
-            (false, _) => None,
+        // Faults that cost the kiosk waiting are not tried again on its time for a while.
+        let slow = match out {
+            Err(e @ (PrintError::Unreachable(_) | PrintError::NoStatus | PrintError::Timeout)) => {
+                Some(e.clone())
+            }
+            _ => None,
+        };
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        *held = match (slow, held.take()) {
+            (Some(e), Some((since, _))) => Some((since, e)),
+            (Some(e), None) => Some((Instant::now(), e)),
+            (None, _) => None,
         };
     }
 
-    /// Held back after being unreachable: the error to answer at once.
+    /// Held back after a slow fault: the error to answer at once.
     fn held_back(&self) -> Option<PrintError> {
-        let since = *self
-            .unreachable_since
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        since.filter(|t| t.elapsed() < UNREACHABLE_HOLD).map(|_| {
-            PrintError::Unreachable("not answering recently; retried in the background".into())
-        })
+        let held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        held.as_ref()
+            .filter(|(since, _)| since.elapsed() < SLOW_FAULT_HOLD)
+            .map(|(_, e)| e.clone())
     }
 
     /// Status check, then `bytes` if any, within `JOB_DEADLINE`, recorded as health.
@@ -238,7 +238,7 @@ impl Printers {
                     }),
                     line: tokio::sync::Mutex::new(()),
                     probing: AtomicBool::new(false),
-                    unreachable_since: Mutex::new(None),
+                    held: Mutex::new(None),
                 })
             })
             .collect();
@@ -394,12 +394,13 @@ mod tests {
         for (script, want, health) in [
             (Script::PaperEnd, "paper_out", HealthState::PaperOut),
             (Script::CoverOpen, "cover_open", HealthState::CoverOpen),
+            (Script::CloseMidJob, "connection_lost", HealthState::Offline),
+            // Last: a silent printer is then held back (see the refusing printer's test).
             (
                 Script::NoReply,
                 "printer_not_responding",
                 HealthState::Offline,
             ),
-            (Script::CloseMidJob, "connection_lost", HealthState::Offline),
         ] {
             fake.set_script(script);
             let e = p.print("p1", &slip()).await.expect_err("fails");
@@ -418,9 +419,8 @@ mod tests {
             "the slip was cut short"
         );
 
-        fake.set_script(Script::Online);
-        p.print("p1", &slip()).await.expect("back online");
-        assert_eq!(state(&p), HealthState::Ok);
+        let e = p.print("p1", &slip()).await.expect_err("held back");
+        assert_eq!(e.code(), "printer_not_responding");
     }
 
     #[tokio::test]
