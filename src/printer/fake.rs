@@ -6,7 +6,6 @@
 //! GS ( k store command, and unknown commands are errors.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -420,8 +419,8 @@ pub fn decode(b: &[u8]) -> Result<Decoded, String> {
     Ok(d)
 }
 
-/// Shared between tests and `hallq fake-printer`: print each job as text as it arrives.
-pub async fn print_jobs_forever(p: Arc<FakePrinter>) {
+/// `hallq fake-printer`: print each job as text as it arrives.
+pub async fn print_jobs_forever(p: &FakePrinter) {
     loop {
         if let Some(job) = p.next_job(Duration::from_secs(3600)).await {
             match decode(&job) {

@@ -204,6 +204,18 @@ impl Device {
     }
 }
 
+/// Print `slip` once on `address` (`hallq print-test`), allowing `wait` for the whole job.
+pub async fn print_once(
+    address: &str,
+    width_mm: u32,
+    slip: &Slip,
+    wait: Duration,
+) -> Result<status::Checked, PrintError> {
+    let addr = Address::parse(address).map_err(PrintError::Unreachable)?;
+    let bytes = slip.encode(Paper::from_mm(width_mm))?;
+    transport::run(&addr, Some(&bytes), Instant::now() + wait).await
+}
+
 /// The hall's printers: cheap to clone, shared by every handler.
 #[derive(Clone)]
 pub struct Printers {

@@ -124,6 +124,36 @@ impl Slip {
         }
     }
 
+    /// The sample `hallq print-test` prints: the hall's first queue, number 001.
+    pub fn sample(plan: &crate::domain::Plan, base: &str) -> Slip {
+        let q = plan.queues.first();
+        Slip {
+            hall: plan.rules.name.clone(),
+            department: q
+                .and_then(|q| plan.department(&q.department))
+                .map(|d| d.name.clone())
+                .unwrap_or_default(),
+            queue: q.map(|q| q.name.clone()).unwrap_or_default(),
+            number: format!("{}001", q.map_or("A", |q| q.prefix.as_str())),
+            green_channel: false,
+            waiting_ahead: 0,
+            estimated_wait_s: 0,
+            windows: q
+                .map(|q| plan.windows_serving(&q.id).map(|w| w.number).collect())
+                .unwrap_or_default(),
+            issued_at: plan
+                .rules
+                .tz
+                .to_datetime(jiff::Timestamp::now())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string(),
+            url: format!("{}/t/print-test", base.trim_end_matches('/')),
+            footer: plan.texts.slip_footer.clone(),
+            reprint: false,
+            test: true,
+        }
+    }
+
     /// ESC/POS bytes for this slip on `paper`.
     pub fn encode(&self, paper: Paper) -> Result<Vec<u8>, PrintError> {
         let t = &*TEXTS;
