@@ -21,11 +21,8 @@ const TICKET_IDLE_S = idleParam > 0 ? idleParam : 30;
 // Fewer, larger choices per screen in large text.
 const GRID = () => (state.large ? [3, 2] : [5, 3]);
 
-const state = {
-  screen: 'home',
-  lang: 'zh',
-  large: false,
-  hall: null,
+/** What one citizen's visit sets; cleared when the kiosk returns home. */
+const visit = () => ({
   filter: 'hot',
   page: 0,
   dept: null,
@@ -36,7 +33,8 @@ const state = {
   phone: '',
   ticket: null,
   message: null,
-};
+});
+const state = { screen: 'home', lang: 'zh', large: false, hall: null, ...visit() };
 let lastTouch = Date.now();
 /** Hall clock minus this machine's clock, from the last /api/v1/hall. */
 let clockOffset = 0;
@@ -80,18 +78,10 @@ function go(screen, extra = {}) {
   render();
 }
 
+/** Back to the start for the next citizen: Chinese, standard text, nothing chosen. */
 function goHome() {
-  Object.assign(state, {
-    dept: null,
-    queue: null,
-    priority: 'normal',
-    greenKind: null,
-    idNumber: '',
-    phone: '',
-    ticket: null,
-    filter: 'hot',
-    page: 0,
-  });
+  Object.assign(state, visit(), { lang: 'zh', large: false });
+  setLang('zh');
   go('home');
 }
 

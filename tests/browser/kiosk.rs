@@ -30,10 +30,11 @@ fn config(address: &str, xf_quota: u32) -> String {
     c
 }
 
-/// Elements whose content overflows them, or that stick out of the viewport.
+/// Elements under ROOT whose content overflows them, that stick out of the viewport, or that
+/// overlap the next block of the screen.
 const OVERFLOW: &str = r#"(() => {
   const bad = [];
-  for (const e of document.querySelectorAll('#app *')) {
+  for (const e of document.querySelectorAll('ROOT *')) {
     const r = e.getBoundingClientRect();
     if (!r.width || !r.height) continue;
     const name = `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || '').trim().slice(0, 24)}"`;
@@ -49,10 +50,16 @@ const OVERFLOW: &str = r#"(() => {
 })()"#;
 
 async fn check_screen(b: &Browser, name: &str) {
-    b.screenshot(&format!("kiosk-{name}")).await;
+    check_layout(b, &format!("kiosk-{name}"), "#app").await;
+}
+
+/// Save a screenshot `name` and assert nothing under `root` overflows or is cut.
+pub async fn check_layout(b: &Browser, name: &str, root: &str) {
+    b.screenshot(name).await;
+    let script = OVERFLOW.replace("ROOT", root);
     let bad = b
         .client
-        .execute(&format!("return {OVERFLOW};"), vec![])
+        .execute(&format!("return {script};"), vec![])
         .await
         .expect("runs");
     assert_eq!(bad, json!([]), "{name}: text overflows or is cut");
@@ -68,7 +75,7 @@ async fn open(hall: &TestHall, query: &str) -> Browser {
     b
 }
 
-async fn tap(b: &Browser, css: &str) {
+pub async fn tap(b: &Browser, css: &str) {
     b.wait_for(&format!("document.querySelector({css:?})"), 10)
         .await;
     b.client
@@ -77,7 +84,7 @@ async fn tap(b: &Browser, css: &str) {
         .expect("click");
 }
 
-async fn text(b: &Browser, css: &str) -> String {
+pub async fn text(b: &Browser, css: &str) -> String {
     let v = b
         .wait_for(&format!("document.querySelector({css:?})?.textContent"), 10)
         .await;
@@ -256,17 +263,30 @@ async fn english_large_text_id_keypad_and_idle_return() {
     assert_eq!(tiles, json!(6));
     check_screen(&b, "12-departments-english-large").await;
 
-    // Back to Chinese and standard text for the real-name queue.
     tap(&b, "#lang2").await;
+    b.wait_for(
+        "document.querySelector('main h1').textContent === '请选择办理部门'",
+        5,
+    )
+    .await;
     tap(&b, "#next").await;
     b.wait_for(
         "document.querySelector('#prev') && !document.querySelector('#prev').disabled",
         10,
     )
     .await;
+    // Home resets the kiosk for the next citizen: Chinese, standard text.
     tap(&b, "#home").await;
     screen(&b, "home").await;
-    tap(&b, "#large").await;
+    assert_eq!(
+        b.wait_for(
+            "document.body.classList.contains('large') ? 'large' : 'standard'",
+            5
+        )
+        .await,
+        json!("standard")
+    );
+    assert!(text(&b, "#take").await.starts_with("取号"));
     tap(&b, "#take").await;
     tap_dept(&b, "公安局").await;
     tap(&b, "[data-queue=crj] button.go").await;

@@ -8,4 +8,5 @@ mod hall;
 mod helpers;
 
 mod kiosk;
+mod phone;
 mod smoke;
