@@ -43,6 +43,16 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// Issue latency at a kiosk whose printer is healthy, out of paper, refusing or silent
+    /// (the in-repo fake printer plays each part).
+    Print {
+        /// Tickets issued per printer state, one after another.
+        #[arg(long, default_value_t = 50)]
+        tickets: usize,
+        /// Hall configuration to bench with (quotas are lifted; kiosk-1 prints on p1).
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
@@ -58,6 +68,7 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             seconds,
             config,
         } => fanout::run(&clients, rate, seconds, &config).await,
+        Bench::Print { tickets, config } => print(tickets, &config).await,
     }
 }
 
@@ -189,19 +200,8 @@ impl RawClient {
 /// A copy of `config` in `dir` with quotas (and time bands) lifted, so a run measures the
 /// engine, not refusals.
 fn lifted_config(dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<PathBuf> {
-    let text =
-        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
-    // Lift quotas (and time bands) so the run measures the engine, not refusals.
-    let mut doc: toml::Table = toml::from_str(&text)?;
-    if let Some(toml::Value::Array(queues)) = doc.get_mut("queues") {
-        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
-            q.insert("daily_quota".into(), toml::Value::Integer(9999));
-            q.remove("bands");
-        }
-    }
-    let text = toml::to_string(&doc)?;
     let cfg = dir.join("hall.toml");
-    std::fs::write(&cfg, text)?;
+    std::fs::write(&cfg, toml::to_string(&unlimited(config)?)?)?;
     Ok(cfg)
 }
 
@@ -268,6 +268,106 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         many.rate() / bare.rate()
     );
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A config with quotas (and time bands) lifted, so a run measures the engine, not refusals.
+fn unlimited(config: &std::path::Path) -> anyhow::Result<toml::Table> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let mut doc: toml::Table = toml::from_str(&text)?;
+    if let Some(toml::Value::Array(queues)) = doc.get_mut("queues") {
+        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
+            q.insert("daily_quota".into(), toml::Value::Integer(9999));
+            q.remove("bands");
+        }
+    }
+    Ok(doc)
+}
+
+async fn print(tickets: usize, config: &std::path::Path) -> anyhow::Result<()> {
+    use crate::printer::fake::{FakePrinter, Script};
+    let doc = unlimited(config)?;
+    println!("bench print: POST /api/v1/tickets at kiosk-1, {tickets} tickets per printer state");
+    for (what, script) in [
+        ("healthy printer", Script::Online),
+        ("paper out", Script::PaperEnd),
+        ("cover open", Script::CoverOpen),
+        ("unreachable (connection refused)", Script::Refuse),
+        ("silent (accepts, never answers)", Script::NoReply),
+    ] {
+        let fake = FakePrinter::start(script).await?;
+        let mut doc = doc.clone();
+        let printer = toml::Table::from_iter([
+            ("id".to_string(), toml::Value::from("p1")),
+            ("address".to_string(), toml::Value::from(fake.address())),
+            ("width_mm".to_string(), toml::Value::from(80)),
+        ]);
+        doc.insert(
+            "printers".into(),
+            toml::Value::Array(vec![toml::Value::Table(printer)]),
+        );
+        let kiosk = toml::Table::from_iter([
+            ("id".to_string(), toml::Value::from("kiosk-1")),
+            ("printer".to_string(), toml::Value::from("p1")),
+        ]);
+        doc.insert(
+            "kiosks".into(),
+            toml::Value::Array(vec![toml::Value::Table(kiosk)]),
+        );
+        let dir = tempfile_dir()?;
+        let cfg = dir.join("hall.toml");
+        std::fs::write(&cfg, toml::to_string(&doc)?)?;
+        let db = dir.join("hallq.db");
+        let app = App::start(&ServeOptions {
+            config: cfg,
+            db: db.clone(),
+            demo: true,
+            simulated_clock: false,
+        })?;
+        let token = "bench-kiosk-token";
+        crate::admin::add_device(&db, "kiosk-1", "kiosk", token)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(listener, async {
+            let _ = stop_rx.await;
+        }));
+        let mut client = RawClient::connect(addr).await?;
+        let mut lat = Vec::new();
+        let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+        for _ in 0..tickets {
+            let t0 = Instant::now();
+            let (status, body) = client
+                .request("POST", "/api/v1/tickets", token, "{\"queue\":\"hj\"}")
+                .await?;
+            lat.push(t0.elapsed());
+            anyhow::ensure!(status == 201, "issue failed: {status} {body}");
+            let v: serde_json::Value = serde_json::from_str(&body)?;
+            let print = &v["print"];
+            let key = match print["error"].as_str() {
+                Some(e) => format!("{} {e}", print["status"].as_str().unwrap_or("?")),
+                None => print["status"].as_str().unwrap_or("?").to_string(),
+            };
+            *outcomes.entry(key).or_default() += 1;
+        }
+        let first = lat.first().copied().unwrap_or_default();
+        let mut f = Figures {
+            ops: lat.len(),
+            errors: 0,
+            elapsed: lat.iter().sum(),
+            lat,
+        };
+        println!(
+            "{what:<34} first {:>7.1} ms   p50 {:>7.1} ms   p99 {:>7.1} ms   {outcomes:?}",
+            first.as_secs_f64() * 1000.0,
+            f.pct(0.50),
+            f.pct(0.99),
+        );
+        let _ = stop_tx.send(());
+        let _ = server.await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
     Ok(())
 }
 

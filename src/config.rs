@@ -103,6 +103,9 @@ pub struct HallSection {
     pub default_service_minutes: u32,
     /// The number of windows the hall must have.
     pub expected_windows: Option<u32>,
+    /// Where citizens' phones reach this server (`http://192.168.1.10:8080`), for the QR code
+    /// on slips and the kiosk; without it, the address the kiosk itself used.
+    pub public_url: Option<String>,
 }
 
 fn default_tz() -> String {
@@ -289,6 +292,16 @@ impl Config {
                 "cut-off leaves no issuing time".into(),
             ))?;
 
+        if let Some(u) = &h.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err((
+                "hall",
+                None,
+                "public_url",
+                format!("{u:?} must start with http:// or https://"),
+            ));
+        }
         let mut zone_ids = HashSet::new();
         for (i, z) in self.zones.iter().enumerate() {
             if !zone_ids.insert(z.id.as_str()) {

@@ -6,6 +6,7 @@
 //! - `store/`: SQLite, the only place with SQL.
 //! - `engine`: the single writer thread: decide, commit, broadcast, reply.
 //! - `http/`: the JSON API, the event websocket and the static screens.
+//! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod printer;
 pub mod store;
 
 use std::future::Future;
@@ -68,6 +70,7 @@ impl App {
             reader: store::Reader::new(&opts.db),
             db_path: Arc::new(opts.db.clone()),
             plan,
+            printers: printer::Printers::from_config(&config),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
@@ -86,6 +89,16 @@ impl App {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let engine = self.state.engine.clone();
+        // Printer health for the floor, without waiting for a ticket.
+        let printers = self.state.printers.clone();
+        let prober = tokio::spawn(async move {
+            let every = std::time::Duration::from_secs(60);
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+            loop {
+                tick.tick().await;
+                printers.probe_all().await;
+            }
+        });
         // Let the day roll over even when nobody presses a button.
         let ticker = tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(30));
@@ -105,6 +118,7 @@ impl App {
             })
             .await;
         ticker.abort();
+        prober.abort();
         out.context("serving HTTP")
     }
 }

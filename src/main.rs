@@ -59,6 +59,24 @@ enum Cmd {
         #[command(subcommand)]
         action: DeviceCmd,
     },
+    /// Print a sample slip: the first thing to run when installing a printer.
+    PrintTest {
+        /// tcp://HOST:9100 or file:///dev/usb/lp0
+        #[arg(long)]
+        printer: String,
+        /// Paper width in millimetres: 58 or 80.
+        #[arg(long, default_value_t = 80)]
+        width_mm: u32,
+        /// Hall configuration (the sample uses its name and first queue).
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
+    /// A network printer that prints to this terminal: decodes each slip it receives.
+    FakePrinter {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: String,
+    },
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -346,6 +364,54 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 );
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::PrintTest {
+            printer,
+            width_mm,
+            config,
+        } => {
+            let (cfg, plan) = match hallq::config::Config::load(&config) {
+                Ok(c) => c,
+                Err(e) => return usage(e),
+            };
+            if width_mm != 58 && width_mm != 80 {
+                return usage("--width-mm is 58 or 80");
+            }
+            let base = cfg
+                .hall
+                .public_url
+                .as_deref()
+                .unwrap_or("http://127.0.0.1:8080");
+            let slip = hallq::printer::Slip::sample(&plan, base);
+            let rt = tokio::runtime::Runtime::new()?;
+            let wait = std::time::Duration::from_secs(10);
+            match rt.block_on(hallq::printer::print_once(&printer, width_mm, &slip, wait)) {
+                Ok(c) => {
+                    let status = if !c.known {
+                        "printed (the printer reports no status)"
+                    } else if c.paper_near_end {
+                        "printed; paper is nearly used up"
+                    } else {
+                        "printed; printer ok"
+                    };
+                    println!("{printer}: {status}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("hallq: {printer}: {} ({e})", e.code());
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Cmd::FakePrinter { listen } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                use hallq::printer::fake::{FakePrinter, Script};
+                let p = FakePrinter::listen(&listen, Script::Online).await?;
+                println!("fake printer at {}; slips appear below", p.address());
+                hallq::printer::fake::print_jobs_forever(&p).await;
+                Ok(ExitCode::SUCCESS)
+            })
         }
         Cmd::Bench { which } => {
             let rt = tokio::runtime::Runtime::new()?;

@@ -1456,6 +1456,8 @@ impl Hall {
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
+                    real_name: q.real_name,
+                    ask_phone: q.ask_phone,
                 }
             })
             .collect()

@@ -87,6 +87,10 @@ pub struct QueueView {
     pub daily_quota: u32,
     /// Seconds the longest-waiting ticket has waited.
     pub longest_wait_s: i64,
+    /// Tickets need an ID number (实名取号).
+    pub real_name: bool,
+    /// The kiosk asks for a phone number.
+    pub ask_phone: bool,
 }
 
 /// A department in the hall overview.

@@ -228,6 +228,7 @@ mod tests {
             "unauthenticated",
             "forbidden",
             "clock_backwards",
+            "unknown_printer",
             "too_many_connections",
             "storage_read_only",
             "storage_full",

@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod devices;
 pub mod error;
 mod events;
 mod feedback;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub db_path: Arc<PathBuf>,
     pub plan: Arc<Plan>,
     pub config: Arc<Config>,
+    /// Slip printers and their health.
+    pub printers: crate::printer::Printers,
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
@@ -59,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(assets::routes())
         .merge(auth::routes())
         .merge(tickets::routes())
+        .merge(devices::routes())
         .merge(windows::routes())
         .merge(events::routes())
         .merge(feedback::routes())

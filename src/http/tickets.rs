@@ -2,18 +2,20 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Principal;
-use super::error::{ApiError, Json, Path};
+use super::error::{ApiError, Json, OptionalJson, Path};
 use crate::domain::hall::{Actor, Command};
 use crate::domain::ticket::{Priority, TicketId};
-use crate::domain::view::IssuedTicket;
+use crate::domain::view::{IssuedTicket, PublicTicket};
 use crate::engine::Outcome;
+use crate::printer::Slip;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tickets/{key}", get(show_ticket))
         .route("/api/v1/tickets/{key}/cancel", post(cancel_ticket))
         .route("/api/v1/tickets/{key}/reprint", post(reprint_ticket))
+        .route("/api/v1/tickets/{key}/qr.svg", get(ticket_qr))
 }
 
 #[derive(Deserialize)]
@@ -49,15 +52,73 @@ struct TicketDto {
     print: PrintStatus,
 }
 
-fn ticket_dto(t: IssuedTicket) -> TicketDto {
+fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
     let status_url = format!("/t/{}", t.token);
     TicketDto {
         ticket: t,
         status_url,
-        print: PrintStatus {
+        print,
+    }
+}
+
+/// Where phones reach this server: `[hall] public_url`, else the address the caller used.
+fn public_base(st: &AppState, headers: &HeaderMap) -> String {
+    if let Some(u) = &st.config.hall.public_url {
+        return u.trim_end_matches('/').to_string();
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Print the slip of a committed ticket on `printer` (or the calling kiosk's printer).
+/// Never fails the request: the outcome is reported in `print`.
+async fn print_slip(
+    st: &AppState,
+    who: &Principal,
+    printer: Option<String>,
+    t: &IssuedTicket,
+    base: &str,
+    reprint: bool,
+) -> PrintStatus {
+    let printer = printer.or_else(|| match who {
+        Principal::Device { id, kind, .. } if kind == "kiosk" => {
+            st.printers.for_kiosk(id).map(str::to_string)
+        }
+        _ => None,
+    });
+    let Some(printer) = printer else {
+        return PrintStatus {
             status: "none",
             error: None,
+        };
+    };
+    let slip = Slip::for_ticket(
+        t,
+        &st.plan.rules.name,
+        &st.plan.texts.slip_footer,
+        format!("{base}/t/{}", t.token),
+        reprint,
+    );
+    match st.printers.print(&printer, &slip).await {
+        Ok(()) => PrintStatus {
+            status: "printed",
+            error: None,
         },
+        Err(e) => {
+            tracing::warn!(%printer, number = %t.number, error = %e, "slip not printed");
+            PrintStatus {
+                status: "failed",
+                error: Some(e.code().to_string()),
+            }
+        }
     }
 }
 
@@ -73,6 +134,7 @@ fn expect_ticket(o: Outcome) -> Result<IssuedTicket, ApiError> {
 async fn issue_ticket(
     State(st): State<AppState>,
     who: Principal,
+    headers: HeaderMap,
     Json(req): Json<IssueRequest>,
 ) -> Result<Response, ApiError> {
     let cmd = Command::Issue {
@@ -82,8 +144,10 @@ async fn issue_ticket(
         phone: req.phone,
         token: crate::engine::random_hex(),
     };
+    // Committed first: whatever the printer does, the ticket exists.
     let t = expect_ticket(st.engine.execute(who.actor(), cmd).await?)?;
-    Ok((StatusCode::CREATED, axum::Json(ticket_dto(t))).into_response())
+    let print = print_slip(&st, &who, None, &t, &public_base(&st, &headers), false).await;
+    Ok((StatusCode::CREATED, axum::Json(ticket_dto(t, print))).into_response())
 }
 
 /// Tokens are 64 hex characters; anything else is not one.
@@ -95,6 +159,12 @@ async fn show_ticket(
     State(st): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
+    let view = find_ticket(&st, token).await?;
+    Ok(axum::Json(view).into_response())
+}
+
+/// The citizen's view of a ticket by token: today's from the hall, older ones from the store.
+async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiError> {
     if !valid_token(&token) {
         return Err(ApiError::not_found());
     }
@@ -104,7 +174,7 @@ async fn show_ticket(
         .query(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)))
         .await?;
     if let Some(view) = live {
-        return Ok(axum::Json(view).into_response());
+        return Ok(view);
     }
     // An earlier day's ticket: from the database, shown with today's plan.
     let reader = st.reader.clone();
@@ -112,11 +182,34 @@ async fn show_ticket(
     let Some(old) = old else {
         return Err(ApiError::not_found());
     };
-    let view = st
+    Ok(st
         .engine
         .query(move |h, _, _| h.public_ticket(&old))
-        .await?;
-    Ok(axum::Json(view).into_response())
+        .await?)
+}
+
+/// The QR code of a ticket's phone page, as SVG (shown on the kiosk's ticket screen).
+async fn ticket_qr(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    find_ticket(&st, token.clone()).await?;
+    let url = format!("{}/t/{token}", public_base(&st, &headers));
+    let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(ApiError::internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(240, 240)
+        .build();
+    Ok((
+        [
+            (CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
+            (CACHE_CONTROL, "max-age=86400"),
+        ],
+        svg,
+    )
+        .into_response())
 }
 
 async fn cancel_ticket(
@@ -138,14 +231,30 @@ async fn cancel_ticket(
     Ok(axum::Json(view).into_response())
 }
 
+/// `POST /api/v1/tickets/{id}/reprint` body: staff at the help desk name the printer.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReprintRequest {
+    printer: Option<String>,
+}
+
 async fn reprint_ticket(
     State(st): State<AppState>,
     who: Principal,
+    headers: HeaderMap,
     Path(id): Path<String>,
+    OptionalJson(req): OptionalJson<ReprintRequest>,
 ) -> Result<Response, ApiError> {
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?;
+    if let Some(p) = &req.printer
+        && !st.printers.exists(p)
+    {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_printer").with(p.clone()),
+        );
+    }
     let t = expect_ticket(
         st.engine
             .execute(
@@ -156,5 +265,7 @@ async fn reprint_ticket(
             )
             .await?,
     )?;
-    Ok(axum::Json(ticket_dto(t)).into_response())
+    let base = public_base(&st, &headers);
+    let print = print_slip(&st, &who, req.printer, &t, &base, true).await;
+    Ok(axum::Json(ticket_dto(t, print)).into_response())
 }

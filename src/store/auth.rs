@@ -91,20 +91,7 @@ impl Auth<'_> {
     }
 
     pub fn devices(&mut self) -> Result<Vec<DeviceRow>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, kind, revoked, window FROM devices ORDER BY id")?;
-        let rows = stmt
-            .query_map([], |r| {
-                Ok(DeviceRow {
-                    id: r.get(0)?,
-                    kind: r.get(1)?,
-                    revoked: r.get::<_, i64>(2)? != 0,
-                    window: r.get(3)?,
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(rows)
+        devices(self.conn)
     }
 
     /// Limit an account to some windows and departments (empty strings: no limit).
@@ -210,6 +197,22 @@ pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<S
         })
     })
     .optional()?)
+}
+
+/// Every registered device, by id.
+pub fn devices(c: &Connection) -> Result<Vec<DeviceRow>> {
+    let mut stmt = c.prepare("SELECT id, kind, revoked, window FROM devices ORDER BY id")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(DeviceRow {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                revoked: r.get::<_, i64>(2)? != 0,
+                window: r.get(3)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 pub fn device(c: &Connection, token_hash: &str) -> Result<Option<DeviceRow>> {

@@ -362,6 +362,11 @@ impl Reader {
         self.with(|c| auth::device(c, token_hash))
     }
 
+    /// Every registered device.
+    pub fn devices(&self) -> Result<Vec<DeviceRow>> {
+        self.with(auth::devices)
+    }
+
     /// A user row by name.
     pub fn user(&self, username: &str) -> Result<Option<UserRow>> {
         self.with(|c| auth::user(c, username))

@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod fanout;
 mod openapi;
+mod printing;
 mod ratings;
 mod security;
 mod tickets;

@@ -15,6 +15,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/tickets/{key}"),
     ("post", "/api/v1/tickets/{key}/cancel"),
     ("post", "/api/v1/tickets/{key}/reprint"),
+    ("get", "/api/v1/tickets/{key}/qr.svg"),
+    ("get", "/api/v1/devices"),
     ("get", "/api/v1/windows"),
     ("get", "/api/v1/windows/{number}"),
     ("post", "/api/v1/windows/{number}/sign-in"),

@@ -47,7 +47,8 @@ async fn issue_follow_and_cancel() {
     assert_eq!(a["state"], "waiting");
     assert_eq!(a["waiting_ahead"], 0);
     assert_eq!(a["windows"], json!([20]));
-    assert_eq!(a["print"]["status"], "none");
+    // kiosk-1's printer in the shipped config is an example address nobody prints at.
+    assert_eq!(a["print"]["status"], "failed");
     let token = a["token"].as_str().expect("token");
     assert!(token.len() >= 32, "at least 128 bits");
     assert_eq!(a["status_url"], format!("/t/{token}"));

@@ -10,5 +10,7 @@ mod helpers;
 mod console;
 mod display;
 mod evaluator;
+mod kiosk;
+mod phone;
 mod quality;
 mod smoke;

@@ -1,0 +1,213 @@
+// Every text of the kiosk and the phone page: Chinese first, English second.
+// Department and queue names come from the hall's config (Chinese only).
+
+export const TEXTS = {
+  zh: {
+    take: '取号',
+    take_sub: '点击开始取号',
+    welcome: '欢迎来到',
+    english: 'English',
+    chinese: '中文',
+    large_on: '大字模式',
+    large_off: '标准模式',
+    home: '返回首页',
+    back: '上一步',
+    prev: '上一页',
+    next: '下一页',
+    page: '第 {n} / {m} 页',
+    choose_dept: '请选择办理部门',
+    choose_queue: '请选择办理业务',
+    busiest: '常用部门',
+    all: '全部',
+    by_letter: '按拼音首字母查找',
+    waiting: '等候 {n} 人',
+    wait_about: '约 {m} 分钟',
+    windows: '{w} 号窗口',
+    closed_queue_closed: '当前时间段不能取号',
+    closed_quota_exhausted: '排队号已取完',
+    green_channel: '绿色通道',
+    green_title: '绿色通道取号',
+    green_hint: '老年人、残疾人、军人、孕妇等可优先办理，请向工作人员出示相关证件。',
+    green_kinds: ['老年人', '残疾人', '军人', '孕妇', '其他'],
+    normal_ticket: '普通取号',
+    id_title: '请输入身份证号码',
+    id_hint: '办理该业务需要实名取号；也可在读卡器上刷身份证。',
+    id_invalid: '身份证号码不正确，请核对',
+    phone_title: '请输入手机号码（可跳过）',
+    phone_hint: '叫号前会短信提醒您（如本中心已开通）。',
+    phone_invalid: '手机号码不正确，请核对',
+    skip: '跳过',
+    confirm: '确定',
+    clear: '清除',
+    del: '删除',
+    issuing: '正在取号，请稍候…',
+    your_number: '您的号码',
+    ahead: '您前面还有 {n} 人等候',
+    est: '预计等候约 {m} 分钟',
+    watch: '请留意 {w} 号窗口',
+    scan: '手机扫码，随时查看排队进度',
+    printed: '请取走打印的号票',
+    print_failed: '号票打印失败。请记住您的号码或扫码，并到服务台补打号票。',
+    print_none: '本机不打印号票，请记住您的号码或扫码。',
+    done: '完成',
+    back_in: '{s} 秒后返回首页',
+    no_device: '本机尚未配置设备令牌，请联系工作人员。',
+    failed: '取号失败，请重试或咨询服务台。',
+    offline: '网络连接中断，请稍后重试或咨询服务台。',
+    notice_default: '取号后请在休息区等候，注意留意大屏和语音叫号',
+    // API error codes (the server's messages are Chinese; these match them).
+    err_queue_closed: '当前时间段不能取号',
+    err_quota_exhausted: '排队号已取完',
+    err_duplicate_ticket: '您已在该业务排队，请勿重复取号',
+    err_invalid_id_number: '身份证号码不正确，请核对',
+    err_id_number_required: '办理该业务需要提供身份证号码',
+    err_invalid_phone: '手机号码不正确，请核对',
+    err_unknown_queue: '没有这个业务，请重新选择',
+    err_unauthenticated: '本机设备令牌无效，请联系工作人员。',
+    // Phone page.
+    t_title: '排队进度',
+    t_state_waiting: '等候中',
+    t_state_called: '请到窗口办理',
+    t_state_serving: '正在办理',
+    t_state_held: '已挂起，请留意回呼',
+    t_state_done: '已办结',
+    t_state_no_show: '已过号',
+    t_state_cancelled: '已取消',
+    t_state_abandoned: '已失效',
+    t_state_transferred: '已转移',
+    t_called: '请到 {w} 号窗口办理',
+    t_queue: '业务',
+    t_issued: '取号时间',
+    t_cancel: '取消排队',
+    t_cancel_confirm: '确定要取消排队吗？取消后号码作废，需重新取号。',
+    t_cancel_yes: '确定取消',
+    t_cancel_no: '不取消',
+    t_cancelled: '您已取消排队。',
+    t_not_found: '没有找到这张号票，请核对链接。',
+    t_updated: '更新于 {t}',
+    t_refresh_hint: '本页自动刷新',
+  },
+  en: {
+    take: 'Take a number',
+    take_sub: 'Touch to start',
+    welcome: 'Welcome to',
+    english: 'English',
+    chinese: '中文',
+    large_on: 'Large text',
+    large_off: 'Standard text',
+    home: 'Home',
+    back: 'Back',
+    prev: 'Previous',
+    next: 'Next',
+    page: 'Page {n} of {m}',
+    choose_dept: 'Choose a department',
+    choose_queue: 'Choose a service',
+    busiest: 'Most used',
+    all: 'All',
+    by_letter: 'Find by pinyin initial',
+    waiting: '{n} waiting',
+    wait_about: 'about {m} min',
+    windows: 'Windows {w}',
+    closed_queue_closed: 'Not issuing numbers at this time',
+    closed_quota_exhausted: 'All numbers for today are taken',
+    green_channel: 'Priority',
+    green_title: 'Priority (green channel)',
+    green_hint: 'Elderly, disabled, military and pregnant visitors are served first. Please show your card to the clerk.',
+    green_kinds: ['Elderly', 'Disabled', 'Military', 'Pregnant', 'Other'],
+    normal_ticket: 'Normal number',
+    id_title: 'Enter your ID card number',
+    id_hint: 'This service needs your ID number; you can also swipe your ID card on the reader.',
+    id_invalid: 'This ID number is not valid',
+    phone_title: 'Enter your mobile number (optional)',
+    phone_hint: 'We can text you before your number is called (where available).',
+    phone_invalid: 'This mobile number is not valid',
+    skip: 'Skip',
+    confirm: 'OK',
+    clear: 'Clear',
+    del: 'Delete',
+    issuing: 'Taking your number…',
+    your_number: 'Your number',
+    ahead: '{n} people ahead of you',
+    est: 'Estimated wait about {m} min',
+    watch: 'Watch windows {w}',
+    scan: 'Scan to follow your number on your phone',
+    printed: 'Please take your printed ticket',
+    print_failed: 'The ticket could not be printed. Remember your number or scan the code, and ask the help desk for a reprint.',
+    print_none: 'This kiosk does not print. Remember your number or scan the code.',
+    done: 'Done',
+    back_in: 'Back to start in {s} s',
+    no_device: 'This kiosk has no device token. Please ask a member of staff.',
+    failed: 'Could not take a number. Please try again or ask the help desk.',
+    offline: 'Connection lost. Please try again later or ask the help desk.',
+    notice_default: 'After taking a number please wait in the seating area and watch the screens.',
+    err_queue_closed: 'Not issuing numbers at this time',
+    err_quota_exhausted: 'All numbers for today are taken',
+    err_duplicate_ticket: 'You already have a number for this service',
+    err_invalid_id_number: 'This ID number is not valid',
+    err_id_number_required: 'This service needs your ID number',
+    err_invalid_phone: 'This mobile number is not valid',
+    err_unknown_queue: 'This service does not exist; please choose again',
+    err_unauthenticated: 'This kiosk\'s device token is not valid. Please ask a member of staff.',
+    t_title: 'Your place in the queue',
+    t_state_waiting: 'Waiting',
+    t_state_called: 'Please go to the window',
+    t_state_serving: 'Being served',
+    t_state_held: 'On hold: you will be called back',
+    t_state_done: 'Finished',
+    t_state_no_show: 'Missed',
+    t_state_cancelled: 'Cancelled',
+    t_state_abandoned: 'Expired',
+    t_state_transferred: 'Transferred',
+    t_called: 'Please go to window {w}',
+    t_queue: 'Service',
+    t_issued: 'Taken at',
+    t_cancel: 'Leave the queue',
+    t_cancel_confirm: 'Leave the queue? Your number will no longer be valid.',
+    t_cancel_yes: 'Leave',
+    t_cancel_no: 'Stay',
+    t_cancelled: 'You have left the queue.',
+    t_not_found: 'No such ticket. Please check the link.',
+    t_updated: 'Updated {t}',
+    t_refresh_hint: 'This page updates itself',
+  },
+};
+
+let lang = 'zh';
+
+export function setLang(l) {
+  lang = TEXTS[l] ? l : 'zh';
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+}
+
+export function getLang() {
+  return lang;
+}
+
+/** The text for `key`, with `{name}` placeholders filled from `vars`. */
+export function t(key, vars = {}) {
+  const s = TEXTS[lang][key] ?? TEXTS.zh[key] ?? key;
+  if (typeof s !== 'string') return s;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
+}
+
+/** Escape text for HTML. */
+export function esc(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+}
+
+/** Window numbers as short ranges: [1,2,3,5] → "1-3、5" (", " in English). */
+export function windowRanges(nums) {
+  const s = [...new Set(nums)].sort((a, b) => a - b);
+  const parts = [];
+  for (let i = 0; i < s.length; i++) {
+    const start = s[i];
+    while (i + 1 < s.length && s[i + 1] === s[i] + 1) i++;
+    parts.push(start === s[i] ? `${start}` : `${start}-${s[i]}`);
+  }
+  return parts.join(lang === 'zh' ? '、' : ', ');
+}
+
+/** Whole minutes, rounded up, from seconds. */
+export function minutes(s) {
+  return Math.max(0, Math.ceil((s || 0) / 60));
+}

@@ -1,0 +1,96 @@
+//! The phone page /t/{token} on a phone-sized screen: it shows the ticket, follows it to
+//! `called` when a clerk calls it, and lets the citizen leave the queue.
+
+use serde_json::json;
+
+use crate::hall::TestHall;
+use crate::helpers::Browser;
+use crate::kiosk::{check_layout, tap, text};
+
+async fn open(hall: &TestHall, token: &str) -> Browser {
+    let b = Browser::start(390, 844).await;
+    b.client
+        .goto(&format!("{}/t/{token}", hall.base))
+        .await
+        .expect("navigates");
+    b.wait_for("document.body.dataset.ready === '1'", 15).await;
+    b
+}
+
+#[tokio::test]
+async fn the_phone_page_follows_a_ticket_until_it_is_called() {
+    let hall = TestHall::spawn().await;
+    hall.issue("hj").await;
+    let t = hall.issue("hj").await;
+    let token = t["token"].as_str().expect("token");
+    let b = open(&hall, token).await;
+
+    assert_eq!(
+        text(&b, "#number").await,
+        t["number"].as_str().expect("number")
+    );
+    assert_eq!(
+        b.wait_for("document.querySelector('#state').dataset.state", 5)
+            .await,
+        json!("waiting")
+    );
+    assert!(text(&b, "#ahead").await.contains("您前面还有 1 人等候"));
+    check_layout(&b, "phone-1-waiting", "main").await;
+
+    // A clerk at window 1 calls twice: the first citizen, then this one.
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 1, "sign-in", json!({})).await;
+    hall.ok(&clerk, 1, "call-next", json!({})).await;
+    b.wait_for(
+        "document.querySelector('#ahead')?.textContent.includes('您前面还有 0 人等候')",
+        15,
+    )
+    .await;
+    hall.ok(&clerk, 1, "no-show", json!({"reason": "absent"}))
+        .await;
+    let called = hall.ok(&clerk, 1, "call-next", json!({})).await;
+    assert_eq!(called["current"]["number"], t["number"]);
+    b.wait_for(
+        "document.querySelector('#state').dataset.state === 'called'",
+        15,
+    )
+    .await;
+    assert_eq!(text(&b, "#state").await, "请到 1 号窗口办理");
+    check_layout(&b, "phone-2-called", "main").await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_citizen_can_leave_the_queue_from_the_phone() {
+    let hall = TestHall::spawn().await;
+    let t = hall.issue("hj").await;
+    let token = t["token"].as_str().expect("token");
+    let b = open(&hall, token).await;
+    tap(&b, "#cancel").await;
+    b.wait_for("!document.querySelector('#dialog').hidden", 5)
+        .await;
+    check_layout(&b, "phone-3-confirm-cancel", "body").await;
+    tap(&b, "#cancel-yes").await;
+    b.wait_for(
+        "document.querySelector('#state').dataset.state === 'cancelled'",
+        10,
+    )
+    .await;
+    assert!(
+        !b.wait_for("!document.querySelector('#cancel')", 5)
+            .await
+            .is_null(),
+        "no cancel button once cancelled"
+    );
+    let (_, view) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+    assert_eq!(view["state"], "cancelled");
+    check_layout(&b, "phone-4-cancelled", "main").await;
+
+    // An unknown token says so.
+    b.client
+        .goto(&format!("{}/t/{}", hall.base, "0".repeat(64)))
+        .await
+        .expect("navigates");
+    b.wait_for("document.querySelector('#missing')", 10).await;
+    b.close().await;
+}
