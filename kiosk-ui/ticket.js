@@ -11,6 +11,11 @@ let ticket = null;
 let missing = false;
 let updated = null;
 let timer = null;
+// Rating (好差评) from the phone, once the service is finished.
+const LEVELS = ['very_satisfied', 'satisfied', 'basically_satisfied', 'dissatisfied', 'very_dissatisfied'];
+const BAD = ['dissatisfied', 'very_dissatisfied'];
+const rating = { level: null, reasons: new Set(), comment: '', error: '', sent: false, offered: [] };
+api('/api/v1/hall').then((r) => { if (r.ok) rating.offered = r.data.rating_reasons || []; });
 
 const $ = (s) => document.querySelector(s);
 
@@ -42,7 +47,32 @@ function render() {
     ${tk.state === 'waiting' ? `<div class="card" id="ahead">${esc(t('ahead', { n: tk.waiting_ahead }))}<br>${esc(t('est', { m: minutes(tk.estimated_wait_s) }))}<br>${esc(t('watch', { w: windowRanges(tk.windows) }))}</div>` : ''}
     <section class="card"><dl><dt>${esc(t('t_queue'))}</dt><dd>${esc(tk.queue_name)}</dd><dt>${esc(t('t_issued'))}</dt><dd>${esc(time(tk.issued_at))}</dd></dl></section>
     ${tk.state === 'waiting' ? `<button type="button" class="cancel" id="cancel">${esc(t('t_cancel'))}</button>` : ''}
+    ${tk.state === 'done' ? rateSection(tk) : ''}
     <div class="meta">${esc(t('t_updated', { t: updated ?? '' }))} · ${esc(t('t_refresh_hint'))}</div>`;
+}
+
+function rateSection(tk) {
+  if (rating.sent) return `<section class="card rate" id="rate"><div class="thanks">${esc(t('r_thanks'))}</div></section>`;
+  if (tk.rated) return `<section class="card rate" id="rate"><div>${esc(t('r_done'))}</div></section>`;
+  const bad = BAD.includes(rating.level);
+  return `<section class="card rate" id="rate"><div class="label">${esc(t('r_title'))}</div>
+    <div class="levels">${LEVELS.map((l) => `<button type="button" class="level ${l}${rating.level === l ? ' on' : ''}" data-level="${l}">${esc(t('r_' + l))}</button>`).join('')}</div>
+    ${bad ? `<div class="why">${esc(t('r_why'))}</div><div class="reasons">${rating.offered.map((r, i) => `<button type="button" class="reason${rating.reasons.has(r) ? ' on' : ''}" data-reason="${i}">${esc(r)}</button>`).join('')}</div>
+      <textarea id="comment" maxlength="500" placeholder="${esc(t('r_comment'))}">${esc(rating.comment)}</textarea>` : ''}
+    ${rating.level ? `<button type="button" class="submit" id="rate-submit" ${bad && rating.reasons.size === 0 && !rating.comment.trim() ? 'disabled' : ''}>${esc(t('r_submit'))}</button>` : ''}
+    ${rating.error ? `<div class="error">${esc(rating.error)}</div>` : ''}</section>`;
+}
+
+async function submitRating() {
+  const body = { ticket: token, level: rating.level };
+  if (BAD.includes(rating.level)) {
+    body.reasons = [...rating.reasons];
+    if (rating.comment.trim()) body.comment = rating.comment.trim();
+  }
+  const res = await api('/api/v1/ratings', { method: 'POST', body });
+  if (res.ok) rating.sent = true;
+  else rating.error = res.data?.error?.message || '网络连接中断，请稍后重试 · Network error, try again';
+  render();
 }
 
 async function refresh() {
@@ -55,7 +85,8 @@ async function refresh() {
     missing = true;
   }
   render();
-  if (ticket && FINAL.includes(ticket.state)) clearInterval(timer);
+  // Keep polling a finished visit only while it may still be rated here.
+  if (ticket && FINAL.includes(ticket.state) && !(ticket.state === 'done' && !ticket.rated)) clearInterval(timer);
 }
 
 function confirmCancel() {
@@ -74,8 +105,33 @@ async function cancel() {
   render();
 }
 
+document.addEventListener('input', (e) => {
+  if (e.target.id === 'comment') {
+    rating.comment = e.target.value;
+    const b = $('#rate-submit');
+    if (b) b.disabled = rating.reasons.size === 0 && !rating.comment.trim();
+  }
+});
+
 document.addEventListener('click', (e) => {
-  const id = e.target.closest('button')?.id;
+  const btn = e.target.closest('button');
+  if (btn?.dataset.level) {
+    rating.level = btn.dataset.level;
+    rating.error = '';
+    render();
+    return;
+  }
+  if (btn?.dataset.reason) {
+    const r = rating.offered[Number(btn.dataset.reason)];
+    rating.reasons.has(r) ? rating.reasons.delete(r) : rating.reasons.add(r);
+    render();
+    return;
+  }
+  if (btn?.id === 'rate-submit') {
+    submitRating();
+    return;
+  }
+  const id = btn?.id;
   if (id === 'cancel') confirmCancel();
   else if (id === 'cancel-yes') cancel();
   else if (id === 'cancel-no') $('#dialog').hidden = true;

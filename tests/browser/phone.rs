@@ -94,3 +94,39 @@ async fn a_citizen_can_leave_the_queue_from_the_phone() {
     b.wait_for("document.querySelector('#missing')", 10).await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_citizen_rates_the_visit_from_the_phone_afterwards() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", serde_json::json!({})).await;
+    let t = hall.issue("xf").await;
+    hall.ok(&c1, 20, "call-next", serde_json::json!({})).await;
+    hall.ok(&c1, 20, "finish", serde_json::json!({"outcome": "done"}))
+        .await;
+    let token = t["token"].as_str().expect("token");
+    let b = open(&hall, token).await;
+    b.wait_for("document.querySelector('#rate .levels')", 10)
+        .await;
+    b.click("button[data-level='very_dissatisfied']").await;
+    b.wait_for(
+        "document.querySelector('#rate-submit') && document.querySelector('#rate-submit').disabled",
+        5,
+    )
+    .await;
+    b.click("button[data-reason='1']").await;
+    b.screenshot("phone-rate").await;
+    b.click("#rate-submit").await;
+    b.wait_for("document.querySelector('#rate .thanks')", 5)
+        .await;
+    let (_, v) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+    assert_eq!(v["rated"], true);
+    let m = hall.login("manager").await;
+    let (_, list) = hall.get("/api/v1/follow-ups", Some(&m)).await;
+    assert_eq!(list[0]["rating"]["source"], "phone");
+    assert_eq!(
+        list[0]["rating"]["reasons"],
+        serde_json::json!(["办理时间太长"])
+    );
+    b.close().await;
+}
