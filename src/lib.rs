@@ -5,6 +5,7 @@
 //! - `config`: config/hall.toml and its validation into a `domain::Plan`.
 //! - `store/`: SQLite, the only place with SQL.
 //! - `engine`: the single writer thread: decide, commit, broadcast, reply.
+//! - `reports/`: manager reports (floor, waits, staff appraisal) and their exports.
 //! - `http/`: the JSON API, the event websocket and the static screens.
 //! - `clock`: real or simulated time.
 #![forbid(unsafe_code)]
@@ -17,6 +18,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod reports;
 pub mod store;
 
 use std::future::Future;

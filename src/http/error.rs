@@ -232,6 +232,7 @@ mod tests {
             "storage_busy",
             "unavailable",
             "internal",
+            "invalid_range",
         ];
         let domain = [
             DomainError::UnknownQueue(String::new()),

@@ -5,6 +5,7 @@ mod assets;
 mod auth;
 pub mod error;
 mod events;
+mod manager;
 mod meta;
 mod tickets;
 mod windows;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tickets::routes())
         .merge(windows::routes())
         .merge(events::routes())
+        .merge(manager::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -4,6 +4,7 @@
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
 mod auth;
+pub mod reports;
 mod rows;
 mod schema;
 

@@ -6,5 +6,6 @@ mod durability;
 mod errors;
 mod events;
 mod openapi;
+mod reports;
 mod tickets;
 mod windows;

@@ -31,6 +31,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/windows/{number}/call-back"),
     ("post", "/api/v1/windows/{number}/transfer"),
     ("get", "/api/v1/events"),
+    ("get", "/api/v1/floor"),
+    ("get", "/api/v1/reports/waits"),
+    ("get", "/api/v1/reports/staff-appraisal"),
 ];
 
 #[tokio::test]
