@@ -10,6 +10,8 @@ use tokio::net::TcpStream;
 
 use crate::{App, ServeOptions};
 
+mod reports;
+
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Bench {
     /// Durable ticket issues per second over HTTP, beside a bare rusqlite commit loop.
@@ -24,6 +26,21 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// A year of generated history, then the monthly appraisal and a one-year waits report.
+    Reports {
+        /// Tickets to generate over the year's working days.
+        #[arg(long, default_value_t = 1_500_000)]
+        tickets: usize,
+        /// Timed runs of each report (the median is printed).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Hall configuration (queues, windows) the history is made for.
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+        /// Keep the generated database at this path (reused as it is when it exists).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
@@ -33,6 +50,14 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             clients,
             config,
         } => issue(seconds, clients, &config).await,
+        Bench::Reports {
+            tickets,
+            runs,
+            config,
+            keep,
+        } => {
+            tokio::task::spawn_blocking(move || reports::run(tickets, runs, &config, keep)).await?
+        }
     }
 }
 
@@ -288,7 +313,7 @@ async fn http_issue(
 }
 
 /// A fresh directory under the system temp dir.
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "hallq-bench-{}",
         crate::engine::random_hex()[..12].to_owned()

@@ -63,16 +63,20 @@ pub fn waits(
     reader.with(|c| {
         let mut b = WaitsBuilder::new(plan, by);
         sql::ticket_facts(c, &f, &t, |fact| b.add_ticket(fact))?;
-        for r in sql::rating_facts(c, &f, &t)? {
-            b.add_rating(&r);
-        }
-        let (events, actions) = window_rows(c, from_ms, to_ms)?;
-        for a in &actions {
-            b.add_action(a);
-        }
-        let until = to_ms.min(now.as_millisecond());
-        for ((window, clerk), p) in attendance(&events, from_ms, until) {
-            b.add_presence(window, &clerk, p);
+        let joins = sql::RatingJoins {
+            issue_time: b.needs_issue_time(),
+            follow_up: false,
+        };
+        sql::rating_facts(c, &f, &t, joins, |r| b.add_rating(r))?;
+        if b.needs_presence() {
+            let (events, actions) = window_rows(c, from_ms, to_ms)?;
+            for a in &actions {
+                b.add_action(a);
+            }
+            let until = to_ms.min(now.as_millisecond());
+            for ((window, clerk), p) in attendance(&events, from_ms, until) {
+                b.add_presence(window, &clerk, p);
+            }
         }
         Ok(b.finish(&f, &t, &names(c)?))
     })
@@ -135,19 +139,22 @@ pub fn staff_appraisal(
                 }
             }
         })?;
-        for r in sql::rating_facts(c, &f, &t)? {
-            let Some(clerk) = &r.clerk else { continue };
-            let m = &mut clerks.entry(clerk.clone()).or_default().month;
+        let joins = sql::RatingJoins {
+            issue_time: false,
+            follow_up: true,
+        };
+        sql::rating_facts(c, &f, &t, joins, |r| {
+            let Some(clerk) = r.clerk else { return };
+            let m = &mut clerks.entry(clerk.to_string()).or_default().month;
             m.rated += 1;
-            match r.level.as_str() {
+            match r.level {
                 "very_satisfied" | "satisfied" => m.satisfied += 1,
                 "dissatisfied" | "very_dissatisfied" => {
                     m.bad_ratings += 1;
-                    if r.follow_up_state.as_deref() == Some("closed") {
+                    if r.follow_up_state == Some("closed") {
                         m.bad_closed += 1;
                         if r.follow_up_result
-                            .as_ref()
-                            .is_some_and(|res| weights.excused_results.contains(res))
+                            .is_some_and(|res| weights.excused_results.iter().any(|x| x == res))
                         {
                             m.bad_excused += 1;
                         }
@@ -157,7 +164,7 @@ pub fn staff_appraisal(
                 }
                 _ => {}
             }
-        }
+        })?;
         let (events, actions) = window_rows(c, from_ms, to_ms)?;
         for a in actions {
             let Some(clerk) = a.actor.strip_prefix("staff:") else {

@@ -14,6 +14,7 @@
 //! button); by hour, the local hour of issue; by day, the service day. Ratings count where
 //! they were given (their window, clerk, queue, department, day; the ticket's hour of issue).
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use jiff::Timestamp;
@@ -221,7 +222,7 @@ impl Acc {
 /// Folds ticket, rating, action and presence rows into a report.
 pub struct WaitsBuilder<'a> {
     keys: Keys<'a>,
-    groups: HashMap<String, Acc>,
+    groups: Groups,
     total: Acc,
 }
 
@@ -231,6 +232,8 @@ struct Keys<'a> {
     by: GroupBy,
     window_keys: HashMap<u32, String>,
     queue_dept: HashMap<&'a str, &'a str>,
+    /// (UTC day, zone offset in ms) of the last hour looked up.
+    offset: Cell<Option<(i64, i64)>>,
 }
 
 const HOURS: [&str; 24] = [
@@ -257,12 +260,21 @@ fn kind_parse(s: &str) -> Option<WindowKind> {
 }
 
 impl<'a> Keys<'a> {
+    /// The local hour of `ms`. The zone's offset is looked up once per UTC day (a day with a
+    /// daylight-saving change may misplace the hour around the change, at night).
     fn hour(&self, ms: i64) -> &'static str {
-        let Ok(ts) = Timestamp::from_millisecond(ms) else {
-            return HOURS[0];
+        let day = ms.div_euclid(86_400_000);
+        let offset_ms = match self.offset.get() {
+            Some((d, o)) if d == day => o,
+            _ => {
+                let o = Timestamp::from_millisecond(ms).map_or(0, |ts| {
+                    i64::from(self.plan.rules.tz.to_offset(ts).seconds()) * 1000
+                });
+                self.offset.set(Some((day, o)));
+                o
+            }
         };
-        let h = self.plan.rules.tz.to_datetime(ts).hour();
-        HOURS[h.clamp(0, 23) as usize]
+        HOURS[(ms + offset_ms).div_euclid(3_600_000).rem_euclid(24) as usize]
     }
 
     fn window(&self, w: Option<u32>) -> Option<&str> {
@@ -298,14 +310,14 @@ impl<'a> Keys<'a> {
         }
     }
 
-    fn rating<'r>(&'r self, r: &'r RatingFact) -> Option<&'r str> {
+    fn rating<'r>(&'r self, r: &RatingFact<'r>) -> Option<&'r str> {
         match self.by {
             GroupBy::Window | GroupBy::WindowKind => self.window(r.window),
-            GroupBy::Queue => Some(&r.queue),
-            GroupBy::Department => Some(&r.department),
-            GroupBy::Clerk => r.clerk.as_deref(),
+            GroupBy::Queue => Some(r.queue),
+            GroupBy::Department => Some(r.department),
+            GroupBy::Clerk => r.clerk,
             GroupBy::Hour => r.issued_ms.map(|ms| self.hour(ms)),
-            GroupBy::Day => Some(&r.service_day),
+            GroupBy::Day => Some(r.service_day),
         }
     }
 
@@ -375,11 +387,33 @@ impl<'a> Keys<'a> {
     }
 }
 
-fn group<'g>(groups: &'g mut HashMap<String, Acc>, key: &str) -> &'g mut Acc {
-    if !groups.contains_key(key) {
-        groups.insert(key.to_string(), Acc::default());
+/// Accumulators by group key. Rows come in index order (day, queue, …), so consecutive rows
+/// mostly share a key: the last one found is tried before the map.
+#[derive(Default)]
+struct Groups {
+    accs: Vec<(String, Acc)>,
+    index: HashMap<String, usize>,
+    last: usize,
+}
+
+impl Groups {
+    fn get(&mut self, key: &str) -> &mut Acc {
+        if self.accs.get(self.last).is_none_or(|(k, _)| k != key) {
+            self.last = match self.index.get(key) {
+                Some(i) => *i,
+                None => {
+                    self.accs.push((key.to_string(), Acc::default()));
+                    self.index.insert(key.to_string(), self.accs.len() - 1);
+                    self.accs.len() - 1
+                }
+            };
+        }
+        &mut self.accs[self.last].1
     }
-    groups.get_mut(key).expect("inserted above")
+}
+
+fn group<'g>(groups: &'g mut Groups, key: &str) -> &'g mut Acc {
+    groups.get(key)
 }
 
 impl<'a> WaitsBuilder<'a> {
@@ -398,8 +432,9 @@ impl<'a> WaitsBuilder<'a> {
                     .iter()
                     .map(|q| (q.id.as_str(), q.department.as_str()))
                     .collect(),
+                offset: Cell::new(None),
             },
-            groups: HashMap::new(),
+            groups: Groups::default(),
             total: Acc::default(),
         }
     }
@@ -417,11 +452,21 @@ impl<'a> WaitsBuilder<'a> {
         }
     }
 
-    pub fn add_rating(&mut self, r: &RatingFact) {
-        self.total.rating(&r.level);
+    pub fn add_rating(&mut self, r: &RatingFact<'_>) {
+        self.total.rating(r.level);
         if let Some(k) = self.keys.rating(r) {
-            group(&mut self.groups, k).rating(&r.level);
+            group(&mut self.groups, k).rating(r.level);
         }
+    }
+
+    /// Whether ratings need their ticket's issue time (grouping by hour).
+    pub fn needs_issue_time(&self) -> bool {
+        self.keys.by == GroupBy::Hour
+    }
+
+    /// Whether sign-ins, pauses and clerks' actions count (grouping by window or clerk).
+    pub fn needs_presence(&self) -> bool {
+        !self.keys.transfers_from_tickets()
     }
 
     /// No-shows and transfers by who pressed the button (used by window and clerk groups).
@@ -462,7 +507,7 @@ impl<'a> WaitsBuilder<'a> {
             .total
             .waits
             .histogram(HISTOGRAM_WIDTH_S, HISTOGRAM_BUCKETS);
-        let mut groups: Vec<(String, Acc)> = self.groups.into_iter().collect();
+        let mut groups: Vec<(String, Acc)> = self.groups.accs;
         groups.sort_by_cached_key(|(k, _)| self.keys.order(k));
         let rows = groups
             .into_iter()

@@ -26,8 +26,23 @@ pub struct TicketFact<'a> {
     pub transfer_count: u32,
 }
 
-/// Call `each` for every ticket of the service days `from..=to` (`YYYY-MM-DD`).
-/// Reads only the covering index `tickets_report` (migration 3).
+/// Text of column `i`, borrowed from the row.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Text of column `i` or `None` for NULL, borrowed from the row.
+fn opt_text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => text(r, i).map(Some),
+    }
+}
+
+/// Call `each` for every ticket of the service days `from..=to` (`YYYY-MM-DD`), in
+/// service-day order. Reads only the covering index `tickets_report` (migration 3).
 pub fn ticket_facts(
     conn: &Connection,
     from: &str,
@@ -42,26 +57,13 @@ pub fn ticket_facts(
     )?;
     let mut rows = stmt.query(params![from, to])?;
     while let Some(r) = rows.next()? {
-        let text = |i: usize| -> rusqlite::Result<&str> {
-            r.get_ref(i)?.as_str().map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    i,
-                    rusqlite::types::Type::Text,
-                    Box::new(e),
-                )
-            })
-        };
-        let clerk = match r.get_ref(5)? {
-            rusqlite::types::ValueRef::Null => None,
-            _ => Some(text(5)?),
-        };
         each(&TicketFact {
-            service_day: text(0)?,
-            queue: text(1)?,
-            original_queue: text(2)?,
-            state: text(3)?,
+            service_day: text(r, 0)?,
+            queue: text(r, 1)?,
+            original_queue: text(r, 2)?,
+            state: text(r, 3)?,
             window: r.get(4)?,
-            clerk,
+            clerk: opt_text(r, 5)?,
             issued_ms: r.get(6)?,
             first_called_ms: r.get(7)?,
             called_ms: r.get(8)?,
@@ -73,47 +75,75 @@ pub fn ticket_facts(
     Ok(())
 }
 
-/// One citizen's rating, with the ticket's issue time and its follow-up if any.
-#[derive(Debug, Clone)]
-pub struct RatingFact {
-    pub ticket_id: i64,
-    pub level: String,
+/// One citizen's rating (borrowed from the row being read).
+#[derive(Debug, Clone, Copy)]
+pub struct RatingFact<'a> {
+    pub level: &'a str,
     pub window: Option<u32>,
-    pub clerk: Option<String>,
-    pub queue: String,
-    pub department: String,
-    pub service_day: String,
-    /// The rated ticket's issue time (for grouping by hour), when the ticket is known.
+    pub clerk: Option<&'a str>,
+    pub queue: &'a str,
+    pub department: &'a str,
+    pub service_day: &'a str,
+    /// The rated ticket's issue time (only when asked for: grouping by hour).
     pub issued_ms: Option<i64>,
-    pub follow_up_state: Option<String>,
-    pub follow_up_result: Option<String>,
+    /// The follow-up of a bad rating (only when asked for: the appraisal).
+    pub follow_up_state: Option<&'a str>,
+    pub follow_up_result: Option<&'a str>,
 }
 
-/// Ratings of the service days `from..=to`.
-pub fn rating_facts(conn: &Connection, from: &str, to: &str) -> Result<Vec<RatingFact>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.ticket_id, r.level, r.window, r.clerk, r.queue, r.department, r.service_day,
-                t.issued_at_ms, f.state, f.result
-         FROM ratings r
-         LEFT JOIN tickets t ON t.id = r.ticket_id
-         LEFT JOIN follow_ups f ON f.ticket_id = r.ticket_id
-         WHERE r.service_day BETWEEN ?1 AND ?2",
-    )?;
-    let rows = stmt.query_map(params![from, to], |r| {
-        Ok(RatingFact {
-            ticket_id: r.get(0)?,
-            level: r.get(1)?,
-            window: r.get(2)?,
-            clerk: r.get(3)?,
-            queue: r.get(4)?,
-            department: r.get(5)?,
-            service_day: r.get(6)?,
-            issued_ms: r.get(7)?,
-            follow_up_state: r.get(8)?,
-            follow_up_result: r.get(9)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+/// Which joins a rating query needs (each costs a lookup per rating).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RatingJoins {
+    /// The rated ticket's issue time.
+    pub issue_time: bool,
+    /// The follow-up's state and result.
+    pub follow_up: bool,
+}
+
+/// Call `each` for every rating of the service days `from..=to`.
+pub fn rating_facts(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    joins: RatingJoins,
+    mut each: impl FnMut(&RatingFact<'_>),
+) -> Result<()> {
+    let (issued, ticket_join) = if joins.issue_time {
+        (
+            "t.issued_at_ms",
+            "LEFT JOIN tickets t ON t.id = r.ticket_id",
+        )
+    } else {
+        ("NULL", "")
+    };
+    let (follow, follow_join) = if joins.follow_up {
+        (
+            "f.state, f.result",
+            "LEFT JOIN follow_ups f ON f.ticket_id = r.ticket_id",
+        )
+    } else {
+        ("NULL, NULL", "")
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT r.level, r.window, r.clerk, r.queue, r.department, r.service_day, {issued}, {follow}
+         FROM ratings r {ticket_join} {follow_join}
+         WHERE r.service_day BETWEEN ?1 AND ?2"
+    ))?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        each(&RatingFact {
+            level: text(r, 0)?,
+            window: r.get(1)?,
+            clerk: opt_text(r, 2)?,
+            queue: text(r, 3)?,
+            department: text(r, 4)?,
+            service_day: text(r, 5)?,
+            issued_ms: r.get(6)?,
+            follow_up_state: opt_text(r, 7)?,
+            follow_up_result: opt_text(r, 8)?,
+        });
+    }
+    Ok(())
 }
 
 /// A window event that matters for attendance: sign-in, sign-out, pause, resume.
@@ -206,6 +236,8 @@ pub struct Batch {
     pub tickets: Vec<BulkTicket>,
     pub ratings: Vec<BulkRating>,
     pub events: Vec<BulkEvent>,
+    /// (rated ticket id, department, state, result) of bad ratings' follow-ups.
+    pub follow_ups: Vec<(i64, String, String, Option<String>)>,
 }
 
 /// A finished (or otherwise ended) ticket, as a generator makes it.
@@ -300,6 +332,13 @@ impl super::Store {
                     x.rated_ms,
                 ])?;
             }
+            let mut f = tx.prepare_cached(
+                "INSERT INTO follow_ups(ticket_id, department, opened_ms, due_ms, state, result)
+                 VALUES (?1, ?2, 0, 0, ?3, ?4)",
+            )?;
+            for (id, dept, state, result) in &b.follow_ups {
+                f.execute(params![id, dept, state, result])?;
+            }
             let mut e = tx.prepare_cached(
                 "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload)
                  VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -317,12 +356,6 @@ impl super::Store {
             }
         }
         tx.commit()?;
-        Ok(())
-    }
-
-    /// Let SQLite's planner know the tables' shapes after a bulk load.
-    pub fn analyze(&mut self) -> Result<()> {
-        self.conn.execute_batch("ANALYZE")?;
         Ok(())
     }
 }
@@ -390,16 +423,9 @@ mod tests {
                     },
                     sign_in(3, 500_000, "window.signed_out", "clerk1"),
                 ],
+                follow_ups: vec![(1, "gaj".into(), "closed".into(), Some("appealed".into()))],
             })
             .expect("bulk insert");
-        store
-            .conn
-            .execute(
-                "INSERT INTO follow_ups(ticket_id, department, opened_ms, due_ms, state, result)
-                 VALUES (1, 'gaj', 0, 1, 'closed', 'appealed')",
-                [],
-            )
-            .expect("follow-up");
         let reader = Reader::new(&path);
         reader
             .with(|c| {
@@ -421,10 +447,31 @@ mod tests {
                 let mut none = 0;
                 ticket_facts(c, "2027-03-02", "2027-03-31", |_| none += 1)?;
                 assert_eq!(none, 0);
-                let r = rating_facts(c, "2027-03-01", "2027-03-01")?;
-                assert_eq!(r[0].issued_ms, Some(1_000));
-                assert_eq!(r[0].follow_up_state.as_deref(), Some("closed"));
-                assert_eq!(r[0].follow_up_result.as_deref(), Some("appealed"));
+                let mut r = Vec::new();
+                let all = RatingJoins {
+                    issue_time: true,
+                    follow_up: true,
+                };
+                rating_facts(c, "2027-03-01", "2027-03-01", all, |x| {
+                    r.push((
+                        x.issued_ms,
+                        x.follow_up_state.map(str::to_string),
+                        x.follow_up_result.map(str::to_string),
+                    ))
+                })?;
+                assert_eq!(
+                    r,
+                    [(Some(1_000), Some("closed".into()), Some("appealed".into()))]
+                );
+                let mut bare = Vec::new();
+                rating_facts(c, "2027-03-01", "2027-03-01", RatingJoins::default(), |x| {
+                    bare.push((
+                        x.level.to_string(),
+                        x.issued_ms,
+                        x.follow_up_state.is_some(),
+                    ))
+                })?;
+                assert_eq!(bare, [("dissatisfied".to_string(), None, false)]);
                 let w = window_events(c, 0, 1_000_000)?;
                 assert_eq!(w.len(), 2);
                 assert_eq!(w[0].clerk.as_deref(), Some("clerk1"));
