@@ -28,14 +28,14 @@ function Breakdown({ row }) {
           <td>${COMPONENTS[c.name] ? COMPONENTS[c.name][1](c.value) : c.value}</td>
           <td class="num">${c.points.toFixed(2)}</td><td class="num">${c.weight}</td>
         </tr>`)}
-        <tr><td>差评扣分</td><td>差评 ${row.bad_ratings} 条，其中免责 ${row.bad_excused} 条</td><td class="num">−${row.penalty.toFixed(2)}</td><td></td></tr>
+        <tr><td>差评扣分</td><td>差评 ${row.bad_ratings} 条，其中免责 ${row.bad_excused} 条</td><td class="num">${row.penalty > 0 ? '−' + row.penalty.toFixed(2) : '0'}</td><td></td></tr>
       </tbody>
     </table>
   </td></tr>`;
 }
 
 export default function Appraisal() {
-  const [m, setM] = useState(month(new Date()));
+  const [m, setM] = useState(new URLSearchParams(location.search).get('month') || month(new Date()));
   const [data, setData] = useState(null);
   const [error, setError] = useState('');
   const [open, setOpen] = useState({});
@@ -43,6 +43,7 @@ export default function Appraisal() {
   const load = async () => {
     setError('');
     try {
+      history.replaceState(null, '', `?month=${m}`);
       setData(await get(`/api/v1/reports/staff-appraisal?month=${m}`));
     } catch (e) {
       setError(e.message);

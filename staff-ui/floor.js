@@ -1,7 +1,16 @@
 // 大厅实况 (/staff/floor): every queue and window now, and the alarms, updated live from the
 // event stream. Big type, high contrast: meant for a wall-mounted TV as much as a desk.
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
-import { get, duration, events } from '/staff/api.js';
+import { get, events } from '/staff/api.js';
+
+/// Seconds as minutes for a screen read from afar: 45秒, 34分, 1时05分.
+function mins(s) {
+  if (s == null) return '—';
+  s = Math.max(0, Math.round(s));
+  if (s < 60) return `${s}秒`;
+  const m = Math.floor(s / 60);
+  return m < 60 ? `${m}分` : `${Math.floor(m / 60)}时${String(m % 60).padStart(2, '0')}分`;
+}
 
 const STATUS = {
   closed: ['未开放', 'Closed'],
@@ -15,8 +24,8 @@ function alarmText(a, queues) {
   const qn = q ? q.name : a.queue;
   switch (a.kind) {
     case 'queue_waiting': return `${qn}：等候 ${a.value} 人（阈值 ${a.threshold} 人）`;
-    case 'queue_wait': return `${qn}：最长等候 ${duration(a.value)}（阈值 ${duration(a.threshold)}）`;
-    case 'window_paused': return `${a.window}号窗口：已暂停 ${duration(a.value)}（阈值 ${duration(a.threshold)}）`;
+    case 'queue_wait': return `${qn}：最长等候 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
+    case 'window_paused': return `${a.window}号窗口：已暂停 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
     case 'printer': return `打印机 ${a.printer}：${a.detail || '故障'}`;
     default: return a.kind;
   }
@@ -63,7 +72,11 @@ export default function Floor() {
   const since = Math.floor((Date.now() - fetchedAt.current) / 1000);
   const t = floor.totals;
   const busy = floor.queues.filter((q) => q.waiting > 0).sort((a, b) => b.waiting - a.waiting || b.longest_wait_s - a.longest_wait_s);
-  const clock = new Date().toLocaleTimeString('zh-CN', { hour12: false });
+  // The hall's clock (its time zone, and a simulated clock in tests), not the browser's.
+  const [hh, mm, ss] = floor.at.slice(11, 19).split(':').map(Number);
+  const t0 = (hh * 3600 + mm * 60 + ss + since) % 86400;
+  const two = (n) => String(n).padStart(2, '0');
+  const clock = `${two(Math.floor(t0 / 3600))}:${two(Math.floor((t0 % 3600) / 60))}:${two(t0 % 60)}`;
   return html`<div class="floor">
     <header class="floor-head">
       <h1>大厅实况 <small>Live floor</small></h1>
@@ -89,16 +102,16 @@ export default function Floor() {
       ${busy.map((q) => html`<div class=${'card queue-card' + (q.alarm ? ' alarm' : '')}>
         <div class="q-name">${q.name}<small>${q.department_name}</small></div>
         <div class="q-waiting"><b>${q.waiting}</b> 人</div>
-        <div class="q-times">最长 ${duration(q.longest_wait_s + since)} · 预计 ${duration(q.estimated_wait_s)}</div>
+        <div class="q-times">最长 ${mins(q.longest_wait_s + since)} · 预计 ${mins(q.estimated_wait_s)}</div>
       </div>`)}
     </section>
     <h2>窗口 <small>Windows</small></h2>
     <section class="window-tiles">
       ${floor.windows.map((w) => html`<div class=${'tile ' + w.status + (w.alarm ? ' alarm' : '')} title=${w.name}>
         <div class="w-num">${w.number}</div>
-        <div class="w-status">${STATUS[w.status][0]} ${w.status !== 'closed' ? duration(w.status_s + since) : ''}</div>
+        <div class="w-status">${STATUS[w.status][0]} ${w.status === 'open' || w.status === 'paused' ? mins(w.status_s + since) : ''}</div>
         <div class="w-clerk">${w.clerk ? w.clerk.name : ''}</div>
-        ${w.current && html`<div class="w-current">${w.current} <small>${duration((w.service_s || 0) + since)}</small></div>`}
+        ${w.current && html`<div class="w-current">${w.current} <small>${mins((w.service_s || 0) + since)}</small></div>`}
       </div>`)}
     </section>
   </div>`;

@@ -30,14 +30,14 @@ function day(d) {
 }
 
 /// A Chart.js chart that is rebuilt when its config changes.
-function ChartBox({ id, config }) {
+function ChartBox({ id, config, height }) {
   const canvas = useRef(null);
   useEffect(() => {
     if (!window.Chart || !canvas.current) return undefined;
     const chart = new window.Chart(canvas.current, config);
     return () => chart.destroy();
   }, [config]);
-  return html`<div class="chart-box"><canvas id=${id} ref=${canvas}></canvas></div>`;
+  return html`<div class="chart-box" style=${height ? `height:${height}px` : ''}><canvas id=${id} ref=${canvas}></canvas></div>`;
 }
 
 const minutes = (s) => (s == null ? null : Math.round(s / 6) / 10);
@@ -49,11 +49,11 @@ function hourChart(r) {
     data: {
       labels: rows.map((x) => x.key + '时'),
       datasets: [
-        { type: 'bar', label: '取号数 Arrivals', data: rows.map((x) => x.issued), backgroundColor: '#7aa7d8', yAxisID: 'y' },
-        { type: 'line', label: '平均等候（分钟）Avg wait, min', data: rows.map((x) => minutes(x.wait_mean_s)), borderColor: '#b54708', backgroundColor: '#b54708', yAxisID: 'y1' },
+        { type: 'line', label: '平均等候（分钟）Avg wait, min', data: rows.map((x) => minutes(x.wait_mean_s)), borderColor: '#b54708', backgroundColor: '#b54708', pointRadius: 5, spanGaps: true, yAxisID: 'y1', order: 0 },
+        { type: 'bar', label: '取号数 Arrivals', data: rows.map((x) => x.issued), backgroundColor: '#7aa7d8', yAxisID: 'y', order: 1 },
       ],
     },
-    options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, position: 'left' }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } } } },
+    options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true, position: 'left', title: { display: true, text: '取号数' } }, y1: { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false }, title: { display: true, text: '分钟' } } } },
   };
 }
 
@@ -73,18 +73,19 @@ function histogramChart(r) {
 }
 
 function departmentChart(r) {
-  const rows = r.rows.filter((x) => x.issued > 0 || x.served > 0);
+  const rows = r.rows.filter((x) => x.wait_count > 0);
   const target = r.wait_target_s / 60;
   return {
     type: 'bar',
     data: {
-      labels: rows.map((x) => x.label),
-      datasets: [
-        { label: '平均等候（分钟）Avg wait, min', data: rows.map((x) => minutes(x.wait_mean_s)), backgroundColor: rows.map((x) => (minutes(x.wait_mean_s) > target ? '#d9534f' : '#5b9bd5')), xAxisID: 'x' },
-        { label: '办结数 Served', data: rows.map((x) => x.served), backgroundColor: '#9ccc9c', xAxisID: 'x1' },
-      ],
+      labels: rows.map((x) => `${x.label}（${x.served}件）`),
+      datasets: [{
+        label: `平均等候（分钟），红色超过目标 ${target} 分钟 · Avg wait, min`,
+        data: rows.map((x) => minutes(x.wait_mean_s)),
+        backgroundColor: rows.map((x) => (minutes(x.wait_mean_s) > target ? '#d9534f' : '#5b9bd5')),
+      }],
     },
-    options: { indexAxis: 'y', animation: false, maintainAspectRatio: false, scales: { x: { beginAtZero: true, position: 'bottom' }, x1: { beginAtZero: true, position: 'top', grid: { drawOnChartArea: false } } } },
+    options: { indexAxis: 'y', animation: false, maintainAspectRatio: false, scales: { x: { beginAtZero: true } } },
   };
 }
 
@@ -114,11 +115,13 @@ function Table({ report }) {
 }
 
 export default function Reports() {
+  // Defaults: the last seven days by department; ?from=&to=&by= (a bookmark) overrides them.
+  const q = new URLSearchParams(location.search);
   const today = new Date();
   const weekAgo = new Date(today.getTime() - 6 * 86400000);
-  const [from, setFrom] = useState(day(weekAgo));
-  const [to, setTo] = useState(day(today));
-  const [by, setBy] = useState('department');
+  const [from, setFrom] = useState(q.get('from') || day(weekAgo));
+  const [to, setTo] = useState(q.get('to') || day(today));
+  const [by, setBy] = useState(q.get('by') || 'department');
   const [data, setData] = useState(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -127,8 +130,9 @@ export default function Reports() {
     setBusy(true);
     setError('');
     try {
-      const q = (g) => get(`/api/v1/reports/waits?from=${from}&to=${to}&by=${g}`);
-      const [main, hours, depts] = await Promise.all([q(by), by === 'hour' ? null : q('hour'), by === 'department' ? null : q('department')]);
+      history.replaceState(null, '', `?from=${from}&to=${to}&by=${by}`);
+      const fetchBy = (g) => get(`/api/v1/reports/waits?from=${from}&to=${to}&by=${g}`);
+      const [main, hours, depts] = await Promise.all([fetchBy(by), by === 'hour' ? null : fetchBy('hour'), by === 'department' ? null : fetchBy('department')]);
       setData({ main, hours: hours || main, depts: depts || main, charts: { h: hourChart(hours || main), w: histogramChart(main), d: departmentChart(depts || main) } });
     } catch (e) {
       setError(e.message);
@@ -157,7 +161,7 @@ export default function Reports() {
       <section class="charts">
         <div class="card"><h3>各时段取号数与平均等候 <small>Arrivals and average wait by hour</small></h3><${ChartBox} id="chart-hours" config=${data.charts.h} /></div>
         <div class="card"><h3>等候时长分布 <small>Wait distribution</small></h3><${ChartBox} id="chart-waits" config=${data.charts.w} /></div>
-        <div class="card wide"><h3>各部门平均等候与办结数 <small>By department</small></h3><${ChartBox} id="chart-depts" config=${data.charts.d} /></div>
+        <div class="card wide"><h3>各部门平均等候与办结数 <small>By department</small></h3><${ChartBox} id="chart-depts" config=${data.charts.d} height=${80 + 26 * data.charts.d.data.labels.length} /></div>
       </section>`}
     <section class="card definitions">
       <h3>统计口径 <small>Definitions</small></h3>

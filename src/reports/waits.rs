@@ -230,7 +230,8 @@ pub struct WaitsBuilder<'a> {
 struct Keys<'a> {
     plan: &'a Plan,
     by: GroupBy,
-    window_keys: HashMap<u32, String>,
+    /// Group key of each window, by number (empty: no such window).
+    window_keys: Vec<String>,
     queue_dept: HashMap<&'a str, &'a str>,
     /// (UTC day, zone offset in ms) of the last hour looked up.
     offset: Cell<Option<(i64, i64)>>,
@@ -281,7 +282,11 @@ impl<'a> Keys<'a> {
         let w = w?;
         match self.by {
             GroupBy::WindowKind => self.plan.window(w).map(|p| kind_str(p.kind)),
-            _ => self.window_keys.get(&w).map(String::as_str),
+            _ => self
+                .window_keys
+                .get(w as usize)
+                .filter(|k| !k.is_empty())
+                .map(String::as_str),
         }
     }
 
@@ -422,11 +427,14 @@ impl<'a> WaitsBuilder<'a> {
             keys: Keys {
                 plan,
                 by,
-                window_keys: plan
-                    .windows
-                    .iter()
-                    .map(|w| (w.number, w.number.to_string()))
-                    .collect(),
+                window_keys: {
+                    let top = plan.windows.iter().map(|w| w.number).max().unwrap_or(0);
+                    let mut keys = vec![String::new(); top as usize + 1];
+                    for w in &plan.windows {
+                        keys[w.number as usize] = w.number.to_string();
+                    }
+                    keys
+                },
                 queue_dept: plan
                     .queues
                     .iter()

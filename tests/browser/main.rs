@@ -7,4 +7,5 @@
 mod hall;
 mod helpers;
 
+mod reports;
 mod smoke;
