@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use crate::{App, ServeOptions};
 
 mod fanout;
+mod reports;
 
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum Bench {
@@ -53,6 +54,21 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// A year of generated history, then the monthly appraisal and a one-year waits report.
+    Reports {
+        /// Tickets to generate over the year's working days.
+        #[arg(long, default_value_t = 1_500_000)]
+        tickets: usize,
+        /// Timed runs of each report (the median is printed).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Hall configuration (queues, windows) the history is made for.
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+        /// Keep the generated database at this path (reused as it is when it exists).
+        #[arg(long)]
+        keep: Option<PathBuf>,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
@@ -69,6 +85,14 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             config,
         } => fanout::run(&clients, rate, seconds, &config).await,
         Bench::Print { tickets, config } => print(tickets, &config).await,
+        Bench::Reports {
+            tickets,
+            runs,
+            config,
+            keep,
+        } => {
+            tokio::task::spawn_blocking(move || reports::run(tickets, runs, &config, keep)).await?
+        }
     }
 }
 
@@ -420,7 +444,7 @@ async fn http_issue(
 }
 
 /// A fresh directory under the system temp dir.
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "hallq-bench-{}",
         crate::engine::random_hex()[..12].to_owned()

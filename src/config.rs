@@ -39,6 +39,12 @@ pub struct Config {
     /// The wall screens' voice clips.
     #[serde(default)]
     pub voice: VoiceSection,
+    /// When the manager's live floor raises alarms.
+    #[serde(default)]
+    pub alarms: AlarmsSection,
+    /// Weights and rules of the monthly staff appraisal (量化考评).
+    #[serde(default)]
+    pub appraisal: AppraisalSection,
 }
 
 /// `[voice]`
@@ -69,6 +75,99 @@ impl Default for RatingsSection {
             follow_up_working_days: 3,
             // The shipped config lists them; none is assumed here.
             bad_reasons: Vec::new(),
+        }
+    }
+}
+
+/// `[alarms]`: thresholds of the live floor; 0 turns a check off.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmsSection {
+    /// Alarm when a queue has at least this many citizens waiting.
+    pub queue_waiting: u32,
+    /// Alarm when a queue's longest wait reaches this many minutes.
+    pub queue_wait_minutes: u32,
+    /// Alarm when a window has been paused this many minutes.
+    pub window_paused_minutes: u32,
+}
+
+impl Default for AlarmsSection {
+    fn default() -> Self {
+        AlarmsSection {
+            queue_waiting: 30,
+            queue_wait_minutes: 40,
+            window_paused_minutes: 30,
+        }
+    }
+}
+
+impl AlarmsSection {
+    /// The thresholds in the floor's units.
+    pub fn thresholds(&self) -> crate::reports::floor::Thresholds {
+        crate::reports::floor::Thresholds {
+            queue_waiting: self.queue_waiting,
+            queue_wait_s: self.queue_wait_minutes.saturating_mul(60),
+            window_paused_s: self.window_paused_minutes.saturating_mul(60),
+        }
+    }
+}
+
+/// `[appraisal]`: each component scores 0-100 points; the score is their weighted mean minus
+/// the bad-rating penalty (see `crate::reports::appraisal`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppraisalSection {
+    /// Weight of tickets served (relative to the busiest clerk).
+    pub weight_volume: u32,
+    /// Weight of service time against the same queues' hall-wide mean.
+    pub weight_service_time: u32,
+    /// Weight of the share of served citizens who waited no longer than the wait target.
+    pub weight_within_target: u32,
+    /// Weight of the satisfaction rate.
+    pub weight_satisfaction: u32,
+    /// Weight of rating coverage (rated / served).
+    pub weight_rating_coverage: u32,
+    /// Weight of time signed in and not paused (relative to the most present clerk).
+    pub weight_attendance: u32,
+    /// Points taken off per bad rating (不满意 / 非常不满意) that is not excused.
+    pub bad_rating_points: f64,
+    /// Follow-up results (rectified | explained | appealed) that excuse a bad rating once the
+    /// follow-up is closed.
+    pub excused_results: Vec<String>,
+    /// Percent of clerks rated excellent, rounded up (the seed plan's top 20%).
+    pub excellent_percent: u32,
+}
+
+impl Default for AppraisalSection {
+    fn default() -> Self {
+        let w = crate::reports::appraisal::Weights::default();
+        AppraisalSection {
+            weight_volume: w.volume,
+            weight_service_time: w.service_time,
+            weight_within_target: w.within_target,
+            weight_satisfaction: w.satisfaction,
+            weight_rating_coverage: w.rating_coverage,
+            weight_attendance: w.attendance,
+            bad_rating_points: w.bad_rating_points,
+            excused_results: w.excused_results,
+            excellent_percent: w.excellent_percent,
+        }
+    }
+}
+
+impl AppraisalSection {
+    /// The weights as the appraisal uses them.
+    pub fn weights(&self) -> crate::reports::appraisal::Weights {
+        crate::reports::appraisal::Weights {
+            volume: self.weight_volume,
+            service_time: self.weight_service_time,
+            within_target: self.weight_within_target,
+            satisfaction: self.weight_satisfaction,
+            rating_coverage: self.weight_rating_coverage,
+            attendance: self.weight_attendance,
+            bad_rating_points: self.bad_rating_points,
+            excused_results: self.excused_results.clone(),
+            excellent_percent: self.excellent_percent,
         }
     }
 }
@@ -554,6 +653,7 @@ impl Config {
                 return Err(("kiosks", Some(i), "zone", format!("unknown zone {z:?}")));
             }
         }
+        self.validate_reports()?;
         Ok(Plan {
             rules: Rules {
                 name: h.name.clone(),
@@ -590,6 +690,58 @@ impl Config {
             queues,
             windows,
         })
+    }
+}
+
+impl Config {
+    /// `[appraisal]` must make a score and flag someone.
+    fn validate_reports(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
+        let a = &self.appraisal;
+        let w = a.weights();
+        if w.volume
+            + w.service_time
+            + w.within_target
+            + w.satisfaction
+            + w.rating_coverage
+            + w.attendance
+            == 0
+        {
+            return Err((
+                "appraisal",
+                None,
+                "weight_volume",
+                "at least one weight must be above 0".into(),
+            ));
+        }
+        if !(a.bad_rating_points.is_finite() && a.bad_rating_points >= 0.0) {
+            return Err((
+                "appraisal",
+                None,
+                "bad_rating_points",
+                "must be 0 or more".into(),
+            ));
+        }
+        if let Some(r) = a
+            .excused_results
+            .iter()
+            .find(|r| !["rectified", "explained", "appealed"].contains(&r.as_str()))
+        {
+            return Err((
+                "appraisal",
+                None,
+                "excused_results",
+                format!("{r:?} is not one of rectified, explained, appealed"),
+            ));
+        }
+        if !(1..=100).contains(&a.excellent_percent) {
+            return Err((
+                "appraisal",
+                None,
+                "excellent_percent",
+                "must be 1..=100".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -757,6 +909,30 @@ mod tests {
         let e = Config::parse("hall.toml", &text).expect_err("duplicate prefix");
         assert!(e.key.ends_with(".prefix"), "{e}");
         assert!(e.message.contains("already used"));
+    }
+
+    #[test]
+    fn report_sections_are_read_and_checked() {
+        let (cfg, _) = Config::parse("config/hall.toml", SHIPPED).expect("valid");
+        assert_eq!(cfg.alarms.thresholds().queue_wait_s, 40 * 60);
+        assert_eq!(cfg.appraisal.weights().excellent_percent, 20);
+        let e = broken("excellent_percent = 20", "excellent_percent = 0");
+        assert_eq!(e.key, "appraisal.excellent_percent");
+        assert!(e.line.is_some());
+        let e = broken(
+            "excused_results = [\"appealed\"]",
+            "excused_results = [\"forgiven\"]",
+        );
+        assert!(e.message.contains("forgiven"), "{e}");
+        // Both sections are optional: a config without them gets the defaults.
+        let start = SHIPPED.find("\n[alarms]").expect("an [alarms] table");
+        let end = SHIPPED[start + 1..]
+            .find("\n# ----")
+            .map_or(SHIPPED.len(), |i| i + start + 1);
+        let without = format!("{}{}", &SHIPPED[..start], &SHIPPED[end..]);
+        assert!(!without.contains("[appraisal]"));
+        let (cfg, _) = Config::parse("hall.toml", &without).expect("valid without them");
+        assert_eq!(cfg.alarms.queue_waiting, 30);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! - `config`: config/hall.toml and its validation into a `domain::Plan`.
 //! - `store/`: SQLite, the only place with SQL.
 //! - `engine`: the single writer thread: decide, commit, broadcast, reply.
+//! - `reports/`: manager reports (floor, waits, staff appraisal) and their exports.
 //! - `http/`: the JSON API, the event websocket and the static screens.
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
@@ -19,6 +20,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod printer;
+pub mod reports;
 pub mod store;
 
 use std::future::Future;

@@ -235,6 +235,7 @@ mod tests {
             "storage_busy",
             "unavailable",
             "internal",
+            "invalid_range",
         ];
         let domain = [
             DomainError::UnknownQueue(String::new()),

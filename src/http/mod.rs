@@ -8,6 +8,7 @@ mod devices;
 pub mod error;
 mod events;
 mod feedback;
+mod manager;
 mod meta;
 mod tickets;
 mod windows;
@@ -67,6 +68,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(feedback::routes())
         .merge(admin::routes())
+        .merge(manager::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -6,6 +6,7 @@
 pub mod audit;
 mod auth;
 pub mod feedback;
+pub mod reports;
 mod rows;
 mod schema;
 

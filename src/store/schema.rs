@@ -132,6 +132,14 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN scope_windows TEXT;
     ALTER TABLE users ADD COLUMN scope_departments TEXT;
     "#,
+    // 5: reports. A covering index holds every column the wait and appraisal reports read, so a
+    // year of tickets is read from the index alone, in service-day order; events are found by
+    // kind and time (sign-ins, pauses, no-shows and transfers) without scanning the log.
+    r#"
+    CREATE INDEX tickets_report ON tickets(service_day, original_queue, queue, state, window,
+        clerk, issued_at_ms, first_called_ms, called_ms, started_ms, finished_ms, transfer_count);
+    CREATE INDEX events_kind_at ON events(kind, at_ms);
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -10,6 +10,7 @@ mod fanout;
 mod openapi;
 mod printing;
 mod ratings;
+mod reports;
 mod security;
 mod tickets;
 mod voice;

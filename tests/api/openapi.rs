@@ -47,6 +47,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/register"),
     ("post", "/api/v1/devices/{id}/revoke"),
     ("get", "/api/v1/audit"),
+    ("get", "/api/v1/floor"),
+    ("get", "/api/v1/reports/waits"),
+    ("get", "/api/v1/reports/staff-appraisal"),
 ];
 
 #[tokio::test]

@@ -13,4 +13,5 @@ mod evaluator;
 mod kiosk;
 mod phone;
 mod quality;
+mod reports;
 mod smoke;

@@ -1,0 +1,182 @@
+//! Manager routes (role manager or admin): the live floor, the waits report and the monthly
+//! staff appraisal, as JSON, CSV or xlsx. Reports run in `spawn_blocking` on read-only
+//! connections; only the floor reads the engine (a cheap view of the hall's state).
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use jiff::civil::Date;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Principal, Staff};
+use super::error::{ApiError, Query};
+use crate::domain::Role;
+use crate::domain::event::rfc3339;
+use crate::reports::{GroupBy, export, floor, query};
+
+/// The longest range a waits report covers, days.
+const MAX_RANGE_DAYS: i32 = 3 * 366;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/floor", get(show_floor))
+        .route("/api/v1/reports/waits", get(report_waits))
+        .route(
+            "/api/v1/reports/staff-appraisal",
+            get(report_staff_appraisal),
+        )
+}
+
+fn require_manager(p: &Principal) -> Result<(), ApiError> {
+    match p {
+        Principal::Staff {
+            role: Role::Manager | Role::Admin,
+            ..
+        } => Ok(()),
+        _ => Err(ApiError::forbidden()),
+    }
+}
+
+/// Output format of a report.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Format {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
+}
+
+async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
+    require_manager(&who)?;
+    let th = st.config.alarms.thresholds();
+    // Printer alarms join here once the printer module reports its state (kind "printer").
+    let extra = Vec::new();
+    let view = st
+        .engine
+        .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))
+        .await?;
+    Ok(axum::Json(view).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaitsParams {
+    from: String,
+    to: String,
+    #[serde(default = "default_by")]
+    by: GroupBy,
+    #[serde(default)]
+    format: Format,
+}
+
+fn default_by() -> GroupBy {
+    GroupBy::Department
+}
+
+fn date(name: &str, s: &str) -> Result<Date, ApiError> {
+    let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    ok.then(|| s.parse::<Date>().ok())
+        .flatten()
+        .ok_or_else(|| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD 日期：{s}")))
+}
+
+fn month(s: &str) -> Result<Date, ApiError> {
+    let bad = || ApiError::bad_request(format!("month 应为 YYYY-MM：{s}"));
+    let (y, m) = s.split_once('-').ok_or_else(bad)?;
+    if y.len() != 4 || m.len() != 2 {
+        return Err(bad());
+    }
+    let y: i16 = y.parse().map_err(|_| bad())?;
+    let m: i8 = m.parse().map_err(|_| bad())?;
+    Date::new(y, m, 1).map_err(|_| bad())
+}
+
+/// A file download (or the JSON value).
+fn respond<T: serde::Serialize>(
+    value: &T,
+    format: Format,
+    name: &str,
+    csv: impl FnOnce(&T) -> Vec<u8>,
+    xlsx: impl FnOnce(&T) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError>,
+) -> Result<Response, ApiError> {
+    let (body, mime, ext) = match format {
+        Format::Json => return Ok(axum::Json(value).into_response()),
+        Format::Csv => (csv(value), "text/csv; charset=utf-8", "csv"),
+        Format::Xlsx => (
+            xlsx(value).map_err(ApiError::internal)?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let disposition = format!("attachment; filename=\"{name}.{ext}\"");
+    Ok((
+        [
+            (CONTENT_TYPE, mime.to_string()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+async fn report_waits(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Query(p): Query<WaitsParams>,
+) -> Result<Response, ApiError> {
+    require_manager(&who)?;
+    let from = date("from", &p.from)?;
+    let to = date("to", &p.to)?;
+    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
+    if !(0..=MAX_RANGE_DAYS).contains(&days) {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
+                .with(MAX_RANGE_DAYS.to_string()),
+        );
+    }
+    let now = st.engine.clock().now();
+    let generated = rfc3339(now, &st.plan.rules.tz);
+    let (reader, plan, by, format) = (st.reader.clone(), st.plan.clone(), p.by, p.format);
+    tokio::task::spawn_blocking(move || {
+        let report = query::waits(&reader, &plan, by, from, to, now)?;
+        let name = format!("waits-{}-{from}-{to}", by.as_str());
+        respond(&report, format, &name, export::waits_csv, |r| {
+            export::waits_xlsx(r, &generated)
+        })
+    })
+    .await?
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppraisalParams {
+    month: String,
+    #[serde(default)]
+    format: Format,
+}
+
+async fn report_staff_appraisal(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Query(p): Query<AppraisalParams>,
+) -> Result<Response, ApiError> {
+    require_manager(&who)?;
+    let first = month(&p.month)?;
+    let now = st.engine.clock().now();
+    let generated = rfc3339(now, &st.plan.rules.tz);
+    let weights = st.config.appraisal.weights();
+    let (reader, plan, format) = (st.reader.clone(), st.plan.clone(), p.format);
+    tokio::task::spawn_blocking(move || {
+        let a = query::staff_appraisal(&reader, &plan, &weights, first, now)?;
+        let name = format!("staff-appraisal-{}", a.month);
+        respond(&a, format, &name, export::appraisal_csv, |a| {
+            export::appraisal_xlsx(a, &generated)
+        })
+    })
+    .await?
+}

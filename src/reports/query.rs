@@ -1,0 +1,216 @@
+//! Running a report: read the rows on a read-only connection and fold them. Blocking: call
+//! from `spawn_blocking`, never on the engine's thread or a tokio worker.
+
+use std::collections::{BTreeMap, HashMap};
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+
+use super::appraisal::{Appraisal, ClerkMonth, QueueMeans, Weights, appraise};
+use super::attendance::attendance;
+use super::stats::{ms_to_s, seconds_between};
+use super::waits::{WaitsBuilder, WaitsReport};
+use super::{GroupBy, appraisal};
+use crate::domain::Plan;
+use crate::store::reports::{self as sql, ActionCount, WindowEventRow};
+use crate::store::{Reader, Result, StoreError};
+
+/// Start of `from` to start of the day after `to`, in the hall's time zone, as milliseconds.
+fn span_ms(plan: &Plan, from: Date, to: Date) -> Result<(i64, i64)> {
+    let start = |d: Date| {
+        plan.rules
+            .tz
+            .to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+            .map(|t| t.as_millisecond())
+            .map_err(|e| StoreError::Other(e.to_string()))
+    };
+    let next = to
+        .tomorrow()
+        .map_err(|e| StoreError::Other(e.to_string()))?;
+    Ok((start(from)?, start(next)?))
+}
+
+/// Events that bear on who worked when: window events and ticket actions of the span.
+fn window_rows(
+    c: &rusqlite::Connection,
+    from_ms: i64,
+    to_ms: i64,
+) -> Result<(Vec<WindowEventRow>, Vec<ActionCount>)> {
+    Ok((
+        sql::window_events(c, from_ms, to_ms)?,
+        sql::clerk_actions(c, from_ms, to_ms)?,
+    ))
+}
+
+fn names(c: &rusqlite::Connection) -> Result<HashMap<String, String>> {
+    Ok(sql::staff_names(c)?
+        .into_iter()
+        .map(|s| (s.username, s.name))
+        .collect())
+}
+
+/// The waits report for the service days `from..=to`.
+pub fn waits(
+    reader: &Reader,
+    plan: &Plan,
+    by: GroupBy,
+    from: Date,
+    to: Date,
+    now: Timestamp,
+) -> Result<WaitsReport> {
+    let (from_ms, to_ms) = span_ms(plan, from, to)?;
+    let (f, t) = (from.to_string(), to.to_string());
+    reader.with(|c| {
+        let mut b = WaitsBuilder::new(plan, by);
+        sql::ticket_facts(c, &f, &t, |fact| b.add_ticket(fact))?;
+        let joins = sql::RatingJoins {
+            issue_time: b.needs_issue_time(),
+            follow_up: false,
+        };
+        sql::rating_facts(c, &f, &t, joins, |r| b.add_rating(r))?;
+        if b.needs_presence() {
+            let (events, actions) = window_rows(c, from_ms, to_ms)?;
+            for a in &actions {
+                b.add_action(a);
+            }
+            let until = to_ms.min(now.as_millisecond());
+            for ((window, clerk), p) in attendance(&events, from_ms, until) {
+                b.add_presence(window, &clerk, p);
+            }
+        }
+        Ok(b.finish(&f, &t, &names(c)?))
+    })
+}
+
+#[derive(Default)]
+struct ClerkAcc {
+    month: ClerkMonth,
+    service_sum: u64,
+    services: u64,
+    mix: HashMap<String, u64>,
+}
+
+/// The staff appraisal of the month that starts on `first` (a first day of a month).
+pub fn staff_appraisal(
+    reader: &Reader,
+    plan: &Plan,
+    weights: &Weights,
+    first: Date,
+    now: Timestamp,
+) -> Result<Appraisal> {
+    let last = first.last_of_month();
+    let (from_ms, to_ms) = span_ms(plan, first, last)?;
+    let (f, t) = (first.to_string(), last.to_string());
+    let target = plan.rules.wait_target_s;
+    reader.with(|c| {
+        let mut clerks: BTreeMap<String, ClerkAcc> = BTreeMap::new();
+        let mut means = QueueMeans::default();
+        sql::ticket_facts(c, &f, &t, |x| {
+            if x.state != "done" {
+                return;
+            }
+            let service = match (x.started_ms.or(x.called_ms), x.finished_ms) {
+                (Some(a), Some(b)) => Some(seconds_between(a, b)),
+                _ => None,
+            };
+            if let Some(s) = service {
+                means.add(x.queue, s);
+            }
+            let Some(clerk) = x.clerk else { return };
+            let acc = match clerks.get_mut(clerk) {
+                Some(a) => a,
+                None => clerks.entry(clerk.to_string()).or_default(),
+            };
+            acc.month.served += 1;
+            if let Some(s) = service {
+                acc.service_sum += u64::from(s);
+                acc.services += 1;
+                match acc.mix.get_mut(x.queue) {
+                    Some(n) => *n += 1,
+                    None => {
+                        acc.mix.insert(x.queue.to_string(), 1);
+                    }
+                }
+            }
+            if let Some(called) = x.first_called_ms {
+                acc.month.waits += 1;
+                if seconds_between(x.issued_ms, called) > target {
+                    acc.month.over_target += 1;
+                }
+            }
+        })?;
+        let joins = sql::RatingJoins {
+            issue_time: false,
+            follow_up: true,
+        };
+        sql::rating_facts(c, &f, &t, joins, |r| {
+            let Some(clerk) = r.clerk else { return };
+            let m = &mut clerks.entry(clerk.to_string()).or_default().month;
+            m.rated += 1;
+            match r.level {
+                "very_satisfied" | "satisfied" => m.satisfied += 1,
+                "dissatisfied" | "very_dissatisfied" => {
+                    m.bad_ratings += 1;
+                    if r.follow_up_state == Some("closed") {
+                        m.bad_closed += 1;
+                        if r.follow_up_result
+                            .is_some_and(|res| weights.excused_results.iter().any(|x| x == res))
+                        {
+                            m.bad_excused += 1;
+                        }
+                    } else {
+                        m.bad_open += 1;
+                    }
+                }
+                _ => {}
+            }
+        })?;
+        let (events, actions) = window_rows(c, from_ms, to_ms)?;
+        for a in actions {
+            let Some(clerk) = a.actor.strip_prefix("staff:") else {
+                continue;
+            };
+            let m = &mut clerks.entry(clerk.to_string()).or_default().month;
+            match a.kind.as_str() {
+                "ticket.no_show" => m.no_show += a.count,
+                "ticket.transferred" => m.transferred += a.count,
+                _ => {}
+            }
+        }
+        let until = to_ms.min(now.as_millisecond());
+        for ((_, clerk), p) in attendance(&events, from_ms, until) {
+            let m = &mut clerks.entry(clerk).or_default().month;
+            m.signed_in_s += ms_to_s(p.signed_in_ms);
+            m.pause_s += ms_to_s(p.paused_ms);
+        }
+        let names = names(c)?;
+        let months = clerks
+            .into_iter()
+            .map(|(username, acc)| {
+                let mut m = acc.month;
+                m.name = names
+                    .get(&username)
+                    .cloned()
+                    .unwrap_or_else(|| username.clone());
+                m.username = username;
+                m.service_mean_s = (acc.services > 0)
+                    .then(|| ((acc.service_sum + acc.services / 2) / acc.services) as u32);
+                m.expected_service_s = means.expected(&acc.mix);
+                m
+            })
+            .collect();
+        Ok(Appraisal {
+            month: format!("{:04}-{:02}", first.year(), first.month()),
+            from: f.clone(),
+            to: t.clone(),
+            wait_target_s: target,
+            weights: weights.clone(),
+            excellent_count: 0,
+            rows: appraise(months, weights),
+        })
+        .map(|mut a: Appraisal| {
+            a.excellent_count = appraisal::excellent_count(a.rows.len(), weights.excellent_percent);
+            a
+        })
+    })
+}

@@ -1,0 +1,492 @@
+//! Read-only report queries: plain rows for `crate::reports` to aggregate, and the bulk writer
+//! the report benchmark fills a database with. Nothing here knows about the hall's plan.
+
+use rusqlite::{Connection, params};
+
+use super::Result;
+
+/// One ticket as reports see it (borrowed from the row being read).
+#[derive(Debug, Clone, Copy)]
+pub struct TicketFact<'a> {
+    pub service_day: &'a str,
+    /// The queue it ended in (after transfers).
+    pub queue: &'a str,
+    /// The queue it was issued in.
+    pub original_queue: &'a str,
+    pub state: &'a str,
+    /// The window that last called it.
+    pub window: Option<u32>,
+    /// The username of the clerk who finished it.
+    pub clerk: Option<&'a str>,
+    pub issued_ms: i64,
+    pub first_called_ms: Option<i64>,
+    pub called_ms: Option<i64>,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub transfer_count: u32,
+}
+
+/// Text of column `i`, borrowed from the row.
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// Text of column `i` or `None` for NULL, borrowed from the row.
+fn opt_text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        _ => text(r, i).map(Some),
+    }
+}
+
+/// Call `each` for every ticket of the service days `from..=to` (`YYYY-MM-DD`), in
+/// service-day order. Reads only the covering index `tickets_report` (migration 3).
+pub fn ticket_facts(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    mut each: impl FnMut(&TicketFact<'_>),
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT service_day, queue, original_queue, state, window, clerk, issued_at_ms,
+                first_called_ms, called_ms, started_ms, finished_ms, transfer_count
+         FROM tickets INDEXED BY tickets_report
+         WHERE service_day BETWEEN ?1 AND ?2",
+    )?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        each(&TicketFact {
+            service_day: text(r, 0)?,
+            queue: text(r, 1)?,
+            original_queue: text(r, 2)?,
+            state: text(r, 3)?,
+            window: r.get(4)?,
+            clerk: opt_text(r, 5)?,
+            issued_ms: r.get(6)?,
+            first_called_ms: r.get(7)?,
+            called_ms: r.get(8)?,
+            started_ms: r.get(9)?,
+            finished_ms: r.get(10)?,
+            transfer_count: r.get(11)?,
+        });
+    }
+    Ok(())
+}
+
+/// One citizen's rating (borrowed from the row being read).
+#[derive(Debug, Clone, Copy)]
+pub struct RatingFact<'a> {
+    pub level: &'a str,
+    pub window: Option<u32>,
+    pub clerk: Option<&'a str>,
+    pub queue: &'a str,
+    pub department: &'a str,
+    pub service_day: &'a str,
+    /// The rated ticket's issue time (only when asked for: grouping by hour).
+    pub issued_ms: Option<i64>,
+    /// The follow-up of a bad rating (only when asked for: the appraisal).
+    pub follow_up_state: Option<&'a str>,
+    pub follow_up_result: Option<&'a str>,
+}
+
+/// Which joins a rating query needs (each costs a lookup per rating).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RatingJoins {
+    /// The rated ticket's issue time.
+    pub issue_time: bool,
+    /// The follow-up's state and result.
+    pub follow_up: bool,
+}
+
+/// Call `each` for every rating of the service days `from..=to`.
+pub fn rating_facts(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    joins: RatingJoins,
+    mut each: impl FnMut(&RatingFact<'_>),
+) -> Result<()> {
+    let (issued, ticket_join) = if joins.issue_time {
+        (
+            "t.issued_at_ms",
+            "LEFT JOIN tickets t ON t.id = r.ticket_id",
+        )
+    } else {
+        ("NULL", "")
+    };
+    let (follow, follow_join) = if joins.follow_up {
+        (
+            "f.state, f.result",
+            "LEFT JOIN follow_ups f ON f.ticket_id = r.ticket_id",
+        )
+    } else {
+        ("NULL, NULL", "")
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT r.level, r.window, r.clerk, r.queue, r.department, r.service_day, {issued}, {follow}
+         FROM ratings r {ticket_join} {follow_join}
+         WHERE r.service_day BETWEEN ?1 AND ?2"
+    ))?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        each(&RatingFact {
+            level: text(r, 0)?,
+            window: r.get(1)?,
+            clerk: opt_text(r, 2)?,
+            queue: text(r, 3)?,
+            department: text(r, 4)?,
+            service_day: text(r, 5)?,
+            issued_ms: r.get(6)?,
+            follow_up_state: opt_text(r, 7)?,
+            follow_up_result: opt_text(r, 8)?,
+        });
+    }
+    Ok(())
+}
+
+/// A window event that matters for attendance: sign-in, sign-out, pause, resume.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowEventRow {
+    pub seq: i64,
+    pub at_ms: i64,
+    /// `window.signed_in`, `window.signed_out`, `window.paused` or `window.resumed`.
+    pub kind: String,
+    pub window: u32,
+    /// The clerk named by a sign-in or sign-out.
+    pub clerk: Option<String>,
+}
+
+/// Window events committed in `[from_ms, to_ms)`, in commit order.
+pub fn window_events(conn: &Connection, from_ms: i64, to_ms: i64) -> Result<Vec<WindowEventRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, at_ms, kind, window, json_extract(payload, '$.clerk.username')
+         FROM events
+         WHERE kind IN ('window.signed_in','window.signed_out','window.paused','window.resumed')
+           AND at_ms >= ?1 AND at_ms < ?2 AND window IS NOT NULL
+         ORDER BY seq",
+    )?;
+    let rows = stmt.query_map(params![from_ms, to_ms], |r| {
+        Ok(WindowEventRow {
+            seq: r.get(0)?,
+            at_ms: r.get(1)?,
+            kind: r.get(2)?,
+            window: r.get(3)?,
+            clerk: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// How often an actor did something to tickets at a window (no-shows, transfers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionCount {
+    /// `ticket.no_show` or `ticket.transferred`.
+    pub kind: String,
+    /// The audit label, e.g. `staff:clerk1`.
+    pub actor: String,
+    pub window: Option<u32>,
+    pub count: u64,
+}
+
+/// No-shows and transfers committed in `[from_ms, to_ms)`, counted by actor and window.
+pub fn clerk_actions(conn: &Connection, from_ms: i64, to_ms: i64) -> Result<Vec<ActionCount>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, actor, window, COUNT(*) FROM events
+         WHERE kind IN ('ticket.no_show','ticket.transferred') AND at_ms >= ?1 AND at_ms < ?2
+         GROUP BY kind, actor, window",
+    )?;
+    let rows = stmt.query_map(params![from_ms, to_ms], |r| {
+        Ok(ActionCount {
+            kind: r.get(0)?,
+            actor: r.get(1)?,
+            window: r.get(2)?,
+            count: r.get::<_, i64>(3)? as u64,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// A staff account as reports name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffName {
+    pub username: String,
+    pub name: String,
+    pub role: String,
+}
+
+/// Every staff account, by username.
+pub fn staff_names(conn: &Connection) -> Result<Vec<StaffName>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT username, name, role FROM users ORDER BY username")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(StaffName {
+            username: r.get(0)?,
+            name: r.get(1)?,
+            role: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Rows the report benchmark (or a test) writes straight into the database.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub tickets: Vec<BulkTicket>,
+    pub ratings: Vec<BulkRating>,
+    pub events: Vec<BulkEvent>,
+    /// (rated ticket id, department, state, result) of bad ratings' follow-ups.
+    pub follow_ups: Vec<(i64, String, String, Option<String>)>,
+}
+
+/// A finished (or otherwise ended) ticket, as a generator makes it.
+#[derive(Debug, Clone, Default)]
+pub struct BulkTicket {
+    pub id: i64,
+    pub service_day: String,
+    pub queue: String,
+    pub original_queue: String,
+    pub seq_no: u32,
+    pub number: String,
+    pub state: String,
+    pub issued_ms: i64,
+    pub first_called_ms: Option<i64>,
+    pub called_ms: Option<i64>,
+    pub started_ms: Option<i64>,
+    pub finished_ms: Option<i64>,
+    pub window: Option<u32>,
+    pub clerk: Option<String>,
+    pub transfer_count: u32,
+}
+
+/// A rating row (the ratings table of migration 2).
+#[derive(Debug, Clone, Default)]
+pub struct BulkRating {
+    pub ticket_id: i64,
+    pub level: String,
+    pub window: Option<u32>,
+    pub clerk: Option<String>,
+    pub queue: String,
+    pub department: String,
+    pub service_day: String,
+    pub rated_ms: i64,
+}
+
+/// An event row (payload is JSON text).
+#[derive(Debug, Clone, Default)]
+pub struct BulkEvent {
+    pub seq: i64,
+    pub at_ms: i64,
+    pub kind: String,
+    pub actor: String,
+    pub window: Option<u32>,
+    pub ticket_id: Option<i64>,
+    pub payload: String,
+}
+
+impl super::Store {
+    /// Write a batch in one transaction (a generator's fast path, not the engine's).
+    pub fn bulk_insert(&mut self, b: &Batch) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut t = tx.prepare_cached(
+                "INSERT INTO tickets(id, token, service_day, queue, original_queue, seq_no, number,
+                    priority, state, issued_at_ms, queue_key, window, first_called_ms, called_ms,
+                    started_ms, finished_ms, transfer_count, clerk, issued_by)
+                 VALUES (?1, 'bulk-' || ?1, ?2, ?3, ?4, ?5, ?6, 'normal', ?7, ?8, ?8, ?9, ?10, ?11,
+                    ?12, ?13, ?14, ?15, 'device:bulk')",
+            )?;
+            for x in &b.tickets {
+                t.execute(params![
+                    x.id,
+                    x.service_day,
+                    x.queue,
+                    x.original_queue,
+                    x.seq_no,
+                    x.number,
+                    x.state,
+                    x.issued_ms,
+                    x.window,
+                    x.first_called_ms,
+                    x.called_ms,
+                    x.started_ms,
+                    x.finished_ms,
+                    x.transfer_count,
+                    x.clerk,
+                ])?;
+            }
+            let mut r = tx.prepare_cached(
+                "INSERT INTO ratings(ticket_id, level, source, window, clerk, queue, department,
+                    service_day, rated_ms) VALUES (?1, ?2, 'evaluator', ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for x in &b.ratings {
+                r.execute(params![
+                    x.ticket_id,
+                    x.level,
+                    x.window,
+                    x.clerk,
+                    x.queue,
+                    x.department,
+                    x.service_day,
+                    x.rated_ms,
+                ])?;
+            }
+            let mut f = tx.prepare_cached(
+                "INSERT INTO follow_ups(ticket_id, department, opened_ms, due_ms, state, result)
+                 VALUES (?1, ?2, 0, 0, ?3, ?4)",
+            )?;
+            for (id, dept, state, result) in &b.follow_ups {
+                f.execute(params![id, dept, state, result])?;
+            }
+            let mut e = tx.prepare_cached(
+                "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload)
+                 VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for x in &b.events {
+                e.execute(params![
+                    x.seq,
+                    x.at_ms,
+                    x.kind,
+                    x.actor,
+                    x.window,
+                    x.ticket_id,
+                    x.payload,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Reader, Store};
+
+    fn ticket(id: i64, state: &str, clerk: Option<&str>) -> BulkTicket {
+        BulkTicket {
+            id,
+            service_day: "2027-03-01".into(),
+            queue: "xf".into(),
+            original_queue: "xf".into(),
+            seq_no: id as u32,
+            number: format!("XF{id:03}"),
+            state: state.into(),
+            issued_ms: 1_000,
+            first_called_ms: Some(61_000),
+            called_ms: Some(61_000),
+            finished_ms: Some(121_000),
+            window: Some(20),
+            clerk: clerk.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn report_rows_round_trip() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("r.db");
+        let mut store = Store::open(&path).expect("open");
+        let sign_in = |seq, at_ms, kind: &str, clerk: &str| BulkEvent {
+            seq,
+            at_ms,
+            kind: kind.into(),
+            actor: format!("staff:{clerk}"),
+            window: Some(20),
+            ticket_id: None,
+            payload: format!(r#"{{"type":"{kind}","clerk":{{"username":"{clerk}","name":"x"}}}}"#),
+        };
+        store
+            .bulk_insert(&Batch {
+                tickets: vec![
+                    ticket(1, "done", Some("clerk1")),
+                    ticket(2, "no_show", None),
+                ],
+                ratings: vec![BulkRating {
+                    ticket_id: 1,
+                    level: "dissatisfied".into(),
+                    window: Some(20),
+                    clerk: Some("clerk1".into()),
+                    queue: "xf".into(),
+                    department: "gaj".into(),
+                    service_day: "2027-03-01".into(),
+                    rated_ms: 200_000,
+                }],
+                events: vec![
+                    sign_in(1, 0, "window.signed_in", "clerk1"),
+                    BulkEvent {
+                        kind: "ticket.no_show".into(),
+                        ticket_id: Some(2),
+                        ..sign_in(2, 100_000, "ticket.no_show", "clerk1")
+                    },
+                    sign_in(3, 500_000, "window.signed_out", "clerk1"),
+                ],
+                follow_ups: vec![(1, "gaj".into(), "closed".into(), Some("appealed".into()))],
+            })
+            .expect("bulk insert");
+        let reader = Reader::new(&path);
+        reader
+            .with(|c| {
+                let mut seen = Vec::new();
+                ticket_facts(c, "2027-03-01", "2027-03-01", |t| {
+                    seen.push((
+                        t.state.to_string(),
+                        t.clerk.map(str::to_string),
+                        t.first_called_ms,
+                    ))
+                })?;
+                assert_eq!(
+                    seen,
+                    [
+                        ("done".to_string(), Some("clerk1".to_string()), Some(61_000)),
+                        ("no_show".to_string(), None, Some(61_000))
+                    ]
+                );
+                let mut none = 0;
+                ticket_facts(c, "2027-03-02", "2027-03-31", |_| none += 1)?;
+                assert_eq!(none, 0);
+                let mut r = Vec::new();
+                let all = RatingJoins {
+                    issue_time: true,
+                    follow_up: true,
+                };
+                rating_facts(c, "2027-03-01", "2027-03-01", all, |x| {
+                    r.push((
+                        x.issued_ms,
+                        x.follow_up_state.map(str::to_string),
+                        x.follow_up_result.map(str::to_string),
+                    ))
+                })?;
+                assert_eq!(
+                    r,
+                    [(Some(1_000), Some("closed".into()), Some("appealed".into()))]
+                );
+                let mut bare = Vec::new();
+                rating_facts(c, "2027-03-01", "2027-03-01", RatingJoins::default(), |x| {
+                    bare.push((
+                        x.level.to_string(),
+                        x.issued_ms,
+                        x.follow_up_state.is_some(),
+                    ))
+                })?;
+                assert_eq!(bare, [("dissatisfied".to_string(), None, false)]);
+                let w = window_events(c, 0, 1_000_000)?;
+                assert_eq!(w.len(), 2);
+                assert_eq!(w[0].clerk.as_deref(), Some("clerk1"));
+                let a = clerk_actions(c, 0, 1_000_000)?;
+                assert_eq!(
+                    a,
+                    [ActionCount {
+                        kind: "ticket.no_show".into(),
+                        actor: "staff:clerk1".into(),
+                        window: Some(20),
+                        count: 1
+                    }]
+                );
+                Ok(())
+            })
+            .expect("queries");
+    }
+}
