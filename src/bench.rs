@@ -105,6 +105,23 @@ struct Figures {
 }
 
 impl Figures {
+    fn empty() -> Figures {
+        Figures {
+            ops: 0,
+            errors: 0,
+            elapsed: Duration::ZERO,
+            lat: Vec::new(),
+        }
+    }
+
+    /// Add another slice of the same measurement.
+    fn absorb(&mut self, other: Figures) {
+        self.ops += other.ops;
+        self.errors += other.errors;
+        self.elapsed += other.elapsed;
+        self.lat.extend(other.lat);
+    }
+
     fn rate(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64()
     }
@@ -133,8 +150,8 @@ fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.execute_batch(
         "PRAGMA synchronous=FULL;
-         CREATE TABLE counters(day TEXT, queue TEXT, last INTEGER, PRIMARY KEY(day, queue));
-         CREATE TABLE tickets(id INTEGER PRIMARY KEY, day TEXT, queue TEXT, seq INTEGER, number TEXT, issued_ms INTEGER);",
+         CREATE TABLE IF NOT EXISTS counters(day TEXT, queue TEXT, last INTEGER, PRIMARY KEY(day, queue));
+         CREATE TABLE IF NOT EXISTS tickets(id INTEGER PRIMARY KEY, day TEXT, queue TEXT, seq INTEGER, number TEXT, issued_ms INTEGER);",
     )?;
     let start = Instant::now();
     let mut lat = Vec::new();
@@ -234,14 +251,10 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let cfg = lifted_config(&dir, config)?;
 
     println!(
-        "bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores",
+        "bench issue: {secs} s per run in one-second slices taken in turn (bare, 1 client, \
+         {clients} clients), so a noisy disk or CPU falls on all alike; synchronous=FULL in WAL, {} cores",
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let mut bare = tokio::task::spawn_blocking({
-        let dir = dir.clone();
-        move || bare_loop(&dir, secs)
-    })
-    .await??;
 
     let db = dir.join("hallq.db");
     let opts = ServeOptions {
@@ -269,8 +282,13 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         let _ = stop_rx.await;
     }));
 
-    let mut one = http_issue(addr, 1, secs, &queues, token).await?;
-    let mut many = http_issue(addr, clients, secs, &queues, token).await?;
+    let (mut bare, mut one, mut many) = (Figures::empty(), Figures::empty(), Figures::empty());
+    for _ in 0..secs.max(1) {
+        let d = dir.clone();
+        bare.absorb(tokio::task::spawn_blocking(move || bare_loop(&d, 1)).await??);
+        one.absorb(http_issue(addr, 1, 1, &queues, token).await?);
+        many.absorb(http_issue(addr, clients, 1, &queues, token).await?);
+    }
     let _ = stop_tx.send(());
     let _ = server.await;
 

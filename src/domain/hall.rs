@@ -295,6 +295,8 @@ pub struct Hall {
     pub(super) tickets: BTreeMap<TicketId, Ticket>,
     pub(super) by_token: HashMap<String, TicketId>,
     waiting: BTreeSet<TicketId>,
+    /// The same waiting tickets by queue, so per-queue counts need not scan the hall.
+    waiting_by_queue: HashMap<String, BTreeSet<TicketId>>,
     counters: HashMap<String, u32>,
     windows: BTreeMap<u32, WindowState>,
     recent_service: HashMap<String, VecDeque<i64>>,
@@ -329,6 +331,7 @@ impl Hall {
             tickets: BTreeMap::new(),
             by_token: HashMap::new(),
             waiting: BTreeSet::new(),
+            waiting_by_queue: HashMap::new(),
             counters: HashMap::new(),
             windows: BTreeMap::new(),
             recent_service: HashMap::new(),
@@ -401,9 +404,24 @@ impl Hall {
     fn index(&mut self, t: &Ticket) {
         self.by_token.insert(t.token.clone(), t.id);
         if t.state == TicketState::Waiting {
-            self.waiting.insert(t.id);
+            self.mark_waiting(t.id, &t.queue);
         } else {
-            self.waiting.remove(&t.id);
+            self.unmark_waiting(t.id, &t.queue);
+        }
+    }
+
+    fn mark_waiting(&mut self, id: TicketId, queue: &str) {
+        self.waiting.insert(id);
+        self.waiting_by_queue
+            .entry(queue.to_string())
+            .or_default()
+            .insert(id);
+    }
+
+    fn unmark_waiting(&mut self, id: TicketId, queue: &str) {
+        self.waiting.remove(&id);
+        if let Some(set) = self.waiting_by_queue.get_mut(queue) {
+            set.remove(&id);
         }
     }
 
@@ -498,7 +516,7 @@ impl Hall {
         for id in old {
             if let Some(t) = self.tickets.remove(&id) {
                 self.by_token.remove(&t.token);
-                self.waiting.remove(&id);
+                self.unmark_waiting(id, &t.queue);
                 if self.touched_tickets.remove(&id) {
                     self.evicted.push(t);
                 }
@@ -899,8 +917,8 @@ impl Hall {
             .ok_or_else(|| DomainError::UnknownTicket("token".into()))?;
         let t = self.ticket_mut(id, TicketOp::Cancel)?;
         t.state = TicketState::Cancelled;
-        let tref = ticket_ref(t);
-        self.waiting.remove(&id);
+        let (tref, queue) = (ticket_ref(t), t.queue.clone());
+        self.unmark_waiting(id, &queue);
         self.touched_tickets.insert(id);
         events.push(Event::TicketCancelled { ticket: tref });
         Ok(Reply::Ticket(id))
@@ -1046,7 +1064,8 @@ impl Hall {
         t.started_at = None;
         let tref = ticket_ref(t);
         let call = recent_call(&plan, t, wplan, now);
-        self.waiting.remove(&id);
+        let queue = t.queue.clone();
+        self.unmark_waiting(id, &queue);
         self.touched_tickets.insert(id);
         let w = self
             .windows
@@ -1115,7 +1134,7 @@ impl Hall {
         };
         let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
         self.release(window, id);
-        self.waiting.insert(id);
+        self.mark_waiting(id, &to_queue);
         events.push(Event::TicketTransferred {
             ticket: tref,
             from_window: from,
@@ -1243,13 +1262,14 @@ impl Hall {
             )
         };
         let mine = rank(t);
-        self.waiting
+        let Some(same_queue) = self.waiting_by_queue.get(&t.queue) else {
+            return 0;
+        };
+        same_queue
             .iter()
             .filter_map(|id| self.tickets.get(id))
             .filter(|x| {
-                x.id != t.id
-                    && x.queue == t.queue
-                    && (t.target_window.is_none() || x.target_window == t.target_window)
+                x.id != t.id && (t.target_window.is_none() || x.target_window == t.target_window)
             })
             .filter(|x| rank(x) < mine)
             .count() as u32
