@@ -54,8 +54,7 @@ enum Format {
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     require_manager(&who)?;
     let th = st.config.alarms.thresholds();
-    // Printer alarms join here once the printer module reports its state (kind "printer").
-    let extra = Vec::new();
+    let extra = floor::printer_alarms(&st.printers.health());
     let view = st
         .engine
         .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))

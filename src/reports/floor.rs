@@ -122,6 +122,34 @@ fn passed(value: i64, threshold: u32) -> bool {
     threshold > 0 && value >= i64::from(threshold)
 }
 
+/// Alarms for printers in trouble: paper out, cover open, offline or unreachable.
+pub fn printer_alarms(printers: &[crate::printer::PrinterInfo]) -> Vec<Alarm> {
+    use crate::printer::HealthState;
+    printers
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.health.state,
+                HealthState::PaperOut
+                    | HealthState::CoverOpen
+                    | HealthState::Offline
+                    | HealthState::Unreachable
+            )
+        })
+        .map(|p| Alarm {
+            kind: AlarmKind::Printer,
+            queue: None,
+            window: None,
+            printer: Some(p.id.clone()),
+            value: 0,
+            threshold: 0,
+            detail: serde_json::to_value(p.health.state)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+        })
+        .collect()
+}
+
 /// The floor now. `extra` are alarms raised elsewhere (printers), listed after the hall's.
 pub fn floor(hall: &Hall, now: Timestamp, seq: u64, th: Thresholds, extra: Vec<Alarm>) -> Floor {
     let plan = hall.plan();

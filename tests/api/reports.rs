@@ -636,3 +636,21 @@ async fn only_managers_read_reports_and_parameters_are_checked() {
         assert_eq!(e["error"]["code"], "invalid_range");
     }
 }
+
+#[tokio::test]
+async fn a_printer_in_trouble_raises_an_alarm_on_the_floor() {
+    // kiosk-1 prints on p1, the shipped example address, which is not a printer here.
+    let hall = TestHall::spawn().await;
+    let t = hall.issue("xf").await;
+    assert_eq!(t["print"]["status"], "failed", "{t}");
+    let m = hall.login("manager").await;
+    let (s, floor) = hall.get("/api/v1/floor", Some(&m)).await;
+    assert_eq!(s, 200, "{floor}");
+    let alarms = floor["alarms"].as_array().expect("alarms");
+    let p = alarms
+        .iter()
+        .find(|a| a["kind"] == "printer")
+        .expect("a printer alarm");
+    assert_eq!(p["printer"], "p1");
+    assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()), "{p}");
+}
