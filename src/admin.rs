@@ -171,7 +171,12 @@ pub fn demo_banner(base: &str, creds: &[DemoCredential], plan: &Plan) -> String 
         s,
         "  evaluator     {base}/display/window.html?n=1&evaluator=1&device=demo-evaluator-1-token"
     );
-    let _ = writeln!(s, "  clerk/manager {base}/staff/");
+    let _ = writeln!(s, "  clerk console {base}/staff/");
+    let _ = writeln!(
+        s,
+        "  managers      {base}/staff/floor  {base}/staff/reports  {base}/staff/appraisal  {base}/staff/quality"
+    );
+    let _ = writeln!(s, "  admins        {base}/staff/admin");
     let _ = writeln!(
         s,
         "  phone page    {base}/t/{{token}}   (the QR code on each slip)"
