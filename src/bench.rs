@@ -120,7 +120,7 @@ impl RawClient {
         })
     }
 
-    /// Send one request, return (status, body).
+    /// Send one request, return (status, body). An empty `token` sends no Authorization.
     pub async fn request(
         &mut self,
         method: &str,
@@ -128,8 +128,14 @@ impl RawClient {
         token: &str,
         body: &str,
     ) -> anyhow::Result<(u16, String)> {
+        // An empty token sends no credentials (a citizen's phone).
+        let auth = if token.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: Bearer {token}\r\n")
+        };
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
             body.len()
         );

@@ -17,6 +17,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod sim;
 pub mod store;
 
 use std::future::Future;

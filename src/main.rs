@@ -59,6 +59,8 @@ enum Cmd {
         #[command(subcommand)]
         action: DeviceCmd,
     },
+    /// Simulate a hall day against the real engine and API, faster than real time.
+    Simulate(hallq::sim::SimArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -267,6 +269,11 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                     if d.revoked { "revoked" } else { "active" }
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Simulate(args) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(hallq::sim::simulate(args))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench { which } => {

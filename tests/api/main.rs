@@ -7,5 +7,6 @@ mod errors;
 mod events;
 mod openapi;
 mod ratings;
+mod sim;
 mod tickets;
 mod windows;

@@ -1,0 +1,1 @@
+//! `hallq bench estimates|load|crash`: benchmarks built on the simulator.
