@@ -24,10 +24,21 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// Accuracy of wait estimates (hallq vs QL, LES, HOL) on simulated normal and busy days.
+    Estimates {
+        /// Seeds per kind of day.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
     match b {
+        Bench::Estimates { seeds, config } => {
+            crate::sim::bench::estimates_bench(&config, seeds).await
+        }
         Bench::Issue {
             seconds,
             clients,
