@@ -32,10 +32,23 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
+    /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
+    Load(crate::sim::load::LoadArgs),
+    /// Rounds of kill -9 during a burst of issues and calls; every acknowledged ticket and
+    /// state change must survive, numbers gap-free and unique.
+    Crash {
+        #[arg(long, default_value_t = 100)]
+        rounds: u32,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
     match b {
+        Bench::Load(a) => crate::sim::load::load_bench(a).await,
+        Bench::Crash { rounds, config } => crate::sim::crash::crash_bench(rounds, &config).await,
         Bench::Estimates { seeds, config } => {
             crate::sim::bench::estimates_bench(&config, seeds).await
         }
@@ -48,18 +61,18 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
 }
 
 /// Latency figures of one run.
-struct Figures {
-    ops: usize,
-    errors: usize,
-    elapsed: Duration,
-    lat: Vec<Duration>,
+pub(crate) struct Figures {
+    pub(crate) ops: usize,
+    pub(crate) errors: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) lat: Vec<Duration>,
 }
 
 impl Figures {
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64()
     }
-    fn pct(&mut self, p: f64) -> f64 {
+    pub(crate) fn pct(&mut self, p: f64) -> f64 {
         if self.lat.is_empty() {
             return 0.0;
         }
@@ -67,7 +80,7 @@ impl Figures {
         let i = ((self.lat.len() as f64 * p).ceil() as usize).clamp(1, self.lat.len()) - 1;
         self.lat[i].as_secs_f64() * 1000.0
     }
-    fn line(&mut self, what: &str, unit: &str) -> String {
+    pub(crate) fn line(&mut self, what: &str, unit: &str) -> String {
         format!(
             "{what:<34} {:>8.0} {unit}/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
             self.rate(),
@@ -79,7 +92,7 @@ impl Figures {
 }
 
 /// The bare baseline: the same pragmas, one transaction per ticket, nothing else.
-fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
+pub(crate) fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
     let conn = Connection::open(dir.join("bare.db"))?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.execute_batch(
@@ -180,19 +193,7 @@ impl RawClient {
 
 async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
-    let text =
-        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
-    // Lift quotas (and time bands) so the run measures the engine, not refusals.
-    let mut doc: toml::Table = toml::from_str(&text)?;
-    if let Some(toml::Value::Array(queues)) = doc.get_mut("queues") {
-        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
-            q.insert("daily_quota".into(), toml::Value::Integer(9999));
-            q.remove("bands");
-        }
-    }
-    let text = toml::to_string(&doc)?;
-    let cfg = dir.join("hall.toml");
-    std::fs::write(&cfg, text)?;
+    let cfg = lifted_config(config, &dir)?;
 
     println!(
         "bench issue: {secs} s per run, synchronous=FULL in WAL, {} cores",
@@ -304,8 +305,28 @@ async fn http_issue(
     Ok(all)
 }
 
+/// A copy of `config` in `dir` with quotas (and time bands) lifted, so a run measures the
+/// engine, not refusals.
+pub(crate) fn lifted_config(
+    config: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<PathBuf> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let mut doc: toml::Table = toml::from_str(&text)?;
+    if let Some(toml::Value::Array(queues)) = doc.get_mut("queues") {
+        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
+            q.insert("daily_quota".into(), toml::Value::Integer(9999));
+            q.remove("bands");
+        }
+    }
+    let cfg = dir.join("hall.toml");
+    std::fs::write(&cfg, toml::to_string(&doc)?)?;
+    Ok(cfg)
+}
+
 /// A fresh directory under the system temp dir.
-fn tempfile_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "hallq-bench-{}",
         crate::engine::random_hex()[..12].to_owned()

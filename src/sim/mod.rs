@@ -4,9 +4,12 @@
 //! built on it. Nothing here touches the hall's state except through the API.
 
 pub mod bench;
+pub mod crash;
 pub mod day;
+pub mod load;
 pub mod model;
 pub mod observe;
+pub mod proc;
 pub mod rng;
 
 use std::collections::BTreeMap;
@@ -99,20 +102,7 @@ impl SimHall {
     /// Clerk accounts `sim-wNNN` for `windows` (created once, one password hash for all, no
     /// one knows the password) and a session token for each, valid through `until_ms`.
     pub fn clerks(&self, windows: &[u32], until_ms: i64) -> anyhow::Result<BTreeMap<u32, String>> {
-        let hash =
-            crate::auth::hash_password(&crate::auth::new_token()).map_err(anyhow::Error::msg)?;
-        let now = jiff::Timestamp::now().as_millisecond();
-        let mut store = crate::store::Store::open(&self.db)?;
-        let mut auth = store.auth();
-        let mut out = BTreeMap::new();
-        for n in windows {
-            let username = format!("sim-w{n:03}");
-            auth.add_user(&username, &username, "clerk", &hash, now)?;
-            let token = crate::auth::new_token();
-            auth.create_session(&crate::auth::token_hash(&token), &username, now, until_ms)?;
-            out.insert(*n, token);
-        }
-        Ok(out)
+        make_clerks(&self.db, windows, until_ms)
     }
 
     /// Stop serving and wait for the server to finish.
@@ -122,6 +112,29 @@ impl SimHall {
         }
         self.server.await?
     }
+}
+
+/// Clerk accounts `sim-wNNN` for `windows` in `db` (created once, one password hash for all,
+/// no one knows the password) and a session token for each, valid through `until_ms`.
+/// Opening the store migrates a new database.
+pub fn make_clerks(
+    db: &Path,
+    windows: &[u32],
+    until_ms: i64,
+) -> anyhow::Result<BTreeMap<u32, String>> {
+    let hash = crate::auth::hash_password(&crate::auth::new_token()).map_err(anyhow::Error::msg)?;
+    let now = jiff::Timestamp::now().as_millisecond();
+    let mut store = crate::store::Store::open(db)?;
+    let mut auth = store.auth();
+    let mut out = BTreeMap::new();
+    for n in windows {
+        let username = format!("sim-w{n:03}");
+        auth.add_user(&username, &username, "clerk", &hash, now)?;
+        let token = crate::auth::new_token();
+        auth.create_session(&crate::auth::token_hash(&token), &username, now, until_ms)?;
+        out.insert(*n, token);
+    }
+    Ok(out)
 }
 
 /// One day to run.
