@@ -69,10 +69,34 @@ pub enum Bench {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
+    /// Accuracy of wait estimates (hallq vs QL, LES, HOL) on simulated normal and busy days.
+    Estimates {
+        /// Seeds per kind of day.
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
+    /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
+    /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
+    Load(crate::sim::load::LoadArgs),
+    /// Rounds of kill -9 during a burst of issues and calls; every acknowledged ticket and
+    /// state change must survive, numbers gap-free and unique.
+    Crash {
+        #[arg(long, default_value_t = 100)]
+        rounds: u32,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
     match b {
+        Bench::Load(a) => crate::sim::load::load_bench(a).await,
+        Bench::Crash { rounds, config } => crate::sim::crash::crash_bench(rounds, &config).await,
+        Bench::Estimates { seeds, config } => {
+            crate::sim::bench::estimates_bench(&config, seeds).await
+        }
         Bench::Issue {
             seconds,
             clients,
@@ -97,11 +121,11 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
 }
 
 /// Latency figures of one run.
-struct Figures {
-    ops: usize,
-    errors: usize,
-    elapsed: Duration,
-    lat: Vec<Duration>,
+pub(crate) struct Figures {
+    pub(crate) ops: usize,
+    pub(crate) errors: usize,
+    pub(crate) elapsed: Duration,
+    pub(crate) lat: Vec<Duration>,
 }
 
 impl Figures {
@@ -122,10 +146,10 @@ impl Figures {
         self.lat.extend(other.lat);
     }
 
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64()
     }
-    fn pct(&mut self, p: f64) -> f64 {
+    pub(crate) fn pct(&mut self, p: f64) -> f64 {
         if self.lat.is_empty() {
             return 0.0;
         }
@@ -133,7 +157,7 @@ impl Figures {
         let i = ((self.lat.len() as f64 * p).ceil() as usize).clamp(1, self.lat.len()) - 1;
         self.lat[i].as_secs_f64() * 1000.0
     }
-    fn line(&mut self, what: &str, unit: &str) -> String {
+    pub(crate) fn line(&mut self, what: &str, unit: &str) -> String {
         format!(
             "{what:<34} {:>8.0} {unit}/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
             self.rate(),
@@ -145,7 +169,7 @@ impl Figures {
 }
 
 /// The bare baseline: the same pragmas, one transaction per ticket, nothing else.
-fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
+pub(crate) fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
     let conn = Connection::open(dir.join("bare.db"))?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.execute_batch(
@@ -197,7 +221,7 @@ impl RawClient {
         })
     }
 
-    /// Send one request, return (status, body).
+    /// Send one request, return (status, body). An empty `token` sends no Authorization.
     pub async fn request(
         &mut self,
         method: &str,
@@ -205,8 +229,14 @@ impl RawClient {
         token: &str,
         body: &str,
     ) -> anyhow::Result<(u16, String)> {
+        // An empty token sends no credentials (a citizen's phone).
+        let auth = if token.is_empty() {
+            String::new()
+        } else {
+            format!("Authorization: Bearer {token}\r\n")
+        };
         let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             self.host,
             body.len()
         );
@@ -240,7 +270,10 @@ impl RawClient {
 
 /// A copy of `config` in `dir` with quotas (and time bands) lifted, so a run measures the
 /// engine, not refusals.
-fn lifted_config(dir: &std::path::Path, config: &std::path::Path) -> anyhow::Result<PathBuf> {
+pub(crate) fn lifted_config(
+    dir: &std::path::Path,
+    config: &std::path::Path,
+) -> anyhow::Result<PathBuf> {
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, toml::to_string(&unlimited(config)?)?)?;
     Ok(cfg)

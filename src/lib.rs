@@ -21,6 +21,7 @@ pub mod engine;
 pub mod http;
 pub mod printer;
 pub mod reports;
+pub mod sim;
 pub mod store;
 
 use std::future::Future;

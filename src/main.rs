@@ -77,6 +77,8 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:9100")]
         listen: String,
     },
+    /// Simulate a hall day against the real engine and API, faster than real time.
+    Simulate(hallq::sim::SimArgs),
     /// Benchmarks that print figures.
     Bench {
         #[command(subcommand)]
@@ -412,6 +414,11 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 hallq::printer::fake::print_jobs_forever(&p).await;
                 Ok(ExitCode::SUCCESS)
             })
+        }
+        Cmd::Simulate(args) => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(hallq::sim::simulate(args))?;
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Bench { which } => {
             let rt = tokio::runtime::Runtime::new()?;

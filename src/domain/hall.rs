@@ -299,7 +299,13 @@ pub struct Hall {
     waiting_by_queue: HashMap<String, BTreeSet<TicketId>>,
     counters: HashMap<String, u32>,
     windows: BTreeMap<u32, WindowState>,
+    /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
     recent_service: HashMap<String, VecDeque<i64>>,
+    abandonment: estimate::Abandonment,
+    /// When each window last let go of a ticket, and the turnaround before its current call
+    /// (seconds, when that ticket was already waiting): part of the window time per ticket.
+    released: HashMap<u32, Timestamp>,
+    turnaround: HashMap<u32, i64>,
     recent_calls: VecDeque<RecentCall>,
     next_id: i64,
     touched_tickets: BTreeSet<TicketId>,
@@ -335,6 +341,9 @@ impl Hall {
             counters: HashMap::new(),
             windows: BTreeMap::new(),
             recent_service: HashMap::new(),
+            abandonment: estimate::Abandonment::default(),
+            released: HashMap::new(),
+            turnaround: HashMap::new(),
             recent_calls: VecDeque::new(),
             next_id: restored.next_ticket_id.max(1),
             touched_tickets: BTreeSet::new(),
@@ -384,20 +393,37 @@ impl Hall {
             })
             .collect();
         hall.recent_calls = calls.into();
-        // Only services (done), as `Finish` counts them live; a no-show has a finish time too.
-        let mut finished: Vec<&Ticket> = hall
-            .tickets
-            .values()
-            .filter(|t| t.state == TicketState::Done && t.finished_at.is_some())
-            .collect();
-        finished.sort_by_key(|t| t.finished_at);
-        let mut recent: HashMap<String, VecDeque<i64>> = HashMap::new();
-        for t in finished {
-            if let Some(s) = service_s(t) {
-                push_bounded(recent.entry(t.queue.clone()).or_default(), s);
+        // Replay today's calls and releases in time order, as `call`, `Finish` and `NoShow`
+        // learned them live: window times per queue, and each window's turnaround.
+        let mut steps: Vec<(Timestamp, bool, u32, TicketId)> = Vec::new();
+        for t in hall.tickets.values().filter(|t| t.service_day == today) {
+            let (Some(w), Some(c)) = (t.window, t.called_at) else {
+                continue;
+            };
+            steps.push((c, true, w, t.id));
+            if let (TicketState::Done | TicketState::NoShow, Some(f)) = (t.state, t.finished_at) {
+                steps.push((f, false, w, t.id));
             }
         }
-        hall.recent_service = recent;
+        steps.sort();
+        for (at, is_call, w, id) in steps {
+            let t = &hall.tickets[&id];
+            let (issued, queue, called) = (t.issued_at, t.queue.clone(), t.called_at);
+            if is_call {
+                hall.note_turnaround(w, issued, at);
+            } else {
+                hall.learn_cycle(w, queue, called, at);
+            }
+        }
+        for t in hall.tickets.values().filter(|t| t.service_day == today) {
+            match (t.state, t.first_called_at) {
+                (TicketState::Cancelled, _) => hall.abandonment.record(0.0, true),
+                (_, Some(c)) => hall
+                    .abandonment
+                    .record((c.as_second() - t.issued_at.as_second()) as f64, false),
+                _ => {}
+            }
+        }
         hall
     }
 
@@ -524,6 +550,9 @@ impl Hall {
         }
         self.counters.clear();
         self.recent_service.clear();
+        self.abandonment = estimate::Abandonment::default();
+        self.released.clear();
+        self.turnaround.clear();
         self.recent_calls.clear();
         self.day = today;
         events
@@ -679,7 +708,8 @@ impl Hall {
                 let t = self.ticket_mut(id, TicketOp::NoShow)?;
                 t.state = TicketState::NoShow;
                 t.finished_at = Some(now);
-                let tref = ticket_ref(t);
+                let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
+                self.learn_cycle(window, queue, called, now);
                 self.release(window, id);
                 events.push(Event::TicketNoShow {
                     ticket: tref,
@@ -719,8 +749,8 @@ impl Hall {
                     t.clerk = clerk;
                 }
                 let service = service_s(t).unwrap_or(0);
-                let (tref, queue) = (ticket_ref(t), t.queue.clone());
-                push_bounded(self.recent_service.entry(queue).or_default(), service);
+                let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
+                self.learn_cycle(window, queue, called, now);
                 self.release(window, id);
                 events.push(Event::TicketFinished {
                     ticket: tref,
@@ -918,6 +948,8 @@ impl Hall {
         let t = self.ticket_mut(id, TicketOp::Cancel)?;
         t.state = TicketState::Cancelled;
         let (tref, queue) = (ticket_ref(t), t.queue.clone());
+        // Only the count: a restart cannot tell how long a cancelled ticket waited.
+        self.abandonment.record(0.0, true);
         self.unmark_waiting(id, &queue);
         self.touched_tickets.insert(id);
         events.push(Event::TicketCancelled { ticket: tref });
@@ -1059,12 +1091,19 @@ impl Hall {
         t.window = Some(window);
         t.target_window = None;
         t.called_at = Some(now);
+        let first = t.first_called_at.is_none();
         t.first_called_at.get_or_insert(now);
+        let waited = (now.as_second() - t.issued_at.as_second()) as f64;
         t.recall_count = 0;
         t.started_at = None;
         let tref = ticket_ref(t);
         let call = recent_call(&plan, t, wplan, now);
         let queue = t.queue.clone();
+        if first {
+            self.abandonment.record(waited, false);
+        }
+        let issued = self.tickets[&id].issued_at;
+        self.note_turnaround(window, issued, now);
         self.unmark_waiting(id, &queue);
         self.touched_tickets.insert(id);
         let w = self
@@ -1211,6 +1250,34 @@ impl Hall {
         Ok(t)
     }
 
+    /// `window` calls at `now` a ticket issued at `issued`: the time since it let go of its
+    /// last ticket was turnaround if the ticket was already waiting then (not idleness).
+    fn note_turnaround(&mut self, window: u32, issued: Timestamp, now: Timestamp) {
+        let gap = self
+            .released
+            .get(&window)
+            .filter(|r| issued <= **r)
+            .map_or(0, |r| (now.as_second() - r.as_second()).max(0));
+        self.turnaround.insert(window, gap);
+    }
+
+    /// `window` let go at `now` of a ticket of `queue` it called at `called`: learn the window
+    /// time of that call (call to now, plus the turnaround before the call).
+    fn learn_cycle(
+        &mut self,
+        window: u32,
+        queue: String,
+        called: Option<Timestamp>,
+        now: Timestamp,
+    ) {
+        self.released.insert(window, now);
+        if let Some(c) = called {
+            let gap = self.turnaround.remove(&window).unwrap_or(0);
+            let cycle = (now.as_second() - c.as_second()).max(0) + gap;
+            push_bounded(self.recent_service.entry(queue).or_default(), cycle);
+        }
+    }
+
     /// The window lets go of its current ticket.
     fn release(&mut self, window: u32, id: TicketId) {
         if let Some(w) = self.windows.get_mut(&window)
@@ -1275,8 +1342,19 @@ impl Hall {
             .count() as u32
     }
 
-    /// Windows open now for `queue`, tier 1 counting fully and lower tiers half.
-    fn open_capacity(&self, queue: &str) -> f64 {
+    /// Windows open now for `queue`, each by the share of its capacity the queue gets (see
+    /// `estimate`): its waiting load over the load of every queue the window calls at the same
+    /// or a higher tier, and nothing while a higher tier has tickets waiting. `newcomer` counts one more ticket in `queue` (an estimate for the next
+    /// ticket, not yet issued).
+    fn open_capacity(&self, queue: &str, newcomer: bool) -> f64 {
+        let mut waiting: HashMap<&str, u32> = HashMap::new();
+        for t in self.waiting.iter().filter_map(|id| self.tickets.get(id)) {
+            if t.target_window.is_none() {
+                *waiting.entry(t.queue.as_str()).or_default() += 1;
+            }
+        }
+        let extra = u32::from(newcomer);
+        let mine = waiting.get(queue).copied().unwrap_or(0) + extra;
         self.plan
             .windows_serving(queue)
             .filter(|w| {
@@ -1285,10 +1363,22 @@ impl Hall {
                     .is_some_and(|s| s.status == WindowStatus::Open)
             })
             .map(|w| {
-                if w.tier_of(queue) == Some(0) {
-                    1.0
+                let tier = w.tier_of(queue).unwrap_or(0);
+                let competing: u32 = w.tiers[..=tier]
+                    .iter()
+                    .flatten()
+                    .map(|q| waiting.get(q.as_str()).copied().unwrap_or(0))
+                    .sum();
+                let higher: u32 = w.tiers[..tier]
+                    .iter()
+                    .flatten()
+                    .map(|q| waiting.get(q.as_str()).copied().unwrap_or(0))
+                    .sum();
+                // A window helps a lower tier only while nothing waits in its higher tiers.
+                if higher > 0 {
+                    0.0
                 } else {
-                    0.5
+                    estimate::window_share(mine, competing + extra)
                 }
             })
             .sum()
@@ -1320,9 +1410,14 @@ impl Hall {
         let capacity = if t.target_window.is_some() {
             1.0
         } else {
-            self.open_capacity(&t.queue)
+            self.open_capacity(&t.queue, false)
         };
-        estimate::estimate_wait_s(ahead, capacity, self.mean_service(&t.queue))
+        estimate::estimate_wait_s(
+            ahead,
+            capacity,
+            self.mean_service(&t.queue),
+            self.abandonment.theta(),
+        )
     }
 
     pub fn ticket_view(&self, t: &Ticket) -> TicketView {
@@ -1459,7 +1554,7 @@ impl Hall {
             .map(|q| {
                 let (n, oldest) = waiting.get(q.id.as_str()).copied().unwrap_or_default();
                 let refusal = self.refusal(q, now);
-                let capacity = self.open_capacity(&q.id);
+                let capacity = self.open_capacity(&q.id, true);
                 QueueView {
                     id: q.id.clone(),
                     name: q.name.clone(),
@@ -1472,6 +1567,7 @@ impl Hall {
                         n,
                         capacity,
                         self.mean_service(&q.id),
+                        self.abandonment.theta(),
                     ),
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,

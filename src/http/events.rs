@@ -47,7 +47,11 @@ async fn open_events(
         .clone()
         .try_acquire_owned()
         .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections"))?;
+    // Screens send next to nothing: small buffers keep hundreds of them cheap (tungstenite
+    // allocates 128 KiB read and write buffers per socket by default).
     Ok(ws
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| async move {
             stream_events(socket, st, q.since).await;
             drop(permit);

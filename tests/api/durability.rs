@@ -2,42 +2,20 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use hallq::sim::proc::Server;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hallq");
 
-/// Start `hallq serve` on port 0; returns the child and its base URL (read from its stdout).
-async fn start_server(config: &Path, db: &Path) -> (Child, String) {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--config"])
-        .arg(config)
-        .arg("--db")
-        .arg(db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("server starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = tokio::time::timeout(Duration::from_secs(30), async {
-        while let Some(line) = lines.next_line().await.expect("read stdout") {
-            if let Some(b) = line.strip_prefix("hallq listening on ") {
-                return b.to_string();
-            }
-        }
-        panic!("server exited before listening");
-    })
-    .await
-    .expect("server listening within 30 s");
-    // Keep draining stdout so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, base)
+/// Start `hallq serve --demo` on port 0; returns the server and its base URL.
+async fn start_server(config: &Path, db: &Path) -> (Server, String) {
+    let server = Server::spawn_bin(Path::new(BIN), config, db)
+        .await
+        .expect("server listening");
+    let base = format!("http://{}", server.addr);
+    (server, base)
 }
 
 #[tokio::test]
@@ -64,7 +42,7 @@ async fn kill_dash_nine_loses_no_acknowledged_ticket() {
         .to_string();
     assert_eq!(token.len(), 64);
 
-    let (mut child, base) = start_server(&config, &db).await;
+    let (child, base) = start_server(&config, &db).await;
     let acked: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
     let http = reqwest::Client::new();
     let queues = ["hj", "jgcjg", "sb", "gssw"];
@@ -105,8 +83,7 @@ async fn kill_dash_nine_loses_no_acknowledged_ticket() {
     })
     .await
     .expect("150 tickets within 60 s");
-    child.start_kill().expect("SIGKILL");
-    child.wait().await.expect("reaped");
+    child.kill9().await.expect("SIGKILL and reaped");
     for t in tasks {
         let _ = t.await;
     }

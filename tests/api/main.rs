@@ -12,6 +12,7 @@ mod printing;
 mod ratings;
 mod reports;
 mod security;
+mod sim;
 mod tickets;
 mod voice;
 mod windows;

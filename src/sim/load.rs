@@ -1,0 +1,304 @@
+//! `hallq bench load`: many kiosks and clerks over real HTTP and hundreds of websocket screens
+//! against a `hallq serve` child process, at 10x a peak morning (200 tickets a minute by
+//! default). Prints issue and call latency, event delivery (issue request sent to the
+//! `ticket.issued` frame at each screen), errors and the server's RSS, beside the bare SQLite
+//! durable-commit loop of `hallq bench issue` run on the same disk in the same run.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::proc::{DEMO_KIOSK, Server};
+use super::rng::Rng;
+use crate::bench::{Figures, RawClient, bare_loop, lifted_config, tempfile_dir};
+
+/// `hallq bench load` flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LoadArgs {
+    /// Seconds of load.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// Tickets issued per minute, all kiosks together (a peak morning is about 20).
+    #[arg(long, default_value_t = 200)]
+    pub per_minute: u32,
+    #[arg(long, default_value_t = 20)]
+    pub kiosks: usize,
+    /// Clerks, at windows 1..=N.
+    #[arg(long, default_value_t = 40)]
+    pub clerks: u32,
+    /// Websocket screens following the event stream.
+    #[arg(long, default_value_t = 300)]
+    pub screens: usize,
+    #[arg(long, default_value = "config/hall.toml")]
+    pub config: PathBuf,
+}
+
+fn figures(lat: Vec<Duration>, errors: usize, elapsed: Duration) -> Figures {
+    Figures {
+        ops: lat.len(),
+        errors,
+        elapsed,
+        lat,
+    }
+}
+
+/// What one screen saw: ticket number and when its `ticket.issued` frame arrived.
+type Seen = Vec<(String, Instant)>;
+
+async fn screen(
+    addr: std::net::SocketAddr,
+    stop: Instant,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> anyhow::Result<(Seen, usize)> {
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{addr}/api/v1/events")).await?;
+    let mut ready = Some(ready);
+    let mut seen = Vec::new();
+    let mut snapshots = 0;
+    loop {
+        let left = stop.saturating_duration_since(Instant::now());
+        let msg = match tokio::time::timeout(left, ws.next()).await {
+            Err(_) => break,
+            Ok(None) => anyhow::bail!("stream closed by the server"),
+            Ok(Some(m)) => m?,
+        };
+        let Message::Text(text) = msg else { continue };
+        let at = Instant::now();
+        let v: serde_json::Value = serde_json::from_str(text.as_str())?;
+        match v["type"].as_str() {
+            Some("ticket.issued") => {
+                if let Some(n) = v["ticket"]["number"].as_str() {
+                    seen.push((n.to_string(), at));
+                }
+            }
+            Some("snapshot") => {
+                snapshots += 1;
+                if let Some(r) = ready.take() {
+                    let _ = r.send(()).await;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((seen, snapshots))
+}
+
+async fn window_op(
+    http: &mut RawClient,
+    n: u32,
+    token: &str,
+    what: &str,
+    body: &str,
+) -> anyhow::Result<(u16, String)> {
+    http.request("POST", &format!("/api/v1/windows/{n}/{what}"), token, body)
+        .await
+}
+
+/// `hallq bench load`.
+pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let cfg = lifted_config(&dir, &a.config)?;
+    println!(
+        "bench load: {} s at {} tickets/min from {} kiosks, {} clerks, {} websocket screens; server is a child process; {} cores (shared)",
+        a.seconds,
+        a.per_minute,
+        a.kiosks,
+        a.clerks,
+        a.screens,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let mut bare = tokio::task::spawn_blocking({
+        let dir = dir.clone();
+        move || bare_loop(&dir, 5)
+    })
+    .await??;
+
+    let db = dir.join("hallq.db");
+    let windows: Vec<u32> = (1..=a.clerks).collect();
+    let until = jiff::Timestamp::now().as_millisecond() + 24 * 3_600_000;
+    let clerks = super::make_clerks(&db, &windows, until)?;
+    let (_, plan) = crate::config::Config::load(&cfg)?;
+    let mut queues: Vec<String> = plan
+        .windows
+        .iter()
+        .filter(|w| windows.contains(&w.number))
+        .flat_map(|w| w.queues().cloned())
+        .filter(|q| plan.queue(q).is_some_and(|q| !q.real_name))
+        .collect();
+    queues.sort();
+    queues.dedup();
+    let server = Server::spawn(&cfg, &db).await?;
+    let addr = server.addr;
+    let idle_rss = server.rss_mib();
+
+    let start = Instant::now();
+    let stop = start + Duration::from_secs(a.seconds);
+    // Screens first, so they see every issue.
+    let mut screens = Vec::new();
+    let (ready_tx, mut ready) = tokio::sync::mpsc::channel::<()>(a.screens.max(1));
+    for _ in 0..a.screens {
+        screens.push(tokio::spawn(screen(
+            addr,
+            stop + Duration::from_secs(2),
+            ready_tx.clone(),
+        )));
+    }
+    drop(ready_tx);
+    // Every screen has its snapshot before the first ticket (or has failed).
+    while ready.recv().await.is_some() {}
+    let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let mut kiosks = Vec::new();
+    let mean_gap = 60.0 * a.kiosks as f64 / f64::from(a.per_minute.max(1));
+    for k in 0..a.kiosks {
+        let (queues, sent) = (queues.clone(), Arc::clone(&sent));
+        kiosks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(k as u64 + 1);
+            let mut http = RawClient::connect(addr).await?;
+            let (mut lat, mut errors) = (Vec::new(), 0usize);
+            let mut next = Instant::now() + Duration::from_secs_f64(rng.exp(mean_gap));
+            while next < stop {
+                tokio::time::sleep_until(next.into()).await;
+                let q = &queues[rng.below(queues.len())];
+                let t0 = Instant::now();
+                let (status, body) = http
+                    .request(
+                        "POST",
+                        "/api/v1/tickets",
+                        DEMO_KIOSK,
+                        &format!("{{\"queue\":\"{q}\"}}"),
+                    )
+                    .await?;
+                lat.push(t0.elapsed());
+                if status == 201 {
+                    let v: serde_json::Value = serde_json::from_str(&body)?;
+                    if let Some(n) = v["number"].as_str() {
+                        sent.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(n.to_string(), t0);
+                    }
+                } else {
+                    errors += 1;
+                }
+                next += Duration::from_secs_f64(rng.exp(mean_gap));
+            }
+            Ok::<_, anyhow::Error>((lat, errors))
+        }));
+    }
+    let mut desks = Vec::new();
+    // Each clerk calls about as often as tickets come in, all clerks together.
+    let cycle = 60.0 * f64::from(a.clerks) / f64::from(a.per_minute.max(1));
+    for (n, token) in clerks {
+        desks.push(tokio::spawn(async move {
+            let mut rng = Rng::new(1000 + u64::from(n));
+            let mut http = RawClient::connect(addr).await?;
+            let (mut lat, mut errors) = (Vec::new(), 0usize);
+            let token = token.as_str();
+            let (status, _) = window_op(&mut http, n, token, "sign-in", "").await?;
+            if status != 200 {
+                errors += 1;
+            }
+            tokio::time::sleep(Duration::from_secs_f64(rng.uniform(0.0, cycle))).await;
+            while Instant::now() < stop {
+                let t0 = Instant::now();
+                let (status, text) = window_op(&mut http, n, token, "call-next", "").await?;
+                lat.push(t0.elapsed());
+                if status != 200 {
+                    errors += 1;
+                } else if text.contains("\"current\":{") {
+                    for (what, body) in [("start", ""), ("finish", "{\"outcome\":\"done\"}")] {
+                        if window_op(&mut http, n, token, what, body).await?.0 != 200 {
+                            errors += 1;
+                        }
+                    }
+                }
+                tokio::time::sleep(Duration::from_secs_f64(rng.uniform(0.5, 1.5) * cycle)).await;
+            }
+            Ok::<_, anyhow::Error>((lat, errors))
+        }));
+    }
+
+    let (mut issue_lat, mut issue_err) = (Vec::new(), 0);
+    for k in kiosks {
+        match k.await? {
+            Ok((l, e)) => {
+                issue_lat.extend(l);
+                issue_err += e;
+            }
+            Err(e) => {
+                eprintln!("kiosk failed: {e:#}");
+                issue_err += 1;
+            }
+        }
+    }
+    let (mut call_lat, mut call_err) = (Vec::new(), 0);
+    for d in desks {
+        match d.await? {
+            Ok((l, e)) => {
+                call_lat.extend(l);
+                call_err += e;
+            }
+            Err(e) => {
+                eprintln!("clerk failed: {e:#}");
+                call_err += 1;
+            }
+        }
+    }
+    let elapsed = start.elapsed();
+    let rss = server.rss_mib();
+    let sent = sent.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let (mut delivery, mut screen_err, mut missed, mut snapshots) = (Vec::new(), 0, 0usize, 0);
+    for s in screens {
+        match s.await? {
+            Ok((seen, snaps)) => {
+                snapshots += snaps;
+                let got: HashMap<&str, Instant> =
+                    seen.iter().map(|(n, at)| (n.as_str(), *at)).collect();
+                for (n, t0) in &sent {
+                    match got.get(n.as_str()) {
+                        Some(at) => delivery.push(at.saturating_duration_since(*t0)),
+                        None => missed += 1,
+                    }
+                }
+            }
+            Err(e) => {
+                screen_err += 1;
+                if screen_err == 1 {
+                    eprintln!("screen failed: {e:#}");
+                }
+            }
+        }
+    }
+    server.kill9().await?;
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let mut issue = figures(issue_lat, issue_err, elapsed);
+    let mut call = figures(call_lat, call_err, elapsed);
+    let mut deliver = figures(delivery, screen_err, elapsed);
+    println!("{}", bare.line("bare rusqlite durable commits", "commits"));
+    println!("{}", issue.line("POST /api/v1/tickets (kiosks)", "tickets"));
+    println!("{}", call.line("POST call-next (clerks)", "calls"));
+    let (d50, d99) = (deliver.pct(0.50), deliver.pct(0.99));
+    println!(
+        "event delivery to {} screens: {} frames, p50 {d50:.2} ms, p99 {d99:.2} ms; missed {missed}, resnapshots {}, screen errors {screen_err}",
+        a.screens,
+        deliver.ops,
+        snapshots.saturating_sub(a.screens),
+    );
+    let (rss_now, hwm) = rss.unwrap_or((0.0, 0.0));
+    println!(
+        "server RSS: idle {:.1} MiB, after the run {rss_now:.1} MiB, peak (VmHWM) {hwm:.1} MiB (goal <= 64)",
+        idle_rss.map_or(0.0, |r| r.0)
+    );
+    println!(
+        "issue p99 {:.2} ms = {:.1}x the bare commit p99 {:.2} ms (goal <= 20 ms); errors {} (goal 0)",
+        issue.pct(0.99),
+        issue.pct(0.99) / bare.pct(0.99).max(1e-9),
+        bare.pct(0.99),
+        issue.errors + call.errors + screen_err + missed
+    );
+    Ok(())
+}
