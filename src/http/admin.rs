@@ -26,13 +26,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(search_audit))
 }
 
-fn require(p: &Principal, roles: &[Role]) -> Result<(), ApiError> {
-    match p {
-        Principal::Staff { role, .. } if roles.contains(role) => Ok(()),
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
 #[derive(Serialize)]
 struct UserDto {
     username: String,
@@ -46,7 +39,7 @@ struct UserDto {
 }
 
 async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     let db = st.db_path.clone();
     let users = tokio::task::spawn_blocking(move || crate::admin::users(&db)).await??;
     let users: Vec<UserDto> = users
@@ -91,7 +84,7 @@ async fn add_user(
     Staff(who): Staff,
     Json(u): Json<NewUser>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     if !crate::admin::valid_username(&u.username) {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -134,7 +127,7 @@ async fn set_disabled(
     username: String,
     disabled: bool,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     if let Principal::Staff { username: me, .. } = &who
         && me == &username
         && disabled
@@ -180,7 +173,7 @@ async fn reset_password(
     Path(username): Path<String>,
     Json(b): Json<PasswordBody>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     check_password(&b.password)?;
     let db = st.db_path.clone();
     let u = username.clone();
@@ -210,7 +203,7 @@ async fn set_scope(
     Path(username): Path<String>,
     Json(b): Json<ScopeBody>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     let scope =
         Scope::parse(&st.plan, &b.windows, &b.departments).map_err(ApiError::bad_request)?;
     let db = st.db_path.clone();
@@ -242,7 +235,7 @@ async fn register_device(
     Staff(who): Staff,
     Json(d): Json<NewDevice>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     if !["kiosk", "display", "evaluator"].contains(&d.kind.as_str()) {
         return Err(ApiError::bad_request(
             "kind 应为 kiosk、display 或 evaluator",
@@ -279,7 +272,7 @@ async fn revoke_device(
     Staff(who): Staff,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Admin])?;
+    who.require(&[Role::Admin])?;
     let db = st.db_path.clone();
     let i = id.clone();
     let found = tokio::task::spawn_blocking(move || crate::admin::revoke_device(&db, &i)).await??;
@@ -310,7 +303,7 @@ async fn search_audit(
     Staff(who): Staff,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
-    require(&who, &[Role::Manager, Role::Admin])?;
+    who.require(&[Role::Manager, Role::Admin])?;
     let tz = st.plan.rules.tz.clone();
     let mut f = AuditFilter {
         window: q.window,

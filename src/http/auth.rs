@@ -228,6 +228,21 @@ impl AuthCache {
     }
 }
 
+impl Principal {
+    /// 403 unless a staff member with one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        match self {
+            Principal::Staff { role, .. } if roles.contains(role) => Ok(()),
+            _ => Err(ApiError::forbidden()),
+        }
+    }
+
+    /// 403 unless a manager or an admin.
+    pub fn require_manager(&self) -> Result<(), ApiError> {
+        self.require(&[Role::Manager, Role::Admin])
+    }
+}
+
 /// A staff member (a device is refused with 403).
 pub struct Staff(pub Principal);
 

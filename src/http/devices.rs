@@ -8,10 +8,9 @@ use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
-use super::auth::{Principal, Staff};
+use super::auth::Staff;
 use super::error::ApiError;
 use crate::domain::event::rfc3339;
-use crate::domain::hall::Role;
 use crate::printer::HealthState;
 
 pub fn routes() -> Router<AppState> {
@@ -50,15 +49,7 @@ struct DevicesDto {
 }
 
 async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
-    if !matches!(
-        who,
-        Principal::Staff {
-            role: Role::Manager | Role::Admin,
-            ..
-        }
-    ) {
-        return Err(ApiError::forbidden());
-    }
+    who.require_manager()?;
     let reader = st.reader.clone();
     let rows = tokio::task::spawn_blocking(move || reader.devices()).await??;
     let tz = &st.plan.rules.tz;

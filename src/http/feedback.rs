@@ -11,7 +11,7 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
 use crate::domain::DomainError;
-use crate::domain::hall::{Actor, Command, RateTarget, Role};
+use crate::domain::hall::{Actor, Command, RateTarget};
 use crate::domain::rating::{FollowUpResult, RatingLevel};
 use crate::domain::ticket::TicketId;
 use crate::engine::{EngineError, Outcome};
@@ -136,16 +136,6 @@ async fn submit_rating(
     }
 }
 
-fn require_manager(p: &Principal) -> Result<(), ApiError> {
-    match p {
-        Principal::Staff {
-            role: Role::Manager | Role::Admin,
-            ..
-        } => Ok(()),
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FollowUpQuery {
@@ -159,7 +149,7 @@ async fn list_follow_ups(
     Staff(who): Staff,
     Query(q): Query<FollowUpQuery>,
 ) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     if let Some(s) = &q.state
         && !["open", "verified", "closed"].contains(&s.as_str())
     {
@@ -195,7 +185,7 @@ async fn verify_follow_up(
     Path(id): Path<i64>,
     Json(b): Json<VerifyBody>,
 ) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     let cmd = Command::VerifyFollowUp {
         id,
         verification: b.verification,
@@ -216,7 +206,7 @@ async fn close_follow_up(
     Path(id): Path<i64>,
     Json(b): Json<CloseBody>,
 ) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     if b.note
         .as_ref()
         .is_some_and(|n| n.chars().count() > MAX_TEXT)

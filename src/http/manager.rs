@@ -12,9 +12,8 @@ use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Principal, Staff};
+use super::auth::Staff;
 use super::error::{ApiError, Query};
-use crate::domain::Role;
 use crate::domain::event::rfc3339;
 use crate::reports::{GroupBy, export, floor, query};
 
@@ -31,16 +30,6 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-fn require_manager(p: &Principal) -> Result<(), ApiError> {
-    match p {
-        Principal::Staff {
-            role: Role::Manager | Role::Admin,
-            ..
-        } => Ok(()),
-        _ => Err(ApiError::forbidden()),
-    }
-}
-
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,7 +41,7 @@ enum Format {
 }
 
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     let th = st.config.alarms.thresholds();
     let extra = floor::printer_alarms(&st.printers.health());
     let view = st
@@ -128,7 +117,7 @@ async fn report_waits(
     Staff(who): Staff,
     Query(p): Query<WaitsParams>,
 ) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     let from = date("from", &p.from)?;
     let to = date("to", &p.to)?;
     let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
@@ -164,7 +153,7 @@ async fn report_staff_appraisal(
     Staff(who): Staff,
     Query(p): Query<AppraisalParams>,
 ) -> Result<Response, ApiError> {
-    require_manager(&who)?;
+    who.require_manager()?;
     let first = month(&p.month)?;
     let now = st.engine.clock().now();
     let generated = rfc3339(now, &st.plan.rules.tz);
