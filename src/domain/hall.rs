@@ -436,6 +436,16 @@ impl Hall {
         }
     }
 
+    /// Waiting tickets of `queue` not sent to one particular window.
+    fn untargeted_waiting(&self, queue: &str) -> u32 {
+        self.waiting_by_queue.get(queue).map_or(0, |set| {
+            set.iter()
+                .filter_map(|id| self.tickets.get(id))
+                .filter(|t| t.target_window.is_none())
+                .count() as u32
+        })
+    }
+
     fn mark_waiting(&mut self, id: TicketId, queue: &str) {
         self.waiting.insert(id);
         self.waiting_by_queue
@@ -1347,10 +1357,11 @@ impl Hall {
     /// or a higher tier, and nothing while a higher tier has tickets waiting. `newcomer` counts one more ticket in `queue` (an estimate for the next
     /// ticket, not yet issued).
     fn open_capacity(&self, queue: &str, newcomer: bool) -> f64 {
+        // Untargeted waiting tickets of every queue the windows of `queue` call.
         let mut waiting: HashMap<&str, u32> = HashMap::new();
-        for t in self.waiting.iter().filter_map(|id| self.tickets.get(id)) {
-            if t.target_window.is_none() {
-                *waiting.entry(t.queue.as_str()).or_default() += 1;
+        for w in self.plan.windows_serving(queue) {
+            for q in w.queues() {
+                waiting.entry(q.as_str()).or_insert_with(|| self.untargeted_waiting(q));
             }
         }
         let extra = u32::from(newcomer);
