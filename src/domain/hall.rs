@@ -297,6 +297,8 @@ pub struct Hall {
     waiting: BTreeSet<TicketId>,
     /// The same waiting tickets by queue, so per-queue counts need not scan the hall.
     waiting_by_queue: HashMap<String, BTreeSet<TicketId>>,
+    /// Waiting tickets transferred to one particular window.
+    targeted_waiting: HashSet<TicketId>,
     counters: HashMap<String, u32>,
     windows: BTreeMap<u32, WindowState>,
     /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
@@ -338,6 +340,7 @@ impl Hall {
             by_token: HashMap::new(),
             waiting: BTreeSet::new(),
             waiting_by_queue: HashMap::new(),
+            targeted_waiting: HashSet::new(),
             counters: HashMap::new(),
             windows: BTreeMap::new(),
             recent_service: HashMap::new(),
@@ -430,7 +433,7 @@ impl Hall {
     fn index(&mut self, t: &Ticket) {
         self.by_token.insert(t.token.clone(), t.id);
         if t.state == TicketState::Waiting {
-            self.mark_waiting(t.id, &t.queue);
+            self.mark_waiting(t.id, &t.queue, t.target_window.is_some());
         } else {
             self.unmark_waiting(t.id, &t.queue);
         }
@@ -438,16 +441,21 @@ impl Hall {
 
     /// Waiting tickets of `queue` not sent to one particular window.
     fn untargeted_waiting(&self, queue: &str) -> u32 {
-        self.waiting_by_queue.get(queue).map_or(0, |set| {
-            set.iter()
-                .filter_map(|id| self.tickets.get(id))
-                .filter(|t| t.target_window.is_none())
-                .count() as u32
-        })
+        let all = self.waiting_by_queue.get(queue).map_or(0, BTreeSet::len);
+        // Transfers to a window are few: count them rather than keep a second index.
+        let targeted = self
+            .targeted_waiting
+            .iter()
+            .filter(|id| self.tickets.get(id).is_some_and(|t| t.queue == queue))
+            .count();
+        all.saturating_sub(targeted) as u32
     }
 
-    fn mark_waiting(&mut self, id: TicketId, queue: &str) {
+    fn mark_waiting(&mut self, id: TicketId, queue: &str, targeted: bool) {
         self.waiting.insert(id);
+        if targeted {
+            self.targeted_waiting.insert(id);
+        }
         self.waiting_by_queue
             .entry(queue.to_string())
             .or_default()
@@ -456,6 +464,7 @@ impl Hall {
 
     fn unmark_waiting(&mut self, id: TicketId, queue: &str) {
         self.waiting.remove(&id);
+        self.targeted_waiting.remove(&id);
         if let Some(set) = self.waiting_by_queue.get_mut(queue) {
             set.remove(&id);
         }
@@ -1183,7 +1192,7 @@ impl Hall {
         };
         let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
         self.release(window, id);
-        self.mark_waiting(id, &to_queue);
+        self.mark_waiting(id, &to_queue, to_window.is_some());
         events.push(Event::TicketTransferred {
             ticket: tref,
             from_window: from,
@@ -1361,7 +1370,9 @@ impl Hall {
         let mut waiting: HashMap<&str, u32> = HashMap::new();
         for w in self.plan.windows_serving(queue) {
             for q in w.queues() {
-                waiting.entry(q.as_str()).or_insert_with(|| self.untargeted_waiting(q));
+                waiting
+                    .entry(q.as_str())
+                    .or_insert_with(|| self.untargeted_waiting(q));
             }
         }
         let extra = u32::from(newcomer);
