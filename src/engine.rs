@@ -218,6 +218,15 @@ impl Writer {
             }
             return;
         };
+        if local_day(&self.plan, self.clock.now()) > hall.day() && !only_ticks(&batch) {
+            // A new service day: clear yesterday in a commit of its own, then rebuild from the
+            // database so numbering continues after anything already stored for the new day.
+            self.run_batch(vec![Request::Tick]);
+            if let Err(e) = self.reload() {
+                tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
+            }
+            return self.run_batch(batch);
+        }
         let mut seq = self.last_seq;
         for req in batch {
             let now = self.clock.now();
@@ -319,6 +328,10 @@ impl Writer {
     }
 }
 
+fn only_ticks(batch: &[Request]) -> bool {
+    batch.iter().all(|r| matches!(r, Request::Tick))
+}
+
 /// The first service day whose tickets may still be rated.
 fn rated_since(plan: &Plan, now: Timestamp) -> jiff::civil::Date {
     let back = jiff::SignedDuration::from_secs(i64::from(plan.rules.rating_period_s) + 86_400);
@@ -370,6 +383,74 @@ mod tests {
             phone: None,
             token: random_hex(),
         }
+    }
+
+    #[tokio::test]
+    async fn numbering_continues_after_tickets_already_stored_for_the_new_day() {
+        // E.g. `hallq simulate --db` lived tomorrow in advance; today's server then runs into it.
+        let (_, mut plan) =
+            crate::config::Config::parse("hall.toml", include_str!("../config/hall.toml"))
+                .expect("config");
+        plan.rules.always_open = true;
+        let plan = Arc::new(plan);
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("h.db");
+        let clock = Arc::new(crate::clock::SimulatedClock::default());
+        let tomorrow = clock
+            .now()
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .expect("t");
+        let kiosk = Actor::Device {
+            id: "kiosk-1".into(),
+            kind: "kiosk".into(),
+            window: None,
+        };
+        // First a server living tomorrow issues three tickets...
+        {
+            let later = Arc::new(crate::clock::SimulatedClock::default());
+            later.set(tomorrow).expect("forward");
+            let engine =
+                start(Arc::clone(&plan), Store::open(&path).expect("open"), later).expect("engine");
+            for _ in 0..3 {
+                engine
+                    .execute(kiosk.clone(), issue("xf"))
+                    .await
+                    .expect("issued");
+            }
+        }
+        // ...then today's server on the same database runs into tomorrow.
+        let engine = start(
+            Arc::clone(&plan),
+            Store::open(&path).expect("open"),
+            clock.clone(),
+        )
+        .expect("engine");
+        let today = engine
+            .execute(kiosk.clone(), issue("xf"))
+            .await
+            .expect("issued");
+        let Outcome::Ticket(t) = today else {
+            panic!("a ticket")
+        };
+        assert_eq!(t.number, "XF001");
+        clock
+            .set(
+                tomorrow
+                    .checked_add(jiff::SignedDuration::from_mins(1))
+                    .expect("t"),
+            )
+            .expect("forward");
+        let next = engine
+            .execute(kiosk, issue("xf"))
+            .await
+            .expect("issued, not refused");
+        let Outcome::Ticket(t) = next else {
+            panic!("a ticket")
+        };
+        assert_eq!(
+            t.number, "XF004",
+            "numbering continues after the stored day"
+        );
     }
 
     #[tokio::test]
