@@ -3,6 +3,8 @@
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, events } from '/staff/api.js';
 
+const PRINTER_STATES = { paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
+
 /// Seconds as minutes for a screen read from afar: 45秒, 34分, 1时05分.
 function mins(s) {
   if (s == null) return '—';
@@ -26,7 +28,7 @@ function alarmText(a, queues) {
     case 'queue_waiting': return `${qn}：等候 ${a.value} 人（阈值 ${a.threshold} 人）`;
     case 'queue_wait': return `${qn}：最长等候 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
     case 'window_paused': return `${a.window}号窗口：已暂停 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
-    case 'printer': return `打印机 ${a.printer}：${a.detail || '故障'}`;
+    case 'printer': return `打印机 ${a.printer}：${PRINTER_STATES[a.detail] || a.detail || '故障'}`;
     default: return a.kind;
   }
 }
