@@ -212,6 +212,11 @@ export function t(key, vars = {}) {
   return s.replace(/\{(\w+)\}/g, (_, k) => (k in vars ? String(vars[k]) : `{${k}}`));
 }
 
+/** A department's or queue's name in the current language: `name_en` in English when set. */
+export function nameOf(x) {
+  return (lang === 'en' && x?.name_en) || x?.name || '';
+}
+
 /** Escape text for HTML. */
 export function esc(s) {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);

@@ -174,6 +174,8 @@ const actions = {
   lang: () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
     setLang(state.lang);
+    // Initials differ between the languages' names.
+    if (/^[A-Z#]$/.test(state.filter ?? '')) state.filter = 'az';
     render();
   },
   large: () => {

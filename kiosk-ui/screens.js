@@ -1,7 +1,7 @@
 // The kiosk's screens as HTML, from the state. Pure: no fetching, no timers. Buttons carry
 // data-act (and data-arg); kiosk.js handles them.
 
-import { t, esc, windowRanges, minutes } from './i18n.js';
+import { t, esc, windowRanges, minutes, nameOf } from './i18n.js';
 import { initial, byPinyin } from './pinyin.js';
 
 const btn = (act, label, { arg = '', cls = '', disabled = false, id = '' } = {}) =>
@@ -32,21 +32,22 @@ function busyness(hall, dept) {
   return people * 1000 + share;
 }
 
-/** Departments for a filter: 'hot' busiest first, 'az' in pinyin order, or one initial. */
+/** Departments for a filter: 'hot' busiest first, 'az' in pinyin order, or one initial
+ *  (of the name shown: English names in English). */
 export function departments(hall, filter) {
   const ds = hall.departments.filter((d) => queuesOf(hall, d.id).length > 0);
   if (filter === 'hot') {
     return ds
       .map((d) => [busyness(hall, d), d])
-      .sort((a, b) => b[0] - a[0] || byPinyin(a[1].name, b[1].name))
+      .sort((a, b) => b[0] - a[0] || byPinyin(nameOf(a[1]), nameOf(b[1])))
       .map(([, d]) => d);
   }
-  const az = [...ds].sort((a, b) => byPinyin(a.name, b.name));
-  return filter === 'az' ? az : az.filter((d) => initial(d.name) === filter);
+  const az = [...ds].sort((a, b) => byPinyin(nameOf(a), nameOf(b)));
+  return filter === 'az' ? az : az.filter((d) => initial(nameOf(d)) === filter);
 }
 
 export function letters(hall) {
-  return [...new Set(hall.departments.map((d) => initial(d.name)))].sort();
+  return [...new Set(hall.departments.map((d) => initial(nameOf(d))))].sort();
 }
 
 function closedText(reason) {
@@ -82,7 +83,7 @@ export function depts(s, rows, cols) {
       const sub = open.length
         ? `<span class="w">${esc(t('waiting', { n: waiting }))}</span>`
         : `<span class="x">${esc(closedText(qs[0]?.closed_reason))}</span>`;
-      return btn('dept', `<span class="n">${esc(d.name)}</span>${sub}`, { arg: d.id, cls: 'tile dept' });
+      return btn('dept', `<span class="n">${esc(nameOf(d))}</span>${sub}`, { arg: d.id, cls: 'tile dept' });
     })
     .join('');
   const filters = [
@@ -119,13 +120,13 @@ export function queues(s) {
           </div>`
         : `<div class="reason">${esc(closedText(q.closed_reason))}</div>`;
       return `<div class="queue${q.open ? '' : ' closed'}" data-queue="${esc(q.id)}">
-        <div class="info"><div class="qn">${esc(q.name)}</div><div class="meta">${meta}</div></div>
+        <div class="info"><div class="qn">${esc(nameOf(q))}</div><div class="meta">${meta}</div></div>
         ${actions}
       </div>`;
     })
     .join('');
   return `<main class="queue-screen">
-    <h1>${esc(dept?.name ?? '')}</h1>
+    <h1>${esc(nameOf(dept))}</h1>
     <div class="sub">${esc(t('choose_queue'))}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
     <div class="queues">${cards}</div>
@@ -174,6 +175,8 @@ export function busy() {
 
 export function ticket(s) {
   const tk = s.ticket;
+  const queue = s.hall?.queues.find((q) => q.id === tk.queue);
+  const dept = s.hall?.departments.find((d) => d.id === queue?.department);
   const print = tk.print?.status;
   const printLine =
     print === 'printed'
@@ -187,7 +190,7 @@ export function ticket(s) {
   return `<main class="ticket">
     <div class="label">${esc(t('your_number'))}</div>
     <div class="number" id="number">${esc(tk.number)}</div>
-    <div class="qname" id="ticket-queue">${esc(tk.department_name)} · ${esc(tk.queue_name)}${
+    <div class="qname" id="ticket-queue">${esc(dept ? nameOf(dept) : tk.department_name)} · ${esc(queue ? nameOf(queue) : tk.queue_name)}${
       tk.priority === 'green_channel' ? ` · ${esc(t('green_channel'))}` : ''
     }</div>
     <div class="facts">${facts.map((f) => `<div>${esc(f)}</div>`).join('')}</div>

@@ -237,6 +237,8 @@ pub struct ZoneSection {
 pub struct DepartmentSection {
     pub id: String,
     pub name: String,
+    /// English name, shown by the kiosk's English mode; `name` when absent.
+    pub name_en: Option<String>,
     pub kind: DepartmentKind,
     /// Free text, e.g. the seed's 备注.
     pub note: Option<String>,
@@ -257,6 +259,8 @@ pub struct BandSection {
 pub struct QueueSection {
     pub id: String,
     pub name: String,
+    /// English name, shown by the kiosk's English mode; `name` when absent.
+    pub name_en: Option<String>,
     /// 1-2 upper-case letters, unique.
     pub prefix: String,
     pub department: String,
@@ -513,6 +517,7 @@ impl Config {
             queues.push(QueuePlan {
                 id: q.id.clone(),
                 name: q.name.clone(),
+                name_en: q.name_en.clone(),
                 prefix: q.prefix.clone(),
                 department: q.department.clone(),
                 daily_quota: q.daily_quota,
@@ -684,6 +689,7 @@ impl Config {
                 .map(|d| Department {
                     id: d.id.clone(),
                     name: d.name.clone(),
+                    name_en: d.name_en.clone(),
                     kind: d.kind,
                 })
                 .collect(),

@@ -1580,6 +1580,7 @@ impl Hall {
                 QueueView {
                     id: q.id.clone(),
                     name: q.name.clone(),
+                    name_en: q.name_en.clone(),
                     prefix: q.prefix.clone(),
                     department: q.department.clone(),
                     open: refusal.is_none(),
@@ -1622,6 +1623,7 @@ impl Hall {
                 .map(|d| DepartmentView {
                     id: d.id.clone(),
                     name: d.name.clone(),
+                    name_en: d.name_en.clone(),
                     kind: d.kind,
                 })
                 .collect(),

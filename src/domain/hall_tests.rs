@@ -24,6 +24,7 @@ fn plan() -> Plan {
     let queue = |id: &str, prefix: &str, dept: &str, quota: u32, real_name: bool| QueuePlan {
         id: id.into(),
         name: format!("业务{id}"),
+        name_en: None,
         prefix: prefix.into(),
         department: dept.into(),
         daily_quota: quota,
@@ -82,11 +83,13 @@ fn plan() -> Plan {
             Department {
                 id: "bdc".into(),
                 name: "不动产登记中心".into(),
+                name_en: None,
                 kind: DepartmentKind::County,
             },
             Department {
                 id: "gaj".into(),
                 name: "公安局".into(),
+                name_en: None,
                 kind: DepartmentKind::Vertical,
             },
         ],

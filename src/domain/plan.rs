@@ -36,6 +36,8 @@ pub enum WindowKind {
 pub struct Department {
     pub id: String,
     pub name: String,
+    /// English name for the kiosk's English mode.
+    pub name_en: Option<String>,
     pub kind: DepartmentKind,
 }
 
@@ -52,6 +54,8 @@ pub struct Band {
 pub struct QueuePlan {
     pub id: String,
     pub name: String,
+    /// English name for the kiosk's English mode.
+    pub name_en: Option<String>,
     pub prefix: String,
     pub department: String,
     pub daily_quota: u32,

@@ -76,6 +76,7 @@ pub struct WindowView {
 pub struct QueueView {
     pub id: String,
     pub name: String,
+    pub name_en: Option<String>,
     pub prefix: String,
     pub department: String,
     pub open: bool,
@@ -98,6 +99,7 @@ pub struct QueueView {
 pub struct DepartmentView {
     pub id: String,
     pub name: String,
+    pub name_en: Option<String>,
     pub kind: DepartmentKind,
 }
 

@@ -261,6 +261,18 @@ async fn english_large_text_id_keypad_and_idle_return() {
         .wait_for("document.querySelectorAll('button.dept').length", 10)
         .await;
     assert_eq!(tiles, json!(6));
+    // Department and queue names in English (`name_en` in the shipped hall.toml).
+    tap_dept(&b, "Public Security Bureau").await;
+    screen(&b, "queues").await;
+    assert_eq!(text(&b, "main h1").await, "Public Security Bureau");
+    assert_eq!(
+        text(&b, "[data-queue=hj] .qn").await,
+        "Household registration & ID cards"
+    );
+    // Screenshot only: four services do not fit one large-text screen in either language.
+    b.screenshot("kiosk-12a-queues-english-large").await;
+    tap(&b, "#back").await;
+    screen(&b, "depts").await;
     check_screen(&b, "12-departments-english-large").await;
 
     tap(&b, "#lang2").await;
