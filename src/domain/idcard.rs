@@ -19,14 +19,7 @@ impl IdNumber {
         if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
             return None;
         }
-        const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-        const C: &[u8; 11] = b"10X98765432";
-        let sum: u32 = b[..17]
-            .iter()
-            .zip(W)
-            .map(|(d, w)| u32::from(d - b'0') * w)
-            .sum();
-        if C[(sum % 11) as usize] != b[17] {
+        if check_char(&s[..17]) != Some(b[17]) {
             return None;
         }
         let num = |r: std::ops::Range<usize>| s[r].parse::<i16>().ok();
@@ -46,6 +39,18 @@ impl IdNumber {
     pub fn last4(&self) -> &str {
         &self.0[14..]
     }
+}
+
+/// The ISO 7064 MOD 11-2 check character of the first 17 digits, `None` if they are not 17 digits.
+pub fn check_char(body: &str) -> Option<u8> {
+    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    const C: &[u8; 11] = b"10X98765432";
+    let b = body.as_bytes();
+    if b.len() != 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sum: u32 = b.iter().zip(W).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    Some(C[(sum % 11) as usize])
 }
 
 /// A mainland mobile number: 11 digits starting 1[3-9].

@@ -243,14 +243,8 @@ pub fn id_number(rng: &mut Rng) -> String {
     let day = 1 + rng.below(28);
     let seq = rng.below(1000);
     let body = format!("522732{year:04}{month:02}{day:02}{seq:03}");
-    const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const C: &[u8; 11] = b"10X98765432";
-    let sum: u32 = body
-        .bytes()
-        .zip(W)
-        .map(|(d, w)| u32::from(d - b'0') * w)
-        .sum();
-    format!("{body}{}", C[(sum % 11) as usize] as char)
+    let check = crate::domain::idcard::check_char(&body).expect("17 digits");
+    format!("{body}{}", check as char)
 }
 
 #[cfg(test)]
