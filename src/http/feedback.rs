@@ -231,13 +231,10 @@ async fn follow_up_reply(
     st.engine.execute(who.actor(), cmd).await?;
     let reader = st.reader.clone();
     let now_ms = st.engine.clock().now().as_millisecond();
-    let rows = tokio::task::spawn_blocking(move || {
-        reader.with(|c| crate::store::feedback::follow_ups(c, None, None, now_ms, usize::MAX >> 1))
+    let row = tokio::task::spawn_blocking(move || {
+        reader.with(|c| crate::store::feedback::follow_up(c, id, now_ms))
     })
-    .await??;
-    let row = rows
-        .into_iter()
-        .find(|r| r.id == id)
-        .ok_or_else(ApiError::not_found)?;
+    .await??
+    .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(row).into_response())
 }

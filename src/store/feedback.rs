@@ -203,13 +203,30 @@ pub fn follow_ups(
     now_ms: i64,
     limit: usize,
 ) -> Result<Vec<FollowUpRow>> {
+    search(c, None, state, department, now_ms, limit)
+}
+
+/// One follow-up by id.
+pub fn follow_up(c: &Connection, id: i64, now_ms: i64) -> Result<Option<FollowUpRow>> {
+    Ok(search(c, Some(id), None, None, now_ms, 1)?.pop())
+}
+
+fn search(
+    c: &Connection,
+    id: Option<i64>,
+    state: Option<&str>,
+    department: Option<&str>,
+    now_ms: i64,
+    limit: usize,
+) -> Result<Vec<FollowUpRow>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT {FOLLOW_UP_COLUMNS}, {RATING_COLUMNS} FROM follow_ups f
          JOIN ratings r ON r.ticket_id = f.ticket_id JOIN tickets t ON t.id = f.ticket_id
          WHERE (?1 IS NULL OR f.state = ?1) AND (?2 IS NULL OR f.department = ?2)
+           AND (?4 IS NULL OR f.id = ?4)
          ORDER BY f.id DESC LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![state, department, limit as i64], |r| {
+    let rows = stmt.query_map(params![state, department, limit as i64, id], |r| {
         Ok((follow_up_from_row(r)?, rating_from_row(r, 11)?))
     })?;
     let mut out = Vec::new();
