@@ -73,7 +73,7 @@ impl App {
             reader: store::Reader::new(&opts.db),
             db_path: Arc::new(opts.db.clone()),
             plan,
-            printers: printer::Printers::from_config(&config),
+            printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),

@@ -43,6 +43,10 @@ enum Cmd {
         /// Tests and simulations only: a clock moved by POST /api/v1/_clock.
         #[arg(long)]
         simulated_clock: bool,
+        /// With --demo: no built-in fake printer (kiosks show numbers on screen only), as the
+        /// load and crash benchmarks run it.
+        #[arg(long, requires = "demo")]
+        no_demo_printer: bool,
     },
     /// Validate a hall configuration file.
     CheckConfig {
@@ -211,6 +215,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             listen,
             demo,
             simulated_clock,
+            no_demo_printer,
         } => {
             if let Err(e) = hallq::config::Config::load(&paths.config) {
                 return usage(e);
@@ -222,7 +227,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 simulated_clock,
             };
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(serve(opts, listen))
+            rt.block_on(serve(opts, listen, demo && !no_demo_printer))
         }
         Cmd::CheckConfig { file } => match hallq::config::Config::load(&file) {
             Ok((_, plan)) => {
@@ -451,8 +456,19 @@ fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<Result<Stri
     Ok(Ok(password))
 }
 
-async fn serve(opts: ServeOptions, listen: String) -> anyhow::Result<ExitCode> {
-    let app = App::start(&opts)?;
+async fn serve(opts: ServeOptions, listen: String, demo_printer: bool) -> anyhow::Result<ExitCode> {
+    let mut app = App::start(&opts)?;
+    // The demo prints real slips, on a printer that lives in this process, on loopback.
+    let demo_printer = if demo_printer {
+        use hallq::printer::fake::{FakePrinter, Script, print_jobs_forever};
+        let fake = FakePrinter::start(Script::Online).await?;
+        let address = fake.address();
+        app.state.printers = hallq::printer::Printers::demo(&app.state.config, &address);
+        tokio::spawn(async move { print_jobs_forever(&fake).await });
+        Some(address)
+    } else {
+        None
+    };
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,
         Err(e) => return usage(format!("cannot listen on {listen}: {e}")),
@@ -464,6 +480,14 @@ async fn serve(opts: ServeOptions, listen: String) -> anyhow::Result<ExitCode> {
             "{}",
             hallq::admin::demo_banner(&base, &creds, &app.state.plan)
         );
+        match &demo_printer {
+            Some(address) => println!(
+                "Printer: every kiosk prints on the built-in fake printer at {address} \
+                 (printer \"demo\"); each slip it receives is decoded and shown below in \
+                 this terminal, between \"---- slip\" lines.\n"
+            ),
+            None => println!("Printer: none (--no-demo-printer); kiosks show numbers on screen.\n"),
+        }
         tracing::warn!("demo mode: every queue issues tickets at any hour");
     }
     tracing::info!(%base, db = %opts.db.display(), "hallq serving {}", app.state.plan.rules.name);

@@ -58,7 +58,7 @@ impl FakePrinter {
         Self::listen("127.0.0.1:0", script).await
     }
 
-    /// Listen on `addr` (e.g. `0.0.0.0:9100`).
+    /// Listen on `addr` (e.g. `127.0.0.1:9100`; a LAN address only when an installer asks).
     pub async fn listen(addr: &str, script: Script) -> std::io::Result<FakePrinter> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;

@@ -55,6 +55,9 @@ pub enum PrintError {
     UnknownPrinter(String),
     #[error("slip could not be encoded: {0}")]
     Encode(String),
+    /// A trial run (`--demo`, `--simulated-clock`) never reaches past this machine.
+    #[error("not tried in a trial run: {0}")]
+    NotLocal(String),
 }
 
 impl PrintError {
@@ -71,6 +74,7 @@ impl PrintError {
             PrintError::Busy => "printer_busy",
             PrintError::UnknownPrinter(_) => "unknown_printer",
             PrintError::Encode(_) => "slip_encoding",
+            PrintError::NotLocal(_) => "printer_not_local",
         }
     }
 
@@ -80,6 +84,7 @@ impl PrintError {
             PrintError::Unreachable(_) => Some(HealthState::Unreachable),
             PrintError::PaperOut => Some(HealthState::PaperOut),
             PrintError::CoverOpen => Some(HealthState::CoverOpen),
+            PrintError::NotLocal(_) => Some(HealthState::Unreachable),
             PrintError::Offline
             | PrintError::NoStatus
             | PrintError::BadStatus(_)
@@ -143,6 +148,9 @@ struct Device {
     probing: AtomicBool,
     /// Since when (monotonic) a slow fault has held it back, and the last such fault.
     held: Mutex<Option<(Instant, PrintError)>>,
+    /// Refuse any address that leaves this machine (trial runs), and whether that was logged.
+    local_only: bool,
+    refusal_logged: AtomicBool,
 }
 
 impl Device {
@@ -193,6 +201,21 @@ impl Device {
     async fn job(self: Arc<Self>, bytes: Option<Vec<u8>>) -> Result<(), PrintError> {
         let deadline = Instant::now() + JOB_DEADLINE;
         let addr = self.address.clone().map_err(PrintError::Unreachable)?;
+        if self.local_only
+            && let Err(why) = addr.stays_local()
+        {
+            if !self.refusal_logged.swap(true, Ordering::AcqRel) {
+                tracing::warn!(
+                    printer = %self.id,
+                    "printer {}: {why}; not contacted, because this server runs with --demo or \
+                     --simulated-clock and a trial run never reaches past this machine",
+                    self.id
+                );
+            }
+            let out = Err(PrintError::NotLocal(why));
+            self.record(&out, false);
+            return out.map(|_| ());
+        }
         let out = {
             let Ok(_line) = tokio::time::timeout_at(deadline, self.line.lock()).await else {
                 return Err(PrintError::Busy);
@@ -225,13 +248,33 @@ pub struct Printers {
 }
 
 impl Printers {
-    /// The printers and kiosks of a (validated) config.
-    pub fn from_config(cfg: &Config) -> Printers {
-        Self::new(&cfg.printers, &cfg.kiosks)
+    /// The printers and kiosks of a (validated) config; `local_only` as in `new`.
+    pub fn from_config(cfg: &Config, local_only: bool) -> Printers {
+        Self::new(&cfg.printers, &cfg.kiosks, local_only)
     }
 
-    /// Printers and the kiosks that use them.
-    pub fn new(printers: &[PrinterSection], kiosks: &[KioskSection]) -> Printers {
+    /// The demo hall's printing: one printer, `demo`, at `address` (the built-in fake
+    /// printer on 127.0.0.1), used by every kiosk of the config in place of its own.
+    pub fn demo(cfg: &Config, address: &str) -> Printers {
+        let printer = PrinterSection {
+            id: "demo".into(),
+            address: address.into(),
+            width_mm: 80,
+        };
+        let kiosks: Vec<KioskSection> = cfg
+            .kiosks
+            .iter()
+            .map(|k| KioskSection {
+                printer: Some("demo".into()),
+                ..k.clone()
+            })
+            .collect();
+        Self::new(&[printer], &kiosks, true)
+    }
+
+    /// Printers and the kiosks that use them. With `local_only` (trial runs: `--demo`,
+    /// `--simulated-clock`), a printer whose address leaves this machine is never contacted.
+    pub fn new(printers: &[PrinterSection], kiosks: &[KioskSection], local_only: bool) -> Printers {
         let devices = printers
             .iter()
             .map(|p| {
@@ -251,6 +294,8 @@ impl Printers {
                     line: tokio::sync::Mutex::new(()),
                     probing: AtomicBool::new(false),
                     held: Mutex::new(None),
+                    local_only,
+                    refusal_logged: AtomicBool::new(false),
                 })
             })
             .collect();
@@ -359,6 +404,7 @@ mod tests {
                 printer: Some("p1".into()),
                 zone: None,
             }],
+            true,
         )
     }
 
@@ -382,6 +428,48 @@ mod tests {
 
     fn state(p: &Printers) -> HealthState {
         p.health()[0].health.state
+    }
+
+    #[tokio::test]
+    async fn a_trial_run_never_contacts_a_printer_beyond_this_machine() {
+        for far in ["tcp://192.0.2.50:9100", "file:///dev/usb/lp0"] {
+            let p = printers(far);
+            let started = std::time::Instant::now();
+            let got = p.print("p1", &slip()).await;
+            assert!(
+                matches!(got, Err(PrintError::NotLocal(_))),
+                "{far}: {got:?}"
+            );
+            assert_eq!(got.unwrap_err().code(), "printer_not_local");
+            // Refused before any connect: no connect timeout was waited out.
+            assert!(started.elapsed() < std::time::Duration::from_millis(200));
+            p.probe_all().await;
+            assert_eq!(state(&p), HealthState::Unreachable);
+            assert!(
+                p.health()[0]
+                    .health
+                    .last_error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("not tried"))
+            );
+        }
+        // A real hall (no trial run) still uses its LAN printer's address.
+        let real = Printers::new(
+            &[PrinterSection {
+                id: "p1".into(),
+                address: "tcp://192.0.2.50:9100".into(),
+                width_mm: 80,
+            }],
+            &[],
+            false,
+        );
+        assert!(
+            real.devices[0]
+                .address
+                .as_ref()
+                .is_ok_and(|a| a.stays_local().is_err())
+        );
+        assert!(!real.devices[0].local_only);
     }
 
     #[tokio::test]

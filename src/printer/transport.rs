@@ -47,6 +47,38 @@ impl Address {
     }
 }
 
+impl Address {
+    /// `Ok` when talking to this address stays on this machine: a loopback IP literal or
+    /// `localhost` for TCP (any other host name would need a DNS query, which already leaves
+    /// the machine), or a plain file that is not a device. `Err` says why not, for the log.
+    pub fn stays_local(&self) -> Result<(), String> {
+        match self {
+            Address::Tcp(hp) => {
+                let host = hp.rsplit_once(':').map_or(hp.as_str(), |(h, _)| h);
+                let host = host.trim_start_matches('[').trim_end_matches(']');
+                let local = host.eq_ignore_ascii_case("localhost")
+                    || host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if local {
+                    Ok(())
+                } else {
+                    Err(format!("tcp://{hp} is not a loopback address"))
+                }
+            }
+            Address::File(p) => {
+                let device = p.starts_with("/dev")
+                    || std::fs::metadata(p).is_ok_and(|m| !m.file_type().is_file());
+                if device {
+                    Err(format!("file://{} is a device", p.display()))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
 /// Check the status, then (with `bytes`) print and check again, before `deadline`.
 pub async fn run(
     addr: &Address,
@@ -223,6 +255,31 @@ mod tests {
         );
         assert!(Address::parse("tcp://printer").is_err());
         assert!(Address::parse("lp0").is_err());
+    }
+
+    #[test]
+    fn only_loopback_and_plain_files_stay_local() {
+        let local = |s: &str| Address::parse(s).expect("parses").stays_local().is_ok();
+        for ok in [
+            "tcp://127.0.0.1:9100",
+            "tcp://127.8.9.10:9100",
+            "tcp://localhost:9100",
+            "tcp://[::1]:9100",
+            "file:///tmp/hallq-slips.bin",
+        ] {
+            assert!(local(ok), "{ok} stays on this machine");
+        }
+        for far in [
+            "tcp://192.168.1.50:9100",
+            "tcp://10.0.0.7:9100",
+            "tcp://0.0.0.0:9100",
+            "tcp://printer.hall.lan:9100",
+            "tcp://[fe80::1]:9100",
+            "file:///dev/usb/lp0",
+            "file:///dev/null",
+        ] {
+            assert!(!local(far), "{far} must be refused in a trial run");
+        }
     }
 
     #[tokio::test]

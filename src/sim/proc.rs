@@ -26,7 +26,14 @@ impl Server {
     /// Start the `hallq` binary at `bin` (tests pass `CARGO_BIN_EXE_hallq`).
     pub async fn spawn_bin(bin: &Path, config: &Path, db: &Path) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
-            .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--config"])
+            .args([
+                "serve",
+                "--demo",
+                "--no-demo-printer",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .arg("--config")
             .arg(config)
             .arg("--db")
             .arg(db)

@@ -35,6 +35,21 @@ pub fn shipped_config() -> String {
         .expect("shipped config")
 }
 
+/// The shipped hall with kiosk-1 printing on printer p1 at `address`. The shipped file names no
+/// live printer (the installer sets one), so p1 is added the way an installer would.
+pub fn config_with_printer(address: &str) -> String {
+    let shipped = shipped_config();
+    let from = "# printer = \"p1\"";
+    assert!(
+        shipped.contains(from),
+        "kiosk-1's printer is an installer's comment in the shipped config"
+    );
+    format!(
+        "{}\n[[printers]]\nid = \"p1\"\naddress = \"{address}\"\nwidth_mm = 80\n",
+        shipped.replacen(from, "printer = \"p1\"", 1)
+    )
+}
+
 /// Tomorrow at `hh:mm` in the hall's time zone (the simulated clock only moves forward).
 pub fn tomorrow_at(hh: i8, mm: i8) -> jiff::Timestamp {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled tz");

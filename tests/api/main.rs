@@ -7,6 +7,7 @@ mod durability;
 mod errors;
 mod events;
 mod fanout;
+mod loopback;
 mod openapi;
 mod printing;
 mod ratings;

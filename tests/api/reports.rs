@@ -639,8 +639,11 @@ async fn only_managers_read_reports_and_parameters_are_checked() {
 
 #[tokio::test]
 async fn a_printer_in_trouble_raises_an_alarm_on_the_floor() {
-    // kiosk-1 prints on p1, the shipped example address, which is not a printer here.
-    let hall = TestHall::spawn().await;
+    // kiosk-1 prints on p1, a printer that refuses connections.
+    let fake = hallq::printer::fake::FakePrinter::start(hallq::printer::fake::Script::Refuse)
+        .await
+        .expect("fake printer");
+    let hall = TestHall::spawn_with(&config_with_printer(&fake.address())).await;
     let t = hall.issue("xf").await;
     assert_eq!(t["print"]["status"], "failed", "{t}");
     let m = hall.login("manager").await;

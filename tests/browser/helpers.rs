@@ -56,6 +56,8 @@ impl Browser {
             "--disable-background-networking".into(),
             "--disable-component-update".into(),
             "--disable-sync".into(),
+            // Host names resolve to nothing: the pages under test live on 127.0.0.1.
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost".into(),
             "--autoplay-policy=no-user-gesture-required".into(),
             "--lang=zh-CN".into(),
             format!("--window-size={width},{height}"),

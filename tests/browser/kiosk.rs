@@ -7,7 +7,7 @@ use std::time::Duration;
 use hallq::printer::fake::{FakePrinter, Script, decode};
 use serde_json::{Value, json};
 
-use crate::hall::{KIOSK, TestHall, shipped_config, tomorrow_at};
+use crate::hall::{KIOSK, TestHall, config_with_printer, tomorrow_at};
 use crate::helpers::Browser;
 
 const W: u32 = 1080;
@@ -15,17 +15,11 @@ const H: u32 = 1920;
 
 /// The shipped hall with kiosk-1 printing on `address`, and queue xf limited to `xf_quota`.
 fn config(address: &str, xf_quota: u32) -> String {
-    let c = shipped_config()
-        .replacen(
-            "address = \"tcp://192.168.1.50:9100\"",
-            &format!("address = \"{address}\""),
-            1,
-        )
-        .replacen(
-            "prefix = \"XF\"\ndepartment = \"gaj\"\ndaily_quota = 40",
-            &format!("prefix = \"XF\"\ndepartment = \"gaj\"\ndaily_quota = {xf_quota}"),
-            1,
-        );
+    let c = config_with_printer(address).replacen(
+        "prefix = \"XF\"\ndepartment = \"gaj\"\ndaily_quota = 40",
+        &format!("prefix = \"XF\"\ndepartment = \"gaj\"\ndaily_quota = {xf_quota}"),
+        1,
+    );
     assert!(c.contains(address) && c.contains(&format!("daily_quota = {xf_quota}")));
     c
 }
