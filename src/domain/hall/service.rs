@@ -1,0 +1,89 @@
+//! Serving the ticket in hand: start, finish (办结) and hold (挂起), and letting go of it.
+
+use super::*;
+
+impl Hall {
+    pub(super) fn start(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let id = self.current_of(actor, window)?;
+        let wref = self.wref(window)?;
+        let t = self.ticket_mut(id, TicketOp::Start)?;
+        t.state = TicketState::Serving;
+        t.started_at = Some(now);
+        let tref = ticket_ref(t);
+        self.touched_tickets.insert(id);
+        events.push(Event::TicketStarted {
+            ticket: tref,
+            window: wref,
+        });
+        Ok(Reply::window(window))
+    }
+
+    pub(super) fn finish(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        outcome: Outcome,
+        note: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let id = self.current_of(actor, window)?;
+        let wref = self.wref(window)?;
+        let clerk = staff_name(actor);
+        let t = self.ticket_mut(id, TicketOp::Finish)?;
+        t.state = TicketState::Done;
+        t.finished_at = Some(now);
+        t.outcome = Some(outcome);
+        t.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        if clerk.is_some() {
+            t.clerk = clerk;
+        }
+        let service = service_s(t).unwrap_or(0);
+        let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
+        self.learn_cycle(window, queue, called, now);
+        self.release(window, id);
+        events.push(Event::TicketFinished {
+            ticket: tref,
+            window: wref,
+            outcome,
+            service_s: service,
+        });
+        Ok(Reply::window(window))
+    }
+
+    pub(super) fn hold(
+        &mut self,
+        actor: &Actor,
+        window: u32,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        let id = self.current_of(actor, window)?;
+        let wref = self.wref(window)?;
+        let t = self.ticket_mut(id, TicketOp::Hold)?;
+        t.state = TicketState::Held;
+        let tref = ticket_ref(t);
+        self.release(window, id);
+        events.push(Event::TicketHeld {
+            ticket: tref,
+            window: wref,
+        });
+        Ok(Reply::window(window))
+    }
+
+    /// The window lets go of its current ticket.
+    pub(super) fn release(&mut self, window: u32, id: TicketId) {
+        if let Some(w) = self.windows.get_mut(&window)
+            && w.current == Some(id)
+        {
+            w.current = None;
+            self.touched_windows.insert(window);
+        }
+        self.touched_tickets.insert(id);
+    }
+}
