@@ -26,12 +26,8 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         let found = match &target {
-            RateTarget::Id(id) => self.tickets.get(id).cloned(),
-            RateTarget::Token(tok) => self
-                .by_token
-                .get(tok)
-                .and_then(|id| self.tickets.get(id))
-                .cloned(),
+            RateTarget::Id(id) => self.ticket(*id).cloned(),
+            RateTarget::Token(tok) => self.ticket_by_token(tok).cloned(),
         };
         let matches_target = |t: &Ticket| match &target {
             RateTarget::Id(id) => t.id == *id,

@@ -17,11 +17,7 @@ impl Hall {
             .window(window)
             .ok_or(DomainError::UnknownWindow(window))?;
         let streak = self.windows[&window].green_streak;
-        let candidates = self
-            .waiting
-            .iter()
-            .filter_map(|id| self.tickets.get(id))
-            .map(Candidate::from);
+        let candidates = self.tickets.waiting().map(Candidate::from);
         let Some((id, reason)) = routing::choose_next(
             plan,
             streak,
@@ -51,33 +47,27 @@ impl Hall {
         let wplan = plan
             .window(window)
             .ok_or(DomainError::UnknownWindow(window))?;
-        let t = self.ticket_mut(
-            id,
-            if reason == CallReason::CallBack {
-                TicketOp::CallBack
-            } else {
-                TicketOp::Call
-            },
-        )?;
-        t.state = TicketState::Called;
-        t.window = Some(window);
-        t.target_window = None;
-        t.called_at = Some(now);
-        let first = t.first_called_at.is_none();
-        t.first_called_at.get_or_insert(now);
+        let op = if reason == CallReason::CallBack {
+            TicketOp::CallBack
+        } else {
+            TicketOp::Call
+        };
+        let first = self.tickets.check(id, op)?.first_called_at.is_none();
+        let t = self.tickets.transition(id, op, |t| {
+            t.window = Some(window);
+            t.target_window = None;
+            t.called_at = Some(now);
+            t.first_called_at.get_or_insert(now);
+            t.recall_count = 0;
+            t.started_at = None;
+        })?;
         let waited = (now.as_second() - t.issued_at.as_second()) as f64;
-        t.recall_count = 0;
-        t.started_at = None;
-        let tref = ticket_ref(t);
+        let (tref, issued) = (ticket_ref(t), t.issued_at);
         let call = recent_call(&plan, t, wplan, now);
-        let queue = t.queue.clone();
         if first {
             self.abandonment.record(waited, false);
         }
-        let issued = self.tickets[&id].issued_at;
         self.note_turnaround(window, issued, now);
-        self.unmark_waiting(id, &queue);
-        self.touched_tickets.insert(id);
         let w = self
             .windows
             .get_mut(&window)
@@ -112,7 +102,7 @@ impl Hall {
         let reason = required(reason)?;
         self.ready_to_call(actor, window)?;
         let id = self.find_number(&number)?;
-        let t = &self.tickets[&id];
+        let t = self.tickets.get(id).expect("found by number");
         let plan = self
             .plan
             .window(window)
@@ -137,7 +127,7 @@ impl Hall {
     ) -> Result<Reply, DomainError> {
         self.ready_to_call(actor, window)?;
         let id = self.find_number(&number)?;
-        let t = &self.tickets[&id];
+        let t = self.tickets.get(id).expect("found by number");
         if t.state != TicketState::Held || t.window != Some(window) {
             return Err(DomainError::NotHeld(number));
         }
@@ -158,13 +148,13 @@ impl Hall {
         let limit = self.plan.rules.recall_limit;
         let wref = self.wref(window)?;
         let texts = self.plan.texts.clone();
-        let t = self.ticket_mut(id, TicketOp::Recall)?;
-        if t.recall_count >= limit {
+        if self.tickets.check(id, TicketOp::Recall)?.recall_count >= limit {
             return Err(DomainError::RecallLimit);
         }
-        t.recall_count += 1;
+        let t = self
+            .tickets
+            .transition(id, TicketOp::Recall, |t| t.recall_count += 1)?;
         let (tref, count) = (ticket_ref(t), t.recall_count);
-        self.touched_tickets.insert(id);
         let announce = make_announce(&texts, &tref.number, window);
         events.push(Event::TicketRecalled {
             ticket: tref,
@@ -186,9 +176,9 @@ impl Hall {
         let reason = optional_reason(reason)?;
         let id = self.current_of(actor, window)?;
         let wref = self.wref(window)?;
-        let t = self.ticket_mut(id, TicketOp::NoShow)?;
-        t.state = TicketState::NoShow;
-        t.finished_at = Some(now);
+        let t = self
+            .tickets
+            .transition(id, TicketOp::NoShow, |t| t.finished_at = Some(now))?;
         let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
         self.learn_cycle(window, queue, called, now);
         self.release(window, id);

@@ -18,11 +18,7 @@ impl Hall {
         let mut hall = Hall {
             id_key,
             day,
-            tickets: BTreeMap::new(),
-            by_token: HashMap::new(),
-            waiting: BTreeSet::new(),
-            waiting_by_queue: HashMap::new(),
-            targeted_waiting: HashSet::new(),
+            tickets: Tickets::new(restored.next_ticket_id),
             counters: HashMap::new(),
             windows: BTreeMap::new(),
             recent_service: HashMap::new(),
@@ -30,9 +26,6 @@ impl Hall {
             released: HashMap::new(),
             turnaround: HashMap::new(),
             recent_calls: VecDeque::new(),
-            next_id: restored.next_ticket_id.max(1),
-            touched_tickets: BTreeSet::new(),
-            evicted: Vec::new(),
             touched_windows: BTreeSet::new(),
             touched_counters: BTreeSet::new(),
             rated: restored.rated.into_iter().collect(),
@@ -58,8 +51,7 @@ impl Hall {
         }
         let mut calls: Vec<&Ticket> = Vec::new();
         for t in restored.tickets {
-            hall.index(&t);
-            hall.tickets.insert(t.id, t);
+            hall.tickets.load(t);
         }
         for t in hall.tickets.values() {
             if t.service_day == today && t.called_at.is_some() && t.window.is_some() {
@@ -92,7 +84,7 @@ impl Hall {
         }
         steps.sort();
         for (at, is_call, w, id) in steps {
-            let t = &hall.tickets[&id];
+            let t = hall.tickets.get(id).expect("listed just above");
             let (issued, queue, called) = (t.issued_at, t.queue.clone(), t.called_at);
             if is_call {
                 hall.note_turnaround(w, issued, at);
@@ -114,12 +106,7 @@ impl Hall {
 
     /// The rows changed since the last call.
     pub fn take_changes(&mut self) -> Changes {
-        let mut tickets = std::mem::take(&mut self.evicted);
-        tickets.extend(
-            std::mem::take(&mut self.touched_tickets)
-                .into_iter()
-                .filter_map(|id| self.tickets.get(&id).cloned()),
-        );
+        let tickets = self.tickets.take_changes();
         let windows = std::mem::take(&mut self.touched_windows)
             .into_iter()
             .filter_map(|n| self.windows.get(&n).cloned())
@@ -155,12 +142,10 @@ impl Hall {
             .map(|t| t.id)
             .collect();
         for id in stale {
-            if let Some(t) = self.tickets.get_mut(&id) {
-                t.state = TicketState::Abandoned;
+            if let Ok(t) = self.tickets.transition(id, TicketOp::Abandon, |_| {}) {
                 events.push(Event::TicketAbandoned {
                     ticket: ticket_ref(t),
                 });
-                self.touched_tickets.insert(id);
             }
         }
         let numbers: Vec<u32> = self.windows.keys().copied().collect();
@@ -186,21 +171,7 @@ impl Hall {
             }
         }
         // Yesterday's rows are final now: write them once more, then forget them.
-        let old: Vec<TicketId> = self
-            .tickets
-            .values()
-            .filter(|t| t.service_day < today)
-            .map(|t| t.id)
-            .collect();
-        for id in old {
-            if let Some(t) = self.tickets.remove(&id) {
-                self.by_token.remove(&t.token);
-                self.unmark_waiting(id, &t.queue);
-                if self.touched_tickets.remove(&id) {
-                    self.evicted.push(t);
-                }
-            }
-        }
+        self.tickets.evict_before(today);
         self.counters.clear();
         self.recent_service.clear();
         self.abandonment = estimate::Abandonment::default();

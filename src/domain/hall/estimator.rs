@@ -46,12 +46,8 @@ impl Hall {
             )
         };
         let mine = rank(t);
-        let Some(same_queue) = self.waiting_by_queue.get(&t.queue) else {
-            return 0;
-        };
-        same_queue
-            .iter()
-            .filter_map(|id| self.tickets.get(id))
+        self.tickets
+            .waiting_in(&t.queue)
             .filter(|x| {
                 x.id != t.id && (t.target_window.is_none() || x.target_window == t.target_window)
             })
@@ -70,7 +66,7 @@ impl Hall {
             for q in w.queues() {
                 waiting
                     .entry(q.as_str())
-                    .or_insert_with(|| self.untargeted_waiting(q));
+                    .or_insert_with(|| self.tickets.untargeted_waiting(q));
             }
         }
         let extra = u32::from(newcomer);

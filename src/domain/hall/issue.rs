@@ -49,8 +49,7 @@ impl Hall {
         let seq = self.counters.get(&q.id).copied().unwrap_or(0) + 1;
         self.counters.insert(q.id.clone(), seq);
         self.touched_counters.insert(q.id.clone());
-        let tid = TicketId(self.next_id);
-        self.next_id += 1;
+        let tid = self.tickets.next_id();
         let t = Ticket {
             id: tid,
             token,
@@ -79,10 +78,8 @@ impl Hall {
             clerk: None,
             issued_by: actor.label(),
         };
-        self.index(&t);
-        self.tickets.insert(tid, t);
-        self.touched_tickets.insert(tid);
-        let t = &self.tickets[&tid];
+        self.tickets.add(t);
+        let t = self.tickets.get(tid).expect("just added");
         events.push(Event::TicketIssued {
             ticket: ticket_ref(t),
             department: q.department.clone(),
@@ -133,17 +130,14 @@ impl Hall {
         token: &str,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        let id = *self
-            .by_token
-            .get(token)
-            .ok_or_else(|| DomainError::UnknownTicket("token".into()))?;
-        let t = self.ticket_mut(id, TicketOp::Cancel)?;
-        t.state = TicketState::Cancelled;
-        let (tref, queue) = (ticket_ref(t), t.queue.clone());
+        let id = self
+            .tickets
+            .by_token(token)
+            .ok_or_else(|| DomainError::UnknownTicket("token".into()))?
+            .id;
+        let tref = ticket_ref(self.tickets.transition(id, TicketOp::Cancel, |_| {})?);
         // Only the count: a restart cannot tell how long a cancelled ticket waited.
         self.abandonment.record(0.0, true);
-        self.unmark_waiting(id, &queue);
-        self.touched_tickets.insert(id);
         events.push(Event::TicketCancelled { ticket: tref });
         Ok(Reply::Ticket(id))
     }
@@ -157,7 +151,7 @@ impl Hall {
         require_issuer(actor)?;
         let t = self
             .tickets
-            .get(&ticket)
+            .get(ticket)
             .ok_or(DomainError::UnknownTicket(ticket.0.to_string()))?;
         events.push(Event::TicketReprinted {
             ticket: ticket_ref(t),

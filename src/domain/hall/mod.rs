@@ -22,12 +22,14 @@ use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
+use tickets::Tickets;
 
 mod calling;
 mod day;
 mod estimator;
 mod issue;
 mod service;
+mod tickets;
 mod transfer;
 mod views;
 mod windows;
@@ -301,13 +303,7 @@ pub struct Hall {
     pub(super) plan: Arc<Plan>,
     id_key: Vec<u8>,
     day: Date,
-    pub(super) tickets: BTreeMap<TicketId, Ticket>,
-    pub(super) by_token: HashMap<String, TicketId>,
-    waiting: BTreeSet<TicketId>,
-    /// The same waiting tickets by queue, so per-queue counts need not scan the hall.
-    waiting_by_queue: HashMap<String, BTreeSet<TicketId>>,
-    /// Waiting tickets transferred to one particular window.
-    targeted_waiting: HashSet<TicketId>,
+    tickets: Tickets,
     counters: HashMap<String, u32>,
     windows: BTreeMap<u32, WindowState>,
     /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
@@ -318,9 +314,6 @@ pub struct Hall {
     released: HashMap<u32, Timestamp>,
     turnaround: HashMap<u32, i64>,
     recent_calls: VecDeque<RecentCall>,
-    next_id: i64,
-    touched_tickets: BTreeSet<TicketId>,
-    evicted: Vec<Ticket>,
     touched_windows: BTreeSet<u32>,
     touched_counters: BTreeSet<String>,
     pub(super) rated: HashSet<TicketId>,
@@ -331,46 +324,6 @@ pub struct Hall {
 }
 
 impl Hall {
-    fn index(&mut self, t: &Ticket) {
-        self.by_token.insert(t.token.clone(), t.id);
-        if t.state == TicketState::Waiting {
-            self.mark_waiting(t.id, &t.queue, t.target_window.is_some());
-        } else {
-            self.unmark_waiting(t.id, &t.queue);
-        }
-    }
-
-    /// Waiting tickets of `queue` not sent to one particular window.
-    fn untargeted_waiting(&self, queue: &str) -> u32 {
-        let all = self.waiting_by_queue.get(queue).map_or(0, BTreeSet::len);
-        // Transfers to a window are few: count them rather than keep a second index.
-        let targeted = self
-            .targeted_waiting
-            .iter()
-            .filter(|id| self.tickets.get(id).is_some_and(|t| t.queue == queue))
-            .count();
-        all.saturating_sub(targeted) as u32
-    }
-
-    fn mark_waiting(&mut self, id: TicketId, queue: &str, targeted: bool) {
-        self.waiting.insert(id);
-        if targeted {
-            self.targeted_waiting.insert(id);
-        }
-        self.waiting_by_queue
-            .entry(queue.to_string())
-            .or_default()
-            .insert(id);
-    }
-
-    fn unmark_waiting(&mut self, id: TicketId, queue: &str) {
-        self.waiting.remove(&id);
-        self.targeted_waiting.remove(&id);
-        if let Some(set) = self.waiting_by_queue.get_mut(queue) {
-            set.remove(&id);
-        }
-    }
-
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
@@ -446,21 +399,6 @@ impl Hall {
             }
         };
         Ok((reply, events))
-    }
-
-    /// The ticket, if `op` is allowed in its state.
-    fn ticket_mut(&mut self, id: TicketId, op: TicketOp) -> Result<&mut Ticket, DomainError> {
-        let t = self
-            .tickets
-            .get_mut(&id)
-            .ok_or_else(|| DomainError::UnknownTicket(id.0.to_string()))?;
-        if t.state.after(op).is_none() {
-            return Err(DomainError::InvalidState {
-                state: t.state.as_str(),
-                op: op.as_str(),
-            });
-        }
-        Ok(t)
     }
 }
 

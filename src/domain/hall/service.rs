@@ -12,11 +12,10 @@ impl Hall {
     ) -> Result<Reply, DomainError> {
         let id = self.current_of(actor, window)?;
         let wref = self.wref(window)?;
-        let t = self.ticket_mut(id, TicketOp::Start)?;
-        t.state = TicketState::Serving;
-        t.started_at = Some(now);
+        let t = self
+            .tickets
+            .transition(id, TicketOp::Start, |t| t.started_at = Some(now))?;
         let tref = ticket_ref(t);
-        self.touched_tickets.insert(id);
         events.push(Event::TicketStarted {
             ticket: tref,
             window: wref,
@@ -36,14 +35,14 @@ impl Hall {
         let id = self.current_of(actor, window)?;
         let wref = self.wref(window)?;
         let clerk = staff_name(actor);
-        let t = self.ticket_mut(id, TicketOp::Finish)?;
-        t.state = TicketState::Done;
-        t.finished_at = Some(now);
-        t.outcome = Some(outcome);
-        t.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
-        if clerk.is_some() {
-            t.clerk = clerk;
-        }
+        let t = self.tickets.transition(id, TicketOp::Finish, |t| {
+            t.finished_at = Some(now);
+            t.outcome = Some(outcome);
+            t.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+            if clerk.is_some() {
+                t.clerk = clerk;
+            }
+        })?;
         let service = service_s(t).unwrap_or(0);
         let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
         self.learn_cycle(window, queue, called, now);
@@ -65,9 +64,7 @@ impl Hall {
     ) -> Result<Reply, DomainError> {
         let id = self.current_of(actor, window)?;
         let wref = self.wref(window)?;
-        let t = self.ticket_mut(id, TicketOp::Hold)?;
-        t.state = TicketState::Held;
-        let tref = ticket_ref(t);
+        let tref = ticket_ref(self.tickets.transition(id, TicketOp::Hold, |_| {})?);
         self.release(window, id);
         events.push(Event::TicketHeld {
             ticket: tref,
@@ -76,7 +73,8 @@ impl Hall {
         Ok(Reply::window(window))
     }
 
-    /// The window lets go of its current ticket.
+    /// The window lets go of its current ticket (the ticket's own change is recorded by
+    /// its transition).
     pub(super) fn release(&mut self, window: u32, id: TicketId) {
         if let Some(w) = self.windows.get_mut(&window)
             && w.current == Some(id)
@@ -84,6 +82,5 @@ impl Hall {
             w.current = None;
             self.touched_windows.insert(window);
         }
-        self.touched_tickets.insert(id);
     }
 }

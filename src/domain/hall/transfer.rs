@@ -29,26 +29,25 @@ impl Hall {
             self.plan.window(n).ok_or(DomainError::UnknownWindow(n))?;
         }
         let from = self.wref(window)?;
-        let t = self.ticket_mut(id, TicketOp::Transfer)?;
-        let from_queue = t.queue.clone();
-        if let Some(q) = to_queue {
-            t.queue = q;
-        }
-        t.target_window = to_window;
-        t.state = TicketState::Waiting;
-        t.window = None;
-        t.called_at = None;
-        t.started_at = None;
-        t.recall_count = 0;
-        t.transfer_count += 1;
-        t.queue_key = match position {
-            Position::Front => now.as_millisecond() - FRONT,
-            Position::Original => t.issued_at.as_millisecond(),
-            Position::Back => now.as_millisecond(),
-        };
+        let from_queue = self.tickets.check(id, TicketOp::Transfer)?.queue.clone();
+        let t = self.tickets.transition(id, TicketOp::Transfer, |t| {
+            if let Some(q) = to_queue {
+                t.queue = q;
+            }
+            t.target_window = to_window;
+            t.window = None;
+            t.called_at = None;
+            t.started_at = None;
+            t.recall_count = 0;
+            t.transfer_count += 1;
+            t.queue_key = match position {
+                Position::Front => now.as_millisecond() - FRONT,
+                Position::Original => t.issued_at.as_millisecond(),
+                Position::Back => now.as_millisecond(),
+            };
+        })?;
         let (tref, to_queue) = (ticket_ref(t), t.queue.clone());
         self.release(window, id);
-        self.mark_waiting(id, &to_queue, to_window.is_some());
         events.push(Event::TicketTransferred {
             ticket: tref,
             from_window: from,

@@ -5,11 +5,11 @@ use super::*;
 
 impl Hall {
     pub fn ticket(&self, id: TicketId) -> Option<&Ticket> {
-        self.tickets.get(&id)
+        self.tickets.get(id)
     }
 
     pub fn ticket_by_token(&self, token: &str) -> Option<&Ticket> {
-        self.by_token.get(token).and_then(|id| self.tickets.get(id))
+        self.tickets.by_token(token)
     }
 
     pub fn ticket_view(&self, t: &Ticket) -> TicketView {
@@ -102,18 +102,22 @@ impl Hall {
     pub fn window_view(&self, number: u32) -> Option<WindowView> {
         let plan = self.plan.window(number)?;
         let w = self.windows.get(&number)?;
-        let waiting = self
-            .waiting
-            .iter()
-            .filter_map(|id| self.tickets.get(id))
-            .filter(|t| routing::callable_at(plan, &Candidate::from(*t)))
-            .count() as u32;
-        let held = self
+        // From the indexes, not a scan of the hall's tickets: what waits for this window in
+        // particular, and what waits untargeted in each queue it calls.
+        let mut queues: Vec<&String> = plan.queues().collect();
+        queues.sort_unstable();
+        queues.dedup();
+        let targeted = self
             .tickets
-            .values()
-            .filter(|t| t.state == TicketState::Held && t.window == Some(number))
-            .map(ticket_ref)
-            .collect();
+            .targeted()
+            .filter(|(w, _)| *w == number)
+            .count() as u32;
+        let waiting = targeted
+            + queues
+                .into_iter()
+                .map(|q| self.tickets.untargeted_waiting(q))
+                .sum::<u32>();
+        let held = self.tickets.held_at(number).map(ticket_ref).collect();
         Some(WindowView {
             number,
             name: plan.name.clone(),
@@ -123,7 +127,7 @@ impl Hall {
             clerk: w.clerk.clone(),
             current: w
                 .current
-                .and_then(|id| self.tickets.get(&id))
+                .and_then(|id| self.tickets.get(id))
                 .map(|t| self.ticket_view(t)),
             waiting,
             held,
@@ -135,7 +139,7 @@ impl Hall {
 
     pub fn queue_views(&self, now: Timestamp) -> Vec<QueueView> {
         let mut waiting: HashMap<&str, (u32, Option<Timestamp>)> = HashMap::new();
-        for t in self.waiting.iter().filter_map(|id| self.tickets.get(id)) {
+        for t in self.tickets.waiting() {
             let e = waiting.entry(t.queue.as_str()).or_default();
             e.0 += 1;
             e.1 = Some(e.1.map_or(t.issued_at, |x| x.min(t.issued_at)));
