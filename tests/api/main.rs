@@ -10,6 +10,7 @@ mod fanout;
 mod openapi;
 mod printing;
 mod ratings;
+mod read_model;
 mod reports;
 mod security;
 mod sim;

@@ -68,17 +68,17 @@ impl Hall {
             self.abandonment.record(waited, false);
         }
         self.note_turnaround(window, issued, now);
-        let w = self
-            .windows
+        let w = Arc::make_mut(&mut self.windows)
             .get_mut(&window)
             .ok_or(DomainError::UnknownWindow(window))?;
         w.current = Some(id);
         w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
         self.touched_windows.insert(window);
-        if self.recent_calls.len() >= RECENT_CALLS {
-            self.recent_calls.pop_front();
+        let recent = Arc::make_mut(&mut self.recent_calls);
+        if recent.len() >= RECENT_CALLS {
+            recent.pop_front();
         }
-        self.recent_calls.push_back(call);
+        recent.push_back(call);
         let announce = make_announce(&plan.texts, &tref.number, window);
         events.push(Event::TicketCalled {
             ticket: tref,

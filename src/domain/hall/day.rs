@@ -16,37 +16,36 @@ impl Hall {
             .unwrap_or(today)
             .min(today);
         let mut hall = Hall {
-            id_key,
+            id_key: id_key.into(),
             day,
             tickets: Tickets::new(restored.next_ticket_id),
-            counters: HashMap::new(),
-            windows: BTreeMap::new(),
-            recent_service: HashMap::new(),
+            counters: Arc::default(),
+            windows: Arc::default(),
+            recent_service: Arc::default(),
             abandonment: estimate::Abandonment::default(),
             released: HashMap::new(),
             turnaround: HashMap::new(),
-            recent_calls: VecDeque::new(),
+            recent_calls: Arc::default(),
             touched_windows: BTreeSet::new(),
             touched_counters: BTreeSet::new(),
-            rated: restored.rated.into_iter().collect(),
-            follow_ups: restored.follow_ups.into_iter().map(|f| (f.id, f)).collect(),
+            rated: Arc::new(restored.rated.into_iter().collect()),
+            follow_ups: Arc::new(restored.follow_ups.into_iter().map(|f| (f.id, f)).collect()),
             next_follow_up_id: restored.next_follow_up_id.max(1),
             new_ratings: Vec::new(),
             touched_follow_ups: Vec::new(),
             plan,
         };
         for w in &hall.plan.windows {
-            hall.windows
-                .insert(w.number, WindowState::closed(w.number, now));
+            Arc::make_mut(&mut hall.windows).insert(w.number, WindowState::closed(w.number, now));
         }
         for w in restored.windows {
             if hall.windows.contains_key(&w.number) {
-                hall.windows.insert(w.number, w);
+                Arc::make_mut(&mut hall.windows).insert(w.number, w);
             }
         }
         for (d, q, n) in restored.counters {
             if d == today {
-                hall.counters.insert(q, n);
+                Arc::make_mut(&mut hall.counters).insert(q, n);
             }
         }
         let mut calls: Vec<&Ticket> = Vec::new();
@@ -69,7 +68,7 @@ impl Hall {
                 Some(recent_call(&hall.plan, t, w, t.called_at?))
             })
             .collect();
-        hall.recent_calls = calls.into();
+        hall.recent_calls = Arc::new(calls.into());
         // Replay today's calls and releases in time order, as `call`, `Finish` and `NoShow`
         // learned them live: window times per queue, and each window's turnaround.
         let mut steps: Vec<(Timestamp, bool, u32, TicketId)> = Vec::new();
@@ -150,7 +149,7 @@ impl Hall {
         }
         let numbers: Vec<u32> = self.windows.keys().copied().collect();
         for n in numbers {
-            let Some(w) = self.windows.get_mut(&n) else {
+            let Some(w) = Arc::make_mut(&mut self.windows).get_mut(&n) else {
                 continue;
             };
             w.current = None;
@@ -172,12 +171,12 @@ impl Hall {
         }
         // Yesterday's rows are final now: write them once more, then forget them.
         self.tickets.evict_before(today);
-        self.counters.clear();
-        self.recent_service.clear();
+        self.counters = Arc::default();
+        self.recent_service = Arc::default();
         self.abandonment = estimate::Abandonment::default();
         self.released.clear();
         self.turnaround.clear();
-        self.recent_calls.clear();
+        self.recent_calls = Arc::default();
         self.day = today;
         events
     }

@@ -28,7 +28,12 @@ impl Hall {
         if let Some(c) = called {
             let gap = self.turnaround.remove(&window).unwrap_or(0);
             let cycle = (now.as_second() - c.as_second()).max(0) + gap;
-            push_bounded(self.recent_service.entry(queue).or_default(), cycle);
+            push_bounded(
+                Arc::make_mut(&mut self.recent_service)
+                    .entry(queue)
+                    .or_default(),
+                cycle,
+            );
         }
     }
 

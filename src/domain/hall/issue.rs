@@ -47,7 +47,7 @@ impl Hall {
             }
         }
         let seq = self.counters.get(&q.id).copied().unwrap_or(0) + 1;
-        self.counters.insert(q.id.clone(), seq);
+        Arc::make_mut(&mut self.counters).insert(q.id.clone(), seq);
         self.touched_counters.insert(q.id.clone());
         let tid = self.tickets.next_id();
         let t = Ticket {

@@ -297,27 +297,28 @@ const RECENT_CALLS: usize = 12;
 /// Queue key offset that puts "front" transfers before every issued ticket.
 const FRONT: i64 = 1_000_000_000_000_000;
 
-/// The hall's state for the current service day.
-#[derive(Debug)]
+/// The hall's state for the current service day. Cloning it is cheap (the large parts are
+/// shared copy-on-write): the engine publishes a clone after each commit as the read model.
+#[derive(Debug, Clone)]
 pub struct Hall {
     pub(super) plan: Arc<Plan>,
-    id_key: Vec<u8>,
+    id_key: Arc<[u8]>,
     day: Date,
     tickets: Tickets,
-    counters: HashMap<String, u32>,
-    windows: BTreeMap<u32, WindowState>,
+    counters: Arc<HashMap<String, u32>>,
+    windows: Arc<BTreeMap<u32, WindowState>>,
     /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
-    recent_service: HashMap<String, VecDeque<i64>>,
+    recent_service: Arc<HashMap<String, VecDeque<i64>>>,
     abandonment: estimate::Abandonment,
     /// When each window last let go of a ticket, and the turnaround before its current call
     /// (seconds, when that ticket was already waiting): part of the window time per ticket.
     released: HashMap<u32, Timestamp>,
     turnaround: HashMap<u32, i64>,
-    recent_calls: VecDeque<RecentCall>,
+    recent_calls: Arc<VecDeque<RecentCall>>,
     touched_windows: BTreeSet<u32>,
     touched_counters: BTreeSet<String>,
-    pub(super) rated: HashSet<TicketId>,
-    pub(super) follow_ups: BTreeMap<i64, FollowUp>,
+    pub(super) rated: Arc<HashSet<TicketId>>,
+    pub(super) follow_ups: Arc<BTreeMap<i64, FollowUp>>,
     pub(super) next_follow_up_id: i64,
     pub(super) new_ratings: Vec<Rating>,
     pub(super) touched_follow_ups: Vec<FollowUp>,

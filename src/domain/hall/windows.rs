@@ -20,8 +20,7 @@ impl Hall {
         }) {
             return Err(DomainError::ClerkElsewhere(other.number));
         }
-        let w = self
-            .windows
+        let w = Arc::make_mut(&mut self.windows)
             .get_mut(&window)
             .ok_or(DomainError::UnknownWindow(window))?;
         match &w.clerk {
@@ -137,8 +136,7 @@ impl Hall {
         actor: &Actor,
         window: u32,
     ) -> Result<&mut WindowState, DomainError> {
-        let w = self
-            .windows
+        let w = Arc::make_mut(&mut self.windows)
             .get_mut(&window)
             .ok_or(DomainError::UnknownWindow(window))?;
         match actor {
