@@ -16,7 +16,7 @@ impl Hall {
             .plan
             .window(window)
             .ok_or(DomainError::UnknownWindow(window))?;
-        let streak = self.windows[&window].green_streak;
+        let streak = self.windows.get(window).map_or(0, |w| w.green_streak);
         let candidates = self.tickets.waiting().map(Candidate::from);
         let Some((id, reason)) = routing::choose_next(
             plan,
@@ -68,12 +68,13 @@ impl Hall {
             self.abandonment.record(waited, false);
         }
         self.note_turnaround(window, issued, now);
-        let w = Arc::make_mut(&mut self.windows)
-            .get_mut(&window)
+        let w = self
+            .windows
+            .get_mut(window)
             .ok_or(DomainError::UnknownWindow(window))?;
         w.current = Some(id);
         w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
-        self.touched_windows.insert(window);
+        self.windows.touch(window);
         let recent = Arc::make_mut(&mut self.recent_calls);
         if recent.len() >= RECENT_CALLS {
             recent.pop_front();

@@ -20,13 +20,12 @@ impl Hall {
             day,
             tickets: Tickets::new(restored.next_ticket_id),
             counters: Arc::default(),
-            windows: Arc::default(),
+            windows: Windows::restore(&plan, now, restored.windows),
             recent_service: Arc::default(),
             abandonment: estimate::Abandonment::default(),
             released: HashMap::new(),
             turnaround: HashMap::new(),
             recent_calls: Arc::default(),
-            touched_windows: BTreeSet::new(),
             touched_counters: BTreeSet::new(),
             rated: Arc::new(restored.rated.into_iter().collect()),
             follow_ups: Arc::new(restored.follow_ups.into_iter().map(|f| (f.id, f)).collect()),
@@ -35,14 +34,6 @@ impl Hall {
             touched_follow_ups: Vec::new(),
             plan,
         };
-        for w in &hall.plan.windows {
-            Arc::make_mut(&mut hall.windows).insert(w.number, WindowState::closed(w.number, now));
-        }
-        for w in restored.windows {
-            if hall.windows.contains_key(&w.number) {
-                Arc::make_mut(&mut hall.windows).insert(w.number, w);
-            }
-        }
         for (d, q, n) in restored.counters {
             if d == today {
                 Arc::make_mut(&mut hall.counters).insert(q, n);
@@ -106,10 +97,7 @@ impl Hall {
     /// The rows changed since the last call.
     pub fn take_changes(&mut self) -> Changes {
         let tickets = self.tickets.take_changes();
-        let windows = std::mem::take(&mut self.touched_windows)
-            .into_iter()
-            .filter_map(|n| self.windows.get(&n).cloned())
-            .collect();
+        let windows = self.windows.take_changes();
         let counters = std::mem::take(&mut self.touched_counters)
             .into_iter()
             .map(|q| {
@@ -147,9 +135,9 @@ impl Hall {
                 });
             }
         }
-        let numbers: Vec<u32> = self.windows.keys().copied().collect();
+        let numbers: Vec<u32> = self.windows.values().map(|w| w.number).collect();
         for n in numbers {
-            let Some(w) = Arc::make_mut(&mut self.windows).get_mut(&n) else {
+            let Some(w) = self.windows.get_mut(n) else {
                 continue;
             };
             w.current = None;
@@ -166,7 +154,7 @@ impl Hall {
                         reason: "day_end".into(),
                     });
                 }
-                self.touched_windows.insert(n);
+                self.windows.touch(n);
             }
         }
         // Yesterday's rows are final now: write them once more, then forget them.

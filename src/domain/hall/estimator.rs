@@ -80,7 +80,7 @@ impl Hall {
             .windows_serving(queue)
             .filter(|w| {
                 self.windows
-                    .get(&w.number)
+                    .get(w.number)
                     .is_some_and(|s| s.status == WindowStatus::Open)
             })
             .map(|w| {

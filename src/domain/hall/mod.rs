@@ -1,6 +1,9 @@
 //! The hall: today's tickets, the windows, numbering, quotas and hours, and every command
 //! of DOMAIN.md. `Hall::handle(actor, command, now)` checks, mutates and returns the events;
 //! it records which rows changed so the engine can persist exactly those in one transaction.
+//! This file holds the types and the dispatch; each command family has a file of its own, and
+//! the tickets (`tickets`) and windows (`window_states`) are parts that own their state,
+//! indexes and changed rows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -23,6 +26,7 @@ use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
 use tickets::Tickets;
+use window_states::Windows;
 
 mod calling;
 mod day;
@@ -32,6 +36,7 @@ mod service;
 mod tickets;
 mod transfer;
 mod views;
+mod window_states;
 mod windows;
 
 /// A staff member's role.
@@ -306,7 +311,7 @@ pub struct Hall {
     day: Date,
     tickets: Tickets,
     counters: Arc<HashMap<String, u32>>,
-    windows: Arc<BTreeMap<u32, WindowState>>,
+    windows: Windows,
     /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
     recent_service: Arc<HashMap<String, VecDeque<i64>>>,
     abandonment: estimate::Abandonment,
@@ -315,7 +320,6 @@ pub struct Hall {
     released: HashMap<u32, Timestamp>,
     turnaround: HashMap<u32, i64>,
     recent_calls: Arc<VecDeque<RecentCall>>,
-    touched_windows: BTreeSet<u32>,
     touched_counters: BTreeSet<String>,
     pub(super) rated: Arc<HashSet<TicketId>>,
     pub(super) follow_ups: Arc<BTreeMap<i64, FollowUp>>,

@@ -76,11 +76,11 @@ impl Hall {
     /// The window lets go of its current ticket (the ticket's own change is recorded by
     /// its transition).
     pub(super) fn release(&mut self, window: u32, id: TicketId) {
-        if let Some(w) = Arc::make_mut(&mut self.windows).get_mut(&window)
+        if let Some(w) = self.windows.get_mut(window)
             && w.current == Some(id)
         {
             w.current = None;
-            self.touched_windows.insert(window);
+            self.windows.touch(window);
         }
     }
 }

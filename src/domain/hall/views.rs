@@ -101,7 +101,7 @@ impl Hall {
 
     pub fn window_view(&self, number: u32) -> Option<WindowView> {
         let plan = self.plan.window(number)?;
-        let w = self.windows.get(&number)?;
+        let w = self.windows.get(number)?;
         // From the indexes, not a scan of the hall's tickets: what waits for this window in
         // particular, and what waits untargeted in each queue it calls.
         let mut queues: Vec<&String> = plan.queues().collect();

@@ -20,8 +20,9 @@ impl Hall {
         }) {
             return Err(DomainError::ClerkElsewhere(other.number));
         }
-        let w = Arc::make_mut(&mut self.windows)
-            .get_mut(&window)
+        let w = self
+            .windows
+            .get_mut(window)
             .ok_or(DomainError::UnknownWindow(window))?;
         match &w.clerk {
             Some(c) if &c.username == username => {
@@ -39,7 +40,7 @@ impl Hall {
         w.pause_reason = None;
         w.since = now;
         w.green_streak = 0;
-        self.touched_windows.insert(window);
+        self.windows.touch(window);
         events.push(Event::WindowSignedIn {
             window: wref,
             clerk,
@@ -63,7 +64,7 @@ impl Hall {
         w.status = WindowStatus::Closed;
         w.pause_reason = None;
         w.since = now;
-        self.touched_windows.insert(window);
+        self.windows.touch(window);
         if let Some(clerk) = clerk {
             let reason = if staff_name(actor).as_deref() == Some(clerk.username.as_str()) {
                 "clerk"
@@ -98,7 +99,7 @@ impl Hall {
         w.status = WindowStatus::Paused;
         w.pause_reason = Some(reason.clone());
         w.since = now;
-        self.touched_windows.insert(window);
+        self.windows.touch(window);
         events.push(Event::WindowPaused {
             window: self.wref(window)?,
             reason,
@@ -123,7 +124,7 @@ impl Hall {
         w.status = WindowStatus::Open;
         w.pause_reason = None;
         w.since = now;
-        self.touched_windows.insert(window);
+        self.windows.touch(window);
         events.push(Event::WindowResumed {
             window: self.wref(window)?,
         });
@@ -136,8 +137,9 @@ impl Hall {
         actor: &Actor,
         window: u32,
     ) -> Result<&mut WindowState, DomainError> {
-        let w = Arc::make_mut(&mut self.windows)
-            .get_mut(&window)
+        let w = self
+            .windows
+            .get_mut(window)
             .ok_or(DomainError::UnknownWindow(window))?;
         match actor {
             Actor::Staff {
