@@ -14,6 +14,7 @@ use crate::domain::event::rfc3339;
 use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
 use crate::domain::{DomainError, EventRecord, Plan, TicketId};
+use crate::read_model::{Publisher, Reader};
 use crate::store::{Store, StoreError};
 
 /// Requests taken into one transaction at most.
@@ -53,15 +54,12 @@ pub enum Outcome {
     FollowUp(i64),
 }
 
-type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
-
 enum Request {
     Command {
         actor: Actor,
         cmd: Command,
         reply: oneshot::Sender<Result<Outcome, EngineError>>,
     },
-    Query(Query),
     Tick,
 }
 
@@ -71,6 +69,7 @@ pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
+    view: Reader,
 }
 
 impl EngineHandle {
@@ -84,20 +83,11 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
-    /// Read the hall's committed state on the engine's thread: `f(hall, now, last_seq)`.
-    pub async fn query<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Hall, Timestamp, u64) -> T + Send + 'static,
-    ) -> Result<T, EngineError> {
-        let (tx, rx) = oneshot::channel();
-        let q: Query = Box::new(move |h, now, seq| {
-            let _ = tx.send(f(h, now, seq));
-        });
-        self.tx
-            .send(Request::Query(q))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)
+    /// Read the hall as last committed, on the caller's thread: `f(hall, now, last_seq)`.
+    /// Never waits for the writer; a command's effects show once its reply has come.
+    pub fn read<T>(&self, f: impl FnOnce(&Hall, Timestamp, u64) -> T) -> T {
+        let view = self.view.current();
+        f(&view.hall, self.clock.now(), view.seq)
     }
 
     /// Subscribe to committed events. Subscribe before taking a snapshot.
@@ -131,6 +121,7 @@ pub fn start(
         restored,
     );
     let last_seq = store.last_seq()?;
+    let (publisher, view) = Publisher::new(&hall, last_seq);
     let (tx, rx) = mpsc::channel(BATCH * 4);
     let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
     let mut writer = Writer {
@@ -141,6 +132,7 @@ pub fn start(
         last_seq,
         events: events.clone(),
         clock: Arc::clone(&clock),
+        publisher,
     };
     // Clear any earlier day left open before the first request.
     writer.run_batch(vec![Request::Tick]);
@@ -148,7 +140,12 @@ pub fn start(
         .name("hallq-engine".into())
         .spawn(move || writer.run(rx))
         .map_err(|e| StoreError::Other(format!("cannot start the engine thread: {e}")))?;
-    Ok(EngineHandle { tx, events, clock })
+    Ok(EngineHandle {
+        tx,
+        events,
+        clock,
+        view,
+    })
 }
 
 struct Writer {
@@ -160,6 +157,7 @@ struct Writer {
     last_seq: u64,
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
+    publisher: Publisher,
 }
 
 type Pending = (
@@ -195,6 +193,9 @@ impl Writer {
             restored,
         ));
         self.last_seq = self.store.last_seq()?;
+        if let Some(hall) = &self.hall {
+            self.publisher.publish(hall, self.last_seq);
+        }
         Ok(())
     }
 
@@ -205,7 +206,6 @@ impl Writer {
             tracing::error!(error = %e, "the hall cannot be rebuilt from the database");
         }
         let mut pending: Vec<Pending> = Vec::new();
-        let mut queries: Vec<Query> = Vec::new();
         let mut records: Vec<(EventRecord, String, i64)> = Vec::new();
         let tz = self.plan.rules.tz.clone();
         let Some(hall) = self.hall.as_mut() else {
@@ -231,10 +231,6 @@ impl Writer {
         for req in batch {
             let now = self.clock.now();
             let (actor, events) = match req {
-                Request::Query(q) => {
-                    queries.push(q);
-                    continue;
-                }
                 Request::Tick => (Actor::System, hall.tick(now)),
                 Request::Command { actor, cmd, reply } => {
                     for event in hall.tick(now) {
@@ -293,10 +289,11 @@ impl Writer {
                     };
                     let _ = reply.send(out);
                 }
-                self.answer_queries(queries);
                 return;
             }
             self.last_seq = seq;
+            // Readers see the commit before any display hears of it or any caller is answered.
+            self.publisher.publish(hall, seq);
             let committed = std::time::Instant::now();
             for (rec, _, _) in &records {
                 match serde_json::to_string(rec) {
@@ -314,16 +311,6 @@ impl Writer {
         }
         for (reply, outcome) in pending {
             let _ = reply.send(outcome);
-        }
-        self.answer_queries(queries);
-    }
-
-    fn answer_queries(&self, queries: Vec<Query>) {
-        let Some(hall) = self.hall.as_ref() else {
-            return;
-        };
-        for q in queries {
-            q(hall, self.clock.now(), self.last_seq);
         }
     }
 }
@@ -482,15 +469,12 @@ mod tests {
             "{err:?}"
         );
         // The hall in memory was rebuilt from disk: it counts exactly the committed tickets.
-        let issued = engine
-            .query(|h, now, _| {
-                h.queue_views(now)
-                    .into_iter()
-                    .find(|q| q.id == "hj")
-                    .map(|q| q.issued)
-            })
-            .await
-            .expect("query");
+        let issued = engine.read(|h, now, _| {
+            h.queue_views(now)
+                .into_iter()
+                .find(|q| q.id == "hj")
+                .map(|q| q.issued)
+        });
         assert_eq!(issued, Some(acked));
         let on_disk: i64 = crate::store::Reader::new(&path)
             .with(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?))

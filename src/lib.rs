@@ -20,6 +20,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod printer;
+pub mod read_model;
 pub mod reports;
 pub mod sim;
 pub mod store;

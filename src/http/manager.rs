@@ -46,8 +46,7 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
     let extra = floor::printer_alarms(&st.printers.health());
     let view = st
         .engine
-        .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))
-        .await?;
+        .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra));
     Ok(axum::Json(view).into_response())
 }
 

@@ -171,8 +171,7 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
     let t = token.clone();
     let live = st
         .engine
-        .query(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)))
-        .await?;
+        .read(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)));
     if let Some(view) = live {
         return Ok(view);
     }
@@ -182,10 +181,7 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
     let Some(old) = old else {
         return Err(ApiError::not_found());
     };
-    Ok(st
-        .engine
-        .query(move |h, _, _| h.public_ticket(&old))
-        .await?)
+    Ok(st.engine.read(move |h, _, _| h.public_ticket(&old)))
 }
 
 /// The QR code of a ticket's phone page, as SVG (shown on the kiosk's ticket screen).
@@ -226,8 +222,7 @@ async fn cancel_ticket(
     )?;
     let view = st
         .engine
-        .query(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)))
-        .await?;
+        .read(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)));
     Ok(axum::Json(view).into_response())
 }
 

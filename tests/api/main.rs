@@ -11,6 +11,7 @@ mod loopback;
 mod openapi;
 mod printing;
 mod ratings;
+mod read_model;
 mod reports;
 mod security;
 mod sim;

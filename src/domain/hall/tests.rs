@@ -17,6 +17,8 @@ use crate::domain::plan::{
 };
 use crate::domain::ticket::{Outcome, Priority, TicketId, TicketState};
 
+mod copies;
+
 // ---- a small hand-made hall -------------------------------------------------------------
 
 fn plan() -> Plan {
