@@ -19,6 +19,7 @@ use super::event::{
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
+use super::recent;
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
@@ -281,8 +282,6 @@ pub struct Restored {
     pub next_follow_up_id: i64,
 }
 
-/// Calls kept for wall screens that join late.
-const RECENT_CALLS: usize = 12;
 /// Queue key offset that puts "front" transfers before every issued ticket.
 const FRONT: i64 = 1_000_000_000_000_000;
 
@@ -387,15 +386,12 @@ impl Hall {
         calls.sort_by_key(|t| t.called_at);
         let calls: Vec<RecentCall> = calls
             .iter()
-            .rev()
-            .take(RECENT_CALLS)
-            .rev()
             .filter_map(|t| {
                 let w = hall.plan.window(t.window?)?;
                 Some(recent_call(&hall.plan, t, w, t.called_at?))
             })
             .collect();
-        hall.recent_calls = calls.into();
+        hall.recent_calls = recent::keep(calls);
         // Replay today's calls and releases in time order, as `call`, `Finish` and `NoShow`
         // learned them live: window times per queue, and each window's turnaround.
         let mut steps: Vec<(Timestamp, bool, u32, TicketId)> = Vec::new();
@@ -1132,10 +1128,7 @@ impl Hall {
         w.current = Some(id);
         w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
         self.touched_windows.insert(window);
-        if self.recent_calls.len() >= RECENT_CALLS {
-            self.recent_calls.pop_front();
-        }
-        self.recent_calls.push_back(call);
+        recent::push(&mut self.recent_calls, call);
         let announce = make_announce(&plan.texts, &tref.number, window);
         events.push(Event::TicketCalled {
             ticket: tref,

@@ -4,10 +4,12 @@
 mod admin;
 mod assets;
 mod auth;
+mod device_self;
 mod devices;
 pub mod error;
 mod events;
 mod feedback;
+mod floor_wall;
 mod manager;
 mod meta;
 mod tickets;
@@ -64,11 +66,13 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(tickets::routes())
         .merge(devices::routes())
+        .merge(device_self::routes())
         .merge(windows::routes())
         .merge(events::routes())
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
+        .merge(floor_wall::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

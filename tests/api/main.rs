@@ -7,6 +7,7 @@ mod durability;
 mod errors;
 mod events;
 mod fanout;
+mod floor_wall;
 mod openapi;
 mod printing;
 mod ratings;

@@ -17,6 +17,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tickets/{key}/reprint"),
     ("get", "/api/v1/tickets/{key}/qr.svg"),
     ("get", "/api/v1/devices"),
+    ("get", "/api/v1/devices/me"),
     ("get", "/api/v1/windows"),
     ("get", "/api/v1/windows/{number}"),
     ("post", "/api/v1/windows/{number}/sign-in"),
@@ -48,6 +49,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/{id}/revoke"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/floor"),
+    ("get", "/api/v1/floor/wall"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),
 ];

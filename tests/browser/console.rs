@@ -153,9 +153,10 @@ async fn a_clerk_works_a_window_from_the_console() {
     b.screenshot("console-4-serving").await;
     fits(&b).await;
 
-    press(&b, Key::F4).await;
+    // The 办结 button asks for the outcome, the window's usual one picked.
+    click(&b, "#console-op-finish").await;
     b.wait_for(
-        "document.querySelector('#console-dialog')?.dataset.dialog === 'finish'",
+        "document.querySelector('#console-dialog')?.dataset.dialog === 'finish' && document.querySelector('[data-choice=outcome] [data-code=done]').getAttribute('aria-checked') === 'true'",
         10,
     )
     .await;
@@ -186,11 +187,17 @@ async fn a_clerk_works_a_window_from_the_console() {
     )
     .await;
     click(&b, "#console-dialog-cancel").await;
+    // F4 alone finishes, with the window's usual outcome (补办件 needs a note: never usual).
     press(&b, Key::F4).await;
-    click(&b, "[data-choice=outcome] [data-code=done]").await;
-    click(&b, "#console-dialog-ok").await;
     shows_current(&b, "").await;
     assert!(window_20(&hall, &api).await["current"].is_null());
+    let info = b
+        .wait_for("document.querySelector('#console-info').textContent", 5)
+        .await;
+    assert!(
+        info.as_str().is_some_and(|t| t.contains("即办件")),
+        "{info}"
+    );
 
     // A refusal is shown: 特呼 of a number nobody holds.
     click(&b, "#console-op-call").await;
