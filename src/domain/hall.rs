@@ -1301,6 +1301,29 @@ impl Hall {
         self.touched_tickets.insert(id);
     }
 
+    /// Today's tickets with `number` or, for an ID number, that person's (help desk lookup;
+    /// the ID is compared as its keyed hash only).
+    pub fn find_tickets(&self, number_or_id: &str) -> Result<Vec<&Ticket>, DomainError> {
+        let q = number_or_id.trim();
+        let today = |t: &&Ticket| t.service_day == self.day;
+        if q.len() == 18 {
+            let id = IdNumber::parse(q).ok_or(DomainError::InvalidIdNumber)?;
+            let h = self.hash_id(&id);
+            return Ok(self
+                .tickets
+                .values()
+                .filter(today)
+                .filter(|t| t.id_hash.as_deref() == Some(h.as_str()))
+                .collect());
+        }
+        Ok(self
+            .find_number(q)
+            .ok()
+            .and_then(|id| self.tickets.get(&id))
+            .into_iter()
+            .collect())
+    }
+
     fn find_number(&self, number: &str) -> Result<TicketId, DomainError> {
         let want = number.trim().to_ascii_uppercase();
         self.tickets

@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod auth;
+mod desk;
 mod device_self;
 mod devices;
 pub mod error;
@@ -73,6 +74,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(manager::routes())
         .merge(floor_wall::routes())
+        .merge(desk::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

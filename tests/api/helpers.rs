@@ -35,6 +35,17 @@ pub fn shipped_config() -> String {
         .expect("shipped config")
 }
 
+/// The shipped hall with printer p1 (kiosk-1's) at `address`, e.g. a fake printer on loopback.
+pub fn config_printing_on(address: &str) -> String {
+    let c = shipped_config().replacen(
+        "address = \"tcp://192.168.1.50:9100\"",
+        &format!("address = \"{address}\""),
+        1,
+    );
+    assert!(c.contains(address), "p1's address is in the shipped config");
+    c
+}
+
 /// Tomorrow at `hh:mm` in the hall's time zone (the simulated clock only moves forward).
 pub fn tomorrow_at(hh: i8, mm: i8) -> jiff::Timestamp {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled tz");

@@ -50,6 +50,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/floor"),
     ("get", "/api/v1/floor/wall"),
+    ("get", "/api/v1/desk/tickets"),
+    ("post", "/api/v1/desk/tickets/{id}/cancel"),
+    ("get", "/api/v1/desk/printers"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),
 ];

@@ -8,6 +8,7 @@ mod hall;
 mod helpers;
 
 mod console;
+mod desk;
 mod display;
 mod evaluator;
 mod floor_wall;

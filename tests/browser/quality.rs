@@ -111,5 +111,65 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
         )
         .await;
     assert_eq!(s, 200, "the new clerk can log in");
+
+    // Search, then limit clerk1 to windows 1-11.
+    b.type_into("#user-search", "李").await;
+    b.wait_for(
+        "document.querySelectorAll('#users tbody tr').length === 1 && document.querySelector('#users tr[data-user=\"clerk1\"]')",
+        5,
+    )
+    .await;
+    b.click("#users tr[data-user=\"clerk1\"] .scope-edit").await;
+    b.type_into("#scope-windows", "1-11").await;
+    b.click("#scope-save").await;
+    b.wait_for(
+        "document.querySelector('#users tr[data-user=\"clerk1\"] .user-scope')?.textContent.includes('窗口 1-11')",
+        5,
+    )
+    .await;
+    let c1 = hall.login("clerk1").await;
+    let (s, _) = hall
+        .post("/api/v1/windows/20/sign-in", Some(&c1), json!({}))
+        .await;
+    assert_eq!(s, 403, "outside the new scope");
+
+    // Devices: the list with the kiosk's printer; a new display gets a setup URL.
+    b.wait_for(
+        "document.querySelector('#devices tr[data-device=\"kiosk-1\"]')?.textContent.includes('p1')",
+        5,
+    )
+    .await;
+    b.type_into(
+        ".admin-add input[placeholder='设备编号，如 kiosk-2']",
+        "tv-1",
+    )
+    .await;
+    b.client
+        .execute(
+            "const s = [...document.querySelectorAll('.admin-add select')].pop(); s.value = 'display'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .expect("picks display");
+    b.click("#devices ~ .admin-add button.primary").await;
+    let url = b
+        .wait_for(
+            "document.querySelector('#device-setup-url')?.textContent",
+            5,
+        )
+        .await;
+    let url = url.as_str().expect("url");
+    assert!(url.contains("/display/floor.html?device="), "{url}");
+    let token = url.split("device=").nth(1).expect("token");
+    let (s, _) = hall.get("/api/v1/floor/wall", Some(token)).await;
+    assert_eq!(s, 200, "the new display's token reads the floor wall");
+    b.screenshot("admin-2-devices").await;
+    b.click("#devices tr[data-device=\"tv-1\"] .device-revoke")
+        .await;
+    b.wait_for(
+        "document.querySelector('#devices tr[data-device=\"tv-1\"]')?.textContent.includes('已吊销')",
+        5,
+    )
+    .await;
     b.close().await;
 }
