@@ -58,7 +58,21 @@ function render() {
   }[state.screen]();
   $('#screen').innerHTML = main;
   document.body.dataset.screen = state.screen;
+  scrollCue();
   renderFooter();
+}
+
+/** A list that scrolls says so while more of it is below (large text hides the last
+ *  service's 绿色通道 button below the fold). */
+function scrollCue() {
+  const list = $('#queue-list');
+  const cue = $('#scroll-cue');
+  if (!list || !cue) return;
+  const update = () => {
+    cue.hidden = list.scrollHeight - list.scrollTop - list.clientHeight <= 4;
+  };
+  list.addEventListener('scroll', update, { passive: true });
+  update();
 }
 
 function idleLeft() {

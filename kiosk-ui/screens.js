@@ -129,7 +129,8 @@ export function queues(s) {
     <h1>${esc(nameOf(dept))}</h1>
     <div class="sub">${esc(t('choose_queue'))}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
-    <div class="queues">${cards}</div>
+    <div class="queues" id="queue-list">${cards}</div>
+    <div class="scroll-cue" id="scroll-cue" hidden>${esc(t('more_below'))}</div>
   </main>`;
 }
 

@@ -110,6 +110,8 @@ export function Desk({ user, n, onLeave }) {
   const [info, setInfo] = useState('');
   const [dialog, setDialog] = useState(null);
   const [dialogError, setDialogError] = useState('');
+  const [waitingList, setWaitingList] = useState([]);
+  const [picked, setPicked] = useState('');
   const now = useNow(skew);
 
   const plan = hall && hall.windows.find((w) => w.number === n);
@@ -122,8 +124,11 @@ export function Desk({ user, n, onLeave }) {
   const refresh = async () => {
     const before = ops.current;
     try {
-      const [w, h] = await Promise.all([get(`/api/v1/windows/${n}`), get('/api/v1/hall')]);
+      const [w, h, l] = await Promise.all([
+        get(`/api/v1/windows/${n}`), get('/api/v1/hall'), get(`/api/v1/windows/${n}/waiting-list`),
+      ]);
       setHall(h);
+      setWaitingList(l.tickets);
       setSkew(Date.parse(h.now) - Date.now());
       if (ops.current !== before) return later();
       if (w.status === 'closed') return onLeave('本窗口已签退 The window was signed out');
@@ -174,7 +179,7 @@ export function Desk({ user, n, onLeave }) {
     if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : setDialog('pause');
     // F4: 办结 in one key, with the window's usual outcome.
     if (b.op === 'finish' && key) return run('finish', { outcome: usualOutcome(n) });
-    if (b.dialog) { setDialogError(''); return setDialog(b.dialog); }
+    if (b.dialog) { setDialogError(''); setPicked(''); return setDialog(b.dialog); }
     run(b.op);
   };
   const onlineRef = useRef(online);
@@ -222,11 +227,14 @@ export function Desk({ user, n, onLeave }) {
       </div>
       <aside class="console-side">
         <${Queues} win=${win} queues=${queues} />
+        <${WaitingList} list=${waitingList} now=${now} hall=${hall} canCall=${can.call && !busy && online}
+          onPick=${(t) => { setPicked(t); setDialogError(''); setDialog('call'); }} />
         <${Held} win=${win} canCall=${can['call-back'] && !busy && online} onCall=${(t) => run('call-back', { ticket: t })} />
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}
-      held=${win.held} hall=${hall} windowNumber=${n} outcome=${usualOutcome(n)} onClose=${() => setDialog(null)} />`}
+      held=${win.held} hall=${hall} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
+      onClose=${() => { setDialog(null); setPicked(''); }} />`}
   </div>`;
 }
 
@@ -309,5 +317,20 @@ function Held({ win, canCall, onCall }) {
           <span class="console-held-number">${t.number}</span>
           <button disabled=${!canCall} onClick=${() => onCall(t.number)}>回呼<small>Call back</small></button>
         </li>`)}</ul>`}
+  </section>`;
+}
+
+/// 等候名单: who this window would call, in order, with their waits ticking; picking one is a
+/// 特呼 (the dialog asks for the reason).
+function WaitingList({ list, now, hall, canCall, onPick }) {
+  const name = (id) => (hall && (hall.queues.find((q) => q.id === id) || {}).name) || id;
+  return html`<section class="console-waiting-list" id="console-waiting-list">
+    <h2>等候名单<small>Waiting, in calling order</small><b>${list.length}</b></h2>
+    ${list.length === 0 ? html`<p class="console-muted">无 None</p>` : html`<ol>${list.map((t) => html`<li data-waiting-ticket=${t.number}>
+      <span class="console-held-number">${t.number}</span>
+      <span class="console-waiting-queue">${name(t.queue)}${t.priority === 'green_channel' ? ' · 绿色通道' : ''}${t.transferred_here ? ' · 转至本窗口' : ''}</span>
+      <span class="console-waiting-wait">${duration((now - Date.parse(t.issued_at)) / 1000)}</span>
+      <button disabled=${!canCall} onClick=${() => onPick(t.number)}>特呼<small>Call</small></button>
+    </li>`)}</ol>`}
   </section>`;
 }

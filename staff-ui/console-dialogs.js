@@ -80,8 +80,8 @@ function Finish({ run, outcome: usual, ...f }) {
   <//>`;
 }
 
-function CallSpecific({ run, ...f }) {
-  const [ticket, setTicket] = useState('');
+function CallSpecific({ run, ticket: pickedTicket, ...f }) {
+  const [ticket, setTicket] = useState(pickedTicket || '');
   const r = useReason('');
   const t = ticket.trim().toUpperCase();
   return html`<${Frame} ...${f} id="call" title="特呼" en="Call a specific number" ok="特呼" canOk=${t && r.ok}

@@ -1301,6 +1301,36 @@ impl Hall {
         self.touched_tickets.insert(id);
     }
 
+    /// The waiting tickets window `window` would call, in the order it would call them (the
+    /// router's own choice, repeated), at most `max`: the clerk console's waiting list.
+    pub fn call_order(&self, window: u32, max: usize) -> Vec<&Ticket> {
+        let Some(plan) = self.plan.window(window) else {
+            return Vec::new();
+        };
+        let mut streak = self.windows.get(&window).map_or(0, |w| w.green_streak);
+        let mut left: Vec<&Ticket> = self
+            .waiting
+            .iter()
+            .filter_map(|id| self.tickets.get(id))
+            .filter(|t| routing::callable_at(plan, &Candidate::from(*t)))
+            .collect();
+        let mut order = Vec::new();
+        while order.len() < max {
+            let ratio = self.plan.rules.green_channel_ratio;
+            let candidates = left.iter().map(|t| Candidate::from(*t));
+            let Some((id, reason)) = routing::choose_next(plan, streak, ratio, candidates) else {
+                break;
+            };
+            let Some(i) = left.iter().position(|t| t.id == id) else {
+                break;
+            };
+            let t = left.swap_remove(i);
+            streak = routing::next_green_streak(streak, t.priority, reason);
+            order.push(t);
+        }
+        order
+    }
+
     /// Today's tickets with `number` or, for an ID number, that person's (help desk lookup;
     /// the ID is compared as its keyed hash only).
     pub fn find_tickets(&self, number_or_id: &str) -> Result<Vec<&Ticket>, DomainError> {

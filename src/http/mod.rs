@@ -14,6 +14,7 @@ mod floor_wall;
 mod manager;
 mod meta;
 mod tickets;
+mod waiting_list;
 mod windows;
 
 use std::path::PathBuf;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(devices::routes())
         .merge(device_self::routes())
         .merge(windows::routes())
+        .merge(waiting_list::routes())
         .merge(events::routes())
         .merge(feedback::routes())
         .merge(admin::routes())

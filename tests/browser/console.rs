@@ -133,6 +133,12 @@ async fn a_clerk_works_a_window_from_the_console() {
         10,
     )
     .await;
+    // The waiting list, in calling order, with waits.
+    b.wait_for(
+        "[...document.querySelectorAll('#console-waiting-list li')].map(l => l.dataset.waitingTicket).join(',') === 'XF001,XF002'",
+        10,
+    )
+    .await;
     b.screenshot("console-2-waiting").await;
     fits(&b).await;
 
@@ -316,5 +322,44 @@ async fn hold_call_back_transfer_and_no_show_from_the_console() {
     let w = window_20(&hall, &api).await;
     assert!(w["current"].is_null() && w["held"] == json!([]), "{w}");
     assert_eq!(w["waiting"], 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_clerk_picks_from_the_waiting_list_as_a_special_call() {
+    let hall = TestHall::spawn().await;
+    let api = hall.login("manager").await;
+    for _ in 0..3 {
+        hall.issue("xf").await;
+    }
+    let b = open_console(&hall, "clerk1").await;
+    click(&b, "#console-pick-20").await;
+    b.wait_for(
+        "document.querySelector('#console-conn')?.dataset.online === 'true' && document.querySelectorAll('#console-waiting-list li').length === 3",
+        10,
+    )
+    .await;
+    // The third in line, picked: 特呼 asks only for the reason.
+    click(
+        &b,
+        "#console-waiting-list li[data-waiting-ticket=XF003] button",
+    )
+    .await;
+    b.wait_for(
+        "document.querySelector('#console-call-ticket')?.value === 'XF003'",
+        5,
+    )
+    .await;
+    click(&b, "[data-choice=call-reason] [data-code=materials_back]").await;
+    click(&b, "#console-dialog-ok").await;
+    shows_current(&b, "XF003").await;
+    let w = window_20(&hall, &api).await;
+    assert_eq!(w["current"]["number"], "XF003");
+    b.wait_for(
+        "[...document.querySelectorAll('#console-waiting-list li')].map(l => l.dataset.waitingTicket).join(',') === 'XF001,XF002'",
+        10,
+    )
+    .await;
+    b.screenshot("console-6-picked-from-list").await;
     b.close().await;
 }

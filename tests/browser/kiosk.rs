@@ -269,8 +269,23 @@ async fn english_large_text_id_keypad_and_idle_return() {
         text(&b, "[data-queue=hj] .qn").await,
         "Household registration & ID cards"
     );
-    // Screenshot only: four services do not fit one large-text screen in either language.
+    // Four services do not fit one large-text screen in either language: a cue says more
+    // is below until the list is scrolled to its end, where the last 绿色通道 button is.
+    b.wait_for("!document.querySelector('#scroll-cue').hidden", 5)
+        .await;
     b.screenshot("kiosk-12a-queues-english-large").await;
+    b.client
+        .execute(
+            "const l = document.querySelector('#queue-list'); l.scrollTop = l.scrollHeight;",
+            vec![],
+        )
+        .await
+        .expect("scrolls");
+    b.wait_for(
+        "document.querySelector('#scroll-cue').hidden && (r => r.bottom <= innerHeight)([...document.querySelectorAll('.queue .green')].pop().getBoundingClientRect())",
+        5,
+    )
+    .await;
     tap(&b, "#back").await;
     screen(&b, "depts").await;
     check_screen(&b, "12-departments-english-large").await;
