@@ -76,6 +76,43 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // Closed follow-ups keep their close note, and every row its service date.
+    let (s, closed) = hall
+        .post(
+            &format!("/api/v1/follow-ups/{id}/close"),
+            Some(&m),
+            json!({"result": "explained", "note": "已向群众解释办理时限"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    b.client
+        .goto(&format!("{}/staff/quality", hall.base))
+        .await
+        .expect("navigates");
+    b.click(".quality-tabs button:last-child").await;
+    let row = b
+        .wait_for(
+            &format!("document.querySelector('#follow-ups tr[data-id=\"{id}\"] .follow-up-close')?.textContent"),
+            10,
+        )
+        .await;
+    assert!(
+        row.as_str()
+            .is_some_and(|r| r.contains("已向群众解释办理时限")),
+        "{row}"
+    );
+    let day = b
+        .wait_for(
+            &format!("document.querySelector('#follow-ups tr[data-id=\"{id}\"] .follow-up-day')?.textContent"),
+            5,
+        )
+        .await;
+    assert!(
+        day.as_str()
+            .is_some_and(|d| d.len() == 10 && d.starts_with("20")),
+        "{day}"
+    );
+    b.screenshot("quality-2-closed").await;
     b.close().await;
 }
 
