@@ -11,7 +11,7 @@ async fn the_floor_wall_reads_on_a_display_token_without_usernames() {
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 5, "sign-in", json!({})).await;
     hall.ok(&c1, 5, "pause", json!({"reason": "lunch"})).await;
-    hall.issue("hj").await;
+    hall.issue_at_desk(&c1, json!({"queue": "hj"})).await;
 
     let (s, f) = hall.get("/api/v1/floor/wall", Some(DISPLAY)).await;
     assert_eq!(s, 200, "{f}");

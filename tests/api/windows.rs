@@ -478,10 +478,10 @@ async fn the_waiting_list_is_the_calling_order() {
     let hall = TestHall::spawn().await;
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
-    let a = hall.issue("xf").await;
-    let b = hall.issue("xf").await;
+    let a = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let b = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
     let g = hall
-        .issue_with(json!({"queue": "xf", "priority": "green_channel"}))
+        .issue_at_desk(&c1, json!({"queue": "xf", "priority": "green_channel"}))
         .await;
     let (s, list) = hall.get("/api/v1/windows/20/waiting-list", Some(&c1)).await;
     assert_eq!(s, 200, "{list}");

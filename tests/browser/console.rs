@@ -330,7 +330,7 @@ async fn a_clerk_picks_from_the_waiting_list_as_a_special_call() {
     let hall = TestHall::spawn().await;
     let api = hall.login("manager").await;
     for _ in 0..3 {
-        hall.issue("xf").await;
+        hall.issue_at_desk(&api, json!({"queue": "xf"})).await;
     }
     let b = open_console(&hall, "clerk1").await;
     click(&b, "#console-pick-20").await;

@@ -342,7 +342,7 @@ async fn window_screen_in_portrait_shows_the_whole_number() {
     let hall = TestHall::spawn().await;
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
-    let t = hall.issue("hj").await;
+    let t = hall.issue_at_desk(&c1, json!({"queue": "hj"})).await;
     hall.ok(&c1, 20, "call-next", json!({})).await;
     for (w, h, name) in [(800, 1280, "portrait"), (1280, 720, "landscape")] {
         let b = Browser::start(w, h).await;

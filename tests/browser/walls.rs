@@ -50,8 +50,8 @@ pub async fn busy_hall(hall: &TestHall) -> Vec<u32> {
             continue;
         }
         let Some(q) = first_queue(n) else { continue };
-        hall.issue(&q).await;
-        hall.issue(&q).await;
+        hall.issue_at_desk(t, json!({"queue": q})).await;
+        hall.issue_at_desk(t, json!({"queue": q})).await;
         hall.ok(t, n, "call-next", json!({})).await;
         if n % 2 == 0 {
             hall.ok(t, n, "start", json!({})).await;
@@ -214,7 +214,7 @@ async fn the_offline_badge_and_voice_prompt_leave_the_wall_readable() {
     let hall = TestHall::spawn().await;
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 5, "sign-in", json!({})).await;
-    hall.issue("hj").await;
+    hall.issue_at_desk(&c1, json!({"queue": "hj"})).await;
     hall.ok(&c1, 5, "call-next", json!({})).await;
     for (w, h, name) in [(1920, 1080, "landscape"), (1080, 1920, "portrait")] {
         let b = open(&hall, "/display/?zone=A", w, h).await;
@@ -285,11 +285,11 @@ async fn a_quiet_zone_keeps_its_own_recent_calls() {
         .and_then(|w| w["queues"][0].as_str())
         .expect("window 88's queue")
         .to_string();
-    let quiet = hall.issue(&q88).await;
+    let quiet = hall.issue_at_desk(&c1, json!({"queue": q88})).await;
     hall.ok(&c1, 88, "call-next", json!({})).await;
     // Zone A then calls more than a screen keeps.
     for _ in 0..14 {
-        hall.issue("hj").await;
+        hall.issue_at_desk(&c2, json!({"queue": "hj"})).await;
         hall.ok(&c2, 5, "call-next", json!({})).await;
         hall.ok(&c2, 5, "start", json!({})).await;
         hall.ok(&c2, 5, "finish", json!({"outcome": "done"})).await;
