@@ -1,7 +1,7 @@
 // The kiosk's screens as HTML, from the state. Pure: no fetching, no timers. Buttons carry
 // data-act (and data-arg); kiosk.js handles them.
 
-import { t, esc, windowRanges, minutes, nameOf } from './i18n.js';
+import { t, esc, windowRanges, duration, nameOf } from './i18n.js';
 import { initial, byPinyin } from './pinyin.js';
 
 const btn = (act, label, { arg = '', cls = '', disabled = false, id = '' } = {}) =>
@@ -108,7 +108,7 @@ export function queues(s) {
   const cards = queuesOf(s.hall, s.dept)
     .map((q) => {
       const meta = [
-        `${t('waiting', { n: q.waiting })} · ${t('wait_about', { m: minutes(q.estimated_wait_s) })}`,
+        `${t('waiting', { n: q.waiting })} · ${t('wait_about', { m: duration(q.estimated_wait_s) })}`,
         t('windows', { w: windowRanges(windowsOf(s.hall, q.id)) }),
       ]
         .map((m) => `<div>${esc(m)}</div>`)
@@ -129,7 +129,8 @@ export function queues(s) {
     <h1>${esc(nameOf(dept))}</h1>
     <div class="sub">${esc(t('choose_queue'))}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
-    <div class="queues">${cards}</div>
+    <div class="queues" id="queue-list">${cards}</div>
+    <div class="scroll-cue" id="scroll-cue" hidden>${esc(t('more_below'))}</div>
   </main>`;
 }
 
@@ -151,13 +152,17 @@ export function green(s) {
 /** `what` is 'id' or 'phone'. */
 export function keypad(s, what) {
   const value = what === 'id' ? s.idNumber : s.phone;
-  const shown = what === 'id' ? value.replace(/^(.{6})(.{0,8})(.*)$/, '$1 $2 $3').trim() : value;
+  // The SMS promise only where the hall has SMS notifications configured (none yet).
+  // A refused ID stays on screen masked to its last 4 characters (DOMAIN.md): the citizen
+  // corrects it with the keys, or clears it, without showing it to the next in line.
+  const masked = what === 'id' && s.message ? value.replace(/.(?=.{4})/g, '*') : value;
+  const shown = what === 'id' ? masked.replace(/^(.{6})(.{0,8})(.*)$/, '$1 $2 $3').trim() : value;
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', what === 'id' ? 'X' : '', '0', '⌫']
     .map((k) => (k ? btn('key', k, { arg: k }) : '<span></span>'))
     .join('');
   return `<main class="keypad-screen">
     <h1>${esc(t(what === 'id' ? 'id_title' : 'phone_title'))}</h1>
-    <div class="sub">${esc(t(what === 'id' ? 'id_hint' : 'phone_hint'))}</div>
+    <div class="sub">${esc(t(what === 'id' ? 'id_hint' : s.hall?.notifications?.sms ? 'phone_hint_sms' : 'phone_hint'))}</div>
     <div class="entry" id="entry">${esc(shown) || '&nbsp;'}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
     <div class="keypad">${keys}</div>
@@ -167,6 +172,14 @@ export function keypad(s, what) {
       ${btn('enter', esc(t('confirm')), { cls: 'primary', id: 'enter' })}
     </div>
   </main>`;
+}
+
+/** The kiosk cannot issue (`why`: missing, invalid or kind): say so before anyone starts. */
+export function setup(s) {
+  return `<main class="setup"><div class="center"><div>
+    <h1>${esc(t('setup_title'))}</h1>
+    <p class="message" id="setup-why">${esc(t(`setup_${s.setup}`))}</p>
+    <p class="sub">${esc(t('setup_how'))}</p></div></div></main>`;
 }
 
 export function busy() {
@@ -184,7 +197,7 @@ export function ticket(s) {
       : `<div class="message" id="print-failed">${esc(t(print === 'failed' ? 'print_failed' : 'print_none'))}</div>`;
   const facts = [
     t('ahead', { n: tk.waiting_ahead }),
-    t('est', { m: minutes(tk.estimated_wait_s) }),
+    t('est', { m: duration(tk.estimated_wait_s) }),
     t('watch', { w: windowRanges(tk.windows) }),
   ];
   return `<main class="ticket">
@@ -203,7 +216,7 @@ export function ticket(s) {
 }
 
 export function footer(s, left) {
-  if (s.screen === 'home') return '';
+  if (s.screen === 'home' || s.screen === 'setup') return '';
   const back = ['queues', 'green', 'id', 'phone'].includes(s.screen) ? btn('back', esc(t('back')), { id: 'back' }) : '';
   const home = s.screen === 'ticket' ? btn('home', esc(t('done')), { cls: 'primary', id: 'done' }) : btn('home', esc(t('home')), { id: 'home' });
   const count = left !== null ? `<span class="countdown" id="countdown">${esc(t('back_in', { s: left }))}</span>` : '';

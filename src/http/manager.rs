@@ -42,12 +42,16 @@ enum Format {
 
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
+    Ok(axum::Json(floor_now(&st).await?).into_response())
+}
+
+/// The live floor now, with the config's alarm thresholds and the printers' alarms.
+pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
     let th = st.config.alarms.thresholds();
     let extra = floor::printer_alarms(&st.printers.health());
-    let view = st
+    Ok(st
         .engine
-        .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra));
-    Ok(axum::Json(view).into_response())
+        .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))
 }
 
 #[derive(Deserialize)]

@@ -4,13 +4,17 @@
 mod admin;
 mod assets;
 mod auth;
+mod desk;
+mod device_self;
 mod devices;
 pub mod error;
 mod events;
 mod feedback;
+mod floor_wall;
 mod manager;
 mod meta;
 mod tickets;
+mod waiting_list;
 mod windows;
 
 use std::path::PathBuf;
@@ -64,11 +68,15 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(tickets::routes())
         .merge(devices::routes())
+        .merge(device_self::routes())
         .merge(windows::routes())
+        .merge(waiting_list::routes())
         .merge(events::routes())
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
+        .merge(floor_wall::routes())
+        .merge(desk::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

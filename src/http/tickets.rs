@@ -34,6 +34,8 @@ struct IssueRequest {
     priority: Priority,
     id_number: Option<String>,
     phone: Option<String>,
+    /// The help desk's printer for the slip (staff sessions only; a kiosk prints on its own).
+    printer: Option<String>,
 }
 
 /// How printing went (the slip itself is the printer's business).
@@ -137,6 +139,14 @@ async fn issue_ticket(
     headers: HeaderMap,
     Json(req): Json<IssueRequest>,
 ) -> Result<Response, ApiError> {
+    let printer = match (&who, req.printer) {
+        (Principal::Staff { .. }, Some(p)) if st.printers.exists(&p) => Some(p),
+        (Principal::Staff { .. }, Some(p)) => {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_printer").with(p));
+        }
+        (_, Some(_)) => return Err(ApiError::forbidden()),
+        (_, None) => None,
+    };
     let cmd = Command::Issue {
         queue: req.queue,
         priority: req.priority,
@@ -146,7 +156,7 @@ async fn issue_ticket(
     };
     // Committed first: whatever the printer does, the ticket exists.
     let t = expect_ticket(st.engine.execute(who.actor(), cmd).await?)?;
-    let print = print_slip(&st, &who, None, &t, &public_base(&st, &headers), false).await;
+    let print = print_slip(&st, &who, printer, &t, &public_base(&st, &headers), false).await;
     Ok((StatusCode::CREATED, axum::Json(ticket_dto(t, print))).into_response())
 }
 

@@ -217,6 +217,15 @@ impl TestHall {
         t
     }
 
+    /// Issue a ticket with staff session `token` (the help desk) and no printer, so nothing
+    /// tries a printer address off this machine; panics unless 201.
+    pub async fn issue_at_desk(&self, token: &str, body: Value) -> Value {
+        let (s, t) = self.post("/api/v1/tickets", Some(token), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        assert_eq!(t["print"]["status"], "none", "{t}");
+        t
+    }
+
     /// A window operation; returns (status, body).
     pub async fn op(&self, token: &str, window: u32, op: &str, body: Value) -> (StatusCode, Value) {
         self.post(&format!("/api/v1/windows/{window}/{op}"), Some(token), body)

@@ -3,10 +3,12 @@
 mod helpers;
 
 mod cli;
+mod desk;
 mod durability;
 mod errors;
 mod events;
 mod fanout;
+mod floor_wall;
 mod loopback;
 mod openapi;
 mod printing;

@@ -472,3 +472,41 @@ async fn an_overlong_reason_is_refused_before_anything_changes() {
         "the ticket is still in hand, untouched"
     );
 }
+
+#[tokio::test]
+async fn the_waiting_list_is_the_calling_order() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let a = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let b = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let g = hall
+        .issue_at_desk(&c1, json!({"queue": "xf", "priority": "green_channel"}))
+        .await;
+    let (s, list) = hall.get("/api/v1/windows/20/waiting-list", Some(&c1)).await;
+    assert_eq!(s, 200, "{list}");
+    let order: Vec<&str> = list["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter_map(|t| t["number"].as_str())
+        .collect();
+    let want = [&g, &a, &b].map(|t| t["number"].as_str().expect("number"));
+    assert_eq!(order, want, "green channel first, then by issue");
+    // And the window calls exactly that first.
+    let w = hall.ok(&c1, 20, "call-next", json!({})).await;
+    assert_eq!(w["current"]["number"], g["number"]);
+    assert!(list["tickets"][0]["waited_s"].as_i64().is_some());
+    assert_error(
+        &hall
+            .get("/api/v1/windows/999/waiting-list", Some(&c1))
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &hall.get("/api/v1/windows/20/waiting-list", None).await,
+        401,
+        "unauthenticated",
+    );
+}

@@ -8,10 +8,13 @@ mod hall;
 mod helpers;
 
 mod console;
+mod desk;
 mod display;
 mod evaluator;
+mod floor_wall;
 mod kiosk;
 mod phone;
 mod quality;
 mod reports;
 mod smoke;
+mod walls;

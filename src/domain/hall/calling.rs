@@ -75,11 +75,7 @@ impl Hall {
         w.current = Some(id);
         w.green_streak = routing::next_green_streak(w.green_streak, tref.priority, reason);
         self.windows.touch(window);
-        let recent = Arc::make_mut(&mut self.recent_calls);
-        if recent.len() >= RECENT_CALLS {
-            recent.pop_front();
-        }
-        recent.push_back(call);
+        recent::push(Arc::make_mut(&mut self.recent_calls), call);
         let announce = make_announce(&plan.texts, &tref.number, window);
         events.push(Event::TicketCalled {
             ticket: tref,

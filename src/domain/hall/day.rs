@@ -51,15 +51,12 @@ impl Hall {
         calls.sort_by_key(|t| t.called_at);
         let calls: Vec<RecentCall> = calls
             .iter()
-            .rev()
-            .take(RECENT_CALLS)
-            .rev()
             .filter_map(|t| {
                 let w = hall.plan.window(t.window?)?;
                 Some(recent_call(&hall.plan, t, w, t.called_at?))
             })
             .collect();
-        hall.recent_calls = Arc::new(calls.into());
+        hall.recent_calls = Arc::new(recent::keep(calls));
         // Replay today's calls and releases in time order, as `call`, `Finish` and `NoShow`
         // learned them live: window times per queue, and each window's turnaround.
         let mut steps: Vec<(Timestamp, bool, u32, TicketId)> = Vec::new();

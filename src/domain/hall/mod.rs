@@ -22,6 +22,7 @@ use super::event::{
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
+use super::recent;
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
@@ -32,6 +33,7 @@ mod calling;
 mod day;
 mod estimator;
 mod issue;
+mod lookup;
 mod service;
 mod tickets;
 mod transfer;
@@ -297,8 +299,6 @@ pub struct Restored {
     pub next_follow_up_id: i64,
 }
 
-/// Calls kept for wall screens that join late.
-const RECENT_CALLS: usize = 12;
 /// Queue key offset that puts "front" transfers before every issued ticket.
 const FRONT: i64 = 1_000_000_000_000_000;
 
