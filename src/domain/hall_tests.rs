@@ -2094,10 +2094,10 @@ fn routing_through_the_hall() {
             vec![("A001", Tier), ("B001", Oldest)],
         ),
         (
-            "green in the secondary tier still first",
-            vec![("a", false, "14:00"), ("b", true, "14:01")],
+            "green in the secondary tier waits for the window's own tier",
+            vec![("b", true, "14:00"), ("a", false, "14:01")],
             1,
-            vec![("B001", GreenChannel), ("A001", Oldest)],
+            vec![("A001", Tier), ("B001", GreenChannel)],
         ),
         (
             "comprehensive window: oldest first",
