@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod reports;
 mod rows;
 mod schema;
+mod simulated;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
