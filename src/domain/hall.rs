@@ -1419,27 +1419,49 @@ impl Hall {
         estimate::mean_service_s(&recent, fallback)
     }
 
-    /// Estimated seconds until `t` is called.
-    pub fn estimated_wait(&self, t: &Ticket) -> u32 {
+    /// Estimated seconds until `t` is called; `None` while no open window serves it.
+    pub fn estimated_wait(&self, t: &Ticket) -> Option<u32> {
         self.estimated_wait_with(t, self.waiting_ahead(t))
     }
 
+    /// Whether a window that calls `queue` is staffed now (open or paused): without one, no
+    /// wait is promised.
+    fn staffed(&self, queue: &str) -> bool {
+        self.plan
+            .windows_serving(queue)
+            .any(|w| self.window_staffed(w.number))
+    }
+
+    fn window_staffed(&self, number: u32) -> bool {
+        self.windows
+            .get(&number)
+            .is_some_and(|s| s.status != WindowStatus::Closed)
+    }
+
+    /// `[texts] estimate_pending` when `estimate` is `None`.
+    fn estimate_note(&self, estimate: Option<u32>) -> Option<String> {
+        estimate
+            .is_none()
+            .then(|| self.plan.texts.estimate_pending.clone())
+    }
+
     /// The estimate for `t` with `ahead` (its `waiting_ahead`) already counted.
-    fn estimated_wait_with(&self, t: &Ticket, ahead: u32) -> u32 {
+    fn estimated_wait_with(&self, t: &Ticket, ahead: u32) -> Option<u32> {
         if t.state != TicketState::Waiting {
-            return 0;
+            return Some(0);
         }
-        let capacity = if t.target_window.is_some() {
-            1.0
-        } else {
-            self.open_capacity(&t.queue, false)
+        let capacity = match t.target_window {
+            Some(n) if self.window_staffed(n) => 1.0,
+            Some(_) => return None,
+            None if self.staffed(&t.queue) => self.open_capacity(&t.queue, false),
+            None => return None,
         };
-        estimate::estimate_wait_s(
+        Some(estimate::estimate_wait_s(
             ahead,
             capacity,
             self.mean_service(&t.queue),
             self.abandonment.theta(),
-        )
+        ))
     }
 
     pub fn ticket_view(&self, t: &Ticket) -> TicketView {
@@ -1465,7 +1487,11 @@ impl Hall {
             recall_count: t.recall_count,
             transfer_count: t.transfer_count,
             waiting_ahead: waiting.then_some(ahead),
-            estimated_wait_s: waiting.then(|| self.estimated_wait_with(t, ahead)),
+            estimated_wait_s: if waiting {
+                self.estimated_wait_with(t, ahead)
+            } else {
+                None
+            },
             wait_s: t.wait_s(),
             outcome: t.outcome,
         }
@@ -1475,6 +1501,7 @@ impl Hall {
         let tz = &self.plan.rules.tz;
         let q = self.plan.queue(&t.queue);
         let ahead = self.waiting_ahead(t);
+        let estimate = self.estimated_wait_with(t, ahead);
         PublicTicket {
             number: t.number.clone(),
             queue: t.queue.clone(),
@@ -1486,7 +1513,8 @@ impl Hall {
             priority: t.priority,
             state: t.state,
             waiting_ahead: ahead,
-            estimated_wait_s: self.estimated_wait_with(t, ahead),
+            estimated_wait_s: estimate,
+            estimate_note: self.estimate_note(estimate),
             window: t.window,
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),
@@ -1525,6 +1553,7 @@ impl Hall {
             issued_at: p.issued_at,
             waiting_ahead: p.waiting_ahead,
             estimated_wait_s: p.estimated_wait_s,
+            estimate_note: p.estimate_note,
             windows: p.windows,
         }
     }
@@ -1576,7 +1605,14 @@ impl Hall {
             .map(|q| {
                 let (n, oldest) = waiting.get(q.id.as_str()).copied().unwrap_or_default();
                 let refusal = self.refusal(q, now);
-                let capacity = self.open_capacity(&q.id, true);
+                let estimate = self.staffed(&q.id).then(|| {
+                    estimate::estimate_wait_s(
+                        n,
+                        self.open_capacity(&q.id, true),
+                        self.mean_service(&q.id),
+                        self.abandonment.theta(),
+                    )
+                });
                 QueueView {
                     id: q.id.clone(),
                     name: q.name.clone(),
@@ -1586,12 +1622,8 @@ impl Hall {
                     open: refusal.is_none(),
                     closed_reason: refusal.map(|e| e.code()),
                     waiting: n,
-                    estimated_wait_s: estimate::estimate_wait_s(
-                        n,
-                        capacity,
-                        self.mean_service(&q.id),
-                        self.abandonment.theta(),
-                    ),
+                    estimated_wait_s: estimate,
+                    estimate_note: self.estimate_note(estimate),
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),

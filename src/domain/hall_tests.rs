@@ -74,6 +74,7 @@ fn plan() -> Plan {
             window_calling: "请{number}号".into(),
             notice: "取号后请在休息区等候，注意留意大屏和语音叫号".into(),
             slip_footer: "过号请重新取号".into(),
+            estimate_pending: "暂无窗口办理，开窗后开始计时".into(),
         },
         zones: vec![Zone {
             id: "z1".into(),

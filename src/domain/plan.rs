@@ -118,6 +118,8 @@ pub struct Texts {
     pub window_calling: String,
     pub notice: String,
     pub slip_footer: String,
+    /// Said instead of a wait estimate while no open window serves the queue.
+    pub estimate_pending: String,
 }
 
 /// Hall-wide rules.
