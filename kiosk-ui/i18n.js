@@ -45,6 +45,7 @@ export const TEXTS = {
     your_number: '您的号码',
     ahead: '您前面还有 {n} 人等候',
     est: '预计等候约{m}',
+    no_estimate: '暂无窗口办理，开窗后开始计时',
     watch: '请留意 {w} 号窗口',
     scan: '手机扫码，随时查看排队进度',
     printed: '请取走打印的号票',
@@ -148,6 +149,7 @@ export const TEXTS = {
     your_number: 'Your number',
     ahead: '{n} people ahead of you',
     est: 'Estimated wait about {m}',
+    no_estimate: 'No window open yet; timing starts when one opens',
     watch: 'Watch windows {w}',
     scan: 'Scan to follow your number on your phone',
     printed: 'Please take your printed ticket',
@@ -246,6 +248,18 @@ export function windowRanges(nums) {
     parts.push(start === s[i] ? `${start}` : `${start}-${s[i]}`);
   }
   return parts.join(lang === 'zh' ? '、' : ', ');
+}
+
+/**
+ * The wait line of a ticket or queue (`key` 'est' or 'wait_about'): minutes, or, while no
+ * open window serves the queue (`estimated_wait_s` null), the server's `estimate_note`
+ * (Chinese) or its English words.
+ */
+export function waitText(x, key) {
+  if (x.estimated_wait_s == null) {
+    return lang === 'zh' && x.estimate_note ? x.estimate_note : t('no_estimate');
+  }
+  return t(key, { m: duration(x.estimated_wait_s) });
 }
 
 /** Whole minutes, rounded up, from seconds. */

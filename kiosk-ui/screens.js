@@ -1,7 +1,7 @@
 // The kiosk's screens as HTML, from the state. Pure: no fetching, no timers. Buttons carry
 // data-act (and data-arg); kiosk.js handles them.
 
-import { t, esc, windowRanges, duration, nameOf } from './i18n.js';
+import { t, esc, windowRanges, waitText, nameOf } from './i18n.js';
 import { initial, byPinyin } from './pinyin.js';
 
 const btn = (act, label, { arg = '', cls = '', disabled = false, id = '' } = {}) =>
@@ -108,7 +108,7 @@ export function queues(s) {
   const cards = queuesOf(s.hall, s.dept)
     .map((q) => {
       const meta = [
-        `${t('waiting', { n: q.waiting })} · ${t('wait_about', { m: duration(q.estimated_wait_s) })}`,
+        `${t('waiting', { n: q.waiting })} · ${waitText(q, 'wait_about')}`,
         t('windows', { w: windowRanges(windowsOf(s.hall, q.id)) }),
       ]
         .map((m) => `<div>${esc(m)}</div>`)
@@ -197,7 +197,7 @@ export function ticket(s) {
       : `<div class="message" id="print-failed">${esc(t(print === 'failed' ? 'print_failed' : 'print_none'))}</div>`;
   const facts = [
     t('ahead', { n: tk.waiting_ahead }),
-    t('est', { m: duration(tk.estimated_wait_s) }),
+    waitText(tk, 'est'),
     t('watch', { w: windowRanges(tk.windows) }),
   ];
   return `<main class="ticket">

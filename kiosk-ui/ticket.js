@@ -2,7 +2,7 @@
 // the window once called; refreshed every few seconds; leave the queue (after confirming).
 
 import { api, errorCode } from '/kiosk/api.js';
-import { t, esc, setLang, getLang, windowRanges, duration, nameOf } from '/kiosk/i18n.js';
+import { t, esc, setLang, getLang, windowRanges, waitText, nameOf } from '/kiosk/i18n.js';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() || '');
 const POLL_MS = 3000;
@@ -69,7 +69,7 @@ function render() {
       <div class="q" id="names">${esc(n.dept)} · ${esc(n.queue)}</div>
     </section>
     <div class="state ${cls}" id="state" data-state="${esc(tk.state)}">${esc(stateText)}</div>
-    ${tk.state === 'waiting' ? `<div class="card" id="ahead">${esc(t('ahead', { n: tk.waiting_ahead }))}<br>${esc(t('est', { m: duration(tk.estimated_wait_s) }))}<br>${esc(t('watch', { w: windowRanges(tk.windows) }))}</div>` : ''}
+    ${tk.state === 'waiting' ? `<div class="card" id="ahead">${esc(t('ahead', { n: tk.waiting_ahead }))}<br>${esc(waitText(tk, 'est'))}<br>${esc(t('watch', { w: windowRanges(tk.windows) }))}</div>` : ''}
     <section class="card"><dl><dt>${esc(t('t_queue'))}</dt><dd>${esc(n.queue)}</dd><dt>${esc(t('t_issued'))}</dt><dd>${esc(time(tk.issued_at))}</dd></dl></section>
     ${tk.state === 'waiting' ? `<button type="button" class="cancel" id="cancel">${esc(t('t_cancel'))}</button>` : ''}
     ${tk.state === 'done' ? rateSection(tk) : ''}

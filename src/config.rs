@@ -191,7 +191,7 @@ pub struct HallSection {
     /// Wait target for reports, minutes.
     #[serde(default = "default_target")]
     pub wait_target_minutes: u32,
-    /// Green-channel calls in a row allowed while ordinary tickets wait (0 = no limit).
+    /// Green-channel calls in a row allowed while ordinary tickets of the same tier wait (0 = no limit).
     #[serde(default = "default_ratio")]
     pub green_channel_ratio: u32,
     /// Recalls before a no-show is due.

@@ -200,6 +200,35 @@ impl Writer {
     }
 
     fn run_batch(&mut self, batch: Vec<Request>) {
+        self.follow_the_day();
+        self.decide_and_commit(batch);
+    }
+
+    /// At every change of the service day — forward, or back when the clock stepped back
+    /// (NTP correcting a clock that was ahead) — close the earlier day in a commit of its own
+    /// (forward only), then rebuild the hall for the clock's day from the database, so
+    /// numbering continues after whatever is already stored for that day. Start goes through
+    /// here too (its first batch is a tick).
+    fn follow_the_day(&mut self) {
+        let today = local_day(&self.plan, self.clock.now());
+        let Some(day) = self.hall.as_ref().map(Hall::day) else {
+            return;
+        };
+        if today == day {
+            return;
+        }
+        if today > day {
+            self.decide_and_commit(vec![Request::Tick]);
+        } else {
+            tracing::warn!(%day, %today, "the clock stepped back to an earlier service day");
+        }
+        if let Err(e) = self.reload() {
+            tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
+        }
+    }
+
+    /// Decide every request of `batch` against the hall, commit, broadcast, answer.
+    fn decide_and_commit(&mut self, batch: Vec<Request>) {
         if self.hall.is_none()
             && let Err(e) = self.reload()
         {
@@ -218,15 +247,6 @@ impl Writer {
             }
             return;
         };
-        if local_day(&self.plan, self.clock.now()) > hall.day() && !only_ticks(&batch) {
-            // A new service day: clear yesterday in a commit of its own, then rebuild from the
-            // database so numbering continues after anything already stored for the new day.
-            self.run_batch(vec![Request::Tick]);
-            if let Err(e) = self.reload() {
-                tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
-            }
-            return self.run_batch(batch);
-        }
         let mut seq = self.last_seq;
         for req in batch {
             let now = self.clock.now();
@@ -313,10 +333,6 @@ impl Writer {
             let _ = reply.send(outcome);
         }
     }
-}
-
-fn only_ticks(batch: &[Request]) -> bool {
-    batch.iter().all(|r| matches!(r, Request::Tick))
 }
 
 /// The first service day whose tickets may still be rated.
@@ -487,3 +503,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "engine_day_tests.rs"]
+mod day_tests;

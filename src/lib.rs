@@ -56,16 +56,21 @@ pub struct App {
 impl App {
     /// Load the config, open and migrate the database, restore and start the engine.
     pub fn start(opts: &ServeOptions) -> anyhow::Result<App> {
-        let (config, mut plan) = Config::load(&opts.config)?;
-        plan.rules.always_open = opts.demo;
-        let plan = Arc::new(plan);
-        let store = store::Store::open(&opts.db)
-            .with_context(|| format!("opening {}", opts.db.display()))?;
         let clock: Arc<dyn Clock> = if opts.simulated_clock {
             Arc::new(SimulatedClock::default())
         } else {
             Arc::new(SystemClock)
         };
+        Self::start_with_clock(opts, clock)
+    }
+
+    /// `start` on a clock of the caller's (`hallq simulate` starts its clock on a past day).
+    pub fn start_with_clock(opts: &ServeOptions, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let (config, mut plan) = Config::load(&opts.config)?;
+        plan.rules.always_open = opts.demo;
+        let plan = Arc::new(plan);
+        let store = store::Store::open(&opts.db)
+            .with_context(|| format!("opening {}", opts.db.display()))?;
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);

@@ -61,7 +61,8 @@ pub struct FloorQueue {
     pub open: bool,
     pub waiting: u32,
     pub longest_wait_s: i64,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the queue.
+    pub estimated_wait_s: Option<u32>,
     pub issued: u32,
     /// Passed one of its thresholds.
     pub alarm: bool,

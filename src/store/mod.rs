@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod reports;
 mod rows;
 mod schema;
+mod simulated;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -116,7 +117,8 @@ impl Store {
     }
 
     /// Everything the hall needs back after a restart: tickets of `today` and every
-    /// older one still open, window rows, today's counters.
+    /// older one still open (never a later day's: a clock that stepped back, or a simulated
+    /// future day, stays on its own day), window rows, today's counters.
     pub fn restore(
         &self,
         today: jiff::civil::Date,
@@ -124,7 +126,7 @@ impl Store {
     ) -> Result<Restored> {
         let day = today.to_string();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM tickets WHERE service_day = ?1 OR state NOT IN ('done','no_show','cancelled','abandoned')",
+            "SELECT {} FROM tickets WHERE service_day = ?1 OR (service_day < ?1 AND state NOT IN ('done','no_show','cancelled','abandoned'))",
             rows::TICKET_COLUMNS
         ))?;
         let tickets = stmt
@@ -140,12 +142,19 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .collect::<Result<Vec<_>>>()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT service_day, queue, last_seq FROM counters WHERE service_day = ?1")?;
+        // The counter row, or the highest number stored for the day if that is higher (a
+        // day written by an older build or by hand): numbering never reuses a stored number.
+        let mut stmt = self.conn.prepare(
+            "SELECT queue, MAX(n) FROM (
+                 SELECT queue, last_seq AS n FROM counters WHERE service_day = ?1
+                 UNION ALL
+                 SELECT original_queue, MAX(seq_no) FROM tickets WHERE service_day = ?1
+                 GROUP BY original_queue
+             ) GROUP BY queue",
+        )?;
         let counters = stmt
             .query_map([&day], |r| {
-                Ok((r.get::<_, String>(1)?, r.get::<_, u32>(2)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()

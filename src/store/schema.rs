@@ -140,6 +140,14 @@ const MIGRATIONS: &[&str] = &[
         clerk, issued_at_ms, first_called_ms, called_ms, started_ms, finished_ms, transfer_count);
     CREATE INDEX events_kind_at ON events(kind, at_ms);
     "#,
+    // 6: service days lived by `hallq simulate`, so a real hall can tell them from its own.
+    r#"
+    CREATE TABLE simulated_days (
+        day        TEXT    PRIMARY KEY,
+        seed       INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

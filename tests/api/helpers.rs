@@ -85,6 +85,12 @@ impl TestHall {
         Self::start(dir, config, true, "127.0.0.1:0").await
     }
 
+    /// The shipped hall on the database in `dir` (created or reopened) with `--simulated-clock`:
+    /// the clock starts at the real time, as after `hallq serve --simulated-clock`.
+    pub async fn spawn_simulated_on(dir: &std::path::Path) -> TestHall {
+        Self::start(dir, &shipped_config(), false, "127.0.0.1:0").await
+    }
+
     /// Stop this server (made by `spawn_on(dir)`) and start a new one on the same database
     /// and the same port: what screens see when the hall's server restarts.
     pub async fn restart(self, dir: &std::path::Path) -> TestHall {

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod days;
 mod desk;
 mod durability;
 mod errors;

@@ -118,26 +118,48 @@ impl Hall {
         estimate::mean_service_s(&recent, fallback)
     }
 
-    /// Estimated seconds until `t` is called.
-    pub fn estimated_wait(&self, t: &Ticket) -> u32 {
+    /// Estimated seconds until `t` is called; `None` while no open window serves it.
+    pub fn estimated_wait(&self, t: &Ticket) -> Option<u32> {
         self.estimated_wait_with(t, self.waiting_ahead(t))
     }
 
+    /// Whether a window that calls `queue` is staffed now (open or paused): without one, no
+    /// wait is promised.
+    pub(super) fn staffed(&self, queue: &str) -> bool {
+        self.plan
+            .windows_serving(queue)
+            .any(|w| self.window_staffed(w.number))
+    }
+
+    fn window_staffed(&self, number: u32) -> bool {
+        self.windows
+            .get(number)
+            .is_some_and(|s| s.status != WindowStatus::Closed)
+    }
+
+    /// `[texts] estimate_pending` when `estimate` is `None`.
+    pub(super) fn estimate_note(&self, estimate: Option<u32>) -> Option<String> {
+        estimate
+            .is_none()
+            .then(|| self.plan.texts.estimate_pending.clone())
+    }
+
     /// The estimate for `t` with `ahead` (its `waiting_ahead`) already counted.
-    pub(super) fn estimated_wait_with(&self, t: &Ticket, ahead: u32) -> u32 {
+    pub(super) fn estimated_wait_with(&self, t: &Ticket, ahead: u32) -> Option<u32> {
         if t.state != TicketState::Waiting {
-            return 0;
+            return Some(0);
         }
-        let capacity = if t.target_window.is_some() {
-            1.0
-        } else {
-            self.open_capacity(&t.queue, false)
+        let capacity = match t.target_window {
+            Some(n) if self.window_staffed(n) => 1.0,
+            Some(_) => return None,
+            None if self.staffed(&t.queue) => self.open_capacity(&t.queue, false),
+            None => return None,
         };
-        estimate::estimate_wait_s(
+        Some(estimate::estimate_wait_s(
             ahead,
             capacity,
             self.mean_service(&t.queue),
             self.abandonment.theta(),
-        )
+        ))
     }
 }

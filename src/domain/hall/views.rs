@@ -35,7 +35,11 @@ impl Hall {
             recall_count: t.recall_count,
             transfer_count: t.transfer_count,
             waiting_ahead: waiting.then_some(ahead),
-            estimated_wait_s: waiting.then(|| self.estimated_wait_with(t, ahead)),
+            estimated_wait_s: if waiting {
+                self.estimated_wait_with(t, ahead)
+            } else {
+                None
+            },
             wait_s: t.wait_s(),
             outcome: t.outcome,
         }
@@ -45,6 +49,7 @@ impl Hall {
         let tz = &self.plan.rules.tz;
         let q = self.plan.queue(&t.queue);
         let ahead = self.waiting_ahead(t);
+        let estimate = self.estimated_wait_with(t, ahead);
         PublicTicket {
             number: t.number.clone(),
             queue: t.queue.clone(),
@@ -56,7 +61,8 @@ impl Hall {
             priority: t.priority,
             state: t.state,
             waiting_ahead: ahead,
-            estimated_wait_s: self.estimated_wait_with(t, ahead),
+            estimated_wait_s: estimate,
+            estimate_note: self.estimate_note(estimate),
             window: t.window,
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),
@@ -95,6 +101,7 @@ impl Hall {
             issued_at: p.issued_at,
             waiting_ahead: p.waiting_ahead,
             estimated_wait_s: p.estimated_wait_s,
+            estimate_note: p.estimate_note,
             windows: p.windows,
         }
     }
@@ -150,7 +157,14 @@ impl Hall {
             .map(|q| {
                 let (n, oldest) = waiting.get(q.id.as_str()).copied().unwrap_or_default();
                 let refusal = self.refusal(q, now);
-                let capacity = self.open_capacity(&q.id, true);
+                let estimate = self.staffed(&q.id).then(|| {
+                    estimate::estimate_wait_s(
+                        n,
+                        self.open_capacity(&q.id, true),
+                        self.mean_service(&q.id),
+                        self.abandonment.theta(),
+                    )
+                });
                 QueueView {
                     id: q.id.clone(),
                     name: q.name.clone(),
@@ -160,12 +174,8 @@ impl Hall {
                     open: refusal.is_none(),
                     closed_reason: refusal.map(|e| e.code()),
                     waiting: n,
-                    estimated_wait_s: estimate::estimate_wait_s(
-                        n,
-                        capacity,
-                        self.mean_service(&q.id),
-                        self.abandonment.theta(),
-                    ),
+                    estimated_wait_s: estimate,
+                    estimate_note: self.estimate_note(estimate),
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
