@@ -13,10 +13,10 @@ pub const PER_ZONE: usize = 12;
 pub fn push(calls: &mut VecDeque<RecentCall>, call: RecentCall) {
     let zone = &call.window.zone;
     let in_zone = calls.iter().filter(|c| &c.window.zone == zone).count();
-    if in_zone >= PER_ZONE {
-        if let Some(i) = calls.iter().position(|c| &c.window.zone == zone) {
-            calls.remove(i);
-        }
+    if in_zone >= PER_ZONE
+        && let Some(i) = calls.iter().position(|c| &c.window.zone == zone)
+    {
+        calls.remove(i);
     }
     calls.push_back(call);
 }

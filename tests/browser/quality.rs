@@ -176,7 +176,7 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
 
     // Devices: the list with the kiosk's printer; a new display gets a setup URL.
     b.wait_for(
-        "document.querySelector('#devices tr[data-device=\"kiosk-1\"]')?.textContent.includes('p1')",
+        "document.querySelector('#devices tr[data-device=\"kiosk-1\"]')?.textContent.includes('p1') && document.querySelector('#devices tr[data-device=\"evaluator-20\"]')?.textContent.includes('20号窗口')",
         5,
     )
     .await;
