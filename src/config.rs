@@ -45,6 +45,39 @@ pub struct Config {
     /// Weights and rules of the monthly staff appraisal (量化考评).
     #[serde(default)]
     pub appraisal: AppraisalSection,
+    /// The nightly backup.
+    #[serde(default)]
+    pub backup: BackupSection,
+}
+
+/// `[backup]`: the server copies its database every night, off the writer thread.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSection {
+    /// Folder of the nightly copies, relative to the database's folder (or absolute);
+    /// `""` turns nightly backups off.
+    pub dir: String,
+    /// Local time of day (hall time zone) of the nightly copy, HH:MM.
+    pub at: String,
+    /// Nightly copies kept; older ones are deleted after a good new one.
+    pub keep: u32,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            dir: "backups".into(),
+            at: "02:00".into(),
+            keep: 14,
+        }
+    }
+}
+
+impl BackupSection {
+    /// The time of day of the nightly copy.
+    pub fn at_time(&self) -> Result<Time, String> {
+        time(&self.at)
+    }
 }
 
 /// `[voice]`
@@ -702,6 +735,12 @@ impl Config {
 impl Config {
     /// `[appraisal]` must make a score and flag someone.
     fn validate_reports(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
+        self.backup
+            .at_time()
+            .map_err(|m| ("backup", None, "at", m))?;
+        if !self.backup.dir.is_empty() && self.backup.keep == 0 {
+            return Err(("backup", None, "keep", "keep at least 1 copy".into()));
+        }
         let a = &self.appraisal;
         let w = a.weights();
         if w.volume

@@ -19,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod ops;
 pub mod printer;
 pub mod reports;
 pub mod sim;
@@ -50,6 +51,10 @@ pub struct App {
     pub state: http::AppState,
     /// Tells the event streams that the server is going down.
     closing: tokio::sync::watch::Sender<bool>,
+    /// This server's claim on its database, held until `run` ends.
+    _claim: ops::lock::DbLock,
+    /// The nightly backup, unless `[backup] dir = ""`.
+    nightly: Option<ops::backup::Nightly>,
 }
 
 impl App {
@@ -58,6 +63,24 @@ impl App {
         let (config, mut plan) = Config::load(&opts.config)?;
         plan.rules.always_open = opts.demo;
         let plan = Arc::new(plan);
+        let claim = ops::lock::DbLock::acquire(&opts.db)?;
+        let backups = ops::backup::backup_dir(&opts.db, &config.backup.dir);
+        if let Some(s) = ops::backup::before_migrate(&opts.db, &backups, jiff::Timestamp::now())
+            .with_context(|| format!("backing up {} before the upgrade", opts.db.display()))?
+        {
+            tracing::warn!(file = %s.path.display(), from = s.schema, "copied the database before upgrading its schema");
+        }
+        let nightly = (!config.backup.dir.is_empty())
+            .then(|| -> anyhow::Result<ops::backup::Nightly> {
+                Ok(ops::backup::Nightly {
+                    db: opts.db.clone(),
+                    dir: backups.clone(),
+                    at: config.backup.at_time().map_err(anyhow::Error::msg)?,
+                    keep: config.backup.keep as usize,
+                    tz: plan.rules.tz.clone(),
+                })
+            })
+            .transpose()?;
         let store = store::Store::open(&opts.db)
             .with_context(|| format!("opening {}", opts.db.display()))?;
         let clock: Arc<dyn Clock> = if opts.simulated_clock {
@@ -81,8 +104,14 @@ impl App {
             login_guard: Arc::default(),
             voice_pack,
             closing: closing_rx,
+            ops: Arc::default(),
         };
-        Ok(App { state, closing })
+        Ok(App {
+            state,
+            closing,
+            _claim: claim,
+            nightly,
+        })
     }
 
     /// Serve on `listener` until `shutdown` resolves.
@@ -110,6 +139,9 @@ impl App {
                 engine.tick().await;
             }
         });
+        let nightly = self
+            .nightly
+            .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
         let app = http::router(self.state);
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let closing = self.closing;
@@ -122,6 +154,9 @@ impl App {
             .await;
         ticker.abort();
         prober.abort();
+        if let Some(n) = nightly {
+            n.abort();
+        }
         out.context("serving HTTP")
     }
 }

@@ -43,7 +43,8 @@ enum Format {
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let th = st.config.alarms.thresholds();
-    let extra = floor::printer_alarms(&st.printers.health());
+    let mut extra = floor::printer_alarms(&st.printers.health());
+    extra.extend(st.ops.alarms());
     let view = st
         .engine
         .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))

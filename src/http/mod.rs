@@ -54,6 +54,8 @@ pub struct AppState {
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Backups and other operational health (floor alarms, `/readyz`).
+    pub ops: Arc<crate::ops::status::OpsStatus>,
 }
 
 /// The whole application router.

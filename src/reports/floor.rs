@@ -30,6 +30,8 @@ pub enum AlarmKind {
     /// A slip printer in trouble (paper out, offline). Raised by the printer module, which
     /// hands its alarms to `floor()` as `extra`.
     Printer,
+    /// The last nightly backup failed (`detail` says why). Raised by `ops::status`.
+    Backup,
 }
 
 /// One alarm on the floor.

@@ -5,10 +5,11 @@
 
 pub mod audit;
 mod auth;
+pub mod backup;
 pub mod feedback;
 pub mod reports;
 mod rows;
-mod schema;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,10 @@ pub enum StoreError {
     Other(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error(
+        "this database was written by a newer hallq (schema version {found}; this hallq knows up to {known}): run that newer hallq, or restore a backup taken before the upgrade"
+    )]
+    TooNew { found: i64, known: i64 },
 }
 
 impl From<rusqlite::Error> for StoreError {

@@ -8,6 +8,7 @@ mod errors;
 mod events;
 mod fanout;
 mod openapi;
+mod ops;
 mod printing;
 mod ratings;
 mod reports;

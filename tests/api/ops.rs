@@ -1,0 +1,191 @@
+//! Operations: a backup taken while kiosks issue and clerks call, restore refused under a
+//! running server, the restored hall starts with every ticket acknowledged before the backup.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use crate::cli::run;
+use crate::helpers::{TestHall, shipped_config};
+
+/// `hallq backup --db DB --to TO`: (exit code, stdout, stderr).
+fn backup(db: &Path, to: &Path) -> (i32, String, String) {
+    run(&["backup", "--db", utf8(db), "--to", utf8(to)])
+}
+
+/// `hallq restore --from FROM --db DB`.
+fn restore(from: &Path, db: &Path) -> (i32, String, String) {
+    run(&["restore", "--from", utf8(from), "--db", utf8(db)])
+}
+
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_under_load_restores_every_acknowledged_ticket_and_the_hall_starts() {
+    let dir = tempfile::tempdir().expect("dir");
+    let hall = Arc::new(TestHall::spawn_on(dir.path()).await);
+    let db = hall.db.clone();
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 1, "sign-in", json!({})).await;
+    let queue = hall.get("/api/v1/windows/1", Some(&clerk)).await;
+    assert_eq!(queue.0, 200, "{}", queue.1);
+
+    // A burst: the kiosk issues without pause into a queue window 1 serves; the clerk calls.
+    let (_, hall_view) = hall.get("/api/v1/hall", None).await;
+    let w1_queue = hall_view["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["number"] == 1)
+        .and_then(|w| w["queues"][0].as_str())
+        .expect("window 1 serves a queue")
+        .to_string();
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let issuer = {
+        let (hall, acked, stop, q) = (hall.clone(), acked.clone(), stop.clone(), w1_queue.clone());
+        tokio::spawn(async move {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (s, t) = hall
+                    .post(
+                        "/api/v1/tickets",
+                        Some(crate::helpers::KIOSK),
+                        json!({"queue": q}),
+                    )
+                    .await;
+                if s == 201 {
+                    let token = t["token"].as_str().expect("token").to_string();
+                    acked.lock().expect("lock").push(token);
+                }
+            }
+        })
+    };
+    let caller = {
+        let (hall, stop, clerk) = (hall.clone(), stop.clone(), clerk.clone());
+        tokio::spawn(async move {
+            let mut calls = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (s, v) = hall.op(&clerk, 1, "call-next", json!({})).await;
+                assert_eq!(s, 200, "{v}");
+                if !v["current"].is_null() {
+                    calls += 1;
+                    hall.ok(&clerk, 1, "start", json!({})).await;
+                    hall.ok(&clerk, 1, "finish", json!({"outcome": "done"}))
+                        .await;
+                }
+            }
+            calls
+        })
+    };
+    while acked.lock().expect("lock").len() < 40 {
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+
+    // Every ticket acknowledged by now must be in the copy.
+    let before: Vec<String> = acked.lock().expect("lock").clone();
+    let copy = dir.path().join("copies").join("night.db");
+    let (code, out, err) = {
+        let (db, copy) = (db.clone(), copy.clone());
+        tokio::task::spawn_blocking(move || backup(&db, &copy))
+            .await
+            .expect("backup ran")
+    };
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("integrity ok") && out.contains("tickets "),
+        "{out}"
+    );
+    assert!(
+        out.contains("key file"),
+        "the output speaks of the key file: {out}"
+    );
+    // Keep issuing a little after the copy, so the live database moves past it.
+    let after_backup = acked.lock().expect("lock").len();
+    while acked.lock().expect("lock").len() < after_backup + 10 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    issuer.await.expect("issuer");
+    let calls = caller.await.expect("caller");
+    assert!(calls > 0, "the clerk called during the burst");
+    let total = acked.lock().expect("lock").len();
+
+    // A running server holds the database: restore refuses and leaves it alone.
+    let (code, out, err) = restore(&copy, &db);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("holds"), "{err}");
+
+    let hall = Arc::try_unwrap(hall).unwrap_or_else(|_| panic!("tasks done"));
+    hall.stop().await;
+    let (code, out, err) = restore(&copy, &db);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("kept as"), "{out}");
+
+    // The restored hall starts and knows every ticket acknowledged before the backup began.
+    let hall = TestHall::spawn_in(dir.path(), &shipped_config()).await;
+    for token in &before {
+        let (s, v) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+        assert_eq!(s, 200, "ticket {token} acknowledged before the backup: {v}");
+    }
+    let (_, view) = hall.get("/api/v1/hall", None).await;
+    let issued: i64 = view["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .filter(|q| q["id"] == w1_queue.as_str())
+        .map(|q| q["issued"].as_i64().expect("issued"))
+        .sum();
+    assert!(
+        issued as usize >= before.len() && (issued as usize) < total,
+        "the copy holds {issued}: at least the {} acknowledged before it, fewer than all {total}",
+        before.len()
+    );
+    // The restored hall keeps issuing, numbering after what it restored.
+    let t = hall.issue(&w1_queue).await;
+    assert_eq!(t["state"], "waiting");
+    hall.stop().await;
+}
+
+#[test]
+fn backup_refuses_to_overwrite_and_restore_refuses_a_damaged_copy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("hallq.db");
+    let to = dir.path().join("b.db");
+    let (code, _, err) = backup(&db, &to);
+    assert_eq!(code, 1, "no database yet: {err}");
+    hallq::admin::add_user(
+        &db,
+        "admin",
+        "管理员",
+        hallq::domain::Role::Admin,
+        "test-password",
+    )
+    .expect("a database with a user");
+    let (code, out, err) = backup(&db, &to);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("users 1"), "{out}");
+    let (code, _, err) = backup(&db, &to);
+    assert_eq!(code, 1);
+    assert!(err.contains("exists"), "{err}");
+
+    // Damage the header of the second page (a table's root): restore refuses, the database is
+    // untouched.
+    let mut bytes = std::fs::read(&to).expect("read");
+    let page = usize::from(u16::from_be_bytes([bytes[16], bytes[17]]));
+    for b in &mut bytes[page..page + 64] {
+        *b = 0xA5;
+    }
+    let bad = dir.path().join("bad.db");
+    std::fs::write(&bad, bytes).expect("write");
+    let (code, _, err) = restore(&bad, &db);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        hallq::admin::users(&db).expect("still readable").len(),
+        1,
+        "the database is untouched"
+    );
+}
