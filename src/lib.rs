@@ -66,7 +66,7 @@ impl App {
         let claim = ops::lock::DbLock::acquire(&opts.db)?;
         let backups = ops::backup::backup_dir(&opts.db, &config.backup.dir);
         if let Some(s) = ops::backup::before_migrate(&opts.db, &backups, jiff::Timestamp::now())
-            .with_context(|| format!("backing up {} before the upgrade", opts.db.display()))?
+            .with_context(|| format!("opening {}", opts.db.display()))?
         {
             tracing::warn!(file = %s.path.display(), from = s.schema, "copied the database before upgrading its schema");
         }

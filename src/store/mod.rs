@@ -7,6 +7,7 @@ pub mod audit;
 mod auth;
 pub mod backup;
 pub mod feedback;
+pub mod fixture;
 pub mod reports;
 mod rows;
 pub mod schema;

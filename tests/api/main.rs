@@ -15,5 +15,6 @@ mod reports;
 mod security;
 mod sim;
 mod tickets;
+mod upgrade;
 mod voice;
 mod windows;
