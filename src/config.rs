@@ -48,6 +48,59 @@ pub struct Config {
     /// The nightly backup.
     #[serde(default)]
     pub backup: BackupSection,
+    /// Who may read `GET /metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSection,
+    /// How the server logs.
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+/// `[metrics]`: `GET /metrics` answers a client from an allowed address, or one that sends
+/// `Authorization: Bearer <token>` when a token is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Address blocks allowed without a token, e.g. "127.0.0.1/32", "10.8.0.0/16".
+    pub allow: Vec<String>,
+    /// A bearer token that also grants access ("" = none).
+    pub token: String,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            token: String::new(),
+        }
+    }
+}
+
+impl MetricsSection {
+    /// The allowed blocks, parsed.
+    pub fn blocks(&self) -> Result<Vec<crate::ops::access::Cidr>, String> {
+        self.allow
+            .iter()
+            .map(|s| crate::ops::access::Cidr::parse(s))
+            .collect()
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    /// "text" (default) or "json" (one JSON object a line, for a log collector).
+    pub format: LogFormat,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// `[backup]`: the server copies its database every night, off the writer thread.
@@ -741,6 +794,9 @@ impl Config {
         if !self.backup.dir.is_empty() && self.backup.keep == 0 {
             return Err(("backup", None, "keep", "keep at least 1 copy".into()));
         }
+        self.metrics
+            .blocks()
+            .map_err(|m| ("metrics", None, "allow", m))?;
         let a = &self.appraisal;
         let w = a.weights();
         if w.volume

@@ -91,6 +91,7 @@ impl App {
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -104,7 +105,12 @@ impl App {
             login_guard: Arc::default(),
             voice_pack,
             closing: closing_rx,
-            ops: Arc::default(),
+            ops: Arc::new(ops::status::OpsStatus::new(
+                nightly.is_some(),
+                jiff::Timestamp::now().as_second(),
+            )),
+            metrics: Arc::default(),
+            metrics_allow,
         };
         Ok(App {
             state,
@@ -139,6 +145,8 @@ impl App {
                 engine.tick().await;
             }
         });
+        let metrics =
+            tokio::spawn(Arc::clone(&self.state.metrics).follow(self.state.engine.subscribe()));
         let nightly = self
             .nightly
             .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
@@ -154,6 +162,7 @@ impl App {
             .await;
         ticker.abort();
         prober.abort();
+        metrics.abort();
         if let Some(n) = nightly {
             n.abort();
         }

@@ -10,6 +10,7 @@ mod events;
 mod feedback;
 mod manager;
 mod meta;
+mod ops;
 mod tickets;
 mod windows;
 
@@ -56,6 +57,10 @@ pub struct AppState {
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// Backups and other operational health (floor alarms, `/readyz`).
     pub ops: Arc<crate::ops::status::OpsStatus>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// `[metrics] allow`, parsed.
+    pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
 }
 
 /// The whole application router.
@@ -71,6 +76,11 @@ pub fn router(state: AppState) -> Router {
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
+        .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::time_request,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -266,6 +266,37 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_nightly_copy_that_fails_raises_the_floor_alarm_and_a_good_one_clears_it() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join("hallq.db");
+        crate::store::Store::open(&db).expect("a database");
+        let blocker = dir.path().join("not-a-folder");
+        std::fs::write(&blocker, b"x").expect("a file where the folder should be");
+        let status = OpsStatus::new(true, Timestamp::now().as_second());
+        let mut job = Nightly {
+            db: db.clone(),
+            dir: blocker.join("backups"),
+            at: Time::new(2, 0, 0, 0).expect("time"),
+            keep: 2,
+            tz: tz(),
+        };
+        let failed = job.once(&status).await;
+        assert!(!failed.ok);
+        assert_eq!(status.alarms().len(), 1);
+        assert!(status.backup_health(Timestamp::now().as_second()).is_err());
+
+        job.dir = dir.path().join("backups");
+        let good = job.once(&status).await;
+        assert!(good.ok, "{:?}", good.error);
+        assert!(status.alarms().is_empty());
+        let file = PathBuf::from(good.file.expect("file"));
+        assert_eq!(
+            crate::store::backup::verify(&file).expect("sound").schema,
+            copy::current_schema()
+        );
+    }
+
     #[test]
     fn pruning_keeps_the_newest_nightly_copies_and_every_pre_upgrade_copy() {
         let dir = tempfile::tempdir().expect("dir");

@@ -2,6 +2,8 @@
 //! that tells a restore a server holds the database, and the operational health the floor and
 //! `/readyz` show. SQL stays in `store::backup`; status codes stay in `http/`.
 
+pub mod access;
 pub mod backup;
 pub mod lock;
+pub mod metrics;
 pub mod status;

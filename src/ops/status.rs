@@ -24,10 +24,17 @@ pub struct BackupOutcome {
     pub error: Option<String>,
 }
 
+/// A nightly backup older than this (or none this long after start) makes `/readyz` unhappy.
+pub const BACKUP_STALE_S: i64 = 26 * 3600;
+
 /// Shared operational state of one server.
 #[derive(Debug, Default)]
 pub struct OpsStatus {
     inner: Mutex<Inner>,
+    /// Whether this server takes nightly backups (`[backup] dir` set).
+    nightly: bool,
+    /// When the server started, Unix seconds.
+    started_unix_s: i64,
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +44,43 @@ struct Inner {
 }
 
 impl OpsStatus {
+    /// The state of a server starting at `now_unix_s`.
+    pub fn new(nightly: bool, now_unix_s: i64) -> OpsStatus {
+        OpsStatus {
+            inner: Mutex::default(),
+            nightly,
+            started_unix_s: now_unix_s,
+        }
+    }
+
+    /// Seconds since the last good backup, if there was one.
+    pub fn last_backup_age_s(&self, now_unix_s: i64) -> Option<i64> {
+        self.backups().1.map(|g| now_unix_s - g.at_unix_s)
+    }
+
+    /// Whether backups are healthy at `now_unix_s`: the last attempt worked and the last good
+    /// copy (or, before the first, the server's start) is recent enough.
+    pub fn backup_health(&self, now_unix_s: i64) -> Result<(), String> {
+        if !self.nightly {
+            return Ok(());
+        }
+        let (attempt, good) = self.backups();
+        if let Some(a) = attempt.filter(|a| !a.ok) {
+            return Err(format!(
+                "the last backup failed: {}",
+                a.error.unwrap_or_default()
+            ));
+        }
+        let since = good.map_or(self.started_unix_s, |g| g.at_unix_s);
+        if now_unix_s - since > BACKUP_STALE_S {
+            return Err(format!(
+                "no good backup for {} hours",
+                (now_unix_s - since) / 3600
+            ));
+        }
+        Ok(())
+    }
+
     /// Remember a backup attempt.
     pub fn record_backup(&self, outcome: BackupOutcome) {
         let mut g = self.inner.lock().unwrap_or_else(|p| p.into_inner());
@@ -71,6 +115,19 @@ impl OpsStatus {
     }
 }
 
+/// Whether the database's folder takes a write: a small file written, synced and removed.
+pub fn probe_disk(db: &std::path::Path) -> Result<(), String> {
+    let dir = db
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let probe = dir.join(".hallq-ready-probe");
+    let wrote =
+        std::fs::write(&probe, b"ready").and_then(|()| std::fs::File::open(&probe)?.sync_all());
+    let _ = std::fs::remove_file(&probe);
+    wrote.map_err(|e| format!("{}: {e}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +156,22 @@ mod tests {
         s.record_backup(outcome(true));
         assert!(s.alarms().is_empty());
         assert!(s.backups().1.is_some());
+    }
+
+    #[test]
+    fn backup_health_wants_a_recent_good_copy_when_nightly_is_on() {
+        let off = OpsStatus::new(false, 0);
+        assert!(off.backup_health(10 * BACKUP_STALE_S).is_ok());
+        let on = OpsStatus::new(true, 0);
+        assert!(on.backup_health(BACKUP_STALE_S).is_ok(), "fresh server");
+        assert!(
+            on.backup_health(BACKUP_STALE_S + 1).is_err(),
+            "never backed up"
+        );
+        on.record_backup(outcome(true));
+        assert_eq!(on.last_backup_age_s(100), Some(100));
+        on.record_backup(outcome(false));
+        let err = on.backup_health(100).expect_err("failed");
+        assert!(err.contains("disk full"), "{err}");
     }
 }

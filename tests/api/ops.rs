@@ -189,3 +189,80 @@ fn backup_refuses_to_overwrite_and_restore_refuses_a_damaged_copy() {
         "the database is untouched"
     );
 }
+
+/// `GET /metrics` as text, with an optional bearer token.
+async fn scrape(hall: &TestHall, token: Option<&str>) -> (u16, String) {
+    let mut req = hall.http.get(format!("{}/metrics", hall.base));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("scraped");
+    (res.status().as_u16(), res.text().await.expect("body"))
+}
+
+#[tokio::test]
+async fn metrics_count_issues_calls_and_waiting_per_queue() {
+    let hall = TestHall::spawn().await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 20, "sign-in", json!({})).await;
+    hall.issue("xf").await;
+    hall.issue("xf").await;
+    hall.ok(&clerk, 20, "call-next", json!({})).await;
+    let want = [
+        "hallq_tickets_issued_total{queue=\"xf\"} 2",
+        "hallq_tickets_called_total{queue=\"xf\"} 1",
+        "hallq_waiting{queue=\"xf\"} 1",
+        "hallq_http_request_seconds_count{method=\"POST\",route=\"/api/v1/tickets\"} 2",
+        "hallq_websocket_clients{audience=\"public\"} 0",
+        "hallq_last_backup_age_seconds -1",
+        "hallq_outbox_backlog 0",
+    ];
+    // Counters follow the committed event stream, a moment behind the replies.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (status, text) = scrape(&hall, None).await;
+        assert_eq!(status, 200, "loopback may scrape by default: {text}");
+        let missing: Vec<&&str> = want.iter().filter(|l| !text.contains(**l)).collect();
+        if missing.is_empty() {
+            assert!(text.contains("hallq_commit_seconds_bucket"), "{text}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "missing {missing:?} in\n{text}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_answer_only_allowed_addresses_or_the_token() {
+    let elsewhere = shipped_config().replace(
+        "allow = [\"127.0.0.1/32\", \"::1/128\"]",
+        "allow = [\"10.0.0.0/8\"]",
+    );
+    let no_token = TestHall::spawn_with(&elsewhere).await;
+    assert_eq!(scrape(&no_token, None).await.0, 403);
+    assert_eq!(scrape(&no_token, Some("")).await.0, 403);
+
+    let with_token =
+        TestHall::spawn_with(&elsewhere.replace("token = \"\"", "token = \"s3cret-scrape\"")).await;
+    assert_eq!(scrape(&with_token, None).await.0, 401);
+    assert_eq!(scrape(&with_token, Some("wrong")).await.0, 401);
+    let (status, text) = scrape(&with_token, Some("s3cret-scrape")).await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("hallq_waiting{queue=\"xf\"} 0"), "{text}");
+}
+
+#[tokio::test]
+async fn readyz_reports_engine_disk_and_backup() {
+    let hall = TestHall::spawn().await;
+    let (s, body) = hall.get("/readyz", None).await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["status"], "ready");
+    for check in ["engine", "disk", "backup"] {
+        assert_eq!(body["checks"][check]["ok"], true, "{body}");
+    }
+    let (s, body) = hall.get("/healthz", None).await;
+    assert_eq!((s.as_u16(), body), (200, json!({"status": "ok"})));
+}
