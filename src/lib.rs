@@ -91,6 +91,9 @@ impl App {
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let metrics = Arc::new(ops::metrics::Metrics::with_queues(
+            plan.queues.iter().map(|q| q.id.as_str()),
+        ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let state = http::AppState {
             engine,
@@ -109,7 +112,7 @@ impl App {
                 nightly.is_some(),
                 jiff::Timestamp::now().as_second(),
             )),
-            metrics: Arc::default(),
+            metrics,
             metrics_allow,
         };
         Ok(App {

@@ -190,13 +190,22 @@ enum DeviceCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "hallq=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "hallq=info,warn".into());
+    // `[log] format = "json"`: one JSON object a line, for a log collector.
+    let json = match &cli.command {
+        Cmd::Serve { paths, .. } => hallq::config::Config::load(&paths.config)
+            .is_ok_and(|(c, _)| c.log.format == hallq::config::LogFormat::Json),
+        _ => false,
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {

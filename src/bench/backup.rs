@@ -8,6 +8,22 @@ use std::time::{Duration, Instant};
 use super::{Figures, http_issue, lifted_config, tempfile_dir};
 use crate::{App, ServeOptions};
 
+/// Issue in one-second slices for about `how_long`.
+async fn issue_for(
+    addr: std::net::SocketAddr,
+    clients: usize,
+    how_long: Duration,
+    queues: &[String],
+    token: &str,
+) -> anyhow::Result<Figures> {
+    let until = Instant::now() + how_long;
+    let mut f = Figures::empty();
+    while Instant::now() < until {
+        f.absorb(http_issue(addr, clients, 1, queues, token).await?);
+    }
+    Ok(f)
+}
+
 pub async fn run(
     db: Option<&Path>,
     rounds: usize,
@@ -43,33 +59,35 @@ pub async fn run(
         let _ = stop_rx.await;
     }));
     println!(
-        "bench backup: {} ({:.1} MB), {rounds} rounds of [issue with no backup | issue while a backup runs], {clients} HTTP clients, {} cores",
+        "bench backup: {} ({:.1} MB), {rounds} rounds of [calm | a backup running | calm], {clients} HTTP clients, {} cores",
         db.display(),
         std::fs::metadata(&db).map_or(0, |m| m.len()) as f64 / 1e6,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
 
+    // The issue rate drifts as the day's queues grow, so each backup is bracketed by half its
+    // length of calm before and half after. A first, unmeasured backup warms the page cache
+    // and gives the length.
+    let warm = dir.join("warm-up.db");
+    let mut length = crate::store::backup::backup(&db, &warm)?.elapsed;
+    let _ = std::fs::remove_file(&warm);
     let (mut quiet, mut busy) = (Figures::empty(), Figures::empty());
     let mut times = Vec::new();
     for round in 0..rounds.max(1) {
+        let half = (length / 2).max(Duration::from_secs(1));
+        let mut calm = issue_for(addr, clients, half, &queues, token).await?;
         let to = dir.join(format!("copy-{round}.db"));
         let (src, dst) = (db.clone(), to.clone());
         let copying = tokio::task::spawn_blocking(move || crate::store::backup::backup(&src, &dst));
-        let began = Instant::now();
         let mut during = Figures::empty();
         while !copying.is_finished() {
             during.absorb(http_issue(addr, clients, 1, &queues, token).await?);
         }
         let summary = copying.await??;
-        let busy_for = began.elapsed();
-        // The same time again with no backup running.
-        let mut calm = Figures::empty();
-        let calm_until = Instant::now() + busy_for.max(Duration::from_secs(1));
-        while Instant::now() < calm_until {
-            calm.absorb(http_issue(addr, clients, 1, &queues, token).await?);
-        }
+        calm.absorb(issue_for(addr, clients, half, &queues, token).await?);
+        length = summary.elapsed;
         println!(
-            "round {}: backup {:.2} s, {:.1} MB, {} tickets, {} events; issues/s {:.0} during, {:.0} without",
+            "round {}: backup {:.2} s, {:.1} MB, {} tickets, {} events; issues/s {:.0} during, {:.0} around it",
             round + 1,
             summary.elapsed.as_secs_f64(),
             summary.bytes as f64 / 1e6,

@@ -36,11 +36,18 @@ impl DbLock {
             std::fs::create_dir_all(dir)
                 .map_err(|e| LockError::Io(path.display().to_string(), e))?;
         }
+        // Read access is enough for the lock, so a lock file left by root (a restore) still
+        // serves the service's own user.
         let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+            .read(true)
             .open(&path)
+            .or_else(|_| {
+                OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(&path)
+            })
             .map_err(|e| LockError::Io(path.display().to_string(), e))?;
         match file.try_lock() {
             Ok(()) => Ok(DbLock { _file: file, path }),

@@ -159,6 +159,17 @@ impl Metrics {
         Metrics { registry, ..m }
     }
 
+    /// Metrics with the per-queue counters of `queues` present at 0, so rates start at once.
+    pub fn with_queues<'a>(queues: impl IntoIterator<Item = &'a str>) -> Metrics {
+        let m = Metrics::new();
+        for q in queues {
+            let labels = QueueLabels { queue: q.into() };
+            drop(m.issued.get_or_create(&labels));
+            drop(m.called.get_or_create(&labels));
+        }
+        m
+    }
+
     /// One HTTP request took `took` on `route` (the route template, never the raw path).
     pub fn observe_request(&self, method: &str, route: &str, took: Duration) {
         self.request_seconds

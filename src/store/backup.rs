@@ -152,6 +152,7 @@ pub fn restore(from: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>)> {
     }
     std::fs::copy(from, &incoming).map_err(io_err(&incoming))?;
     sync_file(&incoming)?;
+    same_owner(db, &incoming)?;
     let kept = if db.exists() {
         let stamp = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -178,6 +179,22 @@ pub fn restore(from: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>)> {
         },
         kept,
     ))
+}
+
+/// Give `new` the owner of `old` (when there is one), so a restore run as root leaves a file the
+/// service's own user can write.
+#[cfg(unix)]
+fn same_owner(old: &Path, new: &Path) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(old) else {
+        return Ok(());
+    };
+    std::os::unix::fs::chown(new, Some(meta.uid()), Some(meta.gid())).map_err(io_err(new))
+}
+
+#[cfg(not(unix))]
+fn same_owner(_old: &Path, _new: &Path) -> Result<()> {
+    Ok(())
 }
 
 fn open_read_only(path: &Path) -> Result<Connection> {

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod cli;
+mod deploy;
 mod durability;
 mod errors;
 mod events;

@@ -266,3 +266,41 @@ async fn readyz_reports_engine_disk_and_backup() {
     let (s, body) = hall.get("/healthz", None).await;
     assert_eq!((s.as_u16(), body), (200, json!({"status": "ok"})));
 }
+
+#[test]
+fn log_format_json_writes_one_json_object_a_line() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(
+        &cfg,
+        shipped_config().replace("format = \"text\"", "format = \"json\""),
+    )
+    .expect("config");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            utf8(&cfg),
+            "--db",
+        ])
+        .arg(dir.path().join("hallq.db"))
+        .env("RUST_LOG", "hallq=info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve starts");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut first = String::new();
+    std::io::BufReader::new(stderr)
+        .read_line(&mut first)
+        .expect("a log line");
+    child.kill().expect("stop the server");
+    let _ = child.wait();
+    let line: serde_json::Value =
+        serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}: {first}"));
+    assert!(line["level"].is_string(), "{line}");
+    assert!(line["fields"]["message"].is_string(), "{line}");
+}
