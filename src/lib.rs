@@ -148,6 +148,12 @@ impl App {
                 engine.tick().await;
             }
         });
+        let clock_watch = tokio::spawn(ops::status::watch_clock(
+            self.state.reader.clone(),
+            Arc::clone(self.state.engine.clock()),
+            Arc::clone(&self.state.ops),
+            !self.state.simulated_clock,
+        ));
         let metrics =
             tokio::spawn(Arc::clone(&self.state.metrics).follow(self.state.engine.subscribe()));
         let nightly = self
@@ -166,6 +172,7 @@ impl App {
         ticker.abort();
         prober.abort();
         metrics.abort();
+        clock_watch.abort();
         if let Some(n) = nightly {
             n.abort();
         }

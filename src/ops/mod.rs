@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod backup;
+pub mod clock;
 pub mod lock;
 pub mod metrics;
 pub mod status;

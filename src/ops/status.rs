@@ -41,6 +41,7 @@ pub struct OpsStatus {
 struct Inner {
     last_attempt: Option<BackupOutcome>,
     last_good: Option<BackupOutcome>,
+    clock: Option<String>,
 }
 
 impl OpsStatus {
@@ -96,9 +97,29 @@ impl OpsStatus {
         (g.last_attempt.clone(), g.last_good.clone())
     }
 
-    /// Alarms for the manager's floor: the last backup attempt failed.
+    /// Remember the latest clock check: a warning, or `None` when the clock looks right.
+    pub fn record_clock(&self, warning: Option<String>) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).clock = warning;
+    }
+
+    /// Alarms for the manager's floor: the last backup attempt failed, the clock is wrong.
     pub fn alarms(&self) -> Vec<Alarm> {
         let (attempt, _) = self.backups();
+        let clock = self
+            .inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clock
+            .clone();
+        let clock = clock.map(|w| Alarm {
+            kind: AlarmKind::Clock,
+            queue: None,
+            window: None,
+            printer: None,
+            value: 0,
+            threshold: 0,
+            detail: Some(w),
+        });
         attempt
             .filter(|a| !a.ok)
             .map(|a| Alarm {
@@ -111,7 +132,41 @@ impl OpsStatus {
                 detail: Some(a.error.unwrap_or_else(|| "backup_failed".into())),
             })
             .into_iter()
+            .chain(clock)
             .collect()
+    }
+}
+
+/// Check the clock at start and every hour (see `ops::clock`); warnings go to the log and,
+/// through `status`, to the floor. `jumps`: also compare with monotonic time (not on a
+/// simulated clock, which jumps by design).
+pub async fn watch_clock(
+    reader: crate::store::Reader,
+    clock: std::sync::Arc<dyn crate::clock::Clock>,
+    status: std::sync::Arc<OpsStatus>,
+    jumps: bool,
+) {
+    let every = std::time::Duration::from_secs(3600);
+    let mut before: Option<(i64, std::time::Instant)> = None;
+    loop {
+        let now_ms = clock.now().as_millisecond();
+        let taken = std::time::Instant::now();
+        let r = reader.clone();
+        let last = tokio::task::spawn_blocking(move || r.last_event_ms())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .flatten();
+        let jump = before
+            .filter(|_| jumps)
+            .and_then(|(ms, at)| crate::ops::clock::jumped(now_ms - ms, taken - at));
+        let warning = jump.or_else(|| crate::ops::clock::against_database(now_ms, last));
+        if let Some(w) = &warning {
+            tracing::warn!(warning = %w, "clock check");
+        }
+        status.record_clock(warning);
+        before = Some((now_ms, taken));
+        tokio::time::sleep(every).await;
     }
 }
 
@@ -156,6 +211,10 @@ mod tests {
         s.record_backup(outcome(true));
         assert!(s.alarms().is_empty());
         assert!(s.backups().1.is_some());
+        s.record_clock(Some("the clock jumped back by 600 s".into()));
+        assert_eq!(s.alarms()[0].kind, AlarmKind::Clock);
+        s.record_clock(None);
+        assert!(s.alarms().is_empty());
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum AlarmKind {
     Printer,
     /// The last nightly backup failed (`detail` says why). Raised by `ops::status`.
     Backup,
+    /// The clock jumped or disagrees with the database (`detail` says how). Raised by
+    /// `ops::status`.
+    Clock,
 }
 
 /// One alarm on the floor.

@@ -374,6 +374,11 @@ impl Reader {
         self.with(auth::devices)
     }
 
+    /// When the last committed event happened (Unix ms), if any.
+    pub fn last_event_ms(&self) -> Result<Option<i64>> {
+        self.with(|c| Ok(c.query_row("SELECT MAX(at_ms) FROM events", [], |r| r.get(0))?))
+    }
+
     /// A user row by name.
     pub fn user(&self, username: &str) -> Result<Option<UserRow>> {
         self.with(|c| auth::user(c, username))

@@ -304,3 +304,66 @@ fn log_format_json_writes_one_json_object_a_line() {
     assert!(line["level"].is_string(), "{line}");
     assert!(line["fields"]["message"].is_string(), "{line}");
 }
+
+#[tokio::test]
+async fn a_clock_behind_the_last_event_in_the_database_is_an_alarm_on_the_floor() {
+    use hallq::domain::event::{Event, TicketRef};
+    let dir = tempfile::tempdir().expect("dir");
+    // The database's last event is a day ahead of this machine's clock.
+    let ahead = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24);
+    {
+        let mut store = hallq::store::Store::open(&dir.path().join("hallq.db")).expect("open");
+        let rec = hallq::domain::EventRecord {
+            seq: 1,
+            at: ahead.to_string(),
+            event: Event::TicketCancelled {
+                ticket: TicketRef {
+                    id: hallq::domain::TicketId(1),
+                    number: "XF001".into(),
+                    queue: "xf".into(),
+                    priority: hallq::domain::ticket::Priority::Normal,
+                },
+            },
+        };
+        store
+            .commit(
+                &[(rec, "system".into(), ahead.as_millisecond())],
+                &hallq::domain::hall::Changes::default(),
+            )
+            .expect("commit");
+    }
+    hallq::admin::add_user(
+        &dir.path().join("hallq.db"),
+        "manager",
+        "王主任",
+        hallq::domain::Role::Manager,
+        crate::helpers::PASSWORD,
+    )
+    .expect("manager");
+    let hall = TestHall::spawn_on(dir.path()).await;
+    let manager = hall.login("manager").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (s, floor) = hall.get("/api/v1/floor", Some(&manager)).await;
+        assert_eq!(s, 200, "{floor}");
+        let clock = floor["alarms"]
+            .as_array()
+            .expect("alarms")
+            .iter()
+            .find(|a| a["kind"] == "clock")
+            .cloned();
+        if let Some(a) = clock {
+            assert!(
+                a["detail"].as_str().is_some_and(|d| d.contains("behind")),
+                "{a}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no clock alarm: {floor}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    hall.stop().await;
+}
