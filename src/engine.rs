@@ -29,6 +29,8 @@ pub struct Frame {
     pub json: String,
     /// When its transaction committed (fan-out latency is measured from here).
     pub committed: std::time::Instant,
+    /// How long its transaction took to commit (shared by the frames of one batch).
+    pub commit_time: std::time::Duration,
 }
 
 /// Why the engine could not carry out a command.
@@ -291,6 +293,7 @@ impl Writer {
             || !changes.windows.is_empty()
             || !changes.counters.is_empty();
         if dirty {
+            let began = std::time::Instant::now();
             if let Err(e) = self.store.commit(&records, &changes) {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
                 let kind = match &e {
@@ -315,6 +318,7 @@ impl Writer {
             // Readers see the commit before any display hears of it or any caller is answered.
             self.publisher.publish(hall, seq);
             let committed = std::time::Instant::now();
+            let commit_time = committed - began;
             for (rec, _, _) in &records {
                 match serde_json::to_string(rec) {
                     Ok(json) => {
@@ -323,6 +327,7 @@ impl Writer {
                             seq: rec.seq,
                             json,
                             committed,
+                            commit_time,
                         }));
                     }
                     Err(e) => tracing::error!(error = %e, "event not serializable"),

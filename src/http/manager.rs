@@ -48,7 +48,8 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
 /// The live floor now, with the config's alarm thresholds and the printers' alarms.
 pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
     let th = st.config.alarms.thresholds();
-    let extra = floor::printer_alarms(&st.printers.health());
+    let mut extra = floor::printer_alarms(&st.printers.health());
+    extra.extend(st.ops.alarms());
     Ok(st
         .engine
         .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))

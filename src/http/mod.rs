@@ -13,6 +13,7 @@ mod feedback;
 mod floor_wall;
 mod manager;
 mod meta;
+mod ops;
 mod tickets;
 mod waiting_list;
 mod windows;
@@ -58,6 +59,12 @@ pub struct AppState {
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Backups and other operational health (floor alarms, `/readyz`).
+    pub ops: Arc<crate::ops::status::OpsStatus>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// `[metrics] allow`, parsed.
+    pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
 }
 
 /// The whole application router.
@@ -77,6 +84,11 @@ pub fn router(state: AppState) -> Router {
         .merge(manager::routes())
         .merge(floor_wall::routes())
         .merge(desk::routes())
+        .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::time_request,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

@@ -30,6 +30,11 @@ pub enum AlarmKind {
     /// A slip printer in trouble (paper out, offline). Raised by the printer module, which
     /// hands its alarms to `floor()` as `extra`.
     Printer,
+    /// The last nightly backup failed (`detail` says why). Raised by `ops::status`.
+    Backup,
+    /// The clock jumped or disagrees with the database (`detail` says how). Raised by
+    /// `ops::status`.
+    Clock,
 }
 
 /// One alarm on the floor.

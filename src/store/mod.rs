@@ -5,10 +5,12 @@
 
 pub mod audit;
 mod auth;
+pub mod backup;
 pub mod feedback;
+pub mod fixture;
 pub mod reports;
 mod rows;
-mod schema;
+pub mod schema;
 mod simulated;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +39,10 @@ pub enum StoreError {
     Other(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error(
+        "this database was written by a newer hallq (schema version {found}; this hallq knows up to {known}): run that newer hallq, or restore a backup taken before the upgrade"
+    )]
+    TooNew { found: i64, known: i64 },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -375,6 +381,11 @@ impl Reader {
     /// Every registered device.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
         self.with(auth::devices)
+    }
+
+    /// When the last committed event happened (Unix ms), if any.
+    pub fn last_event_ms(&self) -> Result<Option<i64>> {
+        self.with(|c| Ok(c.query_row("SELECT MAX(at_ms) FROM events", [], |r| r.get(0))?))
     }
 
     /// A user row by name.

@@ -5,6 +5,8 @@ use crate::helpers::*;
 /// Every route the server has (method, path template).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/api/v1/hall"),
     ("get", "/api/openapi.json"),
     ("post", "/api/v1/_clock"),
