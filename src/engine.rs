@@ -63,6 +63,8 @@ enum Request {
         reply: oneshot::Sender<Result<Outcome, EngineError>>,
     },
     Tick,
+    /// Readiness: the writer thread answers with the last committed seq.
+    Ping(oneshot::Sender<u64>),
 }
 
 /// Cheap handle to the engine; clone freely.
@@ -99,6 +101,16 @@ impl EngineHandle {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Whether the writer thread is alive and taking requests: its last committed seq.
+    pub async fn ping(&self) -> Result<u64, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Ping(reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
     }
 
     /// Let time pass in the hall (day rollover) without a command.
@@ -253,6 +265,10 @@ impl Writer {
         for req in batch {
             let now = self.clock.now();
             let (actor, events) = match req {
+                Request::Ping(reply) => {
+                    let _ = reply.send(self.last_seq);
+                    continue;
+                }
                 Request::Tick => (Actor::System, hall.tick(now)),
                 Request::Command { actor, cmd, reply } => {
                     for event in hall.tick(now) {

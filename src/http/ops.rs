@@ -69,16 +69,13 @@ async fn show_metrics(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     may_scrape(&st, peer, &headers)?;
-    let waiting = st
-        .engine
-        .query(|h, now, _| {
-            h.hall_view(now)
-                .queues
-                .into_iter()
-                .map(|q| (q.id, q.waiting))
-                .collect::<Vec<_>>()
-        })
-        .await?;
+    let waiting = st.engine.read(|h, now, _| {
+        h.hall_view(now)
+            .queues
+            .into_iter()
+            .map(|q| (q.id, q.waiting))
+            .collect::<Vec<_>>()
+    });
     let printers = st
         .printers
         .health()
@@ -111,8 +108,7 @@ async fn show_metrics(
 }
 
 async fn show_readiness(State(st): State<AppState>) -> Response {
-    let engine = match tokio::time::timeout(ENGINE_DEADLINE, st.engine.query(|_, _, seq| seq)).await
-    {
+    let engine = match tokio::time::timeout(ENGINE_DEADLINE, st.engine.ping()).await {
         Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} s", ENGINE_DEADLINE.as_secs())),

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::helpers::TestHall;
+use crate::helpers::{TestHall, config_with_printer};
 
 fn repo(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path)
@@ -117,7 +117,11 @@ fn the_package_metadata_names_files_that_exist() {
 async fn every_dashboard_query_names_an_exported_metric() {
     let dash: serde_json::Value =
         serde_json::from_str(&repo("deploy/grafana-dashboard.json")).expect("dashboard json");
-    let hall = TestHall::spawn().await;
+    // A printer on loopback, so the printer metrics have a row (the shipped file names none).
+    let fake = hallq::printer::fake::FakePrinter::start(hallq::printer::fake::Script::Online)
+        .await
+        .expect("fake printer");
+    let hall = TestHall::spawn_with(&config_with_printer(&fake.address())).await;
     let text = hall
         .http
         .get(format!("{}/metrics", hall.base))

@@ -239,7 +239,7 @@ async fn metrics_count_issues_calls_and_waiting_per_queue() {
 async fn metrics_answer_only_allowed_addresses_or_the_token() {
     let elsewhere = shipped_config().replace(
         "allow = [\"127.0.0.1/32\", \"::1/128\"]",
-        "allow = [\"10.0.0.0/8\"]",
+        "allow = [\"10.0.0.0/8\"]", // refused on purpose: an allow list without loopback
     );
     let no_token = TestHall::spawn_with(&elsewhere).await;
     assert_eq!(scrape(&no_token, None).await.0, 403);
