@@ -21,10 +21,7 @@ impl Hall {
             tickets: Tickets::new(restored.next_ticket_id),
             counters: Arc::default(),
             windows: Windows::restore(&plan, now, restored.windows),
-            recent_service: Arc::default(),
-            abandonment: estimate::Abandonment::default(),
-            released: HashMap::new(),
-            turnaround: HashMap::new(),
+            learned: Learned::default(),
             recent_calls: Arc::default(),
             touched_counters: BTreeSet::new(),
             rated: Arc::new(restored.rated.into_iter().collect()),
@@ -77,17 +74,17 @@ impl Hall {
             let t = hall.tickets.get(id).expect("listed just above");
             let (issued, queue, called) = (t.issued_at, t.queue.clone(), t.called_at);
             if is_call {
-                hall.note_turnaround(w, issued, at);
+                hall.learned.note_turnaround(w, issued, at);
             } else {
-                hall.learn_cycle(w, queue, called, at);
+                hall.learned.learn_cycle(w, queue, called, at);
             }
         }
         for t in hall.tickets.values().filter(|t| t.service_day == today) {
             match (t.state, t.first_called_at) {
-                (TicketState::Cancelled, _) => hall.abandonment.record(0.0, true),
+                (TicketState::Cancelled, _) => hall.learned.record_wait(0.0, true),
                 (_, Some(c)) => hall
-                    .abandonment
-                    .record((c.as_second() - t.issued_at.as_second()) as f64, false),
+                    .learned
+                    .record_wait((c.as_second() - t.issued_at.as_second()) as f64, false),
                 _ => {}
             }
         }
@@ -160,10 +157,7 @@ impl Hall {
         // Yesterday's rows are final now: write them once more, then forget them.
         self.tickets.evict_before(today);
         self.counters = Arc::default();
-        self.recent_service = Arc::default();
-        self.abandonment = estimate::Abandonment::default();
-        self.released.clear();
-        self.turnaround.clear();
+        self.learned = Learned::default();
         self.recent_calls = Arc::default();
         self.day = today;
         events

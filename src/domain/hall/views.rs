@@ -164,7 +164,7 @@ impl Hall {
                         n,
                         capacity,
                         self.mean_service(&q.id),
-                        self.abandonment.theta(),
+                        self.learned.theta(),
                     ),
                     issued: self.counters.get(&q.id).copied().unwrap_or(0),
                     daily_quota: q.daily_quota,
