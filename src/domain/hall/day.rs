@@ -24,11 +24,11 @@ impl Hall {
             learned: Learned::default(),
             recent_calls: Arc::default(),
             touched_counters: BTreeSet::new(),
-            rated: Arc::new(restored.rated.into_iter().collect()),
-            follow_ups: Arc::new(restored.follow_ups.into_iter().map(|f| (f.id, f)).collect()),
-            next_follow_up_id: restored.next_follow_up_id.max(1),
-            new_ratings: Vec::new(),
-            touched_follow_ups: Vec::new(),
+            ratings: Ratings::restore(
+                restored.rated,
+                restored.follow_ups,
+                restored.next_follow_up_id,
+            ),
             plan,
         };
         for (d, q, n) in restored.counters {
@@ -93,6 +93,7 @@ impl Hall {
 
     /// The rows changed since the last call.
     pub fn take_changes(&mut self) -> Changes {
+        let (ratings, follow_ups) = self.ratings.take_changes();
         let tickets = self.tickets.take_changes();
         let windows = self.windows.take_changes();
         let counters = std::mem::take(&mut self.touched_counters)
@@ -106,8 +107,8 @@ impl Hall {
             tickets,
             windows,
             counters,
-            ratings: std::mem::take(&mut self.new_ratings),
-            follow_ups: std::mem::take(&mut self.touched_follow_ups),
+            ratings,
+            follow_ups,
         }
     }
 

@@ -5,7 +5,7 @@
 //! the tickets (`tickets`), windows (`window_states`) and the estimator (`estimator`) are
 //! parts that own their state, indexes and changed rows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -19,6 +19,7 @@ use super::estimate;
 use super::event::{
     Announce, CallReason, ClerkRef, Event, Position, TicketRef, WindowRef, rfc3339,
 };
+use super::feedback::Ratings;
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
@@ -316,11 +317,7 @@ pub struct Hall {
     learned: Learned,
     recent_calls: Arc<VecDeque<RecentCall>>,
     touched_counters: BTreeSet<String>,
-    pub(super) rated: Arc<HashSet<TicketId>>,
-    pub(super) follow_ups: Arc<BTreeMap<i64, FollowUp>>,
-    pub(super) next_follow_up_id: i64,
-    pub(super) new_ratings: Vec<Rating>,
-    pub(super) touched_follow_ups: Vec<FollowUp>,
+    pub(super) ratings: Ratings,
 }
 
 impl Hall {

@@ -61,7 +61,7 @@ impl Hall {
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),
             called_at: t.called_at.map(|c| rfc3339(c, tz)),
-            rated: self.rated.contains(&t.id),
+            rated: self.ratings.is_rated(t.id),
         }
     }
 
