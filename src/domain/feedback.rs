@@ -1,6 +1,8 @@
-//! The hall's side of ratings (好差评) and follow-ups: who may rate what, when, and what a bad
-//! rating sets going. Types and code mappings live in `rating`.
+//! The hall's side of ratings (好差评) and follow-ups: the `Ratings` part (who rated, open
+//! follow-ups, rows to commit), who may rate what, when, and what a bad rating sets going.
+//! Types and code mappings live in `rating`.
 
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -12,7 +14,43 @@ use super::rating::{
     FollowUp, FollowUpResult, FollowUpState, Rating, RatingLevel, RatingSource,
     due_after_working_days,
 };
-use super::ticket::{Ticket, TicketState};
+use super::ticket::{Ticket, TicketId, TicketState};
+
+/// Ratings and follow-ups, the hall's part: which tickets were rated, the follow-ups not
+/// closed yet, and the rows new or changed since the last commit.
+#[derive(Debug, Clone)]
+pub struct Ratings {
+    rated: Arc<HashSet<TicketId>>,
+    follow_ups: Arc<BTreeMap<i64, FollowUp>>,
+    next_follow_up_id: i64,
+    new: Vec<Rating>,
+    touched: Vec<FollowUp>,
+}
+
+impl Ratings {
+    /// From the stored rows: tickets already rated, open follow-ups, the next follow-up id.
+    pub(super) fn restore(rated: Vec<TicketId>, open: Vec<FollowUp>, next_id: i64) -> Ratings {
+        Ratings {
+            rated: Arc::new(rated.into_iter().collect()),
+            follow_ups: Arc::new(open.into_iter().map(|f| (f.id, f)).collect()),
+            next_follow_up_id: next_id.max(1),
+            new: Vec::new(),
+            touched: Vec::new(),
+        }
+    }
+
+    pub(super) fn is_rated(&self, id: TicketId) -> bool {
+        self.rated.contains(&id)
+    }
+
+    /// New ratings and changed follow-ups since the last call.
+    pub(super) fn take_changes(&mut self) -> (Vec<Rating>, Vec<FollowUp>) {
+        (
+            std::mem::take(&mut self.new),
+            std::mem::take(&mut self.touched),
+        )
+    }
+}
 
 impl Hall {
     #[allow(clippy::too_many_arguments)]
@@ -57,7 +95,7 @@ impl Hall {
         {
             return Err(DomainError::Forbidden);
         }
-        if self.rated.contains(&t.id) {
+        if self.ratings.rated.contains(&t.id) {
             return Err(DomainError::AlreadyRated);
         }
         let finished = t.finished_at.unwrap_or(now);
@@ -80,8 +118,8 @@ impl Hall {
             .queue(&t.queue)
             .map(|q| q.department.clone())
             .unwrap_or_default();
-        Arc::make_mut(&mut self.rated).insert(t.id);
-        self.new_ratings.push(Rating {
+        Arc::make_mut(&mut self.ratings.rated).insert(t.id);
+        self.ratings.new.push(Rating {
             ticket: t.id,
             level,
             reasons,
@@ -103,8 +141,8 @@ impl Hall {
         let mut follow_up = None;
         if level.is_bad() {
             let rules = &self.plan.rules;
-            let id = self.next_follow_up_id;
-            self.next_follow_up_id += 1;
+            let id = self.ratings.next_follow_up_id;
+            self.ratings.next_follow_up_id += 1;
             let due = due_after_working_days(now, rules.follow_up_days, rules.closes, &rules.tz);
             let f = FollowUp {
                 id,
@@ -125,8 +163,8 @@ impl Hall {
                 department,
                 due_at: rfc3339(due, &rules.tz),
             });
-            self.touched_follow_ups.push(f.clone());
-            Arc::make_mut(&mut self.follow_ups).insert(id, f);
+            self.ratings.touched.push(f.clone());
+            Arc::make_mut(&mut self.ratings.follow_ups).insert(id, f);
             follow_up = Some(id);
         }
         Ok(Reply::Rated {
@@ -147,7 +185,7 @@ impl Hall {
         if verification.is_empty() {
             return Err(DomainError::ReasonRequired);
         }
-        let f = Arc::make_mut(&mut self.follow_ups)
+        let f = Arc::make_mut(&mut self.ratings.follow_ups)
             .get_mut(&id)
             .ok_or(DomainError::UnknownFollowUp(id))?;
         if f.state != FollowUpState::Open {
@@ -158,7 +196,7 @@ impl Hall {
         }
         f.state = FollowUpState::Verified;
         f.verification = Some(verification);
-        self.touched_follow_ups.push(f.clone());
+        self.ratings.touched.push(f.clone());
         events.push(Event::FollowUpVerified { id });
         Ok(Reply::FollowUp(id))
     }
@@ -173,7 +211,7 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         require_manager(actor)?;
-        let f = Arc::make_mut(&mut self.follow_ups)
+        let f = Arc::make_mut(&mut self.ratings.follow_ups)
             .get_mut(&id)
             .ok_or(DomainError::UnknownFollowUp(id))?;
         if f.state != FollowUpState::Verified {
@@ -189,15 +227,15 @@ impl Hall {
         f.closed_at = Some(now);
         let closed = f.clone();
         // Closed ones are kept on disk only.
-        Arc::make_mut(&mut self.follow_ups).remove(&id);
-        self.touched_follow_ups.push(closed);
+        Arc::make_mut(&mut self.ratings.follow_ups).remove(&id);
+        self.ratings.touched.push(closed);
         events.push(Event::FollowUpClosed { id, result });
         Ok(Reply::FollowUp(id))
     }
 
     /// A follow-up still open or verified, as kept in memory.
     pub fn follow_up(&self, id: i64) -> Option<&FollowUp> {
-        self.follow_ups.get(&id)
+        self.ratings.follow_ups.get(&id)
     }
 }
 

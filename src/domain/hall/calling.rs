@@ -65,9 +65,9 @@ impl Hall {
         let (tref, issued) = (ticket_ref(t), t.issued_at);
         let call = recent_call(&plan, t, wplan, now);
         if first {
-            self.abandonment.record(waited, false);
+            self.learned.record_wait(waited, false);
         }
-        self.note_turnaround(window, issued, now);
+        self.learned.note_turnaround(window, issued, now);
         let w = self
             .windows
             .get_mut(window)
@@ -177,7 +177,7 @@ impl Hall {
             .tickets
             .transition(id, TicketOp::NoShow, |t| t.finished_at = Some(now))?;
         let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
-        self.learn_cycle(window, queue, called, now);
+        self.learned.learn_cycle(window, queue, called, now);
         self.release(window, id);
         events.push(Event::TicketNoShow {
             ticket: tref,

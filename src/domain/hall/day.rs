@@ -21,17 +21,14 @@ impl Hall {
             tickets: Tickets::new(restored.next_ticket_id),
             counters: Arc::default(),
             windows: Windows::restore(&plan, now, restored.windows),
-            recent_service: Arc::default(),
-            abandonment: estimate::Abandonment::default(),
-            released: HashMap::new(),
-            turnaround: HashMap::new(),
+            learned: Learned::default(),
             recent_calls: Arc::default(),
             touched_counters: BTreeSet::new(),
-            rated: Arc::new(restored.rated.into_iter().collect()),
-            follow_ups: Arc::new(restored.follow_ups.into_iter().map(|f| (f.id, f)).collect()),
-            next_follow_up_id: restored.next_follow_up_id.max(1),
-            new_ratings: Vec::new(),
-            touched_follow_ups: Vec::new(),
+            ratings: Ratings::restore(
+                restored.rated,
+                restored.follow_ups,
+                restored.next_follow_up_id,
+            ),
             plan,
         };
         for (d, q, n) in restored.counters {
@@ -74,17 +71,17 @@ impl Hall {
             let t = hall.tickets.get(id).expect("listed just above");
             let (issued, queue, called) = (t.issued_at, t.queue.clone(), t.called_at);
             if is_call {
-                hall.note_turnaround(w, issued, at);
+                hall.learned.note_turnaround(w, issued, at);
             } else {
-                hall.learn_cycle(w, queue, called, at);
+                hall.learned.learn_cycle(w, queue, called, at);
             }
         }
         for t in hall.tickets.values().filter(|t| t.service_day == today) {
             match (t.state, t.first_called_at) {
-                (TicketState::Cancelled, _) => hall.abandonment.record(0.0, true),
+                (TicketState::Cancelled, _) => hall.learned.record_wait(0.0, true),
                 (_, Some(c)) => hall
-                    .abandonment
-                    .record((c.as_second() - t.issued_at.as_second()) as f64, false),
+                    .learned
+                    .record_wait((c.as_second() - t.issued_at.as_second()) as f64, false),
                 _ => {}
             }
         }
@@ -93,6 +90,7 @@ impl Hall {
 
     /// The rows changed since the last call.
     pub fn take_changes(&mut self) -> Changes {
+        let (ratings, follow_ups) = self.ratings.take_changes();
         let tickets = self.tickets.take_changes();
         let windows = self.windows.take_changes();
         let counters = std::mem::take(&mut self.touched_counters)
@@ -106,8 +104,8 @@ impl Hall {
             tickets,
             windows,
             counters,
-            ratings: std::mem::take(&mut self.new_ratings),
-            follow_ups: std::mem::take(&mut self.touched_follow_ups),
+            ratings,
+            follow_ups,
         }
     }
 
@@ -157,10 +155,7 @@ impl Hall {
         // Yesterday's rows are final now: write them once more, then forget them.
         self.tickets.evict_before(today);
         self.counters = Arc::default();
-        self.recent_service = Arc::default();
-        self.abandonment = estimate::Abandonment::default();
-        self.released.clear();
-        self.turnaround.clear();
+        self.learned = Learned::default();
         self.recent_calls = Arc::default();
         self.day = today;
         events

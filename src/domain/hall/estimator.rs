@@ -1,9 +1,23 @@
-//! The wait estimator's state in the hall: window time per queue learned from calls and
-//! releases, turnaround, the open capacity per queue and the estimate for a ticket.
+//! The wait estimator's part of the hall: what it learns during the day (window time per
+//! queue from calls and releases, turnaround, giving up), the open capacity per queue and the
+//! estimate for a ticket. The formulas live in `domain::estimate`.
 
 use super::*;
 
-impl Hall {
+/// What the hall learns during the day for its estimates: the window time of each queue's
+/// recent calls, each window's last release and turnaround, and how many give up waiting.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Learned {
+    /// Per queue, the window time of its recent calls (call to finish or no-show).
+    recent_service: Arc<HashMap<String, VecDeque<i64>>>,
+    abandonment: estimate::Abandonment,
+    /// When each window last let go of a ticket, and the turnaround before its current call
+    /// (seconds, when that ticket was already waiting): part of the window time per ticket.
+    released: HashMap<u32, Timestamp>,
+    turnaround: HashMap<u32, i64>,
+}
+
+impl Learned {
     /// `window` calls at `now` a ticket issued at `issued`: the time since it let go of its
     /// last ticket was turnaround if the ticket was already waiting then (not idleness).
     pub(super) fn note_turnaround(&mut self, window: u32, issued: Timestamp, now: Timestamp) {
@@ -37,6 +51,28 @@ impl Hall {
         }
     }
 
+    /// A ticket first called after `waited_s`, or (`left`) cancelled while waiting.
+    pub(super) fn record_wait(&mut self, waited_s: f64, left: bool) {
+        self.abandonment.record(waited_s, left);
+    }
+
+    /// The day's rate of giving up.
+    pub(super) fn theta(&self) -> f64 {
+        self.learned.theta()
+    }
+
+    /// Mean window time of `queue`'s recent calls, `fallback_s` before any.
+    pub(super) fn mean_service(&self, queue: &str, fallback_s: u32) -> f64 {
+        let recent: Vec<i64> = self
+            .recent_service
+            .get(queue)
+            .map(|d| d.iter().copied().collect())
+            .unwrap_or_default();
+        estimate::mean_service_s(&recent, fallback_s)
+    }
+}
+
+impl Hall {
     /// Waiting tickets of the same queue that will be called before `t`.
     pub fn waiting_ahead(&self, t: &Ticket) -> u32 {
         if t.state != TicketState::Waiting {
@@ -110,12 +146,7 @@ impl Hall {
             .plan
             .queue(queue)
             .map_or(self.plan.rules.default_service_s, |q| q.service_s);
-        let recent: Vec<i64> = self
-            .recent_service
-            .get(queue)
-            .map(|d| d.iter().copied().collect())
-            .unwrap_or_default();
-        estimate::mean_service_s(&recent, fallback)
+        self.learned.mean_service(queue, fallback)
     }
 
     /// Estimated seconds until `t` is called; `None` while no open window serves it.
@@ -159,7 +190,7 @@ impl Hall {
             ahead,
             capacity,
             self.mean_service(&t.queue),
-            self.abandonment.theta(),
+            self.learned.theta(),
         ))
     }
 }

@@ -137,7 +137,7 @@ impl Hall {
             .id;
         let tref = ticket_ref(self.tickets.transition(id, TicketOp::Cancel, |_| {})?);
         // Only the count: a restart cannot tell how long a cancelled ticket waited.
-        self.abandonment.record(0.0, true);
+        self.learned.record_wait(0.0, true);
         events.push(Event::TicketCancelled { ticket: tref });
         Ok(Reply::Ticket(id))
     }

@@ -2,10 +2,10 @@
 //! of DOMAIN.md. `Hall::handle(actor, command, now)` checks, mutates and returns the events;
 //! it records which rows changed so the engine can persist exactly those in one transaction.
 //! This file holds the types and the dispatch; each command family has a file of its own, and
-//! the tickets (`tickets`) and windows (`window_states`) are parts that own their state,
-//! indexes and changed rows.
+//! the tickets (`tickets`), windows (`window_states`) and the estimator (`estimator`) are
+//! parts that own their state, indexes and changed rows.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use hmac::{Hmac, KeyInit, Mac};
@@ -19,6 +19,7 @@ use super::estimate;
 use super::event::{
     Announce, CallReason, ClerkRef, Event, Position, TicketRef, WindowRef, rfc3339,
 };
+use super::feedback::Ratings;
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
@@ -26,6 +27,7 @@ use super::recent;
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
+use estimator::Learned;
 use tickets::Tickets;
 use window_states::Windows;
 
@@ -312,20 +314,10 @@ pub struct Hall {
     tickets: Tickets,
     counters: Arc<HashMap<String, u32>>,
     windows: Windows,
-    /// Per queue, the window time of its recent calls (call to finish, no-show or transfer).
-    recent_service: Arc<HashMap<String, VecDeque<i64>>>,
-    abandonment: estimate::Abandonment,
-    /// When each window last let go of a ticket, and the turnaround before its current call
-    /// (seconds, when that ticket was already waiting): part of the window time per ticket.
-    released: HashMap<u32, Timestamp>,
-    turnaround: HashMap<u32, i64>,
+    learned: Learned,
     recent_calls: Arc<VecDeque<RecentCall>>,
     touched_counters: BTreeSet<String>,
-    pub(super) rated: Arc<HashSet<TicketId>>,
-    pub(super) follow_ups: Arc<BTreeMap<i64, FollowUp>>,
-    pub(super) next_follow_up_id: i64,
-    pub(super) new_ratings: Vec<Rating>,
-    pub(super) touched_follow_ups: Vec<FollowUp>,
+    pub(super) ratings: Ratings,
 }
 
 impl Hall {

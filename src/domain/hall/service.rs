@@ -45,7 +45,7 @@ impl Hall {
         })?;
         let service = service_s(t).unwrap_or(0);
         let (tref, queue, called) = (ticket_ref(t), t.queue.clone(), t.called_at);
-        self.learn_cycle(window, queue, called, now);
+        self.learned.learn_cycle(window, queue, called, now);
         self.release(window, id);
         events.push(Event::TicketFinished {
             ticket: tref,

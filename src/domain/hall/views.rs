@@ -67,7 +67,7 @@ impl Hall {
             windows: self.serving_windows(t),
             issued_at: rfc3339(t.issued_at, tz),
             called_at: t.called_at.map(|c| rfc3339(c, tz)),
-            rated: self.rated.contains(&t.id),
+            rated: self.ratings.is_rated(t.id),
         }
     }
 
@@ -162,7 +162,7 @@ impl Hall {
                         n,
                         self.open_capacity(&q.id, true),
                         self.mean_service(&q.id),
-                        self.abandonment.theta(),
+                        self.learned.theta(),
                     )
                 });
                 QueueView {
