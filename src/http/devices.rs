@@ -36,6 +36,8 @@ struct DeviceDto {
     id: String,
     kind: String,
     revoked: bool,
+    /// The window an evaluator belongs to (本评价器属于N号窗口).
+    window: Option<u32>,
     /// A kiosk's printer from the config.
     printer: Option<String>,
     /// A kiosk's zone from the config.
@@ -83,6 +85,7 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
                 id: d.id,
                 kind: d.kind,
                 revoked: d.revoked,
+                window: d.window,
             }
         })
         .collect();
