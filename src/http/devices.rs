@@ -36,6 +36,8 @@ struct DeviceDto {
     id: String,
     kind: String,
     revoked: bool,
+    /// The window an evaluator belongs to (本评价器属于N号窗口).
+    window: Option<u32>,
     /// A kiosk's printer from the config.
     printer: Option<String>,
     /// A kiosk's zone from the config.

@@ -432,3 +432,22 @@ async fn a_clerk_may_be_limited_to_some_windows_or_departments() {
     assert_eq!(u["departments"], "gaj");
     assert!(u["windows"].is_null());
 }
+
+#[tokio::test]
+async fn the_device_list_shows_an_evaluators_window() {
+    let hall = TestHall::spawn().await;
+    let m = hall.login("manager").await;
+    let (status, body) = hall.get("/api/v1/devices", Some(&m)).await;
+    assert_eq!(status, 200, "{body}");
+    let device = |id: &str| {
+        body["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .find(|d| d["id"] == id)
+            .cloned()
+            .expect("listed")
+    };
+    assert_eq!(device("evaluator-20")["window"], 20);
+    assert_eq!(device("kiosk-1")["window"], serde_json::Value::Null);
+}
