@@ -42,8 +42,6 @@ struct DeviceDto {
     printer: Option<String>,
     /// A kiosk's zone from the config.
     zone: Option<String>,
-    /// An evaluator's window.
-    window: Option<u32>,
 }
 
 #[derive(Serialize)]

@@ -58,7 +58,7 @@ impl Learned {
 
     /// The day's rate of giving up.
     pub(super) fn theta(&self) -> f64 {
-        self.learned.theta()
+        self.abandonment.theta()
     }
 
     /// Mean window time of `queue`'s recent calls, `fallback_s` before any.
