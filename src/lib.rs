@@ -65,9 +65,19 @@ impl App {
         } else {
             Arc::new(SystemClock)
         };
-        let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
+        let engine_opts = engine::EngineOptions {
+            broadcast_capacity: config.events.buffer,
+            public: config.events.public(),
+        };
+        let engine: EngineHandle =
+            engine::start_with(Arc::clone(&plan), store, clock, engine_opts)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let ws = &config.events;
+        let (ws_slots, ws_anonymous_slots) = (
+            Arc::new(tokio::sync::Semaphore::new(ws.max_clients)),
+            Arc::new(tokio::sync::Semaphore::new(ws.max_anonymous_clients)),
+        );
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -76,7 +86,8 @@ impl App {
             printers: printer::Printers::from_config(&config),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
-            ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
+            ws_slots,
+            ws_anonymous_slots,
             auth_cache: Arc::default(),
             login_guard: Arc::default(),
             voice_pack,

@@ -20,6 +20,7 @@ use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
 use super::routing::{self, Candidate};
+use super::reason::{Reason, ReasonCode, SignOutReason};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
 
@@ -545,7 +546,7 @@ impl Hall {
                     events.push(Event::WindowSignedOut {
                         window: window_ref(plan),
                         clerk,
-                        reason: "day_end".into(),
+                        reason: SignOutReason::DayEnd,
                     });
                 }
                 self.touched_windows.insert(n);
@@ -628,7 +629,7 @@ impl Hall {
                     return Err(DomainError::WindowBusy(window));
                 }
                 w.status = WindowStatus::Paused;
-                w.pause_reason = Some(reason.clone());
+                w.pause_reason = Some(reason.to_string());
                 w.since = now;
                 self.touched_windows.insert(window);
                 events.push(Event::WindowPaused {
@@ -733,7 +734,7 @@ impl Hall {
                 events.push(Event::TicketNoShow {
                     ticket: tref,
                     window: wref,
-                    reason: reason.unwrap_or_else(|| "not_present".into()),
+                    reason: reason.unwrap_or(Reason::code(ReasonCode::NotPresent)),
                 });
                 Reply::window(window)
             }
@@ -1038,14 +1039,14 @@ impl Hall {
         self.touched_windows.insert(window);
         if let Some(clerk) = clerk {
             let reason = if staff_name(actor).as_deref() == Some(clerk.username.as_str()) {
-                "clerk"
+                SignOutReason::Clerk
             } else {
-                "manager"
+                SignOutReason::Manager
             };
             events.push(Event::WindowSignedOut {
                 window: wref,
                 clerk,
-                reason: reason.into(),
+                reason,
             });
         }
         Ok(Reply::window(window))
@@ -1090,7 +1091,7 @@ impl Hall {
         window: u32,
         id: TicketId,
         reason: CallReason,
-        note: Option<String>,
+        note: Option<Reason>,
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), DomainError> {
@@ -1670,22 +1671,16 @@ fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
     }
 }
 
-/// Longest reason a clerk may give (it goes to every screen and into the audit trail).
-pub const MAX_REASON: usize = 100;
+pub use super::reason::MAX_REASON;
 
-fn required(reason: String) -> Result<String, DomainError> {
+fn required(reason: String) -> Result<Reason, DomainError> {
     optional_reason(Some(reason))?.ok_or(DomainError::ReasonRequired)
 }
 
-/// A trimmed reason, `None` when blank; too long is refused before anything changes.
-fn optional_reason(reason: Option<String>) -> Result<Option<String>, DomainError> {
-    let r = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if r.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
-        return Err(DomainError::ReasonTooLong);
-    }
-    Ok(r)
+/// A reason code with optional text, `None` when blank; too long is refused before anything
+/// changes.
+fn optional_reason(reason: Option<String>) -> Result<Option<Reason>, DomainError> {
+    reason.map_or(Ok(None), |r| Reason::parse(&r))
 }
 
 fn staff_name(actor: &Actor) -> Option<String> {
