@@ -266,4 +266,23 @@ mod tests {
             assert_eq!(parse_wire::<ReasonCode>(&n), Some(c));
         }
     }
+
+    #[test]
+    fn every_reason_the_clerk_console_offers_is_a_code() {
+        let labels = include_str!("../../staff-ui/console-labels.js");
+        let mut seen = 0;
+        for list in ["NO_SHOW_REASONS", "PAUSE_REASONS", "CALL_REASONS"] {
+            let start = labels
+                .find(&format!("export const {list} = ["))
+                .expect("the list");
+            let body = &labels[start..];
+            let body = &body[..body.find("];").expect("its end")];
+            for code in body.split("code: '").skip(1) {
+                let code = &code[..code.find('\'').expect("quoted")];
+                assert!(parse_wire::<ReasonCode>(code).is_some(), "{list}: {code}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 9, "read the console's lists ({seen})");
+    }
 }
