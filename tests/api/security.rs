@@ -432,3 +432,18 @@ async fn a_clerk_may_be_limited_to_some_windows_or_departments() {
     assert_eq!(u["departments"], "gaj");
     assert!(u["windows"].is_null());
 }
+
+#[tokio::test]
+async fn a_damaged_stored_role_is_an_error_not_a_clerk() {
+    let hall = TestHall::spawn().await;
+    let conn = rusqlite::Connection::open(&hall.db).expect("db");
+    conn.execute(
+        "UPDATE users SET role = 'boss' WHERE username = 'clerk2'",
+        [],
+    )
+    .expect("damaged");
+    let (s, v) = hall.session("clerk2", PASSWORD).await;
+    assert_eq!(s, 500, "{v}");
+    assert_eq!(v["error"]["code"], "internal");
+    assert!(v.get("token").is_none());
+}
