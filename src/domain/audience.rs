@@ -392,8 +392,8 @@ fn public_window(w: &WindowView, opts: PublicOptions) -> PublicWindow<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::reason::{Reason, ReasonCode, SignOutReason};
     use crate::domain::rating::{RatingLevel, RatingSource};
+    use crate::domain::reason::{Reason, ReasonCode, SignOutReason};
     use crate::domain::ticket::Outcome;
 
     fn tref() -> TicketRef {
@@ -484,8 +484,8 @@ mod tests {
     fn the_public_frame_carries_no_staff_words() {
         for e in secretive() {
             let staff = serde_json::to_string(&staff_event(&e)).expect("json");
-            let public = serde_json::to_string(&public_event(&e, PublicOptions::default()))
-                .expect("json");
+            let public =
+                serde_json::to_string(&public_event(&e, PublicOptions::default())).expect("json");
             for word in [
                 "SECRET-TEXT",
                 "li.hong",
@@ -497,9 +497,15 @@ mod tests {
                 assert!(!public.contains(word), "{word} leaked: {public}");
             }
             assert!(
-                ["SECRET-TEXT", "li.hong", "returned", "very_dissatisfied", "manager"]
-                    .iter()
-                    .any(|w| staff.contains(w)),
+                [
+                    "SECRET-TEXT",
+                    "li.hong",
+                    "returned",
+                    "very_dissatisfied",
+                    "manager"
+                ]
+                .iter()
+                .any(|w| staff.contains(w)),
                 "staff keep the detail: {staff}"
             );
         }

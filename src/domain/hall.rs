@@ -19,8 +19,8 @@ use super::event::{
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
-use super::routing::{self, Candidate};
 use super::reason::{Reason, ReasonCode, SignOutReason};
+use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
 

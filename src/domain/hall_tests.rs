@@ -1404,7 +1404,11 @@ fn transfer_positions_change_the_call_order() {
                     ("a", "b", None)
                 );
                 assert_eq!(
-                    (*p, reason.as_ref().map(ToString::to_string).as_deref(), from_window.number),
+                    (
+                        *p,
+                        reason.as_ref().map(ToString::to_string).as_deref(),
+                        from_window.number
+                    ),
                     (position, Some("查询"), 1)
                 );
             }

@@ -136,7 +136,8 @@ impl fmt::Display for Reason {
 /// Compares with the wire form (`"lunch"`, `"other: 看病"`).
 impl PartialEq<str> for Reason {
     fn eq(&self, other: &str) -> bool {
-        self.to_string() == other
+        // The wire form is built on the fly; comparisons are for tests and are rare.
+        other == self.to_string().as_str()
     }
 }
 
@@ -206,13 +207,17 @@ mod tests {
 
     #[test]
     fn reasons_read_in_every_shape_a_client_sends() {
-        let cases: &[(&str, Option<(ReasonCode, Option<&str>)>)] = &[
+        type Case<'a> = (&'a str, Option<(ReasonCode, Option<&'a str>)>);
+        let cases: &[Case] = &[
             ("lunch", Some((ReasonCode::Lunch, None))),
             ("  system_fault ", Some((ReasonCode::SystemFault, None))),
             ("other: 看病", Some((ReasonCode::Other, Some("看病")))),
             ("meeting: 党建", Some((ReasonCode::Meeting, Some("党建")))),
             ("午饭", Some((ReasonCode::Other, Some("午饭")))),
-            ("note: not a code", Some((ReasonCode::Other, Some("note: not a code")))),
+            (
+                "note: not a code",
+                Some((ReasonCode::Other, Some("note: not a code"))),
+            ),
             ("other:", Some((ReasonCode::Other, None))),
             ("   ", None),
         ];
@@ -253,7 +258,11 @@ mod tests {
             code: ReasonCode::Other,
             text: Some("lunch".into()),
         };
-        assert_eq!(sly.to_string(), "other: lunch", "text that looks like a code stays text");
+        assert_eq!(
+            sly.to_string(),
+            "other: lunch",
+            "text that looks like a code stays text"
+        );
         assert_eq!(Reason::parse(&sly.to_string()), Ok(Some(sly)));
     }
 

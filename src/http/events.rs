@@ -69,7 +69,11 @@ async fn open_events(
                 .map_err(|_| full())?,
         ),
     };
-    let slot = st.ws_slots.clone().try_acquire_owned().map_err(|_| full())?;
+    let slot = st
+        .ws_slots
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| full())?;
     // Screens send next to nothing: small buffers keep hundreds of them cheap (tungstenite
     // allocates 128 KiB read and write buffers per socket by default).
     Ok(ws
@@ -107,7 +111,11 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
 }
 
 /// Send a fresh snapshot, projected for `audience`; returns its `seq`.
-async fn send_snapshot(socket: &mut WebSocket, st: &AppState, audience: Audience) -> Result<u64, End> {
+async fn send_snapshot(
+    socket: &mut WebSocket,
+    st: &AppState,
+    audience: Audience,
+) -> Result<u64, End> {
     let opts = st.engine.public_options();
     let (seq, json) = st
         .engine
@@ -164,7 +172,12 @@ async fn replay(
     Ok(Some(at))
 }
 
-async fn stream_events(mut socket: WebSocket, st: AppState, since: Option<u64>, audience: Audience) {
+async fn stream_events(
+    mut socket: WebSocket,
+    st: AppState,
+    since: Option<u64>,
+    audience: Audience,
+) {
     let end = run_stream(&mut socket, &st, since, audience).await;
     tracing::debug!(?end, "event stream closed");
     let close = match end {

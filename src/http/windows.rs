@@ -10,8 +10,8 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, OptionalJson, Path};
 use crate::domain::event::Position;
-use crate::domain::reason::{Reason, ReasonCode};
 use crate::domain::hall::Command;
+use crate::domain::reason::{Reason, ReasonCode};
 use crate::domain::ticket::Outcome as ServiceOutcome;
 use crate::engine::Outcome;
 
@@ -127,8 +127,7 @@ async fn pause_window(
         who,
         Command::Pause {
             window: n,
-            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?
-                .unwrap_or_default(),
+            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
         },
     )
     .await
@@ -180,8 +179,7 @@ async fn call_ticket(
         Command::Call {
             window: n,
             number: b.ticket,
-            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?
-                .unwrap_or_default(),
+            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
         },
     )
     .await

@@ -32,11 +32,21 @@ async fn secretive_morning(hall: &TestHall, c1: &str) {
     hall.ok(c1, 20, "sign-in", json!({})).await;
     hall.issue("xf").await;
     let second = hall.issue("xf").await;
-    hall.ok(c1, 20, "call", json!({"ticket": "XF002", "reason": "other: 老人SECRET1"}))
-        .await;
+    hall.ok(
+        c1,
+        20,
+        "call",
+        json!({"ticket": "XF002", "reason": "other: 老人SECRET1"}),
+    )
+    .await;
     hall.ok(c1, 20, "start", json!({})).await;
     let done = hall
-        .ok(c1, 20, "finish", json!({"outcome": "returned", "note": "缺材料SECRET2"}))
+        .ok(
+            c1,
+            20,
+            "finish",
+            json!({"outcome": "returned", "note": "缺材料SECRET2"}),
+        )
         .await;
     assert!(done["current"].is_null());
     let (s, v) = hall
@@ -50,8 +60,13 @@ async fn secretive_morning(hall: &TestHall, c1: &str) {
     hall.ok(c1, 20, "call-next", json!({})).await;
     hall.ok(c1, 20, "no-show", json!({"reason": "other: 走了SECRET4"}))
         .await;
-    hall.ok(c1, 20, "pause", json!({"reason_code": "meeting", "reason_text": "SECRET5"}))
-        .await;
+    hall.ok(
+        c1,
+        20,
+        "pause",
+        json!({"reason_code": "meeting", "reason_text": "SECRET5"}),
+    )
+    .await;
     hall.ok(c1, 20, "resume", json!({})).await;
     hall.ok(c1, 20, "sign-out", json!({})).await;
 }
@@ -75,14 +90,27 @@ async fn the_public_stream_carries_no_staff_detail_and_the_staff_stream_does() {
     let pub_frames = frames_until(&mut public, starts[0], "window.signed_out").await;
     let dev_frames = frames_until(&mut display, starts[1], "window.signed_out").await;
     let staff_frames = frames_until(&mut staff, starts[2], "window.signed_out").await;
-    assert_eq!(pub_frames, dev_frames, "a display device gets the public stream");
+    assert_eq!(
+        pub_frames, dev_frames,
+        "a display device gets the public stream"
+    );
 
     let public_text = serde_json::to_string(&pub_frames).expect("json");
     for word in [
-        "SECRET", "clerk1", "username", "returned", "very_dissatisfied", "follow_up", "rating",
-        "meeting", "note",
+        "SECRET",
+        "clerk1",
+        "username",
+        "returned",
+        "very_dissatisfied",
+        "follow_up",
+        "rating",
+        "meeting",
+        "note",
     ] {
-        assert!(!public_text.contains(word), "{word} on the public stream: {public_text}");
+        assert!(
+            !public_text.contains(word),
+            "{word} on the public stream: {public_text}"
+        );
     }
     assert_eq!(
         kinds(&pub_frames),
@@ -106,16 +134,28 @@ async fn the_public_stream_carries_no_staff_detail_and_the_staff_stream_does() {
 
     let staff_text = serde_json::to_string(&staff_frames).expect("json");
     for word in [
-        "SECRET1", "SECRET4", "SECRET5", "clerk1", "returned", "rating.submitted",
-        "very_dissatisfied", "follow_up.opened",
+        "SECRET1",
+        "SECRET4",
+        "SECRET5",
+        "clerk1",
+        "returned",
+        "rating.submitted",
+        "very_dissatisfied",
+        "follow_up.opened",
     ] {
-        assert!(staff_text.contains(word), "{word} missing for staff: {staff_text}");
+        assert!(
+            staff_text.contains(word),
+            "{word} missing for staff: {staff_text}"
+        );
     }
     let paused = staff_frames
         .iter()
         .find(|e| e["type"] == "window.paused")
         .expect("paused");
-    assert_eq!(paused["reason"], "meeting: SECRET5", "code and text, one wire form");
+    assert_eq!(
+        paused["reason"], "meeting: SECRET5",
+        "code and text, one wire form"
+    );
     let no_show = staff_frames
         .iter()
         .find(|e| e["type"] == "ticket.no_show")
@@ -160,7 +200,10 @@ async fn the_staff_stream_needs_a_staff_session() {
     let hall = TestHall::spawn().await;
     let no_one = hall.ws_as("audience=staff", None).await.err();
     assert_eq!(no_one.as_ref().map(|e| e.0), Some(401), "{no_one:?}");
-    assert_eq!(no_one.expect("refused").1["error"]["code"], "unauthenticated");
+    assert_eq!(
+        no_one.expect("refused").1["error"]["code"],
+        "unauthenticated"
+    );
     let device = hall.ws_as("audience=staff", Some(DISPLAY)).await.err();
     assert_eq!(device.map(|e| e.0), Some(403));
     let bad = hall.ws_as("audience=everyone", None).await.err();
@@ -197,8 +240,16 @@ async fn a_public_replay_skips_staff_events_and_still_follows_on() {
     let mut ws = hall.ws(Some(start)).await;
     let frames = frames_until(&mut ws, start, "ticket.issued").await;
     assert_eq!(kinds(&frames), ["ticket.issued"]);
-    let more = frames_until(&mut ws, frames[0]["seq"].as_u64().expect("s"), "ticket.issued").await;
-    assert_eq!(kinds(&more), ["ticket.called", "ticket.finished", "ticket.issued"]);
+    let more = frames_until(
+        &mut ws,
+        frames[0]["seq"].as_u64().expect("s"),
+        "ticket.issued",
+    )
+    .await;
+    assert_eq!(
+        kinds(&more),
+        ["ticket.called", "ticket.finished", "ticket.issued"]
+    );
     let last = &more[2];
     assert!(
         last["seq"].as_u64() > last["prev"].as_u64().map(|p| p + 1),
@@ -219,13 +270,20 @@ async fn anonymous_clients_cannot_take_the_slots_of_display_screens() {
     let hall = TestHall::spawn_with(&cfg).await;
     let mut phone = hall.ws(None).await;
     next_json(&mut phone).await;
-    let second = hall.ws_as("", None).await.err().expect("refused");
+    let Err(second) = hall.ws_as("", None).await else {
+        panic!("a second phone was let in")
+    };
     assert_eq!(second.0, 503);
     assert_eq!(second.1["error"]["code"], "too_many_connections");
-    let mut screen = hall.ws_as("", Some(DISPLAY)).await.expect("a display gets its slot");
+    let mut screen = hall
+        .ws_as("", Some(DISPLAY))
+        .await
+        .expect("a display gets its slot");
     assert_eq!(next_json(&mut screen).await["type"], "snapshot");
     let m = hall.login("manager").await;
-    let full = hall.ws_as("audience=staff", Some(&m)).await.err().expect("full");
+    let Err(full) = hall.ws_as("audience=staff", Some(&m)).await else {
+        panic!("a third client was let in")
+    };
     assert_eq!(full.0, 503);
     // A slot comes back when a client leaves.
     drop(phone);
@@ -266,9 +324,15 @@ async fn a_client_that_falls_behind_gets_a_fresh_snapshot() {
             break e;
         }
         let seq = e["seq"].as_u64().expect("seq");
-        assert!(e["prev"].as_u64().expect("prev") <= last && last < seq, "{e}");
+        assert!(
+            e["prev"].as_u64().expect("prev") <= last && last < seq,
+            "{e}"
+        );
         last = seq;
-        assert_ne!(e["type"], "ticket.issued", "the burst did not overrun a one-event buffer");
+        assert_ne!(
+            e["type"], "ticket.issued",
+            "the burst did not overrun a one-event buffer"
+        );
     };
     // Then the stream goes on from the snapshot, following on. (The burst's tail may overrun
     // the buffer once more; a snapshot taken after a new ticket already holds it, so issue
@@ -282,7 +346,10 @@ async fn a_client_that_falls_behind_gets_a_fresh_snapshot() {
             last = seq;
             continue;
         }
-        assert!(e["prev"].as_u64().expect("prev") <= last && last < seq, "{e}");
+        assert!(
+            e["prev"].as_u64().expect("prev") <= last && last < seq,
+            "{e}"
+        );
         assert_eq!(e["type"], "ticket.issued");
         return;
     }
@@ -296,7 +363,16 @@ async fn a_user_added_by_the_cli_while_the_server_runs_logs_in_at_once() {
     let added = tokio::task::spawn_blocking(move || {
         use std::io::Write;
         let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
-            .args(["user", "add", "--db", &db, "--username", "new.clerk", "--name", "新人"])
+            .args([
+                "user",
+                "add",
+                "--db",
+                &db,
+                "--username",
+                "new.clerk",
+                "--name",
+                "新人",
+            ])
             .args(["--role", "clerk", "--password-stdin"])
             .stdin(std::process::Stdio::piped())
             .spawn()?;
