@@ -54,6 +54,35 @@ pub struct Config {
     /// How the server logs.
     #[serde(default)]
     pub log: LogSection,
+    /// The event stream to screens and consoles.
+    #[serde(default)]
+    pub events: EventsSection,
+}
+
+/// `[events]`: the event websocket.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsSection {
+    /// Public screens show the clerk's display name on their own window (never the username).
+    pub show_clerk_name: bool,
+    /// Event streams open at once (screens, phones and consoles together).
+    pub max_clients: usize,
+    /// Of those, slots only anonymous clients may take; the rest stay free for display devices
+    /// and staff, so phones can never lock a registered wall screen out.
+    pub max_anonymous_clients: usize,
+    /// Events a client may fall behind before it is sent a fresh snapshot instead.
+    pub buffer: usize,
+}
+
+impl Default for EventsSection {
+    fn default() -> Self {
+        EventsSection {
+            show_clerk_name: true,
+            max_clients: 5_000,
+            max_anonymous_clients: 4_000,
+            buffer: 4096,
+        }
+    }
 }
 
 /// `[metrics]`: `GET /metrics` answers a client from an allowed address, or one that sends
@@ -72,6 +101,15 @@ impl Default for MetricsSection {
         MetricsSection {
             allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
             token: String::new(),
+        }
+    }
+}
+
+impl EventsSection {
+    /// What the hall lets public screens show.
+    pub fn public(&self) -> crate::domain::audience::PublicOptions {
+        crate::domain::audience::PublicOptions {
+            show_clerk_name: self.show_clerk_name,
         }
     }
 }
@@ -745,6 +783,7 @@ impl Config {
             }
         }
         self.validate_reports()?;
+        self.validate_events()?;
         Ok(Plan {
             rules: Rules {
                 name: h.name.clone(),
@@ -786,6 +825,26 @@ impl Config {
 }
 
 impl Config {
+    /// `[events]` must leave room for a screen and buffer at least one event.
+    fn validate_events(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
+        let e = &self.events;
+        if e.buffer == 0 || e.buffer > 1 << 20 {
+            return Err(("events", None, "buffer", "must be 1 to 1048576".into()));
+        }
+        if e.max_clients == 0 {
+            return Err(("events", None, "max_clients", "must be above 0".into()));
+        }
+        if e.max_anonymous_clients > e.max_clients {
+            return Err((
+                "events",
+                None,
+                "max_anonymous_clients",
+                "must not exceed max_clients".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// `[appraisal]` must make a score and flag someone.
     fn validate_reports(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
         self.backup

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::domain::audience::{Audience, PublicOptions, frame_json};
 use crate::domain::event::rfc3339;
 use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
@@ -22,16 +23,50 @@ const BATCH: usize = 256;
 /// Events a subscriber may fall behind before it is sent a fresh snapshot.
 pub const BROADCAST_CAPACITY: usize = 4096;
 
-/// A committed event, serialized once for every subscriber.
+/// A committed event, serialized once per audience for every subscriber.
 #[derive(Debug)]
 pub struct Frame {
     pub seq: u64,
-    pub json: String,
+    /// The public frame; `None` when the public is not sent this event.
+    pub public: Option<String>,
+    /// The staff frame; `None` when staff streams are not sent this event.
+    pub staff: Option<String>,
     /// When its transaction committed (fan-out latency is measured from here).
     pub committed: std::time::Instant,
     /// How long its transaction took to commit (shared by the frames of one batch).
     pub commit_time: std::time::Duration,
 }
+
+impl Frame {
+    /// The text `audience` is sent for this event, if any.
+    pub fn for_audience(&self, audience: Audience) -> Option<&String> {
+        match audience {
+            Audience::Public => self.public.as_ref(),
+            Audience::Staff => self.staff.as_ref(),
+        }
+    }
+}
+
+/// How the engine fans out; the defaults are the `[events]` defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineOptions {
+    /// Events a subscriber may fall behind before it is sent a fresh snapshot.
+    pub broadcast_capacity: usize,
+    /// What public frames may show.
+    pub public: PublicOptions,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            broadcast_capacity: BROADCAST_CAPACITY,
+            public: PublicOptions::default(),
+        }
+    }
+}
+
+/// Stored events looked back over at start to find each audience's last seq.
+const PREV_LOOKBACK: usize = 4096;
 
 /// Why the engine could not carry out a command.
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +109,7 @@ pub struct EngineHandle {
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     view: Reader,
+    public: PublicOptions,
 }
 
 impl EngineHandle {
@@ -113,17 +149,32 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)
     }
 
+    /// What public frames and snapshots may show.
+    pub fn public_options(&self) -> PublicOptions {
+        self.public
+    }
+
     /// Let time pass in the hall (day rollover) without a command.
     pub async fn tick(&self) {
         let _ = self.tx.send(Request::Tick).await;
     }
 }
 
-/// Start the engine on its own thread over an opened store.
+/// Start the engine on its own thread over an opened store, with default options.
 pub fn start(
+    plan: Arc<Plan>,
+    store: Store,
+    clock: Arc<dyn Clock>,
+) -> Result<EngineHandle, StoreError> {
+    start_with(plan, store, clock, EngineOptions::default())
+}
+
+/// Start the engine on its own thread over an opened store.
+pub fn start_with(
     plan: Arc<Plan>,
     mut store: Store,
     clock: Arc<dyn Clock>,
+    opts: EngineOptions,
 ) -> Result<EngineHandle, StoreError> {
     let id_key = store.secret("id_hash_key", random_hex)?;
     let now = clock.now();
@@ -136,14 +187,23 @@ pub fn start(
     );
     let last_seq = store.last_seq()?;
     let (publisher, view) = Publisher::new(&hall, last_seq);
+    let mut prev = [0u64; 2];
+    for a in [Audience::Public, Audience::Staff] {
+        prev[a as usize] = store.last_matching(
+            |r| crate::domain::audience::carries(a, &r.event),
+            PREV_LOOKBACK,
+        )?;
+    }
     let (tx, rx) = mpsc::channel(BATCH * 4);
-    let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+    let (events, _) = broadcast::channel(opts.broadcast_capacity.max(1));
     let mut writer = Writer {
         plan,
         id_key: id_key.into_bytes(),
         store,
         hall: Some(hall),
         last_seq,
+        prev,
+        public: opts.public,
         events: events.clone(),
         clock: Arc::clone(&clock),
         publisher,
@@ -159,6 +219,7 @@ pub fn start(
         events,
         clock,
         view,
+        public: opts.public,
     })
 }
 
@@ -169,6 +230,9 @@ struct Writer {
     /// `None` while the in-memory hall could not be rebuilt after a failed commit.
     hall: Option<Hall>,
     last_seq: u64,
+    /// Per audience (indexed by `Audience as usize`): the seq of the last event it was sent.
+    prev: [u64; 2],
+    public: PublicOptions,
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     publisher: Publisher,
@@ -336,22 +400,36 @@ impl Writer {
             let committed = std::time::Instant::now();
             let commit_time = committed - began;
             for (rec, _, _) in &records {
-                match serde_json::to_string(rec) {
-                    Ok(json) => {
-                        // No subscriber is not an error.
-                        let _ = self.events.send(Arc::new(Frame {
-                            seq: rec.seq,
-                            json,
-                            committed,
-                            commit_time,
-                        }));
-                    }
-                    Err(e) => tracing::error!(error = %e, "event not serializable"),
-                }
+                let public = self.project(rec, Audience::Public);
+                let staff = self.project(rec, Audience::Staff);
+                // Every seq is sent, even one no audience carries: a stream proves it missed
+                // nothing by seeing each seq in turn. No subscriber is not an error.
+                let _ = self.events.send(Arc::new(Frame {
+                    seq: rec.seq,
+                    public,
+                    staff,
+                    committed,
+                    commit_time,
+                }));
             }
         }
         for (reply, outcome) in pending {
             let _ = reply.send(outcome);
+        }
+    }
+
+    /// `rec` as `audience` is sent it, moving that audience's `prev` on when it is sent.
+    fn project(&mut self, rec: &EventRecord, audience: Audience) -> Option<String> {
+        let prev = &mut self.prev[audience as usize];
+        match frame_json(rec, audience, *prev, self.public)? {
+            Ok(json) => {
+                *prev = rec.seq;
+                Some(json)
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "event not serializable");
+                None
+            }
         }
     }
 }

@@ -94,9 +94,19 @@ impl App {
             .transpose()?;
         let store = store::Store::open(&opts.db)
             .with_context(|| format!("opening {}", opts.db.display()))?;
-        let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
+        let engine_opts = engine::EngineOptions {
+            broadcast_capacity: config.events.buffer,
+            public: config.events.public(),
+        };
+        let engine: EngineHandle =
+            engine::start_with(Arc::clone(&plan), store, clock, engine_opts)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let ws = &config.events;
+        let (ws_slots, ws_anonymous_slots) = (
+            Arc::new(tokio::sync::Semaphore::new(ws.max_clients)),
+            Arc::new(tokio::sync::Semaphore::new(ws.max_anonymous_clients)),
+        );
         let metrics = Arc::new(ops::metrics::Metrics::with_queues(
             plan.queues.iter().map(|q| q.id.as_str()),
         ));
@@ -109,7 +119,8 @@ impl App {
             printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
-            ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
+            ws_slots,
+            ws_anonymous_slots,
             auth_cache: Arc::default(),
             login_guard: Arc::default(),
             voice_pack,

@@ -46,12 +46,14 @@ export function duration(s) {
   return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
 }
 
-/// A live connection to the event stream with reconnect and resume; calls onFrame(frame).
+/// A live connection to the staff event stream (reasons, ratings and follow-ups included; the
+/// session cookie authenticates it) with reconnect and resume; calls onFrame(frame).
 export function events(onFrame, onStatus) {
   let last = null, ws = null, delay = 500, closed = false;
   const open = () => {
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    ws = new WebSocket(`${proto}//${location.host}/api/v1/events${last != null ? '?since=' + last : ''}`);
+    const since = last != null ? '&since=' + last : '';
+    ws = new WebSocket(`${proto}//${location.host}/api/v1/events?audience=staff${since}`);
     ws.onopen = () => { delay = 500; onStatus && onStatus(true); };
     ws.onmessage = (m) => {
       const f = JSON.parse(m.data);

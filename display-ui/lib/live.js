@@ -104,7 +104,10 @@ export class Live {
     }
     if (typeof f.seq !== 'number') return;
     if (this.seq != null && f.seq <= this.seq) return; // seen already
-    if (this.seq != null && f.seq !== this.seq + 1) {
+    // The public stream skips events it does not carry; `prev` says that nothing this screen
+    // is owed lies between `prev` and `seq`, so the frame follows on when `prev <= seq seen`.
+    const follows = f.seq === this.seq + 1 || (typeof f.prev === 'number' && f.prev <= this.seq);
+    if (this.seq != null && !follows) {
       // A gap: never go on as if complete. Start over from a fresh snapshot.
       this.seq = null;
       this.drop();

@@ -1,10 +1,12 @@
-//! Events: what happened, in the past tense. They are committed to the store and then
-//! sent, unchanged, to every screen. No citizen's name, ID number or phone ever goes here.
+//! Events: what happened, in the past tense, as committed to the store and read by the audit.
+//! This stored shape is internal: screens get it only through `audience` (a public and a staff
+//! projection). No citizen's name, ID number or phone ever goes here.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::rating::{FollowUpResult, RatingLevel, RatingSource};
+use super::reason::{Reason, SignOutReason};
 use super::ticket::{Outcome, Priority, TicketId};
 
 /// A ticket as events name it.
@@ -84,8 +86,9 @@ pub enum Event {
         ticket: TicketRef,
         window: WindowRef,
         reason: CallReason,
+        /// The clerk's reason for a specific call (特呼).
         #[serde(skip_serializing_if = "Option::is_none", default)]
-        note: Option<String>,
+        note: Option<Reason>,
         announce: Announce,
     },
     #[serde(rename = "ticket.recalled")]
@@ -99,7 +102,7 @@ pub enum Event {
     TicketNoShow {
         ticket: TicketRef,
         window: WindowRef,
-        reason: String,
+        reason: Reason,
     },
     #[serde(rename = "ticket.started")]
     TicketStarted {
@@ -127,7 +130,7 @@ pub enum Event {
         to_window: Option<u32>,
         position: Position,
         #[serde(skip_serializing_if = "Option::is_none", default)]
-        reason: Option<String>,
+        reason: Option<Reason>,
     },
     #[serde(rename = "ticket.cancelled")]
     TicketCancelled { ticket: TicketRef },
@@ -141,10 +144,10 @@ pub enum Event {
     WindowSignedOut {
         window: WindowRef,
         clerk: ClerkRef,
-        reason: String,
+        reason: SignOutReason,
     },
     #[serde(rename = "window.paused")]
-    WindowPaused { window: WindowRef, reason: String },
+    WindowPaused { window: WindowRef, reason: Reason },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: WindowRef },
     #[serde(rename = "rating.submitted")]

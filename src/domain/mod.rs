@@ -3,6 +3,7 @@
 //! randomness (ticket tokens) comes in with the command.
 
 pub mod announce;
+pub mod audience;
 pub mod error;
 pub mod estimate;
 pub mod event;
@@ -11,6 +12,7 @@ pub mod hall;
 pub mod idcard;
 pub mod plan;
 pub mod rating;
+pub mod reason;
 pub mod recent;
 pub mod routing;
 pub mod scope;

@@ -95,7 +95,10 @@ impl FromRequestParts<AppState> for Principal {
         let found = tokio::task::spawn_blocking(move || {
             if let Some(s) = reader.session(&hash, now_ms)? {
                 let p = Principal::Staff {
-                    role: Role::parse(&s.role).unwrap_or(Role::Clerk),
+                    // A role this server does not know is a damaged row, not a clerk.
+                    role: Role::parse(&s.role).ok_or_else(|| {
+                        crate::store::StoreError::Corrupt(format!("unknown role {:?}", s.role))
+                    })?,
                     scope: Scope::from_stored(
                         &plan,
                         s.scope_windows.as_deref(),
@@ -332,7 +335,8 @@ async fn log_in(
     for k in &keys {
         st.login_guard.succeeded(k);
     }
-    let role = Role::parse(&user.role).unwrap_or(Role::Clerk);
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("unknown stored role {:?}", user.role)))?;
     let cookie = format!(
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_HOURS * 3600

@@ -1,6 +1,8 @@
 //! The event websocket: a snapshot (or a replay from `since`), then every committed event in
-//! order with gap-free `seq`. A client that falls behind gets a fresh snapshot; one that
-//! stops reading is closed; dead sockets are reaped by ping/pong.
+//! order. Anonymous clients and devices get the public projection, `?audience=staff` with a
+//! staff session the staff one (`domain::audience` owns both and the `seq`/`prev` scheme).
+//! A client that falls behind gets a fresh snapshot; one that stops reading is closed; dead
+//! sockets are reaped by ping/pong.
 
 use std::future::Future;
 use std::task::Poll;
@@ -16,7 +18,9 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
+use super::auth::Principal;
 use super::error::{ApiError, Query};
+use crate::domain::audience::{self, Audience};
 
 /// Most events replayed to a reconnecting client; further back it gets a snapshot.
 pub const MAX_REPLAY: usize = 10_000;
@@ -33,28 +37,51 @@ pub fn routes() -> Router<AppState> {
 #[serde(deny_unknown_fields)]
 struct EventsQuery {
     since: Option<u64>,
+    /// `staff` asks for the staff projection (a staff session is needed); default `public`.
+    audience: Option<Audience>,
 }
 
 async fn open_events(
     State(st): State<AppState>,
     Query(q): Query<EventsQuery>,
+    who: Result<Principal, ApiError>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let audience = q.audience.unwrap_or(Audience::Public);
+    // A stale cookie must not cost a phone or a wall screen its public stream.
+    let who = match (audience, who) {
+        (Audience::Staff, Err(e)) => return Err(e),
+        (Audience::Staff, Ok(p @ Principal::Staff { .. })) => Some(p),
+        (Audience::Staff, Ok(Principal::Device { .. })) => return Err(ApiError::forbidden()),
+        (Audience::Public, who) => who.ok(),
+    };
     let ws =
         ws.map_err(|e| ApiError::bad_request(format!("需要 WebSocket 连接（{}）", e.body_text())))?;
-    let permit = st
+    let full = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections");
+    // Anonymous clients also take one of their own slots, so they can never fill the slots
+    // that registered screens and staff rely on.
+    let anonymous = match who {
+        Some(_) => None,
+        None => Some(
+            st.ws_anonymous_slots
+                .clone()
+                .try_acquire_owned()
+                .map_err(|_| full())?,
+        ),
+    };
+    let slot = st
         .ws_slots
         .clone()
         .try_acquire_owned()
-        .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections"))?;
+        .map_err(|_| full())?;
     // Screens send next to nothing: small buffers keep hundreds of them cheap (tungstenite
     // allocates 128 KiB read and write buffers per socket by default).
     Ok(ws
         .read_buffer_size(4 * 1024)
         .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| async move {
-            stream_events(socket, st, q.since).await;
-            drop(permit);
+            stream_events(socket, st, q.since, audience).await;
+            drop((slot, anonymous));
         })
         .into_response())
 }
@@ -83,18 +110,30 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
     sent.map_err(|_| End::ClientGone)
 }
 
-/// Send a fresh snapshot; returns its `seq`.
-async fn send_snapshot(socket: &mut WebSocket, st: &AppState) -> Result<u64, End> {
-    let (seq, json) = st
-        .engine
-        .read(|h, now, seq| (seq, serde_json::to_string(&h.snapshot(seq, now))));
+/// Send a fresh snapshot, projected for `audience`; returns its `seq`.
+async fn send_snapshot(
+    socket: &mut WebSocket,
+    st: &AppState,
+    audience: Audience,
+) -> Result<u64, End> {
+    let opts = st.engine.public_options();
+    let (seq, json) = st.engine.read(move |h, now, seq| {
+        let snap = h.snapshot(seq, now);
+        (seq, audience::snapshot_json(&snap, audience, opts))
+    });
     let json = json.map_err(|_| End::EngineStopped)?;
     send(socket, json).await?;
     Ok(seq)
 }
 
-/// Replay events after `since` from the log; `None` when a snapshot must be sent instead.
-async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Option<u64>, End> {
+/// Replay what `audience` is owed after `since` from the log; `None` when a snapshot must be
+/// sent instead. Returns the last seq looked at, sent or not.
+async fn replay(
+    socket: &mut WebSocket,
+    st: &AppState,
+    since: u64,
+    audience: Audience,
+) -> Result<Option<u64>, End> {
     let last = st.engine.read(|_, _, seq| seq);
     if since > last {
         return Ok(None); // a client of another database, or from the future
@@ -108,19 +147,30 @@ async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Opt
     if events.len() > MAX_REPLAY || events.first().is_some_and(|e| e.seq != since + 1) {
         return Ok(None);
     }
-    let mut at = since;
+    // The client holds everything up to `since`: that is a true `prev` for the first frame.
+    let (mut at, mut prev) = (since, since);
+    let opts = st.engine.public_options();
     for e in events {
-        let Ok(json) = serde_json::to_string(&e) else {
-            return Ok(None);
-        };
-        send(socket, json).await?;
+        match audience::frame_json(&e, audience, prev, opts) {
+            Some(Ok(json)) => {
+                send(socket, json).await?;
+                prev = e.seq;
+            }
+            Some(Err(_)) => return Ok(None),
+            None => {}
+        }
         at = e.seq;
     }
     Ok(Some(at))
 }
 
-async fn stream_events(mut socket: WebSocket, st: AppState, since: Option<u64>) {
-    let end = run_stream(&mut socket, &st, since).await;
+async fn stream_events(
+    mut socket: WebSocket,
+    st: AppState,
+    since: Option<u64>,
+    audience: Audience,
+) {
+    let end = run_stream(&mut socket, &st, since, audience).await;
     tracing::debug!(?end, "event stream closed");
     let close = match end {
         End::ServerClosing | End::EngineStopped => Some(CloseFrame {
@@ -137,17 +187,22 @@ async fn stream_events(mut socket: WebSocket, st: AppState, since: Option<u64>) 
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(close))).await;
 }
 
-async fn run_stream(socket: &mut WebSocket, st: &AppState, since: Option<u64>) -> End {
+async fn run_stream(
+    socket: &mut WebSocket,
+    st: &AppState,
+    since: Option<u64>,
+    audience: Audience,
+) -> End {
     // Subscribe first, then snapshot or replay: nothing committed in between is missed,
     // and anything seen twice is dropped by its seq.
     let mut rx = st.engine.subscribe();
     let start = match since {
-        Some(s) => match replay(socket, st, s).await {
+        Some(s) => match replay(socket, st, s, audience).await {
             Ok(Some(at)) => Ok(at),
-            Ok(None) => send_snapshot(socket, st).await,
+            Ok(None) => send_snapshot(socket, st, audience).await,
             Err(e) => Err(e),
         },
-        None => send_snapshot(socket, st).await,
+        None => send_snapshot(socket, st, audience).await,
     };
     let mut last = match start {
         Ok(s) => s,
@@ -170,17 +225,20 @@ async fn run_stream(socket: &mut WebSocket, st: &AppState, since: Option<u64>) -
                     }
                     if frame.seq != last + 1 {
                         // Should not happen (one writer, in order); recover with a snapshot.
-                        match send_snapshot(socket, st).await {
+                        match send_snapshot(socket, st, audience).await {
                             Ok(s) => { last = s; continue; }
                             Err(e) => return e,
                         }
                     }
-                    if let Err(e) = send(socket, frame.json.clone()).await {
+                    // `last` moves on for every seq, sent or not: the next gap check stays exact.
+                    if let Some(json) = frame.for_audience(audience)
+                        && let Err(e) = send(socket, json.clone()).await
+                    {
                         return e;
                     }
                     last = frame.seq;
                 }
-                Err(RecvError::Lagged(_)) => match send_snapshot(socket, st).await {
+                Err(RecvError::Lagged(_)) => match send_snapshot(socket, st, audience).await {
                     Ok(s) => last = s,
                     Err(e) => return e,
                 },

@@ -37,8 +37,6 @@ use crate::store::Reader;
 
 /// Largest JSON body accepted.
 pub const MAX_BODY: usize = 16 * 1024;
-/// Event websockets open at once.
-pub const MAX_EVENT_CLIENTS: usize = 5_000;
 
 /// Cheap handles shared by every handler.
 #[derive(Clone)]
@@ -52,7 +50,10 @@ pub struct AppState {
     pub printers: crate::printer::Printers,
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.
     pub simulated_clock: bool,
+    /// Event streams open at once (`[events] max_clients`).
     pub ws_slots: Arc<Semaphore>,
+    /// Of those, what clients without credentials may hold (`[events] max_anonymous_clients`).
+    pub ws_anonymous_slots: Arc<Semaphore>,
     pub auth_cache: Arc<auth::AuthCache>,
     pub login_guard: Arc<auth::LoginGuard>,
     /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).

@@ -85,13 +85,23 @@ async fn show_metrics(
             (p.id, ok)
         })
         .collect();
-    let open_sockets = super::MAX_EVENT_CLIENTS - st.ws_slots.available_permits();
+    let ws = &st.config.events;
+    let open = ws
+        .max_clients
+        .saturating_sub(st.ws_slots.available_permits());
+    let anonymous = ws
+        .max_anonymous_clients
+        .saturating_sub(st.ws_anonymous_slots.available_permits());
     let now = jiff::Timestamp::now().as_second();
     let (attempt, _) = st.ops.backups();
     let scrape = Scrape {
         waiting,
-        // One audience until the public/staff split of the event stream lands.
-        ws_clients: vec![("public".into(), open_sockets)],
+        // Anonymous streams are phones and browsers without a device header; the rest are
+        // display devices and staff consoles.
+        ws_clients: vec![
+            ("anonymous".into(), anonymous),
+            ("registered".into(), open.saturating_sub(anonymous)),
+        ],
         printers,
         last_backup_age_s: st.ops.last_backup_age_s(now).map(|s| s as f64),
         last_backup_failed: attempt.is_some_and(|a| !a.ok),

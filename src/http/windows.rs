@@ -11,6 +11,7 @@ use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, OptionalJson, Path};
 use crate::domain::event::Position;
 use crate::domain::hall::Command;
+use crate::domain::reason::{Reason, ReasonCode};
 use crate::domain::ticket::Outcome as ServiceOutcome;
 use crate::engine::Outcome;
 
@@ -95,6 +96,21 @@ async fn sign_out(
 struct ReasonBody {
     #[serde(default)]
     reason: String,
+    reason_code: Option<ReasonCode>,
+    reason_text: Option<String>,
+}
+
+/// A reason in its one wire form (`code` or `code: text`), from either shape a client sends:
+/// `"reason": "lunch" | "other: 看病" | free text`, or `"reason_code"` with `"reason_text"`.
+fn given_reason(
+    reason: Option<String>,
+    code: Option<ReasonCode>,
+    text: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    match code {
+        Some(code) => Ok(Some(Reason::from_parts(code, text.as_deref())?.to_string())),
+        None => Ok(reason),
+    }
 }
 
 async fn pause_window(
@@ -108,7 +124,7 @@ async fn pause_window(
         who,
         Command::Pause {
             window: n,
-            reason: b.reason,
+            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
         },
     )
     .await
@@ -144,6 +160,8 @@ struct CallBody {
     ticket: String,
     #[serde(default)]
     reason: String,
+    reason_code: Option<ReasonCode>,
+    reason_text: Option<String>,
 }
 
 async fn call_ticket(
@@ -158,7 +176,7 @@ async fn call_ticket(
         Command::Call {
             window: n,
             number: b.ticket,
-            reason: b.reason,
+            reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
         },
     )
     .await
@@ -168,6 +186,8 @@ async fn call_ticket(
 #[serde(deny_unknown_fields)]
 struct NoShowBody {
     reason: Option<String>,
+    reason_code: Option<ReasonCode>,
+    reason_text: Option<String>,
 }
 
 async fn mark_no_show(
@@ -181,7 +201,7 @@ async fn mark_no_show(
         who,
         Command::NoShow {
             window: n,
-            reason: b.reason,
+            reason: given_reason(b.reason, b.reason_code, b.reason_text)?,
         },
     )
     .await
@@ -262,6 +282,8 @@ struct TransferBody {
     #[serde(default = "default_position")]
     position: Position,
     reason: Option<String>,
+    reason_code: Option<ReasonCode>,
+    reason_text: Option<String>,
 }
 
 fn default_position() -> Position {
@@ -279,7 +301,7 @@ async fn transfer_ticket(
         to_queue: b.to_queue,
         to_window: b.to_window,
         position: b.position,
-        reason: b.reason,
+        reason: given_reason(b.reason, b.reason_code, b.reason_text)?,
     };
     run(&st, who, cmd).await
 }

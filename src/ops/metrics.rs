@@ -196,7 +196,11 @@ impl Metrics {
         struct PeekTicket {
             queue: String,
         }
-        let Ok(peek) = serde_json::from_str::<Peek>(&frame.json) else {
+        // The staff frame carries every event; the public one is a subset.
+        let Some(json) = frame.staff.as_deref().or(frame.public.as_deref()) else {
+            return;
+        };
+        let Ok(peek) = serde_json::from_str::<Peek>(json) else {
             return;
         };
         let family = match peek.kind.as_str() {
@@ -263,7 +267,8 @@ mod tests {
     fn frame(json: &str, committed: std::time::Instant) -> Frame {
         Frame {
             seq: 1,
-            json: json.into(),
+            public: Some(json.into()),
+            staff: Some(json.into()),
             committed,
             commit_time: Duration::from_millis(3),
         }

@@ -114,6 +114,22 @@ impl Store {
         Ok(value)
     }
 
+    /// The seq of the newest committed event that `keep` accepts, looking back over at most
+    /// `limit` events. When none of those matches: one below the oldest looked at (0 at the
+    /// start of the log), so no accepted event lies between the answer and the last seq.
+    pub fn last_matching(&self, keep: impl Fn(&EventRecord) -> bool, limit: usize) -> Result<u64> {
+        let back = read_events(
+            &self.conn,
+            "SELECT seq, at, payload FROM events WHERE seq <= ?1 ORDER BY seq DESC LIMIT ?2",
+            i64::MAX as u64,
+            limit,
+        )?;
+        if let Some(hit) = back.iter().find(|r| keep(r)) {
+            return Ok(hit.seq);
+        }
+        Ok(back.last().map_or(0, |r| r.seq.saturating_sub(1)))
+    }
+
     /// The last committed event's sequence number (0 when none).
     pub fn last_seq(&self) -> Result<u64> {
         let n: i64 = self
@@ -313,28 +329,12 @@ impl Reader {
     /// Committed events after `since`, in order, at most `limit`.
     pub fn events_since(&self, since: u64, limit: usize) -> Result<Vec<EventRecord>> {
         self.with(|c| {
-            let mut stmt = c.prepare_cached(
+            read_events(
+                c,
                 "SELECT seq, at, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )?;
-            let rows = stmt.query_map(params![since as i64, limit as i64], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (seq, at, payload) = row?;
-                let event = serde_json::from_str(&payload)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                out.push(EventRecord {
-                    seq: seq as u64,
-                    at,
-                    event,
-                });
-            }
-            Ok(out)
+                since,
+                limit,
+            )
         })
     }
 
@@ -405,3 +405,27 @@ pub fn with_writer<T>(path: &Path, f: impl FnOnce(&mut auth::Auth<'_>) -> Result
 
 #[cfg(test)]
 mod tests;
+
+/// Event records from a query over `(seq, at, payload)` with two parameters.
+fn read_events(c: &Connection, sql: &str, seq: u64, limit: usize) -> Result<Vec<EventRecord>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![seq as i64, limit as i64], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, payload) = row?;
+        let event =
+            serde_json::from_str(&payload).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        out.push(EventRecord {
+            seq: seq as u64,
+            at,
+            event,
+        });
+    }
+    Ok(out)
+}

@@ -200,6 +200,16 @@ impl TestHall {
         self.send(reqwest::Method::GET, path, token, None).await
     }
 
+    /// `POST /api/v1/session` with these credentials: (status, body).
+    pub async fn session(&self, username: &str, password: &str) -> (StatusCode, Value) {
+        self.post(
+            "/api/v1/session",
+            None,
+            json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
     pub async fn login(&self, username: &str) -> String {
         let (s, body) = self
             .post(
@@ -254,6 +264,41 @@ impl TestHall {
             .await
             .expect("websocket connects");
         ws
+    }
+}
+
+impl TestHall {
+    /// An event stream opened with `query` (e.g. `audience=staff`) and a bearer token; the
+    /// server's refusal of the handshake comes back as its status and JSON body.
+    pub async fn ws_as(&self, query: &str, token: Option<&str>) -> Result<Ws, (u16, Value)> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://{}/api/v1/events?{query}", self.addr);
+        let mut req = url.into_client_request().expect("a websocket request");
+        if let Some(t) = token {
+            req.headers_mut().insert(
+                "authorization",
+                format!("Bearer {t}").parse().expect("header value"),
+            );
+        }
+        match tokio_tungstenite::connect_async(req).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+                let body = res
+                    .body()
+                    .as_ref()
+                    .and_then(|b| serde_json::from_slice(b).ok())
+                    .unwrap_or(Value::Null);
+                Err((res.status().as_u16(), body))
+            }
+            Err(e) => panic!("websocket: {e}"),
+        }
+    }
+
+    /// The staff event stream of a logged-in session.
+    pub async fn ws_staff(&self, token: &str) -> Ws {
+        self.ws_as("audience=staff", Some(token))
+            .await
+            .expect("a staff stream")
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod audience;
 mod cli;
 mod days;
 mod deploy;

@@ -213,7 +213,8 @@ async fn metrics_count_issues_calls_and_waiting_per_queue() {
         "hallq_tickets_called_total{queue=\"xf\"} 1",
         "hallq_waiting{queue=\"xf\"} 1",
         "hallq_http_request_seconds_count{method=\"POST\",route=\"/api/v1/tickets\"} 2",
-        "hallq_websocket_clients{audience=\"public\"} 0",
+        "hallq_websocket_clients{audience=\"anonymous\"} 0",
+        "hallq_websocket_clients{audience=\"registered\"} 0",
         "hallq_last_backup_age_seconds -1",
         "hallq_outbox_backlog 0",
     ];

@@ -19,7 +19,8 @@ async fn the_evaluator_at_the_window_rates_once_after_the_service() {
     let c1 = hall.login("clerk1").await;
     let m = hall.login("manager").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
-    let mut ws = hall.ws(None).await;
+    // Rating levels are for staff (the public stream never carries them).
+    let mut ws = hall.ws_staff(&m).await;
     next_json(&mut ws).await; // snapshot
 
     let waiting = hall.issue("xf").await;

@@ -451,3 +451,18 @@ async fn the_device_list_shows_an_evaluators_window() {
     assert_eq!(device("evaluator-20")["window"], 20);
     assert_eq!(device("kiosk-1")["window"], serde_json::Value::Null);
 }
+
+#[tokio::test]
+async fn a_damaged_stored_role_is_an_error_not_a_clerk() {
+    let hall = TestHall::spawn().await;
+    let conn = rusqlite::Connection::open(&hall.db).expect("db");
+    conn.execute(
+        "UPDATE users SET role = 'boss' WHERE username = 'clerk2'",
+        [],
+    )
+    .expect("damaged");
+    let (s, v) = hall.session("clerk2", PASSWORD).await;
+    assert_eq!(s, 500, "{v}");
+    assert_eq!(v["error"]["code"], "internal");
+    assert!(v.get("token").is_none());
+}

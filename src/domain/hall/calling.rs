@@ -39,7 +39,7 @@ impl Hall {
         window: u32,
         id: TicketId,
         reason: CallReason,
-        note: Option<String>,
+        note: Option<Reason>,
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<(), DomainError> {
@@ -182,7 +182,7 @@ impl Hall {
         events.push(Event::TicketNoShow {
             ticket: tref,
             window: wref,
-            reason: reason.unwrap_or_else(|| "not_present".into()),
+            reason: reason.unwrap_or(Reason::code(ReasonCode::NotPresent)),
         });
         Ok(Reply::window(window))
     }

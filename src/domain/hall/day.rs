@@ -146,7 +146,7 @@ impl Hall {
                     events.push(Event::WindowSignedOut {
                         window: window_ref(plan),
                         clerk,
-                        reason: "day_end".into(),
+                        reason: SignOutReason::DayEnd,
                     });
                 }
                 self.windows.touch(n);

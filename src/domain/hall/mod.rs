@@ -23,6 +23,7 @@ use super::feedback::Ratings;
 use super::idcard::{IdNumber, valid_phone};
 use super::plan::{Plan, QueuePlan, WindowPlan};
 use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
+use super::reason::{Reason, ReasonCode, SignOutReason};
 use super::recent;
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
@@ -407,22 +408,16 @@ fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
     }
 }
 
-/// Longest reason a clerk may give (it goes to every screen and into the audit trail).
-pub const MAX_REASON: usize = 100;
+pub use super::reason::MAX_REASON;
 
-fn required(reason: String) -> Result<String, DomainError> {
+fn required(reason: String) -> Result<Reason, DomainError> {
     optional_reason(Some(reason))?.ok_or(DomainError::ReasonRequired)
 }
 
-/// A trimmed reason, `None` when blank; too long is refused before anything changes.
-fn optional_reason(reason: Option<String>) -> Result<Option<String>, DomainError> {
-    let r = reason
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    if r.as_ref().is_some_and(|r| r.chars().count() > MAX_REASON) {
-        return Err(DomainError::ReasonTooLong);
-    }
-    Ok(r)
+/// A reason code with optional text, `None` when blank; too long is refused before anything
+/// changes.
+fn optional_reason(reason: Option<String>) -> Result<Option<Reason>, DomainError> {
+    reason.map_or(Ok(None), |r| Reason::parse(&r))
 }
 
 fn staff_name(actor: &Actor) -> Option<String> {

@@ -1407,7 +1407,11 @@ fn transfer_positions_change_the_call_order() {
                     ("a", "b", None)
                 );
                 assert_eq!(
-                    (*p, reason.as_deref(), from_window.number),
+                    (
+                        *p,
+                        reason.as_ref().map(ToString::to_string).as_deref(),
+                        from_window.number
+                    ),
                     (position, Some("查询"), 1)
                 );
             }
@@ -1609,14 +1613,17 @@ fn numbering_restarts_at_the_next_local_day() {
         ["A001", "A002", "B001", "H0001"],
         "called and waiting tickets are abandoned"
     );
-    let signed_out: Vec<(u32, &str)> = events
+    let signed_out: Vec<(u32, SignOutReason)> = events
         .iter()
         .filter_map(|e| match e {
-            Event::WindowSignedOut { window, reason, .. } => Some((window.number, reason.as_str())),
+            Event::WindowSignedOut { window, reason, .. } => Some((window.number, *reason)),
             _ => None,
         })
         .collect();
-    assert_eq!(signed_out, [(1, "day_end"), (2, "day_end")]);
+    assert_eq!(
+        signed_out,
+        [(1, SignOutReason::DayEnd), (2, SignOutReason::DayEnd)]
+    );
     assert_eq!(events.last().map(Event::kind), Some("ticket.issued"));
     let new = f.h.ticket_by_token("tok-new").expect("issued").clone();
     assert_eq!(
@@ -1675,7 +1682,9 @@ fn tick_clears_yesterday_by_itself() {
         .filter_map(|e| e.ticket().map(|t| t.id))
         .collect();
     assert_eq!(ids, [a1, a2]);
-    assert!(matches!(&events[2], Event::WindowSignedOut { reason, .. } if reason == "day_end"));
+    assert!(
+        matches!(&events[2], Event::WindowSignedOut { reason, .. } if *reason == SignOutReason::DayEnd)
+    );
     assert!(
         f.h.tick(ts("2026-11-28T00:00:30+08:00")).is_empty(),
         "only once a day"
@@ -2179,7 +2188,7 @@ fn called_event_carries_window_reason_note_and_announcement() {
                 ("A002", 1, "1号窗口")
             );
             assert_eq!(
-                (*reason, note.as_deref()),
+                (*reason, note.as_ref().map(ToString::to_string).as_deref()),
                 (CallReason::Specific, Some("老人"))
             );
             assert_eq!(announce.text, "请A002号到1号窗口办理");

@@ -67,14 +67,14 @@ impl Hall {
         self.windows.touch(window);
         if let Some(clerk) = clerk {
             let reason = if staff_name(actor).as_deref() == Some(clerk.username.as_str()) {
-                "clerk"
+                SignOutReason::Clerk
             } else {
-                "manager"
+                SignOutReason::Manager
             };
             events.push(Event::WindowSignedOut {
                 window: wref,
                 clerk,
-                reason: reason.into(),
+                reason,
             });
         }
         Ok(Reply::window(window))
@@ -97,7 +97,7 @@ impl Hall {
             return Err(DomainError::WindowBusy(window));
         }
         w.status = WindowStatus::Paused;
-        w.pause_reason = Some(reason.clone());
+        w.pause_reason = Some(reason.to_string());
         w.since = now;
         self.windows.touch(window);
         events.push(Event::WindowPaused {
