@@ -19,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod net;
 pub mod printer;
 pub mod reports;
 pub mod sim;
@@ -110,16 +111,15 @@ impl App {
                 engine.tick().await;
             }
         });
+        let http_cfg = self.state.config.http.clone();
         let app = http::router(self.state);
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let closing = self.closing;
-        let out = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Screens are told to go (close 1001) and reconnect to the next server.
-                let _ = closing.send(true);
-            })
-            .await;
+        let out = net::serve(listener, app, &http_cfg, async move {
+            shutdown.await;
+            // Screens are told to go (close 1001) and reconnect to the next server.
+            let _ = closing.send(true);
+        })
+        .await;
         ticker.abort();
         prober.abort();
         out.context("serving HTTP")

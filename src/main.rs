@@ -452,6 +452,11 @@ fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<Result<Stri
 }
 
 async fn serve(opts: ServeOptions, listen: String) -> anyhow::Result<ExitCode> {
+    // Room for every screen, kiosk and phone: the connection budget follows this limit.
+    match hallq::net::raise_fd_limit() {
+        Ok(n) => tracing::info!(descriptors = n, "descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the descriptor limit"),
+    }
     let app = App::start(&opts)?;
     let listener = match tokio::net::TcpListener::bind(&listen).await {
         Ok(l) => l,

@@ -7,6 +7,7 @@ mod durability;
 mod errors;
 mod events;
 mod fanout;
+mod hardening;
 mod openapi;
 mod printing;
 mod ratings;
