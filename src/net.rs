@@ -291,7 +291,8 @@ mod tests {
         // 10 + 5 until 75 % of 20 is reached; then nobody holding 4 gets another, so the
         // third address stops at 4 and a newcomer still finds a place.
         assert_eq!(held.len(), 10 + 5 + 4);
-        assert!(a.admit("10.0.2.1".parse().expect("ip")).is_some());
+        let newcomer = a.admit("10.0.2.1".parse().expect("ip"));
+        assert!(newcomer.is_some());
         assert!(a.admit("10.0.2.2".parse().expect("ip")).is_none(), "budget spent");
     }
 
