@@ -79,7 +79,8 @@ impl App {
             simulated_clock: opts.simulated_clock,
             ws_slots: Arc::new(tokio::sync::Semaphore::new(http::MAX_EVENT_CLIENTS)),
             auth_cache: Arc::default(),
-            login_guard: Arc::default(),
+            login_throttle: Arc::default(),
+            passwords: http::guard::PasswordChecker::start(),
             voice_pack,
             closing: closing_rx,
         };

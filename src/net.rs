@@ -38,9 +38,9 @@ fn budget(cfg: &HttpSection) -> usize {
     if cfg.max_connections > 0 {
         return cfg.max_connections;
     }
-    let soft = rlimit::Resource::NOFILE
-        .get()
-        .map_or(1024, |(soft, _)| usize::try_from(soft).unwrap_or(usize::MAX));
+    let soft = rlimit::Resource::NOFILE.get().map_or(1024, |(soft, _)| {
+        usize::try_from(soft).unwrap_or(usize::MAX)
+    });
     soft.saturating_sub(RESERVE).max(64)
 }
 
@@ -277,7 +277,10 @@ mod tests {
         assert!(kiosk.is_some());
         drop(slots);
         assert_eq!(a.held(), 1);
-        assert!(a.admit(attacker).is_some(), "places come back when sockets close");
+        assert!(
+            a.admit(attacker).is_some(),
+            "places come back when sockets close"
+        );
     }
 
     #[test]
@@ -293,13 +296,19 @@ mod tests {
         assert_eq!(held.len(), 10 + 5 + 4);
         let newcomer = a.admit("10.0.2.1".parse().expect("ip"));
         assert!(newcomer.is_some());
-        assert!(a.admit("10.0.2.2".parse().expect("ip")).is_none(), "budget spent");
+        assert!(
+            a.admit("10.0.2.2".parse().expect("ip")).is_none(),
+            "budget spent"
+        );
     }
 
     #[test]
     fn forwarded_for_counts_only_from_trusted_proxies() {
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", "1.2.3.4, 10.0.0.9".parse().expect("value"));
+        h.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 10.0.0.9".parse().expect("value"),
+        );
         let proxy: SocketAddr = "10.0.0.1:5000".parse().expect("addr");
         let stranger: SocketAddr = "10.0.0.7:5000".parse().expect("addr");
         let trusted: Vec<IpAddr> = vec!["10.0.0.1".parse().expect("ip")];

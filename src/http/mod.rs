@@ -8,6 +8,7 @@ mod devices;
 pub mod error;
 mod events;
 mod feedback;
+pub mod guard;
 mod manager;
 mod meta;
 mod tickets;
@@ -49,7 +50,10 @@ pub struct AppState {
     pub simulated_clock: bool,
     pub ws_slots: Arc<Semaphore>,
     pub auth_cache: Arc<auth::AuthCache>,
-    pub login_guard: Arc<auth::LoginGuard>,
+    /// Password guessing: throttle per (account, address) and per account.
+    pub login_throttle: Arc<guard::LoginThrottle>,
+    /// The threads that check passwords.
+    pub passwords: Arc<guard::PasswordChecker>,
     /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.

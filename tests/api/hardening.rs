@@ -37,16 +37,19 @@ async fn closed_within(s: &mut TcpStream, wait: Duration) -> bool {
 async fn two_thousand_half_open_connections_do_not_starve_kiosks_and_consoles() {
     let _ = hallq::net::raise_fd_limit();
     // A budget like a service with 1,024 descriptors: the flood alone would fill it.
-    let hall =
-        TestHall::spawn_with(&with_http("max_connections = 1000\nmax_connections_per_address = 16"))
-            .await;
+    let hall = TestHall::spawn_with(&with_http(
+        "max_connections = 1000\nmax_connections_per_address = 16",
+    ))
+    .await;
     let mut flood = Vec::new();
     for _ in 0..2_000 {
         let mut s = connect_from("127.0.0.66", hall.addr)
             .await
             .expect("the kernel accepts the handshake");
         // Half a request, never finished.
-        let _ = s.write_all(b"GET /api/v1/hall HTTP/1.1\r\nHost: hall\r\n").await;
+        let _ = s
+            .write_all(b"GET /api/v1/hall HTTP/1.1\r\nHost: hall\r\n")
+            .await;
         flood.push(s);
     }
     // Kiosk, console and wall screen, each from their own address, are served at once.
@@ -88,7 +91,105 @@ async fn half_sent_headers_and_idle_keep_alive_are_closed() {
     let mut silent = TcpStream::connect(hall.addr).await.expect("connects");
     // Each is closed within a few seconds of the 1 s limit (not held for minutes).
     let wait = Duration::from_secs(4);
-    assert!(closed_within(&mut half, wait).await, "half-sent headers held");
+    assert!(
+        closed_within(&mut half, wait).await,
+        "half-sent headers held"
+    );
     assert!(closed_within(&mut idle, wait).await, "idle keep-alive held");
-    assert!(closed_within(&mut silent, wait).await, "silent connection held");
+    assert!(
+        closed_within(&mut silent, wait).await,
+        "silent connection held"
+    );
+}
+
+/// A login from the loopback address `from`: (status, body).
+async fn login_from(
+    hall: &TestHall,
+    from: &str,
+    username: &str,
+    password: &str,
+) -> (u16, serde_json::Value) {
+    let client = reqwest::Client::builder()
+        .local_address(from.parse::<std::net::IpAddr>().expect("loopback address"))
+        .build()
+        .expect("client");
+    let r = client
+        .post(format!("{}/api/v1/session", hall.base))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("login answered");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or_default())
+}
+
+#[tokio::test]
+async fn parallel_guesses_get_five_checks_and_strangers_cannot_lock_the_owner_out() {
+    let hall = TestHall::spawn().await;
+    // 30 guesses at once from one address (under its connection cap): exactly five are
+    // checked, the rest wait.
+    let guesses = (0..30).map(|_| login_from(&hall, "127.0.0.66", "clerk1", "wrong-wrong"));
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers.iter().filter(|(s, _)| *s == 401).count();
+    let refused = answers.iter().filter(|(s, _)| *s == 429).count();
+    assert_eq!((checked, refused), (5, 25), "{answers:?}");
+    // Guesses from many more addresses drain the account's brake ...
+    for n in 67..90 {
+        for _ in 0..3 {
+            login_from(&hall, &format!("127.0.0.{n}"), "clerk1", "wrong-wrong").await;
+        }
+    }
+    let (s, _) = login_from(&hall, "127.0.0.67", "clerk1", PASSWORD).await;
+    assert_eq!(
+        s, 429,
+        "an address that failed is braked, even with the right password"
+    );
+    // ... but the clerk at their own console, with no failures, signs in at once.
+    let (s, body) = login_from(&hall, "127.0.0.1", "clerk1", PASSWORD).await;
+    assert_eq!(s, 200, "{body}");
+}
+
+#[tokio::test]
+async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
+    let hall = TestHall::spawn_with(&with_http("trusted_proxies = [\"127.0.0.1\"]")).await;
+    let guess = |from: &'static str, claimed: &'static str| {
+        let hall = &hall;
+        async move {
+            let client = reqwest::Client::builder()
+                .local_address(from.parse::<std::net::IpAddr>().expect("ip"))
+                .build()
+                .expect("client");
+            client
+                .post(format!("{}/api/v1/session", hall.base))
+                .header("x-forwarded-for", claimed)
+                .json(&json!({"username": "clerk2", "password": "wrong-wrong"}))
+                .send()
+                .await
+                .expect("answered")
+                .status()
+                .as_u16()
+        }
+    };
+    // A stranger cannot dodge the throttle by claiming new addresses.
+    let mut stranger = Vec::new();
+    for claimed in ["10.9.0.1", "10.9.0.2", "10.9.0.3", "10.9.0.4"] {
+        stranger.push(guess("127.0.0.66", claimed).await);
+        stranger.push(guess("127.0.0.66", claimed).await);
+    }
+    assert_eq!(
+        stranger.iter().filter(|s| **s == 429).count(),
+        3,
+        "{stranger:?}"
+    );
+    // Through the proxy, each citizen behind it is counted on their own: one failing
+    // address does not hold back another.
+    for _ in 0..6 {
+        guess("127.0.0.1", "10.9.9.9").await;
+    }
+    assert_eq!(guess("127.0.0.1", "10.9.9.9").await, 429);
+    assert_eq!(
+        guess("127.0.0.1", "10.9.9.10").await,
+        401,
+        "another client is still checked"
+    );
 }
