@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 mod feedback;
 pub mod guard;
+mod shield;
 mod manager;
 mod meta;
 mod tickets;
@@ -76,6 +77,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(shield::shield))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -193,3 +193,83 @@ async fn forwarded_for_is_believed_only_from_a_trusted_proxy() {
         "another client is still checked"
     );
 }
+
+#[tokio::test]
+async fn a_page_on_another_port_cannot_act_through_an_admins_browser() {
+    let hall = TestHall::spawn().await;
+    let admin = hall.login("admin").await;
+    let cookie = format!("hallq_session={admin}");
+    // What a browser sends for a form or fetch from http://same-host:9999 to the hall.
+    let forged = hall
+        .http
+        .post(format!("{}/api/v1/users/clerk1/disable", hall.base))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-site")
+        .header("origin", "http://127.0.0.1:9999")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(forged.status().as_u16(), 403);
+    let by_origin = hall
+        .http
+        .post(format!("{}/api/v1/session", hall.base))
+        .header("cookie", &cookie)
+        .header("origin", "http://127.0.0.1:9999")
+        .json(&json!({"username": "clerk1", "password": PASSWORD}))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(by_origin.status().as_u16(), 403);
+    // A form post, even from the same origin, is refused: bodies are JSON only.
+    let form = hall
+        .http
+        .post(format!("{}/api/v1/session", hall.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=clerk1&password=test-password")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(form.status().as_u16(), 400);
+    // Nothing was changed: clerk1 still signs in.
+    hall.login("clerk1").await;
+    // The admin's own console (same origin) still works with the cookie.
+    let own = hall
+        .http
+        .get(format!("{}/api/v1/session", hall.base))
+        .header("cookie", &cookie)
+        .header("sec-fetch-site", "same-origin")
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(own.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn every_page_forbids_framing_and_staff_replies_are_not_stored() {
+    let hall = TestHall::spawn().await;
+    let m = hall.login("manager").await;
+    for path in ["/kiosk/", "/display/", "/staff/", "/api/v1/hall", "/nowhere"] {
+        let r = hall
+            .http
+            .get(format!("{}{path}", hall.base))
+            .send()
+            .await
+            .expect("answered");
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().expect("ascii");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "no-referrer", "{path}");
+    }
+    let r = hall
+        .http
+        .get(format!("{}/api/v1/audit", hall.base))
+        .bearer_auth(&m)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+}
