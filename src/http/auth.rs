@@ -311,10 +311,13 @@ async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Respo
     let hash = crate::auth::token_hash(&token);
     st.auth_cache.forget(&hash);
     let db = st.db_path.clone();
-    tokio::task::spawn_blocking(move || {
+    let ended = tokio::task::spawn_blocking(move || {
         crate::store::with_writer(&db, |a| a.delete_session(&hash))
     })
     .await??;
+    if !ended {
+        return Err(ApiError::unauthenticated());
+    }
     let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

@@ -9,9 +9,9 @@ pub mod error;
 mod events;
 mod feedback;
 pub mod guard;
-mod shield;
 mod manager;
 mod meta;
+mod shield;
 mod tickets;
 mod windows;
 

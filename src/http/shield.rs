@@ -122,8 +122,22 @@ mod tests {
             (vec![cookie, ("sec-fetch-site", "same-site")], false),
             (vec![cookie, ("sec-fetch-site", "cross-site")], false),
             (vec![cookie, ("sec-fetch-site", "same-origin")], true),
-            (vec![cookie, ("host", "hall:8080"), ("origin", "http://hall:9999")], false),
-            (vec![cookie, ("host", "hall:8080"), ("origin", "http://hall:8080")], true),
+            (
+                vec![
+                    cookie,
+                    ("host", "hall:8080"),
+                    ("origin", "http://hall:9999"),
+                ],
+                false,
+            ),
+            (
+                vec![
+                    cookie,
+                    ("host", "hall:8080"),
+                    ("origin", "http://hall:8080"),
+                ],
+                true,
+            ),
             (vec![cookie], true),
             // A bearer token is never sent by a browser on its own.
             (vec![("sec-fetch-site", "cross-site")], true),
@@ -133,19 +147,31 @@ mod tests {
             assert_eq!(got.is_ok(), ok, "{h:?}");
         }
         let h = headers(&[cookie, ("sec-fetch-site", "cross-site")]);
-        assert!(check(&Method::GET, &h).is_ok(), "reads are not state changes");
+        assert!(
+            check(&Method::GET, &h).is_ok(),
+            "reads are not state changes"
+        );
     }
 
     #[test]
     fn bodies_must_be_json() {
         let cases = [
             (vec![("content-type", "application/json")], true),
-            (vec![("content-type", "application/json; charset=utf-8")], true),
+            (
+                vec![("content-type", "application/json; charset=utf-8")],
+                true,
+            ),
             (vec![], true),
             (vec![("content-length", "0")], true),
-            (vec![("content-type", "application/x-www-form-urlencoded")], false),
+            (
+                vec![("content-type", "application/x-www-form-urlencoded")],
+                false,
+            ),
             (vec![("content-type", "text/plain")], false),
-            (vec![("content-type", "multipart/form-data; boundary=x")], false),
+            (
+                vec![("content-type", "multipart/form-data; boundary=x")],
+                false,
+            ),
             (vec![("content-length", "12")], false),
         ];
         for (h, ok) in cases {

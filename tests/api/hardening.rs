@@ -248,7 +248,13 @@ async fn a_page_on_another_port_cannot_act_through_an_admins_browser() {
 async fn every_page_forbids_framing_and_staff_replies_are_not_stored() {
     let hall = TestHall::spawn().await;
     let m = hall.login("manager").await;
-    for path in ["/kiosk/", "/display/", "/staff/", "/api/v1/hall", "/nowhere"] {
+    for path in [
+        "/kiosk/",
+        "/display/",
+        "/staff/",
+        "/api/v1/hall",
+        "/nowhere",
+    ] {
         let r = hall
             .http
             .get(format!("{}{path}", hall.base))
@@ -272,4 +278,27 @@ async fn every_page_forbids_framing_and_staff_replies_are_not_stored() {
         .expect("answered");
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(r.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn end_of_time_dates_and_bad_logouts_are_refused_cleanly() {
+    let hall = TestHall::spawn().await;
+    let m = hall.login("manager").await;
+    let a = hall.login("admin").await;
+    for (path, who) in [
+        ("/api/v1/audit?day=9999-12-31", &a),
+        ("/api/v1/reports/waits?from=9999-12-30&to=9999-12-31", &m),
+    ] {
+        let got = hall.get(path, Some(who)).await;
+        assert_error(&got, 422, "invalid_date");
+    }
+    let got = hall
+        .send(
+            reqwest::Method::DELETE,
+            "/api/v1/session",
+            Some("not-a-session"),
+            None,
+        )
+        .await;
+    assert_error(&got, 401, "unauthenticated");
 }
