@@ -57,6 +57,12 @@ pub struct Config {
     /// The event stream to screens and consoles.
     #[serde(default)]
     pub events: EventsSection,
+    /// The listening socket: timeouts, connection caps, trusted reverse proxies.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Rate limits per device.
+    #[serde(default)]
+    pub limits: LimitsSection,
 }
 
 /// `[events]`: the event websocket.
@@ -83,6 +89,42 @@ impl Default for EventsSection {
             buffer: 4096,
         }
     }
+}
+
+/// `[http]`: how the server holds up on a network the public can reach.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Reverse proxies whose `X-Forwarded-For` names the client; from any other address the
+    /// header is ignored. Connections from these are not capped per address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Seconds a connection may take to send a request's headers, and may stay idle between
+    /// requests, before it is closed.
+    pub header_timeout_secs: u64,
+    /// Connections one client address may hold at once (a screen needs 2-3).
+    pub max_connections_per_address: usize,
+    /// Connections held at once; 0 = the process's descriptor limit less a reserve for the
+    /// database, printers and files.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        HttpSection {
+            trusted_proxies: Vec::new(),
+            header_timeout_secs: 10,
+            max_connections_per_address: 32,
+            max_connections: 0,
+        }
+    }
+}
+
+/// `[limits]`: per-device rate limits; 0 turns one off.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsSection {
+    /// Tickets one kiosk may issue per minute (a burst of as many, then one per 60/n s).
+    pub kiosk_tickets_per_minute: u32,
 }
 
 /// `[metrics]`: `GET /metrics` answers a client from an allowed address, or one that sends

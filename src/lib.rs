@@ -19,6 +19,7 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod net;
 pub mod ops;
 pub mod printer;
 pub mod read_model;
@@ -122,7 +123,8 @@ impl App {
             ws_slots,
             ws_anonymous_slots,
             auth_cache: Arc::default(),
-            login_guard: Arc::default(),
+            login_throttle: Arc::default(),
+            passwords: http::guard::PasswordChecker::start(),
             voice_pack,
             closing: closing_rx,
             ops: Arc::new(ops::status::OpsStatus::new(
@@ -176,16 +178,15 @@ impl App {
         let nightly = self
             .nightly
             .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
+        let http_cfg = self.state.config.http.clone();
         let app = http::router(self.state);
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let closing = self.closing;
-        let out = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                // Screens are told to go (close 1001) and reconnect to the next server.
-                let _ = closing.send(true);
-            })
-            .await;
+        let out = net::serve(listener, app, &http_cfg, async move {
+            shutdown.await;
+            // Screens are told to go (close 1001) and reconnect to the next server.
+            let _ = closing.send(true);
+        })
+        .await;
         ticker.abort();
         prober.abort();
         metrics.abort();

@@ -517,6 +517,11 @@ fn read_password(username: &str, from_stdin: bool) -> anyhow::Result<Result<Stri
 }
 
 async fn serve(opts: ServeOptions, listen: String, demo_printer: bool) -> anyhow::Result<ExitCode> {
+    // Room for every screen, kiosk and phone: the connection budget follows this limit.
+    match hallq::net::raise_fd_limit() {
+        Ok(n) => tracing::info!(descriptors = n, "descriptor limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the descriptor limit"),
+    }
     let mut app = App::start(&opts)?;
     // The demo prints real slips, on a printer that lives in this process, on loopback.
     let demo_printer = if demo_printer {

@@ -317,6 +317,7 @@ async fn search_audit(
             let date: jiff::civil::Date = d
                 .parse()
                 .map_err(|_| ApiError::bad_request("day 应为 YYYY-MM-DD"))?;
+            let date = super::manager::in_range(date)?;
             let start = tz
                 .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
                 .map_err(ApiError::internal)?;

@@ -125,56 +125,6 @@ impl FromRequestParts<AppState> for Principal {
     }
 }
 
-/// Slows down password guessing, per account and per address: after `FREE` failures within
-/// `WINDOW`, each further attempt waits twice as long as the last (30 s, 1 min, … up to 15 min).
-#[derive(Default)]
-pub struct LoginGuard {
-    failures: std::sync::Mutex<std::collections::HashMap<String, (u32, std::time::Instant)>>,
-}
-
-impl LoginGuard {
-    const FREE: u32 = 5;
-    const WINDOW: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-    const MAX_WAIT: std::time::Duration = std::time::Duration::from_secs(15 * 60);
-
-    fn wait(count: u32) -> std::time::Duration {
-        if count < Self::FREE {
-            return std::time::Duration::ZERO;
-        }
-        let secs = 30u64.saturating_mul(1 << (count - Self::FREE).min(10));
-        std::time::Duration::from_secs(secs).min(Self::MAX_WAIT)
-    }
-
-    /// Whether `key` must wait before trying again.
-    pub fn blocked(&self, key: &str) -> bool {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(key)
-            .is_some_and(|(n, last)| last.elapsed() < Self::wait(*n))
-    }
-
-    pub fn failed(&self, key: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, last)| last.elapsed() < Self::WINDOW);
-        }
-        let e = map
-            .entry(key.to_string())
-            .or_insert((0, std::time::Instant::now()));
-        if e.1.elapsed() > Self::WINDOW {
-            e.0 = 0;
-        }
-        e.0 += 1;
-        e.1 = std::time::Instant::now();
-    }
-
-    pub fn succeeded(&self, key: &str) {
-        self.failures
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(key);
-    }
-}
-
 /// Recently verified tokens, so a busy kiosk or console does not hit the database on every
 /// request. Entries live a few seconds: a device revoked or a user disabled from another
 /// process is refused within `AuthCache::TTL`; a logout here is refused at once.
@@ -293,50 +243,40 @@ struct SessionDto {
 async fn log_in(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let keys = [
-        format!("user:{}", req.username.to_lowercase()),
-        format!("addr:{}", peer.ip()),
-    ];
-    if keys.iter().any(|k| st.login_guard.blocked(k)) {
+    let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
+    let Some(attempt) = st.login_throttle.begin(&req.username, ip) else {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
         ));
-    }
+    };
     let reader = st.reader.clone();
+    let username = req.username.clone();
+    let found = tokio::task::spawn_blocking(move || reader.user(&username)).await??;
+    let phc = found.as_ref().map(|u| u.password_hash.as_str());
+    let right = st.passwords.verify(&req.password, phc).await;
+    let Some(user) = found.filter(|u| right && !u.disabled) else {
+        drop(attempt);
+        tracing::warn!(addr = %ip, "failed staff login");
+        return Err(ApiError::unauthenticated());
+    };
+    attempt.succeeded();
+    let role = Role::parse(&user.role)
+        .ok_or_else(|| ApiError::internal(format!("unknown stored role {:?}", user.role)))?;
     let db = st.db_path.clone();
     let now = st.engine.clock().now().as_millisecond();
     let token = crate::auth::new_token();
     let hash = crate::auth::token_hash(&token);
-    let user = tokio::task::spawn_blocking(move || {
-        let Some(u) = reader.user(&req.username)? else {
-            // Same work as a real check, so timing does not tell which names exist.
-            let _ = crate::auth::verify_password(&req.password, &DUMMY_HASH);
-            return Ok(None);
-        };
-        if u.disabled || !crate::auth::verify_password(&req.password, &u.password_hash) {
-            return Ok(None);
-        }
+    let name = user.username.clone();
+    tokio::task::spawn_blocking(move || {
         crate::store::with_writer(&db, |a| {
-            a.create_session(&hash, &u.username, now, now + SESSION_HOURS * 3_600_000)
-        })?;
-        Ok::<_, crate::store::StoreError>(Some(u))
+            a.create_session(&hash, &name, now, now + SESSION_HOURS * 3_600_000)
+        })
     })
     .await??;
-    let Some(user) = user else {
-        for k in &keys {
-            st.login_guard.failed(k);
-        }
-        tracing::warn!(addr = %peer.ip(), "failed staff login");
-        return Err(ApiError::unauthenticated());
-    };
-    for k in &keys {
-        st.login_guard.succeeded(k);
-    }
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("unknown stored role {:?}", user.role)))?;
     let cookie = format!(
         "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         SESSION_HOURS * 3600
@@ -351,11 +291,6 @@ async fn log_in(
     };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
-
-/// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default()
-});
 
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     let Principal::Staff {
@@ -380,10 +315,13 @@ async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Respo
     let hash = crate::auth::token_hash(&token);
     st.auth_cache.forget(&hash);
     let db = st.db_path.clone();
-    tokio::task::spawn_blocking(move || {
+    let ended = tokio::task::spawn_blocking(move || {
         crate::store::with_writer(&db, |a| a.delete_session(&hash))
     })
     .await??;
+    if !ended {
+        return Err(ApiError::unauthenticated());
+    }
     let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

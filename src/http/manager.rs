@@ -72,9 +72,21 @@ fn default_by() -> GroupBy {
 
 fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
-    ok.then(|| s.parse::<Date>().ok())
+    let d = ok
+        .then(|| s.parse::<Date>().ok())
         .flatten()
-        .ok_or_else(|| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD 日期：{s}")))
+        .ok_or_else(|| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD 日期：{s}")))?;
+    in_range(d)
+}
+
+/// A date whose whole day (and the next) the hall's clock can name: years 1 to 9998.
+/// The last days jiff can hold have no "tomorrow" to end their span.
+pub(super) fn in_range(d: Date) -> Result<Date, ApiError> {
+    if (1..=9998).contains(&d.year()) {
+        Ok(d)
+    } else {
+        Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_date").with(d.to_string()))
+    }
 }
 
 fn month(s: &str) -> Result<Date, ApiError> {
@@ -85,7 +97,7 @@ fn month(s: &str) -> Result<Date, ApiError> {
     }
     let y: i16 = y.parse().map_err(|_| bad())?;
     let m: i8 = m.parse().map_err(|_| bad())?;
-    Date::new(y, m, 1).map_err(|_| bad())
+    in_range(Date::new(y, m, 1).map_err(|_| bad())?)
 }
 
 /// A file download (or the JSON value).

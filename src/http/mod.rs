@@ -11,9 +11,11 @@ pub mod error;
 mod events;
 mod feedback;
 mod floor_wall;
+pub mod guard;
 mod manager;
 mod meta;
 mod ops;
+mod shield;
 mod tickets;
 mod waiting_list;
 mod windows;
@@ -55,7 +57,10 @@ pub struct AppState {
     /// Of those, what clients without credentials may hold (`[events] max_anonymous_clients`).
     pub ws_anonymous_slots: Arc<Semaphore>,
     pub auth_cache: Arc<auth::AuthCache>,
-    pub login_guard: Arc<auth::LoginGuard>,
+    /// Password guessing: throttle per (account, address) and per account.
+    pub login_throttle: Arc<guard::LoginThrottle>,
+    /// The threads that check passwords.
+    pub passwords: Arc<guard::PasswordChecker>,
     /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.
@@ -93,6 +98,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::from_fn(shield::shield))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -85,6 +85,16 @@ fn header(column: &str) -> String {
 }
 
 fn csv_field(out: &mut String, s: &str) {
+    // A cell a spreadsheet would run as a formula (a name or comment typed by anyone) is
+    // kept as text; numbers such as -3 stay numbers.
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && s.parse::<f64>().is_err();
+    let guarded;
+    let s = if formula {
+        guarded = format!("'{s}");
+        guarded.as_str()
+    } else {
+        s
+    };
     if s.contains([',', '"', '\n', '\r']) {
         out.push('"');
         out.push_str(&s.replace('"', "\"\""));
@@ -428,6 +438,27 @@ mod tests {
             ],
             COLS,
         )
+    }
+
+    #[test]
+    fn csv_cells_that_would_run_as_formulas_are_text() {
+        let mut out = String::new();
+        for cell in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "@SUM(A1)",
+            "-2+3",
+            "-5",
+            "-1.5",
+            "李红",
+        ] {
+            csv_field(&mut out, cell);
+            out.push('|');
+        }
+        assert_eq!(
+            out,
+            "\"'=HYPERLINK(\"\"http://x\"\")\"|'+1+1|'@SUM(A1)|'-2+3|-5|-1.5|李红|"
+        );
     }
 
     #[test]

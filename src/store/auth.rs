@@ -154,10 +154,12 @@ impl Auth<'_> {
         Ok(())
     }
 
-    pub fn delete_session(&mut self, token_hash: &str) -> Result<()> {
-        self.conn
+    /// End a session; false when there was none with this token.
+    pub fn delete_session(&mut self, token_hash: &str) -> Result<bool> {
+        let n = self
+            .conn
             .execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
-        Ok(())
+        Ok(n > 0)
     }
 }
 

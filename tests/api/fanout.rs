@@ -48,7 +48,12 @@ async fn issue_many(hall: &TestHall, n: usize, queues: &[&str]) {
 
 #[tokio::test]
 async fn a_hundred_screens_get_every_event_gap_free() {
-    let hall = TestHall::spawn().await;
+    // A hundred screens from one test process: one address, so its connection cap is raised.
+    let config = format!(
+        "{}\n[http]\nmax_connections_per_address = 500\n",
+        shipped_config()
+    );
+    let hall = TestHall::spawn_with(&config).await;
     let mut screens = Vec::new();
     for _ in 0..100 {
         screens.push(screen(&hall).await);

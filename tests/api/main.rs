@@ -12,6 +12,7 @@ mod errors;
 mod events;
 mod fanout;
 mod floor_wall;
+mod hardening;
 mod loopback;
 mod openapi;
 mod ops;

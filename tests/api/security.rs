@@ -187,7 +187,7 @@ async fn repeated_bad_passwords_are_slowed_down() {
         )
         .await;
     assert_error(&got, 429, "too_many_attempts");
-    // Another account from the same address waits too (per address).
+    // Another account from the same address (a NAT, a proxy) is not held back.
     let got = hall
         .post(
             "/api/v1/session",
@@ -195,7 +195,7 @@ async fn repeated_bad_passwords_are_slowed_down() {
             json!({"username": "clerk2", "password": PASSWORD}),
         )
         .await;
-    assert_error(&got, 429, "too_many_attempts");
+    assert_eq!(got.0, 200, "{}", got.1);
 }
 
 #[tokio::test]
