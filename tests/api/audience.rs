@@ -304,6 +304,8 @@ async fn a_client_that_falls_behind_gets_a_fresh_snapshot() {
     // One event of buffer: a burst of committed events overruns every subscriber.
     let mut cfg = shipped_config();
     cfg = cfg.replace("buffer = 4096", "buffer = 1");
+    // Fifty kiosks at once from this one test address.
+    cfg.push_str("\n[http]\nmax_connections_per_address = 500\n");
     let hall = TestHall::spawn_with(&cfg).await;
     // Sent together so the engine commits them in few batches: 300 tickets quickly.
     for _ in 0..6 {
