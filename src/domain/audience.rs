@@ -23,6 +23,7 @@ use serde::Serialize;
 use super::event::{
     Announce, CallReason, ClerkRef, Event, EventRecord, Position, TicketRef, WindowRef,
 };
+use super::reason::{Reason, ReasonCode};
 use super::ticket::{Priority, TicketId, TicketState};
 use super::view::{QueueView, RecentCall, Snapshot, WindowView};
 
@@ -120,8 +121,12 @@ pub enum PublicEvent<'a> {
     },
     #[serde(rename = "window.signed_out")]
     WindowSignedOut { window: &'a WindowRef },
+    /// The reason's code from the fixed list (午休, 会议…), never the clerk's free text.
     #[serde(rename = "window.paused")]
-    WindowPaused { window: &'a WindowRef },
+    WindowPaused {
+        window: &'a WindowRef,
+        reason: ReasonCode,
+    },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: &'a WindowRef },
 }
@@ -203,7 +208,10 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
             clerk: _,
             reason: _,
         } => PublicEvent::WindowSignedOut { window },
-        Event::WindowPaused { window, reason: _ } => PublicEvent::WindowPaused { window },
+        Event::WindowPaused { window, reason } => PublicEvent::WindowPaused {
+            window,
+            reason: reason.code,
+        },
         Event::WindowResumed { window } => PublicEvent::WindowResumed { window },
         // Ratings and their follow-up are staff business.
         Event::RatingSubmitted { .. }
@@ -325,6 +333,9 @@ pub struct PublicWindow<'a> {
     pub clerk: Option<PublicClerk<'a>>,
     pub current: Option<PublicCurrent<'a>>,
     pub waiting: u32,
+    /// A paused window's reason code (never the clerk's free text).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_reason: Option<ReasonCode>,
     pub since: &'a str,
 }
 
@@ -366,10 +377,14 @@ fn public_window(w: &WindowView, opts: PublicOptions) -> PublicWindow<'_> {
         current,
         waiting,
         held: _,
-        pause_reason: _,
+        pause_reason,
         since,
         reason: _,
     } = w;
+    let pause_reason = pause_reason
+        .as_deref()
+        .and_then(|r| Reason::parse(r).ok().flatten())
+        .map(|r| r.code);
     PublicWindow {
         number: *number,
         name,
@@ -385,6 +400,7 @@ fn public_window(w: &WindowView, opts: PublicOptions) -> PublicWindow<'_> {
             called_at: t.called_at.as_deref(),
         }),
         waiting: *waiting,
+        pause_reason,
         since,
     }
 }
