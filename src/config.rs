@@ -45,6 +45,19 @@ pub struct Config {
     /// Weights and rules of the monthly staff appraisal (量化考评).
     #[serde(default)]
     pub appraisal: AppraisalSection,
+    /// Ship committed events to a central PostgreSQL for cross-hall reports (optional).
+    #[serde(default)]
+    pub uplink: Option<UplinkSection>,
+}
+
+/// `[uplink]`: where this hall's events go for central reporting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UplinkSection {
+    /// A PostgreSQL connection string, e.g. `postgres://hallq@127.0.0.1:5432/central`.
+    pub url: String,
+    /// This hall's id in the central database (unique among the halls that report there).
+    pub hall_id: String,
 }
 
 /// `[voice]`

@@ -9,11 +9,13 @@
 //! - `http/`: the JSON API, the event websocket and the static screens.
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
+//! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
 pub mod bench;
+pub mod central;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -68,6 +70,7 @@ impl App {
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let uplink = config.uplink.as_ref().map(|_| Arc::default());
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -81,6 +84,7 @@ impl App {
             login_guard: Arc::default(),
             voice_pack,
             closing: closing_rx,
+            uplink,
         };
         Ok(App { state, closing })
     }
@@ -110,6 +114,14 @@ impl App {
                 engine.tick().await;
             }
         });
+        // Ship events to the central database, off the writer, for as long as we serve.
+        let uplink = match (&self.state.config.uplink, &self.state.uplink) {
+            (Some(section), Some(status)) => Some(tokio::spawn(
+                central::uplink_for(section, &self.state.plan, &self.state.db_path, status.clone())
+                    .run(),
+            )),
+            _ => None,
+        };
         let app = http::router(self.state);
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let closing = self.closing;
@@ -122,6 +134,9 @@ impl App {
             .await;
         ticker.abort();
         prober.abort();
+        if let Some(u) = uplink {
+            u.abort();
+        }
         out.context("serving HTTP")
     }
 }

@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Format {
+pub(super) enum Format {
     #[default]
     Json,
     Csv,
@@ -66,6 +66,20 @@ fn default_by() -> GroupBy {
     GroupBy::Department
 }
 
+/// `from..=to` as dates, at most `MAX_RANGE_DAYS` long and not backwards.
+pub(super) fn date_range(from: &str, to: &str) -> Result<(Date, Date), ApiError> {
+    let from = date("from", from)?;
+    let to = date("to", to)?;
+    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
+    if !(0..=MAX_RANGE_DAYS).contains(&days) {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
+                .with(MAX_RANGE_DAYS.to_string()),
+        );
+    }
+    Ok((from, to))
+}
+
 fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     ok.then(|| s.parse::<Date>().ok())
@@ -85,7 +99,7 @@ fn month(s: &str) -> Result<Date, ApiError> {
 }
 
 /// A file download (or the JSON value).
-fn respond<T: serde::Serialize>(
+pub(super) fn respond<T: serde::Serialize>(
     value: &T,
     format: Format,
     name: &str,
@@ -118,15 +132,7 @@ async fn report_waits(
     Query(p): Query<WaitsParams>,
 ) -> Result<Response, ApiError> {
     who.require_manager()?;
-    let from = date("from", &p.from)?;
-    let to = date("to", &p.to)?;
-    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
-    if !(0..=MAX_RANGE_DAYS).contains(&days) {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
-                .with(MAX_RANGE_DAYS.to_string()),
-        );
-    }
+    let (from, to) = date_range(&p.from, &p.to)?;
     let now = st.engine.clock().now();
     let generated = rfc3339(now, &st.plan.rules.tz);
     let (reader, plan, by, format) = (st.reader.clone(), st.plan.clone(), p.by, p.format);

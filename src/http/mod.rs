@@ -9,6 +9,7 @@ pub mod error;
 mod events;
 mod feedback;
 mod manager;
+pub mod central;
 mod meta;
 mod tickets;
 mod windows;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// The uplink to the central database, when `[uplink]` is configured.
+    pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }
 
 /// The whole application router.

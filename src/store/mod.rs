@@ -9,6 +9,7 @@ pub mod feedback;
 pub mod reports;
 mod rows;
 mod schema;
+pub mod uplink;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -140,6 +140,14 @@ const MIGRATIONS: &[&str] = &[
         clerk, issued_at_ms, first_called_ms, called_ms, started_ms, finished_ms, transfer_count);
     CREATE INDEX events_kind_at ON events(kind, at_ms);
     "#,
+    // 6: how far the uplink has shipped the event log to the central database, per hall id.
+    r#"
+    CREATE TABLE uplink_mark (
+        hall_id     TEXT PRIMARY KEY,
+        shipped_seq INTEGER NOT NULL,
+        shipped_ms  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod central;
 mod cli;
 mod durability;
 mod errors;
@@ -9,6 +10,7 @@ mod events;
 mod fanout;
 mod loopback;
 mod openapi;
+mod pg;
 mod printing;
 mod ratings;
 mod reports;
