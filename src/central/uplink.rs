@@ -99,12 +99,18 @@ impl Uplink {
     pub async fn run(self) {
         let mut backoff = Duration::from_millis(500);
         loop {
-            match self.session().await {
-                Ok(()) => backoff = Duration::from_millis(500),
-                Err(e) => {
-                    tracing::warn!(error = %e, retry_in = ?backoff, "uplink down");
-                    self.status.failed(&e);
-                }
+            let Err(e) = self.session().await;
+            // A link that worked starts its retries afresh; one that never came up backs off.
+            if self.status.connected.load(Ordering::Relaxed) {
+                backoff = Duration::from_millis(500);
+            }
+            tracing::warn!(error = %e, retry_in = ?backoff, "uplink down");
+            self.status.failed(&e);
+            // Keep the lag true while the centre is away: the hall goes on.
+            let reader = self.reader.clone();
+            if let Ok(Ok(seq)) = tokio::task::spawn_blocking(move || reader.last_event_seq()).await
+            {
+                self.status.hall_seq.store(seq, Ordering::Relaxed);
             }
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -112,7 +118,7 @@ impl Uplink {
     }
 
     /// One connection's life: register, then ship batches until something fails.
-    async fn session(&self) -> Result<(), ShipError> {
+    async fn session(&self) -> Result<std::convert::Infallible, ShipError> {
         let (mut client, conn) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
         let driver = tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -121,7 +127,7 @@ impl Uplink {
         });
         let out = async {
             super::schema::migrate(&mut client).await?;
-            let centre_has = ingest::register(&mut client, &self.hall).await?;
+            ingest::register(&mut client, &self.hall).await?;
             self.status.connected.store(true, Ordering::Relaxed);
             *self
                 .status
@@ -129,7 +135,7 @@ impl Uplink {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = None;
             loop {
-                let shipped = self.ship_once(&mut client, centre_has).await?;
+                let shipped = self.ship_once(&mut client).await?;
                 if shipped == 0 {
                     tokio::time::sleep(POLL).await;
                 }
@@ -141,11 +147,7 @@ impl Uplink {
     }
 
     /// Ship the next batch, if any; returns how many events were read.
-    async fn ship_once(
-        &self,
-        client: &mut tokio_postgres::Client,
-        centre_has: i64,
-    ) -> Result<usize, ShipError> {
+    async fn ship_once(&self, client: &mut tokio_postgres::Client) -> Result<usize, ShipError> {
         let reader = self.reader.clone();
         let hall_id = self.hall.hall_id.clone();
         let (mark, hall_seq, records) = tokio::task::spawn_blocking(move || {
@@ -156,13 +158,7 @@ impl Uplink {
         })
         .await??;
         self.status.hall_seq.store(hall_seq, Ordering::Relaxed);
-        if mark == 0 && centre_has > 0 {
-            self.status
-                .shipped_seq
-                .store(centre_has.max(0) as u64, Ordering::Relaxed);
-        } else {
-            self.status.shipped_seq.store(mark, Ordering::Relaxed);
-        }
+        self.status.shipped_seq.store(mark, Ordering::Relaxed);
         let Some(last) = records.last().map(|r| r.seq) else {
             return Ok(0);
         };

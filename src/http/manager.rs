@@ -48,7 +48,13 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
         .engine
         .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))
         .await?;
-    Ok(axum::Json(view).into_response())
+    let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
+    // How far the central database is behind this hall, when `[uplink]` is configured.
+    if let (Some(status), Some(section)) = (&st.uplink, &st.config.uplink) {
+        body["uplink"] =
+            serde_json::to_value(status.view(&section.hall_id)).map_err(ApiError::internal)?;
+    }
+    Ok(axum::Json(body).into_response())
 }
 
 #[derive(Deserialize)]

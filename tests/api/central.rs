@@ -171,10 +171,26 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     caught_up(&hall, &pg.url, "sandu").await;
     assert_same_counts(&hall, &pg.url, "sandu").await;
 
-    // The centre crashes; the hall keeps issuing and serving.
+    // The centre crashes; the hall keeps issuing and serving, and its floor shows the lag.
     pg.stop();
     issue_quickly(&hall, "hj", 30).await;
     serve_some(&hall, &c1, 5).await;
+    let m = hall.login("manager").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (s, floor) = hall.get("/api/v1/floor", Some(&m)).await;
+        assert_eq!(s, StatusCode::OK, "{floor}");
+        let up = &floor["uplink"];
+        assert_eq!(up["hall_id"], "sandu");
+        if up["connected"] == false && up["lag_events"].as_u64().is_some_and(|n| n >= 30) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the floor never showed the lag: {up}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // The hall restarts and forgets how far it had shipped: everything is sent again.
     hall.stop().await;
     rusqlite::Connection::open(dir.path().join("hallq.db"))
