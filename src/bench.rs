@@ -11,6 +11,7 @@ use tokio::net::TcpStream;
 use crate::{App, ServeOptions};
 
 mod backup;
+mod central;
 mod fanout;
 mod reports;
 
@@ -104,6 +105,9 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// Halls × days of events through the uplink's central path beside a bare COPY of the same
+    /// rows; the one-year all-halls and one-month one-hall central reports (PostgreSQL).
+    Central(central::CentralArgs),
 }
 
 pub async fn run(b: Bench) -> anyhow::Result<()> {
@@ -131,6 +135,7 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             config,
         } => fanout::run(&clients, rate, seconds, &config).await,
         Bench::Print { tickets, config } => print(tickets, &config).await,
+        Bench::Central(a) => central::run(a).await,
         Bench::Reports {
             tickets,
             runs,

@@ -63,6 +63,9 @@ pub struct Config {
     /// Rate limits per device.
     #[serde(default)]
     pub limits: LimitsSection,
+    /// Ship committed events to a central PostgreSQL for cross-hall reports (optional).
+    #[serde(default)]
+    pub uplink: Option<UplinkSection>,
 }
 
 /// `[events]`: the event websocket.
@@ -211,6 +214,16 @@ impl BackupSection {
     pub fn at_time(&self) -> Result<Time, String> {
         time(&self.at)
     }
+}
+
+/// `[uplink]`: where this hall's events go for central reporting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UplinkSection {
+    /// A PostgreSQL connection string, e.g. `postgres://hallq@127.0.0.1:5432/central`.
+    pub url: String,
+    /// This hall's id in the central database (unique among the halls that report there).
+    pub hall_id: String,
 }
 
 /// `[voice]`

@@ -9,11 +9,13 @@
 //! - `http/`: the JSON API, the event websocket and the static screens.
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
+//! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
 pub mod bench;
+pub mod central;
 pub mod clock;
 pub mod config;
 pub mod domain;
@@ -112,6 +114,7 @@ impl App {
             plan.queues.iter().map(|q| q.id.as_str()),
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
+        let uplink = config.uplink.as_ref().map(|_| Arc::default());
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -133,6 +136,7 @@ impl App {
             )),
             metrics,
             metrics_allow,
+            uplink,
         };
         Ok(App {
             state,
@@ -179,6 +183,19 @@ impl App {
             .nightly
             .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
         let http_cfg = self.state.config.http.clone();
+        // Ship events to the central database, off the writer, for as long as we serve.
+        let uplink = match (&self.state.config.uplink, &self.state.uplink) {
+            (Some(section), Some(status)) => Some(tokio::spawn(
+                central::uplink_for(
+                    section,
+                    &self.state.plan,
+                    &self.state.db_path,
+                    status.clone(),
+                )
+                .run(),
+            )),
+            _ => None,
+        };
         let app = http::router(self.state);
         let closing = self.closing;
         let out = net::serve(listener, app, &http_cfg, async move {
@@ -193,6 +210,9 @@ impl App {
         clock_watch.abort();
         if let Some(n) = nightly {
             n.abort();
+        }
+        if let Some(u) = uplink {
+            u.abort();
         }
         out.context("serving HTTP")
     }

@@ -106,6 +106,51 @@ enum Cmd {
         #[command(subcommand)]
         which: hallq::bench::Bench,
     },
+    /// The central reporting server for many halls (PostgreSQL).
+    Central {
+        #[command(subcommand)]
+        action: CentralCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CentralCmd {
+    /// Serve central login, the halls' uplink status and cross-hall reports.
+    Serve {
+        /// PostgreSQL connection string, e.g. postgres://hallq@127.0.0.1:5432/central.
+        #[arg(long)]
+        pg: String,
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        listen: String,
+        /// Create the account manager / hallq-demo if absent and print it.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Central accounts.
+    User {
+        #[command(subcommand)]
+        action: CentralUserCmd,
+    },
+}
+
+#[derive(Subcommand)]
+enum CentralUserCmd {
+    /// Add a central manager or admin.
+    Add {
+        #[arg(long)]
+        pg: String,
+        #[arg(long)]
+        username: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// manager or admin.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -485,10 +530,67 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             rt.block_on(hallq::sim::simulate(args))?;
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Central { action } => central(action),
         Cmd::Bench { which } => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(hallq::bench::run(which))?;
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    match action {
+        CentralCmd::Serve { pg, listen, demo } => rt.block_on(async {
+            let central = std::sync::Arc::new(hallq::central::Central::open(&pg).await?);
+            if demo
+                && central
+                    .add_user("manager", "演示管理员", "manager", "hallq-demo")
+                    .await?
+            {
+                println!("demo account: manager / hallq-demo");
+            }
+            let listener = match tokio::net::TcpListener::bind(&listen).await {
+                Ok(l) => l,
+                Err(e) => return usage(format!("cannot listen on {listen}: {e}")),
+            };
+            println!(
+                "hallq central listening on http://{}/central/",
+                listener.local_addr()?
+            );
+            hallq::central::serve(central, listener, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        CentralCmd::User {
+            action:
+                CentralUserCmd::Add {
+                    pg,
+                    username,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
+            if !hallq::admin::valid_username(&username) {
+                return usage("--username: 2-32 characters of a-z, 0-9, . _ -");
+            }
+            if !hallq::central::accounts::ROLES.contains(&role.as_str()) {
+                return usage(format!("--role must be manager or admin, not {role:?}"));
+            }
+            let password = match read_password(&username, password_stdin)? {
+                Ok(p) => p,
+                Err(msg) => return usage(msg),
+            };
+            rt.block_on(async {
+                let central = hallq::central::Central::open(&pg).await?;
+                if central.add_user(&username, &name, &role, &password).await? {
+                    println!("added central {role} {username} ({name})");
+                    Ok(ExitCode::SUCCESS)
+                } else {
+                    usage(format!("user {username} already exists"))
+                }
+            })
         }
     }
 }

@@ -94,6 +94,7 @@ export default function Floor() {
       <div class="card stat"><b>${t.windows_open}</b><span>空闲窗口 Idle</span></div>
       <div class="card stat"><b class=${t.windows_paused ? 'warn' : ''}>${t.windows_paused}</b><span>暂停窗口 Paused</span></div>
       <div class="card stat"><b>${t.issued_today}</b><span>今日取号 Issued today</span></div>
+      ${floor.uplink && html`<div class="card stat" id="uplink-lag"><b class=${floor.uplink.connected ? '' : 'warn'}>${floor.uplink.lag_events}</b><span>${floor.uplink.connected ? '未上报事件 Not yet shipped' : '上报中断 Uplink down'}</span></div>`}
     </section>
     <section class="alarms" aria-live="polite">
       ${floor.alarms.length === 0

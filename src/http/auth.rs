@@ -56,7 +56,7 @@ impl Principal {
 }
 
 /// The bearer token or session cookie of a request.
-fn presented_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn presented_token(headers: &HeaderMap) -> Option<String> {
     if let Some(v) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         return v.strip_prefix("Bearer ").map(|t| t.trim().to_string());
     }
@@ -222,9 +222,9 @@ pub fn routes() -> Router<AppState> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct LoginRequest {
-    username: String,
-    password: String,
+pub(super) struct LoginRequest {
+    pub(super) username: String,
+    pub(super) password: String,
 }
 
 #[derive(Serialize)]
@@ -291,6 +291,11 @@ async fn log_in(
     };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
+
+/// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
+pub(super) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default()
+});
 
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     let Principal::Staff {

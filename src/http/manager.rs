@@ -33,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 /// Output format of a report.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
 #[serde(rename_all = "snake_case")]
-enum Format {
+pub(super) enum Format {
     #[default]
     Json,
     Csv,
@@ -42,7 +42,14 @@ enum Format {
 
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
-    Ok(axum::Json(floor_now(&st).await?).into_response())
+    let view = floor_now(&st).await?;
+    let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
+    // How far the central database is behind this hall, when `[uplink]` is configured.
+    if let (Some(status), Some(section)) = (&st.uplink, &st.config.uplink) {
+        body["uplink"] =
+            serde_json::to_value(status.view(&section.hall_id)).map_err(ApiError::internal)?;
+    }
+    Ok(axum::Json(body).into_response())
 }
 
 /// The live floor now, with the config's alarm thresholds and the printers' alarms.
@@ -68,6 +75,20 @@ struct WaitsParams {
 
 fn default_by() -> GroupBy {
     GroupBy::Department
+}
+
+/// `from..=to` as dates, at most `MAX_RANGE_DAYS` long and not backwards.
+pub(super) fn date_range(from: &str, to: &str) -> Result<(Date, Date), ApiError> {
+    let from = date("from", from)?;
+    let to = date("to", to)?;
+    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
+    if !(0..=MAX_RANGE_DAYS).contains(&days) {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
+                .with(MAX_RANGE_DAYS.to_string()),
+        );
+    }
+    Ok((from, to))
 }
 
 fn date(name: &str, s: &str) -> Result<Date, ApiError> {
@@ -101,7 +122,7 @@ fn month(s: &str) -> Result<Date, ApiError> {
 }
 
 /// A file download (or the JSON value).
-fn respond<T: serde::Serialize>(
+pub(super) fn respond<T: serde::Serialize>(
     value: &T,
     format: Format,
     name: &str,
@@ -134,15 +155,7 @@ async fn report_waits(
     Query(p): Query<WaitsParams>,
 ) -> Result<Response, ApiError> {
     who.require_manager()?;
-    let from = date("from", &p.from)?;
-    let to = date("to", &p.to)?;
-    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
-    if !(0..=MAX_RANGE_DAYS).contains(&days) {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
-                .with(MAX_RANGE_DAYS.to_string()),
-        );
-    }
+    let (from, to) = date_range(&p.from, &p.to)?;
     let now = st.engine.clock().now();
     let generated = rfc3339(now, &st.plan.rules.tz);
     let (reader, plan, by, format) = (st.reader.clone(), st.plan.clone(), p.by, p.format);

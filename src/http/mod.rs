@@ -4,6 +4,7 @@
 mod admin;
 mod assets;
 mod auth;
+pub mod central;
 mod desk;
 mod device_self;
 mod devices;
@@ -71,6 +72,8 @@ pub struct AppState {
     pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// `[metrics] allow`, parsed.
     pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
+    /// The uplink to the central database, when `[uplink]` is configured.
+    pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }
 
 /// The whole application router.

@@ -536,17 +536,22 @@ impl<'a> WaitsBuilder<'a> {
                 None,
                 target,
             ),
-            wait_histogram: hist
-                .into_iter()
-                .enumerate()
-                .map(|(i, count)| Bucket {
-                    from_s: i as u32 * HISTOGRAM_WIDTH_S,
-                    to_s: (i + 1 < HISTOGRAM_BUCKETS).then_some((i as u32 + 1) * HISTOGRAM_WIDTH_S),
-                    count,
-                })
-                .collect(),
+            wait_histogram: buckets(hist),
         }
     }
+}
+
+/// Counts per `HISTOGRAM_WIDTH_S` bucket as the report's buckets.
+pub fn buckets(counts: impl IntoIterator<Item = u64>) -> Vec<Bucket> {
+    counts
+        .into_iter()
+        .enumerate()
+        .map(|(i, count)| Bucket {
+            from_s: i as u32 * HISTOGRAM_WIDTH_S,
+            to_s: (i + 1 < HISTOGRAM_BUCKETS).then_some((i as u32 + 1) * HISTOGRAM_WIDTH_S),
+            count,
+        })
+        .collect()
 }
 
 #[cfg(test)]

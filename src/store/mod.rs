@@ -12,6 +12,7 @@ pub mod reports;
 mod rows;
 pub mod schema;
 mod simulated;
+pub mod uplink;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod audience;
+mod central;
 mod cli;
 mod days;
 mod deploy;
@@ -16,6 +17,7 @@ mod hardening;
 mod loopback;
 mod openapi;
 mod ops;
+mod pg;
 mod printing;
 mod ratings;
 mod read_model;

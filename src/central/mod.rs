@@ -1,0 +1,113 @@
+//! Central reporting across halls. Each hall stays autonomous on its own SQLite; its uplink
+//! (`uplink`) ships committed events, stripped of anything personal (`fact`), to a central
+//! PostgreSQL (`schema`, written by `ingest`), where `hallq central serve` answers cross-hall
+//! reports (`report`) for its own accounts (`accounts`); its routes are in `http::central`.
+//!
+//! The only place besides `store/` with SQL, and it speaks only to PostgreSQL.
+
+pub mod accounts;
+pub mod fact;
+pub mod ingest;
+pub mod report;
+pub mod schema;
+pub mod uplink;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_postgres::Client;
+
+/// The central server's handle on its database: one pipelined connection, reopened when it
+/// drops.
+pub struct Central {
+    url: String,
+    client: tokio::sync::Mutex<Option<Arc<Client>>>,
+}
+
+/// Open a connection to `url` and drive it in the background.
+pub async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::debug!(error = %e, "central connection ended");
+        }
+    });
+    Ok(client)
+}
+
+impl Central {
+    /// Connect and migrate the schema.
+    pub async fn open(url: &str) -> anyhow::Result<Central> {
+        let mut client = connect(url)
+            .await
+            .context("connecting to the central database")?;
+        schema::migrate(&mut client)
+            .await
+            .context("migrating the central database")?;
+        Ok(Central {
+            url: url.to_string(),
+            client: tokio::sync::Mutex::new(Some(Arc::new(client))),
+        })
+    }
+
+    /// A live client, reconnecting if the last one closed.
+    pub async fn client(&self) -> Result<Arc<Client>, tokio_postgres::Error> {
+        let mut slot = self.client.lock().await;
+        if let Some(c) = slot.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(Arc::clone(c));
+        }
+        let c = Arc::new(connect(&self.url).await?);
+        *slot = Some(Arc::clone(&c));
+        Ok(c)
+    }
+
+    /// Add a central account (argon2 hash made off the async workers); `false` if taken.
+    pub async fn add_user(
+        &self,
+        username: &str,
+        name: &str,
+        role: &str,
+        password: &str,
+    ) -> anyhow::Result<bool> {
+        anyhow::ensure!(
+            accounts::ROLES.contains(&role),
+            "--role must be manager or admin, not {role:?}"
+        );
+        let password = password.to_string();
+        let hash = tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+            .await?
+            .map_err(anyhow::Error::msg)?;
+        let client = self.client().await?;
+        Ok(accounts::add_user(&client, username, name, role, &hash).await?)
+    }
+}
+
+/// Serve the central API and page on `listener` until `shutdown` resolves.
+pub async fn serve(
+    central: Arc<Central>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = crate::http::central::router(central);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")
+}
+
+/// The uplink for a hall with `[uplink]` configured, ready to spawn.
+pub fn uplink_for(
+    section: &crate::config::UplinkSection,
+    plan: &crate::domain::Plan,
+    db: &std::path::Path,
+    status: Arc<uplink::UplinkStatus>,
+) -> uplink::Uplink {
+    uplink::Uplink {
+        url: section.url.clone(),
+        hall: ingest::HallInfo::from_plan(&section.hall_id, plan),
+        reader: crate::store::Reader::new(db),
+        db: db.to_path_buf(),
+        status,
+    }
+}

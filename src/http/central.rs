@@ -1,0 +1,255 @@
+//! The central server's routes: staff login with central accounts, the halls and their lag,
+//! the cross-hall waits report (JSON, CSV, xlsx) and its page. Errors in the API.md shape.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{COOKIE_NAME, presented_token};
+use super::auth::{DUMMY_HASH, LoginRequest};
+use super::error::{ApiError, Json, Query};
+use super::manager::{Format, date_range, respond};
+use crate::central::Central;
+use crate::central::accounts;
+use crate::central::report::{self, CentralBy, CentralWaits};
+use crate::reports::export;
+
+/// The central server's router.
+pub fn router(central: Arc<Central>) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/session",
+            post(log_in).get(current_session).delete(log_out),
+        )
+        .route("/api/v1/central/halls", get(list_halls))
+        .route("/api/v1/central/reports/waits", get(report_waits))
+        .route(
+            "/",
+            get(|| async { axum::response::Redirect::to("/central/") }),
+        )
+        .route("/central/", get(page))
+        .route("/central/central.js", get(script))
+        .route("/central/chart.umd.min.js", get(chart_js))
+        .fallback(|| async { ApiError::not_found() })
+        .with_state(central)
+}
+
+impl From<tokio_postgres::Error> for ApiError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").with({
+            tracing::error!(error = %e, "central database");
+            "central database"
+        })
+    }
+}
+
+/// A signed-in central manager or admin.
+struct CentralStaff(accounts::CentralUser);
+
+impl FromRequestParts<Arc<Central>> for CentralStaff {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, c: &Arc<Central>) -> Result<Self, ApiError> {
+        let token = presented_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
+        let client = c.client().await?;
+        let user = accounts::session(&client, &crate::auth::token_hash(&token))
+            .await?
+            .ok_or_else(ApiError::unauthenticated)?;
+        if !accounts::ROLES.contains(&user.role.as_str()) {
+            return Err(ApiError::forbidden());
+        }
+        Ok(CentralStaff(user))
+    }
+}
+
+#[derive(Serialize)]
+struct UserDto {
+    username: String,
+    name: String,
+    role: String,
+}
+
+#[derive(Serialize)]
+struct SessionDto {
+    token: String,
+    user: UserDto,
+}
+
+async fn log_in(
+    State(c): State<Arc<Central>>,
+    Json(req): Json<LoginRequest>,
+) -> Result<Response, ApiError> {
+    let client = c.client().await?;
+    let user = accounts::user(&client, &req.username).await?;
+    let phc = user
+        .as_ref()
+        .filter(|u| !u.disabled)
+        .map(|u| u.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || match phc {
+        Some(h) => crate::auth::verify_password(&req.password, &h),
+        None => {
+            let _ = crate::auth::verify_password(&req.password, &DUMMY_HASH);
+            false
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let Some(user) = user.filter(|_| ok) else {
+        tracing::warn!("failed central login");
+        return Err(ApiError::unauthenticated());
+    };
+    let token = crate::auth::new_token();
+    accounts::create_session(&client, &crate::auth::token_hash(&token), &user.username).await?;
+    let cookie = format!(
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        accounts::SESSION_HOURS * 3600
+    );
+    let body = SessionDto {
+        token,
+        user: UserDto {
+            username: user.username,
+            name: user.name,
+            role: user.role,
+        },
+    };
+    Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
+}
+
+async fn current_session(CentralStaff(u): CentralStaff) -> Response {
+    axum::Json(UserDto {
+        username: u.username,
+        name: u.name,
+        role: u.role,
+    })
+    .into_response()
+}
+
+async fn log_out(
+    State(c): State<Arc<Central>>,
+    headers: axum::http::HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) = presented_token(&headers) {
+        let client = c.client().await?;
+        accounts::delete_session(&client, &crate::auth::token_hash(&token)).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list_halls(
+    State(c): State<Arc<Central>>,
+    _who: CentralStaff,
+) -> Result<Response, ApiError> {
+    let client = c.client().await?;
+    let halls = report::halls(&client).await?;
+    Ok(axum::Json(serde_json::json!({ "halls": halls })).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaitsParams {
+    from: String,
+    to: String,
+    #[serde(default = "default_by")]
+    by: CentralBy,
+    #[serde(default)]
+    halls: String,
+    #[serde(default)]
+    format: Format,
+}
+
+fn default_by() -> CentralBy {
+    CentralBy::Hall
+}
+
+async fn report_waits(
+    State(c): State<Arc<Central>>,
+    _who: CentralStaff,
+    Query(p): Query<WaitsParams>,
+) -> Result<Response, ApiError> {
+    let (from, to) = date_range(&p.from, &p.to)?;
+    let halls: Vec<String> = p
+        .halls
+        .split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .collect();
+    let client = c.client().await?;
+    let r = report::waits(&client, p.by, &from.to_string(), &to.to_string(), &halls).await?;
+    let generated = jiff::Timestamp::now().to_string();
+    let name = format!("central-waits-{}-{from}-{to}", p.by.as_str());
+    respond(&r, p.format, &name, waits_csv, |r| {
+        waits_xlsx(r, &generated)
+    })
+}
+
+fn waits_csv(r: &CentralWaits) -> Vec<u8> {
+    let mut rows = r.rows.clone();
+    rows.push(report::CentralRow {
+        hall_id: None,
+        row: r.total.clone(),
+    });
+    export::csv(&export::table(&rows, &report::columns()))
+}
+
+fn waits_xlsx(r: &CentralWaits, generated: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    use crate::reports::TEXTS;
+    let summary = export::Summary {
+        title: TEXTS.sheet("waits_title").to_string(),
+        lines: vec![
+            (
+                TEXTS.sheet("range").into(),
+                format!("{} – {}", r.from, r.to),
+            ),
+            (TEXTS.sheet("grouping").into(), r.by.as_str().into()),
+            ("halls".into(), r.halls.join(", ")),
+            (TEXTS.sheet("generated").into(), generated.into()),
+        ],
+        total: Some(export::table(
+            std::slice::from_ref(&r.total),
+            crate::reports::waits::COLUMNS,
+        )),
+        chart: vec!["issued", "served"],
+        definitions: [
+            "definition_wait",
+            "definition_service",
+            "definition_counts",
+            "definition_satisfaction",
+        ]
+        .iter()
+        .map(|k| TEXTS.sheet(k).to_string())
+        .collect(),
+    };
+    export::xlsx(&export::table(&r.rows, &report::columns()), &summary)
+}
+
+async fn page() -> Response {
+    (
+        [(CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../staff-ui/central/index.html"),
+    )
+        .into_response()
+}
+
+async fn script() -> Response {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../staff-ui/central/central.js"),
+    )
+        .into_response()
+}
+
+async fn chart_js() -> Response {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../staff-ui/vendor/chart.umd.min.js"),
+    )
+        .into_response()
+}

@@ -1,0 +1,463 @@
+//! Central reporting against a real PostgreSQL: the uplink ships exactly once across hall
+//! restarts, a forgotten mark, a failed batch and a crashed database; the hall keeps issuing
+//! while the centre is down; two halls with the same queue ids stay apart; the central report
+//! of one hall equals that hall's own report.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+use crate::pg::Pg;
+
+fn uplinked(url: &str, hall_id: &str) -> String {
+    format!(
+        "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{hall_id}\"\n",
+        shipped_config()
+    )
+}
+
+fn hall_count(hall: &TestHall, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(&hall.db).expect("hall db");
+    c.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+async fn central_count(url: &str, sql: &str) -> i64 {
+    let c = hallq::central::connect(url).await.expect("central db");
+    c.query_one(sql, &[]).await.expect(sql).get(0)
+}
+
+/// Wait (at most a minute) until the centre holds every event of `hall`.
+async fn caught_up(hall: &TestHall, url: &str, hall_id: &str) {
+    let want = hall_count(hall, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = match hallq::central::connect(url).await {
+            Ok(c) => c
+                .query_opt("SELECT last_seq FROM halls WHERE hall_id = $1", &[&hall_id])
+                .await
+                .ok()
+                .flatten()
+                .map_or(0, |r| r.get::<_, i64>(0)),
+            Err(_) => 0,
+        };
+        if got >= want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{hall_id}: centre at {got}, hall at {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The centre's counts for one hall equal the hall's own, once.
+async fn assert_same_counts(hall: &TestHall, url: &str, hall_id: &str) {
+    let q = |t: &str| format!("SELECT COUNT(*) FROM {t} WHERE hall_id = '{hall_id}'");
+    assert_eq!(
+        central_count(url, &q("events")).await,
+        hall_count(hall, "SELECT COUNT(*) FROM events")
+    );
+    assert_eq!(
+        central_count(url, &q("tickets")).await,
+        hall_count(hall, "SELECT COUNT(*) FROM tickets")
+    );
+    for (col, state) in [
+        ("issued", None),
+        ("served", Some("done")),
+        ("cancelled", Some("cancelled")),
+    ] {
+        let central = central_count(
+            url,
+            &format!(
+                "SELECT COALESCE(SUM({col}), 0)::int8 FROM day_queue WHERE hall_id = '{hall_id}'"
+            ),
+        )
+        .await;
+        let own = match state {
+            None => hall_count(hall, "SELECT COUNT(*) FROM tickets"),
+            Some(s) => hall_count(
+                hall,
+                &format!("SELECT COUNT(*) FROM tickets WHERE state = '{s}'"),
+            ),
+        };
+        assert_eq!(central, own, "{col}");
+    }
+    assert_eq!(
+        central_count(
+            url,
+            &format!(
+                "SELECT COALESCE(SUM(x), 0)::int8 FROM day_queue, UNNEST(ratings) AS x
+                 WHERE hall_id = '{hall_id}'"
+            )
+        )
+        .await,
+        hall_count(hall, "SELECT COUNT(*) FROM ratings"),
+        "ratings"
+    );
+}
+
+/// Issue `n` tickets of `queue`; each issue must answer within a second.
+async fn issue_quickly(hall: &TestHall, queue: &str, n: usize) {
+    for _ in 0..n {
+        let t = Instant::now();
+        hall.issue(queue).await;
+        assert!(
+            t.elapsed() < Duration::from_secs(1),
+            "issue took {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+async fn serve_some(hall: &TestHall, token: &str, n: usize) {
+    for _ in 0..n {
+        let v = hall.ok(token, 20, "call-next", json!({})).await;
+        hall.ok(token, 20, "finish", json!({"outcome": "done"}))
+            .await;
+        let body = json!({"ticket": v["current"]["id"], "level": "satisfied"});
+        let (s, r) = hall.post("/api/v1/ratings", Some(EVALUATOR), body).await;
+        assert_eq!(s, 201, "{r}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() {
+    let pg = Pg::start();
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = uplinked(&pg.url, "sandu");
+    let hall = TestHall::spawn_in(dir.path(), &cfg).await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    issue_quickly(&hall, "xf", 20).await;
+    serve_some(&hall, &c1, 5).await;
+    caught_up(&hall, &pg.url, "sandu").await;
+    assert_same_counts(&hall, &pg.url, "sandu").await;
+
+    // A batch that fails at its very end (the hall row is the last write) leaves nothing.
+    let admin = hallq::central::connect(&pg.url).await.expect("connect");
+    admin
+        .batch_execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$;
+             CREATE TRIGGER refuse BEFORE UPDATE ON halls FOR EACH ROW EXECUTE FUNCTION refuse();",
+        )
+        .await
+        .expect("trigger");
+    issue_quickly(&hall, "hj", 10).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while hall_count(
+        &hall,
+        "SELECT COALESCE(MAX(shipped_seq), 0) FROM uplink_mark",
+    ) >= hall_count(&hall, "SELECT MAX(seq) FROM events")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the mark moved past a refused batch"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        central_count(&pg.url, "SELECT COUNT(*) FROM tickets WHERE queue = 'hj'").await,
+        0,
+        "a failed batch leaves no ticket behind"
+    );
+    admin
+        .batch_execute("DROP TRIGGER refuse ON halls")
+        .await
+        .expect("drop trigger");
+    caught_up(&hall, &pg.url, "sandu").await;
+    assert_same_counts(&hall, &pg.url, "sandu").await;
+
+    // The centre crashes; the hall keeps issuing and serving, and its floor shows the lag.
+    pg.stop();
+    issue_quickly(&hall, "hj", 30).await;
+    serve_some(&hall, &c1, 5).await;
+    let m = hall.login("manager").await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (s, floor) = hall.get("/api/v1/floor", Some(&m)).await;
+        assert_eq!(s, StatusCode::OK, "{floor}");
+        let up = &floor["uplink"];
+        assert_eq!(up["hall_id"], "sandu");
+        if up["connected"] == false && up["lag_events"].as_u64().is_some_and(|n| n >= 30) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the floor never showed the lag: {up}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The hall restarts and forgets how far it had shipped: everything is sent again.
+    hall.stop().await;
+    rusqlite::Connection::open(dir.path().join("hallq.db"))
+        .expect("db")
+        .execute("UPDATE uplink_mark SET shipped_seq = 0", [])
+        .expect("forget the mark");
+    let hall = TestHall::spawn_in(dir.path(), &cfg).await;
+    let c1 = hall.login("clerk1").await;
+    serve_some(&hall, &c1, 3).await;
+    pg.restart();
+    caught_up(&hall, &pg.url, "sandu").await;
+    assert_same_counts(&hall, &pg.url, "sandu").await;
+    assert_eq!(
+        hall_count(
+            &hall,
+            "SELECT shipped_seq FROM uplink_mark WHERE hall_id = 'sandu'"
+        ),
+        hall_count(&hall, "SELECT MAX(seq) FROM events")
+    );
+    hall.stop().await;
+}
+
+/// A day in one hall on its simulated clock: waits, a start, a transfer, a no-show, a
+/// cancellation and ratings.
+async fn a_day(hall: &TestHall, extra_xf: usize) {
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let mut tickets = Vec::new();
+    for _ in 0..(4 + extra_xf) {
+        tickets.push(hall.issue("xf").await);
+    }
+    tickets.push(hall.issue("hj").await);
+    let mut minute = 0;
+    let mut at = |m: i8| {
+        minute += i64::from(m);
+        tomorrow_at(10, 0) + jiff::SignedDuration::from_mins(minute)
+    };
+    hall.set_clock(at(7)).await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.set_clock(at(4)).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.set_clock(at(2)).await;
+    hall.ok(&c1, 20, "start", json!({})).await;
+    hall.set_clock(at(9)).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "promised"}))
+        .await;
+    hall.set_clock(at(15)).await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "no-show", json!({"reason": "not_present"}))
+        .await;
+    hall.set_clock(at(3)).await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(
+        &c1,
+        20,
+        "transfer",
+        json!({"to_queue": "hj", "position": "original"}),
+    )
+    .await;
+    let token = tickets.last().expect("hj")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let (s, _) = hall
+        .post(&format!("/api/v1/tickets/{token}/cancel"), None, json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    for i in 0..(extra_xf as i8 + 1).min(3) {
+        hall.set_clock(at(6 + i)).await;
+        let v = hall.ok(&c1, 20, "call-next", json!({})).await;
+        hall.set_clock(at(3 * i + 2)).await;
+        hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+        let level = ["very_satisfied", "dissatisfied", "satisfied"][i as usize];
+        let mut body = json!({"ticket": v["current"]["id"], "level": level});
+        if level == "dissatisfied" {
+            body["reasons"] = json!(["办理时间太长"]);
+        }
+        let (s, r) = hall.post("/api/v1/ratings", Some(EVALUATOR), body).await;
+        assert_eq!(s, 201, "{r}");
+    }
+}
+
+async fn central_login(base: &str) -> String {
+    let res = reqwest::Client::new()
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "chief", "password": "central-pass"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.expect("json");
+    v["token"].as_str().expect("token").to_string()
+}
+
+async fn central_get(base: &str, token: Option<&str>, path: &str) -> (StatusCode, Vec<u8>, String) {
+    let mut req = reqwest::Client::new().get(format!("{base}{path}"));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req.send().await.expect("sent");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (res.status(), res.bytes().await.expect("body").to_vec(), ct)
+}
+
+/// The columns of a hall's waits row that a central row must equal.
+const SAME: &[&str] = &[
+    "issued",
+    "served",
+    "no_show",
+    "transferred",
+    "cancelled",
+    "abandoned",
+    "wait_count",
+    "wait_mean_s",
+    "wait_p50_s",
+    "wait_p90_s",
+    "wait_max_s",
+    "service_mean_s",
+    "service_p50_s",
+    "service_p90_s",
+    "over_target",
+    "over_target_share",
+    "rated",
+    "rating_coverage",
+    "satisfaction_rate",
+    "bad_ratings",
+];
+
+fn assert_rows_equal(own: &Value, central: &Value, what: &str) {
+    for c in SAME {
+        assert_eq!(
+            own[c], central[c],
+            "{what}: {c}\nhall: {own}\ncentral: {central}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
+    let (_pg, url) = Pg::fresh().await;
+    let a = TestHall::spawn_with(&uplinked(&url, "a")).await;
+    let b = TestHall::spawn_with(&uplinked(&url, "b")).await;
+    a_day(&a, 3).await;
+    a_day(&b, 0).await;
+    caught_up(&a, &url, "a").await;
+    caught_up(&b, &url, "b").await;
+
+    let central = std::sync::Arc::new(hallq::central::Central::open(&url).await.expect("open"));
+    assert!(
+        central
+            .add_user("chief", "总台", "manager", "central-pass")
+            .await
+            .expect("add")
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(hallq::central::serve(
+        central,
+        listener,
+        std::future::pending(),
+    ));
+    let (s, _, _) = central_get(&base, None, "/api/v1/central/halls").await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let token = central_login(&base).await;
+    let (s, body, _) = central_get(&base, Some(&token), "/api/v1/central/halls").await;
+    assert_eq!(s, StatusCode::OK);
+    let halls: Value = serde_json::from_slice(&body).expect("json");
+    let ids: Vec<&str> = halls["halls"]
+        .as_array()
+        .expect("halls")
+        .iter()
+        .map(|h| h["hall_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["a", "b"]);
+    assert_eq!(halls["halls"][0]["lag_events"], 0);
+
+    let m = a.login("manager").await;
+    let day = tz_day();
+    for by in ["queue", "department", "day"] {
+        let path = format!("/api/v1/reports/waits?from={day}&to={day}&by={by}");
+        let (s, own) = a.get(&path, Some(&m)).await;
+        assert_eq!(s, StatusCode::OK, "{own}");
+        let (s, body, _) = central_get(
+            &base,
+            Some(&token),
+            &format!("/api/v1/central/reports/waits?from={day}&to={day}&by={by}&halls=a"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+        let c: Value = serde_json::from_slice(&body).expect("json");
+        let own_rows = own["rows"].as_array().expect("rows");
+        let c_rows = c["rows"].as_array().expect("rows");
+        assert_eq!(own_rows.len(), c_rows.len(), "{by}: {own} vs {c}");
+        for row in own_rows {
+            let twin = c_rows
+                .iter()
+                .find(|r| r["key"] == row["key"])
+                .unwrap_or_else(|| panic!("{by}: no {} centrally", row["key"]));
+            assert_rows_equal(row, twin, by);
+        }
+        assert_rows_equal(&own["total"], &c["total"], "total");
+        assert_eq!(own["wait_histogram"], c["wait_histogram"]);
+    }
+
+    // Both halls have 消防 (xf): two rows, each its own hall's numbers.
+    let (_, body, _) = central_get(
+        &base,
+        Some(&token),
+        &format!("/api/v1/central/reports/waits?from={day}&to={day}&by=queue"),
+    )
+    .await;
+    let c: Value = serde_json::from_slice(&body).expect("json");
+    let xf: Vec<(&str, u64)> = c["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|r| r["key"] == "xf")
+        .map(|r| {
+            (
+                r["hall_id"].as_str().expect("hall"),
+                r["issued"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(xf, [("a", 7), ("b", 4)]);
+    let (_, body, _) = central_get(
+        &base,
+        Some(&token),
+        &format!("/api/v1/central/reports/waits?from={day}&to={day}&by=hall"),
+    )
+    .await;
+    let c: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(c["rows"][0]["issued"], 8);
+    assert_eq!(c["rows"][1]["issued"], 5);
+    assert_eq!(c["total"]["issued"], 13);
+
+    let q = format!("/api/v1/central/reports/waits?from={day}&to={day}&by=department");
+    let (s, csv, ct) = central_get(&base, Some(&token), &format!("{q}&format=csv")).await;
+    assert_eq!(
+        (s, ct.as_str()),
+        (StatusCode::OK, "text/csv; charset=utf-8")
+    );
+    assert!(String::from_utf8_lossy(&csv).lines().count() >= 3);
+    let (s, xlsx, _) = central_get(&base, Some(&token), &format!("{q}&format=xlsx")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(xlsx.starts_with(b"PK"), "an xlsx is a zip");
+    let (s, _, _) = central_get(
+        &base,
+        Some(&token),
+        "/api/v1/central/reports/waits?from=2027-02-30&to=2027-03-01",
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (s, page, _) = central_get(&base, None, "/central/").await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&page).contains("chart.umd.min.js"));
+}
+
+fn tz_day() -> String {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    tz.to_datetime(tomorrow_at(12, 0)).date().to_string()
+}
