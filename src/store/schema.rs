@@ -146,6 +146,8 @@ const MIGRATIONS: &[&str] = &[
         day        TEXT    PRIMARY KEY,
         seed       INTEGER NOT NULL,
         created_ms INTEGER NOT NULL
+    );
+    "#,
     // 7: how far the uplink has shipped the event log to the central database, per hall id.
     r#"
     CREATE TABLE uplink_mark (
