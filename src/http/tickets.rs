@@ -272,5 +272,12 @@ async fn reprint_ticket(
     )?;
     let base = public_base(&st, &headers);
     let print = print_slip(&st, &who, req.printer, &t, &base, true).await;
-    Ok(axum::Json(ticket_dto(t, print)).into_response())
+    // The token is the citizen's capability (cancel, rate): only the issuing reply carries
+    // it. A reprint prints it on paper, in the QR code, and tells the caller nothing of it.
+    let mut body = serde_json::to_value(ticket_dto(t, print)).map_err(ApiError::internal)?;
+    if let Some(o) = body.as_object_mut() {
+        o.remove("token");
+        o.remove("status_url");
+    }
+    Ok(axum::Json(body).into_response())
 }
