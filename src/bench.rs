@@ -384,6 +384,14 @@ fn unlimited(config: &std::path::Path) -> anyhow::Result<toml::Table> {
             q.remove("bands");
         }
     }
+    // One bench kiosk issues for the whole hall: no per-kiosk limit.
+    doc.insert(
+        "limits".into(),
+        toml::Value::Table(toml::Table::from_iter([(
+            "kiosk_tickets_per_minute".to_string(),
+            toml::Value::Integer(0),
+        )])),
+    );
     Ok(doc)
 }
 

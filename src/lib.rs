@@ -121,6 +121,9 @@ impl App {
             db_path: Arc::new(opts.db.clone()),
             plan,
             printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            kiosk_limits: Arc::new(http::limits::KioskLimits::new(
+                config.limits.kiosk_tickets_per_minute,
+            )),
             config: Arc::new(config),
             simulated_clock: opts.simulated_clock,
             ws_slots,

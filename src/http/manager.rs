@@ -57,6 +57,7 @@ pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
     let th = st.config.alarms.thresholds();
     let mut extra = floor::printer_alarms(&st.printers.health());
     extra.extend(st.ops.alarms());
+    extra.extend(st.kiosk_limits.alarms(std::time::Instant::now()));
     Ok(st
         .engine
         .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))

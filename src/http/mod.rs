@@ -13,6 +13,7 @@ mod events;
 mod feedback;
 mod floor_wall;
 pub mod guard;
+pub mod limits;
 mod manager;
 mod meta;
 mod ops;
@@ -72,6 +73,8 @@ pub struct AppState {
     pub metrics: Arc<crate::ops::metrics::Metrics>,
     /// `[metrics] allow`, parsed.
     pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
+    /// Per-kiosk issuing limits (`[limits]`).
+    pub kiosk_limits: Arc<limits::KioskLimits>,
     /// The uplink to the central database, when `[uplink]` is configured.
     pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }

@@ -147,6 +147,16 @@ async fn issue_ticket(
         (_, Some(_)) => return Err(ApiError::forbidden()),
         (_, None) => None,
     };
+    if let Principal::Device { id, kind, .. } = &who
+        && kind == "kiosk"
+        && !st.kiosk_limits.allow(id, std::time::Instant::now())
+    {
+        tracing::warn!(kiosk = %id, "kiosk issuing past [limits] kiosk_tickets_per_minute");
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+        ));
+    }
     let cmd = Command::Issue {
         queue: req.queue,
         priority: req.priority,

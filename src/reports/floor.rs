@@ -35,6 +35,9 @@ pub enum AlarmKind {
     /// The clock jumped or disagrees with the database (`detail` says how). Raised by
     /// `ops::status`.
     Clock,
+    /// A kiosk issued past `[limits] kiosk_tickets_per_minute` and was held back (`detail`:
+    /// the kiosk). Raised by `http::limits`.
+    KioskRate,
 }
 
 /// One alarm on the floor.

@@ -92,6 +92,10 @@ impl SimHall {
             },
             Arc::new(crate::clock::SimulatedClock::starting_at(clock_start)),
         )?;
+        // One simulated kiosk issues for the whole hall, faster than real time: the hall's
+        // per-kiosk limit (a real-time token bucket) does not apply to a simulation.
+        let mut app = app;
+        app.state.kiosk_limits = Arc::new(crate::http::limits::KioskLimits::new(0));
         let plan = Arc::clone(&app.state.plan);
         let kiosk_token = crate::auth::new_token();
         let kiosk_id = format!("sim-kiosk-{}", &crate::engine::random_hex()[..8]);

@@ -106,6 +106,12 @@ impl TestHall {
         listen: &str,
     ) -> TestHall {
         let cfg = dir.join("hall.toml");
+        // Tests issue quickly from one kiosk token: the shipped per-kiosk limit is off unless
+        // a test sets a limit of its own.
+        let config = config.replace(
+            "kiosk_tickets_per_minute = 20",
+            "kiosk_tickets_per_minute = 0",
+        );
         std::fs::write(&cfg, config).expect("write config");
         let db = dir.join("hallq.db");
         let fresh = !db.exists();

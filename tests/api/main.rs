@@ -14,6 +14,7 @@ mod events;
 mod fanout;
 mod floor_wall;
 mod hardening;
+mod limits;
 mod loopback;
 mod openapi;
 mod ops;

@@ -140,7 +140,10 @@ async fn reprints_say_so_and_go_where_they_are_sent() {
     assert_eq!(r["print"]["status"], "printed");
     // The citizen's capability stays on paper: the reprint reply never carries the token.
     let token = t["token"].as_str().expect("the issuing reply has it");
-    assert!(r.get("token").is_none() && r.get("status_url").is_none(), "{r}");
+    assert!(
+        r.get("token").is_none() && r.get("status_url").is_none(),
+        "{r}"
+    );
     assert!(!r.to_string().contains(token), "{r}");
     let d = decode(
         &fake
@@ -167,7 +170,10 @@ async fn reprints_say_so_and_go_where_they_are_sent() {
         .await;
     assert_eq!(s, 200, "{r}");
     assert_eq!(r["print"]["status"], "printed");
-    assert!(!r.to_string().contains(token), "staff never see the token: {r}");
+    assert!(
+        !r.to_string().contains(token),
+        "staff never see the token: {r}"
+    );
     let (s, r) = hall
         .send(
             reqwest::Method::POST,
