@@ -7,6 +7,9 @@ use std::path::Path;
 use jiff::civil::Time;
 use serde::Deserialize;
 
+#[path = "config_appointments.rs"]
+pub mod appointments;
+
 use crate::domain::plan::{
     Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
 };
@@ -45,6 +48,9 @@ pub struct Config {
     /// Weights and rules of the monthly staff appraisal (量化考评).
     #[serde(default)]
     pub appraisal: AppraisalSection,
+    /// Hall-wide appointment rules (爽约限制); per-queue tables are `[queues.appointments]`.
+    #[serde(default)]
+    pub appointments: appointments::AppointmentsSection,
 }
 
 /// `[voice]`
@@ -275,6 +281,8 @@ pub struct QueueSection {
     pub closes: Option<String>,
     #[serde(default)]
     pub bands: Vec<BandSection>,
+    /// Appointments (预约) and extended hours (延时服务) of this queue.
+    pub appointments: Option<appointments::QueueAppointmentsSection>,
 }
 
 /// `[[windows]]`
@@ -510,6 +518,17 @@ impl Config {
                     quota: b.quota,
                 });
             }
+            // APPOINTMENTS HOOK (issue 15): see config_appointments.rs.
+            let q_closes = match &q.closes {
+                Some(s) => time(s).map_err(|m| at("closes", m))?,
+                None => closes,
+            };
+            let appointments = q
+                .appointments
+                .as_ref()
+                .map(|a| a.plan(q_opens, q_closes, &bands, q.daily_quota))
+                .transpose()
+                .map_err(|(key, m)| at(key, m))?;
             let service = q.service_minutes.unwrap_or(h.default_service_minutes);
             if service == 0 {
                 return Err(at("service_minutes", "must be at least 1".into()));
@@ -527,6 +546,7 @@ impl Config {
                 opens: q_opens,
                 last_issue,
                 bands,
+                appointments,
             });
         }
         let mut windows: Vec<WindowPlan> = Vec::new();
@@ -659,6 +679,10 @@ impl Config {
             }
         }
         self.validate_reports()?;
+        let miss_rule = self
+            .appointments
+            .rule()
+            .map_err(|(key, m)| ("appointments", None, key, m))?;
         Ok(Plan {
             rules: Rules {
                 name: h.name.clone(),
@@ -673,6 +697,7 @@ impl Config {
                 rating_period_s: self.ratings.later_hours.saturating_mul(3600),
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
+                miss_rule,
             },
             texts: self.texts.clone(),
             zones: self

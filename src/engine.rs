@@ -11,7 +11,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::domain::event::rfc3339;
-use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
+use crate::domain::hall::{Actor, BookingView, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
 use crate::domain::{DomainError, EventRecord, Plan, TicketId};
 use crate::store::{Store, StoreError};
@@ -51,6 +51,16 @@ pub enum Outcome {
         follow_up: Option<i64>,
     },
     FollowUp(i64),
+    /// APPOINTMENTS HOOK (issue 15): a booking; `created` false for an integrator's repeat.
+    Booking {
+        booking: Box<BookingView>,
+        created: bool,
+    },
+    /// APPOINTMENTS HOOK (issue 15): the ticket a check-in issued, with its booking.
+    CheckedIn {
+        ticket: Box<IssuedTicket>,
+        booking: Box<BookingView>,
+    },
 }
 
 type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
@@ -273,7 +283,8 @@ impl Writer {
         let dirty = !records.is_empty()
             || !changes.tickets.is_empty()
             || !changes.windows.is_empty()
-            || !changes.counters.is_empty();
+            || !changes.counters.is_empty()
+            || !changes.bookings.is_empty();
         if dirty {
             if let Err(e) = self.store.commit(&records, &changes) {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
@@ -346,6 +357,18 @@ fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
             .map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
         Reply::Rated { ticket, follow_up } => Some(Outcome::Rated { ticket, follow_up }),
         Reply::FollowUp(id) => Some(Outcome::FollowUp(id)),
+        // APPOINTMENTS HOOK (issue 15)
+        Reply::Booking { id, created } => hall.booking(id).map(|b| Outcome::Booking {
+            booking: Box::new(hall.booking_view(b)),
+            created,
+        }),
+        Reply::CheckedIn { ticket, booking } => hall
+            .ticket(ticket)
+            .zip(hall.booking(booking))
+            .map(|(t, b)| Outcome::CheckedIn {
+                ticket: Box::new(hall.issued_ticket(t)),
+                booking: Box::new(hall.booking_view(b)),
+            }),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
             v.reason = reason;
             Outcome::Window(Box::new(v))

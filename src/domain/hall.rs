@@ -11,6 +11,7 @@ use jiff::civil::Date;
 use sha2::Sha256;
 
 use super::announce;
+use super::appointments::{Booking, BookingId, Bookings};
 use super::error::DomainError;
 use super::estimate;
 use super::event::{
@@ -22,6 +23,9 @@ use super::rating::{FollowUp, FollowUpResult, Rating, RatingLevel};
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
+pub use appointments_glue::{
+    AppointmentCommand, BookingView, CheckInKey, SlotView, StaffBookingView, hhmm,
+};
 
 /// A staff member's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +172,8 @@ pub enum Command {
         result: FollowUpResult,
         note: Option<String>,
     },
+    /// APPOINTMENTS HOOK (issue 15): booking, cancelling and checking in (hall_appointments.rs).
+    Appointment(AppointmentCommand),
 }
 
 /// Which ticket a rating is for: its id (evaluator) or its token (phone page).
@@ -190,6 +196,16 @@ pub enum Reply {
         follow_up: Option<i64>,
     },
     FollowUp(i64),
+    /// APPOINTMENTS HOOK (issue 15): a booking; `created` is false for an integrator's repeat.
+    Booking {
+        id: BookingId,
+        created: bool,
+    },
+    /// APPOINTMENTS HOOK (issue 15): a check-in issued this ticket.
+    CheckedIn {
+        ticket: TicketId,
+        booking: BookingId,
+    },
 }
 
 impl Reply {
@@ -264,6 +280,8 @@ pub struct Changes {
     /// New ratings (inserted once).
     pub ratings: Vec<Rating>,
     pub follow_ups: Vec<FollowUp>,
+    /// APPOINTMENTS HOOK (issue 15): changed bookings.
+    pub bookings: Vec<Booking>,
 }
 
 /// What a restart loads back.
@@ -279,6 +297,9 @@ pub struct Restored {
     /// Follow-ups not closed yet.
     pub follow_ups: Vec<FollowUp>,
     pub next_follow_up_id: i64,
+    /// APPOINTMENTS HOOK (issue 15): active bookings and recent ones (miss rule).
+    pub bookings: Vec<Booking>,
+    pub next_booking_id: i64,
 }
 
 /// Calls kept for wall screens that join late.
@@ -319,6 +340,8 @@ pub struct Hall {
     pub(super) next_follow_up_id: i64,
     pub(super) new_ratings: Vec<Rating>,
     pub(super) touched_follow_ups: Vec<FollowUp>,
+    /// APPOINTMENTS HOOK (issue 15): the book of bookings (domain/appointments.rs).
+    pub(super) bookings: Bookings,
 }
 
 impl Hall {
@@ -358,6 +381,7 @@ impl Hall {
             next_follow_up_id: restored.next_follow_up_id.max(1),
             new_ratings: Vec::new(),
             touched_follow_ups: Vec::new(),
+            bookings: Bookings::restore(restored.bookings, restored.next_booking_id),
             plan,
         };
         for w in &hall.plan.windows {
@@ -503,6 +527,7 @@ impl Hall {
             counters,
             ratings: std::mem::take(&mut self.new_ratings),
             follow_ups: std::mem::take(&mut self.touched_follow_ups),
+            bookings: self.bookings.take_changes(),
         }
     }
 
@@ -510,10 +535,11 @@ impl Hall {
     /// windows) and restart numbering.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
         let today = local_day(&self.plan, now);
+        // APPOINTMENTS HOOK (issue 15): bookings past slot start + late become missed.
+        let mut events = self.expire_bookings(now);
         if today <= self.day {
-            return Vec::new();
+            return events;
         }
-        let mut events = Vec::new();
         let stale: Vec<TicketId> = self
             .tickets
             .values()
@@ -814,6 +840,7 @@ impl Hall {
             Command::CloseFollowUp { id, result, note } => {
                 self.close_follow_up(actor, id, result, note, now, &mut events)?
             }
+            Command::Appointment(cmd) => self.handle_appointment(actor, cmd, now, &mut events)?,
             Command::Transfer {
                 window,
                 to_queue,
@@ -847,6 +874,9 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         require_issuer(actor)?;
+        if priority == Priority::Appointment {
+            return Err(DomainError::InvalidPriority);
+        }
         let plan = Arc::clone(&self.plan);
         let q = plan
             .queue(queue)
@@ -877,6 +907,25 @@ impl Hall {
                 return Err(DomainError::DuplicateTicket(q.id.clone()));
             }
         }
+        let last4 = id.as_ref().map(|i| i.last4().to_string());
+        let tid = self.push_ticket(q, priority, id_hash, last4, phone, token, actor, now, events);
+        Ok(Reply::Ticket(tid))
+    }
+
+    /// Number, store and announce a new waiting ticket (checks are the caller's).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push_ticket(
+        &mut self,
+        q: &QueuePlan,
+        priority: Priority,
+        id_hash: Option<String>,
+        id_last4: Option<String>,
+        phone: Option<String>,
+        token: String,
+        actor: &Actor,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> TicketId {
         let seq = self.counters.get(&q.id).copied().unwrap_or(0) + 1;
         self.counters.insert(q.id.clone(), seq);
         self.touched_counters.insert(q.id.clone());
@@ -905,7 +954,7 @@ impl Hall {
             outcome: None,
             note: None,
             id_hash,
-            id_last4: id.as_ref().map(|i| i.last4().to_string()),
+            id_last4,
             phone,
             clerk: None,
             issued_by: actor.label(),
@@ -919,7 +968,7 @@ impl Hall {
             department: q.department.clone(),
             waiting_ahead: self.waiting_ahead(t),
         });
-        Ok(Reply::Ticket(tid))
+        tid
     }
 
     /// Why `q` would refuse a ticket now, if it would.
@@ -933,6 +982,10 @@ impl Hall {
         }
         let local = self.plan.rules.tz.to_datetime(now).time();
         if local < q.opens || local >= q.last_issue {
+            // APPOINTMENTS HOOK (issue 15): 延时服务（仅预约） says why it is closed.
+            if let Some(e) = self.extended_refusal(q, now) {
+                return Some(e);
+            }
             return Some(DomainError::QueueClosed(q.id.clone()));
         }
         if let Some(band) = q.bands.iter().find(|b| b.from <= local && local < b.to) {
@@ -1068,7 +1121,9 @@ impl Hall {
             .waiting
             .iter()
             .filter_map(|id| self.tickets.get(id))
-            .map(Candidate::from);
+            .map(Candidate::from)
+            // APPOINTMENTS HOOK (issue 15): appointment priority only once the slot has begun.
+            .map(|c| self.routing_priority(c, now));
         let Some((id, reason)) = routing::choose_next(
             plan,
             streak,
@@ -1597,6 +1652,8 @@ impl Hall {
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
                     real_name: q.real_name,
                     ask_phone: q.ask_phone,
+                    // APPOINTMENTS HOOK (issue 15)
+                    appointments: q.appointments.as_ref().map(AppointmentsInfo::from),
                 }
             })
             .collect()
@@ -1751,6 +1808,10 @@ fn recent_call(plan: &Plan, t: &Ticket, w: &WindowPlan, at: Timestamp) -> Recent
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// APPOINTMENTS HOOK (issue 15): the hall's side of appointments (issue 15).
+#[path = "hall_appointments.rs"]
+mod appointments_glue;
 
 #[cfg(test)]
 #[path = "hall_tests.rs"]

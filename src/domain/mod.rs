@@ -3,6 +3,7 @@
 //! randomness (ticket tokens) comes in with the command.
 
 pub mod announce;
+pub mod appointments;
 pub mod error;
 pub mod estimate;
 pub mod event;

@@ -57,6 +57,10 @@ where
     let mut transferred: Option<Candidate<'_>> = None;
     let mut green: Option<(usize, Candidate<'_>)> = None;
     let mut ordinary: Option<(usize, Candidate<'_>)> = None;
+    // APPOINTMENTS HOOK (issue 15): checked-in appointments whose slot has begun come as
+    // `Priority::Appointment` (the hall presents the others as `Normal`): a priority class
+    // after the green channel, under the same anti-starvation ratio.
+    let mut booked: Option<(usize, Candidate<'_>)> = None;
     let mut oldest_ordinary: Option<Candidate<'_>> = None;
     let place = |c: &Candidate<'_>| (c.queue_key, c.seq_no, c.id);
 
@@ -68,15 +72,15 @@ where
             continue;
         }
         let tier = w.tier_of(c.queue).unwrap_or(usize::MAX);
-        let slot = if c.priority == Priority::GreenChannel {
-            &mut green
-        } else {
-            &mut ordinary
+        let slot = match c.priority {
+            Priority::GreenChannel => &mut green,
+            Priority::Appointment => &mut booked,
+            Priority::Normal => &mut ordinary,
         };
         if slot.is_none_or(|(t, b)| (tier, place(&c)) < (t, place(&b))) {
             *slot = Some((tier, c));
         }
-        if c.priority != Priority::GreenChannel
+        if c.priority == Priority::Normal
             && oldest_ordinary.is_none_or(|o| place(&c) < place(&o))
         {
             oldest_ordinary = Some(c);
@@ -93,11 +97,14 @@ where
         };
         (c.id, reason)
     });
-    match (green, ordinary_pick) {
+    let priority = green
+        .map(|(_, g)| (g.id, CallReason::GreenChannel))
+        .or(booked.map(|(_, b)| (b.id, CallReason::Appointment)));
+    match (priority, ordinary_pick) {
         (Some(_), Some((id, _))) if ratio > 0 && green_streak >= ratio => {
             Some((id, CallReason::Fairness))
         }
-        (Some((_, g)), _) => Some((g.id, CallReason::GreenChannel)),
+        (Some(p), _) => Some(p),
         (None, pick) => pick,
     }
 }
@@ -105,7 +112,7 @@ where
 /// The window's green streak after calling a ticket of `priority` for `reason`.
 pub fn next_green_streak(streak: u32, priority: Priority, reason: CallReason) -> u32 {
     match (reason, priority) {
-        (CallReason::GreenChannel, _) => streak + 1,
+        (CallReason::GreenChannel | CallReason::Appointment, _) => streak + 1,
         // Transfers, call-backs and specific calls do not count either way.
         (CallReason::Transferred | CallReason::CallBack | CallReason::Specific, _) => streak,
         _ => 0,
@@ -260,6 +267,60 @@ mod tests {
             let got = choose_next(&w, streak, ratio, cands).map(|(id, r)| (id.0, r));
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    fn appt(id: i64, queue: &'static str, key: i64) -> Candidate<'static> {
+        Candidate {
+            priority: Priority::Appointment,
+            ..c(id, queue, false, None, key)
+        }
+    }
+
+    #[test]
+    fn appointments_after_green_before_walk_ins_under_the_ratio() {
+        let w = window(&[&["a", "b"], &["c"]]);
+        type Case = (&'static str, u32, Vec<Candidate<'static>>, Option<(i64, CallReason)>);
+        let cases: Vec<Case> = vec![
+            (
+                "appointment before an older walk-in",
+                0,
+                vec![c(1, "a", false, None, 1), appt(2, "a", 50)],
+                Some((2, CallReason::Appointment)),
+            ),
+            (
+                "green before appointment",
+                0,
+                vec![appt(1, "a", 1), c(2, "b", true, None, 50)],
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio reached: a walk-in",
+                3,
+                vec![c(1, "a", false, None, 9), appt(2, "a", 1)],
+                Some((1, CallReason::Fairness)),
+            ),
+            (
+                "ratio reached but only appointments wait",
+                3,
+                vec![appt(2, "a", 1)],
+                Some((2, CallReason::Appointment)),
+            ),
+            (
+                "older appointment first",
+                0,
+                vec![appt(3, "a", 9), appt(4, "b", 2)],
+                Some((4, CallReason::Appointment)),
+            ),
+        ];
+        for (name, streak, cands, want) in cases {
+            let got = choose_next(&w, streak, 3, cands).map(|(id, r)| (id.0, r));
+            assert_eq!(got, want, "{name}");
+        }
+        assert_eq!(
+            next_green_streak(1, Priority::Appointment, CallReason::Appointment),
+            2,
+            "appointment calls count toward the same ratio"
+        );
     }
 
     #[test]

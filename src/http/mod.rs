@@ -2,6 +2,7 @@
 //! The only module that knows status codes. Handlers call one engine or store method each.
 
 mod admin;
+mod appointments;
 mod assets;
 mod auth;
 mod devices;
@@ -69,6 +70,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
+        .merge(appointments::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

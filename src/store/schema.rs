@@ -140,6 +140,8 @@ const MIGRATIONS: &[&str] = &[
         clerk, issued_at_ms, first_called_ms, called_ms, started_ms, finished_ms, transfer_count);
     CREATE INDEX events_kind_at ON events(kind, at_ms);
     "#,
+    // 6: appointments (预约), see store/appointments.rs.
+    super::appointments::MIGRATION,
 ];
 
 /// Bring the schema up to date, each step in its own transaction.
