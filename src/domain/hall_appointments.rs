@@ -233,6 +233,14 @@ impl Hall {
         };
         let tz = &plan.rules.tz;
         let today = local_day(&plan, now);
+        let id_hash = self.hash_id(&id);
+        if !req.protected
+            && let Some(until) =
+                suspended_until(plan.rules.miss_rule, &self.bookings.missed_days(&id_hash))
+                    .filter(|u| *u > today)
+        {
+            return Err(DomainError::BookingSuspended(until.to_string()));
+        }
         let last_day = today
             .checked_add(jiff::Span::new().days(i64::from(ap.days_ahead)))
             .unwrap_or(today);
@@ -243,13 +251,6 @@ impl Hall {
         let slot_start = instant(tz, req.day, slot.start).ok_or(DomainError::SlotUnavailable)?;
         if slot_start <= now {
             return Err(DomainError::SlotUnavailable);
-        }
-        let id_hash = self.hash_id(&id);
-        if !req.protected
-            && let Some(until) = suspended_until(plan.rules.miss_rule, &self.bookings.missed_days(&id_hash))
-                .filter(|u| *u > today)
-        {
-            return Err(DomainError::BookingSuspended(until.to_string()));
         }
         if self.bookings.active_of(&q.id, req.day, &id_hash).is_some() {
             return Err(DomainError::AlreadyBooked);

@@ -117,7 +117,7 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Booking>> {
 /// Active bookings of any day and every booking of `since` or later; and the next free id.
 pub fn restore(conn: &Connection, since: Date) -> Result<(Vec<Booking>, i64)> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM appointments WHERE day >= ?1 OR state IN ('booked','checked_in')"
+        "SELECT {COLUMNS} FROM appointments WHERE day >= ?1 OR state IN ('booked','checked_in') ORDER BY id" 
     ))?;
     let rows = stmt
         .query_map([since.to_string()], from_row)?

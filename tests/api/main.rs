@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod appointments;
 mod cli;
 mod durability;
 mod errors;
