@@ -61,6 +61,11 @@ pub enum Outcome {
         ticket: Box<IssuedTicket>,
         booking: Box<BookingView>,
     },
+    /// APPOINTMENTS HOOK (issue 15): the window after a 补办件 finish, and the return booked.
+    Returned {
+        window: Box<WindowView>,
+        booking: Box<BookingView>,
+    },
 }
 
 type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
@@ -367,6 +372,13 @@ fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
             .zip(hall.booking(booking))
             .map(|(t, b)| Outcome::CheckedIn {
                 ticket: Box::new(hall.issued_ticket(t)),
+                booking: Box::new(hall.booking_view(b)),
+            }),
+        Reply::Returned { number, booking } => hall
+            .window_view(number)
+            .zip(hall.booking(booking))
+            .map(|(w, b)| Outcome::Returned {
+                window: Box::new(w),
                 booking: Box::new(hall.booking_view(b)),
             }),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {

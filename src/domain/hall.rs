@@ -206,6 +206,11 @@ pub enum Reply {
         ticket: TicketId,
         booking: BookingId,
     },
+    /// APPOINTMENTS HOOK (issue 15): finished as 补办件 with a return visit booked.
+    Returned {
+        number: u32,
+        booking: BookingId,
+    },
 }
 
 impl Reply {

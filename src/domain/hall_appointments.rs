@@ -45,6 +45,23 @@ pub enum AppointmentCommand {
         /// Token of the ticket to issue.
         token: String,
     },
+    /// Finish the window's ticket as 补办件 and book the citizen's return visit in the same
+    /// queue on a later day: a protected place outside the slot's capacity.
+    FinishWithReturn {
+        window: u32,
+        note: Option<String>,
+        day: Date,
+        start: Time,
+        token: String,
+        entropy: u64,
+    },
+}
+
+/// Who a booking is for: an ID number typed in, or the keyed hash a ticket already carries.
+#[derive(Debug, Clone)]
+pub enum Identity {
+    IdNumber(String),
+    Hashed { hash: String, last4: String },
 }
 
 /// A booking as its holder sees it (`GET /api/v1/appointments/{token}`, the booking reply).
@@ -173,7 +190,7 @@ impl Hall {
                     queue,
                     day,
                     start,
-                    id_number,
+                    identity: Identity::IdNumber(id_number),
                     phone: Some(phone),
                     external_id,
                     token,
@@ -206,6 +223,55 @@ impl Hall {
                 Ok(Reply::Booking { id, created: false })
             }
             AppointmentCommand::CheckIn { key, token } => self.check_in(actor, key, token, now, events),
+            AppointmentCommand::FinishWithReturn {
+                window,
+                note,
+                day,
+                start,
+                token,
+                entropy,
+            } => {
+                // Every check of `finish` first, so that a refused return leaves no trace.
+                let tid = self.current_of(actor, window)?;
+                let t = self.ticket_mut(tid, TicketOp::Finish)?.clone();
+                if day <= local_day(&self.plan, now) {
+                    return Err(DomainError::SlotUnavailable);
+                }
+                let identity = match (&t.id_hash, &t.id_last4) {
+                    (Some(hash), Some(last4)) => Identity::Hashed {
+                        hash: hash.clone(),
+                        last4: last4.clone(),
+                    },
+                    // No ID was asked at issue: the return is bound to this visit only.
+                    _ => Identity::Hashed {
+                        hash: format!("ticket:{}", t.token),
+                        last4: String::new(),
+                    },
+                };
+                let req = NewBooking {
+                    queue: t.queue.clone(),
+                    day,
+                    start,
+                    identity,
+                    phone: None,
+                    external_id: None,
+                    token,
+                    entropy,
+                    protected: true,
+                };
+                let booking = self.book(actor, req, now, events)?;
+                let finish = Command::Finish {
+                    window,
+                    outcome: crate::domain::ticket::Outcome::Supplement,
+                    note,
+                };
+                let (_, more) = self.handle(actor, finish, now)?;
+                events.extend(more);
+                Ok(Reply::Returned {
+                    number: window,
+                    booking,
+                })
+            }
         }
     }
 
@@ -225,7 +291,13 @@ impl Hall {
             .appointments
             .as_ref()
             .ok_or_else(|| DomainError::AppointmentsNotOffered(q.id.clone()))?;
-        let id = IdNumber::parse(req.id_number.trim()).ok_or(DomainError::InvalidIdNumber)?;
+        let (id_hash, last4) = match &req.identity {
+            Identity::IdNumber(raw) => {
+                let id = IdNumber::parse(raw.trim()).ok_or(DomainError::InvalidIdNumber)?;
+                (self.hash_id(&id), id.last4().to_string())
+            }
+            Identity::Hashed { hash, last4 } => (hash.clone(), last4.clone()),
+        };
         let phone = match req.phone.as_deref().map(str::trim) {
             Some(p) if valid_phone(p) => Some(p.to_string()),
             Some(_) => return Err(DomainError::InvalidPhone),
@@ -233,7 +305,6 @@ impl Hall {
         };
         let tz = &plan.rules.tz;
         let today = local_day(&plan, now);
-        let id_hash = self.hash_id(&id);
         if !req.protected
             && let Some(until) =
                 suspended_until(plan.rules.miss_rule, &self.bookings.missed_days(&id_hash))
@@ -272,7 +343,7 @@ impl Hall {
             protected: req.protected,
             state: BookingState::Booked,
             id_hash,
-            id_last4: id.last4().to_string(),
+            id_last4: last4,
             phone,
             external_id: req.external_id,
             booked_by: actor.label(),
@@ -582,7 +653,7 @@ pub struct NewBooking {
     pub queue: String,
     pub day: Date,
     pub start: Time,
-    pub id_number: String,
+    pub identity: Identity,
     pub phone: Option<String>,
     pub external_id: Option<String>,
     pub token: String,

@@ -240,6 +240,38 @@ async fn check_in(
     Ok((StatusCode::CREATED, axum::Json(dto)).into_response())
 }
 
+/// `finish {"outcome":"supplement","return":{"day","start"}}`: the window's reply carries
+/// `"return": booking`.
+pub(super) async fn finish_with_return(
+    st: &AppState,
+    who: Principal,
+    window: u32,
+    outcome: crate::domain::Outcome,
+    note: Option<String>,
+    d: &str,
+    start: &str,
+) -> Result<Response, ApiError> {
+    if outcome != crate::domain::Outcome::Supplement {
+        return Err(ApiError::bad_request("只有补办件（supplement）可以预约回访"));
+    }
+    let cmd = AppointmentCommand::FinishWithReturn {
+        window,
+        note,
+        day: day("return.day", d)?,
+        start: hhmm(start)?,
+        token: crate::engine::random_hex(),
+        entropy: entropy(),
+    };
+    match st.engine.execute(who.actor(), Command::Appointment(cmd)).await? {
+        Outcome::Returned { window, booking } => {
+            let mut v = serde_json::to_value(*window).map_err(ApiError::internal)?;
+            v["return"] = serde_json::to_value(*booking).map_err(ApiError::internal)?;
+            Ok(axum::Json(v).into_response())
+        }
+        _ => Err(ApiError::internal("engine answered a finish with something else")),
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListParams {

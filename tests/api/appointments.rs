@@ -349,3 +349,62 @@ async fn staff_list_masks_ids_and_shows_no_names() {
         "unknown_queue",
     );
 }
+
+#[tokio::test]
+async fn a_supplement_finish_books_a_protected_return_visit() {
+    let hall = spawn().await;
+    let next = day_after(1);
+    // The slot is full for ordinary bookings.
+    booked(&hall, &next, "09:00", 1).await;
+    booked(&hall, &next, "09:00", 2).await;
+    let t = hall.issue_with(json!({"queue": "crj", "id_number": id(3)})).await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 12, "sign-in", json!({})).await;
+    hall.ok(&clerk, 12, "call-next", json!({})).await;
+    let finish = |body: Value| hall.op(&clerk, 12, "finish", body);
+    assert_error(
+        &finish(json!({"outcome": "done", "return": {"day": next, "start": "09:00"}})).await,
+        400,
+        "bad_request",
+    );
+    // Not today, and not a slot start: refused, and the citizen is still at the window.
+    assert_error(
+        &finish(json!({"outcome": "supplement", "return": {"day": day(), "start": "14:00"}})).await,
+        409,
+        "slot_unavailable",
+    );
+    assert_error(
+        &finish(json!({"outcome": "supplement", "return": {"day": next, "start": "09:10"}})).await,
+        409,
+        "slot_unavailable",
+    );
+    let (_, w) = hall.get("/api/v1/windows/12", Some(&clerk)).await;
+    assert_eq!(w["current"]["number"], t["number"]);
+    let (s, w) = finish(json!({"outcome": "supplement", "note": "缺户口簿",
+        "return": {"day": next, "start": "09:00"}}))
+    .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    assert!(w["current"].is_null());
+    let r = &w["return"];
+    assert_eq!(r["state"], "booked");
+    assert_eq!(r["return_visit"], true);
+    assert_eq!(r["day"], next);
+    assert_eq!(r["start"], "09:00");
+    assert!(r["notice"].as_str().is_some_and(|n| !n.is_empty()));
+    let code = r["code"].as_str().expect("code");
+    assert_eq!(code.len(), 6);
+    // Outside capacity: the slot still shows two of two booked.
+    let (_, slots) = hall
+        .get(&format!("/api/v1/appointments/slots?queue=crj&from={next}&to={next}"), None)
+        .await;
+    assert_eq!(slots["slots"][0]["booked"], 2);
+    // Next day the citizen checks in with the ID number the ticket was issued with.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let d: jiff::civil::Date = next.parse().expect("d");
+    hall.set_clock(tz.to_timestamp(d.at(8, 45, 0, 0)).expect("ts")).await;
+    let (s, checked) = hall
+        .post("/api/v1/appointments/check-in", Some(KIOSK), json!({"code": code}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{checked}");
+    assert_eq!(checked["priority"], "appointment");
+}
