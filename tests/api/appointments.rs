@@ -9,37 +9,6 @@ use crate::helpers::*;
 
 const INTEGRATOR: &str = "test-integrator-token";
 
-/// A valid ID number ending in `n`.
-fn id(n: u32) -> String {
-    let body = format!("52273219800101{n:03}");
-    let c = hallq::domain::idcard::check_char(&body).expect("check char");
-    format!("{body}{}", c as char)
-}
-
-/// The shipped hall with 出入境 (crj) bookable every day 09:00-12:00 and 14:00-16:00 and
-/// extended 17:00-18:30 every day, so tests do not depend on tomorrow's weekday.
-fn every_day_config() -> String {
-    let shipped = shipped_config();
-    let hours = r#"hours = { mon = ["09:00-12:00", "14:00-16:00"], tue = ["09:00-12:00", "14:00-16:00"], wed = ["09:00-12:00", "14:00-16:00"], thu = ["09:00-12:00", "14:00-16:00"], fri = ["09:00-12:00", "14:00-16:00"] }"#;
-    assert!(shipped.contains(hours), "crj's hours in the shipped config");
-    let all = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-    let every = |spans: &str| {
-        let days: Vec<String> = all.iter().map(|d| format!("{d} = [{spans}]")).collect();
-        format!("{{ {} }}", days.join(", "))
-    };
-    shipped
-        .replacen(
-            hours,
-            &format!("hours = {}", every(r#""09:00-12:00", "14:00-16:00""#)),
-            1,
-        )
-        .replacen(
-            r#"extended = { wed = ["17:00-18:30"] }"#,
-            &format!("extended = {}", every(r#""17:00-18:30""#)),
-            1,
-        )
-}
-
 async fn spawn() -> TestHall {
     let hall = TestHall::spawn_with(&every_day_config()).await;
     hallq::admin::add_device(&hall.db, "wsbsdt", "integrator", INTEGRATOR).expect("integrator");
@@ -67,7 +36,7 @@ async fn book(hall: &TestHall, d: &str, start: &str, who: u32) -> (StatusCode, V
     hall.post(
         "/api/v1/appointments",
         None,
-        json!({"queue": "crj", "day": d, "start": start, "id_number": id(who), "phone": "13800138000"}),
+        json!({"queue": "crj", "day": d, "start": start, "id_number": id_number(who), "phone": "13800138000"}),
     )
     .await
 }
@@ -114,7 +83,7 @@ async fn slots_booking_and_every_refusal() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["code"], b["code"]);
     // The ID number is never in the answer.
-    assert!(!again.to_string().contains(&id(1)));
+    assert!(!again.to_string().contains(&id_number(1)));
 
     booked(&hall, &d, "10:30", 2).await;
     let (_, slots) = hall
@@ -133,13 +102,13 @@ async fn slots_booking_and_every_refusal() {
         json!({"queue": queue, "day": d, "start": "11:00", "id_number": id_number, "phone": phone})
     };
     let post = |body: Value| hall.post("/api/v1/appointments", None, body);
-    assert_error(&post(other("nope", id(3), "13800138000")).await, 404, "unknown_queue");
-    assert_error(&post(other("hj", id(3), "13800138000")).await, 409, "appointments_not_offered");
+    assert_error(&post(other("nope", id_number(3), "13800138000")).await, 404, "unknown_queue");
+    assert_error(&post(other("hj", id_number(3), "13800138000")).await, 409, "appointments_not_offered");
     assert_error(&post(other("crj", "123".into(), "13800138000")).await, 422, "invalid_id_number");
-    assert_error(&post(other("crj", id(3), "555")).await, 422, "invalid_phone");
+    assert_error(&post(other("crj", id_number(3), "555")).await, 422, "invalid_phone");
     assert_error(&post(json!({"queue": "crj"})).await, 400, "bad_request");
-    assert_error(&post(json!({"queue": "crj", "day": d, "start": "11:00", "id_number": id(3), "phone": "13800138000", "x": 1})).await, 400, "bad_request");
-    assert_error(&post(json!({"queue": "crj", "day": "tomorrow", "start": "11:00", "id_number": id(3), "phone": "13800138000"})).await, 400, "bad_request");
+    assert_error(&post(json!({"queue": "crj", "day": d, "start": "11:00", "id_number": id_number(3), "phone": "13800138000", "x": 1})).await, 400, "bad_request");
+    assert_error(&post(json!({"queue": "crj", "day": "tomorrow", "start": "11:00", "id_number": id_number(3), "phone": "13800138000"})).await, 400, "bad_request");
     assert_error(
         &hall.get("/api/v1/appointments/slots?queue=hj", None).await,
         409,
@@ -192,7 +161,7 @@ async fn two_citizens_racing_for_the_last_place_get_one_booking_and_one_slot_ful
 #[tokio::test]
 async fn an_integrators_external_id_makes_booking_idempotent() {
     let hall = spawn().await;
-    let body = json!({"queue": "crj", "day": day(), "start": "14:00", "id_number": id(5),
+    let body = json!({"queue": "crj", "day": day(), "start": "14:00", "id_number": id_number(5),
         "phone": "13800138000", "external_id": "gzzwfw-20261201-0001"});
     let (s1, first) = hall.post("/api/v1/appointments", Some(INTEGRATOR), body.clone()).await;
     assert_eq!(s1, StatusCode::CREATED, "{first}");
@@ -227,7 +196,7 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
         "unauthenticated",
     );
     // Walk-ins before the check-in.
-    let walk_in = |n: u32| hall.issue_with(json!({"queue": "crj", "id_number": id(n)}));
+    let walk_in = |n: u32| hall.issue_with(json!({"queue": "crj", "id_number": id_number(n)}));
     let w1 = walk_in(51).await;
     let (s, t) = check_in(json!({"code": code})).await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
@@ -260,7 +229,7 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     hall.set_clock(at(11, 46)).await;
     let desk = hall.login("manager").await;
     assert_error(
-        &hall.post("/api/v1/appointments/check-in", Some(&desk), json!({"id_number": id(2)})).await,
+        &hall.post("/api/v1/appointments/check-in", Some(&desk), json!({"id_number": id_number(2)})).await,
         404,
         "unknown_appointment",
     );
@@ -278,7 +247,7 @@ async fn a_booking_is_missed_on_the_hall_clock_with_no_request_and_misses_suspen
     let b = booked(&hall, &day(), "10:30", 7).await;
     let booked_frame = next_json(&mut ws).await;
     assert_eq!(booked_frame["type"], "appointment.booked");
-    assert!(!booked_frame.to_string().contains(&id(7)));
+    assert!(!booked_frame.to_string().contains(&id_number(7)));
     assert!(!booked_frame.to_string().contains(b["code"].as_str().expect("code")));
     // Only the clock moves; nobody asks anything of the booking.
     hall.set_clock(at(10, 45)).await;
@@ -306,14 +275,14 @@ async fn extended_hours_issue_tickets_only_to_check_ins() {
     let b = booked(&hall, &day(), "17:30", 3).await;
     assert_eq!(b["extended"], true);
     hall.set_clock(at(17, 10)).await;
-    let walk_in = hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "crj", "id_number": id(60)})).await;
+    let walk_in = hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "crj", "id_number": id_number(60)})).await;
     assert_error(&walk_in, 409, "appointments_only");
     assert!(walk_in.1["error"]["message"].as_str().is_some_and(|m| m.contains("延时服务")));
     let (_, h) = hall.get("/api/v1/hall", None).await;
     let crj = h["queues"].as_array().expect("q").iter().find(|q| q["id"] == "crj").cloned().expect("crj");
     assert_eq!(crj["closed_reason"], "appointments_only");
     let (s, t) = hall
-        .post("/api/v1/appointments/check-in", Some(KIOSK), json!({"id_number": id(3)}))
+        .post("/api/v1/appointments/check-in", Some(KIOSK), json!({"id_number": id_number(3)}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     assert_eq!(t["priority"], "appointment");
@@ -340,8 +309,8 @@ async fn staff_list_masks_ids_and_shows_no_names() {
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["start"], "11:00");
     let masked = rows[0]["id_number"].as_str().expect("masked");
-    assert_eq!(masked, format!("****{}", &id(1)[14..]));
-    assert!(!list.to_string().contains(&id(1)));
+    assert_eq!(masked, format!("****{}", &id_number(1)[14..]));
+    assert!(!list.to_string().contains(&id_number(1)));
     assert!(!list.to_string().contains("13800138000"));
     assert_error(
         &hall.get(&format!("/api/v1/appointments?day={d}&queue=nope"), Some(&clerk)).await,
@@ -357,7 +326,7 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
     // The slot is full for ordinary bookings.
     booked(&hall, &next, "09:00", 1).await;
     booked(&hall, &next, "09:00", 2).await;
-    let t = hall.issue_with(json!({"queue": "crj", "id_number": id(3)})).await;
+    let t = hall.issue_with(json!({"queue": "crj", "id_number": id_number(3)})).await;
     let clerk = hall.login("clerk1").await;
     hall.ok(&clerk, 12, "sign-in", json!({})).await;
     hall.ok(&clerk, 12, "call-next", json!({})).await;
