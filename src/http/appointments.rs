@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
-use super::tickets::{PrintStatus, TicketDto, print_slip, public_base, ticket_dto, valid_token};
+use super::tickets::{
+    PrintStatus, TicketDto, print_slip, public_base, qr_svg, ticket_dto, valid_token,
+};
 use crate::domain::hall::{AppointmentCommand, Actor, BookingView, CheckInKey, Command, SlotView};
 use crate::engine::Outcome;
 
@@ -27,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/appointments/check-in", post(check_in))
         .route("/api/v1/appointments/{token}", get(show_appointment))
         .route("/api/v1/appointments/{token}/cancel", post(cancel_appointment))
+        .route("/api/v1/appointments/{token}/qr.svg", get(appointment_qr))
 }
 
 /// The caller's credentials when it presented any (integrators), else a citizen.
@@ -164,6 +167,24 @@ async fn show_appointment(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(view).into_response())
+}
+
+/// The QR code of a booking's own page `/a/{token}`, as SVG.
+async fn appointment_qr(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    if !valid_token(&token) {
+        return Err(ApiError::not_found());
+    }
+    let t = token.clone();
+    st.engine
+        .query(move |h, _, _| h.booking_by_token(&t).is_some())
+        .await?
+        .then_some(())
+        .ok_or_else(ApiError::not_found)?;
+    qr_svg(&format!("{}/a/{token}", public_base(&st, &headers)))
 }
 
 async fn cancel_appointment(

@@ -195,7 +195,11 @@ async fn ticket_qr(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     find_ticket(&st, token.clone()).await?;
-    let url = format!("{}/t/{token}", public_base(&st, &headers));
+    qr_svg(&format!("{}/t/{token}", public_base(&st, &headers)))
+}
+
+/// A QR code of `url` as an SVG response.
+pub(super) fn qr_svg(url: &str) -> Result<Response, ApiError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
     let svg = code

@@ -56,6 +56,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/appointments/{token}"),
     ("post", "/api/v1/appointments/{token}/cancel"),
     ("post", "/api/v1/appointments/check-in"),
+    ("get", "/api/v1/appointments/{token}/qr.svg"),
 ];
 
 #[tokio::test]

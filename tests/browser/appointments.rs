@@ -22,6 +22,18 @@ async fn book(hall: &TestHall, start: &str, who: u32) -> Value {
     b
 }
 
+/// Click the button under `list` whose text contains `label`.
+async fn click_text(b: &Browser, list: &str, label: &str) {
+    let js = format!(
+        "[...document.querySelectorAll('{list} button')].find(e => e.textContent.includes({label:?}))"
+    );
+    b.wait_for(&js, 10).await;
+    b.client
+        .execute(&format!("{js}.click()"), vec![])
+        .await
+        .expect("click");
+}
+
 async fn type_code(b: &Browser, code: &str) {
     for d in code.chars() {
         tap(b, &format!("button[data-act=key][data-arg='{d}']")).await;
@@ -72,4 +84,64 @@ async fn check_in_at_the_kiosk_with_the_code_and_be_called_first() {
     assert_eq!(called["current"]["number"], number.as_str());
     assert_eq!(called["reason"], "appointment");
     assert_ne!(called["current"]["number"], walk_in["number"]);
+}
+
+#[tokio::test]
+async fn book_on_the_phone_check_in_at_the_kiosk_and_be_called() {
+    let hall = TestHall::spawn_with(&every_day_config()).await;
+    let b = Browser::start(390, 844).await;
+    b.client
+        .goto(&format!("{}/book/", hall.base))
+        .await
+        .expect("navigates");
+    b.wait_for("document.body.dataset.ready === '1'", 15).await;
+    check_layout(&b, "book-1-departments", "main").await;
+    click_text(&b, "#depts", "公安局").await;
+    click_text(&b, "#queues", "出入境证件").await;
+    b.wait_for("document.querySelector('#slots button:not([disabled])')", 10).await;
+    check_layout(&b, "book-2-slots", "main").await;
+    // The first free slot of the first day: 10:30 (the clock stands at 10:00).
+    let first = text(&b, "#slots button:not([disabled])").await;
+    assert!(first.starts_with("10:30-11:00") && first.contains("余 2 个"), "{first}");
+    tap(&b, "#slots button:not([disabled])").await;
+    b.type_into("#id-number", &id_number(7)).await;
+    b.type_into("#phone", "13800138000").await;
+    check_layout(&b, "book-3-form", "main").await;
+    tap(&b, "#submit").await;
+    b.wait_for("location.pathname.startsWith('/a/') && document.querySelector('#code')", 10).await;
+    let code = text(&b, "#code").await;
+    assert_eq!(code.len(), 6, "{code}");
+    assert_eq!(text(&b, "#state").await, "已预约");
+    assert!(text(&b, "#how").await.contains("10:00-10:45"));
+    assert!(text(&b, "#notice").await.contains("身份证"));
+    b.wait_for("document.querySelector('#qr').complete && document.querySelector('#qr').naturalWidth > 0", 10).await;
+    // The booking page scrolls on a phone: the screenshot, but no fits-the-screen check.
+    b.screenshot("book-4-booking").await;
+    let booking_url = b.client.current_url().await.expect("url").to_string();
+
+    // At the kiosk with the code.
+    b.client
+        .goto(&format!("{}/kiosk/?device={KIOSK}", hall.base))
+        .await
+        .expect("navigates");
+    b.wait_for("document.body.dataset.ready === '1'", 15).await;
+    tap(&b, "#checkin").await;
+    type_code(&b, &code).await;
+    b.wait_for("document.body.dataset.screen === 'ticket'", 10).await;
+    let number = text(&b, "#number").await;
+
+    // The booking page follows.
+    b.client.goto(&booking_url).await.expect("navigates");
+    b.wait_for("document.querySelector('#ticket')", 10).await;
+    assert_eq!(text(&b, "#state").await, "已签到");
+    assert_eq!(text(&b, "#ticket").await, number);
+    b.close().await;
+
+    hall.issue_with(json!({"queue": "crj", "id_number": id_number(41)})).await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 12, "sign-in", json!({})).await;
+    hall.set_clock(tomorrow_at(10, 30)).await;
+    let called = hall.ok(&clerk, 12, "call-next", json!({})).await;
+    assert_eq!(called["current"]["number"], number.as_str());
+    assert_eq!(called["reason"], "appointment");
 }
