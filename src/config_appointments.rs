@@ -150,7 +150,10 @@ impl QueueAppointmentsSection {
             return Err(("days_ahead", "must be at most 90".into()));
         }
         if self.early_minutes > 240 || self.late_minutes > 240 {
-            return Err(("late_minutes", "early and late allowances are at most 240".into()));
+            return Err((
+                "late_minutes",
+                "early and late allowances are at most 240".into(),
+            ));
         }
         let hours = week(&self.hours, "hours")?;
         let extended = week(&self.extended, "extended")?;
@@ -196,8 +199,8 @@ impl QueueAppointmentsSection {
                     ));
                 }
             }
-            let places = cut(spans, self.slot_minutes, false).len() as u64
-                * u64::from(self.capacity);
+            let places =
+                cut(spans, self.slot_minutes, false).len() as u64 * u64::from(self.capacity);
             if places >= u64::from(daily_quota) {
                 return Err((
                     "capacity",
@@ -264,13 +267,41 @@ mod tests {
         // (name, section, expected key or None for ok)
         let cases: Vec<(&str, QueueAppointmentsSection, Option<&str>)> = vec![
             ("fine", section(&["09:00-12:00"], &["17:00-18:30"], 2), None),
-            ("before opening", section(&["08:30-12:00"], &[], 2), Some("hours")),
-            ("after closing", section(&["15:00-17:30"], &[], 2), Some("hours")),
-            ("inside a no-issue band", section(&["11:00-13:00"], &[], 2), Some("hours")),
-            ("extended before closing", section(&["09:00-10:00"], &["16:30-18:00"], 2), Some("extended")),
-            ("capacity eats the quota", section(&["09:00-12:00"], &[], 10), Some("capacity")),
-            ("overlapping spans", section(&["09:00-11:00", "10:30-12:00"], &[], 1), Some("hours")),
-            ("backwards span", section(&["11:00-10:00"], &[], 1), Some("hours")),
+            (
+                "before opening",
+                section(&["08:30-12:00"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "after closing",
+                section(&["15:00-17:30"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "inside a no-issue band",
+                section(&["11:00-13:00"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "extended before closing",
+                section(&["09:00-10:00"], &["16:30-18:00"], 2),
+                Some("extended"),
+            ),
+            (
+                "capacity eats the quota",
+                section(&["09:00-12:00"], &[], 10),
+                Some("capacity"),
+            ),
+            (
+                "overlapping spans",
+                section(&["09:00-11:00", "10:30-12:00"], &[], 1),
+                Some("hours"),
+            ),
+            (
+                "backwards span",
+                section(&["11:00-10:00"], &[], 1),
+                Some("hours"),
+            ),
             ("no slot at all", section(&[], &[], 1), Some("hours")),
         ];
         for (name, s, want) in cases {

@@ -367,13 +367,14 @@ fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
             booking: Box::new(hall.booking_view(b)),
             created,
         }),
-        Reply::CheckedIn { ticket, booking } => hall
-            .ticket(ticket)
-            .zip(hall.booking(booking))
-            .map(|(t, b)| Outcome::CheckedIn {
-                ticket: Box::new(hall.issued_ticket(t)),
-                booking: Box::new(hall.booking_view(b)),
-            }),
+        Reply::CheckedIn { ticket, booking } => {
+            hall.ticket(ticket)
+                .zip(hall.booking(booking))
+                .map(|(t, b)| Outcome::CheckedIn {
+                    ticket: Box::new(hall.issued_ticket(t)),
+                    booking: Box::new(hall.booking_view(b)),
+                })
+        }
         Reply::Returned { number, booking } => hall
             .window_view(number)
             .zip(hall.booking(booking))

@@ -328,7 +328,9 @@ impl Bookings {
 
     /// The booking a checked-in ticket came from.
     pub fn by_ticket(&self, ticket: TicketId) -> Option<&Booking> {
-        self.by_ticket.get(&ticket).and_then(|id| self.by_id.get(id))
+        self.by_ticket
+            .get(&ticket)
+            .and_then(|id| self.by_id.get(id))
     }
 
     /// Remember which ticket a check-in issued.
@@ -377,7 +379,12 @@ impl Bookings {
     }
 
     /// Booked (not checked in) bookings whose late allowance has run out at `now`.
-    pub fn overdue(&self, tz: &TimeZone, late: impl Fn(&str) -> u32, now: Timestamp) -> Vec<BookingId> {
+    pub fn overdue(
+        &self,
+        tz: &TimeZone,
+        late: impl Fn(&str) -> u32,
+        now: Timestamp,
+    ) -> Vec<BookingId> {
         self.iter()
             .filter(|b| b.state == BookingState::Booked)
             .filter(|b| now > late_deadline(b.slot_start(tz), late(&b.queue)))

@@ -30,7 +30,12 @@ fn slots_of_a_day() {
     let starts: Vec<(String, bool)> = p
         .slots(monday)
         .iter()
-        .map(|s| (format!("{:02}:{:02}", s.start.hour(), s.start.minute()), s.extended))
+        .map(|s| {
+            (
+                format!("{:02}:{:02}", s.start.hour(), s.start.minute()),
+                s.extended,
+            )
+        })
         .collect();
     // 14:00-15:10 gives two whole slots; the 10 minutes left are no slot.
     assert_eq!(
@@ -83,7 +88,12 @@ fn miss_rule_table() {
     };
     let cases: Vec<(&str, MissRule, Vec<Date>, Option<Date>)> = vec![
         ("none", rule, vec![], None),
-        ("two are fine", rule, vec![d("2026-11-01"), d("2026-11-02")], None),
+        (
+            "two are fine",
+            rule,
+            vec![d("2026-11-01"), d("2026-11-02")],
+            None,
+        ),
         (
             "three within 30 days",
             rule,
@@ -139,7 +149,11 @@ fn capacity_counts_active_unprotected_places_and_codes_stay_unique() {
     b.insert(booking(2, "222222", BookingState::Cancelled));
     b.insert(booking(3, "333333", BookingState::Booked));
     b.insert(booking(4, "444444", BookingState::CheckedIn));
-    assert_eq!(b.taken("crj", day, t(9, 0)), 2, "cancelled and protected take no place");
+    assert_eq!(
+        b.taken("crj", day, t(9, 0)),
+        2,
+        "cancelled and protected take no place"
+    );
     assert_eq!(b.taken("crj", day, t(9, 30)), 0);
     // Every fresh code avoids the active ones, whatever the entropy.
     for e in 0..2000u64 {

@@ -135,11 +135,17 @@ impl DomainError {
     pub fn detail(&self) -> Option<String> {
         use DomainError::*;
         match self {
-            UnknownQueue(s) | UnknownTicket(s) | QueueClosed(s) | QuotaExhausted(s)
-            | DuplicateTicket(s) | IdNumberRequired(s) | NotCallable(s) | NotHeld(s)
-            | AppointmentsNotOffered(s) | BookingSuspended(s) | TooEarly(s) => {
-                Some(s.clone())
-            }
+            UnknownQueue(s)
+            | UnknownTicket(s)
+            | QueueClosed(s)
+            | QuotaExhausted(s)
+            | DuplicateTicket(s)
+            | IdNumberRequired(s)
+            | NotCallable(s)
+            | NotHeld(s)
+            | AppointmentsNotOffered(s)
+            | BookingSuspended(s)
+            | TooEarly(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
                 Some(n.to_string())

@@ -913,7 +913,9 @@ impl Hall {
             }
         }
         let last4 = id.as_ref().map(|i| i.last4().to_string());
-        let tid = self.push_ticket(q, priority, id_hash, last4, phone, token, actor, now, events);
+        let tid = self.push_ticket(
+            q, priority, id_hash, last4, phone, token, actor, now, events,
+        );
         Ok(Reply::Ticket(tid))
     }
 

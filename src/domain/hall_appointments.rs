@@ -170,7 +170,8 @@ impl Hall {
                 entropy,
             } => {
                 require_booker(actor)?;
-                let integrator = matches!(actor, Actor::Device { kind, .. } if kind == "integrator");
+                let integrator =
+                    matches!(actor, Actor::Device { kind, .. } if kind == "integrator");
                 let external_id = external_id
                     .map(|e| e.trim().to_string())
                     .filter(|e| !e.is_empty());
@@ -222,7 +223,9 @@ impl Hall {
                 });
                 Ok(Reply::Booking { id, created: false })
             }
-            AppointmentCommand::CheckIn { key, token } => self.check_in(actor, key, token, now, events),
+            AppointmentCommand::CheckIn { key, token } => {
+                self.check_in(actor, key, token, now, events)
+            }
             AppointmentCommand::FinishWithReturn {
                 window,
                 note,
@@ -560,10 +563,13 @@ impl Hall {
             check_in_from: rfc3339(from, tz),
             check_in_until: rfc3339(late_deadline(start, late), tz),
             notice: ap.and_then(|a| a.notice.clone()),
-            ticket: b.ticket.and_then(|t| self.tickets.get(&t)).map(|t| BookingTicket {
-                number: t.number.clone(),
-                token: t.token.clone(),
-            }),
+            ticket: b
+                .ticket
+                .and_then(|t| self.tickets.get(&t))
+                .map(|t| BookingTicket {
+                    number: t.number.clone(),
+                    token: t.token.clone(),
+                }),
             url: format!("/a/{}", b.token),
         }
     }
@@ -626,7 +632,12 @@ impl Hall {
                 if instant(tz, day, s.start).is_some_and(|t| t <= now) {
                     continue;
                 }
-                out.push(slot_view(day, s, ap.capacity, self.bookings.taken(&q.id, day, s.start)));
+                out.push(slot_view(
+                    day,
+                    s,
+                    ap.capacity,
+                    self.bookings.taken(&q.id, day, s.start),
+                ));
             }
             let Ok(next) = day.tomorrow() else { break };
             day = next;

@@ -26,8 +26,9 @@ fn day(s: &str) -> Date {
 }
 
 fn plan() -> Plan {
-    let (_, mut p) = crate::config::Config::parse("hall.toml", include_str!("../../config/hall.toml"))
-        .expect("shipped config");
+    let (_, mut p) =
+        crate::config::Config::parse("hall.toml", include_str!("../../config/hall.toml"))
+            .expect("shipped config");
     let mut hours: [Spans; 7] = Default::default();
     hours[0] = vec![(t(9, 0), t(12, 0))];
     hours[1] = hours[0].clone();
@@ -156,13 +157,43 @@ fn booking_refusals() {
         ("ok", "2026-12-01", "09:00", 1, "ok"),
         ("second place", "2026-12-01", "09:00", 2, "ok"),
         ("full", "2026-12-01", "09:00", 3, "slot_full"),
-        ("same person same day", "2026-12-01", "10:00", 1, "already_booked"),
+        (
+            "same person same day",
+            "2026-12-01",
+            "10:00",
+            1,
+            "already_booked",
+        ),
         ("same person other day", "2026-11-30", "11:00", 1, "ok"),
-        ("slot already begun", "2026-11-30", "10:00", 4, "slot_unavailable"),
+        (
+            "slot already begun",
+            "2026-11-30",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
         ("past day", "2026-11-29", "10:00", 4, "slot_unavailable"),
-        ("too far ahead", "2026-12-08", "10:00", 4, "slot_unavailable"),
-        ("closed day (Wednesday)", "2026-12-02", "10:00", 4, "slot_unavailable"),
-        ("not a slot start", "2026-12-01", "09:10", 4, "slot_unavailable"),
+        (
+            "too far ahead",
+            "2026-12-08",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
+        (
+            "closed day (Wednesday)",
+            "2026-12-02",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
+        (
+            "not a slot start",
+            "2026-12-01",
+            "09:10",
+            4,
+            "slot_unavailable",
+        ),
         ("extended slot", "2026-11-30", "17:30", 4, "ok"),
     ];
     for (name, d, start, who, want) in cases {
@@ -182,8 +213,14 @@ fn booking_refusals() {
         code_of(f.run(&Actor::Citizen, cmd))
     };
     assert_eq!(bad(&mut f, "nope", &id(9), "13800138000"), "unknown_queue");
-    assert_eq!(bad(&mut f, "hj", &id(9), "13800138000"), "appointments_not_offered");
-    assert_eq!(bad(&mut f, "sb", "52273219800101009X", "13800138000"), "invalid_id_number");
+    assert_eq!(
+        bad(&mut f, "hj", &id(9), "13800138000"),
+        "appointments_not_offered"
+    );
+    assert_eq!(
+        bad(&mut f, "sb", "52273219800101009X", "13800138000"),
+        "invalid_id_number"
+    );
     assert_eq!(bad(&mut f, "sb", &id(9), "12345"), "invalid_phone");
     // A refusal leaves no trace.
     assert_eq!(f.h.take_changes().bookings.len(), 4);
@@ -191,14 +228,20 @@ fn booking_refusals() {
     assert!(f.h.take_changes().bookings.is_empty());
     // Codes are unique among the day's active bookings.
     let codes: std::collections::BTreeSet<String> =
-        f.h.bookings.iter().filter(|b| b.day == day("2026-12-01")).map(|b| b.code.clone()).collect();
+        f.h.bookings
+            .iter()
+            .filter(|b| b.day == day("2026-12-01"))
+            .map(|b| b.code.clone())
+            .collect();
     assert_eq!(codes.len(), 2);
 }
 
 #[test]
 fn integrator_external_id_is_idempotent_and_only_for_integrators() {
     let mut f = Fx::new(mon("08:00"));
-    let a = f.book_as(&integrator(), "2026-12-01", "09:00", 1, Some("gz-1")).expect("booked");
+    let a = f
+        .book_as(&integrator(), "2026-12-01", "09:00", 1, Some("gz-1"))
+        .expect("booked");
     let (r, events) = f
         .run(
             &integrator(),
@@ -221,7 +264,10 @@ fn integrator_external_id_is_idempotent_and_only_for_integrators() {
         "forbidden",
         "a citizen cannot fetch a booking by someone's external id"
     );
-    assert_eq!(code_of(f.book_as(&kiosk(), "2026-12-01", "09:30", 2, None)), "forbidden");
+    assert_eq!(
+        code_of(f.book_as(&kiosk(), "2026-12-01", "09:30", 2, None)),
+        "forbidden"
+    );
 }
 
 #[test]
@@ -231,15 +277,23 @@ fn check_in_window_issues_a_marked_ticket_and_missed_bookings_expire_on_the_cloc
     let b = f.book("2026-11-30", "10:00", 2).expect("booked");
     let c = f.book("2026-11-30", "11:00", 3).expect("booked");
     f.now = mon("09:29");
-    let e = f.check_in(CheckInKey::Code(f.code(a))).expect_err("too early");
+    let e = f
+        .check_in(CheckInKey::Code(f.code(a)))
+        .expect_err("too early");
     assert_eq!(e, DomainError::TooEarly("09:30".into()));
-    assert_eq!(code_of(f.check_in(CheckInKey::Code("000000".into()))), "unknown_appointment");
+    assert_eq!(
+        code_of(f.check_in(CheckInKey::Code("000000".into()))),
+        "unknown_appointment"
+    );
     f.now = mon("09:30");
     let ticket = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
     let tk = f.h.ticket(ticket).expect("ticket");
     assert_eq!(tk.priority, Priority::Appointment);
     assert!(tk.number.starts_with('S'), "{}", tk.number);
-    assert_eq!(f.h.booking(a).map(|b| b.state), Some(BookingState::CheckedIn));
+    assert_eq!(
+        f.h.booking(a).map(|b| b.state),
+        Some(BookingState::CheckedIn)
+    );
     assert_eq!(
         code_of(f.check_in(CheckInKey::Code(f.code(a)))),
         "invalid_state",
@@ -247,7 +301,8 @@ fn check_in_window_issues_a_marked_ticket_and_missed_bookings_expire_on_the_cloc
     );
     // By ID number, at the last minute of the late allowance.
     f.now = mon("10:15");
-    f.check_in(CheckInKey::IdNumber(id(2))).expect("checked in by ID");
+    f.check_in(CheckInKey::IdNumber(id(2)))
+        .expect("checked in by ID");
     // Nobody asks: the clock alone makes booking c missed after 11:15.
     f.now = mon("11:15");
     assert!(f.h.tick(f.now).is_empty());
@@ -258,8 +313,14 @@ fn check_in_window_issues_a_marked_ticket_and_missed_bookings_expire_on_the_cloc
         vec!["appointment.missed"]
     );
     assert_eq!(f.h.booking(c).map(|b| b.state), Some(BookingState::Missed));
-    assert_eq!(f.h.booking(b).map(|b| b.state), Some(BookingState::CheckedIn));
-    assert_eq!(code_of(f.check_in(CheckInKey::IdNumber(id(3)))), "unknown_appointment");
+    assert_eq!(
+        f.h.booking(b).map(|b| b.state),
+        Some(BookingState::CheckedIn)
+    );
+    assert_eq!(
+        code_of(f.check_in(CheckInKey::IdNumber(id(3)))),
+        "unknown_appointment"
+    );
 }
 
 #[test]
@@ -314,11 +375,19 @@ fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
     let w3 = walk_in(&mut f, "w3");
     f.now = mon("09:40");
     let appt = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
-    let window = f.h.plan.windows_serving("sb").next().expect("window").number;
-    f.run(&clerk(), Command::SignIn { window }).expect("signed in");
+    let window =
+        f.h.plan
+            .windows_serving("sb")
+            .next()
+            .expect("window")
+            .number;
+    f.run(&clerk(), Command::SignIn { window })
+        .expect("signed in");
     let call = |f: &mut Fx, hm: &str| {
         f.now = mon(hm);
-        let (r, _) = f.run(&clerk(), Command::CallNext { window }).expect("called");
+        let (r, _) = f
+            .run(&clerk(), Command::CallNext { window })
+            .expect("called");
         let Reply::Window { reason, .. } = r else {
             panic!("window reply")
         };
@@ -353,13 +422,26 @@ fn extended_hours_issue_only_check_ins() {
         token: "walk".into(),
     };
     assert_eq!(code_of(f.run(&kiosk(), cmd)), "appointments_only");
-    let q = f.h.queue_views(f.now).into_iter().find(|q| q.id == "sb").expect("sb");
+    let q =
+        f.h.queue_views(f.now)
+            .into_iter()
+            .find(|q| q.id == "sb")
+            .expect("sb");
     assert_eq!(q.closed_reason, Some("appointments_only"));
     // Another queue without extended hours is simply closed.
-    let hj = f.h.queue_views(f.now).into_iter().find(|q| q.id == "hj").expect("hj");
+    let hj =
+        f.h.queue_views(f.now)
+            .into_iter()
+            .find(|q| q.id == "hj")
+            .expect("hj");
     assert_eq!(hj.closed_reason, Some("queue_closed"));
-    let ticket = f.check_in(CheckInKey::IdNumber(id(1))).expect("checked in at 17:10");
-    assert_eq!(f.h.ticket(ticket).map(|t| t.priority), Some(Priority::Appointment));
+    let ticket = f
+        .check_in(CheckInKey::IdNumber(id(1)))
+        .expect("checked in at 17:10");
+    assert_eq!(
+        f.h.ticket(ticket).map(|t| t.priority),
+        Some(Priority::Appointment)
+    );
     // Asking for the appointment priority at the kiosk is refused.
     let cmd = Command::Issue {
         queue: "hj".into(),

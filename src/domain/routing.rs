@@ -80,9 +80,7 @@ where
         if slot.is_none_or(|(t, b)| (tier, place(&c)) < (t, place(&b))) {
             *slot = Some((tier, c));
         }
-        if c.priority == Priority::Normal
-            && oldest_ordinary.is_none_or(|o| place(&c) < place(&o))
-        {
+        if c.priority == Priority::Normal && oldest_ordinary.is_none_or(|o| place(&c) < place(&o)) {
             oldest_ordinary = Some(c);
         }
     }
@@ -279,7 +277,12 @@ mod tests {
     #[test]
     fn appointments_after_green_before_walk_ins_under_the_ratio() {
         let w = window(&[&["a", "b"], &["c"]]);
-        type Case = (&'static str, u32, Vec<Candidate<'static>>, Option<(i64, CallReason)>);
+        type Case = (
+            &'static str,
+            u32,
+            Vec<Candidate<'static>>,
+            Option<(i64, CallReason)>,
+        );
         let cases: Vec<Case> = vec![
             (
                 "appointment before an older walk-in",

@@ -19,16 +19,22 @@ use super::error::{ApiError, Json, Path, Query};
 use super::tickets::{
     PrintStatus, TicketDto, print_slip, public_base, qr_svg, ticket_dto, valid_token,
 };
-use crate::domain::hall::{AppointmentCommand, Actor, BookingView, CheckInKey, Command, SlotView};
+use crate::domain::hall::{Actor, AppointmentCommand, BookingView, CheckInKey, Command, SlotView};
 use crate::engine::Outcome;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/appointments", post(book_appointment).get(list_appointments))
+        .route(
+            "/api/v1/appointments",
+            post(book_appointment).get(list_appointments),
+        )
         .route("/api/v1/appointments/slots", get(list_slots))
         .route("/api/v1/appointments/check-in", post(check_in))
         .route("/api/v1/appointments/{token}", get(show_appointment))
-        .route("/api/v1/appointments/{token}/cancel", post(cancel_appointment))
+        .route(
+            "/api/v1/appointments/{token}/cancel",
+            post(cancel_appointment),
+        )
         .route("/api/v1/appointments/{token}/qr.svg", get(appointment_qr))
 }
 
@@ -82,7 +88,12 @@ async fn list_slots(
     Query(p): Query<SlotsParams>,
 ) -> Result<Response, ApiError> {
     let today = crate::domain::hall::local_day(&st.plan, st.engine.clock().now());
-    let from = p.from.as_deref().map(|s| day("from", s)).transpose()?.unwrap_or(today);
+    let from = p
+        .from
+        .as_deref()
+        .map(|s| day("from", s))
+        .transpose()?
+        .unwrap_or(today);
     let to = match p.to.as_deref() {
         Some(s) => day("to", s)?,
         None => from
@@ -90,8 +101,10 @@ async fn list_slots(
             .map_err(ApiError::internal)?,
     };
     if to < from || (to - from).get_days() as i64 >= MAX_SLOT_DAYS {
-        return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
-            .with(MAX_SLOT_DAYS.to_string()));
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
+                .with(MAX_SLOT_DAYS.to_string()),
+        );
     }
     let queue = p.queue.clone();
     let slots = st
@@ -119,7 +132,9 @@ struct BookRequest {
 fn expect_booking(o: Outcome) -> Result<(BookingView, bool), ApiError> {
     match o {
         Outcome::Booking { booking, created } => Ok((*booking, created)),
-        _ => Err(ApiError::internal("engine answered a booking with something else")),
+        _ => Err(ApiError::internal(
+            "engine answered a booking with something else",
+        )),
     }
 }
 
@@ -242,9 +257,17 @@ async fn check_in(
         key,
         token: crate::engine::random_hex(),
     };
-    let (t, b) = match st.engine.execute(who.actor(), Command::Appointment(cmd)).await? {
+    let (t, b) = match st
+        .engine
+        .execute(who.actor(), Command::Appointment(cmd))
+        .await?
+    {
         Outcome::CheckedIn { ticket, booking } => (*ticket, *booking),
-        _ => return Err(ApiError::internal("engine answered a check-in with something else")),
+        _ => {
+            return Err(ApiError::internal(
+                "engine answered a check-in with something else",
+            ));
+        }
     };
     // Committed first: whatever the printer does, the ticket exists.
     let print: PrintStatus =
@@ -273,7 +296,9 @@ pub(super) async fn finish_with_return(
     start: &str,
 ) -> Result<Response, ApiError> {
     if outcome != crate::domain::Outcome::Supplement {
-        return Err(ApiError::bad_request("只有补办件（supplement）可以预约回访"));
+        return Err(ApiError::bad_request(
+            "只有补办件（supplement）可以预约回访",
+        ));
     }
     let cmd = AppointmentCommand::FinishWithReturn {
         window,
@@ -283,13 +308,19 @@ pub(super) async fn finish_with_return(
         token: crate::engine::random_hex(),
         entropy: entropy(),
     };
-    match st.engine.execute(who.actor(), Command::Appointment(cmd)).await? {
+    match st
+        .engine
+        .execute(who.actor(), Command::Appointment(cmd))
+        .await?
+    {
         Outcome::Returned { window, booking } => {
             let mut v = serde_json::to_value(*window).map_err(ApiError::internal)?;
             v["return"] = serde_json::to_value(*booking).map_err(ApiError::internal)?;
             Ok(axum::Json(v).into_response())
         }
-        _ => Err(ApiError::internal("engine answered a finish with something else")),
+        _ => Err(ApiError::internal(
+            "engine answered a finish with something else",
+        )),
     }
 }
 
@@ -306,7 +337,12 @@ async fn list_appointments(
     Query(p): Query<ListParams>,
 ) -> Result<Response, ApiError> {
     let today = crate::domain::hall::local_day(&st.plan, st.engine.clock().now());
-    let d = p.day.as_deref().map(|s| day("day", s)).transpose()?.unwrap_or(today);
+    let d = p
+        .day
+        .as_deref()
+        .map(|s| day("day", s))
+        .transpose()?
+        .unwrap_or(today);
     if let Some(q) = &p.queue
         && st.plan.queue(q).is_none()
     {

@@ -89,9 +89,7 @@ impl From<DomainError> for ApiError {
         use DomainError::*;
         let status = match &e {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
-            | UnknownAppointment => {
-                StatusCode::NOT_FOUND
-            }
+            | UnknownAppointment => StatusCode::NOT_FOUND,
             InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
             | ReasonTooLong | TransferTarget | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,

@@ -225,8 +225,10 @@ async fn finish_service(
         return Err(ApiError::bad_request("备注不能超过500字"));
     }
     if let Some(r) = b.return_visit {
-        return super::appointments::finish_with_return(&st, who, n, b.outcome, b.note, &r.day, &r.start)
-            .await;
+        return super::appointments::finish_with_return(
+            &st, who, n, b.outcome, b.note, &r.day, &r.start,
+        )
+        .await;
     }
     run(
         &st,

@@ -46,7 +46,11 @@ const COLUMNS: &str = "id, token, code, queue, day, start, end, extended, protec
 /// Write a booking as it is now.
 pub fn upsert(tx: &Transaction<'_>, b: &Booking) -> Result<()> {
     // A phone number is kept only while something may still be sent about the booking.
-    let phone = if b.state.is_active() { b.phone.as_deref() } else { None };
+    let phone = if b.state.is_active() {
+        b.phone.as_deref()
+    } else {
+        None
+    };
     tx.prepare_cached(&format!(
         "INSERT INTO appointments({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
          ON CONFLICT(id) DO UPDATE SET state=excluded.state, phone=excluded.phone,
@@ -173,7 +177,7 @@ mod tests {
     fn rows_round_trip_and_restore_keeps_active_and_recent() {
         let dir = tempfile::tempdir().expect("dir");
         let mut store = Store::open(&dir.path().join("a.db")).expect("open");
-        let rows = vec![
+        let rows = [
             booking(1, BookingState::Booked, "2026-12-01"),
             booking(2, BookingState::CheckedIn, "2026-12-02"),
             booking(3, BookingState::Missed, "2026-10-01"),
@@ -185,7 +189,11 @@ mod tests {
         let (back, next) = restore(&store.conn, "2026-11-01".parse().expect("d")).expect("restore");
         assert_eq!(next, 5);
         let ids: Vec<i64> = back.iter().map(|b| b.id.0).collect();
-        assert_eq!(ids, vec![1, 2, 4], "old and finished rows stay on disk only");
+        assert_eq!(
+            ids,
+            vec![1, 2, 4],
+            "old and finished rows stay on disk only"
+        );
         assert_eq!(back[0], rows[0]);
         assert_eq!(back[1], rows[1]);
         // A finished booking keeps no phone number.

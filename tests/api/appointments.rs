@@ -25,7 +25,9 @@ fn day() -> String {
 
 fn day_after(n: i64) -> String {
     let d: jiff::civil::Date = day().parse().expect("day");
-    d.checked_add(jiff::Span::new().days(n)).expect("day").to_string()
+    d.checked_add(jiff::Span::new().days(n))
+        .expect("day")
+        .to_string()
 }
 
 fn at(hh: i8, mm: i8) -> jiff::Timestamp {
@@ -53,32 +55,55 @@ async fn slots_booking_and_every_refusal() {
     let d = day();
     // The hall lists the terms; queues without appointments say null.
     let (_, h) = hall.get("/api/v1/hall", None).await;
-    let q = |id: &str| h["queues"].as_array().expect("queues").iter().find(|q| q["id"] == id).cloned().expect("queue");
+    let q = |id: &str| {
+        h["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .find(|q| q["id"] == id)
+            .cloned()
+            .expect("queue")
+    };
     assert_eq!(q("crj")["appointments"]["slot_minutes"], 30);
     assert!(q("hj")["appointments"].is_null());
 
     let (s, slots) = hall
-        .get(&format!("/api/v1/appointments/slots?queue=crj&from={d}&to={d}"), None)
+        .get(
+            &format!("/api/v1/appointments/slots?queue=crj&from={d}&to={d}"),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{slots}");
     let list = slots["slots"].as_array().expect("slots");
     // 10:00 now: 10:00 has begun; 10:30..11:30, 14:00..15:30 and three extended slots remain.
-    assert_eq!(list.first().map(|s| s["start"].clone()), Some(json!("10:30")));
+    assert_eq!(
+        list.first().map(|s| s["start"].clone()),
+        Some(json!("10:30"))
+    );
     assert_eq!(list.len(), 3 + 4 + 3);
     assert_eq!(list[0]["capacity"], 2);
     assert_eq!(list[0]["available"], 2);
-    assert!(list.iter().any(|s| s["extended"] == true && s["start"] == "17:00"));
+    assert!(
+        list.iter()
+            .any(|s| s["extended"] == true && s["start"] == "17:00")
+    );
 
     let b = booked(&hall, &d, "10:30", 1).await;
     assert_eq!(b["state"], "booked");
     assert_eq!(b["end"], "11:00");
     assert_eq!(b["extended"], false);
     let code = b["code"].as_str().expect("code");
-    assert!(code.len() == 6 && code.bytes().all(|c| c.is_ascii_digit()), "{code}");
+    assert!(
+        code.len() == 6 && code.bytes().all(|c| c.is_ascii_digit()),
+        "{code}"
+    );
     assert_eq!(b["token"].as_str().map(str::len), Some(64));
     assert!(b["notice"].as_str().is_some_and(|n| n.contains("身份证")));
     let (s, again) = hall
-        .get(&format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")), None)
+        .get(
+            &format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(again["code"], b["code"]);
@@ -87,7 +112,10 @@ async fn slots_booking_and_every_refusal() {
 
     booked(&hall, &d, "10:30", 2).await;
     let (_, slots) = hall
-        .get(&format!("/api/v1/appointments/slots?queue=crj&from={d}&to={d}"), None)
+        .get(
+            &format!("/api/v1/appointments/slots?queue=crj&from={d}&to={d}"),
+            None,
+        )
         .await;
     assert_eq!(slots["slots"][0]["available"], 0);
     assert_eq!(slots["slots"][0]["booked"], 2);
@@ -96,16 +124,38 @@ async fn slots_booking_and_every_refusal() {
     assert_error(&book(&hall, &d, "11:00", 1).await, 409, "already_booked");
     assert_error(&book(&hall, &d, "10:45", 3).await, 409, "slot_unavailable");
     assert_error(&book(&hall, &d, "10:00", 3).await, 409, "slot_unavailable");
-    assert_error(&book(&hall, &day_after(8), "10:00", 3).await, 409, "slot_unavailable");
-    assert_error(&book(&hall, &day_after(-1), "10:00", 3).await, 409, "slot_unavailable");
-    let other = |queue: &str, id_number: String, phone: &str| {
-        json!({"queue": queue, "day": d, "start": "11:00", "id_number": id_number, "phone": phone})
-    };
+    assert_error(
+        &book(&hall, &day_after(8), "10:00", 3).await,
+        409,
+        "slot_unavailable",
+    );
+    assert_error(
+        &book(&hall, &day_after(-1), "10:00", 3).await,
+        409,
+        "slot_unavailable",
+    );
+    let other = |queue: &str, id_number: String, phone: &str| json!({"queue": queue, "day": d, "start": "11:00", "id_number": id_number, "phone": phone});
     let post = |body: Value| hall.post("/api/v1/appointments", None, body);
-    assert_error(&post(other("nope", id_number(3), "13800138000")).await, 404, "unknown_queue");
-    assert_error(&post(other("hj", id_number(3), "13800138000")).await, 409, "appointments_not_offered");
-    assert_error(&post(other("crj", "123".into(), "13800138000")).await, 422, "invalid_id_number");
-    assert_error(&post(other("crj", id_number(3), "555")).await, 422, "invalid_phone");
+    assert_error(
+        &post(other("nope", id_number(3), "13800138000")).await,
+        404,
+        "unknown_queue",
+    );
+    assert_error(
+        &post(other("hj", id_number(3), "13800138000")).await,
+        409,
+        "appointments_not_offered",
+    );
+    assert_error(
+        &post(other("crj", "123".into(), "13800138000")).await,
+        422,
+        "invalid_id_number",
+    );
+    assert_error(
+        &post(other("crj", id_number(3), "555")).await,
+        422,
+        "invalid_phone",
+    );
     assert_error(&post(json!({"queue": "crj"})).await, 400, "bad_request");
     assert_error(&post(json!({"queue": "crj", "day": d, "start": "11:00", "id_number": id_number(3), "phone": "13800138000", "x": 1})).await, 400, "bad_request");
     assert_error(&post(json!({"queue": "crj", "day": "tomorrow", "start": "11:00", "id_number": id_number(3), "phone": "13800138000"})).await, 400, "bad_request");
@@ -114,7 +164,13 @@ async fn slots_booking_and_every_refusal() {
         409,
         "appointments_not_offered",
     );
-    assert_error(&hall.get(&format!("/api/v1/appointments/{}", "0".repeat(64)), None).await, 404, "not_found");
+    assert_error(
+        &hall
+            .get(&format!("/api/v1/appointments/{}", "0".repeat(64)), None)
+            .await,
+        404,
+        "not_found",
+    );
 }
 
 #[tokio::test]
@@ -124,12 +180,22 @@ async fn cancel_frees_the_place_once() {
     let b = booked(&hall, &d, "11:00", 1).await;
     let token = b["token"].as_str().expect("token");
     let (s, c) = hall
-        .post(&format!("/api/v1/appointments/{token}/cancel"), None, json!({}))
+        .post(
+            &format!("/api/v1/appointments/{token}/cancel"),
+            None,
+            json!({}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["state"], "cancelled");
     assert_error(
-        &hall.post(&format!("/api/v1/appointments/{token}/cancel"), None, json!({})).await,
+        &hall
+            .post(
+                &format!("/api/v1/appointments/{token}/cancel"),
+                None,
+                json!({}),
+            )
+            .await,
         409,
         "invalid_state",
     );
@@ -163,18 +229,30 @@ async fn an_integrators_external_id_makes_booking_idempotent() {
     let hall = spawn().await;
     let body = json!({"queue": "crj", "day": day(), "start": "14:00", "id_number": id_number(5),
         "phone": "13800138000", "external_id": "gzzwfw-20261201-0001"});
-    let (s1, first) = hall.post("/api/v1/appointments", Some(INTEGRATOR), body.clone()).await;
+    let (s1, first) = hall
+        .post("/api/v1/appointments", Some(INTEGRATOR), body.clone())
+        .await;
     assert_eq!(s1, StatusCode::CREATED, "{first}");
-    let (s2, second) = hall.post("/api/v1/appointments", Some(INTEGRATOR), body.clone()).await;
+    let (s2, second) = hall
+        .post("/api/v1/appointments", Some(INTEGRATOR), body.clone())
+        .await;
     assert_eq!(s2, StatusCode::OK, "{second}");
     assert_eq!(first["id"], second["id"]);
     assert_eq!(first["token"], second["token"]);
     // Without the integrator's credentials an external id is not accepted.
-    assert_error(&hall.post("/api/v1/appointments", None, body.clone()).await, 403, "forbidden");
+    assert_error(
+        &hall.post("/api/v1/appointments", None, body.clone()).await,
+        403,
+        "forbidden",
+    );
     // A kiosk may not book.
     let mut k = body;
     k["external_id"] = Value::Null;
-    assert_error(&hall.post("/api/v1/appointments", Some(KIOSK), k).await, 403, "forbidden");
+    assert_error(
+        &hall.post("/api/v1/appointments", Some(KIOSK), k).await,
+        403,
+        "forbidden",
+    );
 }
 
 #[tokio::test]
@@ -187,11 +265,23 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     let check_in = |body: Value| hall.post("/api/v1/appointments/check-in", Some(KIOSK), body);
     let early = check_in(json!({"code": later["code"]})).await;
     assert_error(&early, 409, "too_early");
-    assert!(early.1["error"]["message"].as_str().is_some_and(|m| m.contains("11:00")), "{}", early.1);
-    assert_error(&check_in(json!({"code": "000000"})).await, 404, "unknown_appointment");
+    assert!(
+        early.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("11:00")),
+        "{}",
+        early.1
+    );
+    assert_error(
+        &check_in(json!({"code": "000000"})).await,
+        404,
+        "unknown_appointment",
+    );
     assert_error(&check_in(json!({})).await, 400, "bad_request");
     assert_error(
-        &hall.post("/api/v1/appointments/check-in", None, json!({"code": code})).await,
+        &hall
+            .post("/api/v1/appointments/check-in", None, json!({"code": code}))
+            .await,
         401,
         "unauthenticated",
     );
@@ -201,12 +291,22 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     let (s, t) = check_in(json!({"code": code})).await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     assert_eq!(t["priority"], "appointment");
-    assert!(t["number"].as_str().is_some_and(|n| n.starts_with("CR")), "{t}");
+    assert!(
+        t["number"].as_str().is_some_and(|n| n.starts_with("CR")),
+        "{t}"
+    );
     assert_eq!(t["appointment"]["start"], "10:30");
     assert_eq!(t["state"], "waiting");
-    assert!(t["status_url"].as_str().is_some_and(|u| u.starts_with("/t/")));
+    assert!(
+        t["status_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("/t/"))
+    );
     let (_, view) = hall
-        .get(&format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")), None)
+        .get(
+            &format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")),
+            None,
+        )
         .await;
     assert_eq!(view["state"], "checked_in");
     assert_eq!(view["ticket"]["number"], t["number"]);
@@ -217,7 +317,8 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     // Before 10:30 the appointment waits behind the older walk-in.
     let first = hall.ok(&clerk, 12, "call-next", json!({})).await;
     assert_eq!(first["current"]["number"], w1["number"]);
-    hall.ok(&clerk, 12, "finish", json!({"outcome": "done"})).await;
+    hall.ok(&clerk, 12, "finish", json!({"outcome": "done"}))
+        .await;
     walk_in(52).await;
     hall.set_clock(at(10, 30)).await;
     walk_in(53).await;
@@ -229,12 +330,24 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     hall.set_clock(at(11, 46)).await;
     let desk = hall.login("manager").await;
     assert_error(
-        &hall.post("/api/v1/appointments/check-in", Some(&desk), json!({"id_number": id_number(2)})).await,
+        &hall
+            .post(
+                "/api/v1/appointments/check-in",
+                Some(&desk),
+                json!({"id_number": id_number(2)}),
+            )
+            .await,
         404,
         "unknown_appointment",
     );
     let (_, later_view) = hall
-        .get(&format!("/api/v1/appointments/{}", later["token"].as_str().expect("t")), None)
+        .get(
+            &format!(
+                "/api/v1/appointments/{}",
+                later["token"].as_str().expect("t")
+            ),
+            None,
+        )
         .await;
     assert_eq!(later_view["state"], "missed", "missed by the clock alone");
 }
@@ -248,7 +361,11 @@ async fn a_booking_is_missed_on_the_hall_clock_with_no_request_and_misses_suspen
     let booked_frame = next_json(&mut ws).await;
     assert_eq!(booked_frame["type"], "appointment.booked");
     assert!(!booked_frame.to_string().contains(&id_number(7)));
-    assert!(!booked_frame.to_string().contains(b["code"].as_str().expect("code")));
+    assert!(
+        !booked_frame
+            .to_string()
+            .contains(b["code"].as_str().expect("code"))
+    );
     // Only the clock moves; nobody asks anything of the booking.
     hall.set_clock(at(10, 45)).await;
     hall.set_clock(at(10, 46)).await;
@@ -256,7 +373,10 @@ async fn a_booking_is_missed_on_the_hall_clock_with_no_request_and_misses_suspen
     assert_eq!(missed["type"], "appointment.missed");
     assert_eq!(missed["appointment"]["id"], b["id"]);
     let (_, view) = hall
-        .get(&format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")), None)
+        .get(
+            &format!("/api/v1/appointments/{}", b["token"].as_str().expect("t")),
+            None,
+        )
         .await;
     assert_eq!(view["state"], "missed");
     // Two more misses on the next days: booking is suspended (3 in 30 days).
@@ -264,8 +384,13 @@ async fn a_booking_is_missed_on_the_hall_clock_with_no_request_and_misses_suspen
     booked(&hall, &day_after(2), "09:00", 7).await;
     let d2: jiff::civil::Date = day_after(2).parse().expect("d");
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
-    hall.set_clock(tz.to_timestamp(d2.at(12, 0, 0, 0)).expect("ts")).await;
-    assert_error(&book(&hall, &day_after(3), "09:00", 7).await, 409, "booking_suspended");
+    hall.set_clock(tz.to_timestamp(d2.at(12, 0, 0, 0)).expect("ts"))
+        .await;
+    assert_error(
+        &book(&hall, &day_after(3), "09:00", 7).await,
+        409,
+        "booking_suspended",
+    );
     booked(&hall, &day_after(3), "09:00", 8).await;
 }
 
@@ -275,19 +400,45 @@ async fn extended_hours_issue_tickets_only_to_check_ins() {
     let b = booked(&hall, &day(), "17:30", 3).await;
     assert_eq!(b["extended"], true);
     hall.set_clock(at(17, 10)).await;
-    let walk_in = hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "crj", "id_number": id_number(60)})).await;
+    let walk_in = hall
+        .post(
+            "/api/v1/tickets",
+            Some(KIOSK),
+            json!({"queue": "crj", "id_number": id_number(60)}),
+        )
+        .await;
     assert_error(&walk_in, 409, "appointments_only");
-    assert!(walk_in.1["error"]["message"].as_str().is_some_and(|m| m.contains("延时服务")));
+    assert!(
+        walk_in.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("延时服务"))
+    );
     let (_, h) = hall.get("/api/v1/hall", None).await;
-    let crj = h["queues"].as_array().expect("q").iter().find(|q| q["id"] == "crj").cloned().expect("crj");
+    let crj = h["queues"]
+        .as_array()
+        .expect("q")
+        .iter()
+        .find(|q| q["id"] == "crj")
+        .cloned()
+        .expect("crj");
     assert_eq!(crj["closed_reason"], "appointments_only");
     let (s, t) = hall
-        .post("/api/v1/appointments/check-in", Some(KIOSK), json!({"id_number": id_number(3)}))
+        .post(
+            "/api/v1/appointments/check-in",
+            Some(KIOSK),
+            json!({"id_number": id_number(3)}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     assert_eq!(t["priority"], "appointment");
     assert_error(
-        &hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "hj", "priority": "appointment"})).await,
+        &hall
+            .post(
+                "/api/v1/tickets",
+                Some(KIOSK),
+                json!({"queue": "hj", "priority": "appointment"}),
+            )
+            .await,
         422,
         "invalid_priority",
     );
@@ -299,10 +450,17 @@ async fn staff_list_masks_ids_and_shows_no_names() {
     let d = day();
     booked(&hall, &d, "11:00", 1).await;
     booked(&hall, &d, "14:00", 2).await;
-    assert_error(&hall.get("/api/v1/appointments", None).await, 401, "unauthenticated");
+    assert_error(
+        &hall.get("/api/v1/appointments", None).await,
+        401,
+        "unauthenticated",
+    );
     let clerk = hall.login("clerk1").await;
     let (s, list) = hall
-        .get(&format!("/api/v1/appointments?day={d}&queue=crj"), Some(&clerk))
+        .get(
+            &format!("/api/v1/appointments?day={d}&queue=crj"),
+            Some(&clerk),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     let rows = list["appointments"].as_array().expect("rows");
@@ -313,7 +471,12 @@ async fn staff_list_masks_ids_and_shows_no_names() {
     assert!(!list.to_string().contains(&id_number(1)));
     assert!(!list.to_string().contains("13800138000"));
     assert_error(
-        &hall.get(&format!("/api/v1/appointments?day={d}&queue=nope"), Some(&clerk)).await,
+        &hall
+            .get(
+                &format!("/api/v1/appointments?day={d}&queue=nope"),
+                Some(&clerk),
+            )
+            .await,
         404,
         "unknown_queue",
     );
@@ -326,7 +489,9 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
     // The slot is full for ordinary bookings.
     booked(&hall, &next, "09:00", 1).await;
     booked(&hall, &next, "09:00", 2).await;
-    let t = hall.issue_with(json!({"queue": "crj", "id_number": id_number(3)})).await;
+    let t = hall
+        .issue_with(json!({"queue": "crj", "id_number": id_number(3)}))
+        .await;
     let clerk = hall.login("clerk1").await;
     hall.ok(&clerk, 12, "sign-in", json!({})).await;
     hall.ok(&clerk, 12, "call-next", json!({})).await;
@@ -364,15 +529,23 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
     assert_eq!(code.len(), 6);
     // Outside capacity: the slot still shows two of two booked.
     let (_, slots) = hall
-        .get(&format!("/api/v1/appointments/slots?queue=crj&from={next}&to={next}"), None)
+        .get(
+            &format!("/api/v1/appointments/slots?queue=crj&from={next}&to={next}"),
+            None,
+        )
         .await;
     assert_eq!(slots["slots"][0]["booked"], 2);
     // Next day the citizen checks in with the ID number the ticket was issued with.
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     let d: jiff::civil::Date = next.parse().expect("d");
-    hall.set_clock(tz.to_timestamp(d.at(8, 45, 0, 0)).expect("ts")).await;
+    hall.set_clock(tz.to_timestamp(d.at(8, 45, 0, 0)).expect("ts"))
+        .await;
     let (s, checked) = hall
-        .post("/api/v1/appointments/check-in", Some(KIOSK), json!({"code": code}))
+        .post(
+            "/api/v1/appointments/check-in",
+            Some(KIOSK),
+            json!({"code": code}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{checked}");
     assert_eq!(checked["priority"], "appointment");
