@@ -1,24 +1,33 @@
-// The hall screen (/display/?zone=A): latest calls, every window of the zone, waiting per
-// queue, date and time, the scrolling notice; announces each call of the zone by voice.
-// ?voice=off mutes a second screen in the same zone.
+// The hall screen (/display/?zone=A, or the whole hall without `zone`): latest calls, the
+// zone's windows, waiting per queue, date and time, the scrolling notice; announces each call
+// of the zone by voice. Nothing is ever cut: text shrinks only down to the readable minimum
+// (hall.css), then windows and waiting counts go on pages that turn by themselves.
+// ?voice=off mutes a second screen in the same zone; ?unstaffed=hide leaves out windows that
+// nobody is signed in to; ?page_s=N sets how long a page stays (default 10 s).
 
 import { param, hallDateTime } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { Voice } from './lib/voice.js';
+import { TileGrid, chipPage, fitText, minimums, pageFrom } from './lib/tiles.js';
 
 // A call is spoken only while fresh: replays after a long cut are shown, not read out.
 const SPEAK_WITHIN_MS = 60_000;
 const FLASH_MS = 5_000;
+const PAGE_MS = (Number(param('page_s')) || 10) * 1000;
 
 const zone = param('zone');
+const hideUnstaffed = param('unstaffed') === 'hide';
+let badZone = false;
 const voice = param('voice') === 'off' ? null : new Voice();
 let flashing = null; // {number, until}
 const $ = (id) => document.getElementById(id);
+// Which page of windows and of waiting counts is showing; both turn on one timer.
+const pages = { windowStart: 0, windowNext: 0, queueStart: 0, queueNext: 0 };
 
 const screen = startScreen({
   render,
   onCall(call, e) {
-    if (!inZone(call.zone)) return;
+    if (badZone || !inZone(call.zone)) return;
     flashing = { number: call.number, until: Date.now() + FLASH_MS };
     if (voice && !(screen.live.now() - Date.parse(e.at) > SPEAK_WITHIN_MS)) {
       voice.announce(call.clips);
@@ -26,6 +35,7 @@ const screen = startScreen({
   },
 });
 const { floor, live } = screen;
+const tiles = new TileGrid($('windows'));
 window.hallqVoice = voice;
 
 function inZone(z) {
@@ -33,7 +43,9 @@ function inZone(z) {
 }
 
 function zoneWindows() {
-  return [...floor.windows.values()].filter((w) => inZone(w.zone)).sort((a, b) => a.number - b.number);
+  return [...floor.windows.values()]
+    .filter((w) => inZone(w.zone) && !(hideUnstaffed && w.status === 'closed'))
+    .sort((a, b) => a.number - b.number);
 }
 
 function el(tag, cls, text) {
@@ -53,6 +65,7 @@ function callText(c) {
 
 function render() {
   renderHeader();
+  if (badZone) return;
   renderCalls();
   renderWindows();
   renderQueues();
@@ -63,10 +76,29 @@ function renderHeader() {
   if (!hall) return;
   $('hall-name').textContent = hall.name;
   const z = hall.zones.find((x) => x.id === zone);
-  $('zone-name').textContent = z ? z.name : '';
+  badZone = zone != null && !z;
+  $('zone-name').textContent = z ? z.name : zone ? '' : '全厅';
   document.title = `${hall.name}${z ? ' · ' + z.name : ''}`;
   const notice = $('notice').firstElementChild;
   if (notice.textContent !== hall.texts.notice) notice.textContent = hall.texts.notice;
+  showBadZone(hall);
+}
+
+/** An unknown `zone` says so, and which zones there are, instead of an empty wall. */
+function showBadZone(hall) {
+  const box = $('bad-zone');
+  box.hidden = !badZone;
+  document.querySelector('main').style.visibility = badZone ? 'hidden' : '';
+  document.body.dataset.error = badZone ? 'unknown_zone' : '';
+  if (!badZone || box.dataset.zone === zone) return;
+  box.dataset.zone = zone;
+  const head = el('div');
+  head.append('本大厅没有区域 ', el('b', null, `“${zone}”`), el('small', null, ` Unknown zone “${zone}”`));
+  const list = el('ul');
+  for (const z of hall.zones) {
+    list.append(el('li', null, `?zone=${z.id} · ${z.name}`));
+  }
+  box.replaceChildren(head, el('div', null, '可用的区域 Zones of this hall:'), list);
 }
 
 function renderCalls() {
@@ -84,7 +116,8 @@ function renderCalls() {
     if (c.priority === 'green_channel') latest.append(greenBadge());
     latest.append(el('div', 'text', callText(c)));
   }
-  fitText(latest.querySelector('.text'));
+  const min = minimums();
+  fitText(latest.querySelector('.text'), min.number);
   const list = $('calls');
   list.replaceChildren(
     ...calls.slice(1).map((c) => {
@@ -94,67 +127,50 @@ function renderCalls() {
       return li;
     }),
   );
+  for (const li of list.children) fitText(li, min.name);
+  // Whole lines only: a call that would be sliced by the panel's edge is left out.
+  const bottom = list.getBoundingClientRect().bottom;
+  for (const li of [...list.children].reverse()) {
+    if (li.getBoundingClientRect().bottom <= bottom + 0.5) break;
+    li.remove();
+  }
+}
+
+function tileState(w) {
+  return w.status !== 'open' ? w.status : w.current ? w.current.state : 'idle';
 }
 
 function renderWindows() {
   const box = $('windows');
   const ws = zoneWindows();
-  layoutTiles(box, ws.length);
+  tiles.render(ws.length, (per) => {
+    const { shown, start, next, caption } = pageFrom(ws, per, pages.windowStart);
+    pages.windowStart = start;
+    pages.windowNext = next;
+    $('windows-page').textContent = caption;
+    box.replaceChildren(...shown.map(windowTile));
+    if (!ws.length) box.replaceChildren(el('div', 'tile closed', '暂无开放窗口 No window open'));
+  });
+}
+
+function windowTile(w) {
   const fresh = flashing && Date.now() < flashing.until;
-  box.replaceChildren(
-    ...ws.map((w) => {
-      const state = w.status !== 'open' ? w.status : w.current ? w.current.state : 'idle';
-      const green = w.status === 'open' && w.current && w.current.priority === 'green_channel';
-      const tile = el('div', `tile ${state}${green ? ' green' : ''}`);
-      tile.dataset.window = w.number;
-      const head = el('div', 'head');
-      head.append(el('b', null, `${w.number}号`), green ? greenBadge() : el('span', null, w.name));
-      const cur = el('div', 'cur');
-      if (w.status === 'paused') cur.textContent = '暂停服务';
-      else if (w.status === 'closed') cur.textContent = '未开放';
-      else if (!w.current) cur.textContent = '空闲';
-      else {
-        cur.textContent = w.current.number;
-        if (fresh && flashing.number === w.current.number) cur.classList.add('flash');
-      }
-      tile.append(head, cur);
-      return tile;
-    }),
-  );
-}
-
-// Columns and font sizes so that every tile of the zone fits the panel.
-let lastLayout = '';
-function layoutTiles(box, n) {
-  const w = box.clientWidth;
-  const h = box.clientHeight;
-  const key = `${n}:${w}:${h}`;
-  if (!n || !w || !h || key === lastLayout) return;
-  lastLayout = key;
-  const gap = parseFloat(getComputedStyle(box).rowGap) || 8;
-  let best = { cols: 1, size: 0 };
-  for (let cols = 1; cols <= n; cols++) {
-    const rows = Math.ceil(n / cols);
-    const tw = (w - gap * (cols - 1)) / cols;
-    const th = (h - gap * (rows - 1)) / rows;
-    const size = Math.min(tw / 1.8, th); // tiles look best about 1.8 times wider than tall
-    if (size > best.size) best = { cols, rows, tw, th: Math.min(th, tw / 1.2), size };
+  const state = tileState(w);
+  const green = w.status === 'open' && w.current && w.current.priority === 'green_channel';
+  const tile = el('div', `tile ${state}${green ? ' green' : ''}`);
+  tile.dataset.window = w.number;
+  const head = el('div', 'head');
+  head.append(el('b', null, `${w.number}号`), green ? greenBadge() : el('span', 'name', w.name));
+  const cur = el('div', 'cur');
+  if (w.status === 'paused') cur.textContent = '暂停服务';
+  else if (w.status === 'closed') cur.textContent = '未开放';
+  else if (!w.current) cur.textContent = '空闲';
+  else {
+    cur.textContent = w.current.number;
+    if (fresh && flashing.number === w.current.number) cur.classList.add('flash');
   }
-  box.style.gridTemplateColumns = `repeat(${best.cols}, 1fr)`;
-  box.style.gridAutoRows = `${Math.floor(best.th)}px`;
-  box.style.setProperty('--tile-big', `${Math.max(12, Math.min(best.th * 0.42, best.tw / 4.2))}px`);
-  box.style.setProperty('--tile-small', `${Math.max(10, Math.min(best.th * 0.2, best.tw / 7.5))}px`);
-}
-
-/** Shrink a one-line text until it fits its box (from the CSS size down). */
-function fitText(node) {
-  if (!node) return;
-  node.style.fontSize = '';
-  let size = parseFloat(getComputedStyle(node).fontSize);
-  while (node.scrollWidth > node.clientWidth && size > 12) {
-    size *= 0.94;
-    node.style.fontSize = `${size}px`;
-  }
+  tile.append(head, cur);
+  return tile;
 }
 
 function renderQueues() {
@@ -162,20 +178,27 @@ function renderQueues() {
   if (!hall) return;
   const ids = new Set();
   for (const w of hall.windows) if (inZone(w.zone)) w.queues.forEach((q) => ids.add(q));
-  const list = $('queues');
   const shown = hall.queues.filter((q) => ids.has(q.id));
-  // Queues with people waiting first: when the hall is too big for the strip, the ones
-  // cut off are those with nobody waiting.
+  // Queues with people waiting first, so the first page has those who wait.
   const waiting = (q) => floor.waiting.get(q.id) ?? 0;
-  list.replaceChildren(
-    ...[...shown.filter((q) => waiting(q) > 0), ...shown.filter((q) => waiting(q) === 0)]
-      .map((q) => {
-        const li = el('li', null, q.name);
-        li.dataset.queue = q.id;
-        li.append(el('b', null, String(waiting(q))));
-        return li;
-      }),
-  );
+  const ordered = [...shown.filter((q) => waiting(q) > 0), ...shown.filter((q) => waiting(q) === 0)];
+  const page = chipPage($('queues'), ordered, pages.queueStart, (q) => {
+    const li = el('li', null, q.name);
+    li.dataset.queue = q.id;
+    li.append(el('b', null, String(waiting(q))));
+    return li;
+  });
+  pages.queueStart = page.start;
+  pages.queueNext = page.next;
+  $('queues-page').textContent = page.caption;
+}
+
+/** Turn the pages of windows and waiting counts. */
+function turnPages() {
+  if (badZone) return;
+  pages.windowStart = pages.windowNext;
+  pages.queueStart = pages.queueNext;
+  render();
 }
 
 function tick() {
@@ -193,14 +216,14 @@ function tick() {
 }
 
 setInterval(tick, 1000);
-window.addEventListener('resize', () => {
-  lastLayout = '';
-  render();
-});
+setInterval(turnPages, PAGE_MS);
+window.addEventListener('resize', () => render());
+// For tests: turn a page now.
+window.hallqTurnPage = turnPages;
 
 if (voice) {
   voice.ready.then(() => {
-    if (!voice.suspended) return;
+    if (!voice.suspended || badZone) return;
     const b = $('enable-voice');
     b.hidden = false;
     b.addEventListener('click', async () => {
@@ -210,4 +233,5 @@ if (voice) {
   });
 }
 
+document.body.classList.toggle('whole', !zone);
 live.start().then(tick);

@@ -1,12 +1,15 @@
 // The window screen (/display/window.html?n=5): department, window number and name, clerk
 // with a photo placeholder, and the number called or served; `欢迎您` when idle, `暂停服务`
-// when paused or closed (texts from config). Silent: the zone's hall screen speaks.
+// and its reason when paused (texts from config), `本窗口未开放` when nobody is signed in.
+// Silent: the zone's hall screen speaks.
 
 import { param, fill } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { startEvaluator } from './evaluator.js';
 
 const FLASH_MS = 5_000;
+// Pause reason codes as the clerk console sends them (staff-ui/console-labels.js).
+const PAUSE_WORDS = { lunch: '午休 Lunch break', meeting: '会议 Meeting', away: '临时离开 Away', other: '' };
 const number = Number(param('n'));
 let flashUntil = 0;
 const $ = (id) => document.getElementById(id);
@@ -62,7 +65,14 @@ function render() {
   let text = t.window_paused;
   let sub = '';
   if (w && w.status === 'paused') {
+    // Paused: the clerk is coming back; the reason when the stream carries it (午休).
     state = 'paused';
+    const why = w.pause_reason ? PAUSE_WORDS[w.pause_reason] ?? w.pause_reason : '';
+    sub = why ? `${why} · 请稍候` : '请稍候 Back soon';
+  } else if (!w || w.status === 'closed') {
+    // Closed: nobody works here now, which is not the same as a break.
+    text = '本窗口未开放';
+    sub = '请到其他窗口办理 Please use another window';
   } else if (w && w.status === 'open' && !w.current) {
     state = 'idle';
     text = t.window_idle;
@@ -77,8 +87,21 @@ function render() {
   $('status-text').textContent = text;
   $('status-text').classList.toggle('flash', state === 'called' && Date.now() < flashUntil);
   $('status-sub').textContent = sub;
+  fitWidth($('status-text'));
   $('clerk-name').textContent = w && w.clerk ? w.clerk.name : '—';
 }
+
+/** Shrink the status line until the whole number fits the screen's width (portrait). */
+function fitWidth(node) {
+  node.style.fontSize = '';
+  let size = parseFloat(getComputedStyle(node).fontSize);
+  while (node.scrollWidth > node.clientWidth && size > 16) {
+    size *= 0.94;
+    node.style.fontSize = `${size}px`;
+  }
+}
+
+window.addEventListener('resize', () => render());
 
 setInterval(() => {
   if (flashUntil && Date.now() >= flashUntil) {

@@ -21,7 +21,7 @@ export const TEXTS = {
     all: '全部',
     by_letter: '按拼音首字母查找',
     waiting: '等候 {n} 人',
-    wait_about: '约 {m} 分钟',
+    wait_about: '约{m}',
     windows: '{w} 号窗口',
     closed_queue_closed: '当前时间段不能取号',
     closed_quota_exhausted: '排队号已取完',
@@ -42,7 +42,8 @@ export const TEXTS = {
     id_hint: '办理该业务需要实名取号；也可在读卡器上刷身份证。',
     id_invalid: '身份证号码不正确，请核对',
     phone_title: '请输入手机号码（可跳过）',
-    phone_hint: '叫号前会短信提醒您（如本中心已开通）。',
+    phone_hint: '手机号码仅用于本次办理与您联系。',
+    phone_hint_sms: '叫号前会短信提醒您。',
     phone_invalid: '手机号码不正确，请核对',
     skip: '跳过',
     confirm: '确定',
@@ -51,7 +52,8 @@ export const TEXTS = {
     issuing: '正在取号，请稍候…',
     your_number: '您的号码',
     ahead: '您前面还有 {n} 人等候',
-    est: '预计等候约 {m} 分钟',
+    est: '预计等候约{m}',
+    no_estimate: '暂无窗口办理，开窗后开始计时',
     watch: '请留意 {w} 号窗口',
     scan: '手机扫码，随时查看排队进度',
     printed: '请取走打印的号票',
@@ -60,6 +62,12 @@ export const TEXTS = {
     done: '完成',
     back_in: '{s} 秒后返回首页',
     no_device: '本机尚未配置设备令牌，请联系工作人员。',
+    more_below: '▼ 向上滑动，下面还有业务和绿色通道',
+    setup_title: '本机暂停取号',
+    setup_missing: '本机尚未配置设备令牌。',
+    setup_invalid: '本机的设备令牌无效或已被吊销。',
+    setup_kind: '本机的令牌不是取号机令牌。',
+    setup_how: '请到服务台取号。管理员：在「管理 → 设备」登记取号机，并在本机打开其设置网址 /kiosk/?device=令牌。',
     failed: '取号失败，请重试或咨询服务台。',
     offline: '网络连接中断，请稍后重试或咨询服务台。',
     notice_default: '取号后请在休息区等候，注意留意大屏和语音叫号',
@@ -125,7 +133,7 @@ export const TEXTS = {
     all: 'All',
     by_letter: 'Find by pinyin initial',
     waiting: '{n} waiting',
-    wait_about: 'about {m} min',
+    wait_about: 'about {m}',
     windows: 'Windows {w}',
     closed_queue_closed: 'Not issuing numbers at this time',
     closed_quota_exhausted: 'All numbers for today are taken',
@@ -146,7 +154,8 @@ export const TEXTS = {
     id_hint: 'This service needs your ID number; you can also swipe your ID card on the reader.',
     id_invalid: 'This ID number is not valid',
     phone_title: 'Enter your mobile number (optional)',
-    phone_hint: 'We can text you before your number is called (where available).',
+    phone_hint: 'Your number is only used to contact you about this visit.',
+    phone_hint_sms: 'We will text you before your number is called.',
     phone_invalid: 'This mobile number is not valid',
     skip: 'Skip',
     confirm: 'OK',
@@ -155,7 +164,8 @@ export const TEXTS = {
     issuing: 'Taking your number…',
     your_number: 'Your number',
     ahead: '{n} people ahead of you',
-    est: 'Estimated wait about {m} min',
+    est: 'Estimated wait about {m}',
+    no_estimate: 'No window open yet; timing starts when one opens',
     watch: 'Watch windows {w}',
     scan: 'Scan to follow your number on your phone',
     printed: 'Please take your printed ticket',
@@ -164,6 +174,12 @@ export const TEXTS = {
     done: 'Done',
     back_in: 'Back to start in {s} s',
     no_device: 'This kiosk has no device token. Please ask a member of staff.',
+    more_below: '▼ Swipe up: more services and priority buttons below',
+    setup_title: 'This kiosk is not issuing numbers',
+    setup_missing: 'This kiosk has no device token.',
+    setup_invalid: 'This kiosk\'s device token is not valid or was revoked.',
+    setup_kind: 'This kiosk\'s token is not a kiosk token.',
+    setup_how: 'Please take a number at the help desk. Admins: register a kiosk under Admin → Devices and open its setup URL /kiosk/?device=TOKEN on this machine.',
     failed: 'Could not take a number. Please try again or ask the help desk.',
     offline: 'Connection lost. Please try again later or ask the help desk.',
     notice_default: 'After taking a number please wait in the seating area and watch the screens.',
@@ -250,7 +266,28 @@ export function windowRanges(nums) {
   return parts.join(lang === 'zh' ? '、' : ', ');
 }
 
+/**
+ * The wait line of a ticket or queue (`key` 'est' or 'wait_about'): minutes, or, while no
+ * open window serves the queue (`estimated_wait_s` null), the server's `estimate_note`
+ * (Chinese) or its English words.
+ */
+export function waitText(x, key) {
+  if (x.estimated_wait_s == null) {
+    return lang === 'zh' && x.estimate_note ? x.estimate_note : t('no_estimate');
+  }
+  return t(key, { m: duration(x.estimated_wait_s) });
+}
+
 /** Whole minutes, rounded up, from seconds. */
 export function minutes(s) {
   return Math.max(0, Math.ceil((s || 0) / 60));
+}
+
+/** A wait for people: "2小时24分" / "2 h 24 min" from an hour on, "15分钟" / "15 min" below. */
+export function duration(s) {
+  const m = minutes(s);
+  const h = Math.floor(m / 60);
+  const r = m % 60;
+  if (lang === 'zh') return h ? `${h}小时${r ? `${r}分` : ''}` : `${m}分钟`;
+  return h ? `${h} h${r ? ` ${r} min` : ''}` : `${m} min`;
 }

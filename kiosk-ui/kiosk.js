@@ -56,15 +56,30 @@ function render() {
     phone: () => screens.keypad(state, 'phone'),
     checkin: () => screens.keypad(state, 'checkin'),
     issuing: () => screens.busy(),
+    setup: () => screens.setup(state),
     ticket: () => screens.ticket(state),
   }[state.screen]();
   $('#screen').innerHTML = main;
   document.body.dataset.screen = state.screen;
+  scrollCue();
   renderFooter();
 }
 
+/** A list that scrolls says so while more of it is below (large text hides the last
+ *  service's 绿色通道 button below the fold). */
+function scrollCue() {
+  const list = $('#queue-list');
+  const cue = $('#scroll-cue');
+  if (!list || !cue) return;
+  const update = () => {
+    cue.hidden = list.scrollHeight - list.scrollTop - list.clientHeight <= 4;
+  };
+  list.addEventListener('scroll', update, { passive: true });
+  update();
+}
+
 function idleLeft() {
-  if (state.screen === 'home' || state.screen === 'issuing') return null;
+  if (['home', 'issuing', 'setup'].includes(state.screen)) return null;
   const limit = state.screen === 'ticket' ? TICKET_IDLE_S : IDLE_S;
   return Math.max(0, Math.ceil(limit - (Date.now() - lastTouch) / 1000));
 }
@@ -292,10 +307,32 @@ async function checkVersion() {
   uiVersion = res.data.ui_version;
 }
 
+/**
+ * Whether this kiosk's token works, asked at load: 'missing', 'invalid', 'kind' (not a kiosk
+ * token), or null when it works or the server can't be reached (issuing then says why).
+ */
+async function deviceProblem() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (!token) return 'missing';
+  const res = await api('/api/v1/devices/me', { token });
+  if (res.status === 401) return 'invalid';
+  if (res.ok && res.data.kind !== 'kiosk') return 'kind';
+  return null;
+}
+
 async function start() {
   setLang('zh');
   render();
   while (!(await loadHall())) await new Promise((r) => setTimeout(r, 3000));
+  const problem = await deviceProblem();
+  if (problem) {
+    // A setup screen at once, never a citizen's whole visit ending in 本机尚未配置.
+    state.setup = problem;
+    state.screen = 'setup';
+    setInterval(async () => {
+      if (!(await deviceProblem())) location.reload();
+    }, 30000);
+  }
   render();
   document.body.dataset.ready = '1';
   setInterval(tick, 1000);

@@ -1,7 +1,7 @@
 // The kiosk's screens as HTML, from the state. Pure: no fetching, no timers. Buttons carry
 // data-act (and data-arg); kiosk.js handles them.
 
-import { t, esc, windowRanges, minutes, nameOf } from './i18n.js';
+import { t, esc, windowRanges, waitText, nameOf } from './i18n.js';
 import { initial, byPinyin } from './pinyin.js';
 
 const btn = (act, label, { arg = '', cls = '', disabled = false, id = '' } = {}) =>
@@ -110,7 +110,7 @@ export function queues(s) {
   const cards = queuesOf(s.hall, s.dept)
     .map((q) => {
       const meta = [
-        `${t('waiting', { n: q.waiting })} · ${t('wait_about', { m: minutes(q.estimated_wait_s) })}`,
+        `${t('waiting', { n: q.waiting })} · ${waitText(q, 'wait_about')}`,
         t('windows', { w: windowRanges(windowsOf(s.hall, q.id)) }),
       ]
         .map((m) => `<div>${esc(m)}</div>`)
@@ -131,7 +131,8 @@ export function queues(s) {
     <h1>${esc(nameOf(dept))}</h1>
     <div class="sub">${esc(t('choose_queue'))}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
-    <div class="queues">${cards}</div>
+    <div class="queues" id="queue-list">${cards}</div>
+    <div class="scroll-cue" id="scroll-cue" hidden>${esc(t('more_below'))}</div>
   </main>`;
 }
 
@@ -153,9 +154,14 @@ export function green(s) {
 /** `what` is 'id', 'phone' or 'checkin' (a booking code or an ID number). */
 export function keypad(s, what) {
   const value = { id: s.idNumber, phone: s.phone, checkin: s.checkin }[what] ?? '';
-  const shown = what === 'id' ? value.replace(/^(.{6})(.{0,8})(.*)$/, '$1 $2 $3').trim() : value;
+  // The SMS promise only where the hall has SMS notifications configured (none yet).
+  // A refused ID stays on screen masked to its last 4 characters (DOMAIN.md): the citizen
+  // corrects it with the keys, or clears it, without showing it to the next in line.
+  const masked = what === 'id' && s.message ? value.replace(/.(?=.{4})/g, '*') : value;
+  const shown = what === 'id' ? masked.replace(/^(.{6})(.{0,8})(.*)$/, '$1 $2 $3').trim() : value;
   const title = { id: 'id_title', phone: 'phone_title', checkin: 'checkin_title' }[what];
-  const hint = { id: 'id_hint', phone: 'phone_hint', checkin: 'checkin_hint' }[what];
+  const phoneHint = s.hall?.notifications?.sms ? 'phone_hint_sms' : 'phone_hint';
+  const hint = { id: 'id_hint', phone: phoneHint, checkin: 'checkin_hint' }[what];
   const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', what === 'phone' ? '' : 'X', '0', '⌫']
     .map((k) => (k ? btn('key', k, { arg: k }) : '<span></span>'))
     .join('');
@@ -174,6 +180,14 @@ export function keypad(s, what) {
   </main>`;
 }
 
+/** The kiosk cannot issue (`why`: missing, invalid or kind): say so before anyone starts. */
+export function setup(s) {
+  return `<main class="setup"><div class="center"><div>
+    <h1>${esc(t('setup_title'))}</h1>
+    <p class="message" id="setup-why">${esc(t(`setup_${s.setup}`))}</p>
+    <p class="sub">${esc(t('setup_how'))}</p></div></div></main>`;
+}
+
 export function busy() {
   return `<main><div class="center">${esc(t('issuing'))}</div></main>`;
 }
@@ -189,7 +203,7 @@ export function ticket(s) {
       : `<div class="message" id="print-failed">${esc(t(print === 'failed' ? 'print_failed' : 'print_none'))}</div>`;
   const facts = [
     t('ahead', { n: tk.waiting_ahead }),
-    t('est', { m: minutes(tk.estimated_wait_s) }),
+    waitText(tk, 'est'),
     t('watch', { w: windowRanges(tk.windows) }),
   ];
   return `<main class="ticket">
@@ -208,7 +222,7 @@ export function ticket(s) {
 }
 
 export function footer(s, left) {
-  if (s.screen === 'home') return '';
+  if (s.screen === 'home' || s.screen === 'setup') return '';
   const back = ['queues', 'green', 'id', 'phone', 'checkin'].includes(s.screen) ? btn('back', esc(t('back')), { id: 'back' }) : '';
   const home = s.screen === 'ticket' ? btn('home', esc(t('done')), { cls: 'primary', id: 'done' }) : btn('home', esc(t('home')), { id: 'home' });
   const count = left !== null ? `<span class="countdown" id="countdown">${esc(t('back_in', { s: left }))}</span>` : '';

@@ -2,7 +2,7 @@
 // the window once called; refreshed every few seconds; leave the queue (after confirming).
 
 import { api, errorCode } from '/kiosk/api.js';
-import { t, esc, setLang, getLang, windowRanges, minutes } from '/kiosk/i18n.js';
+import { t, esc, setLang, getLang, windowRanges, waitText, nameOf } from '/kiosk/i18n.js';
 
 const token = decodeURIComponent(location.pathname.split('/').pop() || '');
 const POLL_MS = 3000;
@@ -15,7 +15,31 @@ let timer = null;
 const LEVELS = ['very_satisfied', 'satisfied', 'basically_satisfied', 'dissatisfied', 'very_dissatisfied'];
 const BAD = ['dissatisfied', 'very_dissatisfied'];
 const rating = { level: null, reasons: new Set(), comment: '', error: '', sent: false, offered: [] };
-api('/api/v1/hall').then((r) => { if (r.ok) rating.offered = r.data.rating_reasons || []; });
+// The hall: English names of departments and queues, and its clock (a phone's may be off).
+let hall = null;
+let clockOffset = 0;
+api('/api/v1/hall').then((r) => {
+  if (!r.ok) return;
+  hall = r.data;
+  rating.offered = r.data.rating_reasons || [];
+  const now = Date.parse(r.data.now);
+  if (!Number.isNaN(now)) clockOffset = now - Date.now();
+  render();
+});
+
+/** The ticket's department and queue in the page's language. */
+function names(tk) {
+  const q = hall?.queues.find((x) => x.id === tk.queue);
+  const d = q && hall.departments.find((x) => x.id === q.department);
+  return { dept: d ? nameOf(d) : tk.department_name, queue: q ? nameOf(q) : tk.queue_name };
+}
+
+/** The hall's time now, HH:MM:SS in its time zone. */
+function hallTime() {
+  return new Intl.DateTimeFormat('zh-CN', {
+    timeZone: hall?.timezone || 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+  }).format(new Date(Date.now() + clockOffset));
+}
 
 const $ = (s) => document.querySelector(s);
 
@@ -34,6 +58,7 @@ function render() {
   }
   if (!ticket) return;
   const tk = ticket;
+  const n = names(tk);
   const called = tk.state === 'called' && tk.window;
   const stateText = called ? t('t_called', { w: tk.window }) : t(`t_state_${tk.state}`);
   const cls = called ? 'called' : FINAL.includes(tk.state) ? 'final' : '';
@@ -41,11 +66,11 @@ function render() {
     <section class="card num">
       <div class="label">${esc(t('your_number'))}</div>
       <div class="n" id="number">${esc(tk.number)}</div>
-      <div class="q">${esc(tk.department_name)} · ${esc(tk.queue_name)}</div>
+      <div class="q" id="names">${esc(n.dept)} · ${esc(n.queue)}</div>
     </section>
     <div class="state ${cls}" id="state" data-state="${esc(tk.state)}">${esc(stateText)}</div>
-    ${tk.state === 'waiting' ? `<div class="card" id="ahead">${esc(t('ahead', { n: tk.waiting_ahead }))}<br>${esc(t('est', { m: minutes(tk.estimated_wait_s) }))}<br>${esc(t('watch', { w: windowRanges(tk.windows) }))}</div>` : ''}
-    <section class="card"><dl><dt>${esc(t('t_queue'))}</dt><dd>${esc(tk.queue_name)}</dd><dt>${esc(t('t_issued'))}</dt><dd>${esc(time(tk.issued_at))}</dd></dl></section>
+    ${tk.state === 'waiting' ? `<div class="card" id="ahead">${esc(t('ahead', { n: tk.waiting_ahead }))}<br>${esc(waitText(tk, 'est'))}<br>${esc(t('watch', { w: windowRanges(tk.windows) }))}</div>` : ''}
+    <section class="card"><dl><dt>${esc(t('t_queue'))}</dt><dd>${esc(n.queue)}</dd><dt>${esc(t('t_issued'))}</dt><dd>${esc(time(tk.issued_at))}</dd></dl></section>
     ${tk.state === 'waiting' ? `<button type="button" class="cancel" id="cancel">${esc(t('t_cancel'))}</button>` : ''}
     ${tk.state === 'done' ? rateSection(tk) : ''}
     <div class="meta">${esc(t('t_updated', { t: updated ?? '' }))} · ${esc(t('t_refresh_hint'))}</div>`;
@@ -80,7 +105,7 @@ async function refresh() {
   if (res.ok) {
     ticket = res.data;
     missing = false;
-    updated = new Date().toTimeString().slice(0, 8);
+    updated = hallTime();
   } else if (res.status === 404) {
     missing = true;
   }

@@ -10,6 +10,7 @@ use tokio::net::TcpStream;
 
 use crate::{App, ServeOptions};
 
+mod backup;
 mod fanout;
 mod reports;
 
@@ -80,6 +81,21 @@ pub enum Bench {
     /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
     /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
     Load(crate::sim::load::LoadArgs),
+    /// A verified backup's time and size, and the issue rate while one runs beside the rate
+    /// without (e.g. on the year `bench reports --keep FILE` generates).
+    Backup {
+        /// The database to serve and back up (a fresh one when absent).
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Backups taken, each beside an equal time without one.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Concurrent HTTP clients (kiosks).
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
     /// Rounds of kill -9 during a burst of issues and calls; every acknowledged ticket and
     /// state change must survive, numbers gap-free and unique.
     Crash {
@@ -93,6 +109,12 @@ pub enum Bench {
 pub async fn run(b: Bench) -> anyhow::Result<()> {
     match b {
         Bench::Load(a) => crate::sim::load::load_bench(a).await,
+        Bench::Backup {
+            db,
+            rounds,
+            clients,
+            config,
+        } => backup::run(db.as_deref(), rounds, clients, &config).await,
         Bench::Crash { rounds, config } => crate::sim::crash::crash_bench(rounds, &config).await,
         Bench::Estimates { seeds, config } => {
             crate::sim::bench::estimates_bench(&config, seeds).await

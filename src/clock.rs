@@ -38,6 +38,15 @@ pub struct SimulatedClock {
     offset_ms: AtomicI64,
 }
 
+impl SimulatedClock {
+    /// A simulated clock that starts at `t` (in the past or the future) and runs from there.
+    pub fn starting_at(t: Timestamp) -> SimulatedClock {
+        SimulatedClock {
+            offset_ms: AtomicI64::new(t.as_millisecond() - Timestamp::now().as_millisecond()),
+        }
+    }
+}
+
 impl Clock for SimulatedClock {
     fn now(&self) -> Timestamp {
         let real = Timestamp::now().as_millisecond();
@@ -85,5 +94,21 @@ mod tests {
             .expect("in range");
         assert!(matches!(c.set(earlier), Err(ClockError::Backwards(_))));
         assert_eq!(SystemClock.set(later), Err(ClockError::NotSimulated));
+    }
+
+    #[test]
+    fn a_simulated_clock_may_start_in_the_past_and_then_only_moves_forward() {
+        let past = Timestamp::now()
+            .checked_sub(jiff::SignedDuration::from_hours(48))
+            .expect("in range");
+        let c = SimulatedClock::starting_at(past);
+        let (now, start) = (c.now().as_millisecond(), past.as_millisecond());
+        assert!((start..start + 60_000).contains(&now), "{now} from {start}");
+        assert!(matches!(
+            c.set(past - jiff::SignedDuration::from_hours(1)),
+            Err(ClockError::Backwards(_))
+        ));
+        c.set(past + jiff::SignedDuration::from_hours(1))
+            .expect("forward");
     }
 }

@@ -51,6 +51,92 @@ pub struct Config {
     /// Hall-wide appointment rules (爽约限制); per-queue tables are `[queues.appointments]`.
     #[serde(default)]
     pub appointments: appointments::AppointmentsSection,
+    /// The nightly backup.
+    #[serde(default)]
+    pub backup: BackupSection,
+    /// Who may read `GET /metrics`.
+    #[serde(default)]
+    pub metrics: MetricsSection,
+    /// How the server logs.
+    #[serde(default)]
+    pub log: LogSection,
+}
+
+/// `[metrics]`: `GET /metrics` answers a client from an allowed address, or one that sends
+/// `Authorization: Bearer <token>` when a token is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSection {
+    /// Address blocks allowed without a token, e.g. "127.0.0.1/32", "10.8.0.0/16".
+    pub allow: Vec<String>,
+    /// A bearer token that also grants access ("" = none).
+    pub token: String,
+}
+
+impl Default for MetricsSection {
+    fn default() -> Self {
+        MetricsSection {
+            allow: vec!["127.0.0.1/32".into(), "::1/128".into()],
+            token: String::new(),
+        }
+    }
+}
+
+impl MetricsSection {
+    /// The allowed blocks, parsed.
+    pub fn blocks(&self) -> Result<Vec<crate::ops::access::Cidr>, String> {
+        self.allow
+            .iter()
+            .map(|s| crate::ops::access::Cidr::parse(s))
+            .collect()
+    }
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSection {
+    /// "text" (default) or "json" (one JSON object a line, for a log collector).
+    pub format: LogFormat,
+}
+
+/// The log line format.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// `[backup]`: the server copies its database every night, off the writer thread.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackupSection {
+    /// Folder of the nightly copies, relative to the database's folder (or absolute);
+    /// `""` turns nightly backups off.
+    pub dir: String,
+    /// Local time of day (hall time zone) of the nightly copy, HH:MM.
+    pub at: String,
+    /// Nightly copies kept; older ones are deleted after a good new one.
+    pub keep: u32,
+}
+
+impl Default for BackupSection {
+    fn default() -> Self {
+        BackupSection {
+            dir: "backups".into(),
+            at: "02:00".into(),
+            keep: 14,
+        }
+    }
+}
+
+impl BackupSection {
+    /// The time of day of the nightly copy.
+    pub fn at_time(&self) -> Result<Time, String> {
+        time(&self.at)
+    }
 }
 
 /// `[voice]`
@@ -197,7 +283,7 @@ pub struct HallSection {
     /// Wait target for reports, minutes.
     #[serde(default = "default_target")]
     pub wait_target_minutes: u32,
-    /// Green-channel calls in a row allowed while ordinary tickets wait (0 = no limit).
+    /// Green-channel calls in a row allowed while ordinary tickets of the same tier wait (0 = no limit).
     #[serde(default = "default_ratio")]
     pub green_channel_ratio: u32,
     /// Recalls before a no-show is due.
@@ -727,6 +813,15 @@ impl Config {
 impl Config {
     /// `[appraisal]` must make a score and flag someone.
     fn validate_reports(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
+        self.backup
+            .at_time()
+            .map_err(|m| ("backup", None, "at", m))?;
+        if !self.backup.dir.is_empty() && self.backup.keep == 0 {
+            return Err(("backup", None, "keep", "keep at least 1 copy".into()));
+        }
+        self.metrics
+            .blocks()
+            .map_err(|m| ("metrics", None, "allow", m))?;
         let a = &self.appraisal;
         let w = a.weights();
         if w.volume

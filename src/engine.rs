@@ -14,6 +14,7 @@ use crate::domain::event::rfc3339;
 use crate::domain::hall::{Actor, BookingView, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
 use crate::domain::{DomainError, EventRecord, Plan, TicketId};
+use crate::read_model::{Publisher, Reader};
 use crate::store::{Store, StoreError};
 
 /// Requests taken into one transaction at most.
@@ -28,6 +29,8 @@ pub struct Frame {
     pub json: String,
     /// When its transaction committed (fan-out latency is measured from here).
     pub committed: std::time::Instant,
+    /// How long its transaction took to commit (shared by the frames of one batch).
+    pub commit_time: std::time::Duration,
 }
 
 /// Why the engine could not carry out a command.
@@ -68,16 +71,15 @@ pub enum Outcome {
     },
 }
 
-type Query = Box<dyn FnOnce(&Hall, Timestamp, u64) + Send>;
-
 enum Request {
     Command {
         actor: Actor,
         cmd: Command,
         reply: oneshot::Sender<Result<Outcome, EngineError>>,
     },
-    Query(Query),
     Tick,
+    /// Readiness: the writer thread answers with the last committed seq.
+    Ping(oneshot::Sender<u64>),
 }
 
 /// Cheap handle to the engine; clone freely.
@@ -86,6 +88,7 @@ pub struct EngineHandle {
     tx: mpsc::Sender<Request>,
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
+    view: Reader,
 }
 
 impl EngineHandle {
@@ -99,20 +102,11 @@ impl EngineHandle {
         rx.await.map_err(|_| EngineError::Stopped)?
     }
 
-    /// Read the hall's committed state on the engine's thread: `f(hall, now, last_seq)`.
-    pub async fn query<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(&Hall, Timestamp, u64) -> T + Send + 'static,
-    ) -> Result<T, EngineError> {
-        let (tx, rx) = oneshot::channel();
-        let q: Query = Box::new(move |h, now, seq| {
-            let _ = tx.send(f(h, now, seq));
-        });
-        self.tx
-            .send(Request::Query(q))
-            .await
-            .map_err(|_| EngineError::Stopped)?;
-        rx.await.map_err(|_| EngineError::Stopped)
+    /// Read the hall as last committed, on the caller's thread: `f(hall, now, last_seq)`.
+    /// Never waits for the writer; a command's effects show once its reply has come.
+    pub fn read<T>(&self, f: impl FnOnce(&Hall, Timestamp, u64) -> T) -> T {
+        let view = self.view.current();
+        f(&view.hall, self.clock.now(), view.seq)
     }
 
     /// Subscribe to committed events. Subscribe before taking a snapshot.
@@ -122,6 +116,16 @@ impl EngineHandle {
 
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
+    }
+
+    /// Whether the writer thread is alive and taking requests: its last committed seq.
+    pub async fn ping(&self) -> Result<u64, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Ping(reply))
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        rx.await.map_err(|_| EngineError::Stopped)
     }
 
     /// Let time pass in the hall (day rollover) without a command.
@@ -146,6 +150,7 @@ pub fn start(
         restored,
     );
     let last_seq = store.last_seq()?;
+    let (publisher, view) = Publisher::new(&hall, last_seq);
     let (tx, rx) = mpsc::channel(BATCH * 4);
     let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
     let mut writer = Writer {
@@ -156,6 +161,7 @@ pub fn start(
         last_seq,
         events: events.clone(),
         clock: Arc::clone(&clock),
+        publisher,
     };
     // Clear any earlier day left open before the first request.
     writer.run_batch(vec![Request::Tick]);
@@ -163,7 +169,12 @@ pub fn start(
         .name("hallq-engine".into())
         .spawn(move || writer.run(rx))
         .map_err(|e| StoreError::Other(format!("cannot start the engine thread: {e}")))?;
-    Ok(EngineHandle { tx, events, clock })
+    Ok(EngineHandle {
+        tx,
+        events,
+        clock,
+        view,
+    })
 }
 
 struct Writer {
@@ -175,6 +186,7 @@ struct Writer {
     last_seq: u64,
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
+    publisher: Publisher,
 }
 
 type Pending = (
@@ -210,17 +222,48 @@ impl Writer {
             restored,
         ));
         self.last_seq = self.store.last_seq()?;
+        if let Some(hall) = &self.hall {
+            self.publisher.publish(hall, self.last_seq);
+        }
         Ok(())
     }
 
     fn run_batch(&mut self, batch: Vec<Request>) {
+        self.follow_the_day();
+        self.decide_and_commit(batch);
+    }
+
+    /// At every change of the service day — forward, or back when the clock stepped back
+    /// (NTP correcting a clock that was ahead) — close the earlier day in a commit of its own
+    /// (forward only), then rebuild the hall for the clock's day from the database, so
+    /// numbering continues after whatever is already stored for that day. Start goes through
+    /// here too (its first batch is a tick).
+    fn follow_the_day(&mut self) {
+        let today = local_day(&self.plan, self.clock.now());
+        let Some(day) = self.hall.as_ref().map(Hall::day) else {
+            return;
+        };
+        if today == day {
+            return;
+        }
+        if today > day {
+            self.decide_and_commit(vec![Request::Tick]);
+        } else {
+            tracing::warn!(%day, %today, "the clock stepped back to an earlier service day");
+        }
+        if let Err(e) = self.reload() {
+            tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
+        }
+    }
+
+    /// Decide every request of `batch` against the hall, commit, broadcast, answer.
+    fn decide_and_commit(&mut self, batch: Vec<Request>) {
         if self.hall.is_none()
             && let Err(e) = self.reload()
         {
             tracing::error!(error = %e, "the hall cannot be rebuilt from the database");
         }
         let mut pending: Vec<Pending> = Vec::new();
-        let mut queries: Vec<Query> = Vec::new();
         let mut records: Vec<(EventRecord, String, i64)> = Vec::new();
         let tz = self.plan.rules.tz.clone();
         let Some(hall) = self.hall.as_mut() else {
@@ -233,21 +276,12 @@ impl Writer {
             }
             return;
         };
-        if local_day(&self.plan, self.clock.now()) > hall.day() && !only_ticks(&batch) {
-            // A new service day: clear yesterday in a commit of its own, then rebuild from the
-            // database so numbering continues after anything already stored for the new day.
-            self.run_batch(vec![Request::Tick]);
-            if let Err(e) = self.reload() {
-                tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
-            }
-            return self.run_batch(batch);
-        }
         let mut seq = self.last_seq;
         for req in batch {
             let now = self.clock.now();
             let (actor, events) = match req {
-                Request::Query(q) => {
-                    queries.push(q);
+                Request::Ping(reply) => {
+                    let _ = reply.send(self.last_seq);
                     continue;
                 }
                 Request::Tick => (Actor::System, hall.tick(now)),
@@ -291,6 +325,7 @@ impl Writer {
             || !changes.counters.is_empty()
             || !changes.bookings.is_empty();
         if dirty {
+            let began = std::time::Instant::now();
             if let Err(e) = self.store.commit(&records, &changes) {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
                 let kind = match &e {
@@ -309,11 +344,13 @@ impl Writer {
                     };
                     let _ = reply.send(out);
                 }
-                self.answer_queries(queries);
                 return;
             }
             self.last_seq = seq;
+            // Readers see the commit before any display hears of it or any caller is answered.
+            self.publisher.publish(hall, seq);
             let committed = std::time::Instant::now();
+            let commit_time = committed - began;
             for (rec, _, _) in &records {
                 match serde_json::to_string(rec) {
                     Ok(json) => {
@@ -322,6 +359,7 @@ impl Writer {
                             seq: rec.seq,
                             json,
                             committed,
+                            commit_time,
                         }));
                     }
                     Err(e) => tracing::error!(error = %e, "event not serializable"),
@@ -331,21 +369,7 @@ impl Writer {
         for (reply, outcome) in pending {
             let _ = reply.send(outcome);
         }
-        self.answer_queries(queries);
     }
-
-    fn answer_queries(&self, queries: Vec<Query>) {
-        let Some(hall) = self.hall.as_ref() else {
-            return;
-        };
-        for q in queries {
-            q(hall, self.clock.now(), self.last_seq);
-        }
-    }
-}
-
-fn only_ticks(batch: &[Request]) -> bool {
-    batch.iter().all(|r| matches!(r, Request::Tick))
 }
 
 /// The first service day whose tickets may still be rated.
@@ -518,15 +542,12 @@ mod tests {
             "{err:?}"
         );
         // The hall in memory was rebuilt from disk: it counts exactly the committed tickets.
-        let issued = engine
-            .query(|h, now, _| {
-                h.queue_views(now)
-                    .into_iter()
-                    .find(|q| q.id == "hj")
-                    .map(|q| q.issued)
-            })
-            .await
-            .expect("query");
+        let issued = engine.read(|h, now, _| {
+            h.queue_views(now)
+                .into_iter()
+                .find(|q| q.id == "hj")
+                .map(|q| q.issued)
+        });
         assert_eq!(issued, Some(acked));
         let on_disk: i64 = crate::store::Reader::new(&path)
             .with(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?))
@@ -539,3 +560,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "engine_day_tests.rs"]
+mod day_tests;

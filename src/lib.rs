@@ -19,7 +19,9 @@ pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod http;
+pub mod ops;
 pub mod printer;
+pub mod read_model;
 pub mod reports;
 pub mod sim;
 pub mod store;
@@ -50,24 +52,55 @@ pub struct App {
     pub state: http::AppState,
     /// Tells the event streams that the server is going down.
     closing: tokio::sync::watch::Sender<bool>,
+    /// This server's claim on its database, held until `run` ends.
+    _claim: ops::lock::DbLock,
+    /// The nightly backup, unless `[backup] dir = ""`.
+    nightly: Option<ops::backup::Nightly>,
 }
 
 impl App {
     /// Load the config, open and migrate the database, restore and start the engine.
     pub fn start(opts: &ServeOptions) -> anyhow::Result<App> {
-        let (config, mut plan) = Config::load(&opts.config)?;
-        plan.rules.always_open = opts.demo;
-        let plan = Arc::new(plan);
-        let store = store::Store::open(&opts.db)
-            .with_context(|| format!("opening {}", opts.db.display()))?;
         let clock: Arc<dyn Clock> = if opts.simulated_clock {
             Arc::new(SimulatedClock::default())
         } else {
             Arc::new(SystemClock)
         };
+        Self::start_with_clock(opts, clock)
+    }
+
+    /// `start` on a clock of the caller's (`hallq simulate` starts its clock on a past day).
+    pub fn start_with_clock(opts: &ServeOptions, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
+        let (config, mut plan) = Config::load(&opts.config)?;
+        plan.rules.always_open = opts.demo;
+        let plan = Arc::new(plan);
+        let claim = ops::lock::DbLock::acquire(&opts.db)?;
+        let backups = ops::backup::backup_dir(&opts.db, &config.backup.dir);
+        if let Some(s) = ops::backup::before_migrate(&opts.db, &backups, jiff::Timestamp::now())
+            .with_context(|| format!("opening {}", opts.db.display()))?
+        {
+            tracing::warn!(file = %s.path.display(), from = s.schema, "copied the database before upgrading its schema");
+        }
+        let nightly = (!config.backup.dir.is_empty())
+            .then(|| -> anyhow::Result<ops::backup::Nightly> {
+                Ok(ops::backup::Nightly {
+                    db: opts.db.clone(),
+                    dir: backups.clone(),
+                    at: config.backup.at_time().map_err(anyhow::Error::msg)?,
+                    keep: config.backup.keep as usize,
+                    tz: plan.rules.tz.clone(),
+                })
+            })
+            .transpose()?;
+        let store = store::Store::open(&opts.db)
+            .with_context(|| format!("opening {}", opts.db.display()))?;
         let engine: EngineHandle = engine::start(Arc::clone(&plan), store, clock)?;
         let voice_pack = voice_pack(&opts.config, &config)?;
         let (closing, closing_rx) = tokio::sync::watch::channel(false);
+        let metrics = Arc::new(ops::metrics::Metrics::with_queues(
+            plan.queues.iter().map(|q| q.id.as_str()),
+        ));
+        let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -81,8 +114,19 @@ impl App {
             login_guard: Arc::default(),
             voice_pack,
             closing: closing_rx,
+            ops: Arc::new(ops::status::OpsStatus::new(
+                nightly.is_some(),
+                jiff::Timestamp::now().as_second(),
+            )),
+            metrics,
+            metrics_allow,
         };
-        Ok(App { state, closing })
+        Ok(App {
+            state,
+            closing,
+            _claim: claim,
+            nightly,
+        })
     }
 
     /// Serve on `listener` until `shutdown` resolves.
@@ -110,6 +154,17 @@ impl App {
                 engine.tick().await;
             }
         });
+        let clock_watch = tokio::spawn(ops::status::watch_clock(
+            self.state.reader.clone(),
+            Arc::clone(self.state.engine.clock()),
+            Arc::clone(&self.state.ops),
+            !self.state.simulated_clock,
+        ));
+        let metrics =
+            tokio::spawn(Arc::clone(&self.state.metrics).follow(self.state.engine.subscribe()));
+        let nightly = self
+            .nightly
+            .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
         let app = http::router(self.state);
         let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let closing = self.closing;
@@ -122,6 +177,11 @@ impl App {
             .await;
         ticker.abort();
         prober.abort();
+        metrics.abort();
+        clock_watch.abort();
+        if let Some(n) = nightly {
+            n.abort();
+        }
         out.context("serving HTTP")
     }
 }

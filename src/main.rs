@@ -81,6 +81,24 @@ enum Cmd {
         #[arg(long, default_value = "127.0.0.1:9100")]
         listen: String,
     },
+    /// Copy the database while the server runs (consistent, verified); prints what it wrote.
+    Backup {
+        /// The hall's database.
+        #[arg(long, default_value = "data/hallq.db")]
+        db: PathBuf,
+        /// The new backup file (must not exist).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the database; refuses while a server holds it.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The hall's database (the one it replaces is kept beside it).
+        #[arg(long, default_value = "data/hallq.db")]
+        db: PathBuf,
+    },
     /// Simulate a hall day against the real engine and API, faster than real time.
     Simulate(hallq::sim::SimArgs),
     /// Benchmarks that print figures.
@@ -176,13 +194,22 @@ enum DeviceCmd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "hallq=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "hallq=info,warn".into());
+    // `[log] format = "json"`: one JSON object a line, for a log collector.
+    let json = match &cli.command {
+        Cmd::Serve { paths, .. } => hallq::config::Config::load(&paths.config)
+            .is_ok_and(|(c, _)| c.log.format == hallq::config::LogFormat::Json),
+        _ => false,
+    };
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     match run(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -420,6 +447,39 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Cmd::Backup { db, to } => match hallq::store::backup::backup(&db, &to) {
+            Ok(s) => {
+                print!(
+                    "{}",
+                    hallq::ops::backup::describe(&s, &hallq::ops::backup::key_files(&db))
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("hallq: backup failed: {e}");
+                Ok(ExitCode::from(1))
+            }
+        },
+        Cmd::Restore { from, db } => match hallq::ops::backup::restore(&from, &db) {
+            Ok((s, kept)) => {
+                println!(
+                    "restored {} into {} (schema version {}, {} tickets, {} events)",
+                    from.display(),
+                    db.display(),
+                    s.schema,
+                    s.rows("tickets"),
+                    s.rows("events")
+                );
+                if let Some(k) = kept {
+                    println!("the database it replaced is kept as {}", k.display());
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("hallq: restore refused: {e}");
+                Ok(ExitCode::from(1))
+            }
+        },
         Cmd::Simulate(args) => {
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(hallq::sim::simulate(args))?;

@@ -1,4 +1,6 @@
-// Admins: staff accounts (add, disable, enable, new password) and devices (register, revoke).
+// Admins: staff accounts (search, add, disable, enable, new password, window and department
+// scope) and devices (the list with kind, zone, printer and its paper state; register with a
+// setup URL to open on the device; revoke).
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post } from '/staff/api.js';
 
@@ -6,6 +8,8 @@ const ROLES = { clerk: '窗口人员', manager: '管理人员', admin: '系统�
 
 function Users({ me }) {
   const [users, setUsers] = useState([]);
+  const [search, setSearch] = useState('');
+  const [scope, setScope] = useState(null); // {username, windows, departments}
   const [form, setForm] = useState({ username: '', name: '', role: 'clerk', password: '' });
   const [msg, setMsg] = useState('');
   const [error, setError] = useState('');
@@ -23,17 +27,34 @@ function Users({ me }) {
     const p = prompt(`为 ${u.name}（${u.username}）设置新密码（至少8位）：`);
     if (p) run(() => post(`/api/v1/users/${u.username}/password`, { password: p }), '已设置新密码');
   };
+  const saveScope = (e) => {
+    e.preventDefault();
+    run(() => post(`/api/v1/users/${scope.username}/scope`, { windows: scope.windows, departments: scope.departments }), '已保存服务范围')
+      .then(() => setScope(null));
+  };
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
+  const needle = search.trim().toLowerCase();
+  const shown = users.filter((u) => !needle || u.username.toLowerCase().includes(needle) || u.name.includes(search.trim()));
   return html`<section class="card">
     <h2>工作人员账号 <small>Staff accounts</small></h2>
+    <input id="user-search" placeholder="搜索用户名或姓名 Search" value=${search} onInput=${(e) => setSearch(e.target.value)} />
     ${error && html`<p class="error" role="alert">${error}</p>`}${msg && html`<p class="ok">${msg}</p>`}
-    <table id="users"><thead><tr><th>用户名</th><th>姓名</th><th>角色</th><th>状态</th><th></th></tr></thead>
-      <tbody>${users.map((u) => html`<tr data-user=${u.username}><td>${u.username}</td><td>${u.name}</td><td>${ROLES[u.role] || u.role}</td>
+    <table id="users"><thead><tr><th>用户名</th><th>姓名</th><th>角色</th><th>服务范围</th><th>状态</th><th></th></tr></thead>
+      <tbody>${shown.map((u) => html`<tr data-user=${u.username}><td>${u.username}</td><td>${u.name}</td><td>${ROLES[u.role] || u.role}</td>
+        <td class="user-scope">${u.windows || u.departments ? [u.windows && `窗口 ${u.windows}`, u.departments && `部门 ${u.departments}`].filter(Boolean).join('；') : '不限'}
+          <button class="link scope-edit" onClick=${() => setScope({ username: u.username, windows: u.windows || '', departments: u.departments || '' })}>修改</button></td>
         <td>${u.disabled ? '已停用' : '正常'}</td>
         <td>${u.username !== me && (u.disabled
           ? html`<button onClick=${() => run(() => post(`/api/v1/users/${u.username}/enable`), '已启用')}>启用</button>`
           : html`<button onClick=${() => run(() => post(`/api/v1/users/${u.username}/disable`), '已停用')}>停用</button>`)}
           <button onClick=${() => reset(u)}>重设密码</button></td></tr>`)}</tbody></table>
+    ${scope && html`<form class="admin-add" id="scope-form" onSubmit=${saveScope}>
+      <b>${scope.username} 的服务范围</b>
+      <input id="scope-windows" placeholder="窗口，如 1-11,20（空：不限）" value=${scope.windows} onInput=${(e) => setScope({ ...scope, windows: e.target.value })} />
+      <input id="scope-departments" placeholder="部门，如 gaj,rsj（空：不限）" value=${scope.departments} onInput=${(e) => setScope({ ...scope, departments: e.target.value })} />
+      <button class="primary" id="scope-save" type="submit">保存</button>
+      <button type="button" onClick=${() => setScope(null)}>取消</button>
+    </form>`}
     <form class="admin-add" onSubmit=${add}>
       <input placeholder="用户名" value=${form.username} onInput=${set('username')} required />
       <input placeholder="姓名" value=${form.name} onInput=${set('name')} required />
@@ -44,41 +65,65 @@ function Users({ me }) {
   </section>`;
 }
 
+const KINDS = { kiosk: '取号机', display: '显示屏', evaluator: '评价器', integrator: '对接系统' };
+const PRINTER = { unknown: '未检测', ok: '正常', paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
+
+/// Where a newly registered device opens once, so nobody types 64 hex digits on a tablet.
+function setupUrl(d, token) {
+  const base = location.origin;
+  const t = encodeURIComponent(token);
+  if (d.kind === 'kiosk') return `${base}/kiosk/?device=${t}`;
+  if (d.kind === 'evaluator') return `${base}/display/window.html?n=${d.window}&evaluator=1&device=${t}`;
+  if (d.kind === 'display') return `${base}/display/floor.html?device=${t}`;
+  return '';
+}
+
 function Devices() {
+  const [list, setList] = useState(null);
   const [form, setForm] = useState({ id: '', kind: 'kiosk', window: '' });
   const [issued, setIssued] = useState(null);
-  const [revoke, setRevoke] = useState('');
   const [error, setError] = useState('');
   const [msg, setMsg] = useState('');
+  const load = () => get('/api/v1/devices').then(setList).catch((e) => setError(e.message));
+  useEffect(() => { load(); }, []);
   const register = async (e) => {
     e.preventDefault();
     setError(''); setIssued(null);
     try {
       const body = { id: form.id, kind: form.kind };
       if (form.window) body.window = Number(form.window);
-      setIssued(await post('/api/v1/devices/register', body));
+      const d = await post('/api/v1/devices/register', body);
+      setIssued({ ...d, url: setupUrl({ ...body, ...d }, d.token) });
+      load();
     } catch (err) { setError(err.message); }
   };
-  const doRevoke = async (e) => {
-    e.preventDefault();
+  const revoke = async (id) => {
     setError(''); setMsg('');
-    try { await post(`/api/v1/devices/${encodeURIComponent(revoke)}/revoke`); setMsg('已吊销 ' + revoke); setRevoke(''); } catch (err) { setError(err.message); }
+    try { await post(`/api/v1/devices/${encodeURIComponent(id)}/revoke`); setMsg('已吊销 ' + id); load(); } catch (err) { setError(err.message); }
   };
+  const printer = (id) => list && list.printers.find((p) => p.id === id);
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
   return html`<section class="card">
     <h2>设备 <small>Devices</small></h2>
     ${error && html`<p class="error" role="alert">${error}</p>`}${msg && html`<p class="ok">${msg}</p>`}
+    ${list && html`<table id="devices"><thead><tr><th>编号</th><th>类型</th><th>区域/窗口</th><th>打印机</th><th>纸张与状态</th><th>令牌</th><th></th></tr></thead>
+      <tbody>${list.devices.map((d) => {
+        const p = printer(d.printer);
+        return html`<tr data-device=${d.id}><td>${d.id}</td><td>${KINDS[d.kind] || d.kind}</td>
+          <td>${d.zone ? d.zone + '区' : d.window ? d.window + '号窗口' : '—'}</td>
+          <td>${d.printer || '—'}</td>
+          <td class="device-paper">${p ? `${PRINTER[p.state] || p.state}${p.paper_near_end ? '，纸将用完' : ''}${p.last_error ? `（${p.last_error}）` : ''}` : '—'}</td>
+          <td>${d.revoked ? '已吊销' : '有效'}</td>
+          <td>${!d.revoked && html`<button class="device-revoke" onClick=${() => revoke(d.id)}>吊销</button>`}</td></tr>`;
+      })}</tbody></table>`}
     <form class="admin-add" onSubmit=${register}>
       <input placeholder="设备编号，如 kiosk-2" value=${form.id} onInput=${set('id')} required />
-      <select value=${form.kind} onChange=${set('kind')}><option value="kiosk">取号机</option><option value="display">显示屏</option><option value="evaluator">评价器</option></select>
+      <select value=${form.kind} onChange=${set('kind')}>${Object.entries(KINDS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>
       ${form.kind === 'evaluator' && html`<input type="number" min="1" placeholder="所在窗口" value=${form.window} onInput=${set('window')} required />`}
       <button class="primary" type="submit">登记</button>
     </form>
-    ${issued && html`<p class="ok">设备 ${issued.id} 已登记。令牌只显示这一次，请立即配置到设备上：<code id="device-token">${issued.token}</code></p>`}
-    <form class="admin-add" onSubmit=${doRevoke}>
-      <input placeholder="要吊销的设备编号" value=${revoke} onInput=${(e) => setRevoke(e.target.value)} required />
-      <button type="submit">吊销</button>
-    </form>
+    ${issued && html`<div class="ok" id="device-issued">设备 ${issued.id} 已登记。令牌只显示这一次：<code id="device-token">${issued.token}</code>
+      ${issued.url && html`<br />在该设备上打开设置网址（之后令牌保存在设备上）：<a id="device-setup-url" href=${issued.url} target="_blank" rel="noopener">${issued.url}</a>`}</div>`}
   </section>`;
 }
 

@@ -1,11 +1,12 @@
 // Staff pages: sign-in, navigation and routing. Each page is its own module:
-// console.js (clerk console, /staff/), floor.js (/staff/floor), reports.js (/staff/reports),
+// console.js (clerk console, /staff/), desk.js (help desk, /staff/desk), floor.js (/staff/floor), reports.js (/staff/reports),
 // appraisal.js (/staff/appraisal), admin.js (/staff/admin).
 import { html, render, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, api } from '/staff/api.js';
 
 const PAGES = [
   { path: '/staff/', label: '叫号工作台', en: 'Console', roles: ['clerk', 'manager', 'admin'], module: '/staff/console.js' },
+  { path: '/staff/desk', label: '服务台', en: 'Help desk', roles: ['clerk', 'manager', 'admin'], module: '/staff/desk.js' },
   { path: '/staff/floor', label: '大厅实况', en: 'Floor', roles: ['manager', 'admin'], module: '/staff/floor.js' },
   { path: '/staff/reports', label: '统计报表', en: 'Reports', roles: ['manager', 'admin'], module: '/staff/reports.js' },
   { path: '/staff/appraisal', label: '量化考评', en: 'Appraisal', roles: ['manager', 'admin'], module: '/staff/appraisal.js' },

@@ -5,7 +5,7 @@
 import { html, useState, useEffect, useRef, useCallback } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, duration, events } from '/staff/api.js';
 import { Dialog } from '/staff/console-dialogs.js';
-import { KEYS, OUTCOMES, PAUSE_REASONS, CALL_CHOICE, TICKET_STATE, reasonLabel } from '/staff/console-labels.js';
+import { KEYS, OUTCOMES, PAUSE_REASONS, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
 
 const REFRESH_MS = 500;
 
@@ -83,7 +83,7 @@ function notice(op, w, body) {
     case 'call': case 'call-back': return `已呼叫 ${num}`;
     case 'recall': return `已重呼 ${num}（第 ${w.current.recall_count} 次）`;
     case 'start': return `${num} 开始办理`;
-    case 'finish': return `已办结：${(OUTCOMES.find((o) => o.code === body.outcome) || {}).zh}`;
+    case 'finish': return `已办结：${(OUTCOMES.find((o) => o.code === body.outcome) || {}).zh}（F4 默认办结方式，按「办结」按钮可另选）`;
     case 'no-show': return '已过号';
     case 'hold': return '已挂起，可稍后回呼';
     case 'transfer': return '已转移';
@@ -110,6 +110,8 @@ export function Desk({ user, n, onLeave }) {
   const [info, setInfo] = useState('');
   const [dialog, setDialog] = useState(null);
   const [dialogError, setDialogError] = useState('');
+  const [waitingList, setWaitingList] = useState([]);
+  const [picked, setPicked] = useState('');
   const now = useNow(skew);
 
   const plan = hall && hall.windows.find((w) => w.number === n);
@@ -122,8 +124,11 @@ export function Desk({ user, n, onLeave }) {
   const refresh = async () => {
     const before = ops.current;
     try {
-      const [w, h] = await Promise.all([get(`/api/v1/windows/${n}`), get('/api/v1/hall')]);
+      const [w, h, l] = await Promise.all([
+        get(`/api/v1/windows/${n}`), get('/api/v1/hall'), get(`/api/v1/windows/${n}/waiting-list`),
+      ]);
       setHall(h);
+      setWaitingList(l.tickets);
       setSkew(Date.parse(h.now) - Date.now());
       if (ops.current !== before) return later();
       if (w.status === 'closed') return onLeave('本窗口已签退 The window was signed out');
@@ -150,6 +155,7 @@ export function Desk({ user, n, onLeave }) {
     try {
       const w = await post(`/api/v1/windows/${n}/${op}`, body);
       if (op === 'sign-out') return onLeave('');
+      if (op === 'finish') noteOutcome(n, body.outcome);
       setWin(w);
       setInfo(notice(op, w, body || {}));
       setDialog(null);
@@ -166,13 +172,18 @@ export function Desk({ user, n, onLeave }) {
   const dialogRef = useRef(dialog);
   dialogRef.current = dialog;
 
-  const press = (b) => {
-    if (busy || !can[b.op]) return;
+  const press = (b, key) => {
+    // Offline, the console cannot know the window's state: nothing is sent on a guess.
+    if (busy || !onlineRef.current || !can[b.op]) return;
     setInfo('');
     if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : setDialog('pause');
-    if (b.dialog) { setDialogError(''); return setDialog(b.dialog); }
+    // F4: 办结 in one key, with the window's usual outcome.
+    if (b.op === 'finish' && key) return run('finish', { outcome: usualOutcome(n) });
+    if (b.dialog) { setDialogError(''); setPicked(''); return setDialog(b.dialog); }
     run(b.op);
   };
+  const onlineRef = useRef(online);
+  onlineRef.current = online;
   const pressRef = useRef(press);
   pressRef.current = press;
 
@@ -183,7 +194,7 @@ export function Desk({ user, n, onLeave }) {
       e.preventDefault(); // F5 must not reload, F1 must not open help
       if (dialogRef.current) return;
       const b = BUTTONS.find((x) => x.op === op);
-      pressRef.current(b);
+      pressRef.current(b, true);
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
@@ -206,7 +217,7 @@ export function Desk({ user, n, onLeave }) {
             const resume = b.op === 'pause-resume' && win.status === 'paused';
             return html`<button id=${'console-op-' + b.op} data-op=${b.op} data-key=${b.key || ''}
                 class=${'console-op console-op-' + b.op + (resume ? ' resume' : '')}
-                disabled=${busy || !can[b.op]} onClick=${() => press(b)}>
+                disabled=${busy || !online || !can[b.op]} onClick=${() => press(b)}>
               <span class="console-op-zh">${resume ? '恢复' : b.zh}</span>
               <small>${resume ? 'Resume' : b.en}</small>
               ${b.key && html`<kbd>${b.key}</kbd>`}
@@ -216,15 +227,20 @@ export function Desk({ user, n, onLeave }) {
       </div>
       <aside class="console-side">
         <${Queues} win=${win} queues=${queues} />
-        <${Held} win=${win} canCall=${can['call-back'] && !busy} onCall=${(t) => run('call-back', { ticket: t })} />
+        <${WaitingList} list=${waitingList} now=${now} hall=${hall} canCall=${can.call && !busy && online}
+          onPick=${(t) => { setPicked(t); setDialogError(''); setDialog('call'); }} />
+        <${Held} win=${win} canCall=${can['call-back'] && !busy && online} onCall=${(t) => run('call-back', { ticket: t })} />
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}
-      held=${win.held} hall=${hall} windowNumber=${n} onClose=${() => setDialog(null)} />`}
+      held=${win.held} hall=${hall} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
+      onClose=${() => { setDialog(null); setPicked(''); }} />`}
   </div>`;
 }
 
-const STATUS = { open: '服务中', paused: '暂停服务', closed: '未签入' };
+// The wall's words for a window (display-ui/hall.js): 空闲 is open with nobody at the
+// counter, 未开放 nobody signed in.
+const STATUS = { open: '服务中', paused: '暂停服务', closed: '未开放' };
 const STATUS_EN = { open: 'Open', paused: 'Paused', closed: 'Closed' };
 
 function since(now, at) {
@@ -301,5 +317,20 @@ function Held({ win, canCall, onCall }) {
           <span class="console-held-number">${t.number}</span>
           <button disabled=${!canCall} onClick=${() => onCall(t.number)}>回呼<small>Call back</small></button>
         </li>`)}</ul>`}
+  </section>`;
+}
+
+/// 等候名单: who this window would call, in order, with their waits ticking; picking one is a
+/// 特呼 (the dialog asks for the reason).
+function WaitingList({ list, now, hall, canCall, onPick }) {
+  const name = (id) => (hall && (hall.queues.find((q) => q.id === id) || {}).name) || id;
+  return html`<section class="console-waiting-list" id="console-waiting-list">
+    <h2>等候名单<small>Waiting, in calling order</small><b>${list.length}</b></h2>
+    ${list.length === 0 ? html`<p class="console-muted">无 None</p>` : html`<ol>${list.map((t) => html`<li data-waiting-ticket=${t.number}>
+      <span class="console-held-number">${t.number}</span>
+      <span class="console-waiting-queue">${name(t.queue)}${t.priority === 'green_channel' ? ' · 绿色通道' : ''}${t.transferred_here ? ' · 转至本窗口' : ''}</span>
+      <span class="console-waiting-wait">${duration((now - Date.parse(t.issued_at)) / 1000)}</span>
+      <button disabled=${!canCall} onClick=${() => onPick(t.number)}>特呼<small>Call</small></button>
+    </li>`)}</ol>`}
   </section>`;
 }

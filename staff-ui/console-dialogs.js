@@ -64,8 +64,8 @@ function reasonDialog({ id, op, title, en, ok, options, initial }) {
 const NoShow = reasonDialog({ id: 'no-show', op: 'no-show', title: '过号', en: 'No-show', ok: '确认过号', options: NO_SHOW_REASONS, initial: 'not_present' });
 const Pause = reasonDialog({ id: 'pause', op: 'pause', title: '暂停服务', en: 'Pause', ok: '暂停', options: PAUSE_REASONS, initial: '' });
 
-function Finish({ run, ...f }) {
-  const [outcome, setOutcome] = useState('');
+function Finish({ run, outcome: usual, ...f }) {
+  const [outcome, setOutcome] = useState(usual || '');
   const [note, setNote] = useState('');
   const o = OUTCOMES.find((x) => x.code === outcome);
   const needsNote = o && o.note;
@@ -80,8 +80,8 @@ function Finish({ run, ...f }) {
   <//>`;
 }
 
-function CallSpecific({ run, ...f }) {
-  const [ticket, setTicket] = useState('');
+function CallSpecific({ run, ticket: pickedTicket, ...f }) {
+  const [ticket, setTicket] = useState(pickedTicket || '');
   const r = useReason('');
   const t = ticket.trim().toUpperCase();
   return html`<${Frame} ...${f} id="call" title="特呼" en="Call a specific number" ok="特呼" canOk=${t && r.ok}

@@ -66,3 +66,28 @@ export function reasonLabel(list, value) {
 
 /// The hardware-caller keys. `op` names a console action.
 export const KEYS = { F1: 'call-next', F2: 'recall', F3: 'start', F4: 'finish', F5: 'no-show', F6: 'hold', F7: 'transfer', F8: 'pause-resume' };
+
+/// The window's usual outcome: the one most often chosen at window `n` on this console
+/// (kept in the browser), among those that need no note; 即办件 until there is a habit.
+/// F4 finishes with it in one key; the 办结 button still opens the choice.
+export function usualOutcome(n) {
+  let counts = {};
+  try {
+    counts = JSON.parse(localStorage.getItem(`hallq-outcomes-${n}`) || '{}');
+  } catch (_) {}
+  let best = 'done';
+  for (const o of OUTCOMES) {
+    if (!o.note && (counts[o.code] || 0) > (counts[best] || 0)) best = o.code;
+  }
+  return best;
+}
+
+/// Count one finish with `outcome` at window `n`.
+export function noteOutcome(n, outcome) {
+  let counts = {};
+  try {
+    counts = JSON.parse(localStorage.getItem(`hallq-outcomes-${n}`) || '{}');
+  } catch (_) {}
+  counts[outcome] = (counts[outcome] || 0) + 1;
+  localStorage.setItem(`hallq-outcomes-${n}`, JSON.stringify(counts));
+}

@@ -29,6 +29,8 @@ function alarmText(a, queues) {
     case 'queue_wait': return `${qn}：最长等候 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
     case 'window_paused': return `${a.window}号窗口：已暂停 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
     case 'printer': return `打印机 ${a.printer}：${PRINTER_STATES[a.detail] || a.detail || '故障'}`;
+    case 'backup': return `夜间备份失败：${a.detail || ''}（请检查备份目录与磁盘）`;
+    case 'clock': return `系统时钟异常：${a.detail || ''}（请校准时间）`;
     default: return a.kind;
   }
 }

@@ -43,13 +43,14 @@ function FollowUps() {
     <div class="quality-tabs">${['open', 'verified', 'closed', ''].map((s) => html`<button class=${s === state ? 'primary' : ''} onClick=${() => setState(s)}>${STATES[s] || '全部'}</button>`)}</div>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${rows == null ? html`<p class="loading">加载中…</p>` : rows.length === 0 ? html`<p class="muted">没有记录</p>` : html`<table id="follow-ups">
-      <thead><tr><th>编号</th><th>号票</th><th>评价</th><th>原因与意见</th><th>窗口/人员</th><th>部门</th><th>期限</th><th>状态</th><th></th></tr></thead>
+      <thead><tr><th>编号</th><th>服务日期</th><th>号票</th><th>评价</th><th>原因与意见</th><th>窗口/人员</th><th>部门</th><th>期限</th><th>状态</th><th></th></tr></thead>
       <tbody>${rows.map((f) => html`<tr data-id=${f.id} class=${f.overdue ? 'overdue' : ''}>
-        <td class="num">${f.id}</td><td>${f.rating.number}</td><td>${LEVELS[f.rating.level]}</td>
+        <td class="num">${f.id}</td><td class="follow-up-day">${f.rating.service_day}</td><td>${f.rating.number}</td><td>${LEVELS[f.rating.level]}</td>
         <td class="wrap">${f.rating.reasons.join('、')}${f.rating.comment ? '；' + f.rating.comment : ''}</td>
         <td>${f.rating.window ?? '—'}号 ${f.rating.clerk ?? ''}</td><td>${dept(f.department)}</td>
         <td>${time(f.due_ms)}${f.overdue ? html` <b class="error">超期</b>` : ''}</td>
-        <td>${STATES[f.state]}${f.result ? '（' + RESULTS[f.result] + '）' : ''}${f.verification ? html`<div class="muted wrap">核实：${f.verification}</div>` : ''}</td>
+        <td>${STATES[f.state]}${f.result ? '（' + RESULTS[f.result] + '）' : ''}${f.verification ? html`<div class="muted wrap">核实：${f.verification}</div>` : ''}
+          ${f.state === 'closed' && html`<div class="muted wrap follow-up-close">办结说明：${f.note || '—'}${f.closed_by ? `（${f.closed_by}，${time(f.closed_ms)}）` : ''}</div>`}</td>
         <td>${f.state !== 'closed' && (editing === f.id
           ? html`<div class="quality-act">
               ${f.state === 'verified' && html`<select value=${result} onChange=${(e) => setResult(e.target.value)}>${Object.entries(RESULTS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`}

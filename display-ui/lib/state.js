@@ -1,7 +1,18 @@
 // The floor as screens show it, kept from a snapshot plus the events after it: each window's
-// status, clerk and current ticket; waiting per queue; the latest calls (newest first).
+// status, clerk and current ticket; waiting per queue; the latest calls (newest first), kept
+// per zone so that a quiet zone's screen still shows its own calls on a busy day.
 
-const MAX_CALLS = 12;
+const MAX_CALLS = 12; // per zone
+
+/** Newest first, at most MAX_CALLS of each zone. */
+function capPerZone(calls) {
+  const seen = new Map();
+  return calls.filter((c) => {
+    const n = (seen.get(c.zone) || 0) + 1;
+    seen.set(c.zone, n);
+    return n <= MAX_CALLS;
+  });
+}
 
 export class FloorState {
   constructor() {
@@ -27,7 +38,7 @@ export class FloorState {
     }
     this.waiting.clear();
     for (const q of s.queues || []) this.waiting.set(q.id, q.waiting);
-    this.calls = (s.recent_calls || []).slice(0, MAX_CALLS).map((c) => ({
+    this.calls = capPerZone((s.recent_calls || []).map((c) => ({
       number: c.ticket.number,
       priority: c.ticket.priority,
       window: c.window.number,
@@ -35,7 +46,7 @@ export class FloorState {
       text: c.text,
       at: c.at,
       seq: 0,
-    }));
+    })));
   }
 
   window(n) {
@@ -93,7 +104,7 @@ export class FloorState {
           clips: e.announce.clips,
           recall: e.type === 'ticket.recalled',
         };
-        this.calls = [call, ...this.calls.filter((c) => c.number !== call.number)].slice(0, MAX_CALLS);
+        this.calls = capPerZone([call, ...this.calls.filter((c) => c.number !== call.number)]);
         return call;
       }
       case 'ticket.started':

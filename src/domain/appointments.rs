@@ -5,6 +5,7 @@
 //! (`hall_appointments.rs`); this module never touches tickets.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, Time, Weekday};
@@ -256,12 +257,11 @@ pub fn code_candidate(entropy: u64, attempt: u64) -> String {
 
 /// Every booking the hall keeps in memory: the active ones of any day and the recent rest
 /// (for the miss rule), with indexes and the rows changed since the last commit.
-#[derive(Debug, Default)]
+/// The rows and indexes are shared copy-on-write, so the read model's copy of the hall costs
+/// one reference count here.
+#[derive(Debug, Default, Clone)]
 pub struct Bookings {
-    by_id: BTreeMap<BookingId, Booking>,
-    by_token: HashMap<String, BookingId>,
-    by_external: HashMap<String, BookingId>,
-    by_ticket: HashMap<TicketId, BookingId>,
+    rows: Arc<Rows>,
     next_id: i64,
     touched: BTreeSet<BookingId>,
     /// Changed rows already forgotten from memory, still to be written.
@@ -277,18 +277,22 @@ impl Bookings {
         };
         for row in rows {
             b.index(&row);
-            b.by_id.insert(row.id, row);
+            Arc::make_mut(&mut b.rows).by_id.insert(row.id, row);
         }
         b
     }
 
     fn index(&mut self, row: &Booking) {
-        self.by_token.insert(row.token.clone(), row.id);
+        Arc::make_mut(&mut self.rows)
+            .by_token
+            .insert(row.token.clone(), row.id);
         if let Some(e) = &row.external_id {
-            self.by_external.insert(e.clone(), row.id);
+            Arc::make_mut(&mut self.rows)
+                .by_external
+                .insert(e.clone(), row.id);
         }
         if let Some(t) = row.ticket {
-            self.by_ticket.insert(t, row.id);
+            Arc::make_mut(&mut self.rows).by_ticket.insert(t, row.id);
         }
     }
 
@@ -302,44 +306,49 @@ impl Bookings {
     pub fn insert(&mut self, row: Booking) {
         self.index(&row);
         self.touched.insert(row.id);
-        self.by_id.insert(row.id, row);
+        Arc::make_mut(&mut self.rows).by_id.insert(row.id, row);
     }
 
     pub fn get(&self, id: BookingId) -> Option<&Booking> {
-        self.by_id.get(&id)
+        self.rows.by_id.get(&id)
     }
 
     /// The booking, marked as changed.
     pub fn get_mut(&mut self, id: BookingId) -> Option<&mut Booking> {
-        let b = self.by_id.get_mut(&id)?;
+        let b = Arc::make_mut(&mut self.rows).by_id.get_mut(&id)?;
         self.touched.insert(id);
         Some(b)
     }
 
     pub fn by_token(&self, token: &str) -> Option<&Booking> {
-        self.by_token.get(token).and_then(|id| self.by_id.get(id))
+        self.rows
+            .by_token
+            .get(token)
+            .and_then(|id| self.rows.by_id.get(id))
     }
 
     pub fn by_external(&self, external: &str) -> Option<&Booking> {
-        self.by_external
+        self.rows
+            .by_external
             .get(external)
-            .and_then(|id| self.by_id.get(id))
+            .and_then(|id| self.rows.by_id.get(id))
     }
 
     /// The booking a checked-in ticket came from.
     pub fn by_ticket(&self, ticket: TicketId) -> Option<&Booking> {
-        self.by_ticket
+        self.rows
+            .by_ticket
             .get(&ticket)
-            .and_then(|id| self.by_id.get(id))
+            .and_then(|id| self.rows.by_id.get(id))
     }
 
     /// Remember which ticket a check-in issued.
     pub fn link_ticket(&mut self, id: BookingId, ticket: TicketId) {
-        self.by_ticket.insert(ticket, id);
+        Arc::make_mut(&mut self.rows).by_ticket.insert(ticket, id);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Booking> {
-        self.by_id.values()
+        self.rows.by_id.values()
     }
 
     /// Places taken in a slot (active, not protected).
@@ -401,13 +410,13 @@ impl Bookings {
             .map(|b| b.id)
             .collect();
         for id in old {
-            if let Some(b) = self.by_id.remove(&id) {
-                self.by_token.remove(&b.token);
+            if let Some(b) = Arc::make_mut(&mut self.rows).by_id.remove(&id) {
+                Arc::make_mut(&mut self.rows).by_token.remove(&b.token);
                 if let Some(e) = &b.external_id {
-                    self.by_external.remove(e);
+                    Arc::make_mut(&mut self.rows).by_external.remove(e);
                 }
                 if let Some(t) = b.ticket {
-                    self.by_ticket.remove(&t);
+                    Arc::make_mut(&mut self.rows).by_ticket.remove(&t);
                 }
                 if self.touched.remove(&id) {
                     self.evicted.push(b);
@@ -422,10 +431,19 @@ impl Bookings {
         out.extend(
             std::mem::take(&mut self.touched)
                 .into_iter()
-                .filter_map(|id| self.by_id.get(&id).cloned()),
+                .filter_map(|id| self.rows.by_id.get(&id).cloned()),
         );
         out
     }
+}
+
+/// The bookings by id and their indexes.
+#[derive(Debug, Default, Clone)]
+struct Rows {
+    by_id: BTreeMap<BookingId, Booking>,
+    by_token: HashMap<String, BookingId>,
+    by_external: HashMap<String, BookingId>,
+    by_ticket: HashMap<TicketId, BookingId>,
 }
 
 /// Mask an ID's tail for staff lists: `****1234`.

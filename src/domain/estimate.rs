@@ -15,8 +15,10 @@
 //! - 1/mu: the mean time a window spends on one ticket of the queue, learned online from the
 //!   queue's last `RECENT` calls: call to finish, or call to no-show (a citizen who left costs
 //!   the recalls), plus the clerk's turnaround before the call (time since the window let go
-//!   of its previous ticket, when this one was already waiting: not idleness); the configured
-//!   typical time before any. Everything it uses is in the stored tickets, so a restart
+//!   of its previous ticket, when this one was already waiting: not idleness). It is a
+//!   Bayesian mean: the configured typical time is a prior worth `PRIOR_SERVICES` services,
+//!   so two quick enquiries at opening move it only a little, and twenty observations
+//!   outweigh it four to one. Everything it uses is in the stored tickets, so a restart
 //!   learns the same value.
 //! - theta: the rate at which a waiting citizen gives up and cancels, estimated over the day as
 //!   (tickets cancelled while waiting) / (seconds waited by tickets called so far). Citizens
@@ -26,6 +28,9 @@
 
 /// How many recent calls the mean window time is taken over.
 pub const RECENT: usize = 20;
+
+/// How many services the configured typical time counts for in the mean window time.
+pub const PRIOR_SERVICES: f64 = 5.0;
 
 /// Estimated seconds until a ticket with `ahead` tickets before it is called, with `capacity`
 /// windows' worth of service for its queue, `mean_service_s` per ticket and abandonment rate
@@ -62,14 +67,12 @@ pub fn window_share(waiting: u32, competing: u32) -> f64 {
     }
 }
 
-/// The mean of the recent window times, or `fallback_s` when there are none.
-pub fn mean_service_s(recent: &[i64], fallback_s: u32) -> f64 {
+/// The Bayesian mean window time: the configured typical time `prior_s` worth
+/// `PRIOR_SERVICES` observations, blended with the last `RECENT` observed window times.
+pub fn mean_service_s(recent: &[i64], prior_s: u32) -> f64 {
     let recent = &recent[recent.len().saturating_sub(RECENT)..];
-    if recent.is_empty() {
-        f64::from(fallback_s)
-    } else {
-        recent.iter().sum::<i64>() as f64 / recent.len() as f64
-    }
+    let observed: f64 = recent.iter().map(|&s| s.max(0) as f64).sum();
+    (PRIOR_SERVICES * f64::from(prior_s) + observed) / (PRIOR_SERVICES + recent.len() as f64)
 }
 
 /// Waiting citizens who give up: counted over the service day.
@@ -110,10 +113,21 @@ mod tests {
         assert_eq!(estimate_wait_s(3, 2.0, 600.0, 0.0), 1200);
         assert_eq!(estimate_wait_s(0, 0.0, 600.0, 0.0), 600); // nobody open yet: one service
         assert_eq!(estimate_wait_s(9, 1.0, 60.0, 0.0), 600);
+    }
+
+    #[test]
+    fn service_time_is_a_bayesian_blend_with_the_configured_time() {
+        // Nothing observed: the configured time.
         assert_eq!(mean_service_s(&[], 480), 480.0);
-        assert_eq!(mean_service_s(&[100, 200], 480), 150.0);
+        // Two quick 65 s services after opening (户籍, configured 8 min) move it only a
+        // little: (5 x 480 + 130) / 7 = 361.4 s, not 65 s.
+        let two = mean_service_s(&[65, 65], 480);
+        assert!((two - 2530.0 / 7.0).abs() < 1e-9, "{two}");
+        // So 20 people ahead at 2 windows are about 60 minutes, not "约 3 分钟".
+        assert_eq!(estimate_wait_s(20, 2.0, two, 0.0), 3795);
+        // Twenty observations outweigh the prior four to one; older ones are forgotten.
         let many: Vec<i64> = (0..100).map(|i| if i < 80 { 1000 } else { 10 }).collect();
-        assert_eq!(mean_service_s(&many, 480), 10.0);
+        assert_eq!(mean_service_s(&many, 480), (5.0 * 480.0 + 200.0) / 25.0);
     }
 
     #[test]

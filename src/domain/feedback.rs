@@ -1,6 +1,8 @@
 //! The hall's side of ratings (好差评) and follow-ups: who may rate what, when, and what a bad
 //! rating sets going. Types and code mappings live in `rating`.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 
 use super::error::DomainError;
@@ -26,12 +28,8 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         let found = match &target {
-            RateTarget::Id(id) => self.tickets.get(id).cloned(),
-            RateTarget::Token(tok) => self
-                .by_token
-                .get(tok)
-                .and_then(|id| self.tickets.get(id))
-                .cloned(),
+            RateTarget::Id(id) => self.ticket(*id).cloned(),
+            RateTarget::Token(tok) => self.ticket_by_token(tok).cloned(),
         };
         let matches_target = |t: &Ticket| match &target {
             RateTarget::Id(id) => t.id == *id,
@@ -82,7 +80,7 @@ impl Hall {
             .queue(&t.queue)
             .map(|q| q.department.clone())
             .unwrap_or_default();
-        self.rated.insert(t.id);
+        Arc::make_mut(&mut self.rated).insert(t.id);
         self.new_ratings.push(Rating {
             ticket: t.id,
             level,
@@ -128,7 +126,7 @@ impl Hall {
                 due_at: rfc3339(due, &rules.tz),
             });
             self.touched_follow_ups.push(f.clone());
-            self.follow_ups.insert(id, f);
+            Arc::make_mut(&mut self.follow_ups).insert(id, f);
             follow_up = Some(id);
         }
         Ok(Reply::Rated {
@@ -149,8 +147,7 @@ impl Hall {
         if verification.is_empty() {
             return Err(DomainError::ReasonRequired);
         }
-        let f = self
-            .follow_ups
+        let f = Arc::make_mut(&mut self.follow_ups)
             .get_mut(&id)
             .ok_or(DomainError::UnknownFollowUp(id))?;
         if f.state != FollowUpState::Open {
@@ -176,8 +173,7 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         require_manager(actor)?;
-        let f = self
-            .follow_ups
+        let f = Arc::make_mut(&mut self.follow_ups)
             .get_mut(&id)
             .ok_or(DomainError::UnknownFollowUp(id))?;
         if f.state != FollowUpState::Verified {
@@ -193,7 +189,7 @@ impl Hall {
         f.closed_at = Some(now);
         let closed = f.clone();
         // Closed ones are kept on disk only.
-        self.follow_ups.remove(&id);
+        Arc::make_mut(&mut self.follow_ups).remove(&id);
         self.touched_follow_ups.push(closed);
         events.push(Event::FollowUpClosed { id, result });
         Ok(Reply::FollowUp(id))

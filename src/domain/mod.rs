@@ -12,6 +12,7 @@ pub mod hall;
 pub mod idcard;
 pub mod plan;
 pub mod rating;
+pub mod recent;
 pub mod routing;
 pub mod scope;
 pub mod ticket;

@@ -120,6 +120,8 @@ pub struct Texts {
     pub window_calling: String,
     pub notice: String,
     pub slip_footer: String,
+    /// Said instead of a wait estimate while no open window serves the queue.
+    pub estimate_pending: String,
 }
 
 /// Hall-wide rules.
@@ -129,7 +131,7 @@ pub struct Rules {
     pub tz: TimeZone,
     pub tz_name: String,
     pub wait_target_s: u32,
-    /// At most this many green-channel calls in a row at a window while ordinary tickets wait.
+    /// At most this many green-channel calls in a row at a window while ordinary tickets of the same tier wait.
     pub green_channel_ratio: u32,
     pub recall_limit: u32,
     pub default_service_s: u32,

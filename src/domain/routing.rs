@@ -1,9 +1,13 @@
 //! Who is called next at a window, and why (DOMAIN.md "Who is called next at window W").
 //!
 //! Candidates are today's waiting tickets whose queue the window serves, or that were
-//! transferred to it. Order: (1) transferred to this window; (2) green channel, kept from
-//! starving ordinary tickets by the hall's ratio; (3) the window's queue tier; (4) the
-//! ticket's place in its queue (issue time, or where a transfer put it); (5) number.
+//! transferred to it. Order: (1) transferred to this window; (2) the window's queue tier: a
+//! lower tier is reached only when no ticket of a higher tier waits; (3) inside that tier the
+//! priority class (green channel first, then checked-in appointments whose slot has begun,
+//! both kept from starving ordinary tickets of the same tier
+//! by the hall's ratio); (4) the ticket's place in its queue (issue time, or where a transfer
+//! put it); (5) number. So a green-channel citizen of another department waits for that
+//! department's own windows: priority never pulls a window away from its own tier.
 
 use super::event::CallReason;
 use super::plan::WindowPlan;
@@ -41,10 +45,41 @@ pub fn callable_at(w: &WindowPlan, c: &Candidate<'_>) -> bool {
     }
 }
 
+/// The rank of a ticket's priority class inside its tier among the classes called ahead of
+/// ordinary tickets (and so counted by the anti-starvation ratio); `None` for ordinary.
+///
+/// The green channel comes first, then a checked-in appointment whose slot has begun
+/// (DOMAIN.md; the hall presents one whose slot has not begun as `Normal`), then walk-ins.
+fn priority_rank(p: Priority) -> Option<u8> {
+    match p {
+        Priority::GreenChannel => Some(0),
+        Priority::Appointment => Some(1),
+        Priority::Normal => None,
+    }
+}
+
+/// The best candidates of one tier: the first priority ticket and the first ordinary one.
+#[derive(Default, Clone, Copy)]
+struct TierBest<'a> {
+    priority: Option<Candidate<'a>>,
+    ordinary: Option<Candidate<'a>>,
+}
+
+fn place(c: &Candidate<'_>) -> (i64, u32, TicketId) {
+    (c.queue_key, c.seq_no, c.id)
+}
+
+fn keep_first<'a>(slot: &mut Option<Candidate<'a>>, c: Candidate<'a>) {
+    if slot.is_none_or(|b| place(&c) < place(&b)) {
+        *slot = Some(c);
+    }
+}
+
 /// The ticket to call next at `w`, with the reason, or `None` when nobody waits for it.
 ///
 /// `green_streak` is how many green-channel tickets this window called in a row;
-/// `ratio` the most it may call in a row while ordinary tickets wait (0 = no limit).
+/// `ratio` the most it may call in a row while ordinary tickets of the same tier wait
+/// (0 = no limit).
 pub fn choose_next<'a, I>(
     w: &WindowPlan,
     green_streak: u32,
@@ -55,55 +90,63 @@ where
     I: IntoIterator<Item = Candidate<'a>>,
 {
     let mut transferred: Option<Candidate<'_>> = None;
-    let mut green: Option<(usize, Candidate<'_>)> = None;
-    let mut ordinary: Option<(usize, Candidate<'_>)> = None;
-    // APPOINTMENTS HOOK (issue 15): checked-in appointments whose slot has begun come as
-    // `Priority::Appointment` (the hall presents the others as `Normal`): a priority class
-    // after the green channel, under the same anti-starvation ratio.
-    let mut booked: Option<(usize, Candidate<'_>)> = None;
-    let mut oldest_ordinary: Option<Candidate<'_>> = None;
-    let place = |c: &Candidate<'_>| (c.queue_key, c.seq_no, c.id);
+    let mut tiers: Vec<TierBest<'_>> = vec![TierBest::default(); w.tiers.len()];
+    // The first ticket (any class) of each tier, to tell `Tier` from `Oldest`.
+    let mut first_of: Vec<Option<Candidate<'_>>> = vec![None; w.tiers.len()];
 
     for c in tickets.into_iter().filter(|c| callable_at(w, c)) {
         if c.target_window == Some(w.number) {
-            if transferred.is_none_or(|t| place(&c) < place(&t)) {
-                transferred = Some(c);
-            }
+            keep_first(&mut transferred, c);
             continue;
         }
-        let tier = w.tier_of(c.queue).unwrap_or(usize::MAX);
-        let slot = match c.priority {
-            Priority::GreenChannel => &mut green,
-            Priority::Appointment => &mut booked,
-            Priority::Normal => &mut ordinary,
+        let Some(tier) = w.tier_of(c.queue) else {
+            continue;
         };
-        if slot.is_none_or(|(t, b)| (tier, place(&c)) < (t, place(&b))) {
-            *slot = Some((tier, c));
+        let best = &mut tiers[tier];
+        if let Some(rank) = priority_rank(c.priority) {
+            if best.priority.is_none_or(|b| {
+                (rank, place(&c)) < (priority_rank(b.priority).unwrap_or(rank), place(&b))
+            }) {
+                best.priority = Some(c);
+            }
+        } else {
+            keep_first(&mut best.ordinary, c);
         }
-        if c.priority == Priority::Normal && oldest_ordinary.is_none_or(|o| place(&c) < place(&o)) {
-            oldest_ordinary = Some(c);
-        }
+        keep_first(&mut first_of[tier], c);
     }
 
     if let Some(t) = transferred {
         return Some((t.id, CallReason::Transferred));
     }
-    let ordinary_pick = ordinary.map(|(_, c)| {
-        let reason = match oldest_ordinary {
-            Some(o) if o.id != c.id => CallReason::Tier,
-            _ => CallReason::Oldest,
-        };
-        (c.id, reason)
-    });
-    let priority = green
-        .map(|(_, g)| (g.id, CallReason::GreenChannel))
-        .or(booked.map(|(_, b)| (b.id, CallReason::Appointment)));
-    match (priority, ordinary_pick) {
-        (Some(_), Some((id, _))) if ratio > 0 && green_streak >= ratio => {
-            Some((id, CallReason::Fairness))
+    let tier = tiers
+        .iter()
+        .position(|b| b.priority.is_some() || b.ordinary.is_some())?;
+    let best = tiers[tier];
+    match (best.priority, best.ordinary) {
+        (Some(_), Some(o)) if ratio > 0 && green_streak >= ratio => {
+            Some((o.id, CallReason::Fairness))
         }
-        (Some(p), _) => Some(p),
-        (None, pick) => pick,
+        (Some(p), _) => {
+            let reason = match p.priority {
+                Priority::Appointment => CallReason::Appointment,
+                _ => CallReason::GreenChannel,
+            };
+            Some((p.id, reason))
+        }
+        (None, Some(o)) => {
+            // `Tier` when an older ticket of a lower tier was passed over for this one.
+            let passed_over = first_of[tier + 1..]
+                .iter()
+                .flatten()
+                .any(|l| place(l) < place(&o));
+            let reason = if passed_over {
+                CallReason::Tier
+            } else {
+                CallReason::Oldest
+            };
+            Some((o.id, reason))
+        }
+        (None, None) => None,
     }
 }
 
@@ -205,11 +248,32 @@ mod tests {
                 Some((2, CallReason::GreenChannel)),
             ),
             (
-                "green from a lower tier still first",
+                "green of a lower tier waits while the window's tier has tickets",
                 0,
                 3,
-                vec![c(1, "a", false, None, 1), c(2, "c", true, None, 9)],
+                vec![c(1, "a", false, None, 9), c(2, "c", true, None, 1)],
+                Some((1, CallReason::Tier)),
+            ),
+            (
+                "green of a lower tier first once the upper tier is empty",
+                0,
+                3,
+                vec![c(1, "c", false, None, 1), c(2, "c", true, None, 9)],
                 Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio counts inside the tier: only lower-tier ordinary waits",
+                3,
+                3,
+                vec![c(1, "c", false, None, 1), c(2, "b", true, None, 9)],
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio reached in the lower tier",
+                3,
+                3,
+                vec![c(1, "c", false, None, 5), c(2, "c", true, None, 1)],
+                Some((1, CallReason::Fairness)),
             ),
             (
                 "ratio reached: an ordinary one",
@@ -323,6 +387,46 @@ mod tests {
             next_green_streak(1, Priority::Appointment, CallReason::Appointment),
             2,
             "appointment calls count toward the same ratio"
+        );
+    }
+
+    #[test]
+    fn window_12_calls_its_own_crj_before_a_green_hj() {
+        // Issue 13: window 12 (出入境, queues=["crj"], secondary_queues=["hj"]) pressed 叫号
+        // and got H0006 (户籍, green channel) while CR001-CR003 waited.
+        let w = WindowPlan {
+            number: 12,
+            tiers: vec![vec!["crj".into()], vec!["hj".into()]],
+            ..window(&[])
+        };
+        let mut waiting = vec![
+            c(1, "hj", false, None, 1),
+            c(2, "crj", false, None, 2),
+            c(3, "crj", false, None, 3),
+            c(4, "crj", false, None, 4),
+            c(6, "hj", true, None, 6),
+        ];
+        let mut calls = Vec::new();
+        let mut streak = 0;
+        while let Some((id, reason)) = choose_next(&w, streak, 3, waiting.iter().copied()) {
+            let pos = waiting
+                .iter()
+                .position(|x| x.id == id)
+                .expect("chosen waits");
+            streak = next_green_streak(streak, waiting[pos].priority, reason);
+            waiting.remove(pos);
+            calls.push((id.0, reason));
+        }
+        use CallReason::*;
+        assert_eq!(
+            calls,
+            vec![
+                (2, Tier),
+                (3, Tier),
+                (4, Tier),
+                (6, GreenChannel),
+                (1, Oldest)
+            ]
         );
     }
 

@@ -40,7 +40,12 @@ pub struct PublicTicket {
     pub priority: Priority,
     pub state: TicketState,
     pub waiting_ahead: u32,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the ticket's queue.
+    pub estimated_wait_s: Option<u32>,
+    /// Why `estimated_wait_s` is null (no open window serves the queue), in words a citizen
+    /// reads (`[texts] estimate_pending`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_note: Option<String>,
     pub window: Option<u32>,
     pub windows: Vec<u32>,
     pub issued_at: String,
@@ -83,7 +88,12 @@ pub struct QueueView {
     /// Why it does not issue now: `queue_closed` or `quota_exhausted`.
     pub closed_reason: Option<&'static str>,
     pub waiting: u32,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the queue.
+    pub estimated_wait_s: Option<u32>,
+    /// Why `estimated_wait_s` is null (no open window serves the queue), in words a citizen
+    /// reads (`[texts] estimate_pending`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_note: Option<String>,
     pub issued: u32,
     pub daily_quota: u32,
     /// Seconds the longest-waiting ticket has waited.
@@ -197,6 +207,11 @@ pub struct IssuedTicket {
     pub state: TicketState,
     pub issued_at: String,
     pub waiting_ahead: u32,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the queue.
+    pub estimated_wait_s: Option<u32>,
+    /// Why `estimated_wait_s` is null (no open window serves the queue), in words a citizen
+    /// reads (`[texts] estimate_pending`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub estimate_note: Option<String>,
     pub windows: Vec<u32>,
 }

@@ -109,8 +109,7 @@ async fn list_slots(
     let queue = p.queue.clone();
     let slots = st
         .engine
-        .query(move |h, now, _| h.slot_views(&queue, from, to, now))
-        .await??;
+        .read(move |h, now, _| h.slot_views(&queue, from, to, now))?;
     Ok(axum::Json(SlotsDto {
         queue: p.queue,
         slots,
@@ -160,7 +159,11 @@ async fn book_appointment(
         entropy: entropy(),
     };
     let actor = who.map_or(Actor::Citizen, |p| p.actor());
-    let (b, created) = expect_booking(st.engine.execute(actor, Command::Appointment(cmd)).await?)?;
+    let (b, created) = expect_booking(
+        st.engine
+            .execute(actor, Command::Appointment(Box::new(cmd)))
+            .await?,
+    )?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -178,8 +181,7 @@ async fn show_appointment(
     }
     let view = st
         .engine
-        .query(move |h, _, _| h.booking_by_token(&token).map(|b| h.booking_view(b)))
-        .await?
+        .read(move |h, _, _| h.booking_by_token(&token).map(|b| h.booking_view(b)))
         .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(view).into_response())
 }
@@ -195,8 +197,7 @@ async fn appointment_qr(
     }
     let t = token.clone();
     st.engine
-        .query(move |h, _, _| h.booking_by_token(&t).is_some())
-        .await?
+        .read(move |h, _, _| h.booking_by_token(&t).is_some())
         .then_some(())
         .ok_or_else(ApiError::not_found)?;
     qr_svg(&format!("{}/a/{token}", public_base(&st, &headers)))
@@ -212,7 +213,7 @@ async fn cancel_appointment(
     let cmd = AppointmentCommand::Cancel { token };
     let (b, _) = expect_booking(
         st.engine
-            .execute(Actor::Citizen, Command::Appointment(cmd))
+            .execute(Actor::Citizen, Command::Appointment(Box::new(cmd)))
             .await?,
     )?;
     Ok(axum::Json(b).into_response())
@@ -259,7 +260,7 @@ async fn check_in(
     };
     let (t, b) = match st
         .engine
-        .execute(who.actor(), Command::Appointment(cmd))
+        .execute(who.actor(), Command::Appointment(Box::new(cmd)))
         .await?
     {
         Outcome::CheckedIn { ticket, booking } => (*ticket, *booking),
@@ -310,7 +311,7 @@ pub(super) async fn finish_with_return(
     };
     match st
         .engine
-        .execute(who.actor(), Command::Appointment(cmd))
+        .execute(who.actor(), Command::Appointment(Box::new(cmd)))
         .await?
     {
         Outcome::Returned { window, booking } => {
@@ -351,7 +352,6 @@ async fn list_appointments(
     let queue = p.queue;
     let rows = st
         .engine
-        .query(move |h, _, _| h.staff_bookings(d, queue.as_deref()))
-        .await?;
+        .read(move |h, _, _| h.staff_bookings(d, queue.as_deref()));
     Ok(axum::Json(serde_json::json!({"day": d.to_string(), "appointments": rows})).into_response())
 }

@@ -40,6 +40,8 @@ struct DeviceDto {
     printer: Option<String>,
     /// A kiosk's zone from the config.
     zone: Option<String>,
+    /// An evaluator's window.
+    window: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +85,7 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
                 id: d.id,
                 kind: d.kind,
                 revoked: d.revoked,
+                window: d.window,
             }
         })
         .collect();

@@ -87,9 +87,7 @@ async fn send(socket: &mut WebSocket, text: String) -> Result<(), End> {
 async fn send_snapshot(socket: &mut WebSocket, st: &AppState) -> Result<u64, End> {
     let (seq, json) = st
         .engine
-        .query(|h, now, seq| (seq, serde_json::to_string(&h.snapshot(seq, now))))
-        .await
-        .map_err(|_| End::EngineStopped)?;
+        .read(|h, now, seq| (seq, serde_json::to_string(&h.snapshot(seq, now))));
     let json = json.map_err(|_| End::EngineStopped)?;
     send(socket, json).await?;
     Ok(seq)
@@ -97,11 +95,7 @@ async fn send_snapshot(socket: &mut WebSocket, st: &AppState) -> Result<u64, End
 
 /// Replay events after `since` from the log; `None` when a snapshot must be sent instead.
 async fn replay(socket: &mut WebSocket, st: &AppState, since: u64) -> Result<Option<u64>, End> {
-    let last = st
-        .engine
-        .query(|_, _, seq| seq)
-        .await
-        .map_err(|_| End::EngineStopped)?;
+    let last = st.engine.read(|_, _, seq| seq);
     if since > last {
         return Ok(None); // a client of another database, or from the future
     }

@@ -42,13 +42,17 @@ enum Format {
 
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
+    Ok(axum::Json(floor_now(&st).await?).into_response())
+}
+
+/// The live floor now, with the config's alarm thresholds and the printers' alarms.
+pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
     let th = st.config.alarms.thresholds();
-    let extra = floor::printer_alarms(&st.printers.health());
-    let view = st
+    let mut extra = floor::printer_alarms(&st.printers.health());
+    extra.extend(st.ops.alarms());
+    Ok(st
         .engine
-        .query(move |hall, now, seq| floor::floor(hall, now, seq, th, extra))
-        .await?;
-    Ok(axum::Json(view).into_response())
+        .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))
 }
 
 #[derive(Deserialize)]

@@ -29,7 +29,7 @@ async fn health() -> Response {
 }
 
 async fn show_hall(State(st): State<AppState>) -> Result<Response, ApiError> {
-    let view = st.engine.query(|h, now, _| h.hall_view(now)).await?;
+    let view = st.engine.read(|h, now, _| h.hall_view(now));
     Ok(axum::Json(view).into_response())
 }
 

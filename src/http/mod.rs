@@ -5,13 +5,18 @@ mod admin;
 mod appointments;
 mod assets;
 mod auth;
+mod desk;
+mod device_self;
 mod devices;
 pub mod error;
 mod events;
 mod feedback;
+mod floor_wall;
 mod manager;
 mod meta;
+mod ops;
 mod tickets;
+mod waiting_list;
 mod windows;
 
 use std::path::PathBuf;
@@ -55,6 +60,12 @@ pub struct AppState {
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Backups and other operational health (floor alarms, `/readyz`).
+    pub ops: Arc<crate::ops::status::OpsStatus>,
+    /// Prometheus metrics (`GET /metrics`).
+    pub metrics: Arc<crate::ops::metrics::Metrics>,
+    /// `[metrics] allow`, parsed.
+    pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
 }
 
 /// The whole application router.
@@ -65,12 +76,21 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::routes())
         .merge(tickets::routes())
         .merge(devices::routes())
+        .merge(device_self::routes())
         .merge(windows::routes())
+        .merge(waiting_list::routes())
         .merge(events::routes())
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
         .merge(appointments::routes())
+        .merge(floor_wall::routes())
+        .merge(desk::routes())
+        .merge(ops::routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ops::time_request,
+        ))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

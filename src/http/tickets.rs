@@ -34,6 +34,8 @@ struct IssueRequest {
     priority: Priority,
     id_number: Option<String>,
     phone: Option<String>,
+    /// The help desk's printer for the slip (staff sessions only; a kiosk prints on its own).
+    printer: Option<String>,
 }
 
 /// How printing went (the slip itself is the printer's business).
@@ -137,6 +139,14 @@ async fn issue_ticket(
     headers: HeaderMap,
     Json(req): Json<IssueRequest>,
 ) -> Result<Response, ApiError> {
+    let printer = match (&who, req.printer) {
+        (Principal::Staff { .. }, Some(p)) if st.printers.exists(&p) => Some(p),
+        (Principal::Staff { .. }, Some(p)) => {
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_printer").with(p));
+        }
+        (_, Some(_)) => return Err(ApiError::forbidden()),
+        (_, None) => None,
+    };
     let cmd = Command::Issue {
         queue: req.queue,
         priority: req.priority,
@@ -146,7 +156,7 @@ async fn issue_ticket(
     };
     // Committed first: whatever the printer does, the ticket exists.
     let t = expect_ticket(st.engine.execute(who.actor(), cmd).await?)?;
-    let print = print_slip(&st, &who, None, &t, &public_base(&st, &headers), false).await;
+    let print = print_slip(&st, &who, printer, &t, &public_base(&st, &headers), false).await;
     Ok((StatusCode::CREATED, axum::Json(ticket_dto(t, print))).into_response())
 }
 
@@ -171,8 +181,7 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
     let t = token.clone();
     let live = st
         .engine
-        .query(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)))
-        .await?;
+        .read(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)));
     if let Some(view) = live {
         return Ok(view);
     }
@@ -182,10 +191,7 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
     let Some(old) = old else {
         return Err(ApiError::not_found());
     };
-    Ok(st
-        .engine
-        .query(move |h, _, _| h.public_ticket(&old))
-        .await?)
+    Ok(st.engine.read(move |h, _, _| h.public_ticket(&old)))
 }
 
 /// The QR code of a ticket's phone page, as SVG (shown on the kiosk's ticket screen).
@@ -230,8 +236,7 @@ async fn cancel_ticket(
     )?;
     let view = st
         .engine
-        .query(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)))
-        .await?;
+        .read(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)));
     Ok(axum::Json(view).into_response())
 }
 

@@ -43,16 +43,13 @@ async fn run(st: &AppState, who: Principal, cmd: Command) -> Result<Response, Ap
 }
 
 async fn list_windows(State(st): State<AppState>, _who: Principal) -> Result<Response, ApiError> {
-    let views = st
-        .engine
-        .query(|h, _, _| {
-            h.plan()
-                .windows
-                .iter()
-                .filter_map(|w| h.window_view(w.number))
-                .collect::<Vec<_>>()
-        })
-        .await?;
+    let views = st.engine.read(|h, _, _| {
+        h.plan()
+            .windows
+            .iter()
+            .filter_map(|w| h.window_view(w.number))
+            .collect::<Vec<_>>()
+    });
     Ok(axum::Json(views).into_response())
 }
 
@@ -61,7 +58,7 @@ async fn show_window(
     _who: Principal,
     Path(n): Path<u32>,
 ) -> Result<Response, ApiError> {
-    let view = st.engine.query(move |h, _, _| h.window_view(n)).await?;
+    let view = st.engine.read(move |h, _, _| h.window_view(n));
     let view = view.ok_or_else(|| ApiError::from(crate::domain::DomainError::UnknownWindow(n)))?;
     Ok(axum::Json(view).into_response())
 }

@@ -89,7 +89,9 @@ pub struct Slip {
     /// Issued by an appointment check-in (预约).
     pub appointment: bool,
     pub waiting_ahead: u32,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the queue: `estimate_note` is printed instead.
+    pub estimated_wait_s: Option<u32>,
+    pub estimate_note: String,
     pub windows: Vec<u32>,
     /// Local issue time, `YYYY-MM-DD HH:MM`.
     pub issued_at: String,
@@ -120,6 +122,7 @@ impl Slip {
             appointment: t.priority == crate::domain::ticket::Priority::Appointment,
             waiting_ahead: t.waiting_ahead,
             estimated_wait_s: t.estimated_wait_s,
+            estimate_note: t.estimate_note.clone().unwrap_or_default(),
             windows: t.windows.clone(),
             issued_at: local_minute(&t.issued_at),
             url,
@@ -143,7 +146,8 @@ impl Slip {
             green_channel: false,
             appointment: false,
             waiting_ahead: 0,
-            estimated_wait_s: 0,
+            estimated_wait_s: Some(0),
+            estimate_note: String::new(),
             windows: q
                 .map(|q| plan.windows_serving(&q.id).map(|w| w.number).collect())
                 .unwrap_or_default(),
@@ -209,8 +213,13 @@ impl Slip {
                     .replace("{n}", &self.waiting_ahead.to_string()),
             )?
             .reset_size()?;
-        let minutes = self.estimated_wait_s.div_ceil(60);
-        p.writeln(&t.estimated_wait.replace("{minutes}", &minutes.to_string()))?;
+        match self.estimated_wait_s {
+            Some(s) => {
+                let minutes = s.div_ceil(60);
+                p.writeln(&t.estimated_wait.replace("{minutes}", &minutes.to_string()))?
+            }
+            None => p.writeln(&self.estimate_note)?,
+        };
         if !self.windows.is_empty() {
             p.writeln(
                 &t.windows
@@ -307,7 +316,8 @@ mod tests {
             green_channel: false,
             appointment: false,
             waiting_ahead: 3,
-            estimated_wait_s: 1_190,
+            estimated_wait_s: Some(1_190),
+            estimate_note: String::new(),
             windows: vec![1, 2, 3, 4, 5, 9],
             issued_at: "2026-11-28 10:05".into(),
             url: "http://192.168.1.10:8080/t/ab12".into(),
@@ -389,6 +399,20 @@ mod tests {
             let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(0);
             assert!(longest <= paper.columns(), "{longest} columns on {paper:?}");
         }
+    }
+
+    #[test]
+    fn with_no_open_window_the_slip_says_so_instead_of_a_wait() {
+        let mut s = sample();
+        s.estimated_wait_s = None;
+        s.estimate_note = "暂无窗口办理，开窗后开始计时".into();
+        let d = decode(&s.encode(Paper::Mm58).expect("encodes")).expect("decodes");
+        let lines = d.lines();
+        assert!(
+            lines.iter().any(|l| l == "暂无窗口办理，开窗后开始计时"),
+            "{lines:?}"
+        );
+        assert!(!lines.iter().any(|l| l.contains("预计等候")), "{lines:?}");
     }
 
     #[test]

@@ -30,6 +30,11 @@ pub enum AlarmKind {
     /// A slip printer in trouble (paper out, offline). Raised by the printer module, which
     /// hands its alarms to `floor()` as `extra`.
     Printer,
+    /// The last nightly backup failed (`detail` says why). Raised by `ops::status`.
+    Backup,
+    /// The clock jumped or disagrees with the database (`detail` says how). Raised by
+    /// `ops::status`.
+    Clock,
 }
 
 /// One alarm on the floor.
@@ -61,7 +66,8 @@ pub struct FloorQueue {
     pub open: bool,
     pub waiting: u32,
     pub longest_wait_s: i64,
-    pub estimated_wait_s: u32,
+    /// `None` while no open window serves the queue.
+    pub estimated_wait_s: Option<u32>,
     pub issued: u32,
     /// Passed one of its thresholds.
     pub alarm: bool,

@@ -34,8 +34,8 @@ pub struct TicketRecord {
     pub issued_ms: i64,
     pub called_ms: Option<i64>,
     pub end: End,
-    /// hallq's `estimated_wait_s` in the issue reply.
-    pub estimate_s: f64,
+    /// hallq's `estimated_wait_s` in the issue reply (`None`: null, no open window).
+    pub estimate_s: Option<f64>,
     /// The baselines computed by the simulator at the same instant.
     pub baselines: Baselines,
     pub service_s: Option<f64>,
@@ -476,7 +476,7 @@ impl Sim<'_> {
                 issued_ms: now,
                 called_ms: None,
                 end: End::Waiting,
-                estimate_s: v["estimated_wait_s"].as_f64().unwrap_or(0.0),
+                estimate_s: v["estimated_wait_s"].as_f64(),
                 baselines,
                 service_s: None,
                 transferred: false,

@@ -33,6 +33,12 @@ pub struct LoadArgs {
     /// Websocket screens following the event stream.
     #[arg(long, default_value_t = 300)]
     pub screens: usize,
+    /// Phones following a ticket's page (`GET /api/v1/tickets/{token}` every 3 s, as the page does).
+    #[arg(long, default_value_t = 300)]
+    pub phones: usize,
+    /// Readers of `GET /api/v1/hall`, once a second each (a kiosk reads it every 15 s).
+    #[arg(long, default_value_t = 20)]
+    pub hall_readers: usize,
     #[arg(long, default_value = "config/hall.toml")]
     pub config: PathBuf,
 }
@@ -98,6 +104,70 @@ async fn window_op(
         .await
 }
 
+/// Tokens of the tickets issued so far, for the phones to follow.
+type Tokens = Arc<Mutex<Vec<String>>>;
+
+/// One reader polling `GET path` every `every` until `stop`: latencies and non-200 replies.
+/// A phone (`path` None) follows the page of a ticket drawn from `tokens` each time.
+async fn poller(
+    addr: std::net::SocketAddr,
+    seed: u64,
+    path: Option<&'static str>,
+    tokens: Tokens,
+    every: Duration,
+    stop: Instant,
+) -> Polled {
+    let mut rng = Rng::new(seed);
+    let mut http = RawClient::connect(addr).await?;
+    let (mut lat, mut errors) = (Vec::new(), 0usize);
+    let mut next = Instant::now() + every.mul_f64(rng.uniform(0.0, 1.0));
+    while next < stop {
+        tokio::time::sleep_until(next.into()).await;
+        next += every;
+        let url = match path {
+            Some(p) => p.to_string(),
+            None => {
+                let tokens = tokens.lock().unwrap_or_else(|p| p.into_inner());
+                if tokens.is_empty() {
+                    continue;
+                }
+                format!("/api/v1/tickets/{}", tokens[rng.below(tokens.len())])
+            }
+        };
+        let t0 = Instant::now();
+        let (status, _) = http.request("GET", &url, "", "").await?;
+        lat.push(t0.elapsed());
+        if status != 200 {
+            errors += 1;
+        }
+    }
+    Ok((lat, errors))
+}
+
+/// A reader's latencies and its non-200 replies.
+type Polled = anyhow::Result<(Vec<Duration>, usize)>;
+
+/// Latencies and errors of finished pollers, all together.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<Polled>>,
+    what: &str,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let (mut lat, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        match t.await? {
+            Ok((l, e)) => {
+                lat.extend(l);
+                errors += e;
+            }
+            Err(e) => {
+                eprintln!("{what} failed: {e:#}");
+                errors += 1;
+            }
+        }
+    }
+    Ok((lat, errors))
+}
+
 /// `hallq bench load`.
 pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
     let dir = tempfile_dir()?;
@@ -151,10 +221,38 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
     // Every screen has its snapshot before the first ticket (or has failed).
     while ready.recv().await.is_some() {}
     let sent: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
+    let tokens: Tokens = Arc::default();
+    let mut readers = Vec::new();
+    for p in 0..a.phones {
+        let every = Duration::from_secs(3);
+        let t = Arc::clone(&tokens);
+        readers.push(tokio::spawn(poller(
+            addr,
+            5000 + p as u64,
+            None,
+            t,
+            every,
+            stop,
+        )));
+    }
+    let mut halls = Vec::new();
+    for r in 0..a.hall_readers {
+        let (every, t) = (Duration::from_secs(1), Arc::clone(&tokens));
+        let path = Some("/api/v1/hall");
+        halls.push(tokio::spawn(poller(
+            addr,
+            9000 + r as u64,
+            path,
+            t,
+            every,
+            stop,
+        )));
+    }
     let mut kiosks = Vec::new();
     let mean_gap = 60.0 * a.kiosks as f64 / f64::from(a.per_minute.max(1));
     for k in 0..a.kiosks {
         let (queues, sent) = (queues.clone(), Arc::clone(&sent));
+        let tokens = Arc::clone(&tokens);
         kiosks.push(tokio::spawn(async move {
             let mut rng = Rng::new(k as u64 + 1);
             let mut http = RawClient::connect(addr).await?;
@@ -179,6 +277,12 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
                         sent.lock()
                             .unwrap_or_else(|p| p.into_inner())
                             .insert(n.to_string(), t0);
+                    }
+                    if let Some(t) = v["token"].as_str() {
+                        tokens
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(t.to_string());
                     }
                 } else {
                     errors += 1;
@@ -221,32 +325,10 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
         }));
     }
 
-    let (mut issue_lat, mut issue_err) = (Vec::new(), 0);
-    for k in kiosks {
-        match k.await? {
-            Ok((l, e)) => {
-                issue_lat.extend(l);
-                issue_err += e;
-            }
-            Err(e) => {
-                eprintln!("kiosk failed: {e:#}");
-                issue_err += 1;
-            }
-        }
-    }
-    let (mut call_lat, mut call_err) = (Vec::new(), 0);
-    for d in desks {
-        match d.await? {
-            Ok((l, e)) => {
-                call_lat.extend(l);
-                call_err += e;
-            }
-            Err(e) => {
-                eprintln!("clerk failed: {e:#}");
-                call_err += 1;
-            }
-        }
-    }
+    let (issue_lat, issue_err) = gather(kiosks, "kiosk").await?;
+    let (call_lat, call_err) = gather(desks, "clerk").await?;
+    let (phone_lat, phone_err) = gather(readers, "phone").await?;
+    let (hall_lat, hall_err) = gather(halls, "hall reader").await?;
     let elapsed = start.elapsed();
     let rss = server.rss_mib();
     let sent = sent.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -281,6 +363,13 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
     println!("{}", bare.line("bare rusqlite durable commits", "commits"));
     println!("{}", issue.line("POST /api/v1/tickets (kiosks)", "tickets"));
     println!("{}", call.line("POST call-next (clerks)", "calls"));
+    let mut phone = figures(phone_lat, phone_err, elapsed);
+    let mut hall = figures(hall_lat, hall_err, elapsed);
+    println!(
+        "{}",
+        phone.line("GET /api/v1/tickets/{token} (phones)", "pages")
+    );
+    println!("{}", hall.line("GET /api/v1/hall", "reads"));
     let (d50, d99) = (deliver.pct(0.50), deliver.pct(0.99));
     println!(
         "event delivery to {} screens: {} frames, p50 {d50:.2} ms, p99 {d99:.2} ms; missed {missed}, resnapshots {}, screen errors {screen_err}",
@@ -298,7 +387,7 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
         issue.pct(0.99),
         issue.pct(0.99) / bare.pct(0.99).max(1e-9),
         bare.pct(0.99),
-        issue.errors + call.errors + screen_err + missed
+        issue.errors + call.errors + screen_err + missed + phone.errors + hall.errors
     );
     Ok(())
 }

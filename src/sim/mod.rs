@@ -32,14 +32,19 @@ pub struct SimArgs {
     /// Hall configuration.
     #[arg(long, default_value = "config/hall.toml")]
     pub config: PathBuf,
-    /// Leave the day in this database (default: a temporary one, removed afterwards).
+    /// Leave the day in this database (default: a fresh temporary one, removed afterwards).
+    /// A database that holds real tickets is refused unless --force.
     #[arg(long)]
     pub db: Option<PathBuf>,
+    /// Write into a --db that already holds real tickets (the simulated day is still a past
+    /// day of its own, marked simulated).
+    #[arg(long)]
+    pub force: bool,
     /// Seed of the day: the same seed gives the same day.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Service day to simulate, YYYY-MM-DD (default: tomorrow in the hall's time zone; the
-    /// simulated clock only moves forward, so the day cannot have started yet).
+    /// Service day to simulate, YYYY-MM-DD, before today (default: the latest day before today
+    /// that holds no tickets in the database). A past day never enters a live day's numbering.
     #[arg(long)]
     pub day: Option<Date>,
     /// A busy, understaffed day instead of a normal one.
@@ -60,23 +65,33 @@ pub struct SimHall {
     pub addr: SocketAddr,
     pub plan: Arc<Plan>,
     pub db: PathBuf,
+    pub kiosk_id: String,
     pub kiosk_token: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl SimHall {
-    /// Start the hall on `db` (created if absent) and listen on `listen`.
-    pub async fn start(config: &Path, db: &Path, listen: &str) -> anyhow::Result<SimHall> {
+    /// Start the hall on `db` (created if absent) with its simulated clock at `clock_start`,
+    /// and listen on `listen`.
+    pub async fn start(
+        config: &Path,
+        db: &Path,
+        listen: &str,
+        clock_start: jiff::Timestamp,
+    ) -> anyhow::Result<SimHall> {
         if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let app = App::start(&ServeOptions {
-            config: config.to_path_buf(),
-            db: db.to_path_buf(),
-            demo: false,
-            simulated_clock: true,
-        })?;
+        let app = App::start_with_clock(
+            &ServeOptions {
+                config: config.to_path_buf(),
+                db: db.to_path_buf(),
+                demo: false,
+                simulated_clock: true,
+            },
+            Arc::new(crate::clock::SimulatedClock::starting_at(clock_start)),
+        )?;
         let plan = Arc::clone(&app.state.plan);
         let kiosk_token = crate::auth::new_token();
         let kiosk_id = format!("sim-kiosk-{}", &crate::engine::random_hex()[..8]);
@@ -93,6 +108,7 @@ impl SimHall {
             addr,
             plan,
             db: db.to_path_buf(),
+            kiosk_id,
             kiosk_token,
             stop: Some(stop),
             server,
@@ -105,12 +121,22 @@ impl SimHall {
         make_clerks(&self.db, windows, until_ms)
     }
 
-    /// Stop serving and wait for the server to finish.
+    /// Stop serving and wait for the server to finish; then disable the `sim-w*` accounts
+    /// and revoke the kiosk this simulation created, so nothing it made can act on the hall.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
-        self.server.await?
+        self.server.await??;
+        let mut store = crate::store::Store::open(&self.db)?;
+        let mut auth = store.auth();
+        for u in auth.users()? {
+            if u.username.starts_with(SIM_CLERK_PREFIX) {
+                auth.set_disabled(&u.username, true)?;
+            }
+        }
+        auth.revoke_device(&self.kiosk_id)?;
+        Ok(())
     }
 }
 
@@ -128,14 +154,19 @@ pub fn make_clerks(
     let mut auth = store.auth();
     let mut out = BTreeMap::new();
     for n in windows {
-        let username = format!("sim-w{n:03}");
+        let username = format!("{SIM_CLERK_PREFIX}{n:03}");
         auth.add_user(&username, &username, "clerk", &hash, now)?;
+        // An account an earlier simulation disabled at its end serves this one again.
+        auth.set_disabled(&username, false)?;
         let token = crate::auth::new_token();
         auth.create_session(&crate::auth::token_hash(&token), &username, now, until_ms)?;
         out.insert(*n, token);
     }
     Ok(out)
 }
+
+/// Usernames of the simulator's clerks: `sim-w001` for window 1.
+const SIM_CLERK_PREFIX: &str = "sim-w";
 
 /// One day to run.
 #[derive(Debug, Clone)]
@@ -165,10 +196,52 @@ pub fn scratch_dir(what: &str) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
-/// The default day: tomorrow in the hall's time zone.
-pub fn tomorrow(plan: &Plan) -> Date {
-    let today = plan.rules.tz.to_datetime(jiff::Timestamp::now()).date();
-    today.tomorrow().unwrap_or(today)
+/// The day to simulate: `wanted` (which must be before `today`), or the latest day before
+/// `today` that holds no tickets. A day that holds real tickets is never shared.
+pub fn pick_day(
+    wanted: Option<Date>,
+    today: Date,
+    ticket_days: &[(String, bool)],
+) -> anyhow::Result<Date> {
+    let held = |d: Date| ticket_days.iter().find(|(day, _)| *day == d.to_string());
+    let day = match wanted {
+        Some(d) if d >= today => bail!(
+            "--day {d} is not in the past: a simulated day is lived before today ({today}) so it never enters a live day's numbering"
+        ),
+        Some(d) => d,
+        None => {
+            let mut d = today.yesterday()?;
+            while held(d).is_some() {
+                d = d.yesterday()?;
+            }
+            d
+        }
+    };
+    if let Some((_, false)) = held(day) {
+        bail!(
+            "{day} holds real tickets: a simulation never shares a day with them; pick another --day"
+        );
+    }
+    Ok(day)
+}
+
+/// Refuse a database that holds real tickets (days not lived by the simulator) unless `force`.
+pub fn check_db(ticket_days: &[(String, bool)], db: &Path, force: bool) -> anyhow::Result<()> {
+    let real: Vec<&str> = ticket_days
+        .iter()
+        .filter(|(_, simulated)| !simulated)
+        .map(|(d, _)| d.as_str())
+        .collect();
+    if let (Some(first), Some(last)) = (real.first(), real.last())
+        && !force
+    {
+        bail!(
+            "{} holds real tickets ({} days, {first} to {last}): simulate into a fresh database (leave out --db) or pass --force",
+            db.display(),
+            real.len(),
+        );
+    }
+    Ok(())
 }
 
 /// Start a hall, run one day on it; returns the day and the still running hall.
@@ -185,17 +258,20 @@ pub async fn run_day(
         (None, Some(dir)) => dir.join("hallq.db"),
         (None, None) => unreachable!("one of the two is set"),
     };
-    let hall = SimHall::start(&o.config, &db, listen).await?;
+    let (_, plan) = crate::config::Config::load(&o.config)?;
+    let today = plan.rules.tz.to_datetime(jiff::Timestamp::now()).date();
+    let mut store = crate::store::Store::open(&db)?;
+    let day = pick_day(o.day, today, &store.ticket_days()?)?;
+    store.mark_simulated(
+        &day.to_string(),
+        o.seed,
+        jiff::Timestamp::now().as_millisecond(),
+    )?;
+    drop(store);
+    let local = |h: i8, m: i8| plan.rules.tz.to_timestamp(day.at(h, m, 0, 0));
+    let start = local(8, 30).context("day start")?;
+    let hall = SimHall::start(&o.config, &db, listen, local(7, 0)?).await?;
     let plan = Arc::clone(&hall.plan);
-    let day = o.day.unwrap_or_else(|| tomorrow(&plan));
-    let start = plan
-        .rules
-        .tz
-        .to_timestamp(day.at(8, 30, 0, 0))
-        .context("day start")?;
-    if start < jiff::Timestamp::now() {
-        bail!("--day {day} has already started; the simulated clock only moves forward");
-    }
     let mut rng = rng::Rng::new(o.seed).fork(3);
     let staffed = model::staff(&plan, &o.scenario, &mut rng);
     let queues = model::queues(&plan, &staffed, &o.scenario, &mut rng);
@@ -217,6 +293,10 @@ pub async fn run_day(
 
 /// `hallq simulate`.
 pub async fn simulate(a: SimArgs) -> anyhow::Result<()> {
+    if let Some(db) = a.db.as_ref().filter(|db| db.exists()) {
+        let days = crate::store::Store::open(db)?.ticket_days()?;
+        check_db(&days, db, a.force)?;
+    }
     let o = DayOptions {
         config: a.config,
         db: a.db.clone(),
@@ -250,9 +330,10 @@ pub async fn simulate(a: SimArgs) -> anyhow::Result<()> {
         let _ = std::fs::remove_dir_all(dir);
     } else if let Some(db) = &a.db {
         println!(
-            "the day is in {}: `hallq serve --demo --db {}` and open reports for {}",
+            "the day is in {}, marked simulated; its sim-w* accounts and kiosk are disabled. Browse it: `hallq serve --demo --db {}`, then /staff/reports from {} to {}",
             db.display(),
             db.display(),
+            r.day,
             r.day
         );
     }
@@ -376,4 +457,52 @@ fn day_span(r: &DayResult) -> String {
 pub fn pad(s: &str, width: usize) -> String {
     let cols: usize = s.chars().map(|c| if c.is_ascii() { 1 } else { 2 }).sum();
     format!("{s}{}", " ".repeat(width.saturating_sub(cols)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(list: &[(&str, bool)]) -> Vec<(String, bool)> {
+        list.iter().map(|(d, s)| (d.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn the_simulated_day_is_a_past_day_that_holds_no_real_tickets() {
+        let today = jiff::civil::date(2026, 12, 3);
+        let d = |s: &str| s.parse::<Date>().expect("date");
+        // Fresh database: yesterday.
+        assert_eq!(pick_day(None, today, &[]).expect("day"), d("2026-12-02"));
+        // Days already holding tickets (real or simulated) are stepped over.
+        let held = days(&[("2026-12-02", true), ("2026-12-01", false)]);
+        assert_eq!(pick_day(None, today, &held).expect("day"), d("2026-11-30"));
+        // Asked for: a past day, even an earlier simulated one, never today or later, never a
+        // day with real tickets.
+        assert_eq!(
+            pick_day(Some(d("2026-12-02")), today, &held).expect("day"),
+            d("2026-12-02")
+        );
+        for bad in ["2026-12-03", "2026-12-04", "2026-12-01"] {
+            assert!(pick_day(Some(d(bad)), today, &held).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_database_with_real_tickets_is_refused_unless_forced() {
+        let db = Path::new("data/hallq.db");
+        let sim_only = days(&[("2026-12-02", true)]);
+        let real = days(&[
+            ("2026-11-30", false),
+            ("2026-12-01", false),
+            ("2026-12-02", true),
+        ]);
+        assert!(check_db(&[], db, false).is_ok());
+        assert!(check_db(&sim_only, db, false).is_ok());
+        let err = check_db(&real, db, false).expect_err("refused").to_string();
+        assert!(
+            err.contains("holds real tickets (2 days, 2026-11-30 to 2026-12-01)"),
+            "{err}"
+        );
+        assert!(check_db(&real, db, true).is_ok());
+    }
 }

@@ -6,10 +6,13 @@
 pub mod appointments;
 pub mod audit;
 mod auth;
+pub mod backup;
 pub mod feedback;
+pub mod fixture;
 pub mod reports;
 mod rows;
-mod schema;
+pub mod schema;
+mod simulated;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -37,6 +40,10 @@ pub enum StoreError {
     Other(String),
     #[error("stored data is not valid: {0}")]
     Corrupt(String),
+    #[error(
+        "this database was written by a newer hallq (schema version {found}; this hallq knows up to {known}): run that newer hallq, or restore a backup taken before the upgrade"
+    )]
+    TooNew { found: i64, known: i64 },
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -117,7 +124,8 @@ impl Store {
     }
 
     /// Everything the hall needs back after a restart: tickets of `today` and every
-    /// older one still open, window rows, today's counters.
+    /// older one still open (never a later day's: a clock that stepped back, or a simulated
+    /// future day, stays on its own day), window rows, today's counters.
     pub fn restore(
         &self,
         today: jiff::civil::Date,
@@ -125,7 +133,7 @@ impl Store {
     ) -> Result<Restored> {
         let day = today.to_string();
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM tickets WHERE service_day = ?1 OR state NOT IN ('done','no_show','cancelled','abandoned')",
+            "SELECT {} FROM tickets WHERE service_day = ?1 OR (service_day < ?1 AND state NOT IN ('done','no_show','cancelled','abandoned'))",
             rows::TICKET_COLUMNS
         ))?;
         let tickets = stmt
@@ -141,12 +149,19 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .collect::<Result<Vec<_>>>()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT service_day, queue, last_seq FROM counters WHERE service_day = ?1")?;
+        // The counter row, or the highest number stored for the day if that is higher (a
+        // day written by an older build or by hand): numbering never reuses a stored number.
+        let mut stmt = self.conn.prepare(
+            "SELECT queue, MAX(n) FROM (
+                 SELECT queue, last_seq AS n FROM counters WHERE service_day = ?1
+                 UNION ALL
+                 SELECT original_queue, MAX(seq_no) FROM tickets WHERE service_day = ?1
+                 GROUP BY original_queue
+             ) GROUP BY queue",
+        )?;
         let counters = stmt
             .query_map([&day], |r| {
-                Ok((r.get::<_, String>(1)?, r.get::<_, u32>(2)?))
+                Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?))
             })?
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
@@ -379,6 +394,11 @@ impl Reader {
     /// Every registered device.
     pub fn devices(&self) -> Result<Vec<DeviceRow>> {
         self.with(auth::devices)
+    }
+
+    /// When the last committed event happened (Unix ms), if any.
+    pub fn last_event_ms(&self) -> Result<Option<i64>> {
+        self.with(|c| Ok(c.query_row("SELECT MAX(at_ms) FROM events", [], |r| r.get(0))?))
     }
 
     /// A user row by name.

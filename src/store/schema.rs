@@ -2,7 +2,7 @@
 
 use rusqlite::Connection;
 
-use super::Result;
+use super::{Result, StoreError};
 
 const MIGRATIONS: &[&str] = &[
     // 1: the hall's state, its event log, accounts and devices.
@@ -140,14 +140,48 @@ const MIGRATIONS: &[&str] = &[
         clerk, issued_at_ms, first_called_ms, called_ms, started_ms, finished_ms, transfer_count);
     CREATE INDEX events_kind_at ON events(kind, at_ms);
     "#,
-    // 6: appointments (预约), see store/appointments.rs.
+    // 6: service days lived by `hallq simulate`, so a real hall can tell them from its own.
+    r#"
+    CREATE TABLE simulated_days (
+        day        TEXT    PRIMARY KEY,
+        seed       INTEGER NOT NULL,
+        created_ms INTEGER NOT NULL
+    );
+    "#,
+    // 7: appointments (预约), see store/appointments.rs.
     super::appointments::MIGRATION,
 ];
 
+/// The schema version this build writes: the number of migrations.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// A database written by a newer hallq cannot be read safely by this one.
+pub fn refuse_newer(version: i64) -> Result<()> {
+    if version > CURRENT {
+        return Err(StoreError::TooNew {
+            found: version,
+            known: CURRENT,
+        });
+    }
+    Ok(())
+}
+
 /// Bring the schema up to date, each step in its own transaction.
 pub fn migrate(conn: &Connection) -> Result<()> {
+    migrate_to(conn, CURRENT)
+}
+
+/// Apply the migrations up to version `target` (fixtures of older releases are made this way).
+pub fn migrate_to(conn: &Connection, target: i64) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+    refuse_newer(version)?;
+    let upto = target.clamp(0, CURRENT) as usize;
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(upto)
+        .skip(version.max(0) as usize)
+    {
         let tx = conn.unchecked_transaction()?;
         tx.execute_batch(sql)?;
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;

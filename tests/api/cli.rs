@@ -4,7 +4,7 @@ use std::process::Command;
 
 const BIN: &str = env!("CARGO_BIN_EXE_hallq");
 
-fn run(args: &[&str]) -> (i32, String, String) {
+pub(crate) fn run(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(BIN).args(args).output().expect("runs");
     (
         out.status.code().unwrap_or(-1),

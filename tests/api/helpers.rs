@@ -85,6 +85,12 @@ impl TestHall {
         Self::start(dir, config, true, "127.0.0.1:0").await
     }
 
+    /// The shipped hall on the database in `dir` (created or reopened) with `--simulated-clock`:
+    /// the clock starts at the real time, as after `hallq serve --simulated-clock`.
+    pub async fn spawn_simulated_on(dir: &std::path::Path) -> TestHall {
+        Self::start(dir, &shipped_config(), false, "127.0.0.1:0").await
+    }
+
     /// Stop this server (made by `spawn_on(dir)`) and start a new one on the same database
     /// and the same port: what screens see when the hall's server restarts.
     pub async fn restart(self, dir: &std::path::Path) -> TestHall {
@@ -214,6 +220,15 @@ impl TestHall {
     pub async fn issue_with(&self, body: Value) -> Value {
         let (s, t) = self.post("/api/v1/tickets", Some(KIOSK), body).await;
         assert_eq!(s, StatusCode::CREATED, "{t}");
+        t
+    }
+
+    /// Issue a ticket with staff session `token` (the help desk) and no printer, so nothing
+    /// tries a printer address off this machine; panics unless 201.
+    pub async fn issue_at_desk(&self, token: &str, body: Value) -> Value {
+        let (s, t) = self.post("/api/v1/tickets", Some(token), body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        assert_eq!(t["print"]["status"], "none", "{t}");
         t
     }
 

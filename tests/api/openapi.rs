@@ -5,6 +5,8 @@ use crate::helpers::*;
 /// Every route the server has (method, path template).
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("get", "/api/v1/hall"),
     ("get", "/api/openapi.json"),
     ("post", "/api/v1/_clock"),
@@ -17,6 +19,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/tickets/{key}/reprint"),
     ("get", "/api/v1/tickets/{key}/qr.svg"),
     ("get", "/api/v1/devices"),
+    ("get", "/api/v1/devices/me"),
     ("get", "/api/v1/windows"),
     ("get", "/api/v1/windows/{number}"),
     ("post", "/api/v1/windows/{number}/sign-in"),
@@ -48,6 +51,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/devices/{id}/revoke"),
     ("get", "/api/v1/audit"),
     ("get", "/api/v1/floor"),
+    ("get", "/api/v1/floor/wall"),
+    ("get", "/api/v1/desk/tickets"),
+    ("post", "/api/v1/desk/tickets/{id}/cancel"),
+    ("get", "/api/v1/desk/printers"),
+    ("get", "/api/v1/windows/{number}/waiting-list"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),
     ("get", "/api/v1/appointments/slots"),

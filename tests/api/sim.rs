@@ -24,7 +24,33 @@ async fn a_short_simulated_day_adds_up() {
     let (r, hall, _) = hallq::sim::run_day(&o, "127.0.0.1:0")
         .await
         .expect("the day runs");
+    let kiosk = hall.kiosk_id.clone();
     hall.stop().await.expect("server stops");
+
+    // A past day (yesterday on a fresh database), marked simulated; what it created is off.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let today = tz.to_datetime(jiff::Timestamp::now()).date();
+    assert_eq!(r.day, today.yesterday().expect("day"));
+    let db = dir.path().join("hallq.db");
+    let store = hallq::store::Store::open(&db).expect("open");
+    assert_eq!(
+        store.ticket_days().expect("days"),
+        [(r.day.to_string(), true)]
+    );
+    let users = hallq::admin::users(&db).expect("users");
+    assert!(users.iter().any(|u| u.username.starts_with("sim-w")));
+    assert!(
+        users
+            .iter()
+            .filter(|u| u.username.starts_with("sim-w"))
+            .all(|u| u.disabled),
+        "every sim-w* account is disabled"
+    );
+    let devices = hallq::admin::devices(&db).expect("devices");
+    assert!(
+        devices.iter().any(|d| d.id == kiosk && d.revoked),
+        "the simulator's kiosk is revoked"
+    );
 
     assert!(r.tickets.len() > 100, "issued {}", r.tickets.len());
     assert_eq!(r.errors, 0, "unexpected API replies");

@@ -1,6 +1,6 @@
 //! Issuing, following and cancelling tickets; numbering, quotas, hours, real names.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::*;
 
@@ -57,7 +57,8 @@ async fn issue_follow_and_cancel() {
     let b = hall.issue("xf").await;
     assert_eq!(b["number"], "XF002");
     assert_eq!(b["waiting_ahead"], 1);
-    assert!(b["estimated_wait_s"].as_u64().expect("estimate") > 0);
+    // No window of 消防 is open: no number is promised (API.md v2).
+    assert_eq!(b["estimated_wait_s"], Value::Null);
 
     // 4-digit numbers when the quota passes 999.
     assert_eq!(hall.issue("hj").await["number"], "H0001");
@@ -275,4 +276,49 @@ async fn numbers_restart_each_service_day() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(v["state"], "abandoned");
+}
+
+#[tokio::test]
+async fn no_wait_is_promised_while_no_open_window_serves_the_queue() {
+    let hall = TestHall::spawn().await;
+    let note = "暂无窗口办理，开窗后开始计时";
+    // Nobody signed in anywhere: no number, a reason in words, on every surface.
+    let t = hall.issue("xf").await;
+    assert_eq!(t["estimated_wait_s"], Value::Null, "{t}");
+    assert_eq!(t["estimate_note"], note);
+    let token = t["token"].as_str().expect("token");
+    let (_, phone) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+    assert_eq!(phone["estimated_wait_s"], Value::Null);
+    assert_eq!(phone["estimate_note"], note);
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    let xf = |h: &Value| {
+        h["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .find(|q| q["id"] == "xf")
+            .cloned()
+            .expect("xf")
+    };
+    assert_eq!(xf(&h)["estimated_wait_s"], Value::Null);
+    assert_eq!(xf(&h)["estimate_note"], note);
+    // Window 20 (消防, queue xf) opens: a number (1 ahead, the configured time) and no note.
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let t2 = hall.issue("xf").await;
+    assert!(
+        t2["estimated_wait_s"].as_u64().expect("a number") > 0,
+        "{t2}"
+    );
+    assert!(t2.get("estimate_note").is_none(), "{t2}");
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    assert!(xf(&h)["estimated_wait_s"].is_u64());
+    // Paused for lunch is still staffed; signed out is not.
+    hall.ok(&c1, 20, "pause", json!({"reason": "午休"})).await;
+    let (_, phone) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+    assert!(phone["estimated_wait_s"].is_u64(), "{phone}");
+    hall.ok(&c1, 20, "resume", json!({})).await;
+    hall.ok(&c1, 20, "sign-out", json!({})).await;
+    let (_, phone) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+    assert_eq!(phone["estimated_wait_s"], Value::Null);
 }

@@ -472,3 +472,79 @@ async fn an_overlong_reason_is_refused_before_anything_changes() {
         "the ticket is still in hand, untouched"
     );
 }
+
+#[tokio::test]
+async fn the_waiting_list_is_the_calling_order() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let a = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let b = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let g = hall
+        .issue_at_desk(&c1, json!({"queue": "xf", "priority": "green_channel"}))
+        .await;
+    let (s, list) = hall.get("/api/v1/windows/20/waiting-list", Some(&c1)).await;
+    assert_eq!(s, 200, "{list}");
+    let order: Vec<&str> = list["tickets"]
+        .as_array()
+        .expect("tickets")
+        .iter()
+        .filter_map(|t| t["number"].as_str())
+        .collect();
+    let want = [&g, &a, &b].map(|t| t["number"].as_str().expect("number"));
+    assert_eq!(order, want, "green channel first, then by issue");
+    // And the window calls exactly that first.
+    let w = hall.ok(&c1, 20, "call-next", json!({})).await;
+    assert_eq!(w["current"]["number"], g["number"]);
+    assert!(list["tickets"][0]["waited_s"].as_i64().is_some());
+    assert_error(
+        &hall
+            .get("/api/v1/windows/999/waiting-list", Some(&c1))
+            .await,
+        404,
+        "not_found",
+    );
+    assert_error(
+        &hall.get("/api/v1/windows/20/waiting-list", None).await,
+        401,
+        "unauthenticated",
+    );
+}
+
+#[tokio::test]
+async fn window_12_calls_its_own_queue_before_a_green_channel_citizen_of_another() {
+    // Issue 13: window 12 (出入境, queues crj, secondary hj) got H0006 (户籍, green channel)
+    // while CR001-CR003 of its own queue waited. Tier first: the green hj ticket waits for
+    // the window's own tier to empty.
+    let hall = TestHall::spawn().await;
+    let m = hall.login("manager").await;
+    hall.ok(&m, 12, "sign-in", json!({})).await;
+    let h1 = hall.issue("hj").await;
+    let mut own = Vec::new();
+    for n in 1..=3 {
+        // 出入境 issues by real name: three people.
+        let body = format!("1101051949123100{n}");
+        let check = hallq::domain::idcard::check_char(&body).expect("17 digits") as char;
+        own.push(
+            hall.issue_with(json!({"queue": "crj", "id_number": format!("{body}{check}")}))
+                .await,
+        );
+    }
+    let green = hall
+        .issue_with(json!({"queue": "hj", "priority": "green_channel"}))
+        .await;
+    let mut order = Vec::new();
+    for _ in 0..5 {
+        let w = hall.ok(&m, 12, "call-next", json!({})).await;
+        order.push(json!([w["current"]["number"], w["reason"]]));
+        hall.ok(&m, 12, "finish", json!({"outcome": "done"})).await;
+    }
+    let want = vec![
+        json!([own[0]["number"], "tier"]),
+        json!([own[1]["number"], "tier"]),
+        json!([own[2]["number"], "tier"]),
+        json!([green["number"], "green_channel"]),
+        json!([h1["number"], "oldest"]),
+    ];
+    assert_eq!(order, want);
+}

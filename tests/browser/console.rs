@@ -133,6 +133,12 @@ async fn a_clerk_works_a_window_from_the_console() {
         10,
     )
     .await;
+    // The waiting list, in calling order, with waits.
+    b.wait_for(
+        "[...document.querySelectorAll('#console-waiting-list li')].map(l => l.dataset.waitingTicket).join(',') === 'XF001,XF002'",
+        10,
+    )
+    .await;
     b.screenshot("console-2-waiting").await;
     fits(&b).await;
 
@@ -153,9 +159,10 @@ async fn a_clerk_works_a_window_from_the_console() {
     b.screenshot("console-4-serving").await;
     fits(&b).await;
 
-    press(&b, Key::F4).await;
+    // The 办结 button asks for the outcome, the window's usual one picked.
+    click(&b, "#console-op-finish").await;
     b.wait_for(
-        "document.querySelector('#console-dialog')?.dataset.dialog === 'finish'",
+        "document.querySelector('#console-dialog')?.dataset.dialog === 'finish' && document.querySelector('[data-choice=outcome] [data-code=done]').getAttribute('aria-checked') === 'true'",
         10,
     )
     .await;
@@ -186,11 +193,17 @@ async fn a_clerk_works_a_window_from_the_console() {
     )
     .await;
     click(&b, "#console-dialog-cancel").await;
+    // F4 alone finishes, with the window's usual outcome (补办件 needs a note: never usual).
     press(&b, Key::F4).await;
-    click(&b, "[data-choice=outcome] [data-code=done]").await;
-    click(&b, "#console-dialog-ok").await;
     shows_current(&b, "").await;
     assert!(window_20(&hall, &api).await["current"].is_null());
+    let info = b
+        .wait_for("document.querySelector('#console-info').textContent", 5)
+        .await;
+    assert!(
+        info.as_str().is_some_and(|t| t.contains("即办件")),
+        "{info}"
+    );
 
     // A refusal is shown: 特呼 of a number nobody holds.
     click(&b, "#console-op-call").await;
@@ -309,5 +322,44 @@ async fn hold_call_back_transfer_and_no_show_from_the_console() {
     let w = window_20(&hall, &api).await;
     assert!(w["current"].is_null() && w["held"] == json!([]), "{w}");
     assert_eq!(w["waiting"], 1);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_clerk_picks_from_the_waiting_list_as_a_special_call() {
+    let hall = TestHall::spawn().await;
+    let api = hall.login("manager").await;
+    for _ in 0..3 {
+        hall.issue_at_desk(&api, json!({"queue": "xf"})).await;
+    }
+    let b = open_console(&hall, "clerk1").await;
+    click(&b, "#console-pick-20").await;
+    b.wait_for(
+        "document.querySelector('#console-conn')?.dataset.online === 'true' && document.querySelectorAll('#console-waiting-list li').length === 3",
+        10,
+    )
+    .await;
+    // The third in line, picked: 特呼 asks only for the reason.
+    click(
+        &b,
+        "#console-waiting-list li[data-waiting-ticket=XF003] button",
+    )
+    .await;
+    b.wait_for(
+        "document.querySelector('#console-call-ticket')?.value === 'XF003'",
+        5,
+    )
+    .await;
+    click(&b, "[data-choice=call-reason] [data-code=materials_back]").await;
+    click(&b, "#console-dialog-ok").await;
+    shows_current(&b, "XF003").await;
+    let w = window_20(&hall, &api).await;
+    assert_eq!(w["current"]["number"], "XF003");
+    b.wait_for(
+        "[...document.querySelectorAll('#console-waiting-list li')].map(l => l.dataset.waitingTicket).join(',') === 'XF001,XF002'",
+        10,
+    )
+    .await;
+    b.screenshot("console-6-picked-from-list").await;
     b.close().await;
 }

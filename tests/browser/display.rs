@@ -151,8 +151,9 @@ async fn hall_screen_portrait_layout_fits() {
     hall.ok(&clerks[1], 2, "start", json!({})).await;
     let b = Browser::start(1080, 1920).await;
     open(&b, &hall, "/display/?zone=A").await;
+    // Zone A's 39 windows on pages (walls.rs turns them all).
     b.wait_for(
-        "document.querySelectorAll('#windows .tile').length === 39",
+        "document.querySelectorAll('#windows .tile').length > 0 && document.querySelector('#windows-page').textContent.startsWith('1–')",
         5,
     )
     .await;
@@ -181,7 +182,9 @@ async fn window_screen_follows_its_window() {
     let b = Browser::start(1280, 720).await;
     open(&b, &hall, "/display/window.html?n=5").await;
     let status = "document.querySelector('#status-text').textContent";
-    b.wait_for(&format!("{status} === '暂停服务'"), 2).await; // nobody signed in
+    // Nobody signed in: closed, which reads differently from a break.
+    b.wait_for(&format!("{status} === '本窗口未开放'"), 2).await;
+    b.screenshot("display-window-closed").await;
     b.wait_for(
         "document.querySelector('#department').textContent === '公安局'",
         2,
@@ -210,6 +213,11 @@ async fn window_screen_follows_its_window() {
     b.wait_for(&format!("{status} === '欢迎您'"), 1).await;
     hall.ok(&c1, 5, "pause", json!({"reason": "lunch"})).await;
     b.wait_for(&format!("{status} === '暂停服务'"), 1).await;
+    b.wait_for(
+        "document.querySelector('#status-sub').textContent.startsWith('午休')",
+        1,
+    )
+    .await;
     b.screenshot("display-window-paused").await;
     hall.ok(&c1, 5, "resume", json!({})).await;
     b.wait_for(&format!("{status} === '欢迎您'"), 1).await;
@@ -327,4 +335,26 @@ async fn screens_come_back_after_a_server_restart_without_losing_a_call() {
     b.close().await;
     w.close().await;
     hall.stop().await;
+}
+
+#[tokio::test]
+async fn window_screen_in_portrait_shows_the_whole_number() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let t = hall.issue_at_desk(&c1, json!({"queue": "hj"})).await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    for (w, h, name) in [(800, 1280, "portrait"), (1280, 720, "landscape")] {
+        let b = Browser::start(w, h).await;
+        open(&b, &hall, "/display/window.html?n=20").await;
+        let want = format!("请{}号", t["number"].as_str().expect("number"));
+        b.wait_for(
+            &format!("document.querySelector('#status-text').textContent === {want:?}"),
+            2,
+        )
+        .await;
+        crate::kiosk::check_layout(&b, &format!("display-window-{name}-called"), ".stage").await;
+        crate::kiosk::check_layout(&b, &format!("display-window-{name}-called"), "header").await;
+        b.close().await;
+    }
 }

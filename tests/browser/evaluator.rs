@@ -107,3 +107,37 @@ async fn the_citizen_rates_at_the_window_after_the_service() {
     assert_eq!(v["rated"], false, "skipping is allowed");
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_evaluator_in_portrait_shows_the_whole_number_and_every_level() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let t = hall.issue_at_desk(&c1, json!({"queue": "xf"})).await;
+    let b = Browser::start(800, 1280).await;
+    b.client
+        .goto(&format!(
+            "{}/display/window.html?n=20&evaluator=1&device={EVALUATOR}",
+            hall.base
+        ))
+        .await
+        .expect("navigates");
+    b.wait_for("window.hallqLive && window.hallqLive.online === true", 10)
+        .await;
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    let want = format!("请{}号", t["number"].as_str().expect("number"));
+    b.wait_for(
+        &format!("document.querySelector('#status-text').textContent === {want:?}"),
+        5,
+    )
+    .await;
+    crate::kiosk::check_layout(&b, "evaluator-portrait-0-called", ".stage").await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'ask'",
+        5,
+    )
+    .await;
+    crate::kiosk::check_layout(&b, "evaluator-portrait-1-ask", "#evaluator").await;
+    b.close().await;
+}

@@ -1,4 +1,6 @@
-//! A headless Chromium session per test, through a chromedriver of its own on a free port.
+//! A headless Chromium session per test, through a chromedriver of its own on a free port,
+//! with one CJK font set visible to it (WenQuanYi Micro Hei by default, Noto Sans CJK with
+//! `HALLQ_CJK_FONT=noto`; `.ci/test-all` runs the browser tests under both).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -13,6 +15,57 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
+/// The CJK font set a test run renders with: the other set is hidden from Chromium.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CjkFont {
+    WenQuanYi,
+    Noto,
+}
+
+impl CjkFont {
+    /// The set chosen for this run: `HALLQ_CJK_FONT=noto|wqy` (default wqy).
+    pub fn of_run() -> CjkFont {
+        match std::env::var("HALLQ_CJK_FONT").as_deref() {
+            Ok("noto") => CjkFont::Noto,
+            Ok("wqy") | Ok("") | Err(_) => CjkFont::WenQuanYi,
+            Ok(other) => panic!("HALLQ_CJK_FONT={other}: use noto or wqy"),
+        }
+    }
+
+    /// The family fontconfig resolves Chinese sans-serif text to under this set.
+    pub fn family(self) -> &'static str {
+        match self {
+            CjkFont::WenQuanYi => "WenQuanYi Micro Hei",
+            CjkFont::Noto => "Noto Sans CJK SC",
+        }
+    }
+
+    /// A fontconfig file: the system's configuration with the other CJK set's files rejected.
+    fn fontconfig(self) -> String {
+        let reject = match self {
+            CjkFont::WenQuanYi => "<glob>*/NotoSansCJK*</glob><glob>*/NotoSerifCJK*</glob>",
+            CjkFont::Noto => "<glob>*/wqy-*</glob>",
+        };
+        format!(
+            r#"<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <include ignore_missing="no">/etc/fonts/fonts.conf</include>
+  <selectfont><rejectfont>{reject}</rejectfont></selectfont>
+</fontconfig>
+"#
+        )
+    }
+
+    /// Suffix for screenshot names, so the two runs keep both pictures.
+    fn suffix(self) -> &'static str {
+        match self {
+            CjkFont::WenQuanYi => "",
+            CjkFont::Noto => "-noto",
+        }
+    }
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -24,8 +77,12 @@ impl Browser {
     /// Headless Chromium with a viewport of `width` x `height` CSS pixels.
     pub async fn start(width: u32, height: u32) -> Browser {
         let port = free_port();
+        let profile = tempfile::tempdir().expect("profile dir");
+        let fonts = profile.path().join("fonts.conf");
+        std::fs::write(&fonts, CjkFont::of_run().fontconfig()).expect("write fonts.conf");
         let mut driver = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .env("FONTCONFIG_FILE", &fonts)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -46,7 +103,6 @@ impl Browser {
         .expect("chromedriver starts within 20 s");
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
 
-        let profile = tempfile::tempdir().expect("profile dir");
         let args = vec![
             "--headless".to_string(),
             "--no-sandbox".into(),
@@ -150,15 +206,25 @@ impl Browser {
         self.click("#login").await;
     }
 
-    /// Save a screenshot under target/screenshots/ (worth looking at).
+    /// Save a screenshot under the cargo target dir's screenshots/ (worth looking at); names
+    /// end in `-noto` under the Noto run.
     pub async fn screenshot(&self, name: &str) {
         let png = self.client.screenshot().await.expect("screenshot");
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+        let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("screenshot dir");
-        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
+        let name = format!("{name}{}.png", CjkFont::of_run().suffix());
+        std::fs::write(dir.join(name), png).expect("write screenshot");
     }
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// `$CARGO_TARGET_DIR/screenshots`, else `target/screenshots` beside Cargo.toml.
+fn screenshot_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(t) => std::path::PathBuf::from(t).join("screenshots"),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots"),
     }
 }

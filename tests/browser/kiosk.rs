@@ -263,8 +263,23 @@ async fn english_large_text_id_keypad_and_idle_return() {
         text(&b, "[data-queue=hj] .qn").await,
         "Household registration & ID cards"
     );
-    // Screenshot only: four services do not fit one large-text screen in either language.
+    // Four services do not fit one large-text screen in either language: a cue says more
+    // is below until the list is scrolled to its end, where the last 绿色通道 button is.
+    b.wait_for("!document.querySelector('#scroll-cue').hidden", 5)
+        .await;
     b.screenshot("kiosk-12a-queues-english-large").await;
+    b.client
+        .execute(
+            "const l = document.querySelector('#queue-list'); l.scrollTop = l.scrollHeight;",
+            vec![],
+        )
+        .await
+        .expect("scrolls");
+    b.wait_for(
+        "document.querySelector('#scroll-cue').hidden && (r => r.bottom <= innerHeight)([...document.querySelectorAll('.queue .green')].pop().getBoundingClientRect())",
+        5,
+    )
+    .await;
     tap(&b, "#back").await;
     screen(&b, "depts").await;
     check_screen(&b, "12-departments-english-large").await;
@@ -302,6 +317,8 @@ async fn english_large_text_id_keypad_and_idle_return() {
     }
     tap(&b, "#enter").await;
     assert_eq!(text(&b, "#message").await, "身份证号码不正确，请核对");
+    // The refused ID is not left on screen for the next in line: last 4 only.
+    assert_eq!(text(&b, "#entry").await, "****** ******** 0021");
     check_screen(&b, "13-id-keypad-invalid").await;
     tap(&b, "button[data-act=key][data-arg='⌫']").await;
     tap(&b, "button[data-act=key][data-arg='X']").await;
@@ -315,4 +332,28 @@ async fn english_large_text_id_keypad_and_idle_return() {
     b.wait_for("document.querySelector('#countdown')", 10).await;
     screen(&b, "home").await;
     b.close().await;
+}
+
+#[tokio::test]
+async fn a_kiosk_without_a_working_token_shows_setup_at_once() {
+    let hall = TestHall::spawn().await;
+    for (query, why) in [("", "尚未配置"), ("?device=not-a-token", "无效")] {
+        let b = Browser::start(W, H).await;
+        b.client
+            .goto(&format!("{}/kiosk/{query}", hall.base))
+            .await
+            .expect("navigates");
+        b.wait_for("document.body.dataset.ready === '1'", 15).await;
+        screen(&b, "setup").await;
+        let text = text(&b, "#setup-why").await;
+        assert!(text.contains(why), "{text}");
+        assert_eq!(
+            b.wait_for("String(document.querySelectorAll('#take').length)", 2)
+                .await,
+            json!("0"),
+            "no way into the flow"
+        );
+        check_screen(&b, "0-setup").await;
+        b.close().await;
+    }
 }

@@ -9,10 +9,13 @@ mod helpers;
 
 mod appointments;
 mod console;
+mod desk;
 mod display;
 mod evaluator;
+mod floor_wall;
 mod kiosk;
 mod phone;
 mod quality;
 mod reports;
 mod smoke;
+mod walls;

@@ -36,6 +36,23 @@ async fn the_phone_page_follows_a_ticket_until_it_is_called() {
     );
     assert!(text(&b, "#ahead").await.contains("您前面还有 1 人等候"));
     check_layout(&b, "phone-1-waiting", "main").await;
+    // 更新于 in the hall's clock (the test hall's day starts at 10:00), not the phone's.
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    let hall_hhmm = &h["now"].as_str().expect("now")[11..16];
+    b.wait_for(
+        &format!("document.querySelector('.meta').textContent.includes('更新于 {hall_hhmm}')"),
+        5,
+    )
+    .await;
+    // English: the department and queue in English too.
+    tap(&b, "#lang").await;
+    b.wait_for(
+        "document.querySelector('#names').textContent === 'Public Security Bureau · Household registration & ID cards'",
+        5,
+    )
+    .await;
+    check_layout(&b, "phone-1b-waiting-english", "main").await;
+    tap(&b, "#lang").await;
 
     // A clerk at window 1 calls twice: the first citizen, then this one.
     let clerk = hall.login("clerk1").await;

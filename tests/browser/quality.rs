@@ -76,12 +76,53 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+    // Closed follow-ups keep their close note, and every row its service date.
+    let (s, closed) = hall
+        .post(
+            &format!("/api/v1/follow-ups/{id}/close"),
+            Some(&m),
+            json!({"result": "explained", "note": "已向群众解释办理时限"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{closed}");
+    b.client
+        .goto(&format!("{}/staff/quality", hall.base))
+        .await
+        .expect("navigates");
+    b.click(".quality-tabs button:last-child").await;
+    let row = b
+        .wait_for(
+            &format!("document.querySelector('#follow-ups tr[data-id=\"{id}\"] .follow-up-close')?.textContent"),
+            10,
+        )
+        .await;
+    assert!(
+        row.as_str()
+            .is_some_and(|r| r.contains("已向群众解释办理时限")),
+        "{row}"
+    );
+    let day = b
+        .wait_for(
+            &format!("document.querySelector('#follow-ups tr[data-id=\"{id}\"] .follow-up-day')?.textContent"),
+            5,
+        )
+        .await;
+    assert!(
+        day.as_str()
+            .is_some_and(|d| d.len() == 10 && d.starts_with("20")),
+        "{day}"
+    );
+    b.screenshot("quality-2-closed").await;
     b.close().await;
 }
 
 #[tokio::test]
 async fn an_admin_adds_an_account_and_registers_an_evaluator() {
-    let hall = TestHall::spawn().await;
+    // kiosk-1 prints on p1, a fake printer on loopback (the shipped file names none).
+    let fake = hallq::printer::fake::FakePrinter::start(hallq::printer::fake::Script::Online)
+        .await
+        .expect("fake printer");
+    let hall = TestHall::spawn_with(&crate::hall::config_with_printer(&fake.address())).await;
     let b = Browser::start(1366, 768).await;
     b.log_in_at(&format!("{}/staff/admin", hall.base), "admin", PASSWORD)
         .await;
@@ -111,5 +152,65 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
         )
         .await;
     assert_eq!(s, 200, "the new clerk can log in");
+
+    // Search, then limit clerk1 to windows 1-11.
+    b.type_into("#user-search", "李").await;
+    b.wait_for(
+        "document.querySelectorAll('#users tbody tr').length === 1 && document.querySelector('#users tr[data-user=\"clerk1\"]')",
+        5,
+    )
+    .await;
+    b.click("#users tr[data-user=\"clerk1\"] .scope-edit").await;
+    b.type_into("#scope-windows", "1-11").await;
+    b.click("#scope-save").await;
+    b.wait_for(
+        "document.querySelector('#users tr[data-user=\"clerk1\"] .user-scope')?.textContent.includes('窗口 1-11')",
+        5,
+    )
+    .await;
+    let c1 = hall.login("clerk1").await;
+    let (s, _) = hall
+        .post("/api/v1/windows/20/sign-in", Some(&c1), json!({}))
+        .await;
+    assert_eq!(s, 403, "outside the new scope");
+
+    // Devices: the list with the kiosk's printer; a new display gets a setup URL.
+    b.wait_for(
+        "document.querySelector('#devices tr[data-device=\"kiosk-1\"]')?.textContent.includes('p1') && document.querySelector('#devices tr[data-device=\"evaluator-20\"]')?.textContent.includes('20号窗口')",
+        5,
+    )
+    .await;
+    b.type_into(
+        ".admin-add input[placeholder='设备编号，如 kiosk-2']",
+        "tv-1",
+    )
+    .await;
+    b.client
+        .execute(
+            "const s = [...document.querySelectorAll('.admin-add select')].pop(); s.value = 'display'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .expect("picks display");
+    b.click("#devices ~ .admin-add button.primary").await;
+    let url = b
+        .wait_for(
+            "document.querySelector('#device-setup-url')?.textContent",
+            5,
+        )
+        .await;
+    let url = url.as_str().expect("url");
+    assert!(url.contains("/display/floor.html?device="), "{url}");
+    let token = url.split("device=").nth(1).expect("token");
+    let (s, _) = hall.get("/api/v1/floor/wall", Some(token)).await;
+    assert_eq!(s, 200, "the new display's token reads the floor wall");
+    b.screenshot("admin-2-devices").await;
+    b.click("#devices tr[data-device=\"tv-1\"] .device-revoke")
+        .await;
+    b.wait_for(
+        "document.querySelector('#devices tr[data-device=\"tv-1\"]')?.textContent.includes('已吊销')",
+        5,
+    )
+    .await;
     b.close().await;
 }

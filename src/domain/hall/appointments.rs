@@ -1,18 +1,18 @@
-//! The hall's side of appointments (issue 15): booking, cancelling and checking in through the
-//! hall's one door, the check-in ticket, bookings turning `missed` on the hall clock, and how
-//! appointment tickets are presented to routing. A child module of `hall` so that it can use
-//! the hall's parts directly; the rules themselves live in `domain/appointments.rs`. Hooks in
-//! hall.rs that lead here are marked `APPOINTMENTS HOOK`.
+//! The hall's side of appointments (预约): booking, cancelling and checking in, the check-in
+//! ticket (issued through `push_ticket`, so the `Tickets` part keeps its indexes), bookings
+//! turning `missed` on the hall clock, and how appointment tickets are presented to routing.
+//! The rules themselves live in `domain/appointments.rs`; the bookings are a part of their own
+//! (`Bookings`), changed only through its methods.
 
 use jiff::civil::Time;
 use serde::Serialize;
 
-use super::super::appointments::{
+use super::*;
+use crate::domain::appointments::{
     AppointmentPlan, Booking, BookingId, BookingState, CheckInWindow, Slot, check_in_window,
     instant, late_deadline, masked, suspended_until,
 };
-use super::super::event::AppointmentRef;
-use super::*;
+use crate::domain::event::AppointmentRef;
 
 /// How a citizen identifies their booking at the kiosk.
 #[derive(Debug, Clone)]
@@ -236,7 +236,7 @@ impl Hall {
             } => {
                 // Every check of `finish` first, so that a refused return leaves no trace.
                 let tid = self.current_of(actor, window)?;
-                let t = self.ticket_mut(tid, TicketOp::Finish)?.clone();
+                let t = self.tickets.check(tid, TicketOp::Finish)?.clone();
                 if day <= local_day(&self.plan, now) {
                     return Err(DomainError::SlotUnavailable);
                 }
@@ -445,7 +445,7 @@ impl Hall {
             events,
         );
         self.bookings.link_ticket(bid, tid);
-        let tref = self.tickets.get(&tid).map(ticket_ref);
+        let tref = self.tickets.get(tid).map(ticket_ref);
         let b = self
             .bookings
             .get_mut(bid)
@@ -565,7 +565,7 @@ impl Hall {
             notice: ap.and_then(|a| a.notice.clone()),
             ticket: b
                 .ticket
-                .and_then(|t| self.tickets.get(&t))
+                .and_then(|t| self.tickets.get(t))
                 .map(|t| BookingTicket {
                     number: t.number.clone(),
                     token: t.token.clone(),
@@ -596,7 +596,7 @@ impl Hall {
                 id_number: masked(&b.id_last4),
                 ticket: b
                     .ticket
-                    .and_then(|t| self.tickets.get(&t))
+                    .and_then(|t| self.tickets.get(t))
                     .map(|t| t.number.clone()),
                 checked_in_at: b.checked_in_at.map(|t| rfc3339(t, tz)),
             })
@@ -674,5 +674,4 @@ pub struct NewBooking {
 }
 
 #[cfg(test)]
-#[path = "hall_appointments_tests.rs"]
 mod tests;

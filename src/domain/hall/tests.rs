@@ -17,6 +17,8 @@ use crate::domain::plan::{
 };
 use crate::domain::ticket::{Outcome, Priority, TicketId, TicketState};
 
+mod copies;
+
 // ---- a small hand-made hall -------------------------------------------------------------
 
 fn plan() -> Plan {
@@ -76,6 +78,7 @@ fn plan() -> Plan {
             window_calling: "请{number}号".into(),
             notice: "取号后请在休息区等候，注意留意大屏和语音叫号".into(),
             slip_footer: "过号请重新取号".into(),
+            estimate_pending: "暂无窗口办理，开窗后开始计时".into(),
         },
         zones: vec![Zone {
             id: "z1".into(),
@@ -2096,10 +2099,10 @@ fn routing_through_the_hall() {
             vec![("A001", Tier), ("B001", Oldest)],
         ),
         (
-            "green in the secondary tier still first",
-            vec![("a", false, "14:00"), ("b", true, "14:01")],
+            "green in the secondary tier waits for the window's own tier",
+            vec![("b", true, "14:00"), ("a", false, "14:01")],
             1,
-            vec![("B001", GreenChannel), ("A001", Oldest)],
+            vec![("A001", Tier), ("B001", GreenChannel)],
         ),
         (
             "comprehensive window: oldest first",

@@ -1,0 +1,171 @@
+//! The service day: rebuilding the hall from stored rows, the rows changed since the last
+//! commit, and the change of day (yesterday cleared, numbering restarted).
+
+use super::*;
+
+impl Hall {
+    /// Rebuild the hall from stored rows. Stale tickets from earlier days are cleared by the
+    /// first `tick`.
+    pub fn restore(plan: Arc<Plan>, id_key: Vec<u8>, now: Timestamp, restored: Restored) -> Hall {
+        let today = local_day(&plan, now);
+        let day = restored
+            .tickets
+            .iter()
+            .map(|t| t.service_day)
+            .min()
+            .unwrap_or(today)
+            .min(today);
+        let mut hall = Hall {
+            id_key: id_key.into(),
+            day,
+            tickets: Tickets::new(restored.next_ticket_id),
+            counters: Arc::default(),
+            windows: Windows::restore(&plan, now, restored.windows),
+            recent_service: Arc::default(),
+            abandonment: estimate::Abandonment::default(),
+            released: HashMap::new(),
+            turnaround: HashMap::new(),
+            recent_calls: Arc::default(),
+            touched_counters: BTreeSet::new(),
+            rated: Arc::new(restored.rated.into_iter().collect()),
+            follow_ups: Arc::new(restored.follow_ups.into_iter().map(|f| (f.id, f)).collect()),
+            next_follow_up_id: restored.next_follow_up_id.max(1),
+            new_ratings: Vec::new(),
+            touched_follow_ups: Vec::new(),
+            bookings: Bookings::restore(restored.bookings, restored.next_booking_id),
+            plan,
+        };
+        for (d, q, n) in restored.counters {
+            if d == today {
+                Arc::make_mut(&mut hall.counters).insert(q, n);
+            }
+        }
+        let mut calls: Vec<&Ticket> = Vec::new();
+        for t in restored.tickets {
+            hall.tickets.load(t);
+        }
+        for t in hall.tickets.values() {
+            if t.service_day == today && t.called_at.is_some() && t.window.is_some() {
+                calls.push(t);
+            }
+        }
+        calls.sort_by_key(|t| t.called_at);
+        let calls: Vec<RecentCall> = calls
+            .iter()
+            .filter_map(|t| {
+                let w = hall.plan.window(t.window?)?;
+                Some(recent_call(&hall.plan, t, w, t.called_at?))
+            })
+            .collect();
+        hall.recent_calls = Arc::new(recent::keep(calls));
+        // Replay today's calls and releases in time order, as `call`, `Finish` and `NoShow`
+        // learned them live: window times per queue, and each window's turnaround.
+        let mut steps: Vec<(Timestamp, bool, u32, TicketId)> = Vec::new();
+        for t in hall.tickets.values().filter(|t| t.service_day == today) {
+            let (Some(w), Some(c)) = (t.window, t.called_at) else {
+                continue;
+            };
+            steps.push((c, true, w, t.id));
+            if let (TicketState::Done | TicketState::NoShow, Some(f)) = (t.state, t.finished_at) {
+                steps.push((f, false, w, t.id));
+            }
+        }
+        steps.sort();
+        for (at, is_call, w, id) in steps {
+            let t = hall.tickets.get(id).expect("listed just above");
+            let (issued, queue, called) = (t.issued_at, t.queue.clone(), t.called_at);
+            if is_call {
+                hall.note_turnaround(w, issued, at);
+            } else {
+                hall.learn_cycle(w, queue, called, at);
+            }
+        }
+        for t in hall.tickets.values().filter(|t| t.service_day == today) {
+            match (t.state, t.first_called_at) {
+                (TicketState::Cancelled, _) => hall.abandonment.record(0.0, true),
+                (_, Some(c)) => hall
+                    .abandonment
+                    .record((c.as_second() - t.issued_at.as_second()) as f64, false),
+                _ => {}
+            }
+        }
+        hall
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        let tickets = self.tickets.take_changes();
+        let windows = self.windows.take_changes();
+        let counters = std::mem::take(&mut self.touched_counters)
+            .into_iter()
+            .map(|q| {
+                let n = self.counters.get(&q).copied().unwrap_or(0);
+                (self.day, q, n)
+            })
+            .collect();
+        Changes {
+            tickets,
+            windows,
+            counters,
+            ratings: std::mem::take(&mut self.new_ratings),
+            follow_ups: std::mem::take(&mut self.touched_follow_ups),
+            bookings: self.bookings.take_changes(),
+        }
+    }
+
+    /// Time passing: at a new service day, clear yesterday (abandon open tickets, sign out
+    /// windows) and restart numbering.
+    pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
+        let today = local_day(&self.plan, now);
+        // Bookings past slot start + late become missed (appointments.rs).
+        let mut events = self.expire_bookings(now);
+        if today <= self.day {
+            return events;
+        }
+        let stale: Vec<TicketId> = self
+            .tickets
+            .values()
+            .filter(|t| !t.state.is_final() && t.service_day < today)
+            .map(|t| t.id)
+            .collect();
+        for id in stale {
+            if let Ok(t) = self.tickets.transition(id, TicketOp::Abandon, |_| {}) {
+                events.push(Event::TicketAbandoned {
+                    ticket: ticket_ref(t),
+                });
+            }
+        }
+        let numbers: Vec<u32> = self.windows.values().map(|w| w.number).collect();
+        for n in numbers {
+            let Some(w) = self.windows.get_mut(n) else {
+                continue;
+            };
+            w.current = None;
+            if w.status != WindowStatus::Closed {
+                let clerk = w.clerk.take();
+                w.status = WindowStatus::Closed;
+                w.pause_reason = None;
+                w.since = now;
+                w.green_streak = 0;
+                if let (Some(clerk), Some(plan)) = (clerk, self.plan.window(n)) {
+                    events.push(Event::WindowSignedOut {
+                        window: window_ref(plan),
+                        clerk,
+                        reason: "day_end".into(),
+                    });
+                }
+                self.windows.touch(n);
+            }
+        }
+        // Yesterday's rows are final now: write them once more, then forget them.
+        self.tickets.evict_before(today);
+        self.counters = Arc::default();
+        self.recent_service = Arc::default();
+        self.abandonment = estimate::Abandonment::default();
+        self.released.clear();
+        self.turnaround.clear();
+        self.recent_calls = Arc::default();
+        self.day = today;
+        events
+    }
+}

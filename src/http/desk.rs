@@ -1,0 +1,119 @@
+//! The help desk (服务台, /staff/desk): look a ticket up by its number or by the citizen's ID
+//! number, list the printers to reprint on (ids and health, never addresses), and cancel a
+//! ticket at the citizen's request. Issuing on a citizen's behalf and reprinting use the
+//! ticket routes with the desk clerk's session. Any staff role.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::{get, post};
+use serde::{Deserialize, Serialize};
+
+use super::AppState;
+use super::auth::Staff;
+use super::error::{ApiError, Path, Query};
+use crate::domain::hall::Command;
+use crate::domain::ticket::TicketId;
+use crate::domain::view::TicketView;
+use crate::printer::HealthState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/desk/tickets", get(find_tickets))
+        .route("/api/v1/desk/tickets/{id}/cancel", post(cancel_ticket))
+        .route("/api/v1/desk/printers", get(list_printers))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FindParams {
+    /// A ticket number (`XF003`) or an 18-character ID number.
+    q: String,
+}
+
+/// A ticket as the desk sees it: the staff view, names to read, the ID's last 4 at most.
+#[derive(Serialize)]
+struct DeskTicket {
+    #[serde(flatten)]
+    ticket: TicketView,
+    queue_name: String,
+    id_last4: Option<String>,
+}
+
+#[derive(Serialize)]
+struct DeskTickets {
+    tickets: Vec<DeskTicket>,
+}
+
+async fn find_tickets(
+    State(st): State<AppState>,
+    Staff(_who): Staff,
+    Query(p): Query<FindParams>,
+) -> Result<Json<DeskTickets>, ApiError> {
+    if p.q.trim().is_empty() || p.q.len() > 32 {
+        return Err(ApiError::bad_request("请输入号码或身份证号码"));
+    }
+    let tickets = st.engine.read(move |h, _, _| {
+        h.find_tickets(&p.q).map(|ts| {
+            ts.into_iter()
+                .map(|t| DeskTicket {
+                    ticket: h.ticket_view(t),
+                    queue_name: h
+                        .plan()
+                        .queue(&t.queue)
+                        .map(|q| q.name.clone())
+                        .unwrap_or_default(),
+                    id_last4: t.id_last4.clone(),
+                })
+                .collect::<Vec<_>>()
+        })
+    })?;
+    Ok(Json(DeskTickets { tickets }))
+}
+
+async fn cancel_ticket(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+) -> Result<Json<TicketView>, ApiError> {
+    let id = TicketId(
+        id.parse()
+            .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?,
+    );
+    // The ticket's token stays on the server: the desk names the ticket by id.
+    let token = st
+        .engine
+        .read(move |h, _, _| h.ticket(id).map(|t| t.token.clone()))
+        .ok_or_else(ApiError::not_found)?;
+    st.engine
+        .execute(who.actor(), Command::Cancel { token })
+        .await?;
+    st.engine
+        .read(move |h, _, _| h.ticket(id).map(|t| h.ticket_view(t)))
+        .map(Json)
+        .ok_or_else(ApiError::not_found)
+}
+
+#[derive(Serialize)]
+struct DeskPrinter {
+    id: String,
+    state: HealthState,
+    paper_near_end: bool,
+}
+
+async fn list_printers(
+    State(st): State<AppState>,
+    Staff(_who): Staff,
+) -> Result<Json<Vec<DeskPrinter>>, ApiError> {
+    Ok(Json(
+        st.printers
+            .health()
+            .into_iter()
+            .map(|p| DeskPrinter {
+                id: p.id,
+                state: p.health.state,
+                paper_near_end: p.health.paper_near_end,
+            })
+            .collect(),
+    ))
+}

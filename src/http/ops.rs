@@ -1,0 +1,137 @@
+//! Operational endpoints: `GET /metrics` (Prometheus text, for allowed addresses or a token),
+//! `GET /readyz` (engine, disk and backup health), and the middleware that times requests.
+//! `/healthz` stays in `meta` and stays cheap.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::ops::metrics::Scrape;
+
+/// How long `/readyz` waits for the engine to answer.
+const ENGINE_DEADLINE: Duration = Duration::from_secs(2);
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/metrics", get(show_metrics))
+        .route("/readyz", get(show_readiness))
+}
+
+/// Time every routed request by its route template (never the raw path: tokens stay out).
+pub async fn time_request(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let method = req.method().as_str().to_string();
+    let began = Instant::now();
+    let res = next.run(req).await;
+    // An event websocket lives for hours; its upgrade answer is what gets timed here.
+    st.metrics.observe_request(&method, &route, began.elapsed());
+    res
+}
+
+fn may_scrape(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<(), ApiError> {
+    if crate::ops::access::allowed(&st.metrics_allow, peer.ip()) {
+        return Ok(());
+    }
+    let token = &st.config.metrics.token;
+    let sent = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    // Digests are compared, so the time taken says nothing about the token.
+    match sent {
+        Some(s)
+            if !token.is_empty()
+                && crate::auth::token_hash(s) == crate::auth::token_hash(token) =>
+        {
+            Ok(())
+        }
+        Some(_) | None if token.is_empty() => Err(ApiError::forbidden()),
+        _ => Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated")),
+    }
+}
+
+async fn show_metrics(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    may_scrape(&st, peer, &headers)?;
+    let waiting = st.engine.read(|h, now, _| {
+        h.hall_view(now)
+            .queues
+            .into_iter()
+            .map(|q| (q.id, q.waiting))
+            .collect::<Vec<_>>()
+    });
+    let printers = st
+        .printers
+        .health()
+        .into_iter()
+        .map(|p| {
+            let ok = crate::reports::floor::printer_alarms(std::slice::from_ref(&p)).is_empty();
+            (p.id, ok)
+        })
+        .collect();
+    let open_sockets = super::MAX_EVENT_CLIENTS - st.ws_slots.available_permits();
+    let now = jiff::Timestamp::now().as_second();
+    let (attempt, _) = st.ops.backups();
+    let scrape = Scrape {
+        waiting,
+        // One audience until the public/staff split of the event stream lands.
+        ws_clients: vec![("public".into(), open_sockets)],
+        printers,
+        last_backup_age_s: st.ops.last_backup_age_s(now).map(|s| s as f64),
+        last_backup_failed: attempt.is_some_and(|a| !a.ok),
+    };
+    let text = st.metrics.render(&scrape);
+    Ok((
+        [(
+            CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
+}
+
+async fn show_readiness(State(st): State<AppState>) -> Response {
+    let engine = match tokio::time::timeout(ENGINE_DEADLINE, st.engine.ping()).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} s", ENGINE_DEADLINE.as_secs())),
+    };
+    let db = st.db_path.as_ref().clone();
+    let disk = tokio::task::spawn_blocking(move || crate::ops::status::probe_disk(&db))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let backup = st.ops.backup_health(jiff::Timestamp::now().as_second());
+    let check = |r: &Result<(), String>| match r {
+        Ok(()) => json!({"ok": true}),
+        Err(e) => json!({"ok": false, "error": e}),
+    };
+    let checks = json!({"engine": check(&engine), "disk": check(&disk), "backup": check(&backup)});
+    if engine.is_ok() && disk.is_ok() && backup.is_ok() {
+        return axum::Json(json!({"status": "ready", "checks": checks})).into_response();
+    }
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({
+            "error": {"code": "not_ready", "message": "服务未就绪（见 checks）"},
+            "checks": checks,
+        })),
+    )
+        .into_response()
+}

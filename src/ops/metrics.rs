@@ -1,0 +1,306 @@
+//! Prometheus metrics (`GET /metrics`, text format, prometheus-client): counters fed by the
+//! committed event stream (tickets issued and called per queue, commit latency), request
+//! latency fed by an HTTP middleware, and gauges read at scrape time from the hall, the event
+//! sockets, the printers and the last backup. Owns no hall state; who may scrape is
+//! `http::ops`' business.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use serde::Deserialize;
+use tokio::sync::broadcast;
+
+use crate::engine::Frame;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueLabels {
+    queue: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: String,
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct AudienceLabels {
+    audience: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PrinterLabels {
+    printer: String,
+}
+
+type HistogramFamily<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// Latency buckets from 0.25 ms to about 4 s.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
+}
+
+/// Everything measured at scrape time.
+#[derive(Debug, Default, Clone)]
+pub struct Scrape {
+    /// (queue id, citizens waiting now).
+    pub waiting: Vec<(String, u32)>,
+    /// (audience, open event sockets).
+    pub ws_clients: Vec<(String, usize)>,
+    /// (printer id, healthy).
+    pub printers: Vec<(String, bool)>,
+    /// Seconds since the last good backup this server took or saw; `None` before the first.
+    pub last_backup_age_s: Option<f64>,
+    /// Whether the last backup attempt failed.
+    pub last_backup_failed: bool,
+}
+
+/// The registry and its metrics; one per server.
+pub struct Metrics {
+    registry: Registry,
+    issued: Family<QueueLabels, Counter>,
+    called: Family<QueueLabels, Counter>,
+    missed: Counter,
+    commit_seconds: Histogram,
+    request_seconds: HistogramFamily<RouteLabels>,
+    waiting: Family<QueueLabels, Gauge>,
+    ws_clients: Family<AudienceLabels, Gauge>,
+    printer_healthy: Family<PrinterLabels, Gauge>,
+    backup_age: Gauge<f64, AtomicU64>,
+    backup_failed: Gauge,
+    outbox_backlog: Gauge,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("hallq");
+        let m = Metrics {
+            issued: Family::default(),
+            called: Family::default(),
+            missed: Counter::default(),
+            commit_seconds: latency_histogram(),
+            request_seconds: Family::new_with_constructor(latency_histogram),
+            waiting: Family::default(),
+            ws_clients: Family::default(),
+            printer_healthy: Family::default(),
+            backup_age: Gauge::default(),
+            backup_failed: Gauge::default(),
+            outbox_backlog: Gauge::default(),
+            registry: Registry::default(),
+        };
+        registry.register(
+            "tickets_issued",
+            "Tickets issued since the server started, by queue",
+            m.issued.clone(),
+        );
+        registry.register(
+            "tickets_called",
+            "Calls and recalls since the server started, by queue",
+            m.called.clone(),
+        );
+        registry.register(
+            "metrics_events_missed",
+            "Committed events the metrics reader fell too far behind to count",
+            m.missed.clone(),
+        );
+        registry.register(
+            "commit_seconds",
+            "Time to commit one batch of hall changes to SQLite",
+            m.commit_seconds.clone(),
+        );
+        registry.register(
+            "http_request_seconds",
+            "HTTP request latency by method and route",
+            m.request_seconds.clone(),
+        );
+        registry.register(
+            "waiting",
+            "Citizens waiting now, by queue",
+            m.waiting.clone(),
+        );
+        registry.register(
+            "websocket_clients",
+            "Open event websockets, by audience",
+            m.ws_clients.clone(),
+        );
+        registry.register(
+            "printer_healthy",
+            "1 when a slip printer is usable (not out of paper, open, offline or unreachable)",
+            m.printer_healthy.clone(),
+        );
+        registry.register(
+            "last_backup_age_seconds",
+            "Seconds since the last good backup (-1 before the first)",
+            m.backup_age.clone(),
+        );
+        registry.register(
+            "last_backup_failed",
+            "1 when the last backup attempt failed",
+            m.backup_failed.clone(),
+        );
+        registry.register(
+            "outbox_backlog",
+            "Committed events not yet shipped to the central uplink (0 while none is configured)",
+            m.outbox_backlog.clone(),
+        );
+        Metrics { registry, ..m }
+    }
+
+    /// Metrics with the per-queue counters of `queues` present at 0, so rates start at once.
+    pub fn with_queues<'a>(queues: impl IntoIterator<Item = &'a str>) -> Metrics {
+        let m = Metrics::new();
+        for q in queues {
+            let labels = QueueLabels { queue: q.into() };
+            drop(m.issued.get_or_create(&labels));
+            drop(m.called.get_or_create(&labels));
+        }
+        m
+    }
+
+    /// One HTTP request took `took` on `route` (the route template, never the raw path).
+    pub fn observe_request(&self, method: &str, route: &str, took: Duration) {
+        self.request_seconds
+            .get_or_create(&RouteLabels {
+                method: method.to_string(),
+                route: route.to_string(),
+            })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Count one committed event frame; `last_commit` dedupes the commit time per batch.
+    fn count(&self, frame: &Frame, last_commit: &mut Option<std::time::Instant>) {
+        if *last_commit != Some(frame.committed) {
+            *last_commit = Some(frame.committed);
+            self.commit_seconds.observe(frame.commit_time.as_secs_f64());
+        }
+        #[derive(Deserialize)]
+        struct Peek {
+            #[serde(rename = "type")]
+            kind: String,
+            ticket: Option<PeekTicket>,
+        }
+        #[derive(Deserialize)]
+        struct PeekTicket {
+            queue: String,
+        }
+        let Ok(peek) = serde_json::from_str::<Peek>(&frame.json) else {
+            return;
+        };
+        let family = match peek.kind.as_str() {
+            "ticket.issued" => &self.issued,
+            "ticket.called" | "ticket.recalled" => &self.called,
+            _ => return,
+        };
+        if let Some(t) = peek.ticket {
+            family.get_or_create(&QueueLabels { queue: t.queue }).inc();
+        }
+    }
+
+    /// Follow the committed events until the engine stops.
+    pub async fn follow(self: Arc<Self>, mut events: broadcast::Receiver<Arc<Frame>>) {
+        let mut last_commit = None;
+        loop {
+            match events.recv().await {
+                Ok(frame) => self.count(&frame, &mut last_commit),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    self.missed.inc_by(n);
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    /// The text exposition with the scrape-time gauges set from `now`.
+    pub fn render(&self, now: &Scrape) -> String {
+        for (queue, n) in &now.waiting {
+            self.waiting
+                .get_or_create(&QueueLabels {
+                    queue: queue.clone(),
+                })
+                .set(i64::from(*n));
+        }
+        for (audience, n) in &now.ws_clients {
+            self.ws_clients
+                .get_or_create(&AudienceLabels {
+                    audience: audience.clone(),
+                })
+                .set(*n as i64);
+        }
+        for (printer, ok) in &now.printers {
+            self.printer_healthy
+                .get_or_create(&PrinterLabels {
+                    printer: printer.clone(),
+                })
+                .set(i64::from(*ok));
+        }
+        self.backup_age.set(now.last_backup_age_s.unwrap_or(-1.0));
+        self.backup_failed.set(i64::from(now.last_backup_failed));
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "metrics not encodable");
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(json: &str, committed: std::time::Instant) -> Frame {
+        Frame {
+            seq: 1,
+            json: json.into(),
+            committed,
+            commit_time: Duration::from_millis(3),
+        }
+    }
+
+    #[test]
+    fn events_count_per_queue_and_commits_once_per_batch() {
+        let m = Metrics::new();
+        let batch = std::time::Instant::now();
+        let mut last = None;
+        for j in [
+            r#"{"seq":1,"type":"ticket.issued","ticket":{"queue":"xf","number":"XF001"}}"#,
+            r#"{"seq":2,"type":"ticket.issued","ticket":{"queue":"xf","number":"XF002"}}"#,
+            r#"{"seq":3,"type":"ticket.called","ticket":{"queue":"xf","number":"XF001"}}"#,
+            r#"{"seq":4,"type":"window.paused","window":3}"#,
+        ] {
+            m.count(&frame(j, batch), &mut last);
+        }
+        let text = m.render(&Scrape {
+            waiting: vec![("xf".into(), 1)],
+            ws_clients: vec![("public".into(), 2)],
+            printers: vec![("p1".into(), false)],
+            last_backup_age_s: Some(30.0),
+            last_backup_failed: false,
+        });
+        for line in [
+            "hallq_tickets_issued_total{queue=\"xf\"} 2",
+            "hallq_tickets_called_total{queue=\"xf\"} 1",
+            "hallq_commit_seconds_count 1",
+            "hallq_waiting{queue=\"xf\"} 1",
+            "hallq_websocket_clients{audience=\"public\"} 2",
+            "hallq_printer_healthy{printer=\"p1\"} 0",
+            "hallq_last_backup_age_seconds 30.0",
+            "hallq_outbox_backlog 0",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.ends_with("# EOF\n"), "{text}");
+    }
+}
