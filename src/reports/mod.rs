@@ -4,6 +4,7 @@
 //! Aggregation here is pure (rows in, report out); the SQL lives in `store::reports` and is
 //! run by `query` on read-only connections, never on the engine's thread.
 
+pub mod appointments;
 pub mod appraisal;
 pub mod attendance;
 pub mod export;
@@ -97,7 +98,11 @@ mod tests {
 
     #[test]
     fn every_exported_column_has_a_header() {
-        for field in waits::COLUMNS.iter().chain(appraisal::COLUMNS) {
+        for field in waits::COLUMNS
+            .iter()
+            .chain(appraisal::COLUMNS)
+            .chain(appointments::COLUMNS)
+        {
             assert!(TEXTS.columns.contains_key(*field), "no header for {field}");
         }
         for k in ["resident", "comprehensive", "poverty_alleviation"] {

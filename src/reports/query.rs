@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use super::appointments::{AppointmentsBy, AppointmentsReport, BookingFact};
 use super::appraisal::{Appraisal, ClerkMonth, QueueMeans, Weights, appraise};
 use super::attendance::attendance;
 use super::stats::{ms_to_s, seconds_between};
@@ -212,5 +213,31 @@ pub fn staff_appraisal(
             a.excellent_count = appraisal::excellent_count(a.rows.len(), weights.excellent_percent);
             a
         })
+    })
+}
+
+/// The appointments report for the service days `from..=to`.
+pub fn appointments(
+    reader: &Reader,
+    plan: &Plan,
+    by: AppointmentsBy,
+    from: Date,
+    to: Date,
+) -> Result<AppointmentsReport> {
+    reader.with(|c| {
+        let facts: Vec<BookingFact> = crate::store::appointments::between(c, from, to)?
+            .into_iter()
+            .map(|(booking, first_called_at)| BookingFact {
+                booking,
+                first_called_at,
+            })
+            .collect();
+        Ok(super::appointments::report(
+            plan,
+            by,
+            &from.to_string(),
+            &to.to_string(),
+            &facts,
+        ))
     })
 }

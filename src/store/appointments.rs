@@ -134,15 +134,36 @@ pub fn restore(conn: &Connection, since: Date) -> Result<(Vec<Booking>, i64)> {
     Ok((rows, max + 1))
 }
 
-/// Every booking of the days `from..=to` (reports).
-pub fn between(conn: &Connection, from: Date, to: Date) -> Result<Vec<Booking>> {
+/// Every booking of the days `from..=to` with the first call of the ticket its check-in issued
+/// (reports).
+pub fn between(
+    conn: &Connection,
+    from: Date,
+    to: Date,
+) -> Result<Vec<(Booking, Option<Timestamp>)>> {
+    let cols = COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut stmt = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM appointments WHERE day BETWEEN ?1 AND ?2 ORDER BY day, start, id"
+        "SELECT {cols}, t.first_called_ms FROM appointments a
+         LEFT JOIN tickets t ON t.id = a.ticket_id
+         WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.start, a.id"
     ))?;
-    stmt.query_map([from.to_string(), to.to_string()], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?
-        .into_iter()
-        .collect()
+    let n = COLUMNS.split(", ").count();
+    stmt.query_map([from.to_string(), to.to_string()], |r| {
+        let called: Option<i64> = r.get(n)?;
+        Ok((from_row(r)?, called))
+    })?
+    .map(|row| {
+        let (b, called) = row?;
+        let called = called
+            .map(|ms| Timestamp::from_millisecond(ms).map_err(|e| corrupt("first call", e)))
+            .transpose()?;
+        Ok((b?, called))
+    })
+    .collect()
 }
 
 #[cfg(test)]

@@ -350,6 +350,58 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
         )
         .await;
     assert_eq!(later_view["state"], "missed", "missed by the clock alone");
+
+    // The appointments report: one booking checked in and called on time, one missed.
+    let path = format!("/api/v1/reports/appointments?from={d}&to={d}&by=queue");
+    assert_error(&hall.get(&path, Some(&clerk)).await, 403, "forbidden");
+    let (s, r) = hall.get(&path, Some(&desk)).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let crj = r["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|row| row["key"] == "crj")
+        .expect("crj row")
+        .clone();
+    assert_eq!(crj["booked"], 2, "{r}");
+    assert_eq!(crj["checked_in"], 1);
+    assert_eq!(crj["missed"], 1);
+    assert_eq!(crj["cancelled"], 0);
+    assert_eq!(
+        crj["on_time_share"], 1.0,
+        "called at 10:30, the slot's start"
+    );
+    assert!(crj["wait_after_check_in_mean_s"].as_u64().is_some(), "{r}");
+    assert_eq!(r["total"]["booked"], 2);
+    let bad = format!("/api/v1/reports/appointments?from={d}&to={d}&by=window");
+    assert_error(&hall.get(&bad, Some(&desk)).await, 400, "bad_request");
+    for (format, mime, magic) in [
+        ("csv", "text/csv", &b"\xEF\xBB\xBF"[..]),
+        ("xlsx", "spreadsheetml", &b"PK"[..]),
+    ] {
+        let res = hall
+            .http
+            .get(format!("{}{path}&format={format}", hall.base))
+            .bearer_auth(&desk)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(res.status(), StatusCode::OK);
+        let ct = res.headers()["content-type"]
+            .to_str()
+            .expect("ct")
+            .to_string();
+        assert!(ct.contains(mime), "{ct}");
+        let body = res.bytes().await.expect("body");
+        assert!(body.starts_with(magic), "{format}");
+        if format == "csv" {
+            let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+            assert!(
+                text.contains("预约数") && text.contains("准时叫号占比"),
+                "{text}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

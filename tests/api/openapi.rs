@@ -58,6 +58,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/windows/{number}/waiting-list"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),
+    ("get", "/api/v1/reports/appointments"),
     ("get", "/api/v1/appointments/slots"),
     ("post", "/api/v1/appointments"),
     ("get", "/api/v1/appointments"),
