@@ -71,6 +71,8 @@ pub enum GroupBy {
     Clerk,
     Hour,
     Day,
+    /// Walk-ins versus checked-in appointments (预约).
+    Arrival,
 }
 
 impl GroupBy {
@@ -83,6 +85,7 @@ impl GroupBy {
             GroupBy::Clerk => "clerk",
             GroupBy::Hour => "hour",
             GroupBy::Day => "day",
+            GroupBy::Arrival => "arrival",
         }
     }
 }
@@ -116,6 +119,7 @@ mod tests {
             GroupBy::Clerk,
             GroupBy::Hour,
             GroupBy::Day,
+            GroupBy::Arrival,
         ] {
             assert!(TEXTS.groupings.contains_key(g.as_str()));
         }

@@ -63,9 +63,10 @@ pub fn waits(
     let (f, t) = (from.to_string(), to.to_string());
     reader.with(|c| {
         let mut b = WaitsBuilder::new(plan, by);
-        sql::ticket_facts(c, &f, &t, |fact| b.add_ticket(fact))?;
+        sql::ticket_facts_as(c, &f, &t, b.needs_priority(), |fact| b.add_ticket(fact))?;
         let joins = sql::RatingJoins {
             issue_time: b.needs_issue_time(),
+            priority: b.needs_priority(),
             follow_up: false,
         };
         sql::rating_facts(c, &f, &t, joins, |r| b.add_rating(r))?;
@@ -142,6 +143,7 @@ pub fn staff_appraisal(
         })?;
         let joins = sql::RatingJoins {
             issue_time: false,
+            priority: false,
             follow_up: true,
         };
         sql::rating_facts(c, &f, &t, joins, |r| {

@@ -373,6 +373,30 @@ async fn check_in_at_the_kiosk_and_be_called_ahead_of_walk_ins() {
     );
     assert!(crj["wait_after_check_in_mean_s"].as_u64().is_some(), "{r}");
     assert_eq!(r["total"]["booked"], 2);
+    // The waits report splits appointments from walk-ins.
+    let (s, w) = hall
+        .get(
+            &format!("/api/v1/reports/waits?from={d}&to={d}&by=arrival"),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{w}");
+    let rows: Vec<(String, u64)> = w["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            (
+                r["key"].as_str().expect("key").to_string(),
+                r["issued"].as_u64().expect("n"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![("walk_in".to_string(), 3), ("appointment".to_string(), 1)],
+        "{w}"
+    );
     let bad = format!("/api/v1/reports/appointments?from={d}&to={d}&by=window");
     assert_error(&hall.get(&bad, Some(&desk)).await, 400, "bad_request");
     for (format, mime, magic) in [
