@@ -181,6 +181,8 @@ pub struct AlarmsSection {
     pub queue_wait_minutes: u32,
     /// Alarm when a window has been paused this many minutes.
     pub window_paused_minutes: u32,
+    /// Alarm when a checked-in appointment still waits this many minutes after its slot began.
+    pub appointment_late_minutes: u32,
 }
 
 impl Default for AlarmsSection {
@@ -189,6 +191,7 @@ impl Default for AlarmsSection {
             queue_waiting: 30,
             queue_wait_minutes: 40,
             window_paused_minutes: 30,
+            appointment_late_minutes: 10,
         }
     }
 }
@@ -200,6 +203,7 @@ impl AlarmsSection {
             queue_waiting: self.queue_waiting,
             queue_wait_s: self.queue_wait_minutes.saturating_mul(60),
             window_paused_s: self.window_paused_minutes.saturating_mul(60),
+            appointment_late_s: self.appointment_late_minutes.saturating_mul(60),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Appointments (API.md v2): slots, booking and every refusal, the race for the last place,
 //! idempotent integrator posts, check-in at the kiosk, calling ahead of walk-ins, bookings
-//! missed on the hall clock alone, 延时服务, cancel, and the staff list.
+//! missed on the hall clock alone, 延时服务, cancel, the staff list, the appointments report,
+//! the waits report by arrival and the floor alarm for an appointment waiting past its slot.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -625,4 +626,48 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{checked}");
     assert_eq!(checked["priority"], "appointment");
+}
+
+#[tokio::test]
+async fn the_floor_raises_an_alarm_for_a_checked_in_appointment_waiting_past_its_slot() {
+    let hall = spawn().await;
+    let b = booked(&hall, &day(), "10:30", 4).await;
+    hall.set_clock(at(10, 15)).await;
+    let (s, t) = hall
+        .post(
+            "/api/v1/appointments/check-in",
+            Some(KIOSK),
+            json!({"code": b["code"]}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    let manager = hall.login("manager").await;
+    let late = |floor: &Value| -> Vec<Value> {
+        floor["alarms"]
+            .as_array()
+            .expect("alarms")
+            .iter()
+            .filter(|a| a["kind"] == "appointment_late")
+            .cloned()
+            .collect()
+    };
+    // Within 10 minutes of the slot's start: no alarm.
+    hall.set_clock(at(10, 39)).await;
+    let (_, floor) = hall.get("/api/v1/floor", Some(&manager)).await;
+    assert!(late(&floor).is_empty(), "{floor}");
+    assert_eq!(floor["thresholds"]["appointment_late_s"], 600);
+    hall.set_clock(at(10, 41)).await;
+    let (_, floor) = hall.get("/api/v1/floor", Some(&manager)).await;
+    let alarms = late(&floor);
+    assert_eq!(alarms.len(), 1, "{floor}");
+    assert_eq!(alarms[0]["queue"], "crj");
+    assert_eq!(alarms[0]["detail"], t["number"]);
+    assert_eq!(alarms[0]["value"], 660);
+    // Called: the alarm is gone.
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 12, "sign-in", json!({})).await;
+    let called = hall.ok(&clerk, 12, "call-next", json!({})).await;
+    assert_eq!(called["current"]["number"], t["number"]);
+    let (_, floor) = hall.get("/api/v1/floor", Some(&manager)).await;
+    assert!(late(&floor).is_empty(), "{floor}");
 }

@@ -523,6 +523,23 @@ impl Hall {
 
     // ---- views ---------------------------------------------------------------------------
 
+    /// Checked-in appointment tickets still waiting, each with the seconds since its slot
+    /// began (negative before), oldest slot first: the floor's late-appointment alarm.
+    pub fn waiting_appointments(&self, now: Timestamp) -> Vec<(&Ticket, i64)> {
+        let tz = &self.plan.rules.tz;
+        let mut out: Vec<(&Ticket, i64)> = self
+            .tickets
+            .waiting()
+            .filter(|t| t.priority == Priority::Appointment)
+            .filter_map(|t| {
+                let b = self.bookings.by_ticket(t.id)?;
+                Some((t, now.as_second() - b.slot_start(tz).as_second()))
+            })
+            .collect();
+        out.sort_by_key(|(t, past)| (-past, t.id));
+        out
+    }
+
     pub fn booking(&self, id: BookingId) -> Option<&Booking> {
         self.bookings.get(id)
     }
