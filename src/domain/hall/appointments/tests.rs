@@ -456,3 +456,24 @@ fn extended_hours_issue_only_check_ins() {
     };
     assert_eq!(code_of(f.run(&kiosk(), cmd)), "invalid_priority");
 }
+
+#[test]
+fn the_read_models_copy_keeps_its_bookings_and_late_appointments_are_listed() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let b = f.book("2026-11-30", "10:30", 2).expect("booked");
+    f.now = mon("10:05");
+    let copy = f.h.clone();
+    let ta = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
+    let tb = f.check_in(CheckInKey::Code(f.code(b))).expect("checked in");
+    // The copy published before the check-ins is left as it was (copy-on-write).
+    assert_eq!(copy.booking(a).map(|x| x.state), Some(BookingState::Booked));
+    assert!(copy.waiting_appointments(f.now).is_empty());
+    // Oldest slot first, with the seconds since each slot began.
+    let late: Vec<(TicketId, i64)> =
+        f.h.waiting_appointments(mon("10:40"))
+            .into_iter()
+            .map(|(t, s)| (t.id, s))
+            .collect();
+    assert_eq!(late, vec![(ta, 40 * 60), (tb, 10 * 60)]);
+}
