@@ -2,7 +2,7 @@
 //! capacity, the check-in window (early/late), the miss rule (爽约限制), check-in codes, and
 //! the book of bookings with its indexes and changed rows. Time comes in as `now`, randomness
 //! (tokens, code entropy) with the command. Issuing the check-in ticket is the hall's job
-//! (`hall_appointments.rs`); this module never touches tickets.
+//! (`hall/appointments.rs`); this module never touches tickets.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! Appointment routes (API.md v2 "Appointments"): the public slot list, booking, the
 //! booking's own page data and cancel; check-in at a kiosk or the help desk; the staff list.
 //! Each handler parses, calls one engine method and maps the answer; the rules are in
-//! `domain/appointments.rs` and `domain/hall_appointments.rs`.
+//! `domain/appointments.rs` and `domain/hall/appointments.rs`.
 
 use axum::Router;
 use axum::extract::{FromRequestParts, State};
