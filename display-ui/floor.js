@@ -48,6 +48,7 @@ function alarmText(a) {
     case 'queue_waiting': return `⚠ ${qn}：等候 ${a.value} 人`;
     case 'queue_wait': return `⚠ ${qn}：最长等候 ${mins(a.value)}`;
     case 'window_paused': return `⚠ ${a.window}号窗口：已暂停 ${mins(a.value)}`;
+    case 'appointment_late': return `⚠ ${qn}：预约 ${a.detail} 超时段 ${mins(a.value)} 未叫号`;
     case 'printer': return `⚠ 打印机 ${a.printer}：${PRINTER[a.detail] || a.detail || '故障'}`;
     default: return `⚠ ${a.kind}`;
   }

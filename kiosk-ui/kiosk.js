@@ -31,6 +31,8 @@ const visit = () => ({
   greenKind: null,
   idNumber: '',
   phone: '',
+  checkin: '',
+  tooLate: false,
   ticket: null,
   message: null,
 });
@@ -52,6 +54,7 @@ function render() {
     green: () => screens.green(state),
     id: () => screens.keypad(state, 'id'),
     phone: () => screens.keypad(state, 'phone'),
+    checkin: () => screens.keypad(state, 'checkin'),
     issuing: () => screens.busy(),
     setup: () => screens.setup(state),
     ticket: () => screens.ticket(state),
@@ -167,15 +170,40 @@ async function issue() {
 }
 
 function typeKey(k) {
-  const field = state.screen === 'id' ? 'idNumber' : 'phone';
-  const max = state.screen === 'id' ? 18 : 11;
+  const field = { id: 'idNumber', phone: 'phone', checkin: 'checkin' }[state.screen];
+  const max = state.screen === 'phone' ? 11 : 18;
   if (k === '⌫') state[field] = state[field].slice(0, -1);
   else if (state[field].length < max) state[field] += k;
   state.message = null;
   render();
 }
 
+/** 预约签到: a 6-digit code or an ID number; the ticket comes back as from an issue. */
+async function checkIn() {
+  const v = state.checkin;
+  const body = /^[0-9]{6}$/.test(v) ? { code: v } : validId(v) ? { id_number: v } : null;
+  if (!body) return go('checkin', { message: t('checkin_invalid') });
+  if (busy) return;
+  const token = localStorage.getItem(TOKEN_KEY);
+  if (!token) return go('checkin', { message: t('no_device') });
+  busy = true;
+  go('issuing');
+  const res = await api('/api/v1/appointments/check-in', { method: 'POST', body, token });
+  busy = false;
+  lastTouch = Date.now();
+  if (res.status === 201) {
+    go('ticket', { ticket: res.data, checkin: '' });
+    loadHall();
+    return;
+  }
+  const code = errorCode(res);
+  // The server's message says from when (too_early) or why.
+  const text = code === 'network' ? t('offline') : res.data?.error?.message || t('failed');
+  go('checkin', { message: text, tooLate: code === 'too_late' });
+}
+
 function confirmEntry() {
+  if (state.screen === 'checkin') return checkIn();
   if (state.screen === 'id') {
     if (!validId(state.idNumber)) return go('id', { message: t('id_invalid') });
     return nextStep('id');
@@ -186,6 +214,7 @@ function confirmEntry() {
 
 const actions = {
   start: () => go('depts', { filter: 'hot', page: 0 }),
+  checkin: () => go('checkin', { checkin: '', tooLate: false }),
   lang: () => {
     state.lang = state.lang === 'zh' ? 'en' : 'zh';
     setLang(state.lang);
@@ -219,7 +248,7 @@ const actions = {
   },
   'green-ok': () => nextStep('green'),
   key: typeKey,
-  clear: () => go(state.screen, state.screen === 'id' ? { idNumber: '' } : { phone: '' }),
+  clear: () => go(state.screen, { id: { idNumber: '' }, phone: { phone: '' }, checkin: { checkin: '' } }[state.screen]),
   skip: () => {
     state.phone = '';
     nextStep('phone');
@@ -247,8 +276,8 @@ document.addEventListener('click', (e) => {
 // A card reader or keyboard that types into the page.
 document.addEventListener('keydown', (e) => {
   lastTouch = Date.now();
-  if (state.screen !== 'id' && state.screen !== 'phone') return;
-  if (/^[0-9]$/.test(e.key) || (state.screen === 'id' && /^[xX]$/.test(e.key))) typeKey(e.key.toUpperCase());
+  if (!['id', 'phone', 'checkin'].includes(state.screen)) return;
+  if (/^[0-9]$/.test(e.key) || (state.screen !== 'phone' && /^[xX]$/.test(e.key))) typeKey(e.key.toUpperCase());
   else if (e.key === 'Backspace') typeKey('⌫');
   else if (e.key === 'Enter') confirmEntry();
   else return;

@@ -51,6 +51,7 @@ export function letters(hall) {
 }
 
 function closedText(reason) {
+  if (reason === 'appointments_only') return t('closed_appointments_only');
   return t(reason === 'quota_exhausted' ? 'closed_quota_exhausted' : 'closed_queue_closed');
 }
 
@@ -59,6 +60,7 @@ export function home(s) {
     <div class="welcome">${esc(t('welcome'))}</div>
     <div class="name" id="hall-name">${esc(s.hall?.name ?? '')}</div>
     ${btn('start', `${esc(t('take'))}<small>${esc(t('take_sub'))}</small>`, { cls: 'take', id: 'take' })}
+    ${btn('checkin', `${esc(t('checkin'))}<small>${esc(t('checkin_sub'))}</small>`, { cls: 'checkin', id: 'checkin' })}
     <div class="options">
       ${btn('lang', s.lang === 'zh' ? 'English' : '中文', { id: 'lang' })}
       ${btn('large', esc(t(s.large ? 'large_off' : 'large_on')), { id: 'large' })}
@@ -149,26 +151,30 @@ export function green(s) {
   </main>`;
 }
 
-/** `what` is 'id' or 'phone'. */
+/** `what` is 'id', 'phone' or 'checkin' (a booking code or an ID number). */
 export function keypad(s, what) {
-  const value = what === 'id' ? s.idNumber : s.phone;
+  const value = { id: s.idNumber, phone: s.phone, checkin: s.checkin }[what] ?? '';
   // The SMS promise only where the hall has SMS notifications configured (none yet).
   // A refused ID stays on screen masked to its last 4 characters (DOMAIN.md): the citizen
   // corrects it with the keys, or clears it, without showing it to the next in line.
   const masked = what === 'id' && s.message ? value.replace(/.(?=.{4})/g, '*') : value;
   const shown = what === 'id' ? masked.replace(/^(.{6})(.{0,8})(.*)$/, '$1 $2 $3').trim() : value;
-  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', what === 'id' ? 'X' : '', '0', '⌫']
+  const title = { id: 'id_title', phone: 'phone_title', checkin: 'checkin_title' }[what];
+  const phoneHint = s.hall?.notifications?.sms ? 'phone_hint_sms' : 'phone_hint';
+  const hint = { id: 'id_hint', phone: phoneHint, checkin: 'checkin_hint' }[what];
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', what === 'phone' ? '' : 'X', '0', '⌫']
     .map((k) => (k ? btn('key', k, { arg: k }) : '<span></span>'))
     .join('');
   return `<main class="keypad-screen">
-    <h1>${esc(t(what === 'id' ? 'id_title' : 'phone_title'))}</h1>
-    <div class="sub">${esc(t(what === 'id' ? 'id_hint' : s.hall?.notifications?.sms ? 'phone_hint_sms' : 'phone_hint'))}</div>
+    <h1>${esc(t(title))}</h1>
+    <div class="sub">${esc(t(hint))}</div>
     <div class="entry" id="entry">${esc(shown) || '&nbsp;'}</div>
     ${s.message ? `<div class="message" id="message">${esc(s.message)}</div>` : ''}
     <div class="keypad">${keys}</div>
     <div class="row">
       ${btn('clear', esc(t('clear')))}
       ${what === 'phone' ? btn('skip', esc(t('skip')), { id: 'skip' }) : ''}
+      ${what === 'checkin' && s.tooLate ? btn('start', esc(t('walk_in')), { id: 'walk-in' }) : ''}
       ${btn('enter', esc(t('confirm')), { cls: 'primary', id: 'enter' })}
     </div>
   </main>`;
@@ -205,7 +211,7 @@ export function ticket(s) {
     <div class="number" id="number">${esc(tk.number)}</div>
     <div class="qname" id="ticket-queue">${esc(dept ? nameOf(dept) : tk.department_name)} · ${esc(queue ? nameOf(queue) : tk.queue_name)}${
       tk.priority === 'green_channel' ? ` · ${esc(t('green_channel'))}` : ''
-    }</div>
+    }${tk.priority === 'appointment' ? ` · <span id="appointment-mark">${esc(t('appointment'))}</span>` : ''}</div>
     <div class="facts">${facts.map((f) => `<div>${esc(f)}</div>`).join('')}</div>
     ${printLine}
     <div class="qr">
@@ -217,7 +223,7 @@ export function ticket(s) {
 
 export function footer(s, left) {
   if (s.screen === 'home' || s.screen === 'setup') return '';
-  const back = ['queues', 'green', 'id', 'phone'].includes(s.screen) ? btn('back', esc(t('back')), { id: 'back' }) : '';
+  const back = ['queues', 'green', 'id', 'phone', 'checkin'].includes(s.screen) ? btn('back', esc(t('back')), { id: 'back' }) : '';
   const home = s.screen === 'ticket' ? btn('home', esc(t('done')), { cls: 'primary', id: 'done' }) : btn('home', esc(t('home')), { id: 'home' });
   const count = left !== null ? `<span class="countdown" id="countdown">${esc(t('back_in', { s: left }))}</span>` : '';
   return `${back}${home}<span class="spacer"></span>${count}${btn('lang', s.lang === 'zh' ? 'English' : '中文', { id: 'lang2' })}`;

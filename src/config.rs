@@ -7,6 +7,9 @@ use std::path::Path;
 use jiff::civil::Time;
 use serde::Deserialize;
 
+#[path = "config_appointments.rs"]
+pub mod appointments;
+
 use crate::domain::plan::{
     Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
 };
@@ -45,6 +48,9 @@ pub struct Config {
     /// Weights and rules of the monthly staff appraisal (量化考评).
     #[serde(default)]
     pub appraisal: AppraisalSection,
+    /// Hall-wide appointment rules (爽约限制); per-queue tables are `[queues.appointments]`.
+    #[serde(default)]
+    pub appointments: appointments::AppointmentsSection,
     /// The nightly backup.
     #[serde(default)]
     pub backup: BackupSection,
@@ -268,6 +274,8 @@ pub struct AlarmsSection {
     pub queue_wait_minutes: u32,
     /// Alarm when a window has been paused this many minutes.
     pub window_paused_minutes: u32,
+    /// Alarm when a checked-in appointment still waits this many minutes after its slot began.
+    pub appointment_late_minutes: u32,
 }
 
 impl Default for AlarmsSection {
@@ -276,6 +284,7 @@ impl Default for AlarmsSection {
             queue_waiting: 30,
             queue_wait_minutes: 40,
             window_paused_minutes: 30,
+            appointment_late_minutes: 10,
         }
     }
 }
@@ -287,6 +296,7 @@ impl AlarmsSection {
             queue_waiting: self.queue_waiting,
             queue_wait_s: self.queue_wait_minutes.saturating_mul(60),
             window_paused_s: self.window_paused_minutes.saturating_mul(60),
+            appointment_late_s: self.appointment_late_minutes.saturating_mul(60),
         }
     }
 }
@@ -454,6 +464,8 @@ pub struct QueueSection {
     pub closes: Option<String>,
     #[serde(default)]
     pub bands: Vec<BandSection>,
+    /// Appointments (预约) and extended hours (延时服务) of this queue.
+    pub appointments: Option<appointments::QueueAppointmentsSection>,
 }
 
 /// `[[windows]]`
@@ -689,6 +701,17 @@ impl Config {
                     quota: b.quota,
                 });
             }
+            // APPOINTMENTS HOOK (issue 15): see config_appointments.rs.
+            let q_closes = match &q.closes {
+                Some(s) => time(s).map_err(|m| at("closes", m))?,
+                None => closes,
+            };
+            let appointments = q
+                .appointments
+                .as_ref()
+                .map(|a| a.plan(q_opens, q_closes, &bands, q.daily_quota))
+                .transpose()
+                .map_err(|(key, m)| at(key, m))?;
             let service = q.service_minutes.unwrap_or(h.default_service_minutes);
             if service == 0 {
                 return Err(at("service_minutes", "must be at least 1".into()));
@@ -706,6 +729,7 @@ impl Config {
                 opens: q_opens,
                 last_issue,
                 bands,
+                appointments,
             });
         }
         let mut windows: Vec<WindowPlan> = Vec::new();
@@ -839,6 +863,10 @@ impl Config {
         }
         self.validate_reports()?;
         self.validate_events()?;
+        let miss_rule = self
+            .appointments
+            .rule()
+            .map_err(|(key, m)| ("appointments", None, key, m))?;
         Ok(Plan {
             rules: Rules {
                 name: h.name.clone(),
@@ -853,6 +881,7 @@ impl Config {
                 rating_period_s: self.ratings.later_hours.saturating_mul(3600),
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
+                miss_rule,
             },
             texts: self.texts.clone(),
             zones: self

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use crate::clock::Clock;
 use crate::domain::audience::{Audience, PublicOptions, frame_json};
 use crate::domain::event::rfc3339;
-use crate::domain::hall::{Actor, Command, Hall, Reply, local_day};
+use crate::domain::hall::{Actor, BookingView, Command, Hall, Reply, local_day};
 use crate::domain::view::{IssuedTicket, WindowView};
 use crate::domain::{DomainError, EventRecord, Plan, TicketId};
 use crate::read_model::{Publisher, Reader};
@@ -89,6 +89,21 @@ pub enum Outcome {
         follow_up: Option<i64>,
     },
     FollowUp(i64),
+    /// APPOINTMENTS HOOK (issue 15): a booking; `created` false for an integrator's repeat.
+    Booking {
+        booking: Box<BookingView>,
+        created: bool,
+    },
+    /// APPOINTMENTS HOOK (issue 15): the ticket a check-in issued, with its booking.
+    CheckedIn {
+        ticket: Box<IssuedTicket>,
+        booking: Box<BookingView>,
+    },
+    /// APPOINTMENTS HOOK (issue 15): the window after a 补办件 finish, and the return booked.
+    Returned {
+        window: Box<WindowView>,
+        booking: Box<BookingView>,
+    },
 }
 
 enum Request {
@@ -371,7 +386,8 @@ impl Writer {
         let dirty = !records.is_empty()
             || !changes.tickets.is_empty()
             || !changes.windows.is_empty()
-            || !changes.counters.is_empty();
+            || !changes.counters.is_empty()
+            || !changes.bookings.is_empty();
         if dirty {
             let began = std::time::Instant::now();
             if let Err(e) = self.store.commit(&records, &changes) {
@@ -448,6 +464,26 @@ fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
             .map(|t| Outcome::Ticket(Box::new(hall.issued_ticket(t)))),
         Reply::Rated { ticket, follow_up } => Some(Outcome::Rated { ticket, follow_up }),
         Reply::FollowUp(id) => Some(Outcome::FollowUp(id)),
+        // APPOINTMENTS HOOK (issue 15)
+        Reply::Booking { id, created } => hall.booking(id).map(|b| Outcome::Booking {
+            booking: Box::new(hall.booking_view(b)),
+            created,
+        }),
+        Reply::CheckedIn { ticket, booking } => {
+            hall.ticket(ticket)
+                .zip(hall.booking(booking))
+                .map(|(t, b)| Outcome::CheckedIn {
+                    ticket: Box::new(hall.issued_ticket(t)),
+                    booking: Box::new(hall.booking_view(b)),
+                })
+        }
+        Reply::Returned { number, booking } => hall
+            .window_view(number)
+            .zip(hall.booking(booking))
+            .map(|(w, b)| Outcome::Returned {
+                window: Box::new(w),
+                booking: Box::new(hall.booking_view(b)),
+            }),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
             v.reason = reason;
             Outcome::Window(Box::new(v))
@@ -497,7 +533,13 @@ mod tests {
         let plan = Arc::new(plan);
         let dir = tempfile::tempdir().expect("dir");
         let path = dir.path().join("h.db");
-        let clock = Arc::new(crate::clock::SimulatedClock::default());
+        // Noon today in the hall, so that "tomorrow + 1 minute" never crosses a second midnight.
+        let noon = plan
+            .rules
+            .tz
+            .to_timestamp(local_day(&plan, jiff::Timestamp::now()).at(12, 0, 0, 0))
+            .expect("noon");
+        let clock = Arc::new(crate::clock::SimulatedClock::starting_at(noon));
         let tomorrow = clock
             .now()
             .checked_add(jiff::SignedDuration::from_hours(24))
@@ -509,8 +551,7 @@ mod tests {
         };
         // First a server living tomorrow issues three tickets...
         {
-            let later = Arc::new(crate::clock::SimulatedClock::default());
-            later.set(tomorrow).expect("forward");
+            let later = Arc::new(crate::clock::SimulatedClock::starting_at(tomorrow));
             let engine =
                 start(Arc::clone(&plan), Store::open(&path).expect("open"), later).expect("engine");
             for _ in 0..3 {

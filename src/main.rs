@@ -411,9 +411,9 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                     window,
                 },
         } => {
-            if !["kiosk", "display", "evaluator"].contains(&kind.as_str()) {
+            if !["kiosk", "display", "evaluator", "integrator"].contains(&kind.as_str()) {
                 return usage(format!(
-                    "--kind must be kiosk, display or evaluator, not {kind:?}"
+                    "--kind must be kiosk, display, evaluator or integrator, not {kind:?}"
                 ));
             }
             if !hallq::admin::valid_username(&id) {

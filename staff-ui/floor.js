@@ -28,6 +28,7 @@ function alarmText(a, queues) {
     case 'queue_waiting': return `${qn}：等候 ${a.value} 人（阈值 ${a.threshold} 人）`;
     case 'queue_wait': return `${qn}：最长等候 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
     case 'window_paused': return `${a.window}号窗口：已暂停 ${mins(a.value)}（阈值 ${mins(a.threshold)}）`;
+    case 'appointment_late': return `${qn}：预约 ${a.detail} 已签到，超过预约时段 ${mins(a.value)} 仍未叫号（阈值 ${mins(a.threshold)}）`;
     case 'printer': return `打印机 ${a.printer}：${PRINTER_STATES[a.detail] || a.detail || '故障'}`;
     case 'backup': return `夜间备份失败：${a.detail || ''}（请检查备份目录与磁盘）`;
     case 'clock': return `系统时钟异常：${a.detail || ''}（请校准时间）`;

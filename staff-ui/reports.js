@@ -6,7 +6,7 @@ import { get, duration } from '/staff/api.js';
 
 const GROUPS = [
   ['department', '部门'], ['queue', '业务'], ['window', '窗口'], ['window_kind', '窗口类型'],
-  ['clerk', '工作人员'], ['hour', '时段'], ['day', '日期'],
+  ['clerk', '工作人员'], ['hour', '时段'], ['day', '日期'], ['arrival', '预约/现场'],
 ];
 const KINDS = { resident: '常驻窗口', comprehensive: '综合窗口', poverty_alleviation: '脱贫攻坚窗口' };
 

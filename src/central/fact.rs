@@ -65,6 +65,13 @@ impl Shipped {
             | Event::WindowSignedOut { .. }
             | Event::WindowPaused { .. }
             | Event::WindowResumed { .. } => {}
+            // A booking's slot and queue; the booking's person never leaves the hall.
+            Event::AppointmentBooked { appointment }
+            | Event::AppointmentCancelled { appointment }
+            | Event::AppointmentCheckedIn { appointment, .. }
+            | Event::AppointmentMissed { appointment } => {
+                s.queue = Some(appointment.queue.clone());
+            }
             // Follow-ups concern one citizen's complaint: they stay in the hall.
             Event::FollowUpOpened { .. }
             | Event::FollowUpVerified { .. }

@@ -129,6 +129,41 @@ pub enum PublicEvent<'a> {
     },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: &'a WindowRef },
+    /// Bookings change a slot's places left: the slot only, never who or which booking.
+    #[serde(rename = "appointment.booked")]
+    AppointmentBooked(PublicSlot<'a>),
+    #[serde(rename = "appointment.cancelled")]
+    AppointmentCancelled(PublicSlot<'a>),
+    #[serde(rename = "appointment.checked_in")]
+    AppointmentCheckedIn(PublicSlot<'a>),
+    #[serde(rename = "appointment.missed")]
+    AppointmentMissed(PublicSlot<'a>),
+}
+
+/// A booked slot as the public sees it: queue, day and start.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PublicSlot<'a> {
+    pub queue: &'a str,
+    pub day: &'a str,
+    pub start: &'a str,
+    pub extended: bool,
+}
+
+fn public_slot(a: &super::event::AppointmentRef) -> PublicSlot<'_> {
+    // Spelled out so a field added to `AppointmentRef` must be placed here too.
+    let super::event::AppointmentRef {
+        id: _,
+        queue,
+        day,
+        start,
+        extended,
+    } = a;
+    PublicSlot {
+        queue,
+        day,
+        start,
+        extended: *extended,
+    }
 }
 
 /// The public projection of a stored event; `None` when the public is owed nothing of it.
@@ -218,6 +253,19 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         | Event::FollowUpOpened { .. }
         | Event::FollowUpVerified { .. }
         | Event::FollowUpClosed { .. } => return None,
+        Event::AppointmentBooked { appointment } => {
+            PublicEvent::AppointmentBooked(public_slot(appointment))
+        }
+        Event::AppointmentCancelled { appointment } => {
+            PublicEvent::AppointmentCancelled(public_slot(appointment))
+        }
+        Event::AppointmentCheckedIn {
+            appointment,
+            ticket: _,
+        } => PublicEvent::AppointmentCheckedIn(public_slot(appointment)),
+        Event::AppointmentMissed { appointment } => {
+            PublicEvent::AppointmentMissed(public_slot(appointment))
+        }
     })
 }
 
@@ -242,7 +290,11 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::RatingSubmitted { .. }
         | Event::FollowUpOpened { .. }
         | Event::FollowUpVerified { .. }
-        | Event::FollowUpClosed { .. } => Some(e),
+        | Event::FollowUpClosed { .. }
+        | Event::AppointmentBooked { .. }
+        | Event::AppointmentCancelled { .. }
+        | Event::AppointmentCheckedIn { .. }
+        | Event::AppointmentMissed { .. } => Some(e),
     }
 }
 

@@ -62,6 +62,27 @@ pub enum DomainError {
     RatingClosed,
     #[error("unknown follow-up {0}")]
     UnknownFollowUp(i64),
+    // ---- appointments (预约) ----
+    #[error("queue {0} takes no appointments")]
+    AppointmentsNotOffered(String),
+    #[error("the slot is full")]
+    SlotFull,
+    #[error("no such slot can be booked")]
+    SlotUnavailable,
+    #[error("this person already has a booking in that queue that day")]
+    AlreadyBooked,
+    #[error("online booking suspended until {0}")]
+    BookingSuspended(String),
+    #[error("no active booking today for that code or ID")]
+    UnknownAppointment,
+    #[error("check-in opens at {0}")]
+    TooEarly(String),
+    #[error("the check-in time is over")]
+    TooLate,
+    #[error("only check-ins issue tickets now (extended hours)")]
+    AppointmentsOnly(String),
+    #[error("that priority cannot be asked for")]
+    InvalidPriority,
 }
 
 impl DomainError {
@@ -97,6 +118,16 @@ impl DomainError {
             AlreadyRated => "already_rated",
             RatingClosed => "rating_closed",
             UnknownFollowUp(_) => "unknown_follow_up",
+            AppointmentsNotOffered(_) => "appointments_not_offered",
+            SlotFull => "slot_full",
+            SlotUnavailable => "slot_unavailable",
+            AlreadyBooked => "already_booked",
+            BookingSuspended(_) => "booking_suspended",
+            UnknownAppointment => "unknown_appointment",
+            TooEarly(_) => "too_early",
+            TooLate => "too_late",
+            AppointmentsOnly(_) => "appointments_only",
+            InvalidPriority => "invalid_priority",
         }
     }
 
@@ -104,10 +135,17 @@ impl DomainError {
     pub fn detail(&self) -> Option<String> {
         use DomainError::*;
         match self {
-            UnknownQueue(s) | UnknownTicket(s) | QueueClosed(s) | QuotaExhausted(s)
-            | DuplicateTicket(s) | IdNumberRequired(s) | NotCallable(s) | NotHeld(s) => {
-                Some(s.clone())
-            }
+            UnknownQueue(s)
+            | UnknownTicket(s)
+            | QueueClosed(s)
+            | QuotaExhausted(s)
+            | DuplicateTicket(s)
+            | IdNumberRequired(s)
+            | NotCallable(s)
+            | NotHeld(s)
+            | AppointmentsNotOffered(s)
+            | BookingSuspended(s)
+            | TooEarly(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
                 Some(n.to_string())

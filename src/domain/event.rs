@@ -60,6 +60,20 @@ pub enum CallReason {
     Specific,
     /// A held ticket called back (回呼).
     CallBack,
+    /// A checked-in appointment whose slot has begun (预约), ahead of walk-ins.
+    Appointment,
+}
+
+/// A booking as events name it: no ID, phone or code (appointments.rs owns the rest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppointmentRef {
+    pub id: super::appointments::BookingId,
+    pub queue: String,
+    /// `YYYY-MM-DD`
+    pub day: String,
+    /// `HH:MM`
+    pub start: String,
+    pub extended: bool,
 }
 
 /// Where a transferred ticket goes in its new line.
@@ -168,6 +182,18 @@ pub enum Event {
     FollowUpVerified { id: i64 },
     #[serde(rename = "follow_up.closed")]
     FollowUpClosed { id: i64, result: FollowUpResult },
+    // ---- appointments (预约), see domain/appointments.rs ----
+    #[serde(rename = "appointment.booked")]
+    AppointmentBooked { appointment: AppointmentRef },
+    #[serde(rename = "appointment.cancelled")]
+    AppointmentCancelled { appointment: AppointmentRef },
+    #[serde(rename = "appointment.checked_in")]
+    AppointmentCheckedIn {
+        appointment: AppointmentRef,
+        ticket: TicketRef,
+    },
+    #[serde(rename = "appointment.missed")]
+    AppointmentMissed { appointment: AppointmentRef },
 }
 
 impl Event {
@@ -193,6 +219,10 @@ impl Event {
             Event::FollowUpOpened { .. } => "follow_up.opened",
             Event::FollowUpVerified { .. } => "follow_up.verified",
             Event::FollowUpClosed { .. } => "follow_up.closed",
+            Event::AppointmentBooked { .. } => "appointment.booked",
+            Event::AppointmentCancelled { .. } => "appointment.cancelled",
+            Event::AppointmentCheckedIn { .. } => "appointment.checked_in",
+            Event::AppointmentMissed { .. } => "appointment.missed",
         }
     }
 
@@ -211,7 +241,8 @@ impl Event {
             | Event::TicketAbandoned { ticket }
             | Event::TicketReprinted { ticket }
             | Event::RatingSubmitted { ticket, .. }
-            | Event::FollowUpOpened { ticket, .. } => Some(ticket),
+            | Event::FollowUpOpened { ticket, .. }
+            | Event::AppointmentCheckedIn { ticket, .. } => Some(ticket),
             _ => None,
         }
     }

@@ -3,6 +3,7 @@
 //! randomness (ticket tokens) comes in with the command.
 
 pub mod announce;
+pub mod appointments;
 pub mod audience;
 pub mod error;
 pub mod estimate;

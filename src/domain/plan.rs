@@ -68,6 +68,8 @@ pub struct QueuePlan {
     /// Issuing stops at this local time (closing minus the cut-off).
     pub last_issue: Time,
     pub bands: Vec<Band>,
+    /// Appointments (预约) and extended hours, when the queue offers them.
+    pub appointments: Option<super::appointments::AppointmentPlan>,
 }
 
 impl QueuePlan {
@@ -143,6 +145,8 @@ pub struct Rules {
     pub follow_up_days: u32,
     /// Preset reasons offered with a bad rating.
     pub rating_reasons: Vec<String>,
+    /// Repeated missed appointments suspend online booking (爽约限制).
+    pub miss_rule: super::appointments::MissRule,
 }
 
 /// The whole validated hall.

@@ -3,7 +3,8 @@
 //! Candidates are today's waiting tickets whose queue the window serves, or that were
 //! transferred to it. Order: (1) transferred to this window; (2) the window's queue tier: a
 //! lower tier is reached only when no ticket of a higher tier waits; (3) inside that tier the
-//! priority class (green channel first, kept from starving ordinary tickets of the same tier
+//! priority class (green channel first, then checked-in appointments whose slot has begun,
+//! both kept from starving ordinary tickets of the same tier
 //! by the hall's ratio); (4) the ticket's place in its queue (issue time, or where a transfer
 //! put it); (5) number. So a green-channel citizen of another department waits for that
 //! department's own windows: priority never pulls a window away from its own tier.
@@ -44,16 +45,16 @@ pub fn callable_at(w: &WindowPlan, c: &Candidate<'_>) -> bool {
     }
 }
 
-/// The priority class of a ticket inside its tier: `true` for the classes called ahead of
-/// ordinary tickets (and so counted by the anti-starvation ratio).
+/// The rank of a ticket's priority class inside its tier among the classes called ahead of
+/// ordinary tickets (and so counted by the anti-starvation ratio); `None` for ordinary.
 ///
-/// This exhaustive match is the seam for appointments: a checked-in appointment whose slot
-/// has begun is called after the green channel and before walk-ins (DOMAIN.md), so when the
-/// ticket gains that class it gets its rank here, and the compiler points at this line.
-fn ahead_of_ordinary(p: Priority) -> bool {
+/// The green channel comes first, then a checked-in appointment whose slot has begun
+/// (DOMAIN.md; the hall presents one whose slot has not begun as `Normal`), then walk-ins.
+fn priority_rank(p: Priority) -> Option<u8> {
     match p {
-        Priority::GreenChannel => true,
-        Priority::Normal => false,
+        Priority::GreenChannel => Some(0),
+        Priority::Appointment => Some(1),
+        Priority::Normal => None,
     }
 }
 
@@ -102,8 +103,12 @@ where
             continue;
         };
         let best = &mut tiers[tier];
-        if ahead_of_ordinary(c.priority) {
-            keep_first(&mut best.priority, c);
+        if let Some(rank) = priority_rank(c.priority) {
+            if best.priority.is_none_or(|b| {
+                (rank, place(&c)) < (priority_rank(b.priority).unwrap_or(rank), place(&b))
+            }) {
+                best.priority = Some(c);
+            }
         } else {
             keep_first(&mut best.ordinary, c);
         }
@@ -121,7 +126,13 @@ where
         (Some(_), Some(o)) if ratio > 0 && green_streak >= ratio => {
             Some((o.id, CallReason::Fairness))
         }
-        (Some(p), _) => Some((p.id, CallReason::GreenChannel)),
+        (Some(p), _) => {
+            let reason = match p.priority {
+                Priority::Appointment => CallReason::Appointment,
+                _ => CallReason::GreenChannel,
+            };
+            Some((p.id, reason))
+        }
         (None, Some(o)) => {
             // `Tier` when an older ticket of a lower tier was passed over for this one.
             let passed_over = first_of[tier + 1..]
@@ -142,7 +153,7 @@ where
 /// The window's green streak after calling a ticket of `priority` for `reason`.
 pub fn next_green_streak(streak: u32, priority: Priority, reason: CallReason) -> u32 {
     match (reason, priority) {
-        (CallReason::GreenChannel, _) => streak + 1,
+        (CallReason::GreenChannel | CallReason::Appointment, _) => streak + 1,
         // Transfers, call-backs and specific calls do not count either way.
         (CallReason::Transferred | CallReason::CallBack | CallReason::Specific, _) => streak,
         _ => 0,
@@ -318,6 +329,65 @@ mod tests {
             let got = choose_next(&w, streak, ratio, cands).map(|(id, r)| (id.0, r));
             assert_eq!(got, want, "{name}");
         }
+    }
+
+    fn appt(id: i64, queue: &'static str, key: i64) -> Candidate<'static> {
+        Candidate {
+            priority: Priority::Appointment,
+            ..c(id, queue, false, None, key)
+        }
+    }
+
+    #[test]
+    fn appointments_after_green_before_walk_ins_under_the_ratio() {
+        let w = window(&[&["a", "b"], &["c"]]);
+        type Case = (
+            &'static str,
+            u32,
+            Vec<Candidate<'static>>,
+            Option<(i64, CallReason)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "appointment before an older walk-in",
+                0,
+                vec![c(1, "a", false, None, 1), appt(2, "a", 50)],
+                Some((2, CallReason::Appointment)),
+            ),
+            (
+                "green before appointment",
+                0,
+                vec![appt(1, "a", 1), c(2, "b", true, None, 50)],
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "ratio reached: a walk-in",
+                3,
+                vec![c(1, "a", false, None, 9), appt(2, "a", 1)],
+                Some((1, CallReason::Fairness)),
+            ),
+            (
+                "ratio reached but only appointments wait",
+                3,
+                vec![appt(2, "a", 1)],
+                Some((2, CallReason::Appointment)),
+            ),
+            (
+                "older appointment first",
+                0,
+                vec![appt(3, "a", 9), appt(4, "b", 2)],
+                Some((4, CallReason::Appointment)),
+            ),
+        ];
+        for (name, streak, cands, want) in cases {
+            let got = choose_next(&w, streak, 3, cands).map(|(id, r)| (id.0, r));
+            assert_eq!(got, want, "{name}");
+        }
+        assert_eq!(
+            next_green_streak(1, Priority::Appointment, CallReason::Appointment),
+            2,
+            "appointment calls count toward the same ratio"
+        );
     }
 
     #[test]

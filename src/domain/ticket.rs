@@ -17,6 +17,8 @@ pub enum Priority {
     Normal,
     /// 绿色通道: elderly, disabled, military, pregnant, urgent.
     GreenChannel,
+    /// 预约: issued by an appointment check-in (never asked for at the kiosk).
+    Appointment,
 }
 
 impl Priority {
@@ -24,12 +26,14 @@ impl Priority {
         match self {
             Priority::Normal => "normal",
             Priority::GreenChannel => "green_channel",
+            Priority::Appointment => "appointment",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "normal" => Some(Priority::Normal),
             "green_channel" => Some(Priority::GreenChannel),
+            "appointment" => Some(Priority::Appointment),
             _ => None,
         }
     }

@@ -102,6 +102,31 @@ pub struct QueueView {
     pub real_name: bool,
     /// The kiosk asks for a phone number.
     pub ask_phone: bool,
+    /// Appointments (预约) the queue offers, or null (API.md v2).
+    pub appointments: Option<AppointmentsInfo>,
+}
+
+/// A queue's appointment terms as `/api/v1/hall` shows them.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppointmentsInfo {
+    pub slot_minutes: u32,
+    pub days_ahead: u32,
+    pub early_minutes: u32,
+    pub late_minutes: u32,
+    /// The one-time notice (一次性告知): what to bring.
+    pub notice: Option<String>,
+}
+
+impl From<&super::appointments::AppointmentPlan> for AppointmentsInfo {
+    fn from(a: &super::appointments::AppointmentPlan) -> Self {
+        AppointmentsInfo {
+            slot_minutes: a.slot_minutes,
+            days_ahead: a.days_ahead,
+            early_minutes: a.early_minutes,
+            late_minutes: a.late_minutes,
+            notice: a.notice.clone(),
+        }
+    }
 }
 
 /// A department in the hall overview.

@@ -236,7 +236,7 @@ async fn register_device(
     Json(d): Json<NewDevice>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    if !["kiosk", "display", "evaluator"].contains(&d.kind.as_str()) {
+    if !["kiosk", "display", "evaluator", "integrator"].contains(&d.kind.as_str()) {
         return Err(ApiError::bad_request(
             "kind 应为 kiosk、display 或 evaluator",
         ));

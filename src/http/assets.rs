@@ -53,6 +53,16 @@ pub fn routes() -> Router<AppState> {
             "/t/{token}",
             get(|h: HeaderMap| async move { serve::<KioskUi>("ticket.html", &h) }),
         )
+        // APPOINTMENTS HOOK (issue 15): the phone booking page and a booking's own page.
+        .route("/book", get(|| async { redirect("/book/") }))
+        .route(
+            "/book/",
+            get(|h: HeaderMap| async move { serve::<KioskUi>("book.html", &h) }),
+        )
+        .route(
+            "/a/{token}",
+            get(|h: HeaderMap| async move { serve::<KioskUi>("book.html", &h) }),
+        )
 }
 
 fn redirect(to: &'static str) -> Response {

@@ -88,11 +88,10 @@ impl From<DomainError> for ApiError {
     fn from(e: DomainError) -> Self {
         use DomainError::*;
         let status = match &e {
-            UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_) => {
-                StatusCode::NOT_FOUND
-            }
+            UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
+            | UnknownAppointment => StatusCode::NOT_FOUND,
             InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
-            | ReasonTooLong | TransferTarget => StatusCode::UNPROCESSABLE_ENTITY,
+            | ReasonTooLong | TransferTarget | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -266,6 +265,16 @@ mod tests {
             DomainError::AlreadyRated,
             DomainError::RatingClosed,
             DomainError::UnknownFollowUp(0),
+            DomainError::AppointmentsNotOffered(String::new()),
+            DomainError::SlotFull,
+            DomainError::SlotUnavailable,
+            DomainError::AlreadyBooked,
+            DomainError::BookingSuspended(String::new()),
+            DomainError::UnknownAppointment,
+            DomainError::TooEarly(String::new()),
+            DomainError::TooLate,
+            DomainError::AppointmentsOnly(String::new()),
+            DomainError::InvalidPriority,
         ];
         for code in codes
             .into_iter()

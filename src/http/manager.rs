@@ -1,6 +1,7 @@
-//! Manager routes (role manager or admin): the live floor, the waits report and the monthly
-//! staff appraisal, as JSON, CSV or xlsx. Reports run in `spawn_blocking` on read-only
-//! connections; only the floor reads the engine (a cheap view of the hall's state).
+//! Manager routes (role manager or admin): the live floor, the waits report, the monthly
+//! staff appraisal and the appointments report, as JSON, CSV or xlsx. Reports run in
+//! `spawn_blocking` on read-only connections; only the floor reads the engine (a cheap view of
+//! the hall's state).
 
 use axum::Router;
 use axum::extract::State;
@@ -15,6 +16,7 @@ use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, Query};
 use crate::domain::event::rfc3339;
+use crate::reports::appointments::AppointmentsBy;
 use crate::reports::{GroupBy, export, floor, query};
 
 /// The longest range a waits report covers, days.
@@ -28,6 +30,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/reports/staff-appraisal",
             get(report_staff_appraisal),
         )
+        .route("/api/v1/reports/appointments", get(report_appointments))
 }
 
 /// Output format of a report.
@@ -165,6 +168,54 @@ async fn report_waits(
         let name = format!("waits-{}-{from}-{to}", by.as_str());
         respond(&report, format, &name, export::waits_csv, |r| {
             export::waits_xlsx(r, &generated)
+        })
+    })
+    .await?
+}
+
+/// `from..=to` as dates, at most `MAX_RANGE_DAYS` apart.
+fn range(from: &str, to: &str) -> Result<(Date, Date), ApiError> {
+    let from = date("from", from)?;
+    let to = date("to", to)?;
+    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
+    if !(0..=MAX_RANGE_DAYS).contains(&days) {
+        return Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
+                .with(MAX_RANGE_DAYS.to_string()),
+        );
+    }
+    Ok((from, to))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppointmentsParams {
+    from: String,
+    to: String,
+    #[serde(default = "default_appointments_by")]
+    by: AppointmentsBy,
+    #[serde(default)]
+    format: Format,
+}
+
+fn default_appointments_by() -> AppointmentsBy {
+    AppointmentsBy::Queue
+}
+
+async fn report_appointments(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Query(p): Query<AppointmentsParams>,
+) -> Result<Response, ApiError> {
+    who.require_manager()?;
+    let (from, to) = range(&p.from, &p.to)?;
+    let generated = rfc3339(st.engine.clock().now(), &st.plan.rules.tz);
+    let (reader, plan, by, format) = (st.reader.clone(), st.plan.clone(), p.by, p.format);
+    tokio::task::spawn_blocking(move || {
+        let report = query::appointments(&reader, &plan, by, from, to)?;
+        let name = format!("appointments-{}-{from}-{to}", by.as_group().as_str());
+        respond(&report, format, &name, export::appointments_csv, |r| {
+            export::appointments_xlsx(r, &generated)
         })
     })
     .await?

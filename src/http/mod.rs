@@ -2,6 +2,7 @@
 //! The only module that knows status codes. Handlers call one engine or store method each.
 
 mod admin;
+mod appointments;
 mod assets;
 mod auth;
 pub mod central;
@@ -94,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .merge(feedback::routes())
         .merge(admin::routes())
         .merge(manager::routes())
+        .merge(appointments::routes())
         .merge(floor_wall::routes())
         .merge(desk::routes())
         .merge(ops::routes())

@@ -40,21 +40,21 @@ struct IssueRequest {
 
 /// How printing went (the slip itself is the printer's business).
 #[derive(Serialize)]
-struct PrintStatus {
+pub(super) struct PrintStatus {
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
 #[derive(Serialize)]
-struct TicketDto {
+pub(super) struct TicketDto {
     #[serde(flatten)]
     ticket: IssuedTicket,
     status_url: String,
     print: PrintStatus,
 }
 
-fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
+pub(super) fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
     let status_url = format!("/t/{}", t.token);
     TicketDto {
         ticket: t,
@@ -64,7 +64,7 @@ fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
 }
 
 /// Where phones reach this server: `[hall] public_url`, else the address the caller used.
-fn public_base(st: &AppState, headers: &HeaderMap) -> String {
+pub(super) fn public_base(st: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &st.config.hall.public_url {
         return u.trim_end_matches('/').to_string();
     }
@@ -82,7 +82,7 @@ fn public_base(st: &AppState, headers: &HeaderMap) -> String {
 
 /// Print the slip of a committed ticket on `printer` (or the calling kiosk's printer).
 /// Never fails the request: the outcome is reported in `print`.
-async fn print_slip(
+pub(super) async fn print_slip(
     st: &AppState,
     who: &Principal,
     printer: Option<String>,
@@ -171,7 +171,7 @@ async fn issue_ticket(
 }
 
 /// Tokens are 64 hex characters; anything else is not one.
-fn valid_token(s: &str) -> bool {
+pub(super) fn valid_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -211,7 +211,11 @@ async fn ticket_qr(
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
     find_ticket(&st, token.clone()).await?;
-    let url = format!("{}/t/{token}", public_base(&st, &headers));
+    qr_svg(&format!("{}/t/{token}", public_base(&st, &headers)))
+}
+
+/// A QR code of `url` as an SVG response.
+pub(super) fn qr_svg(url: &str) -> Result<Response, ApiError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
     let svg = code

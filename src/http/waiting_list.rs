@@ -53,7 +53,7 @@ async fn show_waiting_list(
     }
     let tz = st.plan.rules.tz.clone();
     let tickets = st.engine.read(move |h, now, _| {
-        h.call_order(number, MAX)
+        h.call_order(number, MAX, now)
             .into_iter()
             .map(|t| Waiting {
                 id: t.id,

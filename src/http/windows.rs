@@ -220,6 +220,16 @@ async fn start_service(
 struct FinishBody {
     outcome: ServiceOutcome,
     note: Option<String>,
+    /// APPOINTMENTS HOOK (issue 15): 补办件 with a return visit `{"day","start"}`.
+    #[serde(rename = "return")]
+    return_visit: Option<ReturnVisit>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReturnVisit {
+    day: String,
+    start: String,
 }
 
 async fn finish_service(
@@ -230,6 +240,12 @@ async fn finish_service(
 ) -> Result<Response, ApiError> {
     if b.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
         return Err(ApiError::bad_request("备注不能超过500字"));
+    }
+    if let Some(r) = b.return_visit {
+        return super::appointments::finish_with_return(
+            &st, who, n, b.outcome, b.note, &r.day, &r.start,
+        )
+        .await;
     }
     run(
         &st,

@@ -415,6 +415,7 @@ mod tests {
             queue: "户籍".into(),
             number: "H001".into(),
             green_channel: false,
+            appointment: false,
             waiting_ahead: 0,
             estimated_wait_s: Some(0),
             estimate_note: String::new(),

@@ -25,6 +25,8 @@ pub const CHINESE_MODE: [u8; 2] = [0x1C, 0x26];
 pub struct SlipTexts {
     pub reprint: String,
     pub green_channel: String,
+    /// Marks a ticket issued by an appointment check-in.
+    pub appointment: String,
     pub waiting_ahead: String,
     pub estimated_wait: String,
     pub windows: String,
@@ -84,6 +86,8 @@ pub struct Slip {
     pub queue: String,
     pub number: String,
     pub green_channel: bool,
+    /// Issued by an appointment check-in (预约).
+    pub appointment: bool,
     pub waiting_ahead: u32,
     /// `None` while no open window serves the queue: `estimate_note` is printed instead.
     pub estimated_wait_s: Option<u32>,
@@ -115,6 +119,7 @@ impl Slip {
             queue: t.queue_name.clone(),
             number: t.number.clone(),
             green_channel: t.priority == crate::domain::ticket::Priority::GreenChannel,
+            appointment: t.priority == crate::domain::ticket::Priority::Appointment,
             waiting_ahead: t.waiting_ahead,
             estimated_wait_s: t.estimated_wait_s,
             estimate_note: t.estimate_note.clone().unwrap_or_default(),
@@ -139,6 +144,7 @@ impl Slip {
             queue: q.map(|q| q.name.clone()).unwrap_or_default(),
             number: format!("{}001", q.map_or("A", |q| q.prefix.as_str())),
             green_channel: false,
+            appointment: false,
             waiting_ahead: 0,
             estimated_wait_s: Some(0),
             estimate_note: String::new(),
@@ -191,6 +197,9 @@ impl Slip {
         p.size(2, 2)?.writeln(&self.queue)?.reset_size()?;
         if self.green_channel {
             p.bold(true)?.writeln(&t.green_channel)?.bold(false)?;
+        }
+        if self.appointment {
+            p.bold(true)?.writeln(&t.appointment)?.bold(false)?;
         }
         let k = paper.number_scale();
         p.size(k, k)?
@@ -305,6 +314,7 @@ mod tests {
             queue: "户籍与身份证".into(),
             number: "H012".into(),
             green_channel: false,
+            appointment: false,
             waiting_ahead: 3,
             estimated_wait_s: Some(1_190),
             estimate_note: String::new(),

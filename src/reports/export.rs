@@ -6,6 +6,7 @@ use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, XlsxError};
 use serde::Serialize;
 
 use super::TEXTS;
+use super::appointments::{self, AppointmentsReport};
 use super::appraisal::{self, Appraisal};
 use super::waits::{self, WaitsReport};
 
@@ -336,6 +337,39 @@ pub fn waits_xlsx(r: &WaitsReport, generated: &str) -> Result<Vec<u8>, XlsxError
         ]),
     };
     xlsx(&table(&r.rows, waits::COLUMNS), &summary)
+}
+
+/// The appointments report as CSV (the total as the last line).
+pub fn appointments_csv(r: &AppointmentsReport) -> Vec<u8> {
+    let mut rows = r.rows.clone();
+    rows.push(r.total.clone());
+    csv(&table(&rows, appointments::COLUMNS))
+}
+
+/// The appointments report as a workbook; `generated` is the time it was made (RFC 3339).
+pub fn appointments_xlsx(r: &AppointmentsReport, generated: &str) -> Result<Vec<u8>, XlsxError> {
+    let summary = Summary {
+        title: TEXTS.sheet("appointments_title").to_string(),
+        lines: vec![
+            (
+                TEXTS.sheet("range").into(),
+                format!("{} – {}", r.from, r.to),
+            ),
+            (
+                TEXTS.sheet("grouping").into(),
+                TEXTS.grouping(r.by.as_group().as_str()).into(),
+            ),
+            (TEXTS.sheet("generated").into(), generated.into()),
+        ],
+        total: Some(table(std::slice::from_ref(&r.total), appointments::COLUMNS)),
+        chart: vec!["booked", "checked_in", "missed"],
+        definitions: definitions(&[
+            "definition_appointments_counts",
+            "definition_on_time",
+            "definition_wait_after_check_in",
+        ]),
+    };
+    xlsx(&table(&r.rows, appointments::COLUMNS), &summary)
 }
 
 /// The appraisal as CSV.

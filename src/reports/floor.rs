@@ -18,6 +18,8 @@ pub struct Thresholds {
     pub queue_wait_s: u32,
     /// A window paused for at least this many seconds.
     pub window_paused_s: u32,
+    /// A checked-in appointment still waiting this many seconds after its slot began.
+    pub appointment_late_s: u32,
 }
 
 /// What an alarm is about.
@@ -27,6 +29,8 @@ pub enum AlarmKind {
     QueueWaiting,
     QueueWait,
     WindowPaused,
+    /// A checked-in appointment still waits past its slot's start (`detail`: its number).
+    AppointmentLate,
     /// A slip printer in trouble (paper out, offline). Raised by the printer module, which
     /// hands its alarms to `floor()` as `extra`.
     Printer,
@@ -164,13 +168,29 @@ pub fn floor(hall: &Hall, now: Timestamp, seq: u64, th: Thresholds, extra: Vec<A
     let plan = hall.plan();
     let mut alarms = Vec::new();
     let mut totals = FloorTotals::default();
+    let late: Vec<Alarm> = hall
+        .waiting_appointments(now)
+        .into_iter()
+        .filter(|(_, past_s)| passed(*past_s, th.appointment_late_s))
+        .map(|(t, past_s)| Alarm {
+            kind: AlarmKind::AppointmentLate,
+            queue: Some(t.queue.clone()),
+            window: None,
+            printer: None,
+            value: past_s,
+            threshold: i64::from(th.appointment_late_s),
+            detail: Some(t.number.clone()),
+        })
+        .collect();
     let queues: Vec<FloorQueue> = hall
         .queue_views(now)
         .into_iter()
         .map(|q| {
             totals.waiting += q.waiting;
             totals.issued_today += q.issued;
-            let mut alarm = false;
+            let mut alarm = late
+                .iter()
+                .any(|a| a.queue.as_deref() == Some(q.id.as_str()));
             if passed(i64::from(q.waiting), th.queue_waiting) {
                 alarm = true;
                 alarms.push(Alarm {
@@ -262,6 +282,7 @@ pub fn floor(hall: &Hall, now: Timestamp, seq: u64, th: Thresholds, extra: Vec<A
             }
         })
         .collect();
+    alarms.extend(late);
     alarms.extend(extra);
     Floor {
         at: rfc3339(now, &plan.rules.tz),

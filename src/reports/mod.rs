@@ -4,6 +4,7 @@
 //! Aggregation here is pure (rows in, report out); the SQL lives in `store::reports` and is
 //! run by `query` on read-only connections, never on the engine's thread.
 
+pub mod appointments;
 pub mod appraisal;
 pub mod attendance;
 pub mod export;
@@ -70,6 +71,8 @@ pub enum GroupBy {
     Clerk,
     Hour,
     Day,
+    /// Walk-ins versus checked-in appointments (预约).
+    Arrival,
 }
 
 impl GroupBy {
@@ -82,6 +85,7 @@ impl GroupBy {
             GroupBy::Clerk => "clerk",
             GroupBy::Hour => "hour",
             GroupBy::Day => "day",
+            GroupBy::Arrival => "arrival",
         }
     }
 }
@@ -97,7 +101,11 @@ mod tests {
 
     #[test]
     fn every_exported_column_has_a_header() {
-        for field in waits::COLUMNS.iter().chain(appraisal::COLUMNS) {
+        for field in waits::COLUMNS
+            .iter()
+            .chain(appraisal::COLUMNS)
+            .chain(appointments::COLUMNS)
+        {
             assert!(TEXTS.columns.contains_key(*field), "no header for {field}");
         }
         for k in ["resident", "comprehensive", "poverty_alleviation"] {
@@ -111,6 +119,7 @@ mod tests {
             GroupBy::Clerk,
             GroupBy::Hour,
             GroupBy::Day,
+            GroupBy::Arrival,
         ] {
             assert!(TEXTS.groupings.contains_key(g.as_str()));
         }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use jiff::Timestamp;
 use jiff::civil::Date;
 
+use super::appointments::{AppointmentsBy, AppointmentsReport, BookingFact};
 use super::appraisal::{Appraisal, ClerkMonth, QueueMeans, Weights, appraise};
 use super::attendance::attendance;
 use super::stats::{ms_to_s, seconds_between};
@@ -62,9 +63,10 @@ pub fn waits(
     let (f, t) = (from.to_string(), to.to_string());
     reader.with(|c| {
         let mut b = WaitsBuilder::new(plan, by);
-        sql::ticket_facts(c, &f, &t, |fact| b.add_ticket(fact))?;
+        sql::ticket_facts_as(c, &f, &t, b.needs_priority(), |fact| b.add_ticket(fact))?;
         let joins = sql::RatingJoins {
             issue_time: b.needs_issue_time(),
+            priority: b.needs_priority(),
             follow_up: false,
         };
         sql::rating_facts(c, &f, &t, joins, |r| b.add_rating(r))?;
@@ -141,6 +143,7 @@ pub fn staff_appraisal(
         })?;
         let joins = sql::RatingJoins {
             issue_time: false,
+            priority: false,
             follow_up: true,
         };
         sql::rating_facts(c, &f, &t, joins, |r| {
@@ -212,5 +215,31 @@ pub fn staff_appraisal(
             a.excellent_count = appraisal::excellent_count(a.rows.len(), weights.excellent_percent);
             a
         })
+    })
+}
+
+/// The appointments report for the service days `from..=to`.
+pub fn appointments(
+    reader: &Reader,
+    plan: &Plan,
+    by: AppointmentsBy,
+    from: Date,
+    to: Date,
+) -> Result<AppointmentsReport> {
+    reader.with(|c| {
+        let facts: Vec<BookingFact> = crate::store::appointments::between(c, from, to)?
+            .into_iter()
+            .map(|(booking, first_called_at)| BookingFact {
+                booking,
+                first_called_at,
+            })
+            .collect();
+        Ok(super::appointments::report(
+            plan,
+            by,
+            &from.to_string(),
+            &to.to_string(),
+            &facts,
+        ))
     })
 }

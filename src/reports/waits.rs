@@ -303,6 +303,7 @@ impl<'a> Keys<'a> {
             GroupBy::Clerk => t.clerk.filter(|_| t.state == "done"),
             GroupBy::Hour => Some(self.hour(t.issued_ms)),
             GroupBy::Day => Some(t.service_day),
+            GroupBy::Arrival => Some(arrival_key(t.priority)),
         }
     }
 
@@ -323,6 +324,7 @@ impl<'a> Keys<'a> {
             GroupBy::Clerk => r.clerk,
             GroupBy::Hour => r.issued_ms.map(|ms| self.hour(ms)),
             GroupBy::Day => Some(r.service_day),
+            GroupBy::Arrival => Some(arrival_key(r.priority)),
         }
     }
 
@@ -376,6 +378,7 @@ impl<'a> Keys<'a> {
                 )
             }
             GroupBy::Day => (key.to_string(), None),
+            GroupBy::Arrival => (TEXTS.label(key).to_string(), None),
         }
     }
 
@@ -386,9 +389,22 @@ impl<'a> Keys<'a> {
             GroupBy::WindowKind => kind_parse(key).map(|k| k as usize),
             GroupBy::Queue => self.plan.queues.iter().position(|q| q.id == key),
             GroupBy::Department => self.plan.departments.iter().position(|d| d.id == key),
+            GroupBy::Arrival => ARRIVALS.iter().position(|a| *a == key),
             GroupBy::Clerk | GroupBy::Hour | GroupBy::Day => Some(0),
         };
         (pos.unwrap_or(usize::MAX), key.to_string())
+    }
+}
+
+/// The arrival groups: walk-ins (any priority but appointment) and checked-in appointments.
+const ARRIVALS: [&str; 2] = ["walk_in", "appointment"];
+
+/// A ticket's arrival group by its priority class.
+fn arrival_key(priority: Option<&str>) -> &'static str {
+    if priority == Some("appointment") {
+        ARRIVALS[1]
+    } else {
+        ARRIVALS[0]
     }
 }
 
@@ -470,6 +486,11 @@ impl<'a> WaitsBuilder<'a> {
     /// Whether ratings need their ticket's issue time (grouping by hour).
     pub fn needs_issue_time(&self) -> bool {
         self.keys.by == GroupBy::Hour
+    }
+
+    /// Whether tickets and ratings need their priority class (grouping by arrival).
+    pub fn needs_priority(&self) -> bool {
+        self.keys.by == GroupBy::Arrival
     }
 
     /// Whether sign-ins, pauses and clerks' actions count (grouping by window or clerk).
@@ -586,6 +607,7 @@ mod tests {
             started_ms: None,
             finished_ms: service_min.zip(called).map(|(s, c)| c + s * 60_000),
             transfer_count: 0,
+            priority: Some("normal"),
         }
     }
 
@@ -674,5 +696,24 @@ mod tests {
         assert_eq!(e.total.issued, 0);
         assert_eq!(e.total.wait_mean_s, None);
         assert_eq!(e.total.satisfaction_rate, None);
+    }
+
+    #[test]
+    fn arrival_splits_appointments_from_walk_ins() {
+        let mut a = fact("done", "crj", Some(5), Some(5));
+        a.priority = Some("appointment");
+        let mut g = fact("done", "crj", Some(1), Some(5));
+        g.priority = Some("green_channel");
+        let w = fact("done", "crj", Some(30), Some(5));
+        let r = report(GroupBy::Arrival, &[a, g, w]);
+        let keys: Vec<(&str, &str)> = r
+            .rows
+            .iter()
+            .map(|r| (r.key.as_str(), r.label.as_str()))
+            .collect();
+        assert_eq!(keys, vec![("walk_in", "现场取号"), ("appointment", "预约")]);
+        assert_eq!((r.rows[0].issued, r.rows[0].wait_mean_s), (2, Some(930)));
+        assert_eq!((r.rows[1].issued, r.rows[1].wait_mean_s), (1, Some(300)));
+        assert_eq!(r.total.issued, 3);
     }
 }

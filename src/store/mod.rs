@@ -3,6 +3,7 @@
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
+pub mod appointments;
 pub mod audit;
 mod auth;
 pub mod backup;
@@ -187,6 +188,13 @@ impl Store {
             self.conn
                 .query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
         let (rated, follow_ups, next_follow_up_id) = feedback::restore(&self.conn, rated_since)?;
+        // APPOINTMENTS HOOK (issue 15): active bookings and the miss rule's look-back.
+        let (bookings, next_booking_id) = appointments::restore(
+            &self.conn,
+            today
+                .checked_sub(jiff::Span::new().days(appointments::LOOK_BACK_DAYS))
+                .unwrap_or(today),
+        )?;
         Ok(Restored {
             tickets,
             windows,
@@ -195,6 +203,8 @@ impl Store {
             follow_ups,
             next_follow_up_id,
             next_ticket_id: max_id + 1,
+            bookings,
+            next_booking_id,
         })
     }
 
@@ -243,6 +253,9 @@ impl Store {
             }
             for f in &changes.follow_ups {
                 feedback::upsert_follow_up(&tx, f)?;
+            }
+            for b in &changes.bookings {
+                appointments::upsert(&tx, b)?;
             }
         }
         tx.commit()?;

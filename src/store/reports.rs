@@ -24,6 +24,8 @@ pub struct TicketFact<'a> {
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
     pub transfer_count: u32,
+    /// The ticket's priority class (`normal`, `green_channel`, `appointment`), when asked for.
+    pub priority: Option<&'a str>,
 }
 
 /// Text of column `i`, borrowed from the row.
@@ -47,14 +49,27 @@ pub fn ticket_facts(
     conn: &Connection,
     from: &str,
     to: &str,
+    each: impl FnMut(&TicketFact<'_>),
+) -> Result<()> {
+    ticket_facts_as(conn, from, to, false, each)
+}
+
+/// `ticket_facts`, with each ticket's priority class when `priority` (which costs a look-up of
+/// the row beside the index).
+pub fn ticket_facts_as(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    priority: bool,
     mut each: impl FnMut(&TicketFact<'_>),
 ) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
+    let prio = if priority { "priority" } else { "NULL" };
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT service_day, queue, original_queue, state, window, clerk, issued_at_ms,
-                first_called_ms, called_ms, started_ms, finished_ms, transfer_count
+                first_called_ms, called_ms, started_ms, finished_ms, transfer_count, {prio}
          FROM tickets INDEXED BY tickets_report
-         WHERE service_day BETWEEN ?1 AND ?2",
-    )?;
+         WHERE service_day BETWEEN ?1 AND ?2"
+    ))?;
     let mut rows = stmt.query(params![from, to])?;
     while let Some(r) = rows.next()? {
         each(&TicketFact {
@@ -70,6 +85,7 @@ pub fn ticket_facts(
             started_ms: r.get(9)?,
             finished_ms: r.get(10)?,
             transfer_count: r.get(11)?,
+            priority: opt_text(r, 12)?,
         });
     }
     Ok(())
@@ -86,6 +102,8 @@ pub struct RatingFact<'a> {
     pub service_day: &'a str,
     /// The rated ticket's issue time (only when asked for: grouping by hour).
     pub issued_ms: Option<i64>,
+    /// The rated ticket's priority class (only when asked for: grouping by arrival).
+    pub priority: Option<&'a str>,
     /// The follow-up of a bad rating (only when asked for: the appraisal).
     pub follow_up_state: Option<&'a str>,
     pub follow_up_result: Option<&'a str>,
@@ -96,6 +114,8 @@ pub struct RatingFact<'a> {
 pub struct RatingJoins {
     /// The rated ticket's issue time.
     pub issue_time: bool,
+    /// The rated ticket's priority class.
+    pub priority: bool,
     /// The follow-up's state and result.
     pub follow_up: bool,
 }
@@ -108,14 +128,17 @@ pub fn rating_facts(
     joins: RatingJoins,
     mut each: impl FnMut(&RatingFact<'_>),
 ) -> Result<()> {
-    let (issued, ticket_join) = if joins.issue_time {
-        (
-            "t.issued_at_ms",
-            "LEFT JOIN tickets t ON t.id = r.ticket_id",
-        )
+    let ticket_join = if joins.issue_time || joins.priority {
+        "LEFT JOIN tickets t ON t.id = r.ticket_id"
     } else {
-        ("NULL", "")
+        ""
     };
+    let issued = if joins.issue_time {
+        "t.issued_at_ms"
+    } else {
+        "NULL"
+    };
+    let prio = if joins.priority { "t.priority" } else { "NULL" };
     let (follow, follow_join) = if joins.follow_up {
         (
             "f.state, f.result",
@@ -125,7 +148,7 @@ pub fn rating_facts(
         ("NULL, NULL", "")
     };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT r.level, r.window, r.clerk, r.queue, r.department, r.service_day, {issued}, {follow}
+        "SELECT r.level, r.window, r.clerk, r.queue, r.department, r.service_day, {issued}, {follow}, {prio}
          FROM ratings r {ticket_join} {follow_join}
          WHERE r.service_day BETWEEN ?1 AND ?2"
     ))?;
@@ -141,6 +164,7 @@ pub fn rating_facts(
             issued_ms: r.get(6)?,
             follow_up_state: opt_text(r, 7)?,
             follow_up_result: opt_text(r, 8)?,
+            priority: opt_text(r, 9)?,
         });
     }
     Ok(())
@@ -450,6 +474,7 @@ mod tests {
                 let mut r = Vec::new();
                 let all = RatingJoins {
                     issue_time: true,
+                    priority: true,
                     follow_up: true,
                 };
                 rating_facts(c, "2027-03-01", "2027-03-01", all, |x| {

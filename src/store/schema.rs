@@ -156,6 +156,8 @@ const MIGRATIONS: &[&str] = &[
         shipped_ms  INTEGER NOT NULL
     );
     "#,
+    // 8: appointments (预约), see store/appointments.rs.
+    super::appointments::MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

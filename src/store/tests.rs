@@ -112,6 +112,7 @@ fn every_row_type_round_trips() {
         counters: vec![(t.service_day, "xf".into(), 1)],
         ratings: vec![rating.clone()],
         follow_ups: vec![follow_up.clone()],
+        bookings: Vec::new(),
     };
     store.commit(&[record(1, &t)], &changes).expect("commit");
     let back = store

@@ -21,7 +21,16 @@ async fn start_server(config: &Path, db: &Path) -> (Server, String) {
 #[tokio::test]
 async fn kill_dash_nine_loses_no_acknowledged_ticket() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/hall.toml");
+    // The shipped hall with the per-kiosk limit off: one kiosk token issues the whole burst.
+    let config = dir.path().join("hall.toml");
+    std::fs::write(
+        &config,
+        crate::helpers::shipped_config().replace(
+            "kiosk_tickets_per_minute = 20",
+            "kiosk_tickets_per_minute = 0",
+        ),
+    )
+    .expect("config");
     let db = dir.path().join("hallq.db");
 
     // The CLI registers a kiosk (and prints its token alone on the last line).

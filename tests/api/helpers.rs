@@ -343,3 +343,34 @@ pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
         got.1
     );
 }
+
+/// A valid ID number ending in `n`.
+pub fn id_number(n: u32) -> String {
+    let body = format!("52273219800101{n:03}");
+    let c = hallq::domain::idcard::check_char(&body).expect("check char");
+    format!("{body}{}", c as char)
+}
+
+/// The shipped hall with 出入境 (crj) bookable every day 09:00-12:00 and 14:00-16:00 and
+/// extended 17:00-18:30 every day, so tests do not depend on tomorrow's weekday.
+pub fn every_day_config() -> String {
+    let shipped = shipped_config();
+    let hours = r#"hours = { mon = ["09:00-12:00", "14:00-16:00"], tue = ["09:00-12:00", "14:00-16:00"], wed = ["09:00-12:00", "14:00-16:00"], thu = ["09:00-12:00", "14:00-16:00"], fri = ["09:00-12:00", "14:00-16:00"] }"#;
+    assert!(shipped.contains(hours), "crj's hours in the shipped config");
+    let all = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let every = |spans: &str| {
+        let days: Vec<String> = all.iter().map(|d| format!("{d} = [{spans}]")).collect();
+        format!("{{ {} }}", days.join(", "))
+    };
+    shipped
+        .replacen(
+            hours,
+            &format!("hours = {}", every(r#""09:00-12:00", "14:00-16:00""#)),
+            1,
+        )
+        .replacen(
+            r#"extended = { wed = ["17:00-18:30"] }"#,
+            &format!("extended = {}", every(r#""17:00-18:30""#)),
+            1,
+        )
+}

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod appointments;
 mod audience;
 mod central;
 mod cli;

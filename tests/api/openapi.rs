@@ -58,6 +58,14 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/windows/{number}/waiting-list"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),
+    ("get", "/api/v1/reports/appointments"),
+    ("get", "/api/v1/appointments/slots"),
+    ("post", "/api/v1/appointments"),
+    ("get", "/api/v1/appointments"),
+    ("get", "/api/v1/appointments/{token}"),
+    ("post", "/api/v1/appointments/{token}/cancel"),
+    ("post", "/api/v1/appointments/check-in"),
+    ("get", "/api/v1/appointments/{token}/qr.svg"),
 ];
 
 #[tokio::test]
@@ -91,7 +99,8 @@ async fn the_document_and_the_router_agree() {
             .replace("{number}", "20")
             .replace("{key}", &"0".repeat(64))
             .replace("{id}", "1")
-            .replace("{username}", "clerk1");
+            .replace("{username}", "clerk1")
+            .replace("{token}", &"0".repeat(64));
         let method = reqwest::Method::from_bytes(m.to_uppercase().as_bytes()).expect("method");
         let (status, body) = hall.send(method, &concrete, None, None).await;
         assert_ne!(status.as_u16(), 405, "{m} {p}");

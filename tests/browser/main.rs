@@ -7,6 +7,7 @@
 mod hall;
 mod helpers;
 
+mod appointments;
 mod console;
 mod desk;
 mod display;

@@ -17,7 +17,12 @@ impl Hall {
             .window(window)
             .ok_or(DomainError::UnknownWindow(window))?;
         let streak = self.windows.get(window).map_or(0, |w| w.green_streak);
-        let candidates = self.tickets.waiting().map(Candidate::from);
+        // An appointment counts as one only once its slot has begun (appointments.rs).
+        let candidates = self
+            .tickets
+            .waiting()
+            .map(Candidate::from)
+            .map(|c| self.routing_priority(c, now));
         let Some((id, reason)) = routing::choose_next(
             plan,
             streak,

@@ -29,6 +29,7 @@ impl Hall {
                 restored.follow_ups,
                 restored.next_follow_up_id,
             ),
+            bookings: Bookings::restore(restored.bookings, restored.next_booking_id),
             plan,
         };
         for (d, q, n) in restored.counters {
@@ -106,6 +107,7 @@ impl Hall {
             counters,
             ratings,
             follow_ups,
+            bookings: self.bookings.take_changes(),
         }
     }
 
@@ -113,10 +115,11 @@ impl Hall {
     /// windows) and restart numbering.
     pub fn tick(&mut self, now: Timestamp) -> Vec<Event> {
         let today = local_day(&self.plan, now);
+        // Bookings past slot start + late become missed (appointments.rs).
+        let mut events = self.expire_bookings(now);
         if today <= self.day {
-            return Vec::new();
+            return events;
         }
-        let mut events = Vec::new();
         let stale: Vec<TicketId> = self
             .tickets
             .values()

@@ -16,6 +16,10 @@ impl Hall {
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         require_issuer(actor)?;
+        // Only a check-in issues an appointment ticket.
+        if priority == Priority::Appointment {
+            return Err(DomainError::InvalidPriority);
+        }
         let plan = Arc::clone(&self.plan);
         let q = plan
             .queue(queue)
@@ -46,6 +50,27 @@ impl Hall {
                 return Err(DomainError::DuplicateTicket(q.id.clone()));
             }
         }
+        let last4 = id.as_ref().map(|i| i.last4().to_string());
+        let tid = self.push_ticket(
+            q, priority, id_hash, last4, phone, token, actor, now, events,
+        );
+        Ok(Reply::Ticket(tid))
+    }
+
+    /// Number, store and announce a new waiting ticket (the checks are the caller's).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn push_ticket(
+        &mut self,
+        q: &QueuePlan,
+        priority: Priority,
+        id_hash: Option<String>,
+        id_last4: Option<String>,
+        phone: Option<String>,
+        token: String,
+        actor: &Actor,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> TicketId {
         let seq = self.counters.get(&q.id).copied().unwrap_or(0) + 1;
         Arc::make_mut(&mut self.counters).insert(q.id.clone(), seq);
         self.touched_counters.insert(q.id.clone());
@@ -73,7 +98,7 @@ impl Hall {
             outcome: None,
             note: None,
             id_hash,
-            id_last4: id.as_ref().map(|i| i.last4().to_string()),
+            id_last4,
             phone,
             clerk: None,
             issued_by: actor.label(),
@@ -85,7 +110,7 @@ impl Hall {
             department: q.department.clone(),
             waiting_ahead: self.waiting_ahead(t),
         });
-        Ok(Reply::Ticket(tid))
+        tid
     }
 
     /// Why `q` would refuse a ticket now, if it would.
@@ -99,6 +124,10 @@ impl Hall {
         }
         let local = self.plan.rules.tz.to_datetime(now).time();
         if local < q.opens || local >= q.last_issue {
+            // 延时服务（仅预约） says why it is closed (appointments.rs).
+            if let Some(e) = self.extended_refusal(q, now) {
+                return Some(e);
+            }
             return Some(DomainError::QueueClosed(q.id.clone()));
         }
         if let Some(band) = q.bands.iter().find(|b| b.from <= local && local < b.to) {

@@ -7,7 +7,7 @@ use super::*;
 impl Hall {
     /// The waiting tickets window `window` would call, in the order it would call them (the
     /// router's own choice, repeated), at most `max`: the clerk console's waiting list.
-    pub fn call_order(&self, window: u32, max: usize) -> Vec<&Ticket> {
+    pub fn call_order(&self, window: u32, max: usize, now: Timestamp) -> Vec<&Ticket> {
         let Some(plan) = self.plan.window(window) else {
             return Vec::new();
         };
@@ -20,7 +20,9 @@ impl Hall {
         let mut order = Vec::new();
         while order.len() < max {
             let ratio = self.plan.rules.green_channel_ratio;
-            let candidates = left.iter().map(|t| Candidate::from(*t));
+            let candidates = left
+                .iter()
+                .map(|t| self.routing_priority(Candidate::from(*t), now));
             let Some((id, reason)) = routing::choose_next(plan, streak, ratio, candidates) else {
                 break;
             };

@@ -14,6 +14,7 @@ use jiff::civil::Date;
 use sha2::Sha256;
 
 use super::announce;
+use super::appointments::{Booking, BookingId, Bookings};
 use super::error::DomainError;
 use super::estimate;
 use super::event::{
@@ -28,10 +29,14 @@ use super::recent;
 use super::routing::{self, Candidate};
 use super::ticket::{Outcome, Priority, Ticket, TicketId, TicketOp, TicketState, format_number};
 use super::view::*;
+pub use appointments::{
+    AppointmentCommand, BookingView, CheckInKey, SlotView, StaffBookingView, hhmm,
+};
 use estimator::Learned;
 use tickets::Tickets;
 use window_states::Windows;
 
+mod appointments;
 mod calling;
 mod day;
 mod estimator;
@@ -189,6 +194,8 @@ pub enum Command {
         result: FollowUpResult,
         note: Option<String>,
     },
+    /// Booking, cancelling and checking in an appointment (appointments.rs).
+    Appointment(Box<AppointmentCommand>),
 }
 
 /// Which ticket a rating is for: its id (evaluator) or its token (phone page).
@@ -211,6 +218,21 @@ pub enum Reply {
         follow_up: Option<i64>,
     },
     FollowUp(i64),
+    /// A booking; `created` is false for an integrator's repeat.
+    Booking {
+        id: BookingId,
+        created: bool,
+    },
+    /// A check-in issued this ticket.
+    CheckedIn {
+        ticket: TicketId,
+        booking: BookingId,
+    },
+    /// Finished as 补办件 with a return visit booked.
+    Returned {
+        number: u32,
+        booking: BookingId,
+    },
 }
 
 impl Reply {
@@ -285,6 +307,8 @@ pub struct Changes {
     /// New ratings (inserted once).
     pub ratings: Vec<Rating>,
     pub follow_ups: Vec<FollowUp>,
+    /// Changed bookings (appointments).
+    pub bookings: Vec<Booking>,
 }
 
 /// What a restart loads back.
@@ -300,6 +324,9 @@ pub struct Restored {
     /// Follow-ups not closed yet.
     pub follow_ups: Vec<FollowUp>,
     pub next_follow_up_id: i64,
+    /// Active bookings and recent ones (the miss rule looks back).
+    pub bookings: Vec<Booking>,
+    pub next_booking_id: i64,
 }
 
 /// Queue key offset that puts "front" transfers before every issued ticket.
@@ -319,6 +346,8 @@ pub struct Hall {
     recent_calls: Arc<VecDeque<RecentCall>>,
     touched_counters: BTreeSet<String>,
     pub(super) ratings: Ratings,
+    /// The book of bookings (domain/appointments.rs).
+    pub(super) bookings: Bookings,
 }
 
 impl Hall {
@@ -395,6 +424,7 @@ impl Hall {
             Command::CloseFollowUp { id, result, note } => {
                 self.close_follow_up(actor, id, result, note, now, ev)?
             }
+            Command::Appointment(cmd) => self.handle_appointment(actor, *cmd, now, ev)?,
         };
         Ok((reply, events))
     }

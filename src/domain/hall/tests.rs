@@ -36,6 +36,7 @@ fn plan() -> Plan {
         opens: time(9, 0, 0, 0),
         last_issue: time(16, 30, 0, 0),
         bands: Vec::new(),
+        appointments: None,
     };
     let mut b = queue("b", "B", "bdc", 50, false);
     b.bands = vec![Band {
@@ -67,6 +68,7 @@ fn plan() -> Plan {
             rating_period_s: 72 * 3600,
             follow_up_days: 3,
             rating_reasons: Vec::new(),
+            miss_rule: Default::default(),
         },
         texts: Texts {
             voice_call: "请{number}号到{window}号窗口办理".into(),

@@ -181,6 +181,7 @@ impl Hall {
                     longest_wait_s: oldest.map_or(0, |o| (now.as_second() - o.as_second()).max(0)),
                     real_name: q.real_name,
                     ask_phone: q.ask_phone,
+                    appointments: q.appointments.as_ref().map(AppointmentsInfo::from),
                 }
             })
             .collect()

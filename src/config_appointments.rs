@@ -1,0 +1,323 @@
+//! Config of appointments (预约) and extended hours (延时服务): the per-queue
+//! `[queues.appointments]` table, the hall-wide `[appointments]` miss rule, and their
+//! validation into the domain's `AppointmentPlan` / `MissRule`. A child of `config`.
+
+use jiff::civil::Time;
+use serde::Deserialize;
+
+use crate::domain::appointments::{AppointmentPlan, MissRule, Spans, cut};
+use crate::domain::plan::Band;
+
+/// Spans per weekday, e.g. `mon = ["09:00-12:00", "13:30-17:00"]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WeekSection {
+    pub mon: Vec<String>,
+    pub tue: Vec<String>,
+    pub wed: Vec<String>,
+    pub thu: Vec<String>,
+    pub fri: Vec<String>,
+    pub sat: Vec<String>,
+    pub sun: Vec<String>,
+}
+
+impl WeekSection {
+    fn days(&self) -> [&Vec<String>; 7] {
+        [
+            &self.mon, &self.tue, &self.wed, &self.thu, &self.fri, &self.sat, &self.sun,
+        ]
+    }
+}
+
+/// `[queues.appointments]`: the queue takes bookings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueAppointmentsSection {
+    /// Length of one slot, minutes.
+    pub slot_minutes: u32,
+    /// Bookings per slot (return visits for 补办件 come on top).
+    pub capacity: u32,
+    /// How many days ahead a citizen may book (0 = today only).
+    pub days_ahead: u32,
+    /// Check-in opens this many minutes before the slot.
+    #[serde(default = "default_early")]
+    pub early_minutes: u32,
+    /// Check-in closes this many minutes after the slot starts; later the booking is missed.
+    #[serde(default = "default_late")]
+    pub late_minutes: u32,
+    /// Ordinary slot spans by weekday; they must lie inside the queue's hours.
+    pub hours: WeekSection,
+    /// Extended-hours (延时服务) spans after closing, appointments only.
+    #[serde(default)]
+    pub extended: WeekSection,
+    /// The one-time notice (一次性告知): what to bring.
+    pub notice: Option<String>,
+}
+
+fn default_early() -> u32 {
+    30
+}
+fn default_late() -> u32 {
+    15
+}
+
+/// `[appointments]`: hall-wide rules. Repeated misses suspend online booking (爽约限制).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppointmentsSection {
+    /// Misses within `miss_within_days` that suspend booking; 0 turns the rule off.
+    pub miss_limit: u32,
+    pub miss_within_days: u32,
+    /// Days booking stays suspended after the last of those misses.
+    pub suspend_days: u32,
+}
+
+impl Default for AppointmentsSection {
+    fn default() -> Self {
+        AppointmentsSection {
+            miss_limit: 3,
+            miss_within_days: 30,
+            suspend_days: 30,
+        }
+    }
+}
+
+type Fault = (&'static str, String);
+
+impl AppointmentsSection {
+    /// The miss rule, checked.
+    pub fn rule(&self) -> Result<MissRule, Fault> {
+        if self.miss_limit > 0 && self.miss_within_days == 0 {
+            return Err(("miss_within_days", "must be at least 1".into()));
+        }
+        if self.miss_within_days + self.suspend_days > 365 {
+            return Err((
+                "suspend_days",
+                "miss_within_days + suspend_days must be at most 365".into(),
+            ));
+        }
+        Ok(MissRule {
+            misses: self.miss_limit,
+            within_days: self.miss_within_days,
+            suspend_days: self.suspend_days,
+        })
+    }
+}
+
+fn span(s: &str) -> Result<(Time, Time), String> {
+    let (a, b) = s
+        .split_once('-')
+        .ok_or_else(|| format!("{s:?} is not HH:MM-HH:MM"))?;
+    let t = |x: &str| super::time(x.trim());
+    let (from, to) = (t(a)?, t(b)?);
+    if from >= to {
+        return Err(format!("{s:?} ends before it starts"));
+    }
+    Ok((from, to))
+}
+
+fn week(w: &WeekSection, key: &'static str) -> Result<[Spans; 7], Fault> {
+    let mut out: [Spans; 7] = Default::default();
+    for (d, list) in w.days().into_iter().enumerate() {
+        for s in list {
+            let (from, to) = span(s).map_err(|m| (key, m))?;
+            if out[d].iter().any(|&(f, t)| from < t && f < to) {
+                return Err((key, format!("{s:?} overlaps another span of the same day")));
+            }
+            out[d].push((from, to));
+        }
+        out[d].sort();
+    }
+    Ok(out)
+}
+
+impl QueueAppointmentsSection {
+    /// Check against the queue's hours (`opens..closes`), bands and quota.
+    pub fn plan(
+        &self,
+        opens: Time,
+        closes: Time,
+        bands: &[Band],
+        daily_quota: u32,
+    ) -> Result<AppointmentPlan, Fault> {
+        if !(5..=240).contains(&self.slot_minutes) {
+            return Err(("slot_minutes", "must be 5..=240".into()));
+        }
+        if self.capacity == 0 {
+            return Err(("capacity", "must be at least 1".into()));
+        }
+        if self.days_ahead > 90 {
+            return Err(("days_ahead", "must be at most 90".into()));
+        }
+        if self.early_minutes > 240 || self.late_minutes > 240 {
+            return Err((
+                "late_minutes",
+                "early and late allowances are at most 240".into(),
+            ));
+        }
+        let hours = week(&self.hours, "hours")?;
+        let extended = week(&self.extended, "extended")?;
+        for (d, spans) in hours.iter().enumerate() {
+            for &(from, to) in spans {
+                if from < opens || to > closes {
+                    return Err((
+                        "hours",
+                        format!(
+                            "slots {}-{} lie outside the queue's hours {}-{}",
+                            hm(from),
+                            hm(to),
+                            hm(opens),
+                            hm(closes)
+                        ),
+                    ));
+                }
+                if let Some(b) = bands
+                    .iter()
+                    .find(|b| b.quota == 0 && from < b.to && b.from < to)
+                {
+                    return Err((
+                        "hours",
+                        format!(
+                            "slots {}-{} overlap the band {}-{} that issues no tickets",
+                            hm(from),
+                            hm(to),
+                            hm(b.from),
+                            hm(b.to)
+                        ),
+                    ));
+                }
+            }
+            for &(from, _) in &extended[d] {
+                if from < closes {
+                    return Err((
+                        "extended",
+                        format!(
+                            "extended slots start at {} before the queue closes at {}",
+                            hm(from),
+                            hm(closes)
+                        ),
+                    ));
+                }
+            }
+            let places =
+                cut(spans, self.slot_minutes, false).len() as u64 * u64::from(self.capacity);
+            if places >= u64::from(daily_quota) {
+                return Err((
+                    "capacity",
+                    format!(
+                        "{places} bookable places a day leave nothing of the daily quota {daily_quota} for walk-ins"
+                    ),
+                ));
+            }
+        }
+        if hours.iter().chain(extended.iter()).all(Vec::is_empty) {
+            return Err(("hours", "no slot on any weekday".into()));
+        }
+        Ok(AppointmentPlan {
+            slot_minutes: self.slot_minutes,
+            capacity: self.capacity,
+            days_ahead: self.days_ahead,
+            early_minutes: self.early_minutes,
+            late_minutes: self.late_minutes,
+            hours,
+            extended,
+            notice: self.notice.clone(),
+        })
+    }
+}
+
+fn hm(t: Time) -> String {
+    crate::domain::hall::hhmm(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section(hours: &[&str], extended: &[&str], capacity: u32) -> QueueAppointmentsSection {
+        QueueAppointmentsSection {
+            slot_minutes: 30,
+            capacity,
+            days_ahead: 7,
+            early_minutes: 30,
+            late_minutes: 15,
+            hours: WeekSection {
+                mon: hours.iter().map(|s| s.to_string()).collect(),
+                ..WeekSection::default()
+            },
+            extended: WeekSection {
+                mon: extended.iter().map(|s| s.to_string()).collect(),
+                ..WeekSection::default()
+            },
+            notice: None,
+        }
+    }
+
+    fn t(h: i8, m: i8) -> Time {
+        Time::constant(h, m, 0, 0)
+    }
+
+    #[test]
+    fn validation_names_the_bad_key() {
+        let lunch = [Band {
+            from: t(12, 0),
+            to: t(13, 30),
+            quota: 0,
+        }];
+        // (name, section, expected key or None for ok)
+        let cases: Vec<(&str, QueueAppointmentsSection, Option<&str>)> = vec![
+            ("fine", section(&["09:00-12:00"], &["17:00-18:30"], 2), None),
+            (
+                "before opening",
+                section(&["08:30-12:00"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "after closing",
+                section(&["15:00-17:30"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "inside a no-issue band",
+                section(&["11:00-13:00"], &[], 2),
+                Some("hours"),
+            ),
+            (
+                "extended before closing",
+                section(&["09:00-10:00"], &["16:30-18:00"], 2),
+                Some("extended"),
+            ),
+            (
+                "capacity eats the quota",
+                section(&["09:00-12:00"], &[], 10),
+                Some("capacity"),
+            ),
+            (
+                "overlapping spans",
+                section(&["09:00-11:00", "10:30-12:00"], &[], 1),
+                Some("hours"),
+            ),
+            (
+                "backwards span",
+                section(&["11:00-10:00"], &[], 1),
+                Some("hours"),
+            ),
+            ("no slot at all", section(&[], &[], 1), Some("hours")),
+        ];
+        for (name, s, want) in cases {
+            let got = s.plan(t(9, 0), t(17, 0), &lunch, 60).err().map(|(k, _)| k);
+            assert_eq!(got, want, "{name}");
+        }
+    }
+
+    #[test]
+    fn miss_rule_bounds() {
+        let ok = AppointmentsSection::default().rule().expect("default");
+        assert_eq!((ok.misses, ok.within_days, ok.suspend_days), (3, 30, 30));
+        let long = AppointmentsSection {
+            suspend_days: 400,
+            ..AppointmentsSection::default()
+        };
+        assert_eq!(long.rule().err().map(|e| e.0), Some("suspend_days"));
+    }
+}

@@ -1,0 +1,479 @@
+//! Appointments through the hall's one door on an explicit clock: booking refusals, capacity,
+//! check-in windows, missed bookings on the clock, the miss rule, calling order, 延时服务.
+
+use super::*;
+use crate::domain::appointments::{AppointmentPlan, MissRule, Spans};
+use crate::domain::idcard::check_char;
+
+fn t(h: i8, m: i8) -> Time {
+    Time::constant(h, m, 0, 0)
+}
+
+/// A valid ID number ending in `n`.
+fn id(n: u32) -> String {
+    let body = format!("52273219800101{n:03}");
+    let c = check_char(&body).expect("check char");
+    format!("{body}{}", c as char)
+}
+
+/// Monday 2026-11-30, local time.
+fn mon(hm: &str) -> Timestamp {
+    format!("2026-11-30T{hm}:00+08:00").parse().expect("ts")
+}
+
+fn day(s: &str) -> Date {
+    s.parse().expect("date")
+}
+
+fn plan() -> Plan {
+    let (_, mut p) =
+        crate::config::Config::parse("hall.toml", include_str!("../../../../config/hall.toml"))
+            .expect("shipped config");
+    let mut hours: [Spans; 7] = Default::default();
+    hours[0] = vec![(t(9, 0), t(12, 0))];
+    hours[1] = hours[0].clone();
+    let mut extended: [Spans; 7] = Default::default();
+    extended[0] = vec![(t(17, 0), t(18, 0))];
+    let q = p.queues.iter_mut().find(|q| q.id == "sb").expect("sb");
+    q.appointments = Some(AppointmentPlan {
+        slot_minutes: 30,
+        capacity: 2,
+        days_ahead: 7,
+        early_minutes: 30,
+        late_minutes: 15,
+        hours,
+        extended,
+        notice: Some("请携带身份证".into()),
+    });
+    p.rules.miss_rule = MissRule {
+        misses: 2,
+        within_days: 30,
+        suspend_days: 10,
+    };
+    p
+}
+
+struct Fx {
+    h: Hall,
+    now: Timestamp,
+    n: u64,
+}
+
+fn kiosk() -> Actor {
+    Actor::Device {
+        id: "kiosk-1".into(),
+        kind: "kiosk".into(),
+        window: None,
+    }
+}
+
+fn integrator() -> Actor {
+    Actor::Device {
+        id: "wsbsdt".into(),
+        kind: "integrator".into(),
+        window: None,
+    }
+}
+
+fn clerk() -> Actor {
+    Actor::Staff {
+        username: "c1".into(),
+        name: "李红".into(),
+        role: Role::Clerk,
+    }
+}
+
+impl Fx {
+    fn new(now: Timestamp) -> Fx {
+        Fx {
+            h: Hall::restore(Arc::new(plan()), b"key".to_vec(), now, Restored::default()),
+            now,
+            n: 0,
+        }
+    }
+
+    fn run(&mut self, actor: &Actor, cmd: Command) -> Result<(Reply, Vec<Event>), DomainError> {
+        let mut events = self.h.tick(self.now);
+        let (r, e) = self.h.handle(actor, cmd, self.now)?;
+        events.extend(e);
+        Ok((r, events))
+    }
+
+    fn book_as(
+        &mut self,
+        actor: &Actor,
+        d: &str,
+        start: &str,
+        who: u32,
+        external: Option<&str>,
+    ) -> Result<BookingId, DomainError> {
+        self.n += 1;
+        let cmd = Command::Appointment(Box::new(AppointmentCommand::Book {
+            queue: "sb".into(),
+            day: day(d),
+            start: start.parse().expect("time"),
+            id_number: id(who),
+            phone: "13800138000".into(),
+            external_id: external.map(Into::into),
+            token: format!("bk{}", self.n),
+            entropy: self.n * 7919,
+        }));
+        match self.run(actor, cmd)?.0 {
+            Reply::Booking { id, .. } => Ok(id),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn book(&mut self, d: &str, start: &str, who: u32) -> Result<BookingId, DomainError> {
+        self.book_as(&Actor::Citizen, d, start, who, None)
+    }
+
+    fn code(&self, b: BookingId) -> String {
+        self.h.booking(b).expect("booking").code.clone()
+    }
+
+    fn check_in(&mut self, key: CheckInKey) -> Result<TicketId, DomainError> {
+        self.n += 1;
+        let cmd = Command::Appointment(Box::new(AppointmentCommand::CheckIn {
+            key,
+            token: format!("tk{}", self.n),
+        }));
+        match self.run(&kiosk(), cmd)?.0 {
+            Reply::CheckedIn { ticket, .. } => Ok(ticket),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+fn code_of<T>(r: Result<T, DomainError>) -> &'static str {
+    r.map_or_else(|e| e.code(), |_| "ok")
+}
+
+#[test]
+fn booking_refusals() {
+    let mut f = Fx::new(mon("10:10"));
+    // (name, day, start, person, expected)
+    let cases = [
+        ("ok", "2026-12-01", "09:00", 1, "ok"),
+        ("second place", "2026-12-01", "09:00", 2, "ok"),
+        ("full", "2026-12-01", "09:00", 3, "slot_full"),
+        (
+            "same person same day",
+            "2026-12-01",
+            "10:00",
+            1,
+            "already_booked",
+        ),
+        ("same person other day", "2026-11-30", "11:00", 1, "ok"),
+        (
+            "slot already begun",
+            "2026-11-30",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
+        ("past day", "2026-11-29", "10:00", 4, "slot_unavailable"),
+        (
+            "too far ahead",
+            "2026-12-08",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
+        (
+            "closed day (Wednesday)",
+            "2026-12-02",
+            "10:00",
+            4,
+            "slot_unavailable",
+        ),
+        (
+            "not a slot start",
+            "2026-12-01",
+            "09:10",
+            4,
+            "slot_unavailable",
+        ),
+        ("extended slot", "2026-11-30", "17:30", 4, "ok"),
+    ];
+    for (name, d, start, who, want) in cases {
+        assert_eq!(code_of(f.book(d, start, who)), want, "{name}");
+    }
+    let bad = |f: &mut Fx, queue: &str, id_number: &str, phone: &str| {
+        let cmd = Command::Appointment(Box::new(AppointmentCommand::Book {
+            queue: queue.into(),
+            day: day("2026-12-01"),
+            start: t(10, 0),
+            id_number: id_number.into(),
+            phone: phone.into(),
+            external_id: None,
+            token: "x".into(),
+            entropy: 1,
+        }));
+        code_of(f.run(&Actor::Citizen, cmd))
+    };
+    assert_eq!(bad(&mut f, "nope", &id(9), "13800138000"), "unknown_queue");
+    assert_eq!(
+        bad(&mut f, "hj", &id(9), "13800138000"),
+        "appointments_not_offered"
+    );
+    assert_eq!(
+        bad(&mut f, "sb", "52273219800101009X", "13800138000"),
+        "invalid_id_number"
+    );
+    assert_eq!(bad(&mut f, "sb", &id(9), "12345"), "invalid_phone");
+    // A refusal leaves no trace.
+    assert_eq!(f.h.take_changes().bookings.len(), 4);
+    assert_eq!(bad(&mut f, "sb", &id(9), "12345"), "invalid_phone");
+    assert!(f.h.take_changes().bookings.is_empty());
+    // Codes are unique among the day's active bookings.
+    let codes: std::collections::BTreeSet<String> =
+        f.h.bookings
+            .iter()
+            .filter(|b| b.day == day("2026-12-01"))
+            .map(|b| b.code.clone())
+            .collect();
+    assert_eq!(codes.len(), 2);
+}
+
+#[test]
+fn integrator_external_id_is_idempotent_and_only_for_integrators() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f
+        .book_as(&integrator(), "2026-12-01", "09:00", 1, Some("gz-1"))
+        .expect("booked");
+    let (r, events) = f
+        .run(
+            &integrator(),
+            Command::Appointment(Box::new(AppointmentCommand::Book {
+                queue: "sb".into(),
+                day: day("2026-12-01"),
+                start: t(9, 0),
+                id_number: id(1),
+                phone: "13800138000".into(),
+                external_id: Some("gz-1".into()),
+                token: "other".into(),
+                entropy: 3,
+            })),
+        )
+        .expect("same booking");
+    assert!(matches!(r, Reply::Booking { id, created: false } if id == a));
+    assert!(events.is_empty());
+    assert_eq!(
+        code_of(f.book_as(&Actor::Citizen, "2026-12-01", "09:30", 2, Some("gz-1"))),
+        "forbidden",
+        "a citizen cannot fetch a booking by someone's external id"
+    );
+    assert_eq!(
+        code_of(f.book_as(&kiosk(), "2026-12-01", "09:30", 2, None)),
+        "forbidden"
+    );
+}
+
+#[test]
+fn check_in_window_issues_a_marked_ticket_and_missed_bookings_expire_on_the_clock() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let b = f.book("2026-11-30", "10:00", 2).expect("booked");
+    let c = f.book("2026-11-30", "11:00", 3).expect("booked");
+    f.now = mon("09:29");
+    let e = f
+        .check_in(CheckInKey::Code(f.code(a)))
+        .expect_err("too early");
+    assert_eq!(e, DomainError::TooEarly("09:30".into()));
+    assert_eq!(
+        code_of(f.check_in(CheckInKey::Code("000000".into()))),
+        "unknown_appointment"
+    );
+    f.now = mon("09:30");
+    let ticket = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
+    let tk = f.h.ticket(ticket).expect("ticket");
+    assert_eq!(tk.priority, Priority::Appointment);
+    assert!(tk.number.starts_with('S'), "{}", tk.number);
+    assert_eq!(
+        f.h.booking(a).map(|b| b.state),
+        Some(BookingState::CheckedIn)
+    );
+    assert_eq!(
+        code_of(f.check_in(CheckInKey::Code(f.code(a)))),
+        "invalid_state",
+        "one check-in per booking"
+    );
+    // By ID number, at the last minute of the late allowance.
+    f.now = mon("10:15");
+    f.check_in(CheckInKey::IdNumber(id(2)))
+        .expect("checked in by ID");
+    // Nobody asks: the clock alone makes booking c missed after 11:15.
+    f.now = mon("11:15");
+    assert!(f.h.tick(f.now).is_empty());
+    f.now = "2026-11-30T11:15:01+08:00".parse().expect("ts");
+    let events = f.h.tick(f.now);
+    assert_eq!(
+        events.iter().map(Event::kind).collect::<Vec<_>>(),
+        vec!["appointment.missed"]
+    );
+    assert_eq!(f.h.booking(c).map(|b| b.state), Some(BookingState::Missed));
+    assert_eq!(
+        f.h.booking(b).map(|b| b.state),
+        Some(BookingState::CheckedIn)
+    );
+    assert_eq!(
+        code_of(f.check_in(CheckInKey::IdNumber(id(3)))),
+        "unknown_appointment"
+    );
+}
+
+#[test]
+fn too_late_check_in_is_refused_before_the_tick_marks_it() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+    f.now = "2026-11-30T10:15:30+08:00".parse().expect("ts");
+    // Straight to the hall without the engine's tick: the window itself refuses.
+    let cmd = Command::Appointment(Box::new(AppointmentCommand::CheckIn {
+        key: CheckInKey::Code(f.code(a)),
+        token: "late".into(),
+    }));
+    assert_eq!(code_of(f.h.handle(&kiosk(), cmd, f.now)), "too_late");
+}
+
+#[test]
+fn repeated_misses_suspend_booking() {
+    let mut f = Fx::new(mon("08:00"));
+    f.book("2026-11-30", "09:00", 1).expect("booked");
+    f.book("2026-12-01", "09:00", 1).expect("booked");
+    // Both missed.
+    f.now = "2026-12-01T12:00:00+08:00".parse().expect("ts");
+    f.h.tick(f.now);
+    let e = f.book("2026-12-07", "09:00", 1).expect_err("suspended");
+    assert_eq!(e, DomainError::BookingSuspended("2026-12-11".into()));
+    // Someone else is not affected.
+    assert_eq!(code_of(f.book("2026-12-07", "09:00", 2)), "ok");
+}
+
+#[test]
+fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let walk_in = |f: &mut Fx, tok: &str| {
+        let cmd = Command::Issue {
+            queue: "sb".into(),
+            priority: Priority::Normal,
+            id_number: None,
+            phone: None,
+            token: tok.into(),
+        };
+        match f.run(&kiosk(), cmd).expect("issued").0 {
+            Reply::Ticket(t) => t,
+            other => panic!("{other:?}"),
+        }
+    };
+    f.now = mon("09:31");
+    let w1 = walk_in(&mut f, "w1");
+    f.now = mon("09:35");
+    let w2 = walk_in(&mut f, "w2");
+    f.now = mon("09:36");
+    let w3 = walk_in(&mut f, "w3");
+    f.now = mon("09:40");
+    let appt = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
+    let window =
+        f.h.plan
+            .windows_serving("sb")
+            .next()
+            .expect("window")
+            .number;
+    f.run(&clerk(), Command::SignIn { window })
+        .expect("signed in");
+    let call = |f: &mut Fx, hm: &str| {
+        f.now = mon(hm);
+        let (r, _) = f
+            .run(&clerk(), Command::CallNext { window })
+            .expect("called");
+        let Reply::Window { reason, .. } = r else {
+            panic!("window reply")
+        };
+        let id =
+            f.h.windows
+                .get(window)
+                .and_then(|w| w.current)
+                .expect("current");
+        let finish = Command::Finish {
+            window,
+            outcome: crate::domain::ticket::Outcome::Done,
+            note: None,
+        };
+        f.run(&clerk(), finish).expect("finished");
+        (id, reason.expect("reason"))
+    };
+    // Before 10:00 the checked-in appointment waits like a walk-in who came at 09:40.
+    assert_eq!(call(&mut f, "09:50"), (w1, CallReason::Oldest));
+    assert_eq!(call(&mut f, "09:55"), (w2, CallReason::Oldest));
+    // Its slot has begun: ahead of the older walk-in.
+    assert_eq!(call(&mut f, "10:00"), (appt, CallReason::Appointment));
+    assert_eq!(call(&mut f, "10:05"), (w3, CallReason::Oldest));
+}
+
+#[test]
+fn extended_hours_issue_only_check_ins() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "17:30", 1).expect("booked");
+    assert!(f.h.booking(a).is_some_and(|b| b.extended));
+    f.now = mon("17:10");
+    let cmd = Command::Issue {
+        queue: "sb".into(),
+        priority: Priority::Normal,
+        id_number: None,
+        phone: None,
+        token: "walk".into(),
+    };
+    assert_eq!(code_of(f.run(&kiosk(), cmd)), "appointments_only");
+    let q =
+        f.h.queue_views(f.now)
+            .into_iter()
+            .find(|q| q.id == "sb")
+            .expect("sb");
+    assert_eq!(q.closed_reason, Some("appointments_only"));
+    // Another queue without extended hours is simply closed.
+    let hj =
+        f.h.queue_views(f.now)
+            .into_iter()
+            .find(|q| q.id == "hj")
+            .expect("hj");
+    assert_eq!(hj.closed_reason, Some("queue_closed"));
+    let ticket = f
+        .check_in(CheckInKey::IdNumber(id(1)))
+        .expect("checked in at 17:10");
+    assert_eq!(
+        f.h.ticket(ticket).map(|t| t.priority),
+        Some(Priority::Appointment)
+    );
+    // Asking for the appointment priority at the kiosk is refused.
+    let cmd = Command::Issue {
+        queue: "hj".into(),
+        priority: Priority::Appointment,
+        id_number: None,
+        phone: None,
+        token: "sneak".into(),
+    };
+    assert_eq!(code_of(f.run(&kiosk(), cmd)), "invalid_priority");
+}
+
+#[test]
+fn the_read_models_copy_keeps_its_bookings_and_late_appointments_are_listed() {
+    let mut f = Fx::new(mon("08:00"));
+    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let b = f.book("2026-11-30", "10:30", 2).expect("booked");
+    f.now = mon("10:05");
+    let copy = f.h.clone();
+    let ta = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
+    let tb = f.check_in(CheckInKey::Code(f.code(b))).expect("checked in");
+    // The copy published before the check-ins is left as it was (copy-on-write).
+    assert_eq!(copy.booking(a).map(|x| x.state), Some(BookingState::Booked));
+    assert!(copy.waiting_appointments(f.now).is_empty());
+    // Oldest slot first, with the seconds since each slot began.
+    let late: Vec<(TicketId, i64)> =
+        f.h.waiting_appointments(mon("10:40"))
+            .into_iter()
+            .map(|(t, s)| (t.id, s))
+            .collect();
+    assert_eq!(late, vec![(ta, 40 * 60), (tb, 10 * 60)]);
+}
