@@ -20,7 +20,8 @@ pub async fn busy_hall(hall: &TestHall) -> Vec<u32> {
         .iter()
         .map(|w| w["number"].as_u64().expect("number") as u32)
         .collect();
-    let until = jiff::Timestamp::now().as_millisecond() + 86_400_000;
+    // Past the test hall's clock (10:00 tomorrow, up to 34 h from now) whatever the hour.
+    let until = jiff::Timestamp::now().as_millisecond() + 3 * 86_400_000;
     let tokens = hallq::sim::make_clerks(&hall.db, &numbers, until).expect("clerks");
     // The window's first queue that issues without an ID number.
     let first_queue = |n: u32| {
