@@ -48,6 +48,10 @@ pub enum DomainError {
     ReasonRequired,
     #[error("the reason is too long")]
     ReasonTooLong,
+    /// Control or bidirectional-override characters in free text (they can hide or reorder
+    /// what a manager reads in the audit trail and reports).
+    #[error("the text holds control or direction characters")]
+    InvalidText,
     #[error("transfer needs a target queue or window")]
     TransferTarget,
     #[error("a clerk may act only at the window they are signed into")]
@@ -111,6 +115,7 @@ impl DomainError {
             NotHeld(_) => "ticket_not_held",
             ReasonRequired => "reason_required",
             ReasonTooLong => "reason_too_long",
+            InvalidText => "invalid_text",
             TransferTarget => "transfer_target_required",
             NotYourWindow(_) => "not_your_window",
             Forbidden => "forbidden",

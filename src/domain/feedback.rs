@@ -113,6 +113,12 @@ impl Hall {
         if level.is_bad() && reasons.is_empty() && comment.is_none() {
             return Err(DomainError::ReasonRequired);
         }
+        for text in &reasons {
+            super::reason::plain_text(text)?;
+        }
+        if let Some(c) = &comment {
+            super::reason::plain_lines(c)?;
+        }
         let department = self
             .plan
             .queue(&t.queue)

@@ -100,6 +100,9 @@ impl Reason {
         {
             return Err(DomainError::ReasonTooLong);
         }
+        if let Some(t) = &reason.text {
+            plain_text(t)?;
+        }
         Ok(Some(reason))
     }
 
@@ -108,6 +111,9 @@ impl Reason {
         let text = text.map(str::trim).filter(|t| !t.is_empty());
         if text.is_some_and(|t| t.chars().count() > MAX_REASON) {
             return Err(DomainError::ReasonTooLong);
+        }
+        if let Some(t) = text {
+            plain_text(t)?;
         }
         Ok(Reason {
             code,
@@ -197,6 +203,33 @@ pub fn wire_name<T: Serialize>(v: &T) -> String {
 }
 
 /// Parse a serde name back, e.g. `"kiosk"` into `DeviceKind::Kiosk`.
+/// Refuse control characters (line breaks included) and the Unicode direction marks,
+/// embeddings, overrides and isolates: free text from clerks and citizens is shown to others
+/// (audit trail, follow-ups, reports), where such characters hide or reorder what is read.
+pub fn plain_text(t: &str) -> Result<(), DomainError> {
+    checked_text(t, false)
+}
+
+/// Like `plain_text`, but line breaks are allowed (a citizen's comment from a text box).
+pub fn plain_lines(t: &str) -> Result<(), DomainError> {
+    checked_text(t, true)
+}
+
+fn checked_text(t: &str, lines: bool) -> Result<(), DomainError> {
+    let bad = |c: char| {
+        (c.is_control() && !(lines && c == '\n'))
+            || matches!(
+                c,
+                '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            )
+    };
+    if t.chars().any(bad) {
+        Err(DomainError::InvalidText)
+    } else {
+        Ok(())
+    }
+}
+
 pub fn parse_wire<T: DeserializeOwned>(s: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
 }
@@ -204,6 +237,28 @@ pub fn parse_wire<T: DeserializeOwned>(s: &str) -> Option<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_and_direction_characters_are_refused() {
+        for bad in [
+            "a\u{202E}gnp.exe",
+            "x\u{2066}y",
+            "\u{200F}",
+            "bell\u{7}",
+            "two\nlines",
+        ] {
+            assert_eq!(plain_text(bad), Err(DomainError::InvalidText), "{bad:?}");
+            assert_eq!(
+                Reason::parse(&format!("other: {bad}")).err(),
+                Some(DomainError::InvalidText)
+            );
+        }
+        for ok in ["午休", "查询 (ok) 100%", "Lunch break"] {
+            assert_eq!(plain_text(ok), Ok(()));
+        }
+        assert_eq!(plain_lines("第一行\n第二行"), Ok(()));
+        assert_eq!(plain_lines("x\u{202E}y"), Err(DomainError::InvalidText));
+    }
 
     #[test]
     fn reasons_read_in_every_shape_a_client_sends() {

@@ -91,7 +91,9 @@ impl From<DomainError> for ApiError {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
             | UnknownAppointment => StatusCode::NOT_FOUND,
             InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
-            | ReasonTooLong | TransferTarget | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
+            | ReasonTooLong | InvalidText | TransferTarget | InvalidPriority => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -258,6 +260,7 @@ mod tests {
             DomainError::NotHeld(String::new()),
             DomainError::ReasonRequired,
             DomainError::ReasonTooLong,
+            DomainError::InvalidText,
             DomainError::TransferTarget,
             DomainError::NotYourWindow(0),
             DomainError::Forbidden,

@@ -274,3 +274,37 @@ async fn the_phone_page_may_rate_later_within_the_period() {
         .await;
     assert_error(&unknown, 404, "unknown_ticket");
 }
+
+#[tokio::test]
+async fn control_and_direction_characters_are_refused_in_free_text() {
+    let hall = TestHall::spawn().await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 20, "sign-in", json!({})).await;
+    // A pause reason that would reorder what the audit trail shows.
+    let got = hall
+        .op(
+            &clerk,
+            20,
+            "pause",
+            json!({"reason": "other: 午休\u{202E}tset"}),
+        )
+        .await;
+    assert_error(&got, 422, "invalid_text");
+    let t = hall.issue("xf").await;
+    hall.ok(&clerk, 20, "call-next", json!({})).await;
+    hall.ok(&clerk, 20, "finish", json!({"outcome": "done"}))
+        .await;
+    // A rating with a hidden direction override in its reason is refused, and nothing is kept:
+    // the same rating without it is then accepted.
+    let token = t["token"].as_str().expect("token");
+    let bad =
+        json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长\u{2066}"]});
+    assert_error(
+        &hall.post("/api/v1/ratings", None, bad).await,
+        422,
+        "invalid_text",
+    );
+    let good = json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长"], "comment": "第一行\n第二行"});
+    let (s, r) = hall.post("/api/v1/ratings", None, good).await;
+    assert_eq!(s, 201, "{r}");
+}
