@@ -142,7 +142,37 @@ async fn set_disabled(
         return Err(ApiError::not_found().with(username));
     }
     st.auth_cache.forget_user(&username);
-    Ok(axum::Json(serde_json::json!({"username": username, "disabled": disabled})).into_response())
+    // A disabled clerk leaves the floor at once: every window they are signed in at is signed
+    // out (by the admin, so the audit trail says who).
+    let signed_out = if disabled {
+        let u = username.clone();
+        let windows: Vec<u32> = st.engine.read(move |h, _, _| {
+            h.plan()
+                .windows
+                .iter()
+                .filter_map(|w| h.window_view(w.number))
+                .filter(|v| v.clerk.as_ref().is_some_and(|c| c.username == u))
+                .map(|v| v.number)
+                .collect()
+        });
+        for &window in &windows {
+            st.engine
+                .execute(
+                    who.actor(),
+                    crate::domain::hall::Command::SignOut { window },
+                )
+                .await?;
+        }
+        windows
+    } else {
+        Vec::new()
+    };
+    Ok(axum::Json(serde_json::json!({
+        "username": username,
+        "disabled": disabled,
+        "signed_out_windows": signed_out,
+    }))
+    .into_response())
 }
 
 async fn disable_user(

@@ -466,3 +466,22 @@ async fn a_damaged_stored_role_is_an_error_not_a_clerk() {
     assert_eq!(v["error"]["code"], "internal");
     assert!(v.get("token").is_none());
 }
+
+#[tokio::test]
+async fn a_disabled_clerk_leaves_the_window_at_once() {
+    let hall = TestHall::spawn().await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 20, "sign-in", json!({})).await;
+    let admin = hall.login("admin").await;
+    let (s, r) = hall
+        .post("/api/v1/users/clerk1/disable", Some(&admin), json!({}))
+        .await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["signed_out_windows"], json!([20]));
+    let (_, w) = hall.get("/api/v1/windows/20", Some(&admin)).await;
+    assert_eq!(w["status"], "closed", "{w}");
+    assert!(w["clerk"].is_null(), "{w}");
+    // And the clerk's session no longer works.
+    let got = hall.op(&clerk, 20, "sign-in", json!({})).await;
+    assert_eq!(got.0, 401, "{:?}", got.1);
+}
