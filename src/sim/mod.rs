@@ -327,6 +327,17 @@ pub async fn simulate(a: SimArgs) -> anyhow::Result<()> {
             "the hall's clock stays at the end of {}: reports for that day show it (Ctrl-C stops)",
             r.day
         );
+        let everyone = hall.addr.ip().is_unspecified() || !hall.addr.ip().is_loopback();
+        println!(
+            "WARNING: this is a simulated clock: anyone who can reach {} can move it with POST \
+             /api/v1/_clock, and the demo accounts above have a published password. {}",
+            hall.addr,
+            if everyone {
+                "It listens beyond this machine: stop it when you are done."
+            } else {
+                "It listens on loopback only (give --listen to change that)."
+            }
+        );
         let _ = tokio::signal::ctrl_c().await;
     }
     hall.stop().await?;
