@@ -1109,6 +1109,32 @@ mod tests {
     }
 
     #[test]
+    fn a_real_halls_lan_and_usb_printers_are_accepted() {
+        // The installer uncomments the shipped examples: check-config takes them as they are
+        // (only trial runs refuse to contact them, in the printer transport).
+        let text = SHIPPED
+            .replace("# [[printers]]\n", "[[printers]]\n")
+            .replace("# id = \"p1\"", "id = \"p1\"")
+            .replace("# address = \"tcp://", "address = \"tcp://")
+            .replace("# width_mm = 80\n#\n", "width_mm = 80\n\n")
+            .replace("# id = \"p2\"", "id = \"p2\"")
+            .replace("# address = \"file://", "address = \"file://")
+            .replace("# width_mm = 80\n", "width_mm = 80\n")
+            .replace("# printer = \"p1\"", "printer = \"p1\"")
+            .replace("# printer = \"p2\"", "printer = \"p2\"");
+        let (cfg, _) = Config::parse("hall.toml", &text).expect("a real hall's file is valid");
+        let addrs: Vec<&str> = cfg.printers.iter().map(|p| p.address.as_str()).collect();
+        assert_eq!(addrs.len(), 2, "{addrs:?}");
+        assert!(addrs[0].starts_with("tcp://192.168."), "{addrs:?}");
+        assert!(addrs[1].starts_with("file:///dev/"), "{addrs:?}");
+        assert!(
+            cfg.kiosks
+                .iter()
+                .any(|k| k.printer.as_deref() == Some("p2"))
+        );
+    }
+
+    #[test]
     fn refusals_name_the_key_and_line() {
         let e = broken("queues = [\"crj\"]", "queues = [\"nope\"]");
         assert_eq!(e.key, "windows[1].queues");
