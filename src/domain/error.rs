@@ -52,6 +52,9 @@ pub enum DomainError {
     /// what a manager reads in the audit trail and reports).
     #[error("the text holds control or direction characters")]
     InvalidText,
+    /// A rating reason that is not one of the hall's `[ratings] bad_reasons`.
+    #[error("unknown rating reason {0:?}")]
+    UnknownRatingReason(String),
     #[error("transfer needs a target queue or window")]
     TransferTarget,
     #[error("a clerk may act only at the window they are signed into")]
@@ -116,6 +119,7 @@ impl DomainError {
             ReasonRequired => "reason_required",
             ReasonTooLong => "reason_too_long",
             InvalidText => "invalid_text",
+            UnknownRatingReason(_) => "invalid_reason",
             TransferTarget => "transfer_target_required",
             NotYourWindow(_) => "not_your_window",
             Forbidden => "forbidden",
@@ -150,7 +154,8 @@ impl DomainError {
             | NotHeld(s)
             | AppointmentsNotOffered(s)
             | BookingSuspended(s)
-            | TooEarly(s) => Some(s.clone()),
+            | TooEarly(s)
+            | UnknownRatingReason(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
                 Some(n.to_string())

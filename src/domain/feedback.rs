@@ -116,6 +116,15 @@ impl Hall {
         for text in &reasons {
             super::reason::plain_text(text)?;
         }
+        // Reasons come from the hall's list (the evaluator and the phone page offer exactly
+        // it); the citizen's own words go in the comment.
+        let offered = &self.plan.rules.rating_reasons;
+        if let Some(r) = reasons
+            .iter()
+            .find(|r| !offered.is_empty() && !offered.contains(r))
+        {
+            return Err(DomainError::UnknownRatingReason(r.clone()));
+        }
         if let Some(c) = &comment {
             super::reason::plain_lines(c)?;
         }

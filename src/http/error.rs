@@ -90,10 +90,15 @@ impl From<DomainError> for ApiError {
         let status = match &e {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
             | UnknownAppointment => StatusCode::NOT_FOUND,
-            InvalidIdNumber | IdNumberRequired(_) | InvalidPhone | ReasonRequired
-            | ReasonTooLong | InvalidText | TransferTarget | InvalidPriority => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            InvalidIdNumber
+            | IdNumberRequired(_)
+            | InvalidPhone
+            | ReasonRequired
+            | ReasonTooLong
+            | InvalidText
+            | UnknownRatingReason(_)
+            | TransferTarget
+            | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -261,6 +266,7 @@ mod tests {
             DomainError::ReasonRequired,
             DomainError::ReasonTooLong,
             DomainError::InvalidText,
+            DomainError::UnknownRatingReason(String::new()),
             DomainError::TransferTarget,
             DomainError::NotYourWindow(0),
             DomainError::Forbidden,

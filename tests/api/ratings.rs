@@ -304,6 +304,14 @@ async fn control_and_direction_characters_are_refused_in_free_text() {
         422,
         "invalid_text",
     );
+    // Reasons come from the hall's list; the citizen's own words go in the comment.
+    let invented =
+        json!({"ticket": token, "level": "dissatisfied", "reasons": ["窗口人员是我邻居"]});
+    assert_error(
+        &hall.post("/api/v1/ratings", None, invented).await,
+        422,
+        "invalid_reason",
+    );
     let good = json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长"], "comment": "第一行\n第二行"});
     let (s, r) = hall.post("/api/v1/ratings", None, good).await;
     assert_eq!(s, 201, "{r}");
