@@ -86,6 +86,11 @@ export function startEvaluator({ root, n, token, reasons = () => [], askSeconds 
       box.append(el('p', { class: 'evaluator-idle' }, '服务评价器', el('small', {}, 'Service evaluator')));
       return;
     }
+    if (state.mode === 'unbound') {
+      // Checked at load: a rating taken here would be refused and the citizen's tap lost.
+      box.append(el('p', { class: 'evaluator-msg error', id: 'evaluator-binding' }, state.error));
+      return;
+    }
     if (state.mode === 'ask') {
       box.append(
         el('h2', {}, `请您对 ${state.ticket.number} 号的服务进行评价`, el('small', {}, 'Please rate our service')),
@@ -119,8 +124,27 @@ export function startEvaluator({ root, n, token, reasons = () => [], askSeconds 
     if (state.mode === 'error') box.append(el('p', { class: 'evaluator-msg error' }, state.error));
   }
 
+  // Which window this evaluator's token belongs to, asked once at load: an evaluator opened
+  // at another window says so instead of asking citizens for ratings it cannot submit.
+  fetch('/api/v1/devices/me', { headers: { Authorization: 'Bearer ' + token } })
+    .then(async (res) => {
+      const me = res.ok ? await res.json() : null;
+      let why = '';
+      if (!me) why = '本评价器尚未配置设备令牌，请联系管理员 (no evaluator token)';
+      else if (me.kind !== 'evaluator') why = '此设备令牌不是评价器令牌，请联系管理员';
+      else if (me.window !== n) why = `本评价器属于${me.window}号窗口 (this evaluator belongs to window ${me.window})`;
+      if (why) {
+        clear();
+        state.mode = 'unbound';
+        state.error = why;
+        draw();
+      }
+    })
+    .catch(() => {}); // offline at load: the stream's own badge says so; ratings retry later
+
   /// Called by the page for every event of the stream.
   const onEvent = (e) => {
+    if (state.mode === 'unbound') return;
     // A replay after a reconnect must not ask about a citizen who left long ago.
     const fresh = !e.at || now() - Date.parse(e.at) < askSeconds * 1000;
     if (e.type === 'ticket.finished' && e.window && e.window.number === n && fresh) {

@@ -141,3 +141,42 @@ async fn the_evaluator_in_portrait_shows_the_whole_number_and_every_level() {
     crate::kiosk::check_layout(&b, "evaluator-portrait-1-ask", "#evaluator").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn an_evaluator_opened_at_another_window_says_whose_it_is() {
+    // evaluator-20 belongs to window 20; opened above window 12 it must not ask for ratings
+    // the server would refuse (the citizen's tap would be lost).
+    let hall = TestHall::spawn().await;
+    let m = hall.login("manager").await;
+    hall.ok(&m, 12, "sign-in", json!({})).await;
+    let b = Browser::start(1024, 600).await;
+    let url = format!(
+        "{}/display/window.html?n=12&evaluator=1&device={EVALUATOR}",
+        hall.base
+    );
+    b.client.goto(&url).await.expect("navigates");
+    let said = b
+        .wait_for(
+            "document.querySelector('#evaluator').dataset.mode === 'unbound' && document.querySelector('#evaluator-binding').innerText",
+            10,
+        )
+        .await;
+    assert!(
+        said.as_str().is_some_and(|s| s.starts_with("本评价器属于20号窗口")),
+        "{said}"
+    );
+    b.screenshot("evaluator-wrong-window").await;
+    // A service finished at window 12 does not open a rating prompt here.
+    hall.issue("hj").await;
+    hall.ok(&m, 12, "call-next", json!({})).await;
+    b.wait_for("document.querySelector('#status-text').textContent.startsWith('请')", 5)
+        .await;
+    hall.ok(&m, 12, "finish", json!({"outcome": "done"})).await;
+    // The screen has taken the finish (the window is idle again) before the evaluator is read.
+    b.wait_for("document.querySelector('#status-text').textContent === '欢迎您'", 5)
+        .await;
+    let mode = b
+        .wait_for("document.querySelector('#evaluator').dataset.mode", 2)
+        .await;
+    assert_eq!(mode, "unbound");
+}
