@@ -39,6 +39,9 @@ pub struct Config {
     /// Citizens' ratings and their follow-up.
     #[serde(default)]
     pub ratings: RatingsSection,
+    /// How long personal data is kept.
+    #[serde(default)]
+    pub retention: RetentionSection,
     /// The wall screens' voice clips.
     #[serde(default)]
     pub voice: VoiceSection,
@@ -219,6 +222,27 @@ impl BackupSection {
     /// The time of day of the nightly copy.
     pub fn at_time(&self) -> Result<Time, String> {
         time(&self.at)
+    }
+}
+
+/// `[retention]`: days after a ticket's service day that it keeps personal data; the engine
+/// clears what is past its time at every change of day. Statistics are never cleared.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionSection {
+    /// Phone numbers (0: cleared when the service day ends).
+    pub phone_days: u32,
+    /// ID hashes and last four digits.
+    pub id_days: u32,
+}
+
+impl Default for RetentionSection {
+    fn default() -> Self {
+        let d = crate::domain::plan::Retention::default();
+        RetentionSection {
+            phone_days: d.phone_days,
+            id_days: d.id_days,
+        }
     }
 }
 
@@ -882,6 +906,10 @@ impl Config {
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
                 miss_rule,
+                retention: crate::domain::plan::Retention {
+                    phone_days: self.retention.phone_days,
+                    id_days: self.retention.id_days,
+                },
             },
             texts: self.texts.clone(),
             zones: self

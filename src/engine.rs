@@ -312,11 +312,34 @@ impl Writer {
         }
         if today > day {
             self.decide_and_commit(vec![Request::Tick]);
+            self.purge_personal(today);
         } else {
             tracing::warn!(%day, %today, "the clock stepped back to an earlier service day");
         }
         if let Err(e) = self.reload() {
             tracing::error!(error = %e, "the hall cannot be rebuilt at the day change");
+        }
+    }
+
+    /// `[retention]`: clear the personal data of tickets past their time (the day's reload
+    /// that follows reads the cleared rows). A failure is logged and tried at the next day.
+    fn purge_personal(&mut self, today: jiff::civil::Date) {
+        let r = self.plan.rules.retention;
+        let before = |days: u32| {
+            today
+                .checked_sub(jiff::Span::new().days(i64::from(days)))
+                .unwrap_or(today)
+                .to_string()
+        };
+        match self
+            .store
+            .purge_personal(&before(r.phone_days), &before(r.id_days))
+        {
+            Ok((0, 0)) => {}
+            Ok((phones, ids)) => {
+                tracing::info!(phones, ids, "cleared personal data past [retention]");
+            }
+            Err(e) => tracing::error!(error = %e, "[retention] purge failed"),
         }
     }
 

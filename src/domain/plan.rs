@@ -147,6 +147,8 @@ pub struct Rules {
     pub rating_reasons: Vec<String>,
     /// Repeated missed appointments suspend online booking (爽约限制).
     pub miss_rule: super::appointments::MissRule,
+    /// How long tickets keep personal data (`[retention]`).
+    pub retention: Retention,
 }
 
 /// The whole validated hall.
@@ -188,5 +190,26 @@ impl Plan {
             .collect();
         let letters = letters.to_ascii_uppercase();
         self.queues.iter().find(|q| q.prefix == letters)
+    }
+}
+
+/// How long a ticket keeps the citizen's personal data (PIPL data minimisation). Statistics
+/// (numbers, queues, times, outcomes, ratings) are kept; only these columns are cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Days after its service day that a ticket keeps its phone number (0: cleared when the
+    /// day ends): long enough for a clerk to call back when a licence is ready.
+    pub phone_days: u32,
+    /// Days after its service day that a ticket keeps its ID hash and last four digits (the
+    /// help desk and a complaint may need to find a visit by person for a while).
+    pub id_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            phone_days: 30,
+            id_days: 30,
+        }
     }
 }

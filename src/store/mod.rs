@@ -10,6 +10,7 @@ pub mod backup;
 pub mod feedback;
 pub mod fixture;
 pub mod reports;
+mod retention;
 mod rows;
 pub mod schema;
 mod simulated;

@@ -24,6 +24,7 @@ mod printing;
 mod ratings;
 mod read_model;
 mod reports;
+mod retention;
 mod security;
 mod sim;
 mod tickets;

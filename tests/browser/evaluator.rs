@@ -162,19 +162,26 @@ async fn an_evaluator_opened_at_another_window_says_whose_it_is() {
         )
         .await;
     assert!(
-        said.as_str().is_some_and(|s| s.starts_with("本评价器属于20号窗口")),
+        said.as_str()
+            .is_some_and(|s| s.starts_with("本评价器属于20号窗口")),
         "{said}"
     );
     b.screenshot("evaluator-wrong-window").await;
     // A service finished at window 12 does not open a rating prompt here.
     hall.issue("hj").await;
     hall.ok(&m, 12, "call-next", json!({})).await;
-    b.wait_for("document.querySelector('#status-text').textContent.startsWith('请')", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#status-text').textContent.startsWith('请')",
+        5,
+    )
+    .await;
     hall.ok(&m, 12, "finish", json!({"outcome": "done"})).await;
     // The screen has taken the finish (the window is idle again) before the evaluator is read.
-    b.wait_for("document.querySelector('#status-text').textContent === '欢迎您'", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#status-text').textContent === '欢迎您'",
+        5,
+    )
+    .await;
     let mode = b
         .wait_for("document.querySelector('#evaluator').dataset.mode", 2)
         .await;

@@ -69,6 +69,7 @@ fn plan() -> Plan {
             follow_up_days: 3,
             rating_reasons: Vec::new(),
             miss_rule: Default::default(),
+            retention: Default::default(),
         },
         texts: Texts {
             voice_call: "请{number}号到{window}号窗口办理".into(),
