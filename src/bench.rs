@@ -324,15 +324,7 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         simulated_clock: false,
     };
     let app = App::start(&opts)?;
-    // Real-name queues need an ID number per person; the bench issues anonymous tickets.
-    let queues: Vec<String> = app
-        .state
-        .plan
-        .queues
-        .iter()
-        .filter(|q| !q.real_name)
-        .map(|q| q.id.clone())
-        .collect();
+    let queues = anonymous_queues(&app.state.plan);
     let token = "bench-kiosk-token";
     crate::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -530,6 +522,16 @@ async fn http_issue(
 }
 
 /// A fresh directory under the system temp dir.
+/// Queues a bench kiosk can issue in without an ID number (real-name queues need one per
+/// person; the benches issue anonymous tickets).
+pub(crate) fn anonymous_queues(plan: &crate::domain::Plan) -> Vec<String> {
+    plan.queues
+        .iter()
+        .filter(|q| !q.real_name)
+        .map(|q| q.id.clone())
+        .collect()
+}
+
 pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
     let dir = std::env::temp_dir().join(format!(
         "hallq-bench-{}",

@@ -42,14 +42,7 @@ pub async fn run(
         demo: true,
         simulated_clock: false,
     })?;
-    let queues: Vec<String> = app
-        .state
-        .plan
-        .queues
-        .iter()
-        .filter(|q| !q.real_name)
-        .map(|q| q.id.clone())
-        .collect();
+    let queues = super::anonymous_queues(&app.state.plan);
     let token = "bench-backup-kiosk-token";
     crate::admin::add_device(&db, "bench-backup-kiosk", "kiosk", token)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

@@ -173,20 +173,6 @@ async fn report_waits(
     .await?
 }
 
-/// `from..=to` as dates, at most `MAX_RANGE_DAYS` apart.
-fn range(from: &str, to: &str) -> Result<(Date, Date), ApiError> {
-    let from = date("from", from)?;
-    let to = date("to", to)?;
-    let days = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
-    if !(0..=MAX_RANGE_DAYS).contains(&days) {
-        return Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_range")
-                .with(MAX_RANGE_DAYS.to_string()),
-        );
-    }
-    Ok((from, to))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppointmentsParams {
@@ -208,7 +194,7 @@ async fn report_appointments(
     Query(p): Query<AppointmentsParams>,
 ) -> Result<Response, ApiError> {
     who.require_manager()?;
-    let (from, to) = range(&p.from, &p.to)?;
+    let (from, to) = date_range(&p.from, &p.to)?;
     let generated = rfc3339(st.engine.clock().now(), &st.plan.rules.tz);
     let (reader, plan, by, format) = (st.reader.clone(), st.plan.clone(), p.by, p.format);
     tokio::task::spawn_blocking(move || {
