@@ -10,11 +10,12 @@
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
+//! - `sim/`: `hallq simulate`, a seeded hall day over the real API (the benchmarks built on it
+//!   are the `hallq-bench` workspace member, bench/).
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
-pub mod bench;
 pub mod central;
 pub mod clock;
 pub mod config;
