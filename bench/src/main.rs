@@ -27,7 +27,11 @@ mod reports;
 
 /// `hallq-bench`: measure a hall server.
 #[derive(Parser, Debug)]
-#[command(name = "hallq-bench", version, about = "Benchmarks of the hallq server (figures, not tests)")]
+#[command(
+    name = "hallq-bench",
+    version,
+    about = "Benchmarks of the hallq server (figures, not tests)"
+)]
 struct Cli {
     /// The hallq binary that `load` and `crash` start as a child (default: the `hallq` beside
     /// this binary, e.g. target/release/hallq after `cargo build --release --workspace`).

@@ -23,7 +23,8 @@ pub struct Server {
 pub fn hallq_bin(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     let bin = match given {
         Some(b) => b,
-        None => std::env::current_exe()?.with_file_name(format!("hallq{}", std::env::consts::EXE_SUFFIX)),
+        None => std::env::current_exe()?
+            .with_file_name(format!("hallq{}", std::env::consts::EXE_SUFFIX)),
     };
     anyhow::ensure!(
         bin.is_file(),

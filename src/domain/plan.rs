@@ -160,6 +160,10 @@ pub struct Plan {
     pub departments: Vec<Department>,
     pub queues: Vec<QueuePlan>,
     pub windows: Vec<WindowPlan>,
+    /// When the live floor raises an alarm (`[alarms]`).
+    pub alarms: super::policy::Thresholds,
+    /// How the monthly appraisal scores a clerk (`[appraisal]`).
+    pub appraisal: super::policy::Weights,
 }
 
 impl Plan {

@@ -90,7 +90,10 @@ mod tests {
                 .expect("reply");
             assert_eq!((status, body.as_str()), (200, "{\"a\":\"chunked\"}"));
         }
-        let (status, _) = client.request("GET", "/nowhere", "", "").await.expect("404");
+        let (status, _) = client
+            .request("GET", "/nowhere", "", "")
+            .await
+            .expect("404");
         assert_eq!(status, 404);
         server.abort();
     }

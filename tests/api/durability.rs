@@ -14,7 +14,13 @@ const BIN: &str = env!("CARGO_BIN_EXE_hallq");
 /// (from the line the server prints once it listens).
 async fn start_server(config: &Path, db: &Path) -> (Child, String) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--demo", "--no-demo-printer", "--listen", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--demo",
+            "--no-demo-printer",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .arg("--config")
         .arg(config)
         .arg("--db")

@@ -111,6 +111,8 @@ fn plan() -> Plan {
             window(3, WindowKind::Comprehensive, &[&["a", "b"]]),
             window(4, WindowKind::Resident, &[&["r"], &["h"]]),
         ],
+        alarms: Default::default(),
+        appraisal: Default::default(),
     }
 }
 
