@@ -13,7 +13,8 @@ pub mod appointments;
 mod spans;
 
 use crate::domain::plan::{
-    Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
+    Band, Department, DepartmentKind, KioskPlan, Plan, PrinterPlan, QueuePlan, Rules, Texts,
+    WindowKind, WindowPlan, Zone,
 };
 
 /// The whole file.
@@ -989,6 +990,25 @@ impl Config {
             windows,
             alarms: self.alarms.thresholds(),
             appraisal: self.appraisal.weights(),
+            public_url: h.public_url.clone(),
+            printers: self
+                .printers
+                .iter()
+                .map(|p| PrinterPlan {
+                    id: p.id.clone(),
+                    address: p.address.clone(),
+                    width_mm: p.width_mm,
+                })
+                .collect(),
+            kiosks: self
+                .kiosks
+                .iter()
+                .map(|k| KioskPlan {
+                    id: k.id.clone(),
+                    printer: k.printer.clone(),
+                    zone: k.zone.clone(),
+                })
+                .collect(),
         })
     }
 }

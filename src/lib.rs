@@ -116,12 +116,13 @@ impl App {
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
+        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
             db_path: Arc::new(opts.db.clone()),
             plan,
-            printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            printers,
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),

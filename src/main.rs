@@ -621,7 +621,7 @@ async fn serve(opts: ServeOptions, listen: String, demo_printer: bool) -> anyhow
         use hallq::printer::fake::{FakePrinter, Script, print_jobs_forever};
         let fake = FakePrinter::start(Script::Online).await?;
         let address = fake.address();
-        app.state.printers = hallq::printer::Printers::demo(&app.state.config, &address);
+        app.state.printers = hallq::printer::Printers::demo(&app.state.plan, &address);
         tokio::spawn(async move { print_jobs_forever(&fake).await });
         Some(address)
     } else {

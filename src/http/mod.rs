@@ -49,7 +49,10 @@ pub struct AppState {
     pub engine: EngineHandle,
     pub reader: Reader,
     pub db_path: Arc<PathBuf>,
+    /// The hall: the runtime model of config/hall.toml (queues, windows, rules, printers,
+    /// kiosks, alarm thresholds, appraisal weights).
     pub plan: Arc<Plan>,
+    /// The server's own settings only (`[http]`, `[events]`, `[metrics]`, `[uplink]`).
     pub config: Arc<Config>,
     /// Slip printers and their health.
     pub printers: crate::printer::Printers,

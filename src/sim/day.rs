@@ -13,9 +13,9 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
+use super::client::Client;
 use super::model::{self, QueueModel, Scenario};
 use super::observe::{Baselines, Observer};
-use super::client::Client;
 use super::rng::Rng;
 use crate::domain::plan::{Plan, WindowKind};
 

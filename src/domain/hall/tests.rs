@@ -113,6 +113,9 @@ fn plan() -> Plan {
         ],
         alarms: Default::default(),
         appraisal: Default::default(),
+        public_url: None,
+        printers: Vec::new(),
+        kiosks: Vec::new(),
     }
 }
 
