@@ -589,7 +589,7 @@ impl ConfigError {
 
 impl Config {
     /// Read, parse and validate a config file.
-    pub fn load(path: &Path) -> Result<(Config, Plan), ConfigError> {
+    pub fn load(path: &Path) -> Result<(Config, Plan), Box<ConfigError>> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: file.clone(),
@@ -603,7 +603,7 @@ impl Config {
     }
 
     /// Parse and validate config text; `file` only names it in errors.
-    pub fn parse(file: &str, text: &str) -> Result<(Config, Plan), ConfigError> {
+    pub fn parse(file: &str, text: &str) -> Result<(Config, Plan), Box<ConfigError>> {
         let cfg: Config = toml::from_str(text).map_err(|e| {
             let mut err = ConfigError {
                 file: file.into(),
@@ -1176,7 +1176,7 @@ mod tests {
             "fixture text {from:?} not in the shipped file"
         );
         let text = SHIPPED.replacen(from, to, 1);
-        Config::parse("hall.toml", &text).expect_err("must be refused")
+        *Config::parse("hall.toml", &text).expect_err("must be refused")
     }
 
     #[test]
@@ -1267,7 +1267,7 @@ mod tests {
         } else {
             lines[n - 1] = line;
         }
-        Config::parse("hall.toml", &lines.join("\n")).expect_err("must be refused")
+        *Config::parse("hall.toml", &lines.join("\n")).expect_err("must be refused")
     }
 
     fn place(e: &ConfigError) -> (&str, Option<usize>, &str, Option<usize>) {

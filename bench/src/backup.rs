@@ -33,7 +33,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let scratch = scratch()?;
     let dir = scratch.path();
-    let cfg = lifted_config(&dir, config)?;
+    let cfg = lifted_config(dir, config)?;
     let db = match db {
         Some(p) => p.to_path_buf(),
         None => dir.join("hallq.db"),

@@ -123,7 +123,7 @@ fn numbering(db: &Path) -> anyhow::Result<(usize, usize, usize)> {
 pub async fn crash_bench(rounds: u32, config: &Path, hallq: &Path) -> anyhow::Result<()> {
     let scratch = scratch()?;
     let dir = scratch.path();
-    let cfg = lifted_config(&dir, config)?;
+    let cfg = lifted_config(dir, config)?;
     let db = dir.join("hallq.db");
     let windows = [1u32, 2];
     let until = jiff::Timestamp::now().as_millisecond() + 24 * 3_600_000;

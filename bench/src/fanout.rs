@@ -47,7 +47,7 @@ pub async fn run(clients: &[usize], rate: f64, secs: u64, config: &Path) -> anyh
     );
     let scratch = scratch()?;
     let dir = scratch.path();
-    let cfg = lifted_config(&dir, config)?;
+    let cfg = lifted_config(dir, config)?;
     let mut rows = Vec::new();
     for (i, &n) in clients.iter().enumerate() {
         // Both ends of every socket of both servers live in this process.

@@ -442,7 +442,7 @@ mod tests {
                 matches!(got, Err(PrintError::NotLocal(_))),
                 "{far}: {got:?}"
             );
-            assert_eq!(got.unwrap_err().code(), "printer_not_local");
+            assert_eq!(got.expect_err("refused").code(), "printer_not_local");
             // Refused before any connect: no connect timeout was waited out.
             assert!(started.elapsed() < std::time::Duration::from_millis(200));
             p.probe_all().await;
