@@ -10,11 +10,12 @@
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
+//! - `sim/`: `hallq simulate`, a seeded hall day over the real API (the benchmarks built on it
+//!   are the `hallq-bench` workspace member, bench/).
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
-pub mod bench;
 pub mod central;
 pub mod clock;
 pub mod config;
@@ -118,6 +119,7 @@ impl App {
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
         let reader = store::Reader::new(&opts.db);
+        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
         let state = http::AppState {
             accounts: http::Accounts::new(
                 engine.clone(),
@@ -127,7 +129,7 @@ impl App {
             engine,
             reader,
             plan,
-            printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            printers,
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),

@@ -13,6 +13,7 @@ pub mod feedback;
 pub mod hall;
 pub mod idcard;
 pub mod plan;
+pub mod policy;
 pub mod rating;
 pub mod reason;
 pub mod recent;

@@ -36,7 +36,7 @@ async fn show_device_self(
         return Err(ApiError::forbidden());
     };
     let kiosk = st
-        .config
+        .plan
         .kiosks
         .iter()
         .find(|k| kind == crate::domain::DeviceKind::Kiosk && k.id == id);

@@ -77,7 +77,7 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
         .into_iter()
         .map(|d| {
             let kiosk = (d.kind == crate::domain::DeviceKind::Kiosk)
-                .then(|| st.config.kiosks.iter().find(|k| k.id == d.id))
+                .then(|| st.plan.kiosks.iter().find(|k| k.id == d.id))
                 .flatten();
             DeviceDto {
                 printer: kiosk.and_then(|k| k.printer.clone()),

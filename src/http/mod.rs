@@ -52,7 +52,10 @@ pub struct AppState {
     pub reader: Reader,
     /// Logins, logouts and the admin routes: Argon2 first, then one engine command.
     pub accounts: accounts::Accounts,
+    /// The hall: the runtime model of config/hall.toml (queues, windows, rules, printers,
+    /// kiosks, alarm thresholds, appraisal weights).
     pub plan: Arc<Plan>,
+    /// The server's own settings only (`[http]`, `[events]`, `[metrics]`, `[uplink]`).
     pub config: Arc<Config>,
     /// Slip printers and their health.
     pub printers: crate::printer::Printers,

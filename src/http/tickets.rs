@@ -66,7 +66,7 @@ pub(super) fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
 
 /// Where phones reach this server: `[hall] public_url`, else the address the caller used.
 pub(super) fn public_base(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &st.config.hall.public_url {
+    if let Some(u) = &st.plan.public_url {
         return u.trim_end_matches('/').to_string();
     }
     let host = headers

@@ -1,15 +1,13 @@
 //! `hallq simulate`: a seeded, reproducible hall day run against the real engine and HTTP API
-//! on the simulated clock, faster than real time (see `day.rs` for the event loop and
-//! `model.rs` for arrivals, services, staffing and behaviour). `bench.rs` holds the benchmarks
-//! built on it. Nothing here touches the hall's state except through the API.
+//! on the simulated clock, faster than real time (see `day.rs` for the event loop,
+//! `model.rs` for arrivals, services, staffing and behaviour, `client.rs` for its HTTP
+//! client). The benchmarks built on it live in the `hallq-bench` workspace member (bench/).
+//! Nothing here touches the hall's state except through the API.
 
-pub mod bench;
-pub mod crash;
+pub mod client;
 pub mod day;
-pub mod load;
 pub mod model;
 pub mod observe;
-pub mod proc;
 pub mod rng;
 
 use std::collections::BTreeMap;

@@ -111,6 +111,11 @@ fn plan() -> Plan {
             window(3, WindowKind::Comprehensive, &[&["a", "b"]]),
             window(4, WindowKind::Resident, &[&["r"], &["h"]]),
         ],
+        alarms: Default::default(),
+        appraisal: Default::default(),
+        public_url: None,
+        printers: Vec::new(),
+        kiosks: Vec::new(),
     }
 }
 
