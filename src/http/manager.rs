@@ -240,10 +240,22 @@ async fn report_staff_appraisal(
     .await?
 }
 
-/// The Chinese labels of stored codes, one table for every page (`[codes.*]`).
-async fn show_labels(Staff(who): Staff) -> Result<Response, ApiError> {
+/// The Chinese labels of stored codes, one table for every page (`[codes.*]`), and `staff`:
+/// every account's display name by username.
+async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
-    Ok(axum::Json(labels::all()).into_response())
+    let reader = st.reader.clone();
+    let staff = tokio::task::spawn_blocking(move || {
+        reader.with(|c| crate::store::reports::staff_names(c))
+    })
+    .await??;
+    let mut body = serde_json::to_value(labels::all()).map_err(ApiError::internal)?;
+    body["staff"] = staff
+        .into_iter()
+        .map(|s| (s.username, serde_json::Value::String(s.name)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    Ok(axum::Json(body).into_response())
 }
 
 #[derive(Deserialize)]

@@ -342,6 +342,7 @@ async fn one_label_table_for_every_page() {
     assert_eq!(l["follow_up_results"]["appealed"], "申诉");
     assert_eq!(l["events"]["ticket.no_show"], "过号");
     assert_eq!(l["devices"]["kiosk"], "取号机");
+    assert_eq!(l["staff"]["clerk1"], "李红");
     let c1 = hall.login("clerk1").await;
     assert_error(
         &hall.get("/api/v1/reports/labels", Some(&c1)).await,
