@@ -350,7 +350,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if !scope.is_unlimited() {
                     hallq::admin::set_scope(&paths.db, &username, &scope)?;
                 }
-                println!("added {} {username} ({name})", role.as_str());
+                println!("added {role} {username} ({name})");
                 Ok(ExitCode::SUCCESS)
             } else {
                 usage(format!("user {username} already exists"))
@@ -411,19 +411,19 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                     window,
                 },
         } => {
-            if !["kiosk", "display", "evaluator", "integrator"].contains(&kind.as_str()) {
+            let Some(kind) = hallq::domain::DeviceKind::parse(&kind) else {
                 return usage(format!(
                     "--kind must be kiosk, display, evaluator or integrator, not {kind:?}"
                 ));
-            }
+            };
             if !hallq::admin::valid_username(&id) {
                 return usage("--id: 2-32 characters of a-z, 0-9, . _ -");
             }
-            if kind == "evaluator" && window.is_none() {
+            if kind.needs_window() && window.is_none() {
                 return usage("--window is required for an evaluator (the window it stands at)");
             }
             let token = hallq::auth::new_token();
-            if hallq::admin::add_device_at(&paths.db, &id, &kind, window, &token)? {
+            if hallq::admin::add_device_at(&paths.db, &id, kind, window, &token)? {
                 println!("added {kind} {id}; its token (shown once):");
                 println!("{token}");
                 Ok(ExitCode::SUCCESS)

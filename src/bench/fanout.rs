@@ -259,7 +259,7 @@ async fn measure(
 async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Actor, u32)>> {
     let kiosk = Actor::Device {
         id: "bench-kiosk".into(),
-        kind: "kiosk".into(),
+        kind: crate::domain::DeviceKind::Kiosk,
         window: None,
     };
     for _ in 0..calls {

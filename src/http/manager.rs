@@ -99,7 +99,7 @@ pub(super) fn date_range(from: &str, to: &str) -> Result<(Date, Date), ApiError>
     Ok((from, to))
 }
 
-fn date(name: &str, s: &str) -> Result<Date, ApiError> {
+pub(super) fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     let d = ok
         .then(|| s.parse::<Date>().ok())
@@ -339,6 +339,7 @@ async fn report_audit(
             actor: p.clerk.map(|c| format!("staff:{c}")),
             ticket_id,
             kind: p.kind,
+            subject: None,
             limit,
         },
         ticket_number,

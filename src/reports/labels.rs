@@ -94,4 +94,19 @@ mod tests {
             assert_eq!(reason_from_words(TEXTS.code("reasons", &name)), name);
         }
     }
+
+    #[test]
+    fn every_event_kind_has_a_label() {
+        let source = include_str!("../domain/event.rs");
+        let kinds: Vec<&str> = source
+            .split("=> \"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|k| k.contains('.'))
+            .collect();
+        assert!(kinds.len() > 30, "{kinds:?}");
+        for k in kinds {
+            assert_ne!(TEXTS.code("events", k), k, "no label for {k}");
+        }
+    }
 }

@@ -135,8 +135,8 @@ impl SimHall {
         let mut store = crate::store::Store::open(&self.db)?;
         let mut auth = store.auth();
         for u in auth.users()? {
-            if u.username.starts_with(SIM_CLERK_PREFIX) {
-                auth.set_disabled(&u.username, true)?;
+            if u.user.username.starts_with(SIM_CLERK_PREFIX) {
+                auth.set_disabled(&u.user.username, true)?;
             }
         }
         auth.revoke_device(&self.kiosk_id)?;
@@ -159,7 +159,7 @@ pub fn make_clerks(
     let mut out = BTreeMap::new();
     for n in windows {
         let username = format!("{SIM_CLERK_PREFIX}{n:03}");
-        auth.add_user(&username, &username, "clerk", &hash, now)?;
+        auth.add_user(&username, &username, crate::domain::Role::Clerk, &hash, now)?;
         // An account an earlier simulation disabled at its end serves this one again.
         auth.set_disabled(&username, false)?;
         let token = crate::auth::new_token();

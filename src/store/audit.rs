@@ -17,6 +17,9 @@ pub struct AuditFilter {
     pub ticket_id: Option<i64>,
     /// Event type prefix, e.g. `ticket.` or `window.paused`.
     pub kind: Option<String>,
+    /// Whom the event is about: a username (accounts, sessions, a window's clerk) or a
+    /// device id.
+    pub subject: Option<String>,
     pub limit: usize,
 }
 
@@ -42,6 +45,47 @@ fn kind_prefix(k: &str) -> String {
 /// Entries matching `f`, newest first (the first page of `page`).
 pub fn search(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
     Ok(page(c, f, 0)?.lines.into_iter().map(|l| l.entry).collect())
+}
+
+/// Entries matching `f`; with `ticket` (an id, or a number of `day`), those of that ticket,
+/// or of every ticket so numbered that day. Newest first.
+pub fn search_tickets(
+    c: &Connection,
+    f: &AuditFilter,
+    ticket: &str,
+    day: Option<&str>,
+) -> Result<Vec<AuditEntry>> {
+    let ids = match ticket.parse::<i64>() {
+        Ok(id) => vec![id],
+        Err(_) => tickets_numbered(c, day.unwrap_or_default(), &ticket.to_ascii_uppercase())?,
+    };
+    let mut all = Vec::new();
+    for id in ids {
+        all.extend(search(
+            c,
+            &AuditFilter {
+                ticket_id: Some(id),
+                ..f.clone()
+            },
+        )?);
+    }
+    all.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    Ok(all)
+}
+
+impl super::Reader {
+    /// The audit trail: entries matching `f`, or those of `ticket` (see `search_tickets`).
+    pub fn audit(
+        &self,
+        f: &AuditFilter,
+        ticket: Option<&str>,
+        day: Option<&str>,
+    ) -> Result<Vec<AuditEntry>> {
+        self.with(|c| match ticket {
+            Some(t) => search_tickets(c, f, t, day),
+            None => search(c, f),
+        })
+    }
 }
 
 /// Ids of the tickets numbered `number` on `day`.
@@ -92,12 +136,25 @@ pub fn page(c: &Connection, f: &AuditFilter, offset: u64) -> Result<AuditPage> {
            AND (?5 IS NULL OR e.ticket_id = ?5
                 OR (e.kind IN ('follow_up.verified', 'follow_up.closed')
                     AND json_extract(e.payload, '$.id') = (SELECT id FROM follow_ups WHERE ticket_id = ?5)))
-           AND (?6 IS NULL OR e.kind LIKE ?6 ESCAPE '\\')"
+           AND (?6 IS NULL OR e.kind LIKE ?6 ESCAPE '\\')
+           AND (?9 IS NULL OR json_extract(e.payload, '$.username') = ?9
+                OR json_extract(e.payload, '$.clerk.username') = ?9
+                OR (e.kind LIKE 'device.%' AND json_extract(e.payload, '$.id') = ?9))"
     );
     let total: i64 = c
         .prepare_cached(&format!("SELECT COUNT(*) {joins} {filter}"))?
         .query_row(
-            params![from_ms, to_ms, f.window, f.actor, f.ticket_id, kind_like],
+            params![
+                from_ms,
+                to_ms,
+                f.window,
+                f.actor,
+                f.ticket_id,
+                kind_like,
+                None::<i64>,
+                None::<i64>,
+                f.subject
+            ],
             |r| r.get(0),
         )?;
     let mut stmt = c.prepare_cached(&format!(
@@ -115,7 +172,8 @@ pub fn page(c: &Connection, f: &AuditFilter, offset: u64) -> Result<AuditPage> {
             f.ticket_id,
             kind_like,
             f.limit as i64,
-            offset as i64
+            offset as i64,
+            f.subject
         ],
         |r| {
             Ok((

@@ -150,14 +150,14 @@ fn mgr() -> Actor {
 fn kiosk() -> Actor {
     Actor::Device {
         id: "kiosk-1".into(),
-        kind: "kiosk".into(),
+        kind: DeviceKind::Kiosk,
         window: None,
     }
 }
 fn display() -> Actor {
     Actor::Device {
         id: "wall-1".into(),
-        kind: "display".into(),
+        kind: DeviceKind::Display,
         window: None,
     }
 }
