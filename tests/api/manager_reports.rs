@@ -37,20 +37,21 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
     let day = service_day(0);
 
     let all = audit(&hall, &m, &format!("day={day}&limit=1000")).await;
-    // 21 events of the scripted day and the second pause and resume.
-    assert_eq!(all["total"], 23, "{all}");
-    assert_eq!(entries(&all).len(), 23);
+    // 21 events of the scripted day, two logins (clerk1, manager) and the second pause and
+    // resume.
+    assert_eq!(all["total"], 25, "{all}");
+    assert_eq!(entries(&all).len(), 25);
     let every = seqs(&all);
     assert!(every.windows(2).all(|w| w[0] > w[1]), "newest first");
 
     let first = audit(&hall, &m, &format!("day={day}&limit=10")).await;
     assert_eq!(
         (first["total"].clone(), first["offset"].clone(), first["limit"].clone()),
-        (json!(23), json!(0), json!(10))
+        (json!(25), json!(0), json!(10))
     );
     assert_eq!(seqs(&first), every[..10]);
     let last = audit(&hall, &m, &format!("day={day}&limit=10&offset=20")).await;
-    assert_eq!(last["total"], 23);
+    assert_eq!(last["total"], 25);
     assert_eq!(seqs(&last), every[20..]);
     // The default page is 100 entries; a bigger limit is capped, a day without events is empty.
     assert_eq!(audit(&hall, &m, &format!("day={day}")).await["limit"], 100);
@@ -217,8 +218,9 @@ async fn the_audit_exports_every_match() {
     assert_eq!(ct.as_deref(), Some("text/csv; charset=utf-8"));
     let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
-    // Every match (the page's limit is for pages), under one header.
-    assert_eq!(lines.len(), 1 + 21);
+    // Every match (the page's limit is for pages), under one header: the scripted day's 21
+    // events and two logins.
+    assert_eq!(lines.len(), 1 + 23);
     assert!(lines[0].starts_with("序号 (seq),时间 (time),操作 (event),操作者 (actor)"), "{}", lines[0]);
     assert!(lines.iter().any(|l| l.contains("暂停服务") && l.contains("原因：午休")));
     assert!(lines[1].contains(&format!("{day} 13:00:00")) || lines[1].contains(&day));
@@ -235,9 +237,9 @@ async fn the_audit_exports_every_match() {
     assert!(read("xl/styles.xml").contains("yyyy-mm-dd hh:mm:ss"), "times are dates");
     let strings = read("xl/sharedStrings.xml");
     assert!(strings.contains("李红（clerk1）") && strings.contains("过号"));
-    // 21 entries under the header: rows 2-22.
+    // 23 entries under the header: rows 2-24.
     let sheet = read("xl/worksheets/sheet1.xml");
-    assert!(sheet.contains("<row r=\"22\"") && !sheet.contains("<row r=\"23\""));
+    assert!(sheet.contains("<row r=\"24\"") && !sheet.contains("<row r=\"25\""));
 }
 
 #[tokio::test]

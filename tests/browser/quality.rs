@@ -53,12 +53,13 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         10,
     )
     .await;
-    // Paged with the total in sight, every code and actor in Chinese.
+    // Paged with the total in sight (107 events and the two logins), every code and actor in
+    // Chinese.
     let count = b
         .wait_for("document.getElementById('audit-count')?.textContent", 5)
         .await;
     assert!(
-        count.as_str().is_some_and(|c| c.contains("显示第 1–100 条，共 107 条")),
+        count.as_str().is_some_and(|c| c.contains("显示第 1–100 条，共 109 条")),
         "{count}"
     );
     let text = b
@@ -72,7 +73,7 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
     b.screenshot("quality-1-follow-up-and-audit").await;
     b.click("#audit-next").await;
     b.wait_for(
-        "document.getElementById('audit-count')?.textContent.includes('显示第 101–107 条，共 107 条')",
+        "document.getElementById('audit-count')?.textContent.includes('显示第 101–109 条，共 109 条')",
         5,
     )
     .await;
