@@ -1,5 +1,6 @@
 // The window's evaluator (评价器): after the clerk finishes (办结), ask the citizen to rate the
-// service; a bad rating asks why; skipping is fine; back to idle after a timeout.
+// service; a bad rating asks why; skipping is fine; back to idle after a timeout. A tap made
+// while the link is down is kept on the device and sent, idempotently, when it is back.
 // Mounted by window.html when opened with `evaluator=1` (and `device=TOKEN` once).
 
 const LEVELS = [
@@ -43,26 +44,71 @@ export function startEvaluator({ root, n, token, reasons = () => [], askSeconds 
     }, 1000);
   };
 
-  const submit = async () => {
-    const body = { ticket: state.ticket.id, level: state.level, reasons: [...state.chosen] };
-    state.mode = 'sending';
-    draw();
+  // Taps not yet acknowledged by the server, kept on the device (localStorage) so a rating
+  // given while the link is down is sent when it is back. Each carries an idempotency key: a
+  // resend of a tap whose first answer was lost is answered 200 `replayed`, never counted twice.
+  const OUTBOX = `hallq-evaluator-outbox-${n}`;
+  const pending = () => {
+    try { return JSON.parse(localStorage.getItem(OUTBOX) || '[]'); } catch (_) { return []; }
+  };
+  const keep = (list) => localStorage.setItem(OUTBOX, JSON.stringify(list));
+  const drop = (key) => keep(pending().filter((x) => x.key !== key));
+  /// 'done' (stored now or before), 'offline' (try again later), or why it was refused.
+  const send = async (item) => {
+    let res;
     try {
-      const res = await fetch('/api/v1/ratings', {
+      res = await fetch('/api/v1/ratings', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
-        body: JSON.stringify(body),
+        body: JSON.stringify({ ...item.body, key: item.key }),
       });
-      if (!res.ok) {
-        const err = await res.json().catch(() => null);
-        throw new Error(err && err.error ? err.error.message : '评价未能提交');
+    } catch (_) {
+      return 'offline';
+    }
+    if (res.ok) return 'done';
+    const err = await res.json().catch(() => null);
+    if (res.status >= 500) return 'offline';
+    if (err && err.error && err.error.code === 'already_rated') return 'done';
+    return (err && err.error && err.error.message) || '评价未能提交';
+  };
+  let flushing = false;
+  const flush = async () => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      for (const item of pending()) {
+        const r = await send(item);
+        if (r === 'offline') break;
+        drop(item.key);
       }
-      state.mode = 'thanks';
+    } finally {
+      flushing = false;
+    }
+  };
+  state.outbox = pending;
+  setInterval(flush, 5000);
+  window.addEventListener('online', flush);
+  flush();
+
+  const submit = async () => {
+    const item = {
+      key: `w${n}-t${state.ticket.id}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`,
+      body: { ticket: state.ticket.id, level: state.level, reasons: [...state.chosen] },
+    };
+    keep([...pending(), item]);
+    state.mode = 'sending';
+    draw();
+    const r = await send(item);
+    if (r === 'done' || r === 'offline') {
+      if (r === 'done') drop(item.key);
+      // Offline: the tap is kept and sent when the link is back; the citizen is thanked.
+      state.mode = r === 'done' ? 'thanks' : 'saved';
       draw();
       countdown(4, idle);
-    } catch (e) {
+    } else {
+      drop(item.key);
       state.mode = 'error';
-      state.error = e.message;
+      state.error = r;
       draw();
       countdown(5, idle);
     }
@@ -121,6 +167,7 @@ export function startEvaluator({ root, n, token, reasons = () => [], askSeconds 
     }
     if (state.mode === 'sending') box.append(el('p', { class: 'evaluator-msg' }, '正在提交…'));
     if (state.mode === 'thanks') box.append(el('p', { class: 'evaluator-msg' }, '感谢您的评价！', el('small', {}, 'Thank you')));
+    if (state.mode === 'saved') box.append(el('p', { class: 'evaluator-msg', id: 'evaluator-saved' }, '感谢您的评价！网络恢复后将自动提交', el('small', {}, 'Thank you; it will be sent when the link is back')));
     if (state.mode === 'error') box.append(el('p', { class: 'evaluator-msg error' }, state.error));
   }
 

@@ -351,6 +351,9 @@ pub struct AppraisalSection {
     /// Follow-up results (rectified | explained | appealed) that excuse a bad rating once the
     /// follow-up is closed.
     pub excused_results: Vec<String>,
+    /// Points taken off per percentage point of the clerk's served citizens who waited longer
+    /// than the wait target (0: the over-target share only counts through `weight_within_target`).
+    pub over_target_points: f64,
     /// Percent of clerks rated excellent, rounded up (the seed plan's top 20%).
     pub excellent_percent: u32,
 }
@@ -367,6 +370,7 @@ impl Default for AppraisalSection {
             weight_attendance: w.attendance,
             bad_rating_points: w.bad_rating_points,
             excused_results: w.excused_results,
+            over_target_points: w.over_target_points,
             excellent_percent: w.excellent_percent,
         }
     }
@@ -384,6 +388,7 @@ impl AppraisalSection {
             attendance: self.weight_attendance,
             bad_rating_points: self.bad_rating_points,
             excused_results: self.excused_results.clone(),
+            over_target_points: self.over_target_points,
             excellent_percent: self.excellent_percent,
         }
     }

@@ -37,13 +37,38 @@ function safeJson(text) {
 export const get = (path) => api('GET', path);
 export const post = (path, body) => api('POST', path, body ?? {});
 
-/// Seconds as 分:秒 (or 时:分:秒).
+/// Seconds as 时:分:秒, the one duration format of every page and export: 0:12:10 is twelve
+/// minutes, 2:31:31 two and a half hours (headers say 时:分:秒).
 export function duration(s) {
   if (s == null || isNaN(s)) return '—';
   s = Math.max(0, Math.round(s));
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
   const two = (n) => String(n).padStart(2, '0');
-  return h > 0 ? `${h}:${two(m)}:${two(sec)}` : `${m}:${two(sec)}`;
+  return `${h}:${two(m)}:${two(sec)}`;
+}
+
+/// The unit every duration header carries.
+export const DURATION_UNIT = '（时:分:秒）';
+
+/// The server's one table of Chinese labels for stored codes (config/reports.toml [codes.*]),
+/// loaded once by the manager pages (`loadLabels()`); `label(table, code)` reads it (the code
+/// itself when unknown).
+let labelTable = {};
+let labelsLoading = null;
+export function loadLabels() {
+  labelsLoading = labelsLoading || get('/api/v1/reports/labels').then((t) => { labelTable = t; return t; }).catch(() => ({}));
+  return labelsLoading;
+}
+export function label(table, code) {
+  return (labelTable[table] && labelTable[table][code]) || code;
+}
+
+/// A staff account or an audit actor (`staff:clerk1`) by display name: 李红（clerk1）.
+export function staffName(who) {
+  if (!who) return '';
+  const u = who.startsWith('staff:') ? who.slice(6) : who;
+  const name = labelTable.staff && labelTable.staff[u];
+  return name ? `${name}（${u}）` : u;
 }
 
 /// A live connection to the staff event stream (reasons, ratings and follow-ups included; the

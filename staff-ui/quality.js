@@ -1,11 +1,14 @@
-// Managers: follow-ups of bad ratings (核实 → 整改/解释/申诉 → 办结) and the audit trail.
+// Managers: follow-ups of bad ratings (核实 → 整改/解释/申诉 → 办结) and the audit trail (paged,
+// with the total, exports, and every follow-up linked to its ticket's trail). Every code is
+// shown by its Chinese label from the server's one table (/api/v1/reports/labels).
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
-import { get, post } from '/staff/api.js';
+import { get, post, label, loadLabels, staffName } from '/staff/api.js';
 
-const LEVELS = { very_satisfied: '非常满意', satisfied: '满意', basically_satisfied: '基本满意', dissatisfied: '不满意', very_dissatisfied: '非常不满意' };
 const STATES = { open: '待核实', verified: '已核实', closed: '已办结' };
-const RESULTS = { rectified: '整改', explained: '解释', appealed: '申诉' };
-const OUTCOMES = { done: '即办件', promised: '承诺件', joint: '联办件', reported: '上报件', supplement: '补办件', returned: '退回件', consultation: '咨询' };
+const RESULT_CODES = ['rectified', 'explained', 'appealed'];
+const PAGE = 100;
+// Another part of the page asks the audit to show one ticket's trail.
+const showTrail = (day, ticket) => window.dispatchEvent(new CustomEvent('hallq-audit', { detail: { day, ticket } }));
 // Times and names as the hall has them (its time zone, its departments).
 const hall = { tz: 'Asia/Shanghai', departments: {} };
 const hallLoaded = get('/api/v1/hall').then((h) => {
@@ -23,7 +26,7 @@ function FollowUps() {
   const [editing, setEditing] = useState(null);
   const [text, setText] = useState('');
   const [result, setResult] = useState('rectified');
-  const load = () => hallLoaded
+  const load = () => Promise.all([hallLoaded, loadLabels()])
     .then(() => get('/api/v1/follow-ups' + (state ? '?state=' + state : '')))
     .then(setRows)
     .catch((e) => setError(e.message));
@@ -45,15 +48,17 @@ function FollowUps() {
     ${rows == null ? html`<p class="loading">加载中…</p>` : rows.length === 0 ? html`<p class="muted">没有记录</p>` : html`<table id="follow-ups">
       <thead><tr><th>编号</th><th>服务日期</th><th>号票</th><th>评价</th><th>原因与意见</th><th>窗口/人员</th><th>部门</th><th>期限</th><th>状态</th><th></th></tr></thead>
       <tbody>${rows.map((f) => html`<tr data-id=${f.id} class=${f.overdue ? 'overdue' : ''}>
-        <td class="num">${f.id}</td><td class="follow-up-day">${f.rating.service_day}</td><td>${f.rating.number}</td><td>${LEVELS[f.rating.level]}</td>
+        <td class="num">${f.id}</td><td class="follow-up-day">${f.rating.service_day}</td>
+        <td><a href="#audit-trail" class="ticket-link" title="查看该号票的全部记录" onClick=${() => showTrail(f.rating.service_day, f.rating.number)}>${f.rating.number}</a></td>
+        <td>${label('levels', f.rating.level)}</td>
         <td class="wrap">${f.rating.reasons.join('、')}${f.rating.comment ? '；' + f.rating.comment : ''}</td>
-        <td>${f.rating.window ?? '—'}号 ${f.rating.clerk ?? ''}</td><td>${dept(f.department)}</td>
+        <td>${f.rating.window ?? '—'}号窗口 ${staffName(f.rating.clerk)}</td><td>${dept(f.department)}</td>
         <td>${time(f.due_ms)}${f.overdue ? html` <b class="error">超期</b>` : ''}</td>
-        <td>${STATES[f.state]}${f.result ? '（' + RESULTS[f.result] + '）' : ''}${f.verification ? html`<div class="muted wrap">核实：${f.verification}</div>` : ''}
-          ${f.state === 'closed' && html`<div class="muted wrap follow-up-close">办结说明：${f.note || '—'}${f.closed_by ? `（${f.closed_by}，${time(f.closed_ms)}）` : ''}</div>`}</td>
+        <td>${label('follow_up_states', f.state)}${f.result ? '（' + label('follow_up_results', f.result) + '）' : ''}${f.verification ? html`<div class="muted wrap">核实：${f.verification}</div>` : ''}
+          ${f.state === 'closed' && html`<div class="muted wrap follow-up-close">办结说明：${f.note || '—'}${f.closed_by ? `（${staffName(f.closed_by)}，${time(f.closed_ms)}）` : ''}</div>`}</td>
         <td>${f.state !== 'closed' && (editing === f.id
           ? html`<div class="quality-act">
-              ${f.state === 'verified' && html`<select value=${result} onChange=${(e) => setResult(e.target.value)}>${Object.entries(RESULTS).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>`}
+              ${f.state === 'verified' && html`<select value=${result} onChange=${(e) => setResult(e.target.value)}>${RESULT_CODES.map((k) => html`<option value=${k}>${label('follow_up_results', k)}</option>`)}</select>`}
               <input placeholder=${f.state === 'open' ? '核实情况' : '处理说明'} value=${text} onInput=${(e) => setText(e.target.value)} />
               <button class="primary" disabled=${f.state === 'open' && !text.trim()} onClick=${() => act(f)}>${f.state === 'open' ? '记录核实' : '办结'}</button>
               <button onClick=${() => setEditing(null)}>取消</button></div>`
@@ -64,13 +69,18 @@ function FollowUps() {
 
 function Audit() {
   const [q, setQ] = useState({ day: '', window: '', clerk: '', ticket: '', kind: '' });
-  const [rows, setRows] = useState(null);
+  const [page, setPage] = useState(null);
+  const [offset, setOffset] = useState(0);
   const [error, setError] = useState('');
-  const search = async (e, query = q) => {
+  const params = (query, extra) => new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, v]) => v !== '')), ...extra });
+  const search = async (e, query = q, at = 0) => {
     e && e.preventDefault();
     setError('');
-    const params = new URLSearchParams(Object.entries(query).filter(([, v]) => v !== ''));
-    try { setRows(await get('/api/v1/audit?' + params)); } catch (err) { setError(err.message); }
+    try {
+      await loadLabels();
+      setPage(await get('/api/v1/reports/audit?' + params(query, { offset: at, limit: PAGE })));
+      setOffset(at);
+    } catch (err) { setError(err.message); }
   };
   // Start on the hall's service day (its clock, not this computer's).
   useEffect(() => {
@@ -79,32 +89,48 @@ function Audit() {
       setQ(first);
       search(null, first);
     }).catch((err) => setError(err.message));
+    const trail = (e) => {
+      const one = { day: e.detail.day, window: '', clerk: '', ticket: e.detail.ticket, kind: '' };
+      setQ(one);
+      search(null, one);
+    };
+    window.addEventListener('hallq-audit', trail);
+    return () => window.removeEventListener('hallq-audit', trail);
   }, []);
-  const field = (k, label, w) => html`<label>${label}<input style=${'width:' + w} value=${q[k]} onInput=${(e) => setQ({ ...q, [k]: e.target.value })} /></label>`;
-  const detail = (e) => {
-    const d = e.details || {};
-    const parts = [];
-    if (d.ticket) parts.push(d.ticket.number);
-    if (d.reason) parts.push('原因：' + d.reason);
-    if (d.note) parts.push('说明：' + d.note);
-    if (d.outcome) parts.push('办结：' + (OUTCOMES[d.outcome] || d.outcome));
-    if (d.to_queue) parts.push('转至：' + d.to_queue + (d.to_window ? '/' + d.to_window + '号窗口' : ''));
-    if (d.clerk) parts.push(d.clerk.name);
-    if (d.level) parts.push(LEVELS[d.level]);
-    return parts.join('　');
-  };
-  return html`<section class="card quality-audit">
+  const field = (k, text, w) => html`<label>${text}<input name=${k} style=${'width:' + w} value=${q[k]} onInput=${(e) => setQ({ ...q, [k]: e.target.value })} /></label>`;
+  const time = (at) => at.slice(11, 19);
+  const total = page ? page.total : 0;
+  const shown = page ? page.entries.length : 0;
+  const link = (format) => '/api/v1/reports/audit?' + params(q, { format });
+  return html`<section class="card quality-audit" id="audit-trail">
     <h2>审计日志 <small>Audit trail</small></h2>
-    <form class="quality-filter" onSubmit=${search}>
+    <form class="quality-filter" onSubmit=${(e) => search(e, q, 0)}>
       <label>日期<input type="date" value=${q.day} onInput=${(e) => setQ({ ...q, day: e.target.value })} /></label>
-      ${field('window', '窗口', '5em')}${field('clerk', '工作人员', '8em')}${field('ticket', '号票', '7em')}${field('kind', '类型', '10em')}
+      ${field('window', '窗口', '5em')}${field('clerk', '工作人员账号', '8em')}${field('ticket', '号票', '7em')}
+      <label>操作<select value=${q.kind} onChange=${(e) => setQ({ ...q, kind: e.target.value })}>
+        <option value="">全部</option>
+        ${KINDS.map((k) => html`<option value=${k}>${label('events', k)}</option>`)}
+      </select></label>
       <button class="primary" type="submit">查询</button>
+      <a class="download" id="audit-csv" href=${link('csv')} download>导出 CSV</a>
+      <a class="download" id="audit-xlsx" href=${link('xlsx')} download>导出 Excel</a>
     </form>
     ${error && html`<p class="error" role="alert">${error}</p>`}
-    ${rows && html`<table id="audit"><thead><tr><th>时间</th><th>类型</th><th>操作者</th><th>窗口</th><th>详情</th></tr></thead>
-      <tbody>${rows.map((e) => html`<tr><td>${e.at.slice(11, 19)}</td><td>${e.kind}</td><td>${e.actor}</td><td class="num">${e.window ?? ''}</td><td class="wrap">${detail(e)}</td></tr>`)}</tbody></table>`}
+    ${page && html`<p class="muted audit-count" id="audit-count">${total === 0 ? '没有符合条件的记录' : `显示第 ${offset + 1}–${offset + shown} 条，共 ${total} 条（最新在前）`}${q.ticket ? html` · 号票 ${q.ticket} 的全部记录（含差评核实、办结） <a href="#audit-trail" onClick=${() => { const all = { ...q, ticket: '' }; setQ(all); search(null, all); }}>显示全部</a>` : ''}</p>
+      <table id="audit"><thead><tr><th>时间</th><th>操作</th><th>操作者</th><th class="num">窗口</th><th>号票</th><th>详情</th></tr></thead>
+      <tbody>${page.entries.map((e) => html`<tr data-seq=${e.seq}><td>${time(e.at)}</td><td>${e.kind_label}</td><td>${e.actor_name}</td><td class="num">${e.window ?? ''}</td>
+        <td>${e.ticket_number ? html`<a href="#audit-trail" class="ticket-link" onClick=${() => showTrail(q.day || e.at.slice(0, 10), e.ticket_number)}>${e.ticket_number}</a>` : ''}</td>
+        <td class="wrap">${e.summary}</td></tr>`)}</tbody></table>
+      <div class="pager">
+        <button id="audit-prev" disabled=${offset === 0} onClick=${() => search(null, q, Math.max(0, offset - PAGE))}>上一页</button>
+        <span>第 ${Math.floor(offset / PAGE) + 1} / ${Math.max(1, Math.ceil(total / PAGE))} 页</span>
+        <button id="audit-next" disabled=${offset + shown >= total} onClick=${() => search(null, q, offset + PAGE)}>下一页</button>
+      </div>`}
   </section>`;
 }
+
+/// The event kinds a manager filters by.
+const KINDS = ['ticket.issued', 'ticket.called', 'ticket.recalled', 'ticket.no_show', 'ticket.finished', 'ticket.transferred', 'ticket.cancelled', 'window.', 'window.paused', 'rating.submitted', 'follow_up.'];
 
 export default function Quality() {
   return html`<div class="quality"><${FollowUps} /><${Audit} /></div>`;

@@ -2,7 +2,7 @@
 // window kind, queue, department, clerk, hour or day; charts; CSV and Excel downloads; and the
 // definitions the numbers follow.
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
-import { get, duration } from '/staff/api.js';
+import { get, duration, DURATION_UNIT } from '/staff/api.js';
 
 const GROUPS = [
   ['department', '部门'], ['queue', '业务'], ['window', '窗口'], ['window_kind', '窗口类型'],
@@ -13,14 +13,16 @@ const KINDS = { resident: '常驻窗口', comprehensive: '综合窗口', poverty
 const pct = (x) => (x == null ? '—' : (x * 100).toFixed(1) + '%');
 const num = (x) => (x == null ? '—' : String(x));
 
+// Durations are 时:分:秒 on every page and export; each header says so.
+const D = DURATION_UNIT;
 const COLUMNS = [
-  ['issued', '取号', num], ['served', '办结', num], ['no_show', '过号', num],
+  ['issued', '取号（张）', num], ['served', '办结（件）', num], ['no_show', '过号', num],
   ['transferred', '转移', num], ['cancelled', '取消', num],
-  ['wait_mean_s', '平均等候', duration], ['wait_p50_s', '等候中位', duration],
-  ['wait_p90_s', '等候P90', duration], ['wait_max_s', '最长等候', duration],
-  ['service_mean_s', '平均办理', duration], ['service_p50_s', '办理中位', duration],
-  ['service_p90_s', '办理P90', duration],
-  ['over_target', '超时数', num], ['over_target_share', '超时占比', pct],
+  ['wait_mean_s', '平均等候' + D, duration], ['wait_p50_s', '等候中位' + D, duration],
+  ['wait_p90_s', '等候P90' + D, duration], ['wait_max_s', '最长等候' + D, duration],
+  ['service_mean_s', '平均办理' + D, duration], ['service_p50_s', '办理中位' + D, duration],
+  ['service_p90_s', '办理P90' + D, duration],
+  ['over_target', '超时（人）', num], ['over_target_share', '超时占比', pct],
   ['rated', '评价数', num], ['satisfaction_rate', '满意率', pct],
 ];
 
@@ -97,14 +99,14 @@ function Table({ report }) {
     <td>${r.label}</td>
     ${kind && html`<td>${r.window_kind ? KINDS[r.window_kind] : ''}</td>`}
     ${COLUMNS.map(([k, , f]) => html`<td class="num">${f(r[k])}</td>`)}
-    ${pause && html`<td class="num">${duration(r.pause_s)}</td>`}
+    ${pause && html`<td class="num">${duration(r.signed_in_s)}</td><td class="num">${duration(r.pause_s)}</td>`}
   </tr>`;
   return html`<div class="table-wrap"><table id="waits-table" class="report">
     <thead><tr>
       <th>${GROUPS.find((g) => g[0] === by)[1]}</th>
       ${kind && html`<th>窗口类型</th>`}
       ${COLUMNS.map(([, h]) => html`<th class="num">${h}</th>`)}
-      ${pause && html`<th class="num">暂停时长</th>`}
+      ${pause && html`<th class="num">签到时长${D}</th><th class="num">暂停时长${D}</th>`}
     </tr></thead>
     <tbody>
       ${report.rows.length === 0 && html`<tr><td colspan="20" class="muted">该期间没有数据 No data in this range</td></tr>`}
@@ -170,6 +172,7 @@ export default function Reports() {
         <li><b>办理时长</b>：从开始办理（未点"开始"时从叫号）到办结，仅计办结的号票。Service = start (or call) to finish.</li>
         <li><b>取消、过号、作废</b>分别计数，不计入办结。Cancelled, no-show and abandoned are counted separately.</li>
         <li><b>超时</b>：等候时长超过大厅等候目标（${data ? data.main.wait_target_s / 60 : 20} 分钟）。中位数与P90按最近秩法计算。</li>
+        <li><b>时长</b>一律为 时:分:秒（0:12:10 为12分10秒，2:31:31 为2小时31分31秒），导出文件相同。签到、暂停时长对进行中的当天计至此刻。</li>
         <li><b>满意率</b> =（非常满意 + 满意）÷ 评价数；评价率 = 评价数 ÷ 办结数。</li>
         <li><b>归属</b>：按业务/部门时，取号、等候、取消、转出计入取号时的业务，办结、办理时长、过号计入最终办理的业务；按窗口为最后叫号的窗口；按工作人员为办结人（过号、转移为操作人）；按时段为取号时刻。</li>
       </ul>

@@ -104,14 +104,58 @@ fn header() -> String {
     s
 }
 
+/// Tickets issued within an hour of each day's first.
+fn first_hour(days: &[DayResult]) -> Vec<&TicketRecord> {
+    days.iter()
+        .flat_map(|r| {
+            let first = r.tickets.iter().map(|t| t.issued_ms).min().unwrap_or(0);
+            r.tickets
+                .iter()
+                .filter(move |t| t.issued_ms < first + 3_600_000)
+        })
+        .collect()
+}
+
+/// Tickets issued before any clerk could have signed in (8:50 plus the scenario's delay):
+/// no window was open, so none may carry a number.
+fn before_any_window(r: &DayResult) -> impl Iterator<Item = &TicketRecord> {
+    let earliest = r
+        .plan
+        .rules
+        .tz
+        .to_timestamp(r.day.at(8, 50, 0, 0))
+        .map_or(0, |t| t.as_millisecond())
+        + (r.scenario.sign_in_delay_min * 60_000.0) as i64;
+    r.tickets.iter().filter(move |t| t.issued_ms < earliest)
+}
+
+fn ratio_line(label: &str, acc: &[Accuracy; 4], against: f64, goal: &str) -> String {
+    format!(
+        "{label}: hallq MAE {:.2} = {:.2}x ({against:.2}; goal {goal}), bias {:+.2} min; off by >10 min: hallq {:.0}%, QL {:.0}%, LES {:.0}%, HOL {:.0}%",
+        acc[0].mae,
+        acc[0].mae / against.max(1e-9),
+        acc[0].bias,
+        acc[0].off10 * 100.0,
+        acc[1].off10 * 100.0,
+        acc[2].off10 * 100.0,
+        acc[3].off10 * 100.0,
+    )
+}
+
 /// `hallq-bench estimates`.
 pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
+    let scenarios = [
+        Scenario::normal(),
+        Scenario::busy(),
+        Scenario::cold(),
+        Scenario::no_clerk(),
+    ];
     println!(
-        "bench estimates: {seeds} seeds x (normal, busy) days; minutes; error = estimate - actual wait (issue to first call)"
+        "bench estimates: {seeds} seeds x (normal, busy, cold, no-clerk) days; minutes; error = estimate - actual wait (issue to first call)"
     );
-    let mut busy_days: Vec<DayResult> = Vec::new();
+    let mut days: BTreeMap<&str, Vec<DayResult>> = BTreeMap::new();
     println!("{}", header());
-    for scenario in [Scenario::normal(), Scenario::busy()] {
+    for scenario in scenarios {
         for seed in 1..=seeds {
             let o = DayOptions {
                 config: config.to_path_buf(),
@@ -127,44 +171,54 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
             }
             let acc = accuracy(&r.tickets);
             println!("{}", line(&format!("{} seed {seed}", scenario.name), &acc));
-            if scenario.name == "busy" {
-                busy_days.push(r);
-            }
+            days.entry(scenario.name).or_default().push(r);
         }
     }
-    let all: Vec<&TicketRecord> = busy_days.iter().flat_map(|r| &r.tickets).collect();
-    let acc = accuracy(all.iter().copied());
-    println!("{}", line("busy, all seeds", &acc));
-    // The cold first hour of each busy day: tickets issued within an hour of its first.
-    let cold: Vec<&TicketRecord> = busy_days
-        .iter()
-        .flat_map(|r| {
-            let first = r.tickets.iter().map(|t| t.issued_ms).min().unwrap_or(0);
-            r.tickets
-                .iter()
-                .filter(move |t| t.issued_ms < first + 3_600_000)
-        })
-        .collect();
-    let cold_acc = accuracy(cold.iter().copied());
-    println!("{}", line("busy, first hour", &cold_acc));
+    let all = |name: &str| -> Vec<&TicketRecord> {
+        days.get(name)
+            .map(|d| d.iter().flat_map(|r| &r.tickets).collect())
+            .unwrap_or_default()
+    };
+    let hour = |name: &str| days.get(name).map(|d| first_hour(d)).unwrap_or_default();
+    let mut summary = Vec::new();
+    for (label, tickets) in [
+        ("normal, all seeds", all("normal")),
+        ("busy, all seeds", all("busy")),
+        ("busy, first hour", hour("busy")),
+        ("cold, first hour", hour("cold")),
+        ("no-clerk, all seeds", all("no-clerk")),
+        ("no-clerk, first hour", hour("no-clerk")),
+    ] {
+        let acc = accuracy(tickets.iter().copied());
+        println!("{}", line(label, &acc));
+        summary.push((label, acc));
+    }
+    println!();
+    for (label, acc) in &summary {
+        let best = acc[2].mae.min(acc[3].mae);
+        if label.ends_with("first hour") {
+            println!("{}", ratio_line(label, acc, acc[3].mae, "<= 1.0x HOL"));
+        } else {
+            println!(
+                "{}",
+                ratio_line(label, acc, best, "steady <= 0.7x the better of LES/HOL, |bias| <= 0.5")
+            );
+        }
+    }
+    let (mut before, mut finite) = (0, 0);
+    for r in days.get("no-clerk").into_iter().flatten() {
+        for t in before_any_window(r) {
+            before += 1;
+            finite += usize::from(t.estimate_s.is_some());
+        }
+    }
     println!(
-        "cold first hour goal: hallq MAE {:.2} = {:.2}x HOL's {:.2} (goal <= 1.0x)",
-        cold_acc[0].mae,
-        cold_acc[0].mae / cold_acc[3].mae.max(1e-9),
-        cold_acc[3].mae
+        "no-clerk: {before} tickets issued before any window could open, {finite} with a finite estimate (goal 0)"
     );
-    let best = acc[2].mae.min(acc[3].mae);
-    println!(
-        "busy day goal: hallq MAE {:.2} = {:.2}x the better of LES/HOL ({:.2}; goal <= 0.8x), bias {:+.2} min (goal |bias| <= 0.5)",
-        acc[0].mae,
-        acc[0].mae / best.max(1e-9),
-        best,
-        acc[0].bias
-    );
-    if let Some(r) = busy_days.first() {
+    if let Some(r) = days.get("busy").and_then(|d| d.first()) {
         println!("\nbusy days by department (all seeds):\n{}", header());
         let mut by: BTreeMap<usize, Vec<&TicketRecord>> = BTreeMap::new();
-        for t in &all {
+        for t in all("busy") {
             if let Some(i) = r.plan.departments.iter().position(|d| d.id == t.department) {
                 by.entry(i).or_default().push(t);
             }

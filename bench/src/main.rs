@@ -103,7 +103,8 @@ enum Bench {
         #[arg(long)]
         keep: Option<PathBuf>,
     },
-    /// Accuracy of wait estimates (hallq vs QL, LES, HOL) on simulated normal and busy days.
+    /// Accuracy of wait estimates (hallq vs QL, LES, HOL) on simulated normal, busy, cold-morning
+    /// (quick enquiries first) and no-clerk-at-opening days.
     Estimates {
         /// Seeds per kind of day.
         #[arg(long, default_value_t = 3)]

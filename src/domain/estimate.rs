@@ -18,8 +18,10 @@
 //!   of its previous ticket, when this one was already waiting: not idleness). It is a
 //!   Bayesian mean: the configured typical time is a prior worth `PRIOR_SERVICES` services,
 //!   so two quick enquiries at opening move it only a little, and twenty observations
-//!   outweigh it four to one. Everything it uses is in the stored tickets, so a restart
-//!   learns the same value.
+//!   outweigh it four to one. The prior is the configured time times the department's pace
+//!   (how its other queues ran against their configured times today, itself a Bayesian mean
+//!   around 1), so one department's queues stay consistent with each other. Everything it
+//!   uses is in the stored tickets, so a restart learns the same value.
 //! - theta: the rate at which a waiting citizen gives up and cancels, estimated over the day as
 //!   (tickets cancelled while waiting) / (seconds waited by tickets called so far). Citizens
 //!   who leave without cancelling stay in n and cost a no-show cycle, which 1/mu includes.
@@ -67,12 +69,28 @@ pub fn window_share(waiting: u32, competing: u32) -> f64 {
     }
 }
 
-/// The Bayesian mean window time: the configured typical time `prior_s` worth
-/// `PRIOR_SERVICES` observations, blended with the last `RECENT` observed window times.
-pub fn mean_service_s(recent: &[i64], prior_s: u32) -> f64 {
+/// The Bayesian mean window time: the prior `prior_s` (the configured typical time, scaled by
+/// the department's pace) worth `PRIOR_SERVICES` observations, blended with the last `RECENT`
+/// observed window times.
+pub fn mean_service_s(recent: &[i64], prior_s: f64) -> f64 {
     let recent = &recent[recent.len().saturating_sub(RECENT)..];
     let observed: f64 = recent.iter().map(|&s| s.max(0) as f64).sum();
-    (PRIOR_SERVICES * f64::from(prior_s) + observed) / (PRIOR_SERVICES + recent.len() as f64)
+    (PRIOR_SERVICES * prior_s + observed) / (PRIOR_SERVICES + recent.len() as f64)
+}
+
+/// A department's pace today: the mean of observed / configured window time over the recent
+/// calls of its queues (`(recent, configured_s)` each), with a prior of 1 (as configured)
+/// worth `PRIOR_SERVICES` observations. Never below 0.1 or above 10.
+pub fn department_pace(queues: &[(Vec<i64>, u32)]) -> f64 {
+    let (mut sum, mut n) = (0.0, 0.0);
+    for (recent, configured) in queues {
+        let recent = &recent[recent.len().saturating_sub(RECENT)..];
+        for &s in recent {
+            sum += s.max(0) as f64 / f64::from((*configured).max(1));
+            n += 1.0;
+        }
+    }
+    ((PRIOR_SERVICES + sum) / (PRIOR_SERVICES + n)).clamp(0.1, 10.0)
 }
 
 /// Waiting citizens who give up: counted over the service day.
@@ -118,16 +136,16 @@ mod tests {
     #[test]
     fn service_time_is_a_bayesian_blend_with_the_configured_time() {
         // Nothing observed: the configured time.
-        assert_eq!(mean_service_s(&[], 480), 480.0);
+        assert_eq!(mean_service_s(&[], 480.0), 480.0);
         // Two quick 65 s services after opening (户籍, configured 8 min) move it only a
         // little: (5 x 480 + 130) / 7 = 361.4 s, not 65 s.
-        let two = mean_service_s(&[65, 65], 480);
+        let two = mean_service_s(&[65, 65], 480.0);
         assert!((two - 2530.0 / 7.0).abs() < 1e-9, "{two}");
         // So 20 people ahead at 2 windows are about 60 minutes, not "约 3 分钟".
         assert_eq!(estimate_wait_s(20, 2.0, two, 0.0), 3795);
         // Twenty observations outweigh the prior four to one; older ones are forgotten.
         let many: Vec<i64> = (0..100).map(|i| if i < 80 { 1000 } else { 10 }).collect();
-        assert_eq!(mean_service_s(&many, 480), (5.0 * 480.0 + 200.0) / 25.0);
+        assert_eq!(mean_service_s(&many, 480.0), (5.0 * 480.0 + 200.0) / 25.0);
     }
 
     #[test]

@@ -41,6 +41,8 @@ pub struct Weights {
     pub bad_rating_points: f64,
     /// Follow-up results that excuse a bad rating once the follow-up is closed.
     pub excused_results: Vec<String>,
+    /// Points taken off per percentage point of waits over target.
+    pub over_target_points: f64,
     /// Percent of clerks rated excellent (ceil).
     pub excellent_percent: u32,
 }
@@ -56,6 +58,7 @@ impl Default for Weights {
             attendance: 10,
             bad_rating_points: 5.0,
             excused_results: vec!["appealed".into()],
+            over_target_points: 0.0,
             excellent_percent: 20,
         }
     }

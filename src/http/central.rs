@@ -203,20 +203,22 @@ fn waits_xlsx(r: &CentralWaits, generated: &str) -> Result<Vec<u8>, rust_xlsxwri
     use crate::reports::TEXTS;
     let summary = export::Summary {
         title: TEXTS.sheet("waits_title").to_string(),
-        lines: vec![
-            (
-                TEXTS.sheet("range").into(),
-                format!("{} – {}", r.from, r.to),
-            ),
-            (TEXTS.sheet("grouping").into(), r.by.as_str().into()),
-            ("halls".into(), r.halls.join(", ")),
-            (TEXTS.sheet("generated").into(), generated.into()),
-        ],
+        lines: {
+            use export::Cell;
+            let mut lines = export::head_lines(&r.from, &r.to, generated);
+            lines.push(export::line(
+                TEXTS.sheet("grouping"),
+                Cell::Text(r.by.as_str().into()),
+            ));
+            lines.push(export::line("halls", Cell::Text(r.halls.join(", "))));
+            lines
+        },
         total: Some(export::table(
             std::slice::from_ref(&r.total),
             crate::reports::waits::COLUMNS,
         )),
         chart: vec!["issued", "served"],
+        after: None,
         definitions: [
             "definition_wait",
             "definition_service",

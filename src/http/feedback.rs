@@ -37,6 +37,61 @@ struct RatingRequest {
     #[serde(default)]
     reasons: Vec<String>,
     comment: Option<String>,
+    /// An idempotency key chosen by the client (an evaluator resending a tap it kept while
+    /// offline). A resend of a rating already stored, with the same level, reasons and
+    /// comment, answers 200 with `"replayed": true` and stores nothing; without a key a second
+    /// rating is 409 `already_rated` as before.
+    key: Option<String>,
+}
+
+/// The rating already stored for `target`, as the first answer gave it, when it is the same
+/// rating as `r` (a resend); `None` when it differs or none is stored.
+async fn replayed(
+    st: &AppState,
+    target: &RateTarget,
+    r: &RatingRequest,
+) -> Result<Option<serde_json::Value>, ApiError> {
+    let reader = st.reader.clone();
+    let target = target.clone();
+    let found = tokio::task::spawn_blocking(move || {
+        let id = match target {
+            RateTarget::Id(id) => Some(id.0),
+            RateTarget::Token(tok) => reader.ticket_by_token(&tok)?.map(|t| t.id.0),
+        };
+        let Some(id) = id else { return Ok(None) };
+        reader.with(|c| {
+            Ok(crate::store::feedback::rating_of(c, id)?
+                .map(|rating| (rating, crate::store::feedback::follow_up_of(c, id))))
+        })
+    })
+    .await??;
+    let Some((stored, follow_up)) = found else {
+        return Ok(None);
+    };
+    let trimmed: Vec<String> = r
+        .reasons
+        .iter()
+        .map(|x| x.trim().to_string())
+        .filter(|x| !x.is_empty())
+        .collect();
+    let comment = r
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let same = stored.level == r.level
+        && stored.reasons == trimmed
+        && stored.comment.as_deref() == comment;
+    Ok(same.then(|| {
+        serde_json::json!({
+            "ticket": stored.ticket_id,
+            "level": r.level,
+            "gbt39046_code": r.level.gbt39046_code(),
+            "provincial_code": r.level.provincial_code(),
+            "follow_up": follow_up.ok().flatten(),
+            "replayed": true,
+        })
+    }))
 }
 
 /// The caller behind a rating: an evaluator device (bearer) or the token holder (no credentials).
@@ -81,6 +136,13 @@ async fn submit_rating(
     {
         return Err(ApiError::bad_request("评价原因或意见过长"));
     }
+    if r.key.as_deref().is_some_and(|k| {
+        k.is_empty()
+            || k.len() > 64
+            || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return Err(ApiError::bad_request("key 应为 1-64 个字母、数字、- 或 _"));
+    }
     let target = match &r.ticket {
         serde_json::Value::Number(n) => RateTarget::Id(TicketId(
             n.as_i64().ok_or_else(|| ApiError::bad_request("ticket"))?,
@@ -117,6 +179,11 @@ async fn submit_rating(
         if let Some(row) = row {
             result = st.engine.execute(actor, command(Some(Box::new(row)))).await;
         }
+    }
+    if let (Err(EngineError::Domain(DomainError::AlreadyRated)), Some(_)) = (&result, &r.key)
+        && let Some(body) = replayed(&st, &target, &r).await?
+    {
+        return Ok((StatusCode::OK, axum::Json(body)).into_response());
     }
     match result? {
         Outcome::Rated { ticket, follow_up } => Ok((

@@ -1,5 +1,6 @@
 //! Manager routes (role manager or admin): the live floor, the waits report, the monthly
-//! staff appraisal and the appointments report, as JSON, CSV or xlsx. Reports run in
+//! staff appraisal, the appointments report and the audit trail (paged, with its total), as
+//! JSON, CSV or xlsx, and the Chinese labels of stored codes the pages show. Reports run in
 //! `spawn_blocking` on read-only connections; only the floor reads the engine (a cheap view of
 //! the hall's state).
 
@@ -17,7 +18,8 @@ use super::auth::Staff;
 use super::error::{ApiError, Query};
 use crate::domain::event::rfc3339;
 use crate::reports::appointments::AppointmentsBy;
-use crate::reports::{GroupBy, export, floor, query};
+use crate::reports::{GroupBy, audit, export, floor, labels, query};
+use crate::store::audit::AuditFilter;
 
 /// The longest range a waits report covers, days.
 const MAX_RANGE_DAYS: i32 = 3 * 366;
@@ -31,6 +33,8 @@ pub fn routes() -> Router<AppState> {
             get(report_staff_appraisal),
         )
         .route("/api/v1/reports/appointments", get(report_appointments))
+        .route("/api/v1/reports/audit", get(report_audit))
+        .route("/api/v1/reports/labels", get(show_labels))
 }
 
 /// Output format of a report.
@@ -231,6 +235,126 @@ async fn report_staff_appraisal(
         let name = format!("staff-appraisal-{}", a.month);
         respond(&a, format, &name, export::appraisal_csv, |a| {
             export::appraisal_xlsx(a, &generated)
+        })
+    })
+    .await?
+}
+
+/// The Chinese labels of stored codes, one table for every page (`[codes.*]`), and `staff`:
+/// every account's display name by username.
+async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
+    who.require_manager()?;
+    let reader = st.reader.clone();
+    let staff = tokio::task::spawn_blocking(move || {
+        reader.with(|c| crate::store::reports::staff_names(c))
+    })
+    .await??;
+    let mut body = serde_json::to_value(labels::all()).map_err(ApiError::internal)?;
+    body["staff"] = staff
+        .into_iter()
+        .map(|s| (s.username, serde_json::Value::String(s.name)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    Ok(axum::Json(body).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    /// A service day, YYYY-MM-DD.
+    day: Option<String>,
+    window: Option<u32>,
+    /// A clerk's username.
+    clerk: Option<String>,
+    /// A ticket id, or a ticket number (of `day`, else of today).
+    ticket: Option<String>,
+    /// An event kind or its prefix, e.g. `ticket.no_show` or `window.`.
+    kind: Option<String>,
+    #[serde(default)]
+    offset: u64,
+    limit: Option<usize>,
+    #[serde(default)]
+    format: Format,
+}
+
+/// `GET /api/v1/reports/audit`: a page of the audit trail with the total that match
+/// (`limit` up to 1000, default 100); `format=csv|xlsx` exports the whole search.
+async fn report_audit(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Query(p): Query<AuditParams>,
+) -> Result<Response, ApiError> {
+    who.require_manager()?;
+    let now = st.engine.clock().now();
+    let tz = st.plan.rules.tz.clone();
+    let day = match &p.day {
+        Some(d) => Some(date("day", d)?),
+        None => None,
+    };
+    let (from_ms, to_ms) = match day {
+        Some(d) => {
+            let start = |d: Date| {
+                tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .map(|t| t.as_millisecond())
+                    .map_err(ApiError::internal)
+            };
+            (
+                Some(start(d)?),
+                Some(start(d.tomorrow().map_err(ApiError::internal)?)?),
+            )
+        }
+        None => (None, None),
+    };
+    let export = !matches!(p.format, Format::Json);
+    let limit = if export {
+        audit::MAX_EXPORT
+    } else {
+        p.limit.unwrap_or(100).clamp(1, audit::MAX_PAGE)
+    };
+    let (ticket_id, ticket_number) = match p.ticket.as_deref().map(str::trim) {
+        None | Some("") => (None, None),
+        Some(t) => match t.parse::<i64>() {
+            Ok(id) => (Some(id), None),
+            Err(_) => {
+                let d = day.unwrap_or_else(|| tz.to_datetime(now).date());
+                (None, Some((d.to_string(), t.to_string())))
+            }
+        },
+    };
+    let what: Vec<String> = [
+        p.day.as_ref().map(|d| format!("day={d}")),
+        p.window.map(|w| format!("window={w}")),
+        p.clerk.as_ref().map(|c| format!("clerk={c}")),
+        p.ticket.as_ref().map(|t| format!("ticket={t}")),
+        p.kind.as_ref().map(|k| format!("kind={k}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let search = audit::Search {
+        filter: AuditFilter {
+            from_ms,
+            to_ms,
+            window: p.window,
+            actor: p.clerk.map(|c| format!("staff:{c}")),
+            ticket_id,
+            kind: p.kind,
+            subject: None,
+            limit,
+        },
+        ticket_number,
+        offset: if export { 0 } else { p.offset },
+    };
+    let generated = rfc3339(now, &tz);
+    let (reader, plan, format) = (st.reader.clone(), st.plan.clone(), p.format);
+    let name = format!(
+        "audit-{}",
+        p.day.unwrap_or_else(|| tz.to_datetime(now).date().to_string())
+    );
+    tokio::task::spawn_blocking(move || {
+        let page = audit::page(&reader, &plan, search)?;
+        respond(&page, format, &name, audit::csv, |p| {
+            audit::xlsx(p, &what.join(" "), &generated)
         })
     })
     .await?

@@ -102,6 +102,7 @@ struct ReasonBody {
 
 /// A reason in its one wire form (`code` or `code: text`), from either shape a client sends:
 /// `"reason": "lunch" | "other: 看病" | free text`, or `"reason_code"` with `"reason_text"`.
+/// A Chinese label (`午休`) is stored as its code, as the console sends it.
 fn given_reason(
     reason: Option<String>,
     code: Option<ReasonCode>,
@@ -109,7 +110,7 @@ fn given_reason(
 ) -> Result<Option<String>, ApiError> {
     match code {
         Some(code) => Ok(Some(Reason::from_parts(code, text.as_deref())?.to_string())),
-        None => Ok(reason),
+        None => Ok(reason.map(|r| crate::reports::labels::reason_from_words(&r))),
     }
 }
 

@@ -14,7 +14,13 @@
 //!
 //! score = Σ weight × points / Σ weight − `bad_rating_points` × bad ratings not excused
 //! (a bad rating is excused when its follow-up is closed with a result listed in
-//! `excused_results`), never below 0, rounded to 2 decimals.
+//! `excused_results`) − `over_target_points` × percent of waits over target, never below 0,
+//! rounded to 2 decimals.
+//!
+//! Who is ranked: clerks (role clerk) who finished at least one ticket in the month. The
+//! relative components (volume, attendance) compare only them. Everyone else who worked at a
+//! window is listed apart (`unranked`) with why: a manager covering a window, a clerk who served
+//! nobody.
 //!
 //! Rank: score descending; ties broken by more tickets served, then higher satisfaction rate,
 //! then username (alphabetical), so ranks are distinct and exactly ceil(n × share) clerks are
@@ -49,6 +55,14 @@ pub const COLUMNS: &[&str] = &[
     "bad_closed",
     "bad_excused",
     "penalty",
+    "over_target_penalty",
+    "points_volume",
+    "points_service_time",
+    "points_within_target",
+    "points_satisfaction",
+    "points_rating_coverage",
+    "points_attendance",
+    "unranked",
 ];
 
 pub use crate::domain::policy::Weights;
@@ -58,6 +72,9 @@ pub use crate::domain::policy::Weights;
 pub struct ClerkMonth {
     pub username: String,
     pub name: String,
+    /// A window clerk's account (role clerk, or an account no longer known); false for a
+    /// manager or admin who covered a window.
+    pub clerk: bool,
     pub served: u64,
     pub service_mean_s: Option<u32>,
     /// Mean service time of the same queues over the whole hall this month.
@@ -116,8 +133,123 @@ pub struct AppraisalRow {
     pub bad_open: u64,
     pub bad_closed: u64,
     pub bad_excused: u64,
+    /// Points taken off for bad ratings.
     pub penalty: f64,
+    /// Points taken off for waits over target (`over_target_points`).
+    pub over_target_penalty: f64,
     pub components: Vec<Component>,
+    /// Each component's points as columns of the exports.
+    #[serde(flatten)]
+    pub points: Points,
+}
+
+/// The components' points (0-100), one field each, for the exports' breakdown columns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Points {
+    pub points_volume: f64,
+    pub points_service_time: f64,
+    pub points_within_target: f64,
+    pub points_satisfaction: f64,
+    pub points_rating_coverage: f64,
+    pub points_attendance: f64,
+}
+
+impl Points {
+    fn of(components: &[Component]) -> Points {
+        let p = |name: &str| {
+            components
+                .iter()
+                .find(|c| c.name == name)
+                .map_or(0.0, |c| c.points)
+        };
+        Points {
+            points_volume: p("volume"),
+            points_service_time: p("service_time"),
+            points_within_target: p("within_target"),
+            points_satisfaction: p("satisfaction"),
+            points_rating_coverage: p("rating_coverage"),
+            points_attendance: p("attendance"),
+        }
+    }
+}
+
+/// Someone who worked at a window in the month but is not ranked, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unranked {
+    pub username: String,
+    pub name: String,
+    /// `no_service` (finished no ticket) or `not_a_clerk` (a manager or admin covering).
+    pub reason: String,
+    pub served: u64,
+    pub no_show: u64,
+    pub transferred: u64,
+    pub signed_in_s: u64,
+    pub pause_s: u64,
+}
+
+/// The ranked clerks' month added up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Total {
+    pub served: u64,
+    pub over_target: u64,
+    pub over_target_share: Option<f64>,
+    pub no_show: u64,
+    pub transferred: u64,
+    pub signed_in_s: u64,
+    pub pause_s: u64,
+    pub rated: u64,
+    pub rating_coverage: Option<f64>,
+    pub satisfaction_rate: Option<f64>,
+    pub bad_ratings: u64,
+    pub bad_open: u64,
+    pub bad_closed: u64,
+    pub bad_excused: u64,
+}
+
+/// The sums of `clerks`.
+pub fn total(clerks: &[ClerkMonth]) -> Total {
+    let sum = |f: fn(&ClerkMonth) -> u64| clerks.iter().map(f).sum::<u64>();
+    let (served, rated, waits, over) = (
+        sum(|c| c.served),
+        sum(|c| c.rated),
+        sum(|c| c.waits),
+        sum(|c| c.over_target),
+    );
+    Total {
+        served,
+        over_target: over,
+        over_target_share: ratio(over, waits).map(round4),
+        no_show: sum(|c| c.no_show),
+        transferred: sum(|c| c.transferred),
+        signed_in_s: sum(|c| c.signed_in_s),
+        pause_s: sum(|c| c.pause_s),
+        rated,
+        rating_coverage: ratio(rated, served).map(round4),
+        satisfaction_rate: ratio(sum(|c| c.satisfied), rated).map(round4),
+        bad_ratings: sum(|c| c.bad_ratings),
+        bad_open: sum(|c| c.bad_open),
+        bad_closed: sum(|c| c.bad_closed),
+        bad_excused: sum(|c| c.bad_excused),
+    }
+}
+
+/// Split the month's people into those ranked (clerks with service) and the rest.
+pub fn ranked_and_not(people: Vec<ClerkMonth>) -> (Vec<ClerkMonth>, Vec<Unranked>) {
+    let (ranked, rest): (Vec<_>, Vec<_>) = people.into_iter().partition(|c| c.clerk && c.served > 0);
+    let rest = rest
+        .into_iter()
+        .map(|c| Unranked {
+            reason: if c.clerk { "no_service" } else { "not_a_clerk" }.into(),
+            username: c.username,
+            name: c.name,
+            served: c.served,
+            no_show: c.no_show,
+            transferred: c.transferred,
+            signed_in_s: c.signed_in_s,
+            pause_s: c.pause_s,
+        })
+        .collect();
+    (ranked, rest)
 }
 
 /// The month's appraisal.
@@ -129,7 +261,12 @@ pub struct Appraisal {
     pub wait_target_s: u32,
     pub weights: Weights,
     pub excellent_count: usize,
+    /// Ranked clerks, best first.
     pub rows: Vec<AppraisalRow>,
+    /// The ranked clerks added up.
+    pub total: Total,
+    /// Who worked at a window but is not ranked.
+    pub unranked: Vec<Unranked>,
 }
 
 /// How many of `n` clerks are excellent: ceil(n × percent / 100).
@@ -232,9 +369,11 @@ pub fn appraise(clerks: Vec<ClerkMonth>, w: &Weights) -> Vec<AppraisalRow> {
             };
             let penalty =
                 w.bad_rating_points * (c.bad_ratings - c.bad_excused.min(c.bad_ratings)) as f64;
+            let over_target_penalty =
+                round2(w.over_target_points * over_share.map_or(0.0, |s| round4(s) * 100.0));
             AppraisalRow {
                 rank: 0,
-                score: round2((weighted - penalty).max(0.0)),
+                score: round2((weighted - penalty - over_target_penalty).max(0.0)),
                 excellent: false,
                 served: c.served,
                 service_mean_s: c.service_mean_s,
@@ -254,6 +393,8 @@ pub fn appraise(clerks: Vec<ClerkMonth>, w: &Weights) -> Vec<AppraisalRow> {
                 bad_closed: c.bad_closed,
                 bad_excused: c.bad_excused,
                 penalty: round2(penalty),
+                over_target_penalty,
+                points: Points::of(&components),
                 components,
                 username: c.username,
                 name: c.name,
@@ -322,6 +463,7 @@ mod tests {
         ClerkMonth {
             username: name.into(),
             name: name.into(),
+            clerk: true,
             served,
             service_mean_s: Some(600),
             expected_service_s: Some(600),
@@ -429,5 +571,62 @@ mod tests {
         // (1100 + 3 * 300) / 4
         assert_eq!(m.expected(&mix), Some(500));
         assert_eq!(m.expected(&HashMap::new()), None);
+    }
+
+    #[test]
+    fn only_clerks_with_service_are_ranked() {
+        let mut boss = clerk("boss", 0);
+        boss.clerk = false;
+        boss.signed_in_s = 60;
+        let mut covering = clerk("cover", 2);
+        covering.clerk = false;
+        let idle = clerk("idle", 0);
+        let (ranked, rest) = ranked_and_not(vec![clerk("a", 10), boss, covering, idle, clerk("b", 5)]);
+        let names: Vec<&str> = ranked.iter().map(|c| c.username.as_str()).collect();
+        assert_eq!(names, ["a", "b"]);
+        let why: Vec<(&str, &str)> = rest
+            .iter()
+            .map(|u| (u.username.as_str(), u.reason.as_str()))
+            .collect();
+        assert_eq!(
+            why,
+            [("boss", "not_a_clerk"), ("cover", "not_a_clerk"), ("idle", "no_service")]
+        );
+        let t = total(&ranked);
+        assert_eq!((t.served, t.signed_in_s), (15, 16 * 3600));
+    }
+
+    /// Clerks with 63-65% of waits over target came out 优秀 on volume alone; with
+    /// `over_target_points` the hall makes the share count.
+    #[test]
+    fn over_target_points_weigh_long_waits() {
+        let mut fast = clerk("fast", 100);
+        fast.over_target = 64; // 64% over target
+        let mut steady = clerk("steady", 70);
+        steady.over_target = 7; // 10%
+        let people = || vec![fast.clone(), steady.clone(), clerk("c", 10), clerk("d", 10), clerk("e", 10)];
+        let rows = appraise(people(), &Weights::default());
+        assert_eq!(rows[0].username, "fast");
+        assert!(rows[0].excellent);
+        let fast_row = rows.iter().find(|r| r.username == "fast").expect("fast");
+        assert_eq!(fast_row.points.points_within_target, 36.0);
+        assert_eq!(fast_row.over_target_penalty, 0.0);
+        let w = Weights {
+            over_target_points: 0.5,
+            ..Weights::default()
+        };
+        let rows = appraise(people(), &w);
+        let fast_row = rows.iter().find(|r| r.username == "fast").expect("fast");
+        assert_eq!(fast_row.over_target_penalty, 32.0);
+        assert_eq!(rows[0].username, "steady");
+        assert!(!fast_row.excellent);
+        // The breakdown adds up: weighted points − penalties = score.
+        let weighted: f64 = fast_row
+            .components
+            .iter()
+            .map(|c| f64::from(c.weight) * c.points)
+            .sum::<f64>()
+            / 100.0;
+        assert_eq!(fast_row.score, round2(weighted - 32.0));
     }
 }

@@ -7,8 +7,10 @@
 pub mod appointments;
 pub mod appraisal;
 pub mod attendance;
+pub mod audit;
 pub mod export;
 pub mod floor;
+pub mod labels;
 pub mod query;
 pub mod stats;
 pub mod waits;
@@ -27,12 +29,14 @@ pub struct Texts {
     pub sheets: HashMap<String, String>,
     pub labels: HashMap<String, String>,
     pub components: HashMap<String, String>,
+    /// Chinese labels of stored codes, by table (`events`, `reasons`, `outcomes`, ...).
+    pub codes: HashMap<String, HashMap<String, String>>,
 }
 
 /// The export texts.
 pub static TEXTS: LazyLock<Texts> = LazyLock::new(|| {
     toml::from_str(include_str!("../../config/reports.toml"))
-        .expect("config/reports.toml has the tables columns, window_kinds, groupings, sheets, labels, components")
+        .expect("config/reports.toml has the tables columns, window_kinds, groupings, sheets, labels, components, codes")
 });
 
 impl Texts {
@@ -57,6 +61,13 @@ impl Texts {
     }
     pub fn grouping<'a>(&'a self, key: &'a str) -> &'a str {
         Self::get(&self.groupings, key)
+    }
+    /// The label of a stored code in one of the `[codes.*]` tables (the code when none).
+    pub fn code<'a>(&'a self, table: &str, key: &'a str) -> &'a str {
+        self.codes
+            .get(table)
+            .and_then(|m| m.get(key))
+            .map_or(key, String::as_str)
     }
 }
 

@@ -43,6 +43,14 @@ fn window_rows(
     ))
 }
 
+/// Where presence still open at the end of the events is closed: now for a day in progress,
+/// the last event for a day the clock has not reached (a simulated or a clock-stepped day),
+/// never past the end of the span.
+fn presence_until(events: &[WindowEventRow], now_ms: i64, to_ms: i64) -> i64 {
+    let last = events.iter().map(|e| e.at_ms).max().unwrap_or(now_ms);
+    to_ms.min(now_ms.max(last))
+}
+
 fn names(c: &rusqlite::Connection) -> Result<HashMap<String, String>> {
     Ok(sql::staff_names(c)?
         .into_iter()
@@ -75,7 +83,7 @@ pub fn waits(
             for a in &actions {
                 b.add_action(a);
             }
-            let until = to_ms.min(now.as_millisecond());
+            let until = presence_until(&events, now.as_millisecond(), to_ms);
             for ((window, clerk), p) in attendance(&events, from_ms, until) {
                 b.add_presence(window, &clerk, p);
             }
@@ -180,21 +188,23 @@ pub fn staff_appraisal(
                 _ => {}
             }
         }
-        let until = to_ms.min(now.as_millisecond());
+        let until = presence_until(&events, now.as_millisecond(), to_ms);
         for ((_, clerk), p) in attendance(&events, from_ms, until) {
             let m = &mut clerks.entry(clerk).or_default().month;
             m.signed_in_s += ms_to_s(p.signed_in_ms);
             m.pause_s += ms_to_s(p.paused_ms);
         }
-        let names = names(c)?;
-        let months = clerks
+        let staff: HashMap<String, sql::StaffName> = sql::staff_names(c)?
+            .into_iter()
+            .map(|s| (s.username.clone(), s))
+            .collect();
+        let months: Vec<ClerkMonth> = clerks
             .into_iter()
             .map(|(username, acc)| {
                 let mut m = acc.month;
-                m.name = names
-                    .get(&username)
-                    .cloned()
-                    .unwrap_or_else(|| username.clone());
+                let account = staff.get(&username);
+                m.name = account.map_or_else(|| username.clone(), |s| s.name.clone());
+                m.clerk = account.is_none_or(|s| s.role == "clerk");
                 m.username = username;
                 m.service_mean_s = (acc.services > 0)
                     .then(|| ((acc.service_sum + acc.services / 2) / acc.services) as u32);
@@ -202,18 +212,17 @@ pub fn staff_appraisal(
                 m
             })
             .collect();
+        let (ranked, unranked) = appraisal::ranked_and_not(months);
         Ok(Appraisal {
             month: format!("{:04}-{:02}", first.year(), first.month()),
             from: f.clone(),
             to: t.clone(),
             wait_target_s: target,
             weights: weights.clone(),
-            excellent_count: 0,
-            rows: appraise(months, weights),
-        })
-        .map(|mut a: Appraisal| {
-            a.excellent_count = appraisal::excellent_count(a.rows.len(), weights.excellent_percent);
-            a
+            excellent_count: appraisal::excellent_count(ranked.len(), weights.excellent_percent),
+            total: appraisal::total(&ranked),
+            rows: appraise(ranked, weights),
+            unranked,
         })
     })
 }
@@ -242,4 +251,30 @@ pub fn appointments(
             &facts,
         ))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(at_ms: i64) -> WindowEventRow {
+        WindowEventRow {
+            seq: 1,
+            at_ms,
+            kind: "window.signed_in".into(),
+            window: 1,
+            clerk: Some("a".into()),
+        }
+    }
+
+    #[test]
+    fn presence_closes_at_now_or_at_the_last_event() {
+        // A day in progress: now.
+        assert_eq!(presence_until(&[ev(100)], 500, 1000), 500);
+        // A day the clock has not reached (simulated ahead, or the clock stepped back).
+        assert_eq!(presence_until(&[ev(100), ev(700)], 50, 1000), 700);
+        // A past day: its end.
+        assert_eq!(presence_until(&[ev(100)], 5000, 1000), 1000);
+        assert_eq!(presence_until(&[], 50, 1000), 50);
+    }
 }

@@ -267,7 +267,7 @@ impl Sim<'_> {
         let numbers: Vec<u32> = self.clerks.keys().copied().collect();
         for n in numbers {
             // Most clerks are at their window by 9:00, a few a little late.
-            let late = self.people.uniform(0.0, 16.0);
+            let late = self.people.uniform(0.0, 16.0) + self.setup.scenario.sign_in_delay_min;
             let at = self.local(8.0 * 60.0 + 50.0 + late);
             self.push(at, Ev::SignIn(n));
         }
@@ -368,10 +368,10 @@ impl Sim<'_> {
                     let mean = queue
                         .and_then(|q| self.service_of.get(&q).copied())
                         .unwrap_or(480.0);
-                    let s = self
-                        .people
-                        .lognormal(mean, self.setup.scenario.service_cv)
-                        .max(20.0);
+                    let sc = &self.setup.scenario;
+                    let quick = now < self.local(9.0 * 60.0 + sc.quick_until_min);
+                    let mean = if quick { sc.quick_service_s } else { mean };
+                    let s = self.people.lognormal(mean, sc.service_cv).max(20.0);
                     self.push(now + (s * 1000.0) as i64, Ev::Finish(n));
                 }
             }

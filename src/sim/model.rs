@@ -32,6 +32,13 @@ pub struct Scenario {
     /// Share of finished citizens who rate the service from their phone.
     pub rate: f64,
     pub lunch_min: f64,
+    /// Minutes after the usual time (8:50-9:06) that clerks sign in: a morning that starts with
+    /// nobody at the windows while citizens take tickets.
+    pub sign_in_delay_min: f64,
+    /// Services begun before this many minutes after 9:00 are quick enquiries (咨询) of
+    /// about `quick_service_s` seconds: a cold morning that starts fast (0 = none).
+    pub quick_until_min: f64,
+    pub quick_service_s: f64,
 }
 
 impl Scenario {
@@ -49,6 +56,28 @@ impl Scenario {
             transfer: 0.08,
             rate: 0.35,
             lunch_min: 60.0,
+            sign_in_delay_min: 0.0,
+            quick_until_min: 0.0,
+            quick_service_s: 65.0,
+        }
+    }
+
+    /// A cold morning: the first services are quick enquiries (about 65 s for the first 25
+    /// minutes), then the day's real mix; measured over its first hour.
+    pub fn cold() -> Scenario {
+        Scenario {
+            name: "cold",
+            quick_until_min: 25.0,
+            ..Scenario::normal()
+        }
+    }
+
+    /// A day that starts with no clerk signed in: everyone 40 minutes late, citizens arriving.
+    pub fn no_clerk() -> Scenario {
+        Scenario {
+            name: "no-clerk",
+            sign_in_delay_min: 40.0,
+            ..Scenario::normal()
         }
     }
 

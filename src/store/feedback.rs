@@ -251,6 +251,14 @@ fn search(
     Ok(out)
 }
 
+/// The follow-up opened for a ticket's rating, if any.
+pub fn follow_up_of(c: &Connection, ticket: i64) -> Result<Option<i64>> {
+    Ok(c
+        .prepare_cached("SELECT id FROM follow_ups WHERE ticket_id = ?1")?
+        .query_row([ticket], |r| r.get(0))
+        .optional()?)
+}
+
 /// The rating of one ticket, if rated.
 pub fn rating_of(c: &Connection, ticket: i64) -> Result<Option<RatingRow>> {
     let found = c

@@ -18,6 +18,7 @@ mod floor_wall;
 mod hardening;
 mod limits;
 mod loopback;
+mod manager_reports;
 mod openapi;
 mod ops;
 mod pg;

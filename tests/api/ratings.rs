@@ -316,3 +316,41 @@ async fn control_and_direction_characters_are_refused_in_free_text() {
     let (s, r) = hall.post("/api/v1/ratings", None, good).await;
     assert_eq!(s, 201, "{r}");
 }
+
+/// An evaluator that lost the link keeps the tap and sends it again when back: the resend,
+/// with the same idempotency key, answers 200 `replayed` and nothing is counted twice.
+#[tokio::test]
+async fn a_resent_rating_counts_once() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let t = served(&hall, &c1).await;
+    let token = t["token"].as_str().expect("token");
+    let body = json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长"], "key": "tap-20-1733"});
+    let (s, first) = hall.post("/api/v1/ratings", None, body.clone()).await;
+    assert_eq!(s, 201, "{first}");
+    for _ in 0..3 {
+        let (s, again) = hall.post("/api/v1/ratings", None, body.clone()).await;
+        assert_eq!(s, 200, "{again}");
+        assert_eq!(again["replayed"], true);
+        assert_eq!(again["follow_up"], first["follow_up"]);
+        assert_eq!(again["ticket"], first["ticket"]);
+        assert_eq!(again["level"], "dissatisfied");
+    }
+    let db = rusqlite::Connection::open(&hall.db).expect("db");
+    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect("count") };
+    assert_eq!(count("SELECT COUNT(*) FROM ratings"), 1);
+    assert_eq!(count("SELECT COUNT(*) FROM follow_ups"), 1);
+    assert_eq!(count("SELECT COUNT(*) FROM events WHERE kind = 'rating.submitted'"), 1);
+    // A different rating of the same visit is still refused, key or not.
+    let other = json!({"ticket": token, "level": "very_satisfied", "key": "tap-20-1734"});
+    assert_error(&hall.post("/api/v1/ratings", None, other).await, 409, "already_rated");
+    let mut keyless = body.clone();
+    keyless.as_object_mut().expect("object").remove("key");
+    assert_error(&hall.post("/api/v1/ratings", None, keyless).await, 409, "already_rated");
+    for bad in ["", "has space", &"k".repeat(65)] {
+        let mut b = body.clone();
+        b["key"] = json!(bad);
+        assert_error(&hall.post("/api/v1/ratings", None, b).await, 400, "bad_request");
+    }
+}

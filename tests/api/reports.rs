@@ -7,16 +7,16 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// `tomorrow_at` shifted by whole days.
-fn day_at(days: i64, hh: i8, mm: i8) -> jiff::Timestamp {
+pub(crate) fn day_at(days: i64, hh: i8, mm: i8) -> jiff::Timestamp {
     tomorrow_at(hh, mm) + jiff::SignedDuration::from_hours(24 * days)
 }
 
-fn service_day(days: i64) -> String {
+pub(crate) fn service_day(days: i64) -> String {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     tz.to_datetime(day_at(days, 12, 0)).date().to_string()
 }
 
-async fn raw(hall: &TestHall, path: &str, token: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+pub(crate) async fn raw(hall: &TestHall, path: &str, token: &str) -> (StatusCode, Option<String>, Vec<u8>) {
     let res = hall
         .http
         .get(format!("{}{path}", hall.base))
@@ -51,7 +51,7 @@ fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
 }
 
 /// Insert a rating (and optionally its follow-up) the way the ratings branch stores them.
-fn rate(hall: &TestHall, ticket: &Value, level: &str, clerk: &str, follow_up: Option<&str>) {
+pub(crate) fn rate(hall: &TestHall, ticket: &Value, level: &str, clerk: &str, follow_up: Option<&str>) {
     let c = rusqlite::Connection::open(&hall.db).expect("db");
     let id = ticket["id"].as_i64().expect("id");
     c.execute(
@@ -74,7 +74,7 @@ fn rate(hall: &TestHall, ticket: &Value, level: &str, clerk: &str, follow_up: Op
 /// t1 waits 10 min, served 5 min (from the call); t2 waits 15, served 10 (from start);
 /// t3 waits 30, no-show; t4 waits 31, transferred to 户籍, called again and served 5;
 /// t5 cancelled; t6 never called. The window pauses 30 minutes.
-async fn scripted_day(hall: &TestHall) -> (String, Vec<Value>) {
+pub(crate) async fn scripted_day(hall: &TestHall) -> (String, Vec<Value>) {
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
     let t1 = hall.issue("xf").await;
@@ -430,8 +430,18 @@ async fn the_monthly_appraisal_ranks_and_explains() {
     assert!(text.lines().next().is_some_and(|h| h.contains("得分")));
 }
 
+/// A workbook's parts by name, read as text.
+pub(crate) fn unzip(body: Vec<u8>) -> impl FnMut(&str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a zip");
+    move |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).expect(name), &mut s).expect("read");
+        s
+    }
+}
+
 /// Split one CSV line (RFC 4180 quoting).
-fn csv_fields(line: &str) -> Vec<String> {
+pub(crate) fn csv_fields(line: &str) -> Vec<String> {
     let (mut out, mut cur, mut quoted, mut chars) =
         (Vec::new(), String::new(), false, line.chars().peekable());
     while let Some(c) = chars.next() {
@@ -481,9 +491,9 @@ async fn exports_open_in_excel() {
     let xf = lines.iter().find(|l| l[0] == "xf").expect("xf line");
     assert_eq!(xf[col("名称")], "消防审批验收");
     assert_eq!(xf[col("取号数")], "6");
-    assert_eq!(xf[col("平均等候")], "1290");
+    assert_eq!(xf[col("平均等候")], "0:21:30");
     assert_eq!(xf[col("超时等候占比")], "0.5000");
-    assert!(header[col("平均等候")].contains("秒"));
+    assert!(header[col("平均等候")].ends_with("（时:分:秒）"));
     assert_eq!(lines.last().expect("total")[0], "total");
 
     let (s, ct, body) = raw(
@@ -495,12 +505,7 @@ async fn exports_open_in_excel() {
     assert_eq!(s, StatusCode::OK);
     assert!(ct.is_some_and(|c| c.contains("spreadsheetml")));
     assert_eq!(&body[..2], b"PK");
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).expect("a zip");
-    let mut read = |name: &str| {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut zip.by_name(name).expect(name), &mut s).expect("read");
-        s
-    };
+    let mut read = unzip(body);
     let workbook = read("xl/workbook.xml");
     assert!(
         workbook.contains("数据") && workbook.contains("汇总"),
@@ -520,6 +525,24 @@ async fn exports_open_in_excel() {
         "{sheet}"
     );
     assert!(read("xl/styles.xml").contains("[h]:mm:ss"));
+    // A total row right under the data (outside the autofilter), the wait target a number and
+    // the range two Excel dates on the summary sheet.
+    let n = waits(&hall, &m, &day, &day, "queue").await["rows"]
+        .as_array()
+        .expect("rows")
+        .len();
+    let total_row = format!("<row r=\"{}\"", n + 2);
+    assert!(sheet.contains(&total_row), "{total_row} in {sheet}");
+    assert!(!sheet.contains(&format!("<row r=\"{}\"", n + 3)));
+    assert!(strings.contains("<t>合计</t>"));
+    let summary = read("xl/worksheets/sheet2.xml");
+    assert!(summary.contains("<v>20</v>"), "wait target: {summary}");
+    let serial = jiff::civil::date(1899, 12, 30)
+        .until(day.parse::<jiff::civil::Date>().expect("day"))
+        .expect("days")
+        .get_days();
+    assert!(summary.contains(&format!("<v>{serial}</v>")), "range as dates: {summary}");
+    assert!(read("xl/styles.xml").contains("yyyy-mm-dd"));
     assert!(read("xl/charts/chart1.xml").contains("c:barChart"));
 }
 

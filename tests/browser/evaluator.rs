@@ -187,3 +187,94 @@ async fn an_evaluator_opened_at_another_window_says_whose_it_is() {
         .await;
     assert_eq!(mode, "unbound");
 }
+
+/// The link is down when the citizen taps: the tap is kept on the device and sent when the
+/// link is back. A second tap whose answer was lost on the way back is resent with its
+/// idempotency key and counted once.
+#[tokio::test]
+async fn a_tap_while_offline_is_kept_and_sent_once_when_back() {
+    let hall = TestHall::spawn().await;
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    let a = hall.issue("xf").await;
+    let b_ticket = hall.issue("xf").await;
+    let b = Browser::start(1024, 600).await;
+    let url = format!(
+        "{}/display/window.html?n=20&evaluator=1&device={EVALUATOR}",
+        hall.base
+    );
+    b.client.goto(&url).await.expect("navigates");
+    b.wait_for("window.hallqLive && window.hallqLive.online === true", 10)
+        .await;
+    let rated = |t: &serde_json::Value| {
+        let token = t["token"].as_str().expect("token").to_string();
+        let hall = &hall;
+        async move {
+            let (_, v) = hall.get(&format!("/api/v1/tickets/{token}"), None).await;
+            v["rated"] == json!(true)
+        }
+    };
+
+    // 1. No link at all: the rating request cannot leave the device.
+    b.client
+        .execute(
+            "window.realFetch = window.fetch; window.fetch = (u, o) => String(u).includes('/api/v1/ratings') ? Promise.reject(new TypeError('Failed to fetch')) : window.realFetch(u, o);",
+            vec![],
+        )
+        .await
+        .expect("cut the link");
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'ask'", 5)
+        .await;
+    b.click("button[data-level='very_satisfied']").await;
+    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'saved'", 5)
+        .await;
+    b.screenshot("evaluator-3-saved-offline").await;
+    let kept = b
+        .wait_for("JSON.parse(localStorage.getItem('hallq-evaluator-outbox-20') || '[]').length", 5)
+        .await;
+    assert_eq!(kept, json!(1));
+    assert!(!rated(&a).await, "nothing reached the server");
+    // A reload while offline keeps the tap (localStorage), and the link comes back.
+    b.client.goto(&url).await.expect("reloads");
+    b.wait_for("window.hallqEvaluator !== undefined", 10).await;
+    b.wait_for(
+        "(JSON.parse(localStorage.getItem('hallq-evaluator-outbox-20') || '[]').length === 0)",
+        10,
+    )
+    .await;
+    assert!(rated(&a).await, "sent when back");
+
+    // 2. The request arrives but its answer is lost: the tap stays and is resent.
+    b.client
+        .execute(
+            "window.realFetch = window.fetch; window.fetch = async (u, o) => { const r = await window.realFetch(u, o); if (String(u).includes('/api/v1/ratings')) throw new TypeError('connection reset'); return r; };",
+            vec![],
+        )
+        .await
+        .expect("lose the answers");
+    hall.ok(&c1, 20, "call-next", json!({})).await;
+    hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'ask'", 5)
+        .await;
+    b.click("button[data-level='satisfied']").await;
+    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'saved'", 5)
+        .await;
+    assert!(rated(&b_ticket).await, "the first send was stored");
+    b.client
+        .execute("window.fetch = window.realFetch;", vec![])
+        .await
+        .expect("the link is back");
+    b.wait_for(
+        "(JSON.parse(localStorage.getItem('hallq-evaluator-outbox-20') || '[]').length === 0)",
+        10,
+    )
+    .await;
+    let db = rusqlite::Connection::open(&hall.db).expect("db");
+    let n: i64 = db
+        .query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 2, "each tap counted once");
+    b.close().await;
+}

@@ -22,6 +22,11 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         .await;
     assert_eq!(s, 201, "{v}");
     let id = v["follow_up"].as_i64().expect("follow-up");
+    // A busy morning: more entries than one page of the audit trail holds.
+    for _ in 0..100 {
+        hall.issue("hj").await;
+    }
+    hall.ok(&c1, 20, "pause", json!({"reason": "午休"})).await;
 
     let b = Browser::start(1366, 768).await;
     b.log_in_at(&format!("{}/staff/quality", hall.base), "manager", PASSWORD)
@@ -48,7 +53,31 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         10,
     )
     .await;
+    // Paged with the total in sight (107 events and the two logins), every code and actor in
+    // Chinese.
+    let count = b
+        .wait_for("document.getElementById('audit-count')?.textContent", 5)
+        .await;
+    assert!(
+        count.as_str().is_some_and(|c| c.contains("显示第 1–100 条，共 109 条")),
+        "{count}"
+    );
+    let text = b
+        .wait_for("document.querySelector('#audit tbody').innerText", 5)
+        .await;
+    let text = text.as_str().unwrap_or_default();
+    assert!(text.contains("暂停服务") && text.contains("原因：午休") && text.contains("李红（clerk1）"), "{text}");
+    for code in ["lunch", "staff:", "device:", "window.paused", "not_present"] {
+        assert!(!text.contains(code), "{code} shown");
+    }
     b.screenshot("quality-1-follow-up-and-audit").await;
+    b.click("#audit-next").await;
+    b.wait_for(
+        "document.getElementById('audit-count')?.textContent.includes('显示第 101–109 条，共 109 条')",
+        5,
+    )
+    .await;
+    b.screenshot("quality-1b-audit-page-2").await;
     b.click(&format!("#follow-ups tr[data-id=\"{id}\"] button"))
         .await;
     b.type_into(
@@ -113,6 +142,21 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         "{day}"
     );
     b.screenshot("quality-2-closed").await;
+    // The follow-up's ticket opens that ticket's whole trail, its follow-up included.
+    b.click(&format!("#follow-ups tr[data-id=\"{id}\"] a.ticket-link"))
+        .await;
+    let trail = b
+        .wait_for(
+            "document.getElementById('audit-count')?.textContent.includes('号票 XF001') && document.querySelector('#audit tbody').innerText",
+            10,
+        )
+        .await;
+    let trail = trail.as_str().unwrap_or_default();
+    assert!(
+        trail.contains("取号") && trail.contains("差评核实") && trail.contains("差评办结") && trail.contains("结果：解释"),
+        "{trail}"
+    );
+    b.screenshot("quality-3-ticket-trail").await;
     b.close().await;
 }
 

@@ -2609,3 +2609,60 @@ fn restore_from_the_changed_rows_rebuilds_an_equal_hall() {
 fn json<T: serde::Serialize>(v: &T) -> serde_json::Value {
     serde_json::to_value(v).expect("serializable view")
 }
+
+/// One department's queues keep consistent estimates: twenty quick services at one queue
+/// (户籍's morning of 30-second enquiries) move its sibling's unobserved estimate with it, so
+/// seven people at the sibling never read longer than twenty at the quick queue.
+#[test]
+fn one_departments_queues_keep_consistent_estimates() {
+    let mut fx = Fx::with(
+        |p| {
+            for q in p.queues.iter_mut().filter(|q| q.department == "gaj") {
+                q.service_s = 600;
+                q.real_name = false;
+            }
+            let own = |number: u32, queue: &str, like: &WindowPlan| WindowPlan {
+                number,
+                tiers: vec![vec![queue.to_string()]],
+                ..like.clone()
+            };
+            let w4 = p.windows.iter().find(|w| w.number == 4).expect("window 4").clone();
+            p.windows.retain(|w| w.number != 4);
+            p.windows.push(own(4, "r", &w4));
+            p.windows.push(own(5, "h", &w4));
+        },
+        at("09:00"),
+    );
+    fx.sign_in(&c1(), 4);
+    fx.sign_in(&c2(), 5);
+    assert_eq!(fx.h.mean_service("h"), 600.0, "nothing learned yet: as configured");
+    for _ in 0..20 {
+        fx.issue("r");
+        fx.call_next(&c1(), 4);
+        fx.later(30);
+        fx.finish(&c1(), 4);
+    }
+    let r_mean = fx.h.mean_service("r");
+    let h_mean = fx.h.mean_service("h");
+    // r: (5 × 600 + Σ cycles) / 25 with twenty cycles of about 30 s; h: 600 × the
+    // department's pace (5 + Σ cycles / 600) / 25, which is the same number.
+    assert!((140.0..150.0).contains(&r_mean), "{r_mean}");
+    assert!((h_mean - r_mean).abs() < 1e-9, "{h_mean} vs {r_mean}");
+    let last = |fx: &mut Fx, queue: &str, n: usize| {
+        (0..n).map(|_| fx.issue(queue)).last().expect("issued")
+    };
+    let r = last(&mut fx, "r", 21);
+    let h = last(&mut fx, "h", 8);
+    assert_eq!((fx.h.waiting_ahead(fx.t(r)), fx.h.waiting_ahead(fx.t(h))), (20, 7));
+    let (er, eh) = (
+        fx.h.estimated_wait(fx.t(r)).expect("r is open"),
+        fx.h.estimated_wait(fx.t(h)).expect("h is open"),
+    );
+    // 21 and 8 window times (nobody has given up: theta = 0). Without the department's pace
+    // h read 8 × 600 = 4800 s: longer for 7 people than r's 21 × 145 ≈ 3040 s for 20.
+    assert_eq!(
+        (er, eh),
+        ((21.0 * r_mean).round() as u32, (8.0 * r_mean).round() as u32)
+    );
+    assert!(eh < er);
+}
