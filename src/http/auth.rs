@@ -247,23 +247,24 @@ async fn log_in(
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
-    let Some(attempt) = st.login_throttle.begin(&req.username, ip) else {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-        ));
-    };
     let reader = st.reader.clone();
     let username = req.username.clone();
-    let found = tokio::task::spawn_blocking(move || reader.user(&username)).await??;
-    let phc = found.as_ref().map(|u| u.password_hash.as_str());
-    let right = st.passwords.verify(&req.password, phc).await;
-    let Some(user) = found.filter(|u| right && !u.disabled) else {
-        drop(attempt);
-        tracing::warn!(addr = %ip, "failed staff login");
-        return Err(ApiError::unauthenticated());
+    let lookup = async move {
+        let found = tokio::task::spawn_blocking(move || reader.user(&username)).await??;
+        Ok::<_, ApiError>(found.map(|u| {
+            let (phc, usable) = (u.password_hash.clone(), !u.disabled);
+            (u, phc, usable)
+        }))
     };
-    attempt.succeeded();
+    let user = super::guard::check_login(
+        &st.login_throttle,
+        &st.passwords,
+        &req.username,
+        ip,
+        &req.password,
+        lookup,
+    )
+    .await??;
     let role = Role::parse(&user.role)
         .ok_or_else(|| ApiError::internal(format!("unknown stored role {:?}", user.role)))?;
     let db = st.db_path.clone();
@@ -291,11 +292,6 @@ async fn log_in(
     };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
-
-/// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
-pub(super) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default()
-});
 
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     let Principal::Staff {

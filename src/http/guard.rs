@@ -254,3 +254,55 @@ mod tests {
         assert!(!c.verify("correct horse", None).await);
     }
 }
+
+/// Why a login was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Too many failures from this address on this account (or on the account): wait.
+    Throttled,
+    /// Unknown name, wrong password or an account that may not log in.
+    Wrong,
+}
+
+impl From<Refusal> for super::error::ApiError {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Throttled => super::error::ApiError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+            ),
+            Refusal::Wrong => super::error::ApiError::unauthenticated(),
+        }
+    }
+}
+
+/// One login, the same for the hall and the central server: admit it through `throttle`,
+/// find the account with `lookup` (the record, its PHC hash, and whether it may log in),
+/// check the password on `passwords` (unknown names too), and tell the throttle how it went.
+pub async fn check_login<T, E>(
+    throttle: &LoginThrottle,
+    passwords: &PasswordChecker,
+    account: &str,
+    ip: IpAddr,
+    password: &str,
+    lookup: impl std::future::Future<Output = Result<Option<(T, String, bool)>, E>>,
+) -> Result<Result<T, Refusal>, E> {
+    let Some(attempt) = throttle.begin(account, ip) else {
+        return Ok(Err(Refusal::Throttled));
+    };
+    let found = lookup.await?;
+    let right = passwords
+        .verify(password, found.as_ref().map(|f| f.1.as_str()))
+        .await;
+    match found.filter(|f| right && f.2) {
+        Some((user, _, _)) => {
+            attempt.succeeded();
+            Ok(Ok(user))
+        }
+        None => {
+            drop(attempt);
+            tracing::warn!(addr = %ip, "failed login");
+            Ok(Err(Refusal::Wrong))
+        }
+    }
+}
