@@ -317,22 +317,9 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     );
 
     let db = dir.join("hallq.db");
-    let opts = ServeOptions {
-        config: cfg,
-        db: db.clone(),
-        demo: true,
-        simulated_clock: false,
-    };
-    let app = App::start(&opts)?;
-    let queues = anonymous_queues(&app.state.plan);
     let token = "bench-kiosk-token";
-    crate::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let hall = KioskHall::start(cfg, &db, token).await?;
+    let (addr, queues) = (hall.addr, hall.queues.clone());
 
     let (mut bare, mut one, mut many) = (Figures::empty(), Figures::empty(), Figures::empty());
     for _ in 0..secs.max(1) {
@@ -341,8 +328,7 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         one.absorb(http_issue(addr, 1, 1, &queues, token).await?);
         many.absorb(http_issue(addr, clients, 1, &queues, token).await?);
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    hall.stop().await;
 
     println!("{}", bare.line("bare rusqlite commit loop", "commits"));
     println!(
@@ -481,6 +467,51 @@ async fn http_issue(
     token: &str,
 ) -> anyhow::Result<Figures> {
     http_issue_for(addr, clients, Duration::from_secs(secs), queues, token).await
+}
+
+/// A hall served on loopback for a bench, with one kiosk device.
+pub(crate) struct KioskHall {
+    pub(crate) addr: std::net::SocketAddr,
+    /// Queues the kiosk may issue in without an ID number.
+    pub(crate) queues: Vec<String>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl KioskHall {
+    /// Start the hall of `config` on `db` (demo mode) with a kiosk whose token is `token`.
+    pub(crate) async fn start(
+        config: PathBuf,
+        db: &std::path::Path,
+        token: &str,
+    ) -> anyhow::Result<KioskHall> {
+        let app = App::start(&ServeOptions {
+            config,
+            db: db.to_path_buf(),
+            demo: true,
+            simulated_clock: false,
+        })?;
+        let queues = anonymous_queues(&app.state.plan);
+        crate::admin::add_device(db, "bench-kiosk", "kiosk", token)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(listener, async {
+            let _ = stopped.await;
+        }));
+        Ok(KioskHall {
+            addr,
+            queues,
+            stop,
+            server,
+        })
+    }
+
+    /// Stop the server and wait for it.
+    pub(crate) async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
 }
 
 /// `clients` kiosks issuing over HTTP for `how_long`.

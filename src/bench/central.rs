@@ -287,21 +287,9 @@ async fn hall_while_shipping(
     let dir = super::tempfile_dir()?;
     let cfg = super::lifted_config(&dir, &a.config)?;
     let db = dir.join("hallq.db");
-    let app = crate::App::start(&crate::ServeOptions {
-        config: cfg,
-        db: db.clone(),
-        demo: true,
-        simulated_clock: false,
-    })?;
-    let queues = super::anonymous_queues(&app.state.plan);
     let token = "bench-central-kiosk-token";
-    crate::admin::add_device(&db, "bench-central-kiosk", "kiosk", token)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let hall = super::KioskHall::start(cfg, &db, token).await?;
+    let (addr, queues) = (hall.addr, hall.queues.clone());
     let backlog = super::http_issue(addr, a.clients, a.backlog_secs, &queues, token).await?;
     println!(
         "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients, {} rounds of [1 s calm | shipping it all | 1 s calm]:",
@@ -365,8 +353,7 @@ async fn hall_while_shipping(
         "  issue p99 while shipping: {:.2}× the p99 with the uplink stopped (goal: within 10 %)",
         busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
     );
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    hall.stop().await;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
