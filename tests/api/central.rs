@@ -232,7 +232,7 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
 
 /// A day in one hall on its simulated clock: waits, a start, a transfer, a no-show, a
 /// cancellation and ratings.
-async fn a_day(hall: &TestHall, extra_xf: usize) {
+pub(crate) async fn a_day(hall: &TestHall, extra_xf: usize) {
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
     let mut tickets = Vec::new();

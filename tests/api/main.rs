@@ -3,6 +3,7 @@
 mod helpers;
 
 mod appointments;
+mod archive;
 mod audience;
 mod central;
 mod cli;
