@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use super::auth::LoginRequest;
 use super::auth::{COOKIE_NAME, presented_token};
 use super::error::{ApiError, Json, Query};
-use super::guard::{LoginThrottle, PasswordChecker, check_login};
+use super::guard::{LoginThrottle, PasswordChecker, guarded};
 use super::manager::{Format, date_range, respond};
 use crate::central::Central;
 use crate::central::accounts;
@@ -112,22 +112,19 @@ async fn log_in(
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let client = s.central.client().await?;
-    let lookup = async {
+    let check = async {
         let found = accounts::user(&client, &req.username).await?;
-        Ok::<_, ApiError>(found.map(|u| {
-            let (phc, usable) = (u.password_hash.clone(), !u.disabled);
-            (u, phc, usable)
-        }))
+        let phc = found
+            .as_ref()
+            .filter(|u| !u.disabled)
+            .map(|u| u.password_hash.as_str());
+        // Unknown and disabled names cost a check too (against a dummy hash).
+        let right = s.passwords.verify(&req.password, phc).await;
+        found
+            .filter(|u| right && !u.disabled)
+            .ok_or_else(ApiError::unauthenticated)
     };
-    let user = check_login(
-        &s.throttle,
-        &s.passwords,
-        &req.username,
-        peer.ip(),
-        &req.password,
-        lookup,
-    )
-    .await??;
+    let user = guarded(&s.throttle, &req.username, peer.ip(), check).await??;
     let token = crate::auth::new_token();
     accounts::create_session(&client, &crate::auth::token_hash(&token), &user.username).await?;
     let cookie = format!(

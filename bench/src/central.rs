@@ -1,4 +1,4 @@
-//! `hallq bench central`: N halls × D days of generated events through the uplink's central
+//! `hallq-bench central`: N halls × D days of generated events through the uplink's central
 //! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside a bare COPY
 //! of the same rows into an unindexed table, in the same run; the same for a few days of one
 //! hall at a real hall's density; then the one-year all-halls by-department report and a
@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures_util::SinkExt;
 
-use crate::central::fact::Shipped;
-use crate::central::ingest::{self, HallInfo};
-use crate::central::report::{self, CentralBy};
-use crate::central::uplink::BATCH;
+use hallq::central::fact::Shipped;
+use hallq::central::ingest::{self, HallInfo};
+use hallq::central::report::{self, CentralBy};
+use hallq::central::uplink::BATCH;
 
 /// Arguments of the bench.
 #[derive(Debug, Clone, clap::Args)]
@@ -123,8 +123,8 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
         a.pg.contains("@127.0.0.1:") || a.pg.contains("@localhost:") || a.pg.contains("@[::1]:"),
         "--pg must be a PostgreSQL on loopback"
     );
-    let (_, plan) = crate::config::Config::load(&a.config)?;
-    let admin = crate::central::connect(&a.pg)
+    let (_, plan) = hallq::config::Config::load(&a.config)?;
+    let admin = hallq::central::connect(&a.pg)
         .await
         .context("connect --pg")?;
     admin
@@ -133,8 +133,8 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     admin.batch_execute("CREATE DATABASE hallq_bench").await?;
     let (head, _) = a.pg.rsplit_once('/').context("--pg names a database")?;
     let url = format!("{head}/hallq_bench");
-    let mut client = crate::central::connect(&url).await?;
-    crate::central::schema::migrate(&mut client).await?;
+    let mut client = hallq::central::connect(&url).await?;
+    hallq::central::schema::migrate(&mut client).await?;
     client
         .batch_execute(
             "CREATE TABLE bare_events (hall_id text, seq int8, at_ms int8, day date, kind text,
@@ -235,7 +235,7 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
 #[allow(clippy::too_many_arguments)]
 async fn ingest_halls(
     client: &mut tokio_postgres::Client,
-    plan: &crate::domain::Plan,
+    plan: &hallq::domain::Plan,
     rng: &mut Rng,
     prefix: &str,
     halls: usize,
@@ -281,25 +281,38 @@ async fn ingest_halls(
 /// whole backlog again.
 async fn hall_while_shipping(
     a: &CentralArgs,
-    plan: &crate::domain::Plan,
+    plan: &hallq::domain::Plan,
     url: &str,
 ) -> anyhow::Result<()> {
-    let dir = super::tempfile_dir()?;
-    let cfg = super::lifted_config(&dir, &a.config)?;
+    let scratch = super::scratch()?;
+    let dir = scratch.path();
+    let cfg = super::lifted_config(dir, &a.config)?;
     let db = dir.join("hallq.db");
+    let app = hallq::App::start(&hallq::ServeOptions {
+        config: cfg,
+        db: db.clone(),
+        demo: true,
+        simulated_clock: false,
+    })?;
+    let queues = super::anonymous_queues(&app.state.plan);
     let token = "bench-central-kiosk-token";
-    let hall = super::KioskHall::start(cfg, &db, token).await?;
-    let (addr, queues) = (hall.addr, hall.queues.clone());
+    hallq::admin::add_device(&db, "bench-central-kiosk", "kiosk", token)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async {
+        let _ = stop_rx.await;
+    }));
     let backlog = super::http_issue(addr, a.clients, a.backlog_secs, &queues, token).await?;
     println!(
         "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients, {} rounds of [1 s calm | shipping it all | 1 s calm]:",
         backlog.ops, a.clients, a.rounds
     );
-    let section = crate::config::UplinkSection {
+    let section = hallq::config::UplinkSection {
         url: url.to_string(),
         hall_id: "backlog".into(),
     };
-    let central = crate::central::connect(url).await?;
+    let central = hallq::central::connect(url).await?;
     let (mut quiet, mut busy) = (super::Figures::empty(), super::Figures::empty());
     let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
     for _ in 0..a.rounds.max(1) {
@@ -320,11 +333,11 @@ async fn hall_while_shipping(
                     Err(e)
                 }
             })?;
-        crate::store::uplink::set_uplink_mark(&db, "backlog", 0, 0)?;
+        hallq::store::uplink::set_uplink_mark(&db, "backlog", 0, 0)?;
         quiet.absorb(super::http_issue(addr, a.clients, 1, &queues, token).await?);
-        let status = std::sync::Arc::new(crate::central::uplink::UplinkStatus::default());
+        let status = std::sync::Arc::new(hallq::central::uplink::UplinkStatus::default());
         let uplink =
-            crate::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
+            hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
         let t = Instant::now();
         let task = tokio::spawn(uplink.run());
         loop {
@@ -353,8 +366,8 @@ async fn hall_while_shipping(
         "  issue p99 while shipping: {:.2}× the p99 with the uplink stopped (goal: within 10 %)",
         busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
     );
-    hall.stop().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = stop_tx.send(());
+    let _ = server.await;
     Ok(())
 }
 /// The same rows by COPY into a table with no index or constraint: the floor to compare with.
