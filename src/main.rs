@@ -91,6 +91,23 @@ enum Cmd {
         #[arg(long)]
         to: PathBuf,
     },
+    /// Move closed days before a date out of the live database into an archive file (copied,
+    /// verified, then deleted); reports go on reading them there. Refuses while a server holds
+    /// the database.
+    Archive {
+        /// The first day that stays live (YYYY-MM-DD).
+        #[arg(long)]
+        before: jiff::civil::Date,
+        /// The archive file (created if missing; a re-run adds to it).
+        #[arg(long)]
+        to: PathBuf,
+        /// The hall's database.
+        #[arg(long, default_value = "data/hallq.db")]
+        db: PathBuf,
+        /// The hall's configuration (its time zone and rating period).
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
     /// Put a backup in place of the database; refuses while a server holds it.
     Restore {
         /// The backup file.
@@ -501,6 +518,24 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::from(1))
             }
         },
+        Cmd::Archive {
+            before,
+            to,
+            db,
+            config,
+        } => {
+            let (_, plan) = hallq::config::Config::load(&config)?;
+            match hallq::ops::archive::run(&db, &to, before, &plan, jiff::Timestamp::now())? {
+                Ok(moved) => {
+                    print!("{}", hallq::ops::archive::describe(&moved, &to));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(why) => {
+                    eprintln!("hallq: nothing archived: {why}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Cmd::Restore { from, db } => match hallq::ops::backup::restore(&from, &db) {
             Ok((s, kept)) => {
                 println!(

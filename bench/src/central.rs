@@ -1,9 +1,12 @@
 //! `hallq-bench central`: N halls × D days of generated events through the uplink's central
 //! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside a bare COPY
-//! of the same rows into an unindexed table, in the same run; then the one-year all-halls
-//! by-department report and a one-month one-hall report. Needs a PostgreSQL on loopback.
+//! of the same rows into an unindexed table, in the same run; the same for a few days of one
+//! hall at a real hall's density; then the one-year all-halls by-department report and a
+//! one-month one-hall report; last, a hall's issue latency while its uplink ships a backlog,
+//! beside the same hall with the uplink stopped, in alternating slices. Needs a PostgreSQL on
+//! loopback.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::SinkExt;
@@ -26,6 +29,20 @@ pub struct CentralArgs {
     /// Tickets per hall per day.
     #[arg(long, default_value_t = 150)]
     pub tickets: usize,
+    /// Tickets per day of the dense hall (the issue's 30 M tickets / 20 halls / 365 days).
+    #[arg(long, default_value_t = 4_100)]
+    pub dense_tickets: usize,
+    /// Days of the dense hall.
+    #[arg(long, default_value_t = 5)]
+    pub dense_days: usize,
+    /// Seconds the hall's kiosks issue to build the backlog its uplink then ships (0: skip).
+    #[arg(long, default_value_t = 20)]
+    pub backlog_secs: u64,
+    /// Rounds of [calm | shipping | calm], and HTTP clients issuing.
+    #[arg(long, default_value_t = 4)]
+    pub rounds: usize,
+    #[arg(long, default_value_t = 4)]
+    pub clients: usize,
     #[arg(long, default_value = "config/hall.toml")]
     pub config: std::path::PathBuf,
 }
@@ -124,54 +141,59 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
                  ticket_id int8, queue text, department text, win int4, outcome text, level text)",
         )
         .await?;
-    let queues: Vec<(String, String)> = plan
-        .queues
-        .iter()
-        .map(|q| (q.id.clone(), q.department.clone()))
-        .collect();
     let end = jiff::civil::date(2026, 11, 30);
     let start = end.checked_sub(jiff::Span::new().days(a.days as i64 - 1))?;
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let (mut uplink_s, mut copy_s, mut events) = (0.0f64, 0.0f64, 0usize);
-    for h in 0..a.halls {
-        let hall = HallInfo::from_plan(&format!("hall{h:02}"), &plan);
-        ingest::register(&mut client, &hall).await?;
-        let (mut seq, mut tid) = (0i64, 0i64);
-        let mut pending: Vec<Shipped> = Vec::new();
-        for d in 0..a.days {
-            let day = start.checked_add(jiff::Span::new().days(d as i64))?;
-            pending.extend(day_events(
-                &mut rng, &queues, day, a.tickets, &mut seq, &mut tid,
-            ));
-            if pending.len() < BATCH * 5 && d + 1 < a.days {
-                continue;
-            }
-            events += pending.len();
-            let t = Instant::now();
-            for batch in pending.chunks(BATCH) {
-                ingest::ship(&mut client, &hall, batch, seq).await?;
-            }
-            uplink_s += t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            copy_bare(&client, &hall.hall_id, &pending).await?;
-            copy_s += t.elapsed().as_secs_f64();
-            pending.clear();
-        }
-    }
+    let sparse = ingest_halls(
+        &mut client,
+        &plan,
+        &mut rng,
+        "hall",
+        a.halls,
+        start,
+        a.days,
+        a.tickets,
+    )
+    .await?;
+    let dense_start = end.checked_sub(jiff::Span::new().days(a.dense_days as i64 - 1))?;
+    let dense = ingest_halls(
+        &mut client,
+        &plan,
+        &mut rng,
+        "dense",
+        1,
+        dense_start,
+        a.dense_days,
+        a.dense_tickets,
+    )
+    .await?;
     client.batch_execute("ANALYZE").await?;
     println!(
-        "central ingest: {} halls × {} days × {} tickets/day = {events} events",
-        a.halls, a.days, a.tickets
+        "central ingest, uplink path (events, tickets, ratings, day and month rollups; {BATCH}/transaction) beside a bare COPY of the same rows into a table without index:"
     );
-    println!(
-        "  uplink path (events, tickets, ratings, rollups; {BATCH}/transaction): {:.0} events/s",
-        events as f64 / uplink_s
-    );
-    println!(
-        "  bare COPY of the same rows (no index):                         {:.0} events/s  (uplink = {:.2}× COPY)",
-        events as f64 / copy_s,
-        copy_s / uplink_s
-    );
+    for (what, (events, uplink_s, copy_s)) in [
+        (
+            format!(
+                "{} halls × {} days × {} tickets/day",
+                a.halls, a.days, a.tickets
+            ),
+            sparse,
+        ),
+        (
+            format!(
+                "1 hall × {} days × {} tickets/day",
+                a.dense_days, a.dense_tickets
+            ),
+            dense,
+        ),
+    ] {
+        println!(
+            "  {what}: {events} events; uplink {:.0} events/s, bare COPY {:.0} events/s (uplink = {:.2}× COPY)",
+            events as f64 / uplink_s,
+            events as f64 / copy_s,
+            copy_s / uplink_s
+        );
+    }
     let (from, to) = (start.to_string(), end.to_string());
     let t = Instant::now();
     let r = report::waits(&client, CentralBy::Department, &from, &to, &[]).await?;
@@ -199,12 +221,155 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
         r.total.issued
     );
     drop(client);
+    if a.backlog_secs > 0 {
+        hall_while_shipping(&a, &plan, &url).await?;
+    }
     admin
         .batch_execute("DROP DATABASE IF EXISTS hallq_bench WITH (FORCE)")
         .await?;
     Ok(())
 }
 
+/// Ship `halls` halls named `{prefix}NN` × `days` days from `start` × `tickets` a day through
+/// `ingest::ship`, and the same rows by bare COPY; (events, uplink seconds, COPY seconds).
+#[allow(clippy::too_many_arguments)]
+async fn ingest_halls(
+    client: &mut tokio_postgres::Client,
+    plan: &hallq::domain::Plan,
+    rng: &mut Rng,
+    prefix: &str,
+    halls: usize,
+    start: jiff::civil::Date,
+    days: usize,
+    tickets: usize,
+) -> anyhow::Result<(usize, f64, f64)> {
+    let queues: Vec<(String, String)> = plan
+        .queues
+        .iter()
+        .map(|q| (q.id.clone(), q.department.clone()))
+        .collect();
+    let (mut uplink_s, mut copy_s, mut events) = (0.0f64, 0.0f64, 0usize);
+    for h in 0..halls {
+        let hall = HallInfo::from_plan(&format!("{prefix}{h:02}"), plan);
+        ingest::register(client, &hall).await?;
+        let (mut seq, mut tid) = (0i64, 0i64);
+        let mut pending: Vec<Shipped> = Vec::new();
+        for d in 0..days {
+            let day = start.checked_add(jiff::Span::new().days(d as i64))?;
+            pending.extend(day_events(rng, &queues, day, tickets, &mut seq, &mut tid));
+            if pending.len() < BATCH * 5 && d + 1 < days {
+                continue;
+            }
+            events += pending.len();
+            let t = Instant::now();
+            for batch in pending.chunks(BATCH) {
+                ingest::ship(client, &hall, batch, seq).await?;
+            }
+            uplink_s += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            copy_bare(client, &hall.hall_id, &pending).await?;
+            copy_s += t.elapsed().as_secs_f64();
+            pending.clear();
+        }
+    }
+    Ok((events, uplink_s, copy_s))
+}
+
+/// A hall whose kiosks issued for `backlog_secs` with no uplink: kiosks go on issuing over
+/// HTTP in rounds of [calm | the uplink shipping that backlog | calm]; issue latency in each.
+/// Between rounds the centre forgets the hall and the hall its mark, so each round ships the
+/// whole backlog again.
+async fn hall_while_shipping(
+    a: &CentralArgs,
+    plan: &hallq::domain::Plan,
+    url: &str,
+) -> anyhow::Result<()> {
+    let scratch = super::scratch()?;
+    let dir = scratch.path();
+    let cfg = super::lifted_config(dir, &a.config)?;
+    let db = dir.join("hallq.db");
+    let app = hallq::App::start(&hallq::ServeOptions {
+        config: cfg,
+        db: db.clone(),
+        demo: true,
+        simulated_clock: false,
+    })?;
+    let queues = super::anonymous_queues(&app.state.plan);
+    let token = "bench-central-kiosk-token";
+    hallq::admin::add_device(&db, "bench-central-kiosk", "kiosk", token)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run(listener, async {
+        let _ = stop_rx.await;
+    }));
+    let backlog = super::http_issue(addr, a.clients, a.backlog_secs, &queues, token).await?;
+    println!(
+        "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients, {} rounds of [1 s calm | shipping it all | 1 s calm]:",
+        backlog.ops, a.clients, a.rounds
+    );
+    let section = hallq::config::UplinkSection {
+        url: url.to_string(),
+        hall_id: "backlog".into(),
+    };
+    let central = hallq::central::connect(url).await?;
+    let (mut quiet, mut busy) = (super::Figures::empty(), super::Figures::empty());
+    let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
+    for _ in 0..a.rounds.max(1) {
+        central
+            .batch_execute(
+                "DELETE FROM events WHERE hall_id = 'backlog';
+                 DELETE FROM tickets WHERE hall_id = 'backlog';
+                 DELETE FROM ratings WHERE hall_id = 'backlog';
+                 DELETE FROM day_queue WHERE hall_id = 'backlog';
+                 DELETE FROM month_queue WHERE hall_id = 'backlog';
+                 UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';",
+            )
+            .await
+            .or_else(|e| {
+                if e.as_db_error().is_some() {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+        hallq::store::uplink::set_uplink_mark(&db, "backlog", 0, 0)?;
+        quiet.absorb(super::http_issue(addr, a.clients, 1, &queues, token).await?);
+        let status = std::sync::Arc::new(hallq::central::uplink::UplinkStatus::default());
+        let uplink =
+            hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
+        let t = Instant::now();
+        let task = tokio::spawn(uplink.run());
+        loop {
+            busy.absorb(
+                super::http_issue_for(addr, a.clients, Duration::from_millis(200), &queues, token)
+                    .await?,
+            );
+            let v = status.view("backlog");
+            if v.shipped_seq > 0 && v.lag_events < 100 || t.elapsed() > Duration::from_secs(60) {
+                shipped += v.shipped_seq;
+                break;
+            }
+        }
+        shipping_s += t.elapsed().as_secs_f64();
+        task.abort();
+        let _ = task.await;
+        quiet.absorb(super::http_issue(addr, a.clients, 1, &queues, token).await?);
+    }
+    println!("{}", quiet.line("  issue, uplink stopped", "tickets"));
+    println!("{}", busy.line("  issue, uplink shipping", "tickets"));
+    println!(
+        "  shipped {shipped} events in {shipping_s:.1} s ({:.0} events/s, while the kiosks issued)",
+        shipped as f64 / shipping_s.max(f64::MIN_POSITIVE),
+    );
+    println!(
+        "  issue p99 while shipping: {:.2}× the p99 with the uplink stopped (goal: within 10 %)",
+        busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
+    );
+    let _ = stop_tx.send(());
+    let _ = server.await;
+    Ok(())
+}
 /// The same rows by COPY into a table with no index or constraint: the floor to compare with.
 async fn copy_bare(
     client: &tokio_postgres::Client,

@@ -461,8 +461,19 @@ async fn http_issue(
     queues: &[String],
     token: &str,
 ) -> anyhow::Result<Figures> {
+    http_issue_for(addr, clients, Duration::from_secs(secs), queues, token).await
+}
+
+/// `clients` kiosks issuing over HTTP for `how_long`.
+async fn http_issue_for(
+    addr: std::net::SocketAddr,
+    clients: usize,
+    how_long: Duration,
+    queues: &[String],
+    token: &str,
+) -> anyhow::Result<Figures> {
     let start = Instant::now();
-    let deadline = start + Duration::from_secs(secs);
+    let deadline = start + how_long;
     let mut tasks = Vec::new();
     for c in 0..clients {
         let queues = queues.to_vec();

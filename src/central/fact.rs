@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use super::pct;
 use crate::domain::{Event, EventRecord};
 use crate::reports::stats::seconds_between;
 use crate::reports::waits::{HISTOGRAM_BUCKETS, HISTOGRAM_WIDTH_S};
@@ -191,8 +192,8 @@ impl TicketRow {
     }
 }
 
-/// Additive measures of one (day, queue) rollup row.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Additive measures of one (day, queue) or (month, queue) rollup row.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Measures {
     pub issued: i64,
     pub served: i64,
@@ -210,6 +211,32 @@ pub struct Measures {
     pub wait_hist: [i64; HISTOGRAM_BUCKETS],
     /// Ratings by level, in `RatingLevel::ALL` order.
     pub ratings: [i64; 5],
+    /// Waits and service times in the percentile scheme of `pct` (`pct::BUCKETS` each).
+    pub wait_pct: Vec<i64>,
+    pub service_pct: Vec<i64>,
+}
+
+impl Default for Measures {
+    fn default() -> Self {
+        Measures {
+            issued: 0,
+            served: 0,
+            no_show: 0,
+            transferred: 0,
+            cancelled: 0,
+            abandoned: 0,
+            wait_count: 0,
+            wait_sum: 0,
+            wait_max: 0,
+            over_target: 0,
+            service_count: 0,
+            service_sum: 0,
+            wait_hist: [0; HISTOGRAM_BUCKETS],
+            ratings: [0; 5],
+            wait_pct: vec![0; pct::BUCKETS],
+            service_pct: vec![0; pct::BUCKETS],
+        }
+    }
 }
 
 impl Measures {
@@ -230,6 +257,12 @@ impl Measures {
             *a += sign * b;
         }
         for (a, b) in self.ratings.iter_mut().zip(o.ratings) {
+            *a += sign * b;
+        }
+        for (a, b) in self.wait_pct.iter_mut().zip(&o.wait_pct) {
+            *a += sign * b;
+        }
+        for (a, b) in self.service_pct.iter_mut().zip(&o.service_pct) {
             *a += sign * b;
         }
     }
@@ -267,6 +300,7 @@ impl Deltas {
             a.over_target = i64::from(w > wait_target_s);
             let last = HISTOGRAM_BUCKETS - 1;
             a.wait_hist[((w / HISTOGRAM_WIDTH_S) as usize).min(last)] = 1;
+            a.wait_pct[pct::bucket(w)] = 1;
         }
         self.entry(&t.day, &t.original_queue).add(&a, sign);
         let mut e = Measures {
@@ -277,6 +311,7 @@ impl Deltas {
         if let Some(s) = t.service_s() {
             e.service_count = 1;
             e.service_sum = i64::from(s);
+            e.service_pct[pct::bucket(s)] = 1;
         }
         self.entry(&t.day, &t.queue).add(&e, sign);
     }
@@ -292,6 +327,16 @@ impl Deltas {
     pub fn nonzero(self) -> Vec<(RollupKey, Measures)> {
         let zero = Measures::default();
         self.0.into_iter().filter(|(_, m)| *m != zero).collect()
+    }
+
+    /// The same changes summed by (first day of the month, queue), for the monthly rollups.
+    pub fn by_month(rows: &[(RollupKey, Measures)]) -> Vec<(RollupKey, Measures)> {
+        let mut months = Deltas::default();
+        for ((day, queue), m) in rows {
+            let month = format!("{}-01", day.get(..7).unwrap_or(day));
+            months.entry(&month, queue).add(m, 1);
+        }
+        months.0.into_iter().collect()
     }
 }
 

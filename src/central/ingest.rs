@@ -5,10 +5,15 @@
 use std::collections::{HashMap, HashSet};
 
 use tokio_postgres::Client;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::Type;
 
-use super::fact::{Deltas, Shipped, TicketRow};
+use super::fact::{Deltas, Measures, RollupKey, Shipped, TicketRow};
+use super::pct;
+use super::wire::{PgDate, PgTime};
 use crate::domain::Plan;
 use crate::domain::rating::RatingLevel;
+use crate::reports::waits::HISTOGRAM_BUCKETS;
 
 /// A hall as the centre knows it: id, name, wait target and queue catalogue.
 #[derive(Debug, Clone)]
@@ -81,6 +86,12 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 
 /// Store `batch` (ascending seq) for `hall` in one transaction; `hall_last_seq` is the hall's
 /// newest event when the batch was read (for the lag). Returns how many events were new.
+///
+/// The hall ships its log in order and the centre's `last_seq` moves in the same transaction
+/// as the rows, so the events past `last_seq` are exactly the new ones (the primary key on
+/// (hall_id, seq) would refuse a duplicate all the same). New events and tickets go in by
+/// binary COPY; tickets issued in an earlier batch are read, advanced and written back; the
+/// day and month rollups take one statement.
 pub async fn ship(
     client: &mut Client,
     hall: &HallInfo,
@@ -88,45 +99,56 @@ pub async fn ship(
     hall_last_seq: i64,
 ) -> Result<usize, tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    let new: HashSet<i64> = insert_events(&tx, &hall.hall_id, batch)
+    let shipped: i64 = tx
+        .query_one(
+            "SELECT last_seq FROM halls WHERE hall_id = $1 FOR UPDATE",
+            &[&hall.hall_id],
+        )
         .await?
-        .into_iter()
+        .get(0);
+    let fresh: Vec<&Shipped> = batch.iter().filter(|e| e.seq > shipped).collect();
+    let issued_here: HashSet<i64> = fresh
+        .iter()
+        .filter(|e| e.kind == "ticket.issued")
+        .filter_map(|e| e.ticket_id)
         .collect();
-    let fresh: Vec<&Shipped> = batch.iter().filter(|e| new.contains(&e.seq)).collect();
-    let ids: Vec<i64> = fresh
+    let older: Vec<i64> = fresh
         .iter()
         .filter_map(|e| e.ticket_id)
+        .filter(|id| !issued_here.contains(id))
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
     let mut tickets: HashMap<i64, TicketRow> = HashMap::new();
-    for r in tx
-        .query(
-            "SELECT ticket_id, day::text, queue, original_queue, state, win, issued_ms,
-                    first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
-             FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2) FOR UPDATE",
-            &[&hall.hall_id, &ids],
-        )
-        .await?
-    {
-        let t = TicketRow {
-            ticket_id: r.get(0),
-            day: r.get(1),
-            queue: r.get(2),
-            original_queue: r.get(3),
-            state: static_state(r.get(4)),
-            window: r.get(5),
-            issued_ms: r.get(6),
-            first_called_ms: r.get(7),
-            called_ms: r.get(8),
-            started_ms: r.get(9),
-            finished_ms: r.get(10),
-            transfer_count: r.get(11),
-            outcome: r
-                .get::<_, Option<String>>(12)
-                .and_then(|o| static_outcome(&o)),
-        };
-        tickets.insert(t.ticket_id, t);
+    if !older.is_empty() {
+        for r in tx
+            .query(
+                "SELECT ticket_id, day::text, queue, original_queue, state, win, issued_ms,
+                        first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
+                 FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
+                &[&hall.hall_id, &older],
+            )
+            .await?
+        {
+            let t = TicketRow {
+                ticket_id: r.get(0),
+                day: r.get(1),
+                queue: r.get(2),
+                original_queue: r.get(3),
+                state: static_state(r.get(4)),
+                window: r.get(5),
+                issued_ms: r.get(6),
+                first_called_ms: r.get(7),
+                called_ms: r.get(8),
+                started_ms: r.get(9),
+                finished_ms: r.get(10),
+                transfer_count: r.get(11),
+                outcome: r
+                    .get::<_, Option<String>>(12)
+                    .and_then(|o| static_outcome(&o)),
+            };
+            tickets.insert(t.ticket_id, t);
+        }
     }
     let mut deltas = Deltas::default();
     let originals: HashMap<i64, TicketRow> = tickets.clone();
@@ -149,42 +171,48 @@ pub async fn ship(
             tickets.insert(id, t);
         }
     }
+    let (mut created, mut changed) = (Vec::new(), Vec::new());
     for (id, t) in &tickets {
-        if originals.get(id) == Some(t) {
-            continue;
-        }
-        if let Some(o) = originals.get(id) {
-            deltas.ticket(o, hall.wait_target_s, -1);
+        match originals.get(id) {
+            Some(o) if o == t => continue,
+            Some(o) => {
+                deltas.ticket(o, hall.wait_target_s, -1);
+                changed.push(t);
+            }
+            None => created.push(t),
         }
         deltas.ticket(t, hall.wait_target_s, 1);
     }
-    upsert_tickets(
-        &tx,
-        &hall.hall_id,
-        tickets
-            .values()
-            .filter(|t| originals.get(&t.ticket_id) != Some(t)),
-    )
-    .await?;
-    insert_ratings(&tx, &hall.hall_id, &ratings).await?;
-    upsert_rollups(&tx, &hall.hall_id, deltas).await?;
-    if let Some(last) = batch.last() {
-        tx.execute(
-            "UPDATE halls SET last_seq = GREATEST(last_seq, $2),
-                 last_event_at = GREATEST(last_event_at, to_timestamp($3::float8 / 1000)),
-                 shipped_at = now(), hall_last_seq = GREATEST(hall_last_seq, $4)
-             WHERE hall_id = $1",
-            &[
-                &hall.hall_id,
-                &last.seq,
-                &(last.at_ms as f64),
-                &hall_last_seq,
-            ],
-        )
-        .await?;
-    }
+    copy_events(&tx, &hall.hall_id, &fresh).await?;
+    copy_tickets(&tx, &hall.hall_id, &created).await?;
+    let days = deltas.nonzero();
+    let months = Deltas::by_month(&days);
+    tokio::try_join!(
+        update_tickets(&tx, &hall.hall_id, &changed),
+        insert_ratings(&tx, &hall.hall_id, &ratings),
+        upsert_rollups(&tx, &hall.hall_id, &days, &months),
+        mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq),
+    )?;
     tx.commit().await?;
     Ok(fresh.len())
+}
+
+async fn mark_shipped(
+    tx: &tokio_postgres::Transaction<'_>,
+    hall: &str,
+    last: Option<&Shipped>,
+    hall_last_seq: i64,
+) -> Result<(), tokio_postgres::Error> {
+    let Some(last) = last else { return Ok(()) };
+    tx.execute(
+        "UPDATE halls SET last_seq = GREATEST(last_seq, $2),
+             last_event_at = GREATEST(last_event_at, $3),
+             shipped_at = now(), hall_last_seq = GREATEST(hall_last_seq, $4)
+         WHERE hall_id = $1",
+        &[&hall, &last.seq, &PgTime(last.at_ms), &hall_last_seq],
+    )
+    .await?;
+    Ok(())
 }
 
 fn static_state(s: String) -> &'static str {
@@ -199,54 +227,155 @@ fn static_outcome(s: &str) -> Option<&'static str> {
     crate::domain::ticket::Outcome::parse(s).map(|o| o.as_str())
 }
 
-async fn insert_events(
+/// Columns of the events COPY, with their types.
+const EVENT_COLUMNS: &[(&str, Type)] = &[
+    ("hall_id", Type::TEXT),
+    ("seq", Type::INT8),
+    ("at", Type::TIMESTAMPTZ),
+    ("day", Type::DATE),
+    ("kind", Type::TEXT),
+    ("ticket_id", Type::INT8),
+    ("queue", Type::TEXT),
+    ("department", Type::TEXT),
+    ("win", Type::INT4),
+    ("outcome", Type::TEXT),
+    ("level", Type::TEXT),
+];
+
+/// Columns of the tickets COPY, with their types.
+const TICKET_COLUMNS: &[(&str, Type)] = &[
+    ("hall_id", Type::TEXT),
+    ("ticket_id", Type::INT8),
+    ("day", Type::DATE),
+    ("queue", Type::TEXT),
+    ("original_queue", Type::TEXT),
+    ("state", Type::TEXT),
+    ("win", Type::INT4),
+    ("issued_ms", Type::INT8),
+    ("first_called_ms", Type::INT8),
+    ("called_ms", Type::INT8),
+    ("started_ms", Type::INT8),
+    ("finished_ms", Type::INT8),
+    ("transfer_count", Type::INT4),
+    ("outcome", Type::TEXT),
+];
+
+/// A binary COPY into `table` of `columns`.
+async fn copy_into(
     tx: &tokio_postgres::Transaction<'_>,
-    hall: &str,
-    batch: &[Shipped],
-) -> Result<Vec<i64>, tokio_postgres::Error> {
-    let seq: Vec<i64> = batch.iter().map(|e| e.seq).collect();
-    let at: Vec<f64> = batch.iter().map(|e| e.at_ms as f64 / 1000.0).collect();
-    let day: Vec<&str> = batch.iter().map(|e| e.day.as_str()).collect();
-    let kind: Vec<&str> = batch.iter().map(|e| e.kind).collect();
-    let ticket: Vec<Option<i64>> = batch.iter().map(|e| e.ticket_id).collect();
-    let queue: Vec<Option<&str>> = batch.iter().map(|e| e.queue.as_deref()).collect();
-    let dept: Vec<Option<&str>> = batch.iter().map(|e| e.department.as_deref()).collect();
-    let win: Vec<Option<i32>> = batch.iter().map(|e| e.window).collect();
-    let outcome: Vec<Option<&str>> = batch.iter().map(|e| e.outcome).collect();
-    let level: Vec<Option<&str>> = batch.iter().map(|e| e.level).collect();
-    let rows = tx
-        .query(
-            "INSERT INTO events(hall_id, seq, at, day, kind, ticket_id, queue, department, win, outcome, level)
-             SELECT $1, s, to_timestamp(a), d::date, k, t, q, dp, w, o, l
-             FROM UNNEST($2::int8[], $3::float8[], $4::text[], $5::text[], $6::int8[], $7::text[],
-                         $8::text[], $9::int4[], $10::text[], $11::text[])
-                  AS x(s, a, d, k, t, q, dp, w, o, l)
-             ON CONFLICT (hall_id, seq) DO NOTHING
-             RETURNING seq",
-            &[
-                &hall, &seq, &at, &day, &kind, &ticket, &queue, &dept, &win, &outcome, &level,
-            ],
-        )
+    table: &str,
+    columns: &[(&str, Type)],
+) -> Result<BinaryCopyInWriter, tokio_postgres::Error> {
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let types: Vec<Type> = columns.iter().map(|c| c.1.clone()).collect();
+    let sink = tx
+        .copy_in(&format!(
+            "COPY {table} ({}) FROM STDIN (FORMAT binary)",
+            names.join(", ")
+        ))
         .await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    Ok(BinaryCopyInWriter::new(sink, &types))
 }
 
-async fn upsert_tickets<'t>(
+/// The new events by binary COPY.
+async fn copy_events(
     tx: &tokio_postgres::Transaction<'_>,
     hall: &str,
-    rows: impl Iterator<Item = &'t TicketRow>,
+    rows: &[&Shipped],
 ) -> Result<(), tokio_postgres::Error> {
-    let rows: Vec<&TicketRow> = rows.collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let w = copy_into(tx, "events", EVENT_COLUMNS).await?;
+    futures_util::pin_mut!(w);
+    let mut days = Days::default();
+    for e in rows {
+        w.as_mut()
+            .write(&[
+                &hall,
+                &e.seq,
+                &PgTime(e.at_ms),
+                &days.of(&e.day),
+                &e.kind,
+                &e.ticket_id,
+                &e.queue,
+                &e.department,
+                &e.window,
+                &e.outcome,
+                &e.level,
+            ])
+            .await?;
+    }
+    w.finish().await?;
+    Ok(())
+}
+
+/// Tickets first seen in this batch, by binary COPY.
+async fn copy_tickets(
+    tx: &tokio_postgres::Transaction<'_>,
+    hall: &str,
+    rows: &[&TicketRow],
+) -> Result<(), tokio_postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let w = copy_into(tx, "tickets", TICKET_COLUMNS).await?;
+    futures_util::pin_mut!(w);
+    let mut days = Days::default();
+    for t in rows {
+        w.as_mut()
+            .write(&[
+                &hall,
+                &t.ticket_id,
+                &days.of(&t.day),
+                &t.queue,
+                &t.original_queue,
+                &t.state,
+                &t.window,
+                &t.issued_ms,
+                &t.first_called_ms,
+                &t.called_ms,
+                &t.started_ms,
+                &t.finished_ms,
+                &t.transfer_count,
+                &t.outcome,
+            ])
+            .await?;
+    }
+    w.finish().await?;
+    Ok(())
+}
+
+/// Days as `PgDate`, remembering the last one (a batch spans few days).
+#[derive(Default)]
+struct Days(Option<(String, Option<PgDate>)>);
+
+impl Days {
+    fn of(&mut self, day: &str) -> Option<PgDate> {
+        match &self.0 {
+            Some((d, v)) if d == day => *v,
+            _ => {
+                let v = PgDate::parse(day);
+                self.0 = Some((day.to_string(), v));
+                v
+            }
+        }
+    }
+}
+
+/// Tickets issued in an earlier batch that this one moved on.
+async fn update_tickets(
+    tx: &tokio_postgres::Transaction<'_>,
+    hall: &str,
+    rows: &[&TicketRow],
+) -> Result<(), tokio_postgres::Error> {
     if rows.is_empty() {
         return Ok(());
     }
     let id: Vec<i64> = rows.iter().map(|t| t.ticket_id).collect();
-    let day: Vec<&str> = rows.iter().map(|t| t.day.as_str()).collect();
     let queue: Vec<&str> = rows.iter().map(|t| t.queue.as_str()).collect();
-    let orig: Vec<&str> = rows.iter().map(|t| t.original_queue.as_str()).collect();
     let state: Vec<&str> = rows.iter().map(|t| t.state).collect();
     let win: Vec<Option<i32>> = rows.iter().map(|t| t.window).collect();
-    let issued: Vec<i64> = rows.iter().map(|t| t.issued_ms).collect();
     let first: Vec<Option<i64>> = rows.iter().map(|t| t.first_called_ms).collect();
     let called: Vec<Option<i64>> = rows.iter().map(|t| t.called_ms).collect();
     let started: Vec<Option<i64>> = rows.iter().map(|t| t.started_ms).collect();
@@ -254,20 +383,16 @@ async fn upsert_tickets<'t>(
     let transfers: Vec<i32> = rows.iter().map(|t| t.transfer_count).collect();
     let outcome: Vec<Option<&str>> = rows.iter().map(|t| t.outcome).collect();
     tx.execute(
-        "INSERT INTO tickets(hall_id, ticket_id, day, queue, original_queue, state, win, issued_ms,
-             first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome)
-         SELECT $1, i, d::date, q, oq, s, w, iss, fc, c, st, f, tc, o
-         FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[],
-                     $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[], $13::int4[],
-                     $14::text[]) AS x(i, d, q, oq, s, w, iss, fc, c, st, f, tc, o)
-         ON CONFLICT (hall_id, ticket_id) DO UPDATE SET queue = EXCLUDED.queue,
-             state = EXCLUDED.state, win = EXCLUDED.win, first_called_ms = EXCLUDED.first_called_ms,
-             called_ms = EXCLUDED.called_ms, started_ms = EXCLUDED.started_ms,
-             finished_ms = EXCLUDED.finished_ms, transfer_count = EXCLUDED.transfer_count,
-             outcome = EXCLUDED.outcome",
+        "UPDATE tickets t SET queue = x.q, state = x.s, win = x.w, first_called_ms = x.fc,
+             called_ms = x.c, started_ms = x.st, finished_ms = x.f, transfer_count = x.tc,
+             outcome = x.o
+         FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::int8[],
+                     $8::int8[], $9::int8[], $10::int4[], $11::text[])
+              AS x(i, q, s, w, fc, c, st, f, tc, o)
+         WHERE t.hall_id = $1 AND t.ticket_id = x.i",
         &[
-            &hall, &id, &day, &queue, &orig, &state, &win, &issued, &first, &called, &started,
-            &finished, &transfers, &outcome,
+            &hall, &id, &queue, &state, &win, &first, &called, &started, &finished, &transfers,
+            &outcome,
         ],
     )
     .await?;
@@ -298,61 +423,101 @@ async fn insert_ratings(
     Ok(())
 }
 
+/// The rollup columns added on conflict, for `day_queue` and `month_queue` alike.
+fn rollup_upsert(table: &str, key: &str, month: bool) -> String {
+    format!(
+        "INSERT INTO {table} AS r (hall_id, {key}, queue, issued, served, no_show, transferred,
+             cancelled, abandoned, wait_count, wait_sum, wait_max, over_target, service_count,
+             service_sum, wait_hist, ratings, wait_pct, service_pct)
+         SELECT $1, d::date, q, i, s, ns, tr, c, a, wc, ws, wm, ot, sc, ss,
+                ($17::int8[])[(n - 1) * {h} + 1 : n * {h}], ($18::int8[])[(n - 1) * 5 + 1 : n * 5],
+                ($19::int4[])[(n - 1) * {p} + 1 : n * {p}], ($20::int4[])[(n - 1) * {p} + 1 : n * {p}]
+         FROM x WHERE m = {month}
+         ON CONFLICT (hall_id, {key}, queue) DO UPDATE SET
+             issued = r.issued + EXCLUDED.issued, served = r.served + EXCLUDED.served,
+             no_show = r.no_show + EXCLUDED.no_show,
+             transferred = r.transferred + EXCLUDED.transferred,
+             cancelled = r.cancelled + EXCLUDED.cancelled,
+             abandoned = r.abandoned + EXCLUDED.abandoned,
+             wait_count = r.wait_count + EXCLUDED.wait_count,
+             wait_sum = r.wait_sum + EXCLUDED.wait_sum,
+             wait_max = GREATEST(r.wait_max, EXCLUDED.wait_max),
+             over_target = r.over_target + EXCLUDED.over_target,
+             service_count = r.service_count + EXCLUDED.service_count,
+             service_sum = r.service_sum + EXCLUDED.service_sum,
+             wait_hist = hallq_add_int8s(r.wait_hist, EXCLUDED.wait_hist),
+             ratings = hallq_add_int8s(r.ratings, EXCLUDED.ratings),
+             wait_pct = hallq_add_int4s(r.wait_pct, EXCLUDED.wait_pct),
+             service_pct = hallq_add_int4s(r.service_pct, EXCLUDED.service_pct)",
+        h = HISTOGRAM_BUCKETS,
+        p = pct::BUCKETS,
+    )
+}
+
+/// Add the batch's changes to the day and the month rollups: one statement.
 async fn upsert_rollups(
     tx: &tokio_postgres::Transaction<'_>,
     hall: &str,
-    deltas: Deltas,
+    days: &[(RollupKey, Measures)],
+    months: &[(RollupKey, Measures)],
 ) -> Result<(), tokio_postgres::Error> {
-    let rows = deltas.nonzero();
-    if rows.is_empty() {
+    if days.is_empty() && months.is_empty() {
         return Ok(());
     }
-    let stmt = tx
-        .prepare(
-            "INSERT INTO day_queue AS r (hall_id, day, queue, issued, served, no_show, transferred,
-                 cancelled, abandoned, wait_count, wait_sum, wait_max, over_target, service_count,
-                 service_sum, wait_hist, ratings)
-             VALUES ($1, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT (hall_id, day, queue) DO UPDATE SET
-                 issued = r.issued + EXCLUDED.issued, served = r.served + EXCLUDED.served,
-                 no_show = r.no_show + EXCLUDED.no_show,
-                 transferred = r.transferred + EXCLUDED.transferred,
-                 cancelled = r.cancelled + EXCLUDED.cancelled,
-                 abandoned = r.abandoned + EXCLUDED.abandoned,
-                 wait_count = r.wait_count + EXCLUDED.wait_count,
-                 wait_sum = r.wait_sum + EXCLUDED.wait_sum,
-                 wait_max = GREATEST(r.wait_max, EXCLUDED.wait_max),
-                 over_target = r.over_target + EXCLUDED.over_target,
-                 service_count = r.service_count + EXCLUDED.service_count,
-                 service_sum = r.service_sum + EXCLUDED.service_sum,
-                 wait_hist = ARRAY(SELECT a + b FROM UNNEST(r.wait_hist, EXCLUDED.wait_hist) AS h(a, b)),
-                 ratings = ARRAY(SELECT a + b FROM UNNEST(r.ratings, EXCLUDED.ratings) AS h(a, b))",
-        )
-        .await?;
-    for ((day, queue), m) in rows {
-        tx.execute(
-            &stmt,
-            &[
-                &hall,
-                &day,
-                &queue,
-                &m.issued,
-                &m.served,
-                &m.no_show,
-                &m.transferred,
-                &m.cancelled,
-                &m.abandoned,
-                &m.wait_count,
-                &m.wait_sum,
-                &m.wait_max,
-                &m.over_target,
-                &m.service_count,
-                &m.service_sum,
-                &m.wait_hist.to_vec(),
-                &m.ratings.to_vec(),
-            ],
-        )
-        .await?;
-    }
+    let rows: Vec<(bool, &RollupKey, &Measures)> = days
+        .iter()
+        .map(|(k, m)| (false, k, m))
+        .chain(months.iter().map(|(k, m)| (true, k, m)))
+        .collect();
+    let col = |f: fn(&Measures) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r.2)).collect() };
+    let month: Vec<bool> = rows.iter().map(|r| r.0).collect();
+    let day: Vec<&str> = rows.iter().map(|r| r.1.0.as_str()).collect();
+    let queue: Vec<&str> = rows.iter().map(|r| r.1.1.as_str()).collect();
+    let hist: Vec<i64> = rows.iter().flat_map(|r| r.2.wait_hist).collect();
+    let ratings: Vec<i64> = rows.iter().flat_map(|r| r.2.ratings).collect();
+    let narrow = |v: &[i64]| -> Vec<i32> {
+        v.iter()
+            .map(|c| i32::try_from(*c).unwrap_or(i32::MAX))
+            .collect()
+    };
+    let wait_pct: Vec<i32> = rows.iter().flat_map(|r| narrow(&r.2.wait_pct)).collect();
+    let service_pct: Vec<i32> = rows.iter().flat_map(|r| narrow(&r.2.service_pct)).collect();
+    let sql = format!(
+        "WITH x AS (
+             SELECT * FROM UNNEST($2::bool[], $3::text[], $4::text[], $5::int8[], $6::int8[],
+                 $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
+                 $13::int8[], $14::int8[], $15::int8[], $16::int8[])
+                 WITH ORDINALITY AS x(m, d, q, i, s, ns, tr, c, a, wc, ws, wm, ot, sc, ss, n)
+         ), days AS ({})
+         {}",
+        rollup_upsert("day_queue", "day", false),
+        rollup_upsert("month_queue", "month", true),
+    );
+    tx.execute(
+        &sql,
+        &[
+            &hall,
+            &month,
+            &day,
+            &queue,
+            &col(|m| m.issued),
+            &col(|m| m.served),
+            &col(|m| m.no_show),
+            &col(|m| m.transferred),
+            &col(|m| m.cancelled),
+            &col(|m| m.abandoned),
+            &col(|m| m.wait_count),
+            &col(|m| m.wait_sum),
+            &col(|m| m.wait_max),
+            &col(|m| m.over_target),
+            &col(|m| m.service_count),
+            &col(|m| m.service_sum),
+            &hist,
+            &ratings,
+            &wait_pct,
+            &service_pct,
+        ],
+    )
+    .await?;
     Ok(())
 }

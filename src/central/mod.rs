@@ -8,9 +8,11 @@
 pub mod accounts;
 pub mod fact;
 pub mod ingest;
+pub mod pct;
 pub mod report;
 pub mod schema;
 pub mod uplink;
+pub mod wire;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -90,10 +92,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = crate::http::central::router(central);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP")
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("serving HTTP")
 }
 
 /// The uplink for a hall with `[uplink]` configured, ready to spawn.

@@ -1,7 +1,9 @@
-//! The cross-hall waits report, with the hall report's columns and definitions: counts, sums,
-//! maxima, over-target counts, ratings and the wait histogram come from the per-day rollups;
-//! the nearest-rank p50/p90 come from the rebuilt tickets (`percentile_disc` is nearest rank),
-//! so for one hall and one range the numbers equal that hall's own report.
+//! The cross-hall waits report, with the hall report's columns and definitions, read from the
+//! rollups alone (whole months from the monthly ones, the other days from the daily ones):
+//! counts, sums, maxima, over-target counts, ratings and the wait histogram equal the hall's
+//! own report for one hall and one range; p50/p90 come from the rollups' log-linear
+//! histograms (`central::pct`) and are within 1/32 of the hall's exact nearest-rank value
+//! (equal below 32 s).
 
 use std::collections::HashMap;
 
@@ -9,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio_postgres::Client;
 use tokio_postgres::types::ToSql;
 
+use super::pct;
+use super::wire::num;
 use crate::reports::stats::share;
 use crate::reports::waits::{Bucket, HISTOGRAM_BUCKETS, WaitsRow, buckets};
 use crate::reports::{TEXTS, round4};
@@ -81,18 +85,56 @@ pub struct CentralWaits {
 struct Acc {
     label: String,
     position: i32,
-    sums: [i64; 13],
+    sums: [i64; 11],
     wait_max: i64,
     hist: Vec<i64>,
     ratings: [i64; 5],
-    wait_p: (Option<i32>, Option<i32>),
-    service_p: (Option<i32>, Option<i32>),
+    wait_pct: Vec<i64>,
+    service_pct: Vec<i64>,
 }
 
+/// Columns read from every rollup row, in `Acc::sums` order.
 const SUMS: &str =
     "SUM(r.issued), SUM(r.served), SUM(r.no_show), SUM(r.transferred), SUM(r.cancelled),
     SUM(r.abandoned), SUM(r.wait_count), SUM(r.wait_sum), SUM(r.over_target), SUM(r.service_count),
-    SUM(r.service_sum), 0::numeric, 0::numeric";
+    SUM(r.service_sum)";
+
+/// The rollups covering `from..=to`: whole months from `month_queue`, the days around them
+/// from `day_queue` (all days when grouping by day). Returns (days, days, months) ranges as
+/// SQL parameters; an unused range is (NULL, NULL).
+#[allow(clippy::type_complexity)]
+fn cover(
+    by: CentralBy,
+    from: jiff::civil::Date,
+    to: jiff::civil::Date,
+) -> [(Option<String>, Option<String>); 3] {
+    let first_full = if from.day() == 1 {
+        Some(from)
+    } else {
+        from.last_of_month().tomorrow().ok()
+    };
+    let last_full = if to == to.last_of_month() {
+        Some(to.first_of_month())
+    } else {
+        to.first_of_month()
+            .yesterday()
+            .ok()
+            .map(|d| d.first_of_month())
+    };
+    let s = |d: jiff::civil::Date| Some(d.to_string());
+    match (first_full, last_full) {
+        (Some(m1), Some(m2)) if by != CentralBy::Day && m1 <= m2 => {
+            let before = m1.yesterday().ok().filter(|d| *d >= from);
+            let after = m2.last_of_month().tomorrow().ok().filter(|d| *d <= to);
+            [
+                before.map_or((None, None), |b| (s(from), s(b))),
+                after.map_or((None, None), |a| (s(a), s(to))),
+                (s(m1), s(m2)),
+            ]
+        }
+        _ => [(s(from), s(to)), (None, None), (None, None)],
+    }
+}
 
 /// Run the report for days `from..=to` (`YYYY-MM-DD`) over `halls` (all when empty).
 pub async fn waits(
@@ -103,55 +145,50 @@ pub async fn waits(
     halls: &[String],
 ) -> Result<CentralWaits, tokio_postgres::Error> {
     let all = halls.is_empty();
-    let filter = "r.day BETWEEN $1::text::date AND $2::text::date AND ($3 OR r.hall_id = ANY($4))";
-    let params: [&(dyn ToSql + Sync); 4] = [&from, &to, &all, &halls];
-    let hist: String = (1..=HISTOGRAM_BUCKETS)
-        .map(|i| format!("SUM(r.wait_hist[{i}])"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let rat: String = (1..=5)
-        .map(|i| format!("SUM(r.ratings[{i}])"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let [d1, d2, m] = match (from.parse(), to.parse()) {
+        (Ok(f), Ok(t)) => cover(by, f, t),
+        _ => [
+            (Some(from.to_string()), Some(to.to_string())),
+            (None, None),
+            (None, None),
+        ],
+    };
+    let params: [&(dyn ToSql + Sync); 8] = [&d1.0, &d1.1, &d2.0, &d2.1, &m.0, &m.1, &all, &halls];
+    let sum_each = |col: &str, n: usize| -> String {
+        (1..=n)
+            .map(|i| format!("SUM(r.{col}[{i}])"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let cols = "hall_id, queue, issued, served, no_show, transferred, cancelled, abandoned,
+        wait_count, wait_sum, wait_max, over_target, service_count, service_sum, wait_hist,
+        ratings, wait_pct, service_pct";
+    let halls_filter = "($7 OR hall_id = ANY($8))";
     let rollup = format!(
-        "SELECT GROUPING({first}) = 1, {key}, {SUMS}, MAX(r.wait_max), {hist}, {rat}
-         FROM day_queue r JOIN halls h ON h.hall_id = r.hall_id
+        "WITH r AS (
+             SELECT day, {cols} FROM day_queue
+             WHERE (day BETWEEN $1::text::date AND $2::text::date
+                    OR day BETWEEN $3::text::date AND $4::text::date) AND {halls_filter}
+             UNION ALL
+             SELECT month, {cols} FROM month_queue
+             WHERE month BETWEEN $5::text::date AND $6::text::date AND {halls_filter}
+         )
+         SELECT GROUPING({first}) = 1, {key}, {SUMS}, MAX(r.wait_max), {hist}, {rat}, {wp}, {sp}
+         FROM r JOIN halls h ON h.hall_id = r.hall_id
               LEFT JOIN hall_queues q ON q.hall_id = r.hall_id AND q.queue = r.queue
-         WHERE {filter}
          GROUP BY GROUPING SETS ({group}, ())",
         key = by.sql("queue"),
         group = group_set(by, "queue"),
         first = group_first(by),
-    );
-    let wait_s = "(GREATEST(r.first_called_ms - r.issued_ms, 0) + 500) / 1000";
-    let service_s =
-        "(GREATEST(r.finished_ms - COALESCE(r.started_ms, r.called_ms), 0) + 500) / 1000";
-    let percentiles = |qcol: &str, value: &str, cond: &str| {
-        format!(
-            "SELECT GROUPING({first}) = 1, {key},
-                 percentile_disc(0.5) WITHIN GROUP (ORDER BY {value}),
-                 percentile_disc(0.9) WITHIN GROUP (ORDER BY {value})
-             FROM tickets r JOIN halls h ON h.hall_id = r.hall_id
-                  LEFT JOIN hall_queues q ON q.hall_id = r.hall_id AND q.queue = r.{qcol}
-             WHERE {filter} AND {cond}
-             GROUP BY GROUPING SETS ({group}, ())",
-            key = by.sql(qcol),
-            group = group_set(by, qcol),
-            first = group_first(by),
-        )
-    };
-    let waits_sql = percentiles("original_queue", wait_s, "r.first_called_ms IS NOT NULL");
-    let services_sql = percentiles(
-        "queue",
-        service_s,
-        "r.state = 'done' AND r.finished_ms IS NOT NULL AND COALESCE(r.started_ms, r.called_ms) IS NOT NULL",
+        hist = sum_each("wait_hist", HISTOGRAM_BUCKETS),
+        rat = sum_each("ratings", 5),
+        wp = sum_each("wait_pct", pct::BUCKETS),
+        sp = sum_each("service_pct", pct::BUCKETS),
     );
     let hall_sql = "SELECT hall_id FROM halls r WHERE $1 OR hall_id = ANY($2) ORDER BY hall_id";
     let hall_params: [&(dyn ToSql + Sync); 2] = [&all, &halls];
-    let (rows, wrows, srows, hall_rows) = tokio::try_join!(
+    let (rows, hall_rows) = tokio::try_join!(
         client.query(&rollup, &params),
-        client.query(&waits_sql, &params),
-        client.query(&services_sql, &params),
         client.query(hall_sql, &hall_params),
     )?;
     let mut groups: HashMap<(Option<String>, String), Acc> = HashMap::new();
@@ -170,38 +207,20 @@ pub async fn waits(
                 ..Acc::default()
             })
         };
-        for (i, s) in acc.sums.iter_mut().enumerate() {
-            *s = num(r, 5 + i);
-        }
-        acc.wait_max = r.get::<_, Option<i64>>(18).unwrap_or(0);
-        acc.hist = (0..HISTOGRAM_BUCKETS).map(|i| num(r, 19 + i)).collect();
-        for (i, x) in acc.ratings.iter_mut().enumerate() {
-            *x = num(r, 19 + HISTOGRAM_BUCKETS + i);
-        }
-    }
-    for (set, which) in [(&wrows, true), (&srows, false)] {
-        for r in set.iter() {
-            let is_total: bool = r.get(0);
-            let p = (
-                r.get::<_, Option<i64>>(5).map(|v| v as i32),
-                r.get::<_, Option<i64>>(6).map(|v| v as i32),
-            );
-            let acc = if is_total {
-                &mut total
-            } else {
-                let key: (Option<String>, String) = (r.get(2), r.get(1));
-                groups.entry(key).or_insert_with(|| Acc {
-                    label: r.get::<_, Option<String>>(3).unwrap_or_default(),
-                    position: r.get::<_, Option<i32>>(4).unwrap_or(i32::MAX),
-                    ..Acc::default()
-                })
-            };
-            if which {
-                acc.wait_p = p;
-            } else {
-                acc.service_p = p;
-            }
-        }
+        let mut at = 5;
+        let mut next = |n: usize, f: &dyn Fn(usize) -> i64| -> Vec<i64> {
+            let v = (at..at + n).map(f).collect();
+            at += n;
+            v
+        };
+        let sums = next(acc.sums.len(), &|i| num(r, i));
+        acc.sums.copy_from_slice(&sums);
+        acc.wait_max = next(1, &|i| r.get::<_, Option<i64>>(i).unwrap_or(0))[0];
+        acc.hist = next(HISTOGRAM_BUCKETS, &|i| num(r, i));
+        let ratings = next(5, &|i| num(r, i));
+        acc.ratings.copy_from_slice(&ratings);
+        acc.wait_pct = next(pct::BUCKETS, &|i| r.get::<_, Option<i64>>(i).unwrap_or(0));
+        acc.service_pct = next(pct::BUCKETS, &|i| r.get::<_, Option<i64>>(i).unwrap_or(0));
     }
     let mut keyed: Vec<_> = groups.into_iter().collect();
     keyed.sort_by(|a, b| (&a.0.0, a.1.position, &a.0.1).cmp(&(&b.0.0, b.1.position, &b.0.1)));
@@ -289,41 +308,6 @@ fn group_first(by: CentralBy) -> &'static str {
     }
 }
 
-/// A numeric SUM as i64 (NULL as 0).
-fn num(r: &tokio_postgres::Row, i: usize) -> i64 {
-    r.get::<_, Option<Decimal>>(i).map_or(0, |d| d.0)
-}
-
-/// Whole numbers as PostgreSQL's `numeric` sums return them.
-struct Decimal(i64);
-
-impl<'a> tokio_postgres::types::FromSql<'a> for Decimal {
-    fn from_sql(
-        _: &tokio_postgres::types::Type,
-        raw: &'a [u8],
-    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
-        // numeric binary form: ndigits, weight, sign, dscale, then base-10000 digits.
-        let word = |i: usize| -> Result<i16, Box<dyn std::error::Error + Sync + Send>> {
-            let b = raw.get(i * 2..i * 2 + 2).ok_or("short numeric")?;
-            Ok(i16::from_be_bytes([b[0], b[1]]))
-        };
-        let (n, weight, sign) = (word(0)?, word(1)?, word(2)? as u16);
-        let mut v: i64 = 0;
-        for i in 0..n.max(0) as usize {
-            v = v * 10_000 + i64::from(word(4 + i)?);
-        }
-        let shift = i32::from(weight) + 1 - i32::from(n);
-        for _ in 0..shift.max(0) {
-            v *= 10_000;
-        }
-        Ok(Decimal(if sign == 0x4000 { -v } else { v }))
-    }
-
-    fn accepts(ty: &tokio_postgres::types::Type) -> bool {
-        *ty == tokio_postgres::types::Type::NUMERIC
-    }
-}
-
 impl Acc {
     fn row(self, key: String) -> WaitsRow {
         let s = |i: usize| self.sums[i].max(0) as u64;
@@ -335,7 +319,7 @@ impl Acc {
         let rated: u64 = self.ratings.iter().map(|x| x.max(&0)).sum::<i64>() as u64;
         let satisfied = (self.ratings[0] + self.ratings[1]).max(0) as u64;
         let bad = (self.ratings[3] + self.ratings[4]).max(0) as u64;
-        let p = |x: Option<i32>| x.map(|v| v.max(0) as u32);
+        let max = (wait_count > 0).then_some(self.wait_max.max(0) as u32);
         WaitsRow {
             key,
             label: self.label,
@@ -348,12 +332,12 @@ impl Acc {
             abandoned,
             wait_count,
             wait_mean_s: mean(wait_sum, wait_count),
-            wait_p50_s: p(self.wait_p.0),
-            wait_p90_s: p(self.wait_p.1),
-            wait_max_s: (wait_count > 0).then_some(self.wait_max.max(0) as u32),
+            wait_p50_s: pct::percentile(&self.wait_pct, 50, max),
+            wait_p90_s: pct::percentile(&self.wait_pct, 90, max),
+            wait_max_s: max,
             service_mean_s: mean(service_sum, service_count),
-            service_p50_s: p(self.service_p.0),
-            service_p90_s: p(self.service_p.1),
+            service_p50_s: pct::percentile(&self.service_pct, 50, None),
+            service_p90_s: pct::percentile(&self.service_pct, 90, None),
             over_target: over,
             over_target_share: share(over, wait_count).map(round4),
             rated,

@@ -104,6 +104,65 @@ const MIGRATIONS: &[&str] = &[
         expires_at TIMESTAMPTZ NOT NULL
     );
     "#,
+    // 2: percentiles from the rollups. Waits and service times per (day, queue) in the
+    // log-linear buckets of `central::pct` (int4 counts, stored uncompressed in the row so a
+    // report reads each bucket without unpacking), backfilled from the rebuilt tickets; the
+    // same rollups per (month, queue), so a year is twelve rows per hall and queue; the day
+    // B-trees on events and tickets become BRIN.
+    r#"
+    CREATE FUNCTION hallq_add_int4s(a int4[], b int4[]) RETURNS int4[] LANGUAGE sql IMMUTABLE AS
+        $$ SELECT CASE WHEN a IS NULL THEN b
+                       ELSE ARRAY(SELECT x + y FROM UNNEST(a, b) AS t(x, y)) END $$;
+    CREATE FUNCTION hallq_add_int8s(a int8[], b int8[]) RETURNS int8[] LANGUAGE sql IMMUTABLE AS
+        $$ SELECT CASE WHEN a IS NULL THEN b
+                       ELSE ARRAY(SELECT x + y FROM UNNEST(a, b) AS t(x, y)) END $$;
+    CREATE AGGREGATE hallq_sum_int4s(int4[]) (SFUNC = hallq_add_int4s, STYPE = int4[]);
+    CREATE AGGREGATE hallq_sum_int8s(int8[]) (SFUNC = hallq_add_int8s, STYPE = int8[]);
+    -- `central::pct::bucket`, for this backfill (the uplink computes buckets itself).
+    CREATE FUNCTION hallq_pct_bucket(v int8) RETURNS int4 LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN v < 32 THEN v::int4
+                    WHEN v >= 65536 THEN 208
+                    ELSE (32 + (k - 5) * 16 + ((v >> (k - 4)) - 16))::int4 END
+        FROM (SELECT length(ltrim(LEAST(GREATEST(v, 1), 65536)::int4::bit(32)::text, '0')) - 1 AS k) b $$;
+    CREATE FUNCTION hallq_pct_counts(b int4[]) RETURNS int4[] LANGUAGE sql IMMUTABLE AS $$
+        SELECT array_agg((SELECT count(*) FROM UNNEST(b) x WHERE x = g)::int4 ORDER BY g)
+        FROM generate_series(0, 208) g $$;
+    ALTER TABLE day_queue
+        ADD COLUMN wait_pct int4[] NOT NULL DEFAULT array_fill(0, ARRAY[209]),
+        ADD COLUMN service_pct int4[] NOT NULL DEFAULT array_fill(0, ARRAY[209]);
+    ALTER TABLE day_queue ALTER COLUMN wait_pct SET STORAGE PLAIN,
+        ALTER COLUMN service_pct SET STORAGE PLAIN;
+    UPDATE day_queue r SET wait_pct = hallq_pct_counts(t.b)
+    FROM (SELECT hall_id, day, original_queue AS queue,
+                 array_agg(hallq_pct_bucket((GREATEST(first_called_ms - issued_ms, 0) + 500) / 1000)) b
+          FROM tickets WHERE first_called_ms IS NOT NULL GROUP BY 1, 2, 3) t
+    WHERE r.hall_id = t.hall_id AND r.day = t.day AND r.queue = t.queue;
+    UPDATE day_queue r SET service_pct = hallq_pct_counts(t.b)
+    FROM (SELECT hall_id, day, queue,
+                 array_agg(hallq_pct_bucket(
+                     (GREATEST(finished_ms - COALESCE(started_ms, called_ms), 0) + 500) / 1000)) b
+          FROM tickets
+          WHERE state = 'done' AND finished_ms IS NOT NULL
+                AND COALESCE(started_ms, called_ms) IS NOT NULL
+          GROUP BY 1, 2, 3) t
+    WHERE r.hall_id = t.hall_id AND r.day = t.day AND r.queue = t.queue;
+    CREATE TABLE month_queue (LIKE day_queue INCLUDING DEFAULTS INCLUDING STORAGE);
+    ALTER TABLE month_queue RENAME COLUMN day TO month;
+    ALTER TABLE month_queue ADD PRIMARY KEY (hall_id, month, queue);
+    -- Reports read the rollups only; events and tickets arrive in day order per hall, so a
+    -- BRIN index finds a day range at a fraction of a B-tree's cost on every insert.
+    DROP INDEX events_hall_day;
+    DROP INDEX tickets_hall_day;
+    CREATE INDEX events_day ON events USING brin (day);
+    CREATE INDEX tickets_day ON tickets USING brin (day);
+    INSERT INTO month_queue
+    SELECT hall_id, date_trunc('month', day)::date, queue, SUM(issued), SUM(served),
+           SUM(no_show), SUM(transferred), SUM(cancelled), SUM(abandoned), SUM(wait_count),
+           SUM(wait_sum), MAX(wait_max), SUM(over_target), SUM(service_count), SUM(service_sum),
+           hallq_sum_int8s(wait_hist), hallq_sum_int8s(ratings), hallq_sum_int4s(wait_pct),
+           hallq_sum_int4s(service_pct)
+    FROM day_queue GROUP BY 1, 2, 3;
+    "#,
 ];
 
 /// Bring the schema up to date. Safe to run from several processes at once (an advisory lock

@@ -247,27 +247,9 @@ async fn log_in(
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
-    let Some(attempt) = st.login_throttle.begin(&req.username, ip) else {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too_many_attempts",
-        ));
-    };
     let lasts_ms = SESSION_HOURS * 3_600_000;
-    let session = match st
-        .accounts
-        .log_in(&req.username, &req.password, lasts_ms)
-        .await
-    {
-        Ok(s) => s,
-        Err(e) => {
-            // Dropping the attempt counts it as a failure.
-            drop(attempt);
-            tracing::warn!(addr = %ip, "failed staff login");
-            return Err(e.into());
-        }
-    };
-    attempt.succeeded();
+    let login = st.accounts.log_in(&req.username, &req.password, lasts_ms);
+    let session = super::guard::guarded(&st.login_throttle, &req.username, ip, login).await??;
     let cookie = format!(
         "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
         session.token,
@@ -283,11 +265,6 @@ async fn log_in(
     };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
-
-/// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
-pub(super) static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    crate::auth::hash_password(&crate::auth::new_token()).unwrap_or_default()
-});
 
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     let Principal::Staff {

@@ -1,10 +1,11 @@
 //! The central server's routes: staff login with central accounts, the halls and their lag,
 //! the cross-hall waits report (JSON, CSV, xlsx) and its page. Errors in the API.md shape.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_TYPE, SET_COOKIE};
 use axum::http::request::Parts;
@@ -12,17 +13,39 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+use super::auth::LoginRequest;
 use super::auth::{COOKIE_NAME, presented_token};
-use super::auth::{DUMMY_HASH, LoginRequest};
 use super::error::{ApiError, Json, Query};
+use super::guard::{LoginThrottle, PasswordChecker, guarded};
 use super::manager::{Format, date_range, respond};
 use crate::central::Central;
 use crate::central::accounts;
 use crate::central::report::{self, CentralBy, CentralWaits};
 use crate::reports::export;
 
-/// The central server's router.
+/// What the central routes share: the database and the login guard (the hall's own design:
+/// a throttle per account and address, Argon2 on a small pool of threads).
+#[derive(Clone)]
+pub struct CentralState {
+    central: Arc<Central>,
+    throttle: Arc<LoginThrottle>,
+    passwords: Arc<PasswordChecker>,
+}
+
+impl FromRef<CentralState> for Arc<Central> {
+    fn from_ref(s: &CentralState) -> Arc<Central> {
+        Arc::clone(&s.central)
+    }
+}
+
+/// The central server's router (serve it with `ConnectInfo<SocketAddr>`: logins are throttled
+/// per address).
 pub fn router(central: Arc<Central>) -> Router {
+    let state = CentralState {
+        central,
+        throttle: Arc::default(),
+        passwords: PasswordChecker::start(),
+    };
     Router::new()
         .route(
             "/api/v1/session",
@@ -38,7 +61,7 @@ pub fn router(central: Arc<Central>) -> Router {
         .route("/central/central.js", get(script))
         .route("/central/chart.umd.min.js", get(chart_js))
         .fallback(|| async { ApiError::not_found() })
-        .with_state(central)
+        .with_state(state)
 }
 
 impl From<tokio_postgres::Error> for ApiError {
@@ -53,10 +76,11 @@ impl From<tokio_postgres::Error> for ApiError {
 /// A signed-in central manager or admin.
 struct CentralStaff(accounts::CentralUser);
 
-impl FromRequestParts<Arc<Central>> for CentralStaff {
+impl FromRequestParts<CentralState> for CentralStaff {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, c: &Arc<Central>) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, s: &CentralState) -> Result<Self, ApiError> {
+        let c = &s.central;
         let token = presented_token(&parts.headers).ok_or_else(ApiError::unauthenticated)?;
         let client = c.client().await?;
         let user = accounts::session(&client, &crate::auth::token_hash(&token))
@@ -83,28 +107,24 @@ struct SessionDto {
 }
 
 async fn log_in(
-    State(c): State<Arc<Central>>,
+    State(s): State<CentralState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let client = c.client().await?;
-    let user = accounts::user(&client, &req.username).await?;
-    let phc = user
-        .as_ref()
-        .filter(|u| !u.disabled)
-        .map(|u| u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || match phc {
-        Some(h) => crate::auth::verify_password(&req.password, &h),
-        None => {
-            let _ = crate::auth::verify_password(&req.password, &DUMMY_HASH);
-            false
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    let Some(user) = user.filter(|_| ok) else {
-        tracing::warn!("failed central login");
-        return Err(ApiError::unauthenticated());
+    let client = s.central.client().await?;
+    let check = async {
+        let found = accounts::user(&client, &req.username).await?;
+        let phc = found
+            .as_ref()
+            .filter(|u| !u.disabled)
+            .map(|u| u.password_hash.as_str());
+        // Unknown and disabled names cost a check too (against a dummy hash).
+        let right = s.passwords.verify(&req.password, phc).await;
+        found
+            .filter(|u| right && !u.disabled)
+            .ok_or_else(ApiError::unauthenticated)
     };
+    let user = guarded(&s.throttle, &req.username, peer.ip(), check).await??;
     let token = crate::auth::new_token();
     accounts::create_session(&client, &crate::auth::token_hash(&token), &user.username).await?;
     let cookie = format!(

@@ -285,3 +285,41 @@ mod tests {
         assert!(c.verify("battery staple", Some(&made)).await);
     }
 }
+
+/// A login refused before its password was checked: too many failures from this address on
+/// this account (or on the account): wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Throttled;
+
+impl From<Throttled> for super::error::ApiError {
+    fn from(_: Throttled) -> Self {
+        super::error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+        )
+    }
+}
+
+/// One login, the same door for the hall and the central server: admit it through
+/// `throttle`, run `check` (the password check and whatever follows it), and count a failed
+/// check against this address and account.
+pub async fn guarded<T, E>(
+    throttle: &LoginThrottle,
+    account: &str,
+    ip: IpAddr,
+    check: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<Result<T, E>, Throttled> {
+    let Some(attempt) = throttle.begin(account, ip) else {
+        return Err(Throttled);
+    };
+    let out = check.await;
+    match &out {
+        Ok(_) => attempt.succeeded(),
+        Err(_) => {
+            // Dropping the attempt counts it as a failure.
+            drop(attempt);
+            tracing::warn!(addr = %ip, "failed login");
+        }
+    }
+    Ok(out)
+}

@@ -105,6 +105,11 @@ async fn show_metrics(
         printers,
         last_backup_age_s: st.ops.last_backup_age_s(now).map(|s| s as f64),
         last_backup_failed: attempt.is_some_and(|a| !a.ok),
+        uplink: st
+            .uplink
+            .as_ref()
+            .zip(st.config.uplink.as_ref())
+            .map(|(u, c)| u.view(&c.hall_id)),
     };
     let text = st.metrics.render(&scrape);
     Ok((

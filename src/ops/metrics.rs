@@ -60,6 +60,8 @@ pub struct Scrape {
     pub last_backup_age_s: Option<f64>,
     /// Whether the last backup attempt failed.
     pub last_backup_failed: bool,
+    /// The central uplink, when `[uplink]` is configured.
+    pub uplink: Option<crate::central::uplink::UplinkView>,
 }
 
 /// The registry and its metrics; one per server.
@@ -76,6 +78,9 @@ pub struct Metrics {
     backup_age: Gauge<f64, AtomicU64>,
     backup_failed: Gauge,
     outbox_backlog: Gauge,
+    uplink_lag: Gauge,
+    uplink_connected: Gauge,
+    uplink_age: Gauge<f64, AtomicU64>,
 }
 
 impl Default for Metrics {
@@ -99,6 +104,9 @@ impl Metrics {
             backup_age: Gauge::default(),
             backup_failed: Gauge::default(),
             outbox_backlog: Gauge::default(),
+            uplink_lag: Gauge::default(),
+            uplink_connected: Gauge::default(),
+            uplink_age: Gauge::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -155,6 +163,21 @@ impl Metrics {
             "outbox_backlog",
             "Committed events not yet shipped to the central uplink (0 while none is configured)",
             m.outbox_backlog.clone(),
+        );
+        registry.register(
+            "uplink_lag_events",
+            "Committed events the central database does not hold yet (-1 without [uplink])",
+            m.uplink_lag.clone(),
+        );
+        registry.register(
+            "uplink_connected",
+            "1 while the uplink's last round with the central database succeeded",
+            m.uplink_connected.clone(),
+        );
+        registry.register(
+            "uplink_last_ship_age_seconds",
+            "Seconds since the central database last committed a batch (-1 before the first)",
+            m.uplink_age.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -252,6 +275,16 @@ impl Metrics {
         }
         self.backup_age.set(now.last_backup_age_s.unwrap_or(-1.0));
         self.backup_failed.set(i64::from(now.last_backup_failed));
+        let up = now.uplink.as_ref();
+        self.uplink_lag
+            .set(up.map_or(-1, |u| i64::try_from(u.lag_events).unwrap_or(i64::MAX)));
+        self.uplink_connected
+            .set(i64::from(up.is_some_and(|u| u.connected)));
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        self.uplink_age.set(
+            up.and_then(|u| u.last_ship_ms)
+                .map_or(-1.0, |at| (now_ms - at).max(0) as f64 / 1000.0),
+        );
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics not encodable");
@@ -293,6 +326,15 @@ mod tests {
             printers: vec![("p1".into(), false)],
             last_backup_age_s: Some(30.0),
             last_backup_failed: false,
+            uplink: Some(crate::central::uplink::UplinkView {
+                hall_id: "sandu".into(),
+                connected: true,
+                shipped_seq: 40,
+                hall_seq: 52,
+                lag_events: 12,
+                last_ship_ms: None,
+                last_error: None,
+            }),
         });
         for line in [
             "hallq_tickets_issued_total{queue=\"xf\"} 2",
@@ -303,6 +345,9 @@ mod tests {
             "hallq_printer_healthy{printer=\"p1\"} 0",
             "hallq_last_backup_age_seconds 30.0",
             "hallq_outbox_backlog 0",
+            "hallq_uplink_lag_events 12",
+            "hallq_uplink_connected 1",
+            "hallq_uplink_last_ship_age_seconds -1.0",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

@@ -3,6 +3,7 @@
 //! `/readyz` show. SQL stays in `store::backup`; status codes stay in `http/`.
 
 pub mod access;
+pub mod archive;
 pub mod backup;
 pub mod clock;
 pub mod lock;

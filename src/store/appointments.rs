@@ -146,9 +146,15 @@ pub fn between(
         .map(|c| format!("a.{}", c.trim()))
         .collect::<Vec<_>>()
         .join(", ");
+    // The tickets of archived days are in their archives (`store::archive`).
+    let tickets = super::archive::day_sources(conn, &from.to_string(), &to.to_string())?
+        .iter()
+        .map(|s| format!("SELECT id, first_called_ms FROM {s}.tickets"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
     let mut stmt = conn.prepare(&format!(
         "SELECT {cols}, t.first_called_ms FROM appointments a
-         LEFT JOIN tickets t ON t.id = a.ticket_id
+         LEFT JOIN ({tickets}) t ON t.id = a.ticket_id
          WHERE a.day BETWEEN ?1 AND ?2 ORDER BY a.day, a.start, a.id"
     ))?;
     let n = COLUMNS.split(", ").count();

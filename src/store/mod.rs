@@ -4,6 +4,7 @@
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
 pub mod appointments;
+pub mod archive;
 pub mod audit;
 mod auth;
 pub mod backup;

@@ -64,29 +64,31 @@ pub fn ticket_facts_as(
     mut each: impl FnMut(&TicketFact<'_>),
 ) -> Result<()> {
     let prio = if priority { "priority" } else { "NULL" };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT service_day, queue, original_queue, state, window, clerk, issued_at_ms,
+    for schema in super::archive::day_sources(conn, from, to)? {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT service_day, queue, original_queue, state, window, clerk, issued_at_ms,
                 first_called_ms, called_ms, started_ms, finished_ms, transfer_count, {prio}
-         FROM tickets INDEXED BY tickets_report
+         FROM {schema}.tickets INDEXED BY tickets_report
          WHERE service_day BETWEEN ?1 AND ?2"
-    ))?;
-    let mut rows = stmt.query(params![from, to])?;
-    while let Some(r) = rows.next()? {
-        each(&TicketFact {
-            service_day: text(r, 0)?,
-            queue: text(r, 1)?,
-            original_queue: text(r, 2)?,
-            state: text(r, 3)?,
-            window: r.get(4)?,
-            clerk: opt_text(r, 5)?,
-            issued_ms: r.get(6)?,
-            first_called_ms: r.get(7)?,
-            called_ms: r.get(8)?,
-            started_ms: r.get(9)?,
-            finished_ms: r.get(10)?,
-            transfer_count: r.get(11)?,
-            priority: opt_text(r, 12)?,
-        });
+        ))?;
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            each(&TicketFact {
+                service_day: text(r, 0)?,
+                queue: text(r, 1)?,
+                original_queue: text(r, 2)?,
+                state: text(r, 3)?,
+                window: r.get(4)?,
+                clerk: opt_text(r, 5)?,
+                issued_ms: r.get(6)?,
+                first_called_ms: r.get(7)?,
+                called_ms: r.get(8)?,
+                started_ms: r.get(9)?,
+                finished_ms: r.get(10)?,
+                transfer_count: r.get(11)?,
+                priority: opt_text(r, 12)?,
+            });
+        }
     }
     Ok(())
 }
@@ -128,44 +130,46 @@ pub fn rating_facts(
     joins: RatingJoins,
     mut each: impl FnMut(&RatingFact<'_>),
 ) -> Result<()> {
-    let ticket_join = if joins.issue_time || joins.priority {
-        "LEFT JOIN tickets t ON t.id = r.ticket_id"
-    } else {
-        ""
-    };
-    let issued = if joins.issue_time {
-        "t.issued_at_ms"
-    } else {
-        "NULL"
-    };
-    let prio = if joins.priority { "t.priority" } else { "NULL" };
-    let (follow, follow_join) = if joins.follow_up {
-        (
-            "f.state, f.result",
-            "LEFT JOIN follow_ups f ON f.ticket_id = r.ticket_id",
-        )
-    } else {
-        ("NULL, NULL", "")
-    };
-    let mut stmt = conn.prepare_cached(&format!(
+    for schema in super::archive::day_sources(conn, from, to)? {
+        let ticket_join = if joins.issue_time || joins.priority {
+            format!("LEFT JOIN {schema}.tickets t ON t.id = r.ticket_id")
+        } else {
+            String::new()
+        };
+        let issued = if joins.issue_time {
+            "t.issued_at_ms"
+        } else {
+            "NULL"
+        };
+        let prio = if joins.priority { "t.priority" } else { "NULL" };
+        let (follow, follow_join) = if joins.follow_up {
+            (
+                "f.state, f.result",
+                format!("LEFT JOIN {schema}.follow_ups f ON f.ticket_id = r.ticket_id"),
+            )
+        } else {
+            ("NULL, NULL", String::new())
+        };
+        let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.level, r.window, r.clerk, r.queue, r.department, r.service_day, {issued}, {follow}, {prio}
-         FROM ratings r {ticket_join} {follow_join}
+         FROM {schema}.ratings r {ticket_join} {follow_join}
          WHERE r.service_day BETWEEN ?1 AND ?2"
     ))?;
-    let mut rows = stmt.query(params![from, to])?;
-    while let Some(r) = rows.next()? {
-        each(&RatingFact {
-            level: text(r, 0)?,
-            window: r.get(1)?,
-            clerk: opt_text(r, 2)?,
-            queue: text(r, 3)?,
-            department: text(r, 4)?,
-            service_day: text(r, 5)?,
-            issued_ms: r.get(6)?,
-            follow_up_state: opt_text(r, 7)?,
-            follow_up_result: opt_text(r, 8)?,
-            priority: opt_text(r, 9)?,
-        });
+        let mut rows = stmt.query(params![from, to])?;
+        while let Some(r) = rows.next()? {
+            each(&RatingFact {
+                level: text(r, 0)?,
+                window: r.get(1)?,
+                clerk: opt_text(r, 2)?,
+                queue: text(r, 3)?,
+                department: text(r, 4)?,
+                service_day: text(r, 5)?,
+                issued_ms: r.get(6)?,
+                follow_up_state: opt_text(r, 7)?,
+                follow_up_result: opt_text(r, 8)?,
+                priority: opt_text(r, 9)?,
+            });
+        }
     }
     Ok(())
 }
@@ -184,23 +188,27 @@ pub struct WindowEventRow {
 
 /// Window events committed in `[from_ms, to_ms)`, in commit order.
 pub fn window_events(conn: &Connection, from_ms: i64, to_ms: i64) -> Result<Vec<WindowEventRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, at_ms, kind, window, json_extract(payload, '$.clerk.username')
-         FROM events
-         WHERE kind IN ('window.signed_in','window.signed_out','window.paused','window.resumed')
-           AND at_ms >= ?1 AND at_ms < ?2 AND window IS NOT NULL
-         ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![from_ms, to_ms], |r| {
-        Ok(WindowEventRow {
-            seq: r.get(0)?,
-            at_ms: r.get(1)?,
-            kind: r.get(2)?,
-            window: r.get(3)?,
-            clerk: r.get(4)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let mut out = Vec::new();
+    for schema in super::archive::time_sources(conn, from_ms, to_ms)? {
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT seq, at_ms, kind, window, json_extract(payload, '$.clerk.username')
+             FROM {schema}.events
+             WHERE kind IN ('window.signed_in','window.signed_out','window.paused','window.resumed')
+               AND at_ms >= ?1 AND at_ms < ?2 AND window IS NOT NULL
+             ORDER BY seq"
+        ))?;
+        let rows = stmt.query_map(params![from_ms, to_ms], |r| {
+            Ok(WindowEventRow {
+                seq: r.get(0)?,
+                at_ms: r.get(1)?,
+                kind: r.get(2)?,
+                window: r.get(3)?,
+                clerk: r.get(4)?,
+            })
+        })?;
+        out.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
+    }
+    Ok(out)
 }
 
 /// How often an actor did something to tickets at a window (no-shows, transfers).
@@ -216,11 +224,20 @@ pub struct ActionCount {
 
 /// No-shows and transfers committed in `[from_ms, to_ms)`, counted by actor and window.
 pub fn clerk_actions(conn: &Connection, from_ms: i64, to_ms: i64) -> Result<Vec<ActionCount>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT kind, actor, window, COUNT(*) FROM events
-         WHERE kind IN ('ticket.no_show','ticket.transferred') AND at_ms >= ?1 AND at_ms < ?2
-         GROUP BY kind, actor, window",
-    )?;
+    let logs = super::archive::time_sources(conn, from_ms, to_ms)?
+        .iter()
+        .map(|s| {
+            format!(
+                "SELECT kind, actor, window FROM {s}.events
+                 WHERE kind IN ('ticket.no_show','ticket.transferred')
+                   AND at_ms >= ?1 AND at_ms < ?2"
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT kind, actor, window, COUNT(*) FROM ({logs}) GROUP BY kind, actor, window"
+    ))?;
     let rows = stmt.query_map(params![from_ms, to_ms], |r| {
         Ok(ActionCount {
             kind: r.get(0)?,

@@ -191,6 +191,23 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // ...and so do its metrics.
+    let metrics = hall
+        .http
+        .get(format!("{}/metrics", hall.base))
+        .send()
+        .await
+        .expect("scraped")
+        .text()
+        .await
+        .expect("text");
+    let lag: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hallq_uplink_lag_events "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no uplink lag in\n{metrics}"));
+    assert!(lag >= 30, "lag {lag}");
+    assert!(metrics.contains("hallq_uplink_connected 0"), "{metrics}");
     // The hall restarts and forgets how far it had shipped: everything is sent again.
     hall.stop().await;
     rusqlite::Connection::open(dir.path().join("hallq.db"))
@@ -215,7 +232,7 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
 
 /// A day in one hall on its simulated clock: waits, a start, a transfer, a no-show, a
 /// cancellation and ratings.
-async fn a_day(hall: &TestHall, extra_xf: usize) {
+pub(crate) async fn a_day(hall: &TestHall, extra_xf: usize) {
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
     let mut tickets = Vec::new();
@@ -274,6 +291,27 @@ async fn a_day(hall: &TestHall, extra_xf: usize) {
     }
 }
 
+/// A central server on `url` with the manager `chief`; its base URL.
+async fn spawn_central(url: &str) -> String {
+    let central = std::sync::Arc::new(hallq::central::Central::open(url).await.expect("open"));
+    assert!(
+        central
+            .add_user("chief", "总台", "manager", "central-pass")
+            .await
+            .expect("add")
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(hallq::central::serve(
+        central,
+        listener,
+        std::future::pending(),
+    ));
+    base
+}
+
 async fn central_login(base: &str) -> String {
     let res = reqwest::Client::new()
         .post(format!("{base}/api/v1/session"))
@@ -311,12 +349,8 @@ const SAME: &[&str] = &[
     "abandoned",
     "wait_count",
     "wait_mean_s",
-    "wait_p50_s",
-    "wait_p90_s",
     "wait_max_s",
     "service_mean_s",
-    "service_p50_s",
-    "service_p90_s",
     "over_target",
     "over_target_share",
     "rated",
@@ -325,12 +359,25 @@ const SAME: &[&str] = &[
     "bad_ratings",
 ];
 
+/// Percentiles: the centre reads them from its rollups' log-linear histograms, within 1/32
+/// of the hall's exact nearest-rank value (`central::pct`), and equal below 32 s.
+const NEAR: &[&str] = &["wait_p50_s", "wait_p90_s", "service_p50_s", "service_p90_s"];
+
 fn assert_rows_equal(own: &Value, central: &Value, what: &str) {
     for c in SAME {
         assert_eq!(
             own[c], central[c],
             "{what}: {c}\nhall: {own}\ncentral: {central}"
         );
+    }
+    for c in NEAR {
+        match (own[c].as_u64(), central[c].as_u64()) {
+            (Some(o), Some(x)) => assert!(
+                o.abs_diff(x) * 32 <= o && (o >= 32 || o == x),
+                "{what}: {c} {x} is not within 1/32 of {o}\nhall: {own}\ncentral: {central}"
+            ),
+            _ => assert_eq!(own[c], central[c], "{what}: {c}"),
+        }
     }
 }
 
@@ -344,22 +391,7 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     caught_up(&a, &url, "a").await;
     caught_up(&b, &url, "b").await;
 
-    let central = std::sync::Arc::new(hallq::central::Central::open(&url).await.expect("open"));
-    assert!(
-        central
-            .add_user("chief", "总台", "manager", "central-pass")
-            .await
-            .expect("add")
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(hallq::central::serve(
-        central,
-        listener,
-        std::future::pending(),
-    ));
+    let base = spawn_central(&url).await;
     let (s, _, _) = central_get(&base, None, "/api/v1/central/halls").await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let token = central_login(&base).await;
@@ -400,6 +432,43 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
             assert_rows_equal(row, twin, by);
         }
         assert_rows_equal(&own["total"], &c["total"], "total");
+        assert_eq!(own["wait_histogram"], c["wait_histogram"]);
+    }
+    // A whole month (read from the monthly rollups) and a range across two months (a month's
+    // days from the daily rollups) give the hall's own numbers too.
+    let d: jiff::civil::Date = day.parse().expect("day");
+    let next_end = d
+        .first_of_month()
+        .saturating_add(jiff::Span::new().months(1));
+    for (from, to) in [
+        (d.first_of_month(), d.last_of_month()),
+        (d, next_end.last_of_month()),
+    ] {
+        let path = format!("/api/v1/reports/waits?from={from}&to={to}&by=queue");
+        let (s, own) = a.get(&path, Some(&m)).await;
+        assert_eq!(s, StatusCode::OK, "{own}");
+        let (s, body, _) = central_get(
+            &base,
+            Some(&token),
+            &format!("/api/v1/central/reports/waits?from={from}&to={to}&by=queue&halls=a"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let c: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(
+            own["rows"].as_array().map(Vec::len),
+            c["rows"].as_array().map(Vec::len)
+        );
+        for row in own["rows"].as_array().expect("rows") {
+            let twin = c["rows"]
+                .as_array()
+                .expect("rows")
+                .iter()
+                .find(|r| r["key"] == row["key"])
+                .unwrap_or_else(|| panic!("{from}..{to}: no {} centrally", row["key"]));
+            assert_rows_equal(row, twin, &format!("{from}..{to}"));
+        }
+        assert_rows_equal(&own["total"], &c["total"], "month total");
         assert_eq!(own["wait_histogram"], c["wait_histogram"]);
     }
 
@@ -460,4 +529,57 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
 fn tz_day() -> String {
     let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
     tz.to_datetime(tomorrow_at(12, 0)).date().to_string()
+}
+
+/// The central server throttles password guessing as the hall does (the same guard): five
+/// wrong passwords from one address, then even the right one must wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn central_logins_are_throttled_like_the_halls() {
+    let (_pg, url) = Pg::fresh().await;
+    let base = spawn_central(&url).await;
+    let login = |password: &'static str| {
+        let base = base.clone();
+        async move {
+            let res = reqwest::Client::new()
+                .post(format!("{base}/api/v1/session"))
+                .json(&json!({"username": "chief", "password": password}))
+                .send()
+                .await
+                .expect("login");
+            let status = res.status();
+            let body: Value = res.json().await.expect("json");
+            (status, body)
+        }
+    };
+    assert_eq!(login("central-pass").await.0, StatusCode::OK);
+    for _ in 0..5 {
+        let (s, body) = login("guess").await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{body}");
+    }
+    let (s, body) = login("central-pass").await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_eq!(body["error"]["code"], "too_many_attempts", "{body}");
+}
+
+/// Schema step 2 backfills older rollups' percentile buckets in SQL: its bucket function
+/// agrees with the uplink's (`central::pct::bucket`) on every second up to past the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backfills_buckets_are_the_uplinks() {
+    let (_pg, url) = Pg::fresh().await;
+    let mut c = hallq::central::connect(&url).await.expect("connect");
+    hallq::central::schema::migrate(&mut c)
+        .await
+        .expect("migrate");
+    let rows = c
+        .query(
+            "SELECT v, hallq_pct_bucket(v) FROM generate_series(0::int8, 70000::int8) v",
+            &[],
+        )
+        .await
+        .expect("buckets");
+    assert_eq!(rows.len(), 70_001);
+    for r in rows {
+        let (v, b): (i64, i32) = (r.get(0), r.get(1));
+        assert_eq!(b as usize, hallq::central::pct::bucket(v as u32), "{v}");
+    }
 }

@@ -4,6 +4,7 @@ mod helpers;
 
 mod accounts;
 mod appointments;
+mod archive;
 mod audience;
 mod central;
 mod cli;
