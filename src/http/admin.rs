@@ -1,35 +1,38 @@
 //! Administration: staff accounts and devices (admin), and the audit trail (manager).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
+use super::openapi::ErrorBody;
 use crate::domain::Role;
 use crate::domain::scope::Scope;
 use crate::store::audit::{AuditEntry, AuditFilter};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/users/{username}/disable", post(disable_user))
-        .route("/api/v1/users/{username}/enable", post(enable_user))
-        .route("/api/v1/users/{username}/password", post(reset_password))
-        .route("/api/v1/users/{username}/scope", post(set_scope))
-        .route("/api/v1/devices/register", post(register_device))
-        .route("/api/v1/devices/{id}/revoke", post(revoke_device))
-        .route("/api/v1/audit", get(search_audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(set_scope))
+        .routes(routes!(register_device))
+        .routes(routes!(revoke_device))
+        .routes(routes!(search_audit))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UserDto {
     username: String,
     name: String,
+    #[schema(schema_with = super::openapi::schemas::role)]
     role: String,
     disabled: bool,
     /// Windows the clerk may work at, e.g. `1-11,20` (null: any).
@@ -38,6 +41,57 @@ struct UserDto {
     departments: Option<String>,
 }
 
+/// `{"username"}`: the account changed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UsernameReply {
+    username: String,
+}
+
+/// An account disabled or enabled.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct DisabledReply {
+    username: String,
+    disabled: bool,
+    /// Windows the disabled clerk was signed out of.
+    signed_out_windows: Vec<u32>,
+}
+
+/// A clerk's scope as stored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ScopeReply {
+    username: String,
+    windows: Option<String>,
+    departments: Option<String>,
+}
+
+/// A device registered: its token, shown this once.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NewDeviceReply {
+    id: String,
+    #[schema(schema_with = super::openapi::schemas::device_kind)]
+    kind: String,
+    window: Option<u32>,
+    /// The device token, shown once (stored hashed).
+    #[schema(pattern = "^[0-9a-f]{64}$")]
+    token: String,
+}
+
+/// A device revoked.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RevokedReply {
+    id: String,
+    revoked: bool,
+}
+
+/// Every staff account (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", operation_id = "listUsers",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Accounts", body = Vec<UserDto>), (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),))]
 async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let db = st.db_path.clone();
@@ -56,15 +110,25 @@ async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
     Ok(axum::Json(users).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
+    /// 2-32 lowercase letters, digits or `. _ -`.
+    #[schema(pattern = "^[a-z0-9._-]{2,32}$", example = "clerk9")]
     username: String,
+    /// 1-32 characters after trimming.
+    #[schema(min_length = 1, max_length = 32, pattern = r"\S", example = "王五")]
     name: String,
+    #[schema(schema_with = super::openapi::schemas::role)]
     role: String,
+    /// At least 8 characters, at most 256 bytes.
+    #[schema(min_length = 8, max_length = 64, format = Password, example = "a-long-password")]
     password: String,
+    /// Windows a clerk may work at, e.g. `1-11,20` (blank: any).
     #[serde(default)]
+    #[schema(pattern = "^[0-9, -]*$")]
     windows: String,
+    /// Department ids, comma separated (blank: any).
     #[serde(default)]
     departments: String,
 }
@@ -79,6 +143,16 @@ fn check_password(p: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Create a staff account (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", operation_id = "addUser",
+    request_body(content = NewUser, example = json!({"username": "clerk9", "name": "王五", "role": "clerk", "password": "a-long-password", "windows": "20-22"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Created", body = UsernameReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The username is taken (`user_exists`)", body = ErrorBody),
+        (status = 422, description = "A bad username or password (`invalid_username`, `invalid_password`)", body = ErrorBody),
+    ))]
 async fn add_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -175,6 +249,16 @@ async fn set_disabled(
     .into_response())
 }
 
+/// Disable an account: its sessions end and its clerk is signed out of every window (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "admin", operation_id = "disableUser",
+    params(("username" = String, Path, description = "The account's username")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = DisabledReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 409, description = "An admin cannot disable themself (`cannot_disable_self`)", body = ErrorBody),
+    ))]
 async fn disable_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -183,6 +267,15 @@ async fn disable_user(
     set_disabled(st, who, u, true).await
 }
 
+/// Enable an account again (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/enable", tag = "admin", operation_id = "enableUser",
+    params(("username" = String, Path, description = "The account's username")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = DisabledReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    ))]
 async fn enable_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -191,12 +284,25 @@ async fn enable_user(
     set_disabled(st, who, u, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
+    /// At least 8 characters, at most 256 bytes.
+    #[schema(min_length = 8, max_length = 64, format = Password, example = "a-new-password")]
     password: String,
 }
 
+/// Set a new password: the account's sessions end (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/password", tag = "admin", operation_id = "resetPassword",
+    params(("username" = String, Path, description = "The account's username")),
+    request_body(content = PasswordBody, example = json!({"password": "a-new-password"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = UsernameReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 422, description = "Too short or too long (`invalid_password`)", body = ErrorBody),
+    ))]
 async fn reset_password(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -218,15 +324,27 @@ async fn reset_password(
     Ok(axum::Json(serde_json::json!({"username": username})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScopeBody {
+    /// Windows a clerk may work at, e.g. `1-11,20` (blank: any).
     #[serde(default)]
+    #[schema(pattern = "^[0-9, -]*$")]
     windows: String,
     #[serde(default)]
     departments: String,
 }
 
+/// Where a clerk may sign in: windows and departments (blank: anywhere) (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/scope", tag = "admin", operation_id = "setScope",
+    params(("username" = String, Path, description = "The account's username")),
+    request_body(content = ScopeBody, example = json!({"windows": "1-11,20", "departments": ""})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The scope as stored", body = ScopeReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    ))]
 async fn set_scope(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -252,14 +370,29 @@ async fn set_scope(
     Ok(axum::Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewDevice {
+    /// 2-32 lowercase letters, digits or `. _ -`.
+    #[schema(pattern = "^[a-z0-9._-]{2,32}$", example = "kiosk-9")]
     id: String,
+    #[schema(schema_with = super::openapi::schemas::device_kind)]
     kind: String,
+    /// An evaluator's window (required for one).
+    #[schema(minimum = 1)]
     window: Option<u32>,
 }
 
+/// Register a kiosk, screen, evaluator or integrator; its token is shown once (admin).
+#[utoipa::path(post, path = "/api/v1/devices/register", tag = "admin", operation_id = "registerDevice",
+    request_body(content = NewDevice, example = json!({"id": "kiosk-9", "kind": "kiosk"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Registered", body = NewDeviceReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 409, description = "The id is taken (`device_exists`)", body = ErrorBody),
+    ))]
 async fn register_device(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -297,6 +430,15 @@ async fn register_device(
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
+/// Revoke a device's token (admin).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "admin", operation_id = "revokeDevice",
+    params(("id" = String, Path, description = "The device's id")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+    ))]
 async fn revoke_device(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -313,10 +455,12 @@ async fn revoke_device(
     Ok(axum::Json(serde_json::json!({"id": id, "revoked": true})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
-    /// A service day, YYYY-MM-DD, in the hall's time zone.
+    /// A service day, YYYY-MM-DD, in the hall's time zone (years 1-9998).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
     day: Option<String>,
     window: Option<u32>,
     /// A clerk's username.
@@ -325,9 +469,19 @@ struct AuditQuery {
     ticket: Option<String>,
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
     kind: Option<String>,
+    /// At most this many (default 500, at most 5000).
     limit: Option<usize>,
 }
 
+/// The audit trail: every command's events with actor, window, time and details (manager).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", operation_id = "searchAudit",
+    params(AuditQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Entries, newest first", body = Vec<AuditEntry>),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "A day past the calendar's range (`invalid_date`)", body = ErrorBody),
+    ))]
 async fn search_audit(
     State(st): State<AppState>,
     Staff(who): Staff,

@@ -21,6 +21,11 @@ static MESSAGES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
         .expect("config/messages.toml is a flat table of strings")
 });
 
+/// The message of an error code as a client reads it (no detail), if the code is known.
+pub fn message_of(code: &str) -> Option<String> {
+    MESSAGES.get(code).map(|m| m.replace("{detail}", ""))
+}
+
 /// An error as the API answers it.
 #[derive(Debug)]
 pub struct ApiError {

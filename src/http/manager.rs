@@ -3,38 +3,37 @@
 //! `spawn_blocking` on read-only connections; only the floor reads the engine (a cheap view of
 //! the hall's state).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, Query};
+use super::openapi::ErrorBody;
 use crate::domain::event::rfc3339;
 use crate::reports::appointments::AppointmentsBy;
 use crate::reports::{GroupBy, export, floor, query};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The longest range a waits report covers, days.
 const MAX_RANGE_DAYS: i32 = 3 * 366;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/floor", get(show_floor))
-        .route("/api/v1/reports/waits", get(report_waits))
-        .route(
-            "/api/v1/reports/staff-appraisal",
-            get(report_staff_appraisal),
-        )
-        .route("/api/v1/reports/appointments", get(report_appointments))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_floor))
+        .routes(routes!(report_waits))
+        .routes(routes!(report_staff_appraisal))
+        .routes(routes!(report_appointments))
 }
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum Format {
     #[default]
@@ -43,6 +42,19 @@ pub(super) enum Format {
     Xlsx,
 }
 
+/// The floor with the uplink's lag when `[uplink]` is configured.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(dead_code)]
+struct FloorReply {
+    #[serde(flatten)]
+    floor: floor::Floor,
+    uplink: Option<crate::central::uplink::UplinkView>,
+}
+
+/// The live floor: queues, windows with state and durations, alarms (manager).
+#[utoipa::path(get, path = "/api/v1/floor", tag = "manager", operation_id = "showFloor",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The floor", body = FloorReply), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),))]
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let view = floor_now(&st).await?;
@@ -66,14 +78,21 @@ pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
         .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct WaitsParams {
+    /// First day, YYYY-MM-DD (years 1-9998).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
     from: String,
+    /// Last day, at most 1098 days after `from`.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_by")]
+    #[param(inline)]
     by: GroupBy,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
@@ -153,6 +172,15 @@ pub(super) fn respond<T: serde::Serialize>(
         .into_response())
 }
 
+/// The waits report over a range of days, grouped (manager).
+#[utoipa::path(get, path = "/api/v1/reports/waits", tag = "manager", operation_id = "reportWaits",
+    params(WaitsParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::waits::WaitsReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody), (status = 422, description = "A range backwards or too long, or a day past the calendar (`invalid_range`, `invalid_date`)", body = ErrorBody),))]
 async fn report_waits(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -173,14 +201,21 @@ async fn report_waits(
     .await?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AppointmentsParams {
+    /// First day, YYYY-MM-DD (years 1-9998).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
     from: String,
+    /// Last day, at most 1098 days after `from`.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_appointments_by")]
+    #[param(inline)]
     by: AppointmentsBy,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
@@ -188,6 +223,15 @@ fn default_appointments_by() -> AppointmentsBy {
     AppointmentsBy::Queue
 }
 
+/// The appointments report over a range of days (manager).
+#[utoipa::path(get, path = "/api/v1/reports/appointments", tag = "manager", operation_id = "reportAppointments",
+    params(AppointmentsParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::appointments::AppointmentsReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody), (status = 422, description = "A range backwards or too long, or a day past the calendar (`invalid_range`, `invalid_date`)", body = ErrorBody),))]
 async fn report_appointments(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -207,14 +251,29 @@ async fn report_appointments(
     .await?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AppraisalParams {
+    /// YYYY-MM (years 1-9998).
+    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-11")]
     month: String,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
+/// The monthly staff appraisal: metrics, score, rank, excellent (manager).
+#[utoipa::path(get, path = "/api/v1/reports/staff-appraisal", tag = "manager", operation_id = "reportStaffAppraisal",
+    params(AppraisalParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::appraisal::Appraisal = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "A month past the calendar (`invalid_date`)", body = ErrorBody),
+    ))]
 async fn report_staff_appraisal(
     State(st): State<AppState>,
     Staff(who): Staff,

@@ -52,7 +52,7 @@ pub const COLUMNS: &[&str] = &[
 ];
 
 /// Weights and rules of the score (config `[appraisal]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Weights {
     pub volume: u32,
     pub service_time: u32,
@@ -111,8 +111,9 @@ pub struct ClerkMonth {
 }
 
 /// One part of a score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Component {
+    #[schema(value_type = String)]
     pub name: &'static str,
     /// The measure it is made from (a count, a ratio or seconds).
     pub value: Option<f64>,
@@ -122,7 +123,7 @@ pub struct Component {
 }
 
 /// A clerk's line of the appraisal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AppraisalRow {
     pub rank: u32,
     pub username: String,
@@ -152,7 +153,7 @@ pub struct AppraisalRow {
 }
 
 /// The month's appraisal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Appraisal {
     pub month: String,
     pub from: String,
