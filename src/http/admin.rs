@@ -121,8 +121,8 @@ struct NewUser {
     name: String,
     #[schema(schema_with = super::openapi::schemas::role)]
     role: String,
-    /// At least 8 characters, at most 256 bytes.
-    #[schema(min_length = 8, max_length = 64, format = Password, example = "a-long-password")]
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256, format = Password, example = "a-long-password")]
     password: String,
     /// Windows a clerk may work at, e.g. `1-11,20` (blank: any).
     #[serde(default)]
@@ -133,8 +133,13 @@ struct NewUser {
     departments: String,
 }
 
+/// Windows or departments the hall does not have (422: the request is well-formed).
+fn invalid_scope(e: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_scope").with(e)
+}
+
 fn check_password(p: &str) -> Result<(), ApiError> {
-    if p.chars().count() < crate::auth::MIN_PASSWORD || p.len() > 256 {
+    if p.chars().count() < crate::auth::MIN_PASSWORD || p.chars().count() > 256 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_password",
@@ -151,7 +156,7 @@ fn check_password(p: &str) -> Result<(), ApiError> {
         (status = 201, description = "Created", body = UsernameReply),
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 409, description = "The username is taken (`user_exists`)", body = ErrorBody),
-        (status = 422, description = "A bad username or password (`invalid_username`, `invalid_password`)", body = ErrorBody),
+        (status = 422, description = "A bad username, password or scope (`invalid_username`, `invalid_password`, `invalid_scope`)", body = ErrorBody),
     ))]
 async fn add_user(
     State(st): State<AppState>,
@@ -172,8 +177,7 @@ async fn add_user(
     let role = Role::parse(&u.role)
         .ok_or_else(|| ApiError::bad_request("role 应为 clerk、manager 或 admin"))?;
     check_password(&u.password)?;
-    let scope =
-        Scope::parse(&st.plan, &u.windows, &u.departments).map_err(ApiError::bad_request)?;
+    let scope = Scope::parse(&st.plan, &u.windows, &u.departments).map_err(invalid_scope)?;
     let db = st.db_path.clone();
     let username = u.username.clone();
     let created = tokio::task::spawn_blocking(move || {
@@ -251,7 +255,7 @@ async fn set_disabled(
 
 /// Disable an account: its sessions end and its clerk is signed out of every window (admin).
 #[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "admin", operation_id = "disableUser",
-    params(("username" = String, Path, description = "The account's username")),
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Done", body = DisabledReply),
@@ -269,7 +273,7 @@ async fn disable_user(
 
 /// Enable an account again (admin).
 #[utoipa::path(post, path = "/api/v1/users/{username}/enable", tag = "admin", operation_id = "enableUser",
-    params(("username" = String, Path, description = "The account's username")),
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Done", body = DisabledReply),
@@ -287,14 +291,14 @@ async fn enable_user(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
-    /// At least 8 characters, at most 256 bytes.
-    #[schema(min_length = 8, max_length = 64, format = Password, example = "a-new-password")]
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256, format = Password, example = "a-new-password")]
     password: String,
 }
 
 /// Set a new password: the account's sessions end (admin).
 #[utoipa::path(post, path = "/api/v1/users/{username}/password", tag = "admin", operation_id = "resetPassword",
-    params(("username" = String, Path, description = "The account's username")),
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
     request_body(content = PasswordBody, example = json!({"password": "a-new-password"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -337,13 +341,14 @@ struct ScopeBody {
 
 /// Where a clerk may sign in: windows and departments (blank: anywhere) (admin).
 #[utoipa::path(post, path = "/api/v1/users/{username}/scope", tag = "admin", operation_id = "setScope",
-    params(("username" = String, Path, description = "The account's username")),
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
     request_body(content = ScopeBody, example = json!({"windows": "1-11,20", "departments": ""})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The scope as stored", body = ScopeReply),
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 422, description = "Windows or departments the hall does not have (`invalid_scope`)", body = ErrorBody),
     ))]
 async fn set_scope(
     State(st): State<AppState>,
@@ -352,8 +357,7 @@ async fn set_scope(
     Json(b): Json<ScopeBody>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let scope =
-        Scope::parse(&st.plan, &b.windows, &b.departments).map_err(ApiError::bad_request)?;
+    let scope = Scope::parse(&st.plan, &b.windows, &b.departments).map_err(invalid_scope)?;
     let db = st.db_path.clone();
     let u = username.clone();
     let s = scope.clone();
@@ -379,7 +383,7 @@ struct NewDevice {
     #[schema(schema_with = super::openapi::schemas::device_kind)]
     kind: String,
     /// An evaluator's window (required for one).
-    #[schema(minimum = 1)]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     window: Option<u32>,
 }
 
@@ -432,7 +436,7 @@ async fn register_device(
 
 /// Revoke a device's token (admin).
 #[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "admin", operation_id = "revokeDevice",
-    params(("id" = String, Path, description = "The device's id")),
+    params(("id" = String, Path, description = "The device's id", example = "kiosk-9")),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "Revoked", body = RevokedReply),
@@ -460,8 +464,9 @@ async fn revoke_device(
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// A service day, YYYY-MM-DD, in the hall's time zone (years 1-9998).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     window: Option<u32>,
     /// A clerk's username.
     clerk: Option<String>,
@@ -470,6 +475,7 @@ struct AuditQuery {
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
     kind: Option<String>,
     /// At most this many (default 500, at most 5000).
+    #[param(minimum = 0, maximum = 4294967295_u64)]
     limit: Option<usize>,
 }
 

@@ -70,10 +70,10 @@ struct SlotsParams {
     #[param(example = "crj")]
     queue: String,
     /// First day (default today).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     from: Option<String>,
     /// Last day (default: 92 days from `from`; at most 92 days).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     to: Option<String>,
 }
 
@@ -134,7 +134,7 @@ async fn list_slots(
 struct BookRequest {
     #[schema(example = "crj")]
     queue: String,
-    #[schema(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-02")]
+    #[schema(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-02")]
     day: String,
     /// A slot's start, HH:MM.
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
@@ -276,12 +276,13 @@ async fn cancel_appointment(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 struct CheckInRequest {
-    /// The booking's 6-digit code.
-    #[schema(pattern = r"^\s*[0-9]{6}\s*$")]
+    /// The booking's 6-digit code (give this or `id_number`, not both).
+    #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{6}\s*$")]
     code: Option<String>,
     /// The booked citizen's ID number.
-    #[schema(pattern = r"^\s*[0-9]{17}[0-9Xx]\s*$")]
+    #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{17}[0-9Xx]\s*$")]
     id_number: Option<String>,
 }
 
@@ -304,7 +305,7 @@ struct CheckInDto {
 /// Check in a booking at a kiosk or the desk, by code or ID number: a ticket of priority
 /// `appointment`, printed like any other.
 #[utoipa::path(post, path = "/api/v1/appointments/check-in", tag = "appointments", operation_id = "checkIn",
-    request_body(content = CheckInRequest, example = json!({"code": "123456"})),
+    request_body(content = CheckInRequest),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 201, description = "Checked in", body = CheckInDto),
@@ -368,8 +369,9 @@ pub(super) async fn finish_with_return(
     start: &str,
 ) -> Result<Response, ApiError> {
     if outcome != crate::domain::Outcome::Supplement {
-        return Err(ApiError::bad_request(
-            "只有补办件（supplement）可以预约回访",
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "return_needs_supplement",
         ));
     }
     let cmd = AppointmentCommand::FinishWithReturn {
@@ -401,7 +403,7 @@ pub(super) async fn finish_with_return(
 #[into_params(parameter_in = Query)]
 struct ListParams {
     /// The day (default today).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date)]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
     queue: Option<String>,
 }

@@ -245,7 +245,7 @@ struct SessionDto {
 /// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five
 /// wrong passwords from an address hold that address back (429).
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "logIn",
-    request_body(content = LoginRequest, example = json!({"username": "clerk1", "password": "hallq-demo"})),
+    request_body(content = LoginRequest, example = json!({"username": "manager", "password": "hallq-demo"})),
     responses(
         (status = 200, description = "Logged in; the cookie is set too", body = SessionDto),
         (status = 401, description = "Wrong username or password, or a disabled account (`unauthenticated`)", body = ErrorBody),

@@ -63,7 +63,7 @@ async fn find_tickets(
     Staff(_who): Staff,
     Query(p): Query<FindParams>,
 ) -> Result<Json<DeskTickets>, ApiError> {
-    if p.q.trim().is_empty() || p.q.len() > 32 {
+    if p.q.trim().is_empty() || p.q.chars().count() > 32 {
         return Err(ApiError::bad_request("请输入号码或身份证号码"));
     }
     let tickets = st.engine.read(move |h, _, _| {

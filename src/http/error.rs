@@ -152,8 +152,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(mut v)) => {
+                whole_numbers(&mut v);
+                serde_json::from_value(v)
+                    .map(Json)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))
+            }
             Err(JsonRejection::BytesRejection(b))
                 if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
@@ -169,6 +174,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(e.body_text())),
             Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
+    }
+}
+
+/// JSON says nothing of integer types: `5.0` is the number 5 (JSON Schema agrees). Whole
+/// floats become integers before the typed read, so a window number sent as `5.0` is window 5.
+fn whole_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                if (0.0..=u64::MAX as f64).contains(&f) && f < 18_446_744_073_709_551_615.0 {
+                    *v = serde_json::Value::from(f as u64);
+                } else if (i64::MIN as f64..0.0).contains(&f) {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -188,10 +212,15 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
                     ApiError::bad_request(e.body_text())
                 }
             })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body, or JSON `null`: the caller sent nothing to say.
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
             return Ok(OptionalJson(T::default()));
         }
-        serde_json::from_slice(&bytes)
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        whole_numbers(&mut v);
+        serde_json::from_value(v)
             .map(OptionalJson)
             .map_err(|e| ApiError::bad_request(e.to_string()))
     }

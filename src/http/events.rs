@@ -41,6 +41,7 @@ struct EventsQuery {
     /// Replay the events after this `seq` instead of a snapshot (when still retained).
     since: Option<u64>,
     /// `staff` asks for the staff projection (a staff session is needed); default `public`.
+    #[param(inline)]
     audience: Option<Audience>,
 }
 

@@ -45,7 +45,7 @@ struct RatingRequest {
     /// The citizen's own words.
     #[schema(
         max_length = 500,
-        pattern = r"^[^\\x00-\\x09\\x0B-\\x1F\\x7F-\\x9F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     comment: Option<String>,
 }
@@ -93,7 +93,7 @@ struct RatingReply {
 /// Rate a finished visit (好差评): the window's evaluator (bearer, by ticket id) or the phone
 /// page (no credentials, by the ticket's token, within `[ratings] later_hours`).
 #[utoipa::path(post, path = "/api/v1/ratings", tag = "ratings", operation_id = "submitRating",
-    request_body(content = RatingRequest, example = json!({"ticket": "0000000000000000000000000000000000000000000000000000000000000000", "level": "satisfied"})),
+    request_body(content = RatingRequest, example = json!({"ticket": 1, "level": "satisfied"})),
     security((), ("bearer" = [])),
     responses(
         (status = 201, description = "Rated", body = RatingReply),
@@ -186,7 +186,7 @@ struct FollowUpQuery {
     /// A department id.
     department: Option<String>,
     /// At most this many (default 200, at most 1000).
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 4294967295_u64)]
     limit: Option<usize>,
 }
 
@@ -233,14 +233,14 @@ struct VerifyBody {
     /// What the manager found when checking.
     #[schema(
         max_length = 500,
-        pattern = r"^[^\\x00-\\x09\\x0B-\\x1F\\x7F-\\x9F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069][^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     verification: String,
 }
 
 /// Record what checking the complaint found (manager).
 #[utoipa::path(post, path = "/api/v1/follow-ups/{id}/verify", tag = "ratings", operation_id = "verifyFollowUp",
-    params(("id" = i64, Path, description = "The follow-up's id")),
+    params(("id" = i64, Path, description = "The follow-up's id", example = 1)),
     request_body(content = VerifyBody, example = json!({"verification": "已核实"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -270,14 +270,14 @@ struct CloseBody {
     result: FollowUpResult,
     #[schema(
         max_length = 500,
-        pattern = r"^[^\\x00-\\x09\\x0B-\\x1F\\x7F-\\x9F\\u061C\\u200E\\u200F\\u202A-\\u202E\\u2066-\\u2069]*$"
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     note: Option<String>,
 }
 
 /// Close a follow-up with its result (manager).
 #[utoipa::path(post, path = "/api/v1/follow-ups/{id}/close", tag = "ratings", operation_id = "closeFollowUp",
-    params(("id" = i64, Path, description = "The follow-up's id")),
+    params(("id" = i64, Path, description = "The follow-up's id", example = 1)),
     request_body(content = CloseBody, example = json!({"result": "rectified", "note": "已整改"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(

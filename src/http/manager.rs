@@ -83,10 +83,10 @@ pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
 #[into_params(parameter_in = Query)]
 struct WaitsParams {
     /// First day, YYYY-MM-DD (years 1-9998).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     from: String,
     /// Last day, at most 1098 days after `from`.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_by")]
     #[param(inline)]
@@ -206,10 +206,10 @@ async fn report_waits(
 #[into_params(parameter_in = Query)]
 struct AppointmentsParams {
     /// First day, YYYY-MM-DD (years 1-9998).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     from: String,
     /// Last day, at most 1098 days after `from`.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", format = Date, example = "2026-12-01")]
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_appointments_by")]
     #[param(inline)]
@@ -256,7 +256,10 @@ async fn report_appointments(
 #[into_params(parameter_in = Query)]
 struct AppraisalParams {
     /// YYYY-MM (years 1-9998).
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2026-11")]
+    #[param(
+        pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])$",
+        example = "2026-11"
+    )]
     month: String,
     #[serde(default)]
     #[param(inline)]

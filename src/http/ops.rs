@@ -70,7 +70,7 @@ fn may_scrape(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
 #[utoipa::path(get, path = "/metrics", tag = "ops", operation_id = "showMetrics",
     security((), ("bearer" = [])),
     responses(
-        (status = 200, description = "Metrics", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 200, description = "Metrics", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
         (status = 401, description = "A wrong metrics token (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "An address outside `[metrics] allow` and no token configured (`forbidden`)", body = ErrorBody),
     ))]

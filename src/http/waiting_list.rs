@@ -45,7 +45,7 @@ struct WaitingList {
 
 /// The tickets this window would call, in its calling order (at most 50).
 #[utoipa::path(get, path = "/api/v1/windows/{number}/waiting-list", tag = "windows", operation_id = "showWaitingList",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The waiting list", body = WaitingList),

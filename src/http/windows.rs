@@ -63,7 +63,7 @@ async fn list_windows(State(st): State<AppState>, _who: Principal) -> Result<Res
 
 /// One window's state.
 #[utoipa::path(get, path = "/api/v1/windows/{number}", tag = "windows", operation_id = "showWindow",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window", body = WindowView),
@@ -81,8 +81,7 @@ async fn show_window(
 
 /// Sign in at the window (a clerk within their scope; managers anywhere).
 #[utoipa::path(post, path = "/api/v1/windows/{number}/sign-in", tag = "windows", operation_id = "signIn",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -111,8 +110,7 @@ async fn sign_in(
 
 /// Sign out of the window.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/sign-out", tag = "windows", operation_id = "signOut",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -162,7 +160,7 @@ fn given_reason(
 
 /// Pause the window (暂停), with a reason code and optional words.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/pause", tag = "windows", operation_id = "pauseWindow",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     request_body(content = Option<ReasonBody>, description = "Optional", example = json!({"reason_code": "lunch"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -191,8 +189,7 @@ async fn pause_window(
 
 /// Resume a paused window.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/resume", tag = "windows", operation_id = "resumeWindow",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -210,8 +207,7 @@ async fn resume_window(
 
 /// Call the next ticket in the window's order; `reason` says why this one, `current` is null when nobody waits.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/call-next", tag = "windows", operation_id = "callNext",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -229,8 +225,7 @@ async fn call_next(
 
 /// Call the current ticket again (重呼).
 #[utoipa::path(post, path = "/api/v1/windows/{number}/recall", tag = "windows", operation_id = "recallTicket",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -270,8 +265,8 @@ struct CallBody {
 
 /// Call one waiting ticket by number, out of order (特呼), with a reason.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/call", tag = "windows", operation_id = "callTicket",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    request_body(content = CallBody, example = json!({"ticket": "A001", "reason_code": "elderly"})),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = CallBody, example = json!({"ticket": "H0003", "reason_code": "materials_back"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -318,7 +313,7 @@ struct NoShowBody {
 
 /// The called citizen did not come (过号), with an optional reason.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/no-show", tag = "windows", operation_id = "markNoShow",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     request_body(content = Option<NoShowBody>, description = "Optional"),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -347,8 +342,7 @@ async fn mark_no_show(
 
 /// The citizen arrived: service starts.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/start", tag = "windows", operation_id = "startService",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -382,7 +376,7 @@ struct FinishBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReturnVisit {
-    #[schema(format = Date, example = "2026-12-08")]
+    #[schema(format = Date, pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-12-08")]
     day: String,
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     start: String,
@@ -390,7 +384,7 @@ struct ReturnVisit {
 
 /// Finish the service (办结) with its outcome; 补办件 may book a return visit.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/finish", tag = "windows", operation_id = "finishService",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     request_body(content = FinishBody, example = json!({"outcome": "done"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
@@ -398,7 +392,7 @@ struct ReturnVisit {
         (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
         (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
         (status = 409, description = "Refused in the window's state, or the return slot (`window_not_open`, `no_current_ticket`, `invalid_state`, `appointments_not_offered`, `slot_unavailable`)", body = ErrorBody),
-        (status = 422, description = "A note is required for this outcome, or has control characters (`reason_required`, `invalid_text`)", body = ErrorBody),
+        (status = 422, description = "A note is required for this outcome, has control characters, or a return visit without 补办件 (`reason_required`, `invalid_text`, `return_needs_supplement`)", body = ErrorBody),
     ))]
 async fn finish_service(
     State(st): State<AppState>,
@@ -429,8 +423,7 @@ async fn finish_service(
 
 /// Hold the current ticket (挂起) to call it back later.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/hold", tag = "windows", operation_id = "holdTicket",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -456,8 +449,8 @@ struct CallBackBody {
 
 /// Call a held ticket back (回呼).
 #[utoipa::path(post, path = "/api/v1/windows/{number}/call-back", tag = "windows", operation_id = "callBack",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    request_body(content = CallBackBody, example = json!({"ticket": "A001"})),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = CallBackBody, example = json!({"ticket": "H0003"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
@@ -486,7 +479,7 @@ async fn call_back(
 #[serde(deny_unknown_fields)]
 struct TransferBody {
     to_queue: Option<String>,
-    #[schema(minimum = 1)]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     to_window: Option<u32>,
     #[serde(default = "default_position")]
     #[schema(default = "original")]
@@ -512,8 +505,8 @@ fn default_position() -> Position {
 
 /// Transfer the current ticket to another queue or window, at the front, its original place or the back.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/transfer", tag = "windows", operation_id = "transferTicket",
-    params(("number" = u32, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64)),
-    request_body(content = TransferBody, example = json!({"to_queue": "hj", "position": "front", "reason_code": "wrong_queue"})),
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = TransferBody, example = json!({"to_queue": "crj", "position": "back"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
