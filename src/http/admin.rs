@@ -475,7 +475,7 @@ struct AuditQuery {
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
     kind: Option<String>,
     /// At most this many (default 500, at most 5000).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     limit: Option<usize>,
 }
 

@@ -183,7 +183,8 @@ fn whole_numbers(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
-                if (0.0..=u64::MAX as f64).contains(&f) && f < 18_446_744_073_709_551_615.0 {
+                // `u64::MAX as f64` is 2^64, one past the largest u64.
+                if (0.0..u64::MAX as f64).contains(&f) {
                     *v = serde_json::Value::from(f as u64);
                 } else if (i64::MIN as f64..0.0).contains(&f) {
                     *v = serde_json::Value::from(f as i64);
@@ -257,6 +258,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let mut v = serde_json::json!({"a": 5.0, "b": [-3.0, 2.5], "c": 1e300, "d": "5.0"});
+        whole_numbers(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 5, "b": [-3, 2.5], "c": 1e300, "d": "5.0"})
+        );
+        let n: u32 = serde_json::from_value(v["a"].clone()).expect("an integer now");
+        assert_eq!(n, 5);
+    }
 
     #[test]
     fn every_code_has_a_message() {

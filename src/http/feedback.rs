@@ -186,7 +186,7 @@ struct FollowUpQuery {
     /// A department id.
     department: Option<String>,
     /// At most this many (default 200, at most 1000).
-    #[param(minimum = 0, maximum = 4294967295_u64)]
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     limit: Option<usize>,
 }
 

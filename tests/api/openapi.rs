@@ -288,3 +288,40 @@ async fn setup(hall: &TestHall, id: &str, clerk: &str) {
         _ => {}
     }
 }
+
+/// Two readings the contract fuzzer asked for: JSON `null` as an optional body is no body, and
+/// a whole number written as a float (`20.0`) is that integer.
+#[tokio::test]
+async fn a_null_body_is_no_body_and_whole_floats_are_integers() {
+    let hall = TestHall::spawn().await;
+    let clerk = hall.login("clerk1").await;
+    hall.ok(&clerk, 5, "sign-in", json!({})).await;
+    let paused = hall
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/windows/5/pause",
+            Some(&clerk),
+            Some(Value::Null),
+        )
+        .await;
+    // Read as no body at all: a pause without a reason.
+    assert_error(&paused, 422, "reason_required");
+    let admin = hall.login("admin").await;
+    let (s, d) = hall
+        .post(
+            "/api/v1/devices/register",
+            Some(&admin),
+            json!({"id": "evaluator-7", "kind": "evaluator", "window": 7.0}),
+        )
+        .await;
+    assert_eq!(s, 201, "{d}");
+    assert_eq!(d["window"], 7);
+    let (s, d) = hall
+        .post(
+            "/api/v1/devices/register",
+            Some(&admin),
+            json!({"id": "evaluator-8", "kind": "evaluator", "window": 7.5}),
+        )
+        .await;
+    assert_error(&(s, d), 400, "bad_request");
+}
