@@ -396,6 +396,7 @@ struct NewDevice {
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
         (status = 409, description = "The id is taken (`device_exists`)", body = ErrorBody),
+        (status = 422, description = "An evaluator without its window (`window_required`)", body = ErrorBody),
     ))]
 async fn register_device(
     State(st): State<AppState>,
@@ -414,7 +415,12 @@ async fn register_device(
         ));
     }
     match (d.kind.as_str(), d.window) {
-        ("evaluator", None) => return Err(ApiError::bad_request("评价器须指定所在窗口 window")),
+        ("evaluator", None) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "window_required",
+            ));
+        }
         (_, Some(n)) if st.plan.window(n).is_none() => {
             return Err(ApiError::from(crate::domain::DomainError::UnknownWindow(n)));
         }
