@@ -9,8 +9,9 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
 use super::openapi::ErrorBody;
-use crate::domain::Role;
+use crate::domain::accounts::{AccountCommand, AccountReply, UserFacts};
 use crate::domain::scope::Scope;
+use crate::domain::{DeviceKind, Role};
 use crate::store::audit::{AuditEntry, AuditFilter};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,8 +24,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(enable_user))
         .routes(routes!(reset_password))
         .routes(routes!(set_scope))
+        .routes(routes!(edit_user))
         .routes(routes!(register_device))
         .routes(routes!(revoke_device))
+        .routes(routes!(replace_device_token))
         .routes(routes!(search_audit))
 }
 
@@ -32,13 +35,25 @@ pub fn routes() -> OpenApiRouter<AppState> {
 struct UserDto {
     username: String,
     name: String,
-    #[schema(schema_with = super::openapi::schemas::role)]
-    role: String,
+    role: Role,
     disabled: bool,
     /// Windows the clerk may work at, e.g. `1-11,20` (null: any).
     windows: Option<String>,
     /// Departments whose windows the clerk may work at (null: any).
     departments: Option<String>,
+}
+
+impl From<UserFacts> for UserDto {
+    fn from(u: UserFacts) -> Self {
+        UserDto {
+            username: u.username,
+            name: u.name,
+            role: u.role,
+            disabled: u.disabled,
+            windows: u.windows,
+            departments: u.departments,
+        }
+    }
 }
 
 /// `{"username"}`: the account changed.
@@ -67,19 +82,6 @@ struct ScopeReply {
     departments: Option<String>,
 }
 
-/// A device registered: its token, shown this once.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct NewDeviceReply {
-    id: String,
-    #[schema(schema_with = super::openapi::schemas::device_kind)]
-    kind: String,
-    window: Option<u32>,
-    /// The device token, shown once (stored hashed).
-    #[schema(pattern = "^[0-9a-f]{64}$")]
-    token: String,
-}
-
 /// A device revoked.
 #[derive(ToSchema)]
 #[allow(dead_code)]
@@ -94,18 +96,12 @@ struct RevokedReply {
     responses((status = 200, description = "Accounts", body = Vec<UserDto>), (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),))]
 async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let db = st.db_path.clone();
-    let users = tokio::task::spawn_blocking(move || crate::admin::users(&db)).await??;
-    let users: Vec<UserDto> = users
+    let users: Vec<UserDto> = st
+        .accounts
+        .users()
+        .await?
         .into_iter()
-        .map(|u| UserDto {
-            username: u.username,
-            name: u.name,
-            role: u.role,
-            disabled: u.disabled,
-            windows: u.scope_windows,
-            departments: u.scope_departments,
-        })
+        .map(UserDto::from)
         .collect();
     Ok(axum::Json(users).into_response())
 }
@@ -116,19 +112,13 @@ struct NewUser {
     /// 2-32 lowercase letters, digits or `. _ -`.
     #[schema(pattern = "^[a-z0-9._-]{2,32}$", example = "clerk9")]
     username: String,
-    /// 1-32 characters after trimming.
-    #[schema(min_length = 1, max_length = 32, pattern = r"\S", example = "王五")]
     name: String,
-    #[schema(schema_with = super::openapi::schemas::role)]
-    role: String,
+    role: Role,
     /// 8 to 256 characters.
     #[schema(min_length = 8, max_length = 256, format = Password, example = "a-long-password")]
     password: String,
-    /// Windows a clerk may work at, e.g. `1-11,20` (blank: any).
     #[serde(default)]
-    #[schema(pattern = "^[0-9, -]*$")]
     windows: String,
-    /// Department ids, comma separated (blank: any).
     #[serde(default)]
     departments: String,
 }
@@ -156,7 +146,7 @@ fn check_password(p: &str) -> Result<(), ApiError> {
         (status = 201, description = "Created", body = UsernameReply),
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 409, description = "The username is taken (`user_exists`)", body = ErrorBody),
-        (status = 422, description = "A bad username, password or scope (`invalid_username`, `invalid_password`, `invalid_scope`)", body = ErrorBody),
+        (status = 422, description = "A bad username, name, password or scope (`invalid_username`, `invalid_name`, `invalid_password`, `invalid_scope`)", body = ErrorBody),
     ))]
 async fn add_user(
     State(st): State<AppState>,
@@ -164,39 +154,43 @@ async fn add_user(
     Json(u): Json<NewUser>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    if !crate::admin::valid_username(&u.username) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_username",
-        ));
-    }
-    let name = u.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 32 {
-        return Err(ApiError::bad_request("姓名应为1-32个字"));
-    }
-    let role = Role::parse(&u.role)
-        .ok_or_else(|| ApiError::bad_request("role 应为 clerk、manager 或 admin"))?;
     check_password(&u.password)?;
     let scope = Scope::parse(&st.plan, &u.windows, &u.departments).map_err(invalid_scope)?;
-    let db = st.db_path.clone();
-    let username = u.username.clone();
-    let created = tokio::task::spawn_blocking(move || {
-        let created = crate::admin::add_user(&db, &username, &name, role, &u.password)?;
-        if created && !scope.is_unlimited() {
-            crate::admin::set_scope(&db, &username, &scope)?;
-        }
-        Ok::<_, anyhow::Error>(created)
-    })
-    .await?
-    .map_err(ApiError::internal)?;
-    if !created {
-        return Err(ApiError::new(StatusCode::CONFLICT, "user_exists").with(u.username));
-    }
+    let new = super::accounts::NewUser {
+        username: u.username,
+        name: u.name,
+        role: u.role,
+        password: u.password,
+        windows: scope.windows_text(),
+        departments: scope.departments_text(),
+    };
+    let user = st.accounts.add_user(who.actor(), new).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(serde_json::json!({"username": u.username})),
+        axum::Json(serde_json::json!({"username": user.username})),
     )
         .into_response())
+}
+
+/// One account command for `who`, forgetting the account's cached sessions after it.
+async fn run_on_user(
+    st: &AppState,
+    who: &Principal,
+    cmd: AccountCommand,
+) -> Result<(UserFacts, Vec<u32>), ApiError> {
+    who.require(&[Role::Admin])?;
+    let reply = st.accounts.run(who.actor(), cmd).await?;
+    let AccountReply::User {
+        user,
+        signed_out_windows,
+    } = reply
+    else {
+        return Err(ApiError::internal(format!(
+            "a user command answered {reply:?}"
+        )));
+    };
+    st.auth_cache.forget_user(&user.username);
+    Ok((user, signed_out_windows))
 }
 
 async fn set_disabled(
@@ -205,49 +199,13 @@ async fn set_disabled(
     username: String,
     disabled: bool,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
-    if let Principal::Staff { username: me, .. } = &who
-        && me == &username
-        && disabled
-    {
-        return Err(ApiError::new(StatusCode::CONFLICT, "cannot_disable_self"));
-    }
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::set_disabled(&db, &u, disabled))
-        .await??;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
-    // A disabled clerk leaves the floor at once: every window they are signed in at is signed
-    // out (by the admin, so the audit trail says who).
-    let signed_out = if disabled {
-        let u = username.clone();
-        let windows: Vec<u32> = st.engine.read(move |h, _, _| {
-            h.plan()
-                .windows
-                .iter()
-                .filter_map(|w| h.window_view(w.number))
-                .filter(|v| v.clerk.as_ref().is_some_and(|c| c.username == u))
-                .map(|v| v.number)
-                .collect()
-        });
-        for &window in &windows {
-            st.engine
-                .execute(
-                    who.actor(),
-                    crate::domain::hall::Command::SignOut { window },
-                )
-                .await?;
-        }
-        windows
-    } else {
-        Vec::new()
-    };
+    // A disabled clerk leaves the floor at once: the same command signs them out of every
+    // window they hold (by the admin, so the audit trail says who).
+    let cmd = AccountCommand::SetDisabled { username, disabled };
+    let (user, signed_out) = run_on_user(&st, &who, cmd).await?;
     Ok(axum::Json(serde_json::json!({
-        "username": username,
-        "disabled": disabled,
+        "username": user.username,
+        "disabled": user.disabled,
         "signed_out_windows": signed_out,
     }))
     .into_response())
@@ -315,25 +273,18 @@ async fn reset_password(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     check_password(&b.password)?;
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let found =
-        tokio::task::spawn_blocking(move || crate::admin::reset_password(&db, &u, &b.password))
-            .await?
-            .map_err(ApiError::internal)?;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
-    Ok(axum::Json(serde_json::json!({"username": username})).into_response())
+    let user = st
+        .accounts
+        .reset_password(who.actor(), username, &b.password)
+        .await?;
+    st.auth_cache.forget_user(&user.username);
+    Ok(axum::Json(serde_json::json!({"username": user.username})).into_response())
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScopeBody {
-    /// Windows a clerk may work at, e.g. `1-11,20` (blank: any).
     #[serde(default)]
-    #[schema(pattern = "^[0-9, -]*$")]
     windows: String,
     #[serde(default)]
     departments: String,
@@ -356,35 +307,72 @@ async fn set_scope(
     Path(username): Path<String>,
     Json(b): Json<ScopeBody>,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
     let scope = Scope::parse(&st.plan, &b.windows, &b.departments).map_err(invalid_scope)?;
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let s = scope.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::set_scope(&db, &u, &s)).await??;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
+    let cmd = AccountCommand::SetScope {
+        username,
+        windows: scope.windows_text(),
+        departments: scope.departments_text(),
+    };
+    let (user, _) = run_on_user(&st, &who, cmd).await?;
     let body = serde_json::json!({
-        "username": username,
+        "username": user.username,
         "windows": scope.windows_text(),
         "departments": scope.departments_text(),
     });
     Ok(axum::Json(body).into_response())
 }
 
+/// A new display name and/or role; absent fields stay as they are.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UserEdit {
+    name: Option<String>,
+    role: Option<Role>,
+}
+
+/// Change an account's display name or role; absent fields stay (admin; not one's own role).
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "admin", operation_id = "editUser",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    request_body(content = UserEdit, example = json!({"name": "王小五"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserDto),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 409, description = "An admin cannot change their own role (`cannot_change_own_role`)", body = ErrorBody),
+        (status = 422, description = "A bad name (`invalid_name`)", body = ErrorBody),
+    ))]
+async fn edit_user(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(username): Path<String>,
+    Json(b): Json<UserEdit>,
+) -> Result<Response, ApiError> {
+    let cmd = AccountCommand::EditUser {
+        username,
+        name: b.name,
+        role: b.role,
+    };
+    let (user, _) = run_on_user(&st, &who, cmd).await?;
+    Ok(axum::Json(UserDto::from(user)).into_response())
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewDevice {
-    /// 2-32 lowercase letters, digits or `. _ -`.
-    #[schema(pattern = "^[a-z0-9._-]{2,32}$", example = "kiosk-9")]
     id: String,
-    #[schema(schema_with = super::openapi::schemas::device_kind)]
-    kind: String,
-    /// An evaluator's window (required for one).
+    kind: DeviceKind,
     #[schema(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     window: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct IssuedDevice {
+    id: String,
+    kind: DeviceKind,
+    window: Option<u32>,
+    /// The bearer token, shown this once (stored hashed).
+    token: String,
 }
 
 /// Register a kiosk, screen, evaluator or integrator; its token is shown once (admin).
@@ -392,11 +380,11 @@ struct NewDevice {
     request_body(content = NewDevice, example = json!({"id": "kiosk-9", "kind": "kiosk"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
-        (status = 201, description = "Registered", body = NewDeviceReply),
+        (status = 201, description = "Registered", body = IssuedDevice),
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
         (status = 409, description = "The id is taken (`device_exists`)", body = ErrorBody),
-        (status = 422, description = "An evaluator without its window (`window_required`)", body = ErrorBody),
+        (status = 422, description = "A bad id, or an evaluator without its window (`invalid_device_id`, `window_required`)", body = ErrorBody),
     ))]
 async fn register_device(
     State(st): State<AppState>,
@@ -404,40 +392,43 @@ async fn register_device(
     Json(d): Json<NewDevice>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    if !["kiosk", "display", "evaluator", "integrator"].contains(&d.kind.as_str()) {
-        return Err(ApiError::bad_request(
-            "kind 应为 kiosk、display 或 evaluator",
-        ));
-    }
-    if !crate::admin::valid_username(&d.id) {
-        return Err(ApiError::bad_request(
-            "设备编号应为2-32位小写字母、数字或 . _ -",
-        ));
-    }
-    match (d.kind.as_str(), d.window) {
-        ("evaluator", None) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "window_required",
-            ));
-        }
-        (_, Some(n)) if st.plan.window(n).is_none() => {
-            return Err(ApiError::from(crate::domain::DomainError::UnknownWindow(n)));
-        }
-        _ => {}
-    }
-    let token = crate::auth::new_token();
-    let db = st.db_path.clone();
-    let (id, kind, t) = (d.id.clone(), d.kind.clone(), token.clone());
-    let created = tokio::task::spawn_blocking(move || {
-        crate::admin::add_device_at(&db, &id, &kind, d.window, &t)
-    })
-    .await??;
-    if !created {
-        return Err(ApiError::new(StatusCode::CONFLICT, "device_exists").with(d.id));
-    }
-    let body = serde_json::json!({"id": d.id, "kind": d.kind, "window": d.window, "token": token});
+    let (device, token) = st
+        .accounts
+        .register_device(who.actor(), d.id, d.kind, d.window)
+        .await?;
+    let body = IssuedDevice {
+        id: device.id,
+        kind: device.kind,
+        window: device.window,
+        token,
+    };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+/// Give a device a new token (the old one stops working); shown once (admin).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/token", tag = "admin", operation_id = "replaceDeviceToken",
+    params(("id" = String, Path, description = "The device's id", example = "kiosk-9")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The new token", body = IssuedDevice),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+    ))]
+async fn replace_device_token(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let (device, token) = st.accounts.replace_device_token(who.actor(), id).await?;
+    st.auth_cache.forget_device(&device.id);
+    let body = IssuedDevice {
+        id: device.id,
+        kind: device.kind,
+        window: device.window,
+        token,
+    };
+    Ok(axum::Json(body).into_response())
 }
 
 /// Revoke a device's token (admin).
@@ -455,27 +446,30 @@ async fn revoke_device(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let db = st.db_path.clone();
-    let i = id.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::revoke_device(&db, &i)).await??;
-    if !found {
-        return Err(ApiError::not_found().with(id));
-    }
-    st.auth_cache.forget_device(&id);
-    Ok(axum::Json(serde_json::json!({"id": id, "revoked": true})).into_response())
+    let reply = st
+        .accounts
+        .run(who.actor(), AccountCommand::RevokeDevice { id })
+        .await?;
+    let AccountReply::Device(device) = reply else {
+        return Err(ApiError::internal(format!("a revoke answered {reply:?}")));
+    };
+    st.auth_cache.forget_device(&device.id);
+    Ok(axum::Json(serde_json::json!({"id": device.id, "revoked": true})).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
-    /// A service day, YYYY-MM-DD, in the hall's time zone (years 1-9998).
+    /// A service day, YYYY-MM-DD, in the hall's time zone.
     #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
     #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     window: Option<u32>,
-    /// A clerk's username.
+    /// A clerk's username: what they did.
     clerk: Option<String>,
+    /// A username or device id: what was done to or about them.
+    subject: Option<String>,
     /// A ticket number (with `day`) or a ticket id.
     ticket: Option<String>,
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
@@ -500,61 +494,32 @@ async fn search_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Manager, Role::Admin])?;
-    let tz = st.plan.rules.tz.clone();
     let mut f = AuditFilter {
         window: q.window,
         actor: q.clerk.map(|c| format!("staff:{c}")),
         kind: q.kind,
+        subject: q.subject,
         limit: q.limit.unwrap_or(500).min(5000),
         ..AuditFilter::default()
     };
     let day = match &q.day {
         Some(d) => {
-            let date: jiff::civil::Date = d
-                .parse()
-                .map_err(|_| ApiError::bad_request("day 应为 YYYY-MM-DD"))?;
-            let date = super::manager::in_range(date)?;
-            let start = tz
-                .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-                .map_err(ApiError::internal)?;
+            let date = super::manager::date("day", d)?;
+            let tz = &st.plan.rules.tz;
+            let start = |d: jiff::civil::Date| {
+                tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .map(|t| t.as_millisecond())
+                    .map_err(ApiError::internal)
+            };
             let next = date.tomorrow().map_err(ApiError::internal)?;
-            let end = tz
-                .to_timestamp(next.to_datetime(jiff::civil::Time::midnight()))
-                .map_err(ApiError::internal)?;
-            f.from_ms = Some(start.as_millisecond());
-            f.to_ms = Some(end.as_millisecond());
+            (f.from_ms, f.to_ms) = (Some(start(date)?), Some(start(next)?));
             Some(date.to_string())
         }
         None => None,
     };
     let reader = st.reader.clone();
-    let ticket = q.ticket;
-    let entries: Vec<AuditEntry> = tokio::task::spawn_blocking(move || {
-        reader.with(|c| {
-            if let Some(t) = &ticket {
-                let ids = match t.parse::<i64>() {
-                    Ok(id) => vec![id],
-                    Err(_) => {
-                        let day = day.clone().unwrap_or_default();
-                        crate::store::audit::tickets_numbered(c, &day, &t.to_ascii_uppercase())?
-                    }
-                };
-                let mut all = Vec::new();
-                for id in ids {
-                    all.extend(crate::store::audit::search(
-                        c,
-                        &AuditFilter {
-                            ticket_id: Some(id),
-                            ..f.clone()
-                        },
-                    )?);
-                }
-                all.sort_by_key(|e| std::cmp::Reverse(e.seq));
-                return Ok(all);
-            }
-            crate::store::audit::search(c, &f)
-        })
-    })
-    .await??;
+    let entries: Vec<AuditEntry> =
+        tokio::task::spawn_blocking(move || reader.audit(&f, q.ticket.as_deref(), day.as_deref()))
+            .await??;
     Ok(axum::Json(entries).into_response())
 }

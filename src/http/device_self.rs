@@ -22,8 +22,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Serialize, ToSchema)]
 struct DeviceSelf {
     id: String,
-    #[schema(schema_with = super::openapi::schemas::device_kind)]
-    kind: String,
+    kind: crate::domain::DeviceKind,
     /// An evaluator's window.
     window: Option<u32>,
     /// A kiosk's printer and zone from the config.
@@ -46,10 +45,10 @@ async fn show_device_self(
         return Err(ApiError::forbidden());
     };
     let kiosk = st
-        .config
+        .plan
         .kiosks
         .iter()
-        .find(|k| kind == "kiosk" && k.id == id);
+        .find(|k| kind == crate::domain::DeviceKind::Kiosk && k.id == id);
     Ok(Json(DeviceSelf {
         printer: kiosk.and_then(|k| k.printer.clone()),
         zone: kiosk.and_then(|k| k.zone.clone()),

@@ -99,7 +99,9 @@ const DAY: &[(&str, Caller)] = &[
     ("setScope", Caller::Admin),
     ("disableUser", Caller::Admin),
     ("enableUser", Caller::Admin),
+    ("editUser", Caller::Admin),
     ("registerDevice", Caller::Admin),
+    ("replaceDeviceToken", Caller::Admin),
     ("revokeDevice", Caller::Admin),
     ("reportWaits", Caller::Manager),
     ("reportAppointments", Caller::Manager),
@@ -188,8 +190,14 @@ async fn every_documented_example_runs() {
     }
     // The documented login is the demo's: the manager's password is the demo password.
     hallq::admin::reset_password(&hall.db, "manager", "hallq-demo").expect("password set");
-    hallq::admin::add_device_at(&hall.db, "evaluator-5", "evaluator", Some(5), "test-eval-5")
-        .expect("evaluator added");
+    hallq::admin::add_device_at(
+        &hall.db,
+        "evaluator-5",
+        hallq::domain::DeviceKind::Evaluator,
+        Some(5),
+        "test-eval-5",
+    )
+    .expect("evaluator added");
     let clerk = hall.login("clerk1").await;
     let admin = hall.login("admin").await;
     let mut manager = String::new();
