@@ -32,7 +32,7 @@ pub struct UplinkStatus {
 }
 
 /// A snapshot of `UplinkStatus`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct UplinkView {
     pub hall_id: String,
     pub connected: bool,

@@ -12,7 +12,7 @@ use super::hall::Actor;
 use super::reason::{from_wire_name, wire_name};
 
 /// A staff member's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Clerk,
@@ -34,7 +34,7 @@ impl std::fmt::Display for Role {
 }
 
 /// What a registered device is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     /// A ticket machine (取号机): issues tickets, prints slips.

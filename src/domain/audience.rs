@@ -28,7 +28,7 @@ use super::ticket::{Priority, TicketId, TicketState};
 use super::view::{QueueView, RecentCall, Snapshot, WindowView};
 
 /// Who reads a stream.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Audience {
     Public = 0,

@@ -11,7 +11,7 @@ use super::reason::{Reason, SignOutReason};
 use super::ticket::{Outcome, Priority, TicketId};
 
 /// A ticket as events name it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TicketRef {
     pub id: TicketId,
     pub number: String,
@@ -20,7 +20,7 @@ pub struct TicketRef {
 }
 
 /// A window as events name it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WindowRef {
     pub number: u32,
     pub name: String,
@@ -28,14 +28,14 @@ pub struct WindowRef {
 }
 
 /// A clerk as screens show them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ClerkRef {
     pub username: String,
     pub name: String,
 }
 
 /// What a wall screen says and plays for a call.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Announce {
     pub text: String,
     pub screen_text: String,
@@ -44,7 +44,7 @@ pub struct Announce {
 }
 
 /// Why a window's call chose this ticket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CallReason {
     /// Transferred to this very window.
@@ -66,7 +66,7 @@ pub enum CallReason {
 }
 
 /// A booking as events name it: no ID, phone or code (appointments.rs owns the rest).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AppointmentRef {
     pub id: super::appointments::BookingId,
     pub queue: String,
@@ -78,7 +78,7 @@ pub struct AppointmentRef {
 }
 
 /// Where a transferred ticket goes in its new line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Position {
     Front,

@@ -6,7 +6,7 @@ use jiff::tz::TimeZone;
 use serde::Serialize;
 
 /// Kind of a stationed department (部门类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DepartmentKind {
     /// 县直部门
@@ -20,7 +20,7 @@ pub enum DepartmentKind {
 }
 
 /// Kind of a window (窗口类型).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowKind {
     /// 常驻窗口: staffed by its department.
@@ -110,7 +110,7 @@ pub struct Zone {
 }
 
 /// Voice and screen templates. `{number}` and `{window}` are filled in (config `[texts]`).
-#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Texts {
     pub voice_call: String,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// When the floor raises an alarm (config `[alarms]`); 0 turns a check off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Thresholds {
     /// A queue with at least this many waiting.
     pub queue_waiting: u32,
@@ -29,7 +29,7 @@ impl Default for Thresholds {
 }
 
 /// Weights and rules of the score (config `[appraisal]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Weights {
     pub volume: u32,
     pub service_time: u32,

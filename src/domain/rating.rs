@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::ticket::TicketId;
 
 /// The five levels of GB/T 39734 (非常满意 … 非常不满意).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RatingLevel {
     VerySatisfied,
@@ -76,7 +76,7 @@ impl RatingLevel {
 }
 
 /// Where a rating came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RatingSource {
     /// The evaluator device at the window.
@@ -118,7 +118,7 @@ pub struct Rating {
 }
 
 /// Where a follow-up stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpState {
     /// Opened by a bad rating; the department must look into it.
@@ -148,7 +148,7 @@ impl FollowUpState {
 }
 
 /// How a follow-up ended: 整改 rectified, 解释 explained, 申诉 appealed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FollowUpResult {
     Rectified,

@@ -14,7 +14,7 @@ use super::error::DomainError;
 pub const MAX_REASON: usize = 100;
 
 /// The reasons the clerk console offers, one list for every operation that asks for one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ReasonCode {
     // 暂停 (pause)

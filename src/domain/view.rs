@@ -8,7 +8,7 @@ use super::plan::{DepartmentKind, WindowKind};
 use super::ticket::{Outcome, Priority, TicketId, TicketState};
 
 /// A ticket as a clerk or a kiosk sees it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TicketView {
     pub id: TicketId,
     pub number: String,
@@ -31,7 +31,7 @@ pub struct TicketView {
 }
 
 /// A ticket as the citizen's phone page sees it (API.md `GET /api/v1/tickets/{token}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicTicket {
     pub number: String,
     pub queue: String,
@@ -55,12 +55,13 @@ pub struct PublicTicket {
 }
 
 /// A window's state (API.md clerk routes).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WindowView {
     pub number: u32,
     pub name: String,
     pub kind: WindowKind,
     pub zone: String,
+    #[schema(value_type = String, pattern = "^(open|paused|closed)$")]
     pub status: &'static str,
     pub clerk: Option<ClerkRef>,
     pub current: Option<TicketView>,
@@ -77,7 +78,7 @@ pub struct WindowView {
 }
 
 /// A queue in the hall overview and snapshots.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueView {
     pub id: String,
     pub name: String,
@@ -86,6 +87,7 @@ pub struct QueueView {
     pub department: String,
     pub open: bool,
     /// Why it does not issue now: `queue_closed` or `quota_exhausted`.
+    #[schema(value_type = Option<String>, pattern = "^(queue_closed|quota_exhausted)$")]
     pub closed_reason: Option<&'static str>,
     pub waiting: u32,
     /// `None` while no open window serves the queue.
@@ -107,7 +109,7 @@ pub struct QueueView {
 }
 
 /// A queue's appointment terms as `/api/v1/hall` shows them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AppointmentsInfo {
     pub slot_minutes: u32,
     pub days_ahead: u32,
@@ -130,7 +132,7 @@ impl From<&super::appointments::AppointmentPlan> for AppointmentsInfo {
 }
 
 /// A department in the hall overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DepartmentView {
     pub id: String,
     pub name: String,
@@ -139,7 +141,7 @@ pub struct DepartmentView {
 }
 
 /// A window's fixed facts in the hall overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WindowPlanView {
     pub number: u32,
     pub name: String,
@@ -149,14 +151,14 @@ pub struct WindowPlanView {
 }
 
 /// A zone in the hall overview.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ZoneView {
     pub id: String,
     pub name: String,
 }
 
 /// `GET /api/v1/hall`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HallView {
     pub name: String,
     pub timezone: String,
@@ -172,7 +174,7 @@ pub struct HallView {
 }
 
 /// A recent call for wall screens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RecentCall {
     pub ticket: TicketRef,
     pub window: WindowRef,
@@ -181,9 +183,10 @@ pub struct RecentCall {
 }
 
 /// The first frame of the event stream.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Snapshot {
     #[serde(rename = "type")]
+    #[schema(value_type = String, pattern = "^snapshot$")]
     pub kind: &'static str,
     pub seq: u64,
     pub at: String,
@@ -194,7 +197,7 @@ pub struct Snapshot {
 }
 
 /// What the kiosk gets back for a new ticket.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct IssuedTicket {
     pub id: TicketId,
     pub token: String,

@@ -1,35 +1,37 @@
 //! Administration: staff accounts and devices (admin), and the audit trail (manager).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
+use super::openapi::ErrorBody;
 use crate::domain::accounts::{AccountCommand, AccountReply, UserFacts};
 use crate::domain::scope::Scope;
 use crate::domain::{DeviceKind, Role};
 use crate::store::audit::{AuditEntry, AuditFilter};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/users", get(list_users).post(add_user))
-        .route("/api/v1/users/{username}/disable", post(disable_user))
-        .route("/api/v1/users/{username}/enable", post(enable_user))
-        .route("/api/v1/users/{username}/password", post(reset_password))
-        .route("/api/v1/users/{username}/scope", post(set_scope))
-        .route("/api/v1/users/{username}", patch(edit_user))
-        .route("/api/v1/devices/register", post(register_device))
-        .route("/api/v1/devices/{id}/revoke", post(revoke_device))
-        .route("/api/v1/devices/{id}/token", post(replace_device_token))
-        .route("/api/v1/audit", get(search_audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, add_user))
+        .routes(routes!(disable_user))
+        .routes(routes!(enable_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(set_scope))
+        .routes(routes!(edit_user))
+        .routes(routes!(register_device))
+        .routes(routes!(revoke_device))
+        .routes(routes!(replace_device_token))
+        .routes(routes!(search_audit))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UserDto {
     username: String,
     name: String,
@@ -54,6 +56,44 @@ impl From<UserFacts> for UserDto {
     }
 }
 
+/// `{"username"}`: the account changed.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UsernameReply {
+    username: String,
+}
+
+/// An account disabled or enabled.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct DisabledReply {
+    username: String,
+    disabled: bool,
+    /// Windows the disabled clerk was signed out of.
+    signed_out_windows: Vec<u32>,
+}
+
+/// A clerk's scope as stored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ScopeReply {
+    username: String,
+    windows: Option<String>,
+    departments: Option<String>,
+}
+
+/// A device revoked.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RevokedReply {
+    id: String,
+    revoked: bool,
+}
+
+/// Every staff account (admin).
+#[utoipa::path(get, path = "/api/v1/users", tag = "admin", operation_id = "listUsers",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Accounts", body = Vec<UserDto>), (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),))]
 async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let users: Vec<UserDto> = st
@@ -66,12 +106,16 @@ async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
     Ok(axum::Json(users).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewUser {
+    /// 2-32 lowercase letters, digits or `. _ -`.
+    #[schema(pattern = "^[a-z0-9._-]{2,32}$", example = "clerk9")]
     username: String,
     name: String,
     role: Role,
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256, format = Password, example = "a-long-password")]
     password: String,
     #[serde(default)]
     windows: String,
@@ -79,8 +123,13 @@ struct NewUser {
     departments: String,
 }
 
+/// Windows or departments the hall does not have (422: the request is well-formed).
+fn invalid_scope(e: String) -> ApiError {
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_scope").with(e)
+}
+
 fn check_password(p: &str) -> Result<(), ApiError> {
-    if p.chars().count() < crate::auth::MIN_PASSWORD || p.len() > 256 {
+    if p.chars().count() < crate::auth::MIN_PASSWORD || p.chars().count() > 256 {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_password",
@@ -89,6 +138,16 @@ fn check_password(p: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Create a staff account (admin).
+#[utoipa::path(post, path = "/api/v1/users", tag = "admin", operation_id = "addUser",
+    request_body(content = NewUser, example = json!({"username": "clerk9", "name": "王五", "role": "clerk", "password": "a-long-password", "windows": "20-22"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Created", body = UsernameReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 409, description = "The username is taken (`user_exists`)", body = ErrorBody),
+        (status = 422, description = "A bad username, name, password or scope (`invalid_username`, `invalid_name`, `invalid_password`, `invalid_scope`)", body = ErrorBody),
+    ))]
 async fn add_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -96,8 +155,7 @@ async fn add_user(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     check_password(&u.password)?;
-    let scope =
-        Scope::parse(&st.plan, &u.windows, &u.departments).map_err(ApiError::bad_request)?;
+    let scope = Scope::parse(&st.plan, &u.windows, &u.departments).map_err(invalid_scope)?;
     let new = super::accounts::NewUser {
         username: u.username,
         name: u.name,
@@ -153,6 +211,16 @@ async fn set_disabled(
     .into_response())
 }
 
+/// Disable an account: its sessions end and its clerk is signed out of every window (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable", tag = "admin", operation_id = "disableUser",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = DisabledReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 409, description = "An admin cannot disable themself (`cannot_disable_self`)", body = ErrorBody),
+    ))]
 async fn disable_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -161,6 +229,15 @@ async fn disable_user(
     set_disabled(st, who, u, true).await
 }
 
+/// Enable an account again (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/enable", tag = "admin", operation_id = "enableUser",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = DisabledReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+    ))]
 async fn enable_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -169,12 +246,25 @@ async fn enable_user(
     set_disabled(st, who, u, false).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
+    /// 8 to 256 characters.
+    #[schema(min_length = 8, max_length = 256, format = Password, example = "a-new-password")]
     password: String,
 }
 
+/// Set a new password: the account's sessions end (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/password", tag = "admin", operation_id = "resetPassword",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    request_body(content = PasswordBody, example = json!({"password": "a-new-password"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Done", body = UsernameReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 422, description = "Too short or too long (`invalid_password`)", body = ErrorBody),
+    ))]
 async fn reset_password(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -191,7 +281,7 @@ async fn reset_password(
     Ok(axum::Json(serde_json::json!({"username": user.username})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScopeBody {
     #[serde(default)]
@@ -200,14 +290,24 @@ struct ScopeBody {
     departments: String,
 }
 
+/// Where a clerk may sign in: windows and departments (blank: anywhere) (admin).
+#[utoipa::path(post, path = "/api/v1/users/{username}/scope", tag = "admin", operation_id = "setScope",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    request_body(content = ScopeBody, example = json!({"windows": "1-11,20", "departments": ""})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The scope as stored", body = ScopeReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 422, description = "Windows or departments the hall does not have (`invalid_scope`)", body = ErrorBody),
+    ))]
 async fn set_scope(
     State(st): State<AppState>,
     Staff(who): Staff,
     Path(username): Path<String>,
     Json(b): Json<ScopeBody>,
 ) -> Result<Response, ApiError> {
-    let scope =
-        Scope::parse(&st.plan, &b.windows, &b.departments).map_err(ApiError::bad_request)?;
+    let scope = Scope::parse(&st.plan, &b.windows, &b.departments).map_err(invalid_scope)?;
     let cmd = AccountCommand::SetScope {
         username,
         windows: scope.windows_text(),
@@ -223,13 +323,25 @@ async fn set_scope(
 }
 
 /// A new display name and/or role; absent fields stay as they are.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UserEdit {
     name: Option<String>,
     role: Option<Role>,
 }
 
+/// Change an account's display name or role; absent fields stay (admin; not one's own role).
+#[utoipa::path(patch, path = "/api/v1/users/{username}", tag = "admin", operation_id = "editUser",
+    params(("username" = String, Path, description = "The account's username", example = "clerk9")),
+    request_body(content = UserEdit, example = json!({"name": "王小五"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The account", body = UserDto),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
+        (status = 409, description = "An admin cannot change their own role (`cannot_change_own_role`)", body = ErrorBody),
+        (status = 422, description = "A bad name (`invalid_name`)", body = ErrorBody),
+    ))]
 async fn edit_user(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -245,15 +357,16 @@ async fn edit_user(
     Ok(axum::Json(UserDto::from(user)).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewDevice {
     id: String,
     kind: DeviceKind,
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     window: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct IssuedDevice {
     id: String,
     kind: DeviceKind,
@@ -262,6 +375,17 @@ struct IssuedDevice {
     token: String,
 }
 
+/// Register a kiosk, screen, evaluator or integrator; its token is shown once (admin).
+#[utoipa::path(post, path = "/api/v1/devices/register", tag = "admin", operation_id = "registerDevice",
+    request_body(content = NewDevice, example = json!({"id": "kiosk-9", "kind": "kiosk"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Registered", body = IssuedDevice),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 409, description = "The id is taken (`device_exists`)", body = ErrorBody),
+        (status = 422, description = "A bad id, or an evaluator without its window (`invalid_device_id`, `window_required`)", body = ErrorBody),
+    ))]
 async fn register_device(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -281,6 +405,15 @@ async fn register_device(
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
+/// Give a device a new token (the old one stops working); shown once (admin).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/token", tag = "admin", operation_id = "replaceDeviceToken",
+    params(("id" = String, Path, description = "The device's id", example = "kiosk-9")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The new token", body = IssuedDevice),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+    ))]
 async fn replace_device_token(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -298,6 +431,15 @@ async fn replace_device_token(
     Ok(axum::Json(body).into_response())
 }
 
+/// Revoke a device's token (admin).
+#[utoipa::path(post, path = "/api/v1/devices/{id}/revoke", tag = "admin", operation_id = "revokeDevice",
+    params(("id" = String, Path, description = "The device's id", example = "kiosk-9")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Revoked", body = RevokedReply),
+        (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+    ))]
 async fn revoke_device(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -315,11 +457,14 @@ async fn revoke_device(
     Ok(axum::Json(serde_json::json!({"id": device.id, "revoked": true})).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     /// A service day, YYYY-MM-DD, in the hall's time zone.
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     window: Option<u32>,
     /// A clerk's username: what they did.
     clerk: Option<String>,
@@ -329,9 +474,20 @@ struct AuditQuery {
     ticket: Option<String>,
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
     kind: Option<String>,
+    /// At most this many (default 500, at most 5000).
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     limit: Option<usize>,
 }
 
+/// The audit trail: every command's events with actor, window, time and details (manager).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", operation_id = "searchAudit",
+    params(AuditQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Entries, newest first", body = Vec<AuditEntry>),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "A day past the calendar's range (`invalid_date`)", body = ErrorBody),
+    ))]
 async fn search_audit(
     State(st): State<AppState>,
     Staff(who): Staff,

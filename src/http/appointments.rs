@@ -3,39 +3,35 @@
 //! Each handler parses, calls one engine method and maps the answer; the rules are in
 //! `domain/appointments.rs` and `domain/hall/appointments.rs`.
 
-use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use jiff::civil::{Date, Time};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
+use super::openapi::ErrorBody;
 use super::tickets::{
     PrintStatus, TicketDto, print_slip, public_base, qr_svg, ticket_dto, valid_token,
 };
 use crate::domain::hall::{Actor, AppointmentCommand, BookingView, CheckInKey, Command, SlotView};
 use crate::engine::Outcome;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/appointments",
-            post(book_appointment).get(list_appointments),
-        )
-        .route("/api/v1/appointments/slots", get(list_slots))
-        .route("/api/v1/appointments/check-in", post(check_in))
-        .route("/api/v1/appointments/{token}", get(show_appointment))
-        .route(
-            "/api/v1/appointments/{token}/cancel",
-            post(cancel_appointment),
-        )
-        .route("/api/v1/appointments/{token}/qr.svg", get(appointment_qr))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(book_appointment, list_appointments))
+        .routes(routes!(list_slots))
+        .routes(routes!(check_in))
+        .routes(routes!(show_appointment))
+        .routes(routes!(cancel_appointment))
+        .routes(routes!(appointment_qr))
 }
 
 /// The caller's credentials when it presented any (integrators), else a citizen.
@@ -66,15 +62,22 @@ fn hhmm(s: &str) -> Result<Time, ApiError> {
         .ok_or_else(|| ApiError::bad_request("start 应为 HH:MM"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct SlotsParams {
+    /// A queue id.
+    #[param(example = "crj")]
     queue: String,
+    /// First day (default today).
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     from: Option<String>,
+    /// Last day (default: 92 days from `from`; at most 92 days).
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     to: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct SlotsDto {
     queue: String,
     slots: Vec<SlotView>,
@@ -83,6 +86,15 @@ struct SlotsDto {
 /// Most days one slot listing may span.
 const MAX_SLOT_DAYS: i64 = 92;
 
+/// A queue's appointment slots with what is left (public).
+#[utoipa::path(get, path = "/api/v1/appointments/slots", tag = "appointments", operation_id = "listSlots",
+    params(SlotsParams),
+    responses(
+        (status = 200, description = "Slots", body = SlotsDto),
+        (status = 404, description = "No such queue (`unknown_queue`)", body = ErrorBody),
+        (status = 409, description = "The queue takes no bookings (`appointments_not_offered`)", body = ErrorBody),
+        (status = 422, description = "A range backwards or over 92 days (`invalid_range`)", body = ErrorBody),
+    ))]
 async fn list_slots(
     State(st): State<AppState>,
     Query(p): Query<SlotsParams>,
@@ -117,14 +129,23 @@ async fn list_slots(
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BookRequest {
+    #[schema(example = "crj")]
     queue: String,
+    #[schema(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-02")]
     day: String,
+    /// A slot's start, HH:MM.
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     start: String,
+    /// An 18-character resident ID (check character verified).
+    #[schema(pattern = r"^\s*[0-9]{17}[0-9Xx]\s*$")]
     id_number: String,
+    /// A mainland mobile number.
+    #[schema(pattern = r"^\s*1[3-9][0-9]{9}\s*$")]
     phone: String,
+    /// An integrator's own id for the booking: the same id answers the same booking (200).
     external_id: Option<String>,
 }
 
@@ -143,6 +164,18 @@ fn entropy() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// Book a slot (public, or an integrator device with `external_id`).
+#[utoipa::path(post, path = "/api/v1/appointments", tag = "appointments", operation_id = "bookAppointment",
+    request_body(content = BookRequest),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Booked", body = BookingView),
+        (status = 200, description = "The same `external_id` again: the same booking", body = BookingView),
+        (status = 401, description = "An unknown bearer token (`unauthenticated`)", body = ErrorBody),
+        (status = 404, description = "No such queue (`unknown_queue`)", body = ErrorBody),
+        (status = 409, description = "Not bookable (`appointments_not_offered`, `slot_full`, `slot_unavailable`, `already_booked`, `booking_suspended`)", body = ErrorBody),
+        (status = 422, description = "Bad personal data (`invalid_id_number`, `invalid_phone`)", body = ErrorBody),
+    ))]
 async fn book_appointment(
     State(st): State<AppState>,
     MaybePrincipal(who): MaybePrincipal,
@@ -172,6 +205,13 @@ async fn book_appointment(
     Ok((status, axum::Json(b)).into_response())
 }
 
+/// A booking by its token (public): its state and, once checked in, its ticket.
+#[utoipa::path(get, path = "/api/v1/appointments/{token}", tag = "appointments", operation_id = "showAppointment",
+    params(("token" = String, Path, description = "The booking's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "The booking", body = BookingView),
+        (status = 404, description = "No booking has that token (`not_found`)", body = ErrorBody),
+    ))]
 async fn show_appointment(
     State(st): State<AppState>,
     Path(token): Path<String>,
@@ -187,6 +227,13 @@ async fn show_appointment(
 }
 
 /// The QR code of a booking's own page `/a/{token}`, as SVG.
+/// The QR code of a booking's page, as SVG.
+#[utoipa::path(get, path = "/api/v1/appointments/{token}/qr.svg", tag = "appointments", operation_id = "appointmentQr",
+    params(("token" = String, Path, description = "The booking's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "No booking has that token (`not_found`)", body = ErrorBody),
+    ))]
 async fn appointment_qr(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -203,6 +250,14 @@ async fn appointment_qr(
     qr_svg(&format!("{}/a/{token}", public_base(&st, &headers)))
 }
 
+/// Cancel a booking (only while booked).
+#[utoipa::path(post, path = "/api/v1/appointments/{token}/cancel", tag = "appointments", operation_id = "cancelAppointment",
+    params(("token" = String, Path, description = "The booking's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "Cancelled", body = BookingView),
+        (status = 404, description = "No booking has that token (`not_found`, `unknown_appointment`)", body = ErrorBody),
+        (status = 409, description = "No longer booked (`invalid_state`)", body = ErrorBody),
+    ))]
 async fn cancel_appointment(
     State(st): State<AppState>,
     Path(token): Path<String>,
@@ -219,15 +274,20 @@ async fn cancel_appointment(
     Ok(axum::Json(b).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(min_properties = 1, max_properties = 1)]
 struct CheckInRequest {
+    /// The booking's 6-digit code (give this or `id_number`, not both).
+    #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{6}\s*$")]
     code: Option<String>,
+    /// The booked citizen's ID number.
+    #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{17}[0-9Xx]\s*$")]
     id_number: Option<String>,
 }
 
 /// The slot of the booking a check-in used.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CheckInAppointment {
     id: crate::domain::appointments::BookingId,
     day: String,
@@ -235,13 +295,25 @@ struct CheckInAppointment {
     end: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct CheckInDto {
     #[serde(flatten)]
     ticket: TicketDto,
     appointment: CheckInAppointment,
 }
 
+/// Check in a booking at a kiosk or the desk, by code or ID number: a ticket of priority
+/// `appointment`, printed like any other.
+#[utoipa::path(post, path = "/api/v1/appointments/check-in", tag = "appointments", operation_id = "checkIn",
+    request_body(content = CheckInRequest),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Checked in", body = CheckInDto),
+        (status = 403, description = "Neither a kiosk nor staff (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No active booking today for that code or ID (`unknown_appointment`)", body = ErrorBody),
+        (status = 409, description = "Too early or too late (`too_early`, `too_late`)", body = ErrorBody),
+        (status = 422, description = "A bad ID number (`invalid_id_number`)", body = ErrorBody),
+    ))]
 async fn check_in(
     State(st): State<AppState>,
     who: Principal,
@@ -297,8 +369,9 @@ pub(super) async fn finish_with_return(
     start: &str,
 ) -> Result<Response, ApiError> {
     if outcome != crate::domain::Outcome::Supplement {
-        return Err(ApiError::bad_request(
-            "只有补办件（supplement）可以预约回访",
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "return_needs_supplement",
         ));
     }
     let cmd = AppointmentCommand::FinishWithReturn {
@@ -325,13 +398,34 @@ pub(super) async fn finish_with_return(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// The day (default today).
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
     queue: Option<String>,
 }
 
+/// The day's bookings as staff see them.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct StaffBookings {
+    #[schema(format = Date)]
+    day: String,
+    appointments: Vec<crate::domain::hall::StaffBookingView>,
+}
+
+/// The day's bookings, ID numbers masked to the last 4 (staff).
+#[utoipa::path(get, path = "/api/v1/appointments", tag = "appointments", operation_id = "listAppointments",
+    params(ListParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Bookings", body = StaffBookings),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such queue (`unknown_queue`)", body = ErrorBody),
+    ))]
 async fn list_appointments(
     State(st): State<AppState>,
     Staff(_who): Staff,

@@ -1,19 +1,21 @@
 //! Who is asking: staff sessions (cookie or bearer) and device tokens, and the session routes.
 
-use axum::Router;
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, Json};
+use super::openapi::ErrorBody;
 use crate::domain::DeviceKind;
 use crate::domain::hall::{Actor, Role};
 use crate::domain::scope::Scope;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Session cookie name.
 pub const COOKIE_NAME: &str = "hallq_session";
@@ -213,33 +215,41 @@ impl FromRequestParts<AppState> for Staff {
     }
 }
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/session",
-        post(log_in).get(current_session).delete(log_out),
-    )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(log_in, current_session, log_out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct LoginRequest {
+    #[schema(example = "clerk1", max_length = 256)]
     pub(super) username: String,
+    #[schema(example = "hallq-demo", max_length = 1024, format = Password)]
     pub(super) password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct UserDto {
     username: String,
     name: String,
     role: Role,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct SessionDto {
     token: String,
     user: UserDto,
 }
 
+/// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five
+/// wrong passwords from an address hold that address back (429).
+#[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "logIn",
+    request_body(content = LoginRequest, example = json!({"username": "manager", "password": "hallq-demo"})),
+    responses(
+        (status = 200, description = "Logged in; the cookie is set too", body = SessionDto),
+        (status = 401, description = "Wrong username or password, or a disabled account (`unauthenticated`)", body = ErrorBody),
+        (status = 429, description = "Too many failed logins; wait (`too_many_attempts`)", body = ErrorBody),
+    ))]
 async fn log_in(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -266,6 +276,13 @@ async fn log_in(
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
 }
 
+/// Who the session belongs to.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session", operation_id = "currentSession",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The logged-in user", body = UserDto),
+        (status = 403, description = "A device token, not a session (`forbidden`)", body = ErrorBody),
+    ))]
 async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     let Principal::Staff {
         username,
@@ -284,6 +301,14 @@ async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     .into_response())
 }
 
+/// Log out: the session ends and the cookie is cleared.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session", operation_id = "logOut",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "No such session (`unauthenticated`)", body = ErrorBody),
+        (status = 403, description = "A device token, not a session (`forbidden`)", body = ErrorBody),
+    ))]
 async fn log_out(
     State(st): State<AppState>,
     Staff(who): Staff,

@@ -4,35 +4,39 @@
 //! ticket routes with the desk clerk's session. Any staff role.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, Path, Query};
+use super::openapi::ErrorBody;
 use crate::domain::hall::Command;
 use crate::domain::ticket::TicketId;
 use crate::domain::view::TicketView;
 use crate::printer::HealthState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/desk/tickets", get(find_tickets))
-        .route("/api/v1/desk/tickets/{id}/cancel", post(cancel_ticket))
-        .route("/api/v1/desk/printers", get(list_printers))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(find_tickets))
+        .routes(routes!(cancel_ticket))
+        .routes(routes!(list_printers))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FindParams {
     /// A ticket number (`XF003`) or an 18-character ID number.
+    #[param(min_length = 1, max_length = 32, pattern = r"\S")]
     q: String,
 }
 
 /// A ticket as the desk sees it: the staff view, names to read, the ID's last 4 at most.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeskTicket {
     #[serde(flatten)]
     ticket: TicketView,
@@ -40,17 +44,26 @@ struct DeskTicket {
     id_last4: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeskTickets {
     tickets: Vec<DeskTicket>,
 }
 
+/// Find today's tickets by number (`XF003`) or a citizen's ID number (any staff).
+#[utoipa::path(get, path = "/api/v1/desk/tickets", tag = "desk", operation_id = "findTickets",
+    params(FindParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Matching tickets (ID shown as its last 4 at most)", body = DeskTickets),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "An 18-character query that is no valid ID (`invalid_id_number`)", body = ErrorBody),
+    ))]
 async fn find_tickets(
     State(st): State<AppState>,
     Staff(_who): Staff,
     Query(p): Query<FindParams>,
 ) -> Result<Json<DeskTickets>, ApiError> {
-    if p.q.trim().is_empty() || p.q.len() > 32 {
+    if p.q.trim().is_empty() || p.q.chars().count() > 32 {
         return Err(ApiError::bad_request("请输入号码或身份证号码"));
     }
     let tickets = st.engine.read(move |h, _, _| {
@@ -71,6 +84,16 @@ async fn find_tickets(
     Ok(Json(DeskTickets { tickets }))
 }
 
+/// Cancel a waiting ticket at the citizen's request, by id.
+#[utoipa::path(post, path = "/api/v1/desk/tickets/{id}/cancel", tag = "desk", operation_id = "deskCancelTicket",
+    params(("id" = String, Path, description = "The ticket's id", pattern = "^[0-9]{1,18}$")),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Cancelled", body = TicketView),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such ticket today (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The ticket no longer waits (`invalid_state`)", body = ErrorBody),
+    ))]
 async fn cancel_ticket(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -94,13 +117,20 @@ async fn cancel_ticket(
         .ok_or_else(ApiError::not_found)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeskPrinter {
     id: String,
     state: HealthState,
     paper_near_end: bool,
 }
 
+/// The printers to reprint on: ids and health, never addresses.
+#[utoipa::path(get, path = "/api/v1/desk/printers", tag = "desk", operation_id = "listDeskPrinters",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Printers", body = Vec<DeskPrinter>),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+    ))]
 async fn list_printers(
     State(st): State<AppState>,
     Staff(_who): Staff,

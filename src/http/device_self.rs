@@ -3,21 +3,23 @@
 //! of letting a citizen go through the whole flow first.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/devices/me", get(show_device_self))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_device_self))
 }
 
 /// The calling device as the hall knows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct DeviceSelf {
     id: String,
     kind: crate::domain::DeviceKind,
@@ -28,6 +30,13 @@ struct DeviceSelf {
     zone: Option<String>,
 }
 
+/// The calling device as the hall knows it (a screen checks its token at load).
+#[utoipa::path(get, path = "/api/v1/devices/me", tag = "devices", operation_id = "showDeviceSelf",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The device", body = DeviceSelf),
+        (status = 403, description = "A staff session, not a device (`forbidden`)", body = ErrorBody),
+    ))]
 async fn show_device_self(
     State(st): State<AppState>,
     who: Principal,

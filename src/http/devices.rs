@@ -1,23 +1,25 @@
 //! Devices for managers: every printer with its health (ok, paper out, cover open, offline,
 //! unreachable, last error, last checked) and every registered kiosk, screen and evaluator.
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use crate::domain::event::rfc3339;
 use crate::printer::HealthState;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/devices", get(list_devices))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_devices))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct PrinterDto {
     id: String,
     address: String,
@@ -31,7 +33,7 @@ struct PrinterDto {
     last_printed: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DeviceDto {
     id: String,
     kind: crate::domain::DeviceKind,
@@ -44,12 +46,19 @@ struct DeviceDto {
     zone: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct DevicesDto {
     printers: Vec<PrinterDto>,
     devices: Vec<DeviceDto>,
 }
 
+/// Every printer with its health and every registered device (manager).
+#[utoipa::path(get, path = "/api/v1/devices", tag = "devices", operation_id = "listDevices",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Printers and devices", body = DevicesDto),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+    ))]
 async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let reader = st.reader.clone();

@@ -21,6 +21,11 @@ static MESSAGES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
         .expect("config/messages.toml is a flat table of strings")
 });
 
+/// The message of an error code as a client reads it (no detail), if the code is known.
+pub fn message_of(code: &str) -> Option<String> {
+    MESSAGES.get(code).map(|m| m.replace("{detail}", ""))
+}
+
 /// An error as the API answers it.
 #[derive(Debug)]
 pub struct ApiError {
@@ -152,8 +157,13 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(mut v)) => {
+                whole_numbers(&mut v);
+                serde_json::from_value(v)
+                    .map(Json)
+                    .map_err(|e| ApiError::bad_request(e.to_string()))
+            }
             Err(JsonRejection::BytesRejection(b))
                 if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
@@ -169,6 +179,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(e.body_text())),
             Err(e) => Err(ApiError::bad_request(e.body_text())),
         }
+    }
+}
+
+/// JSON says nothing of integer types: `5.0` is the number 5 (JSON Schema agrees). Whole
+/// floats become integers before the typed read, so a window number sent as `5.0` is window 5.
+fn whole_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                // `u64::MAX as f64` is 2^64, one past the largest u64.
+                if (0.0..u64::MAX as f64).contains(&f) {
+                    *v = serde_json::Value::from(f as u64);
+                } else if (i64::MIN as f64..0.0).contains(&f) {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -188,10 +218,15 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
                     ApiError::bad_request(e.body_text())
                 }
             })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No body, or JSON `null`: the caller sent nothing to say.
+        let text = bytes.trim_ascii();
+        if text.is_empty() || text == b"null" {
             return Ok(OptionalJson(T::default()));
         }
-        serde_json::from_slice(&bytes)
+        let mut v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
+        whole_numbers(&mut v);
+        serde_json::from_value(v)
             .map(OptionalJson)
             .map_err(|e| ApiError::bad_request(e.to_string()))
     }
@@ -228,6 +263,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_floats_read_as_integers() {
+        let mut v = serde_json::json!({"a": 5.0, "b": [-3.0, 2.5], "c": 1e300, "d": "5.0"});
+        whole_numbers(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": 5, "b": [-3, 2.5], "c": 1e300, "d": "5.0"})
+        );
+        let n: u32 = serde_json::from_value(v["a"].clone()).expect("an integer now");
+        assert_eq!(n, 5);
+    }
 
     #[test]
     fn every_code_has_a_message() {

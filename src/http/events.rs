@@ -8,19 +8,20 @@ use std::future::Future;
 use std::task::Poll;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Query};
+use super::openapi::ErrorBody;
 use crate::domain::audience::{self, Audience};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Most events replayed to a reconnecting client; further back it gets a snapshot.
 pub const MAX_REPLAY: usize = 10_000;
@@ -29,18 +30,35 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Ping period; a client silent for two periods is gone.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/events", get(open_events))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(open_events))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
+    /// Replay the events after this `seq` instead of a snapshot (when still retained).
     since: Option<u64>,
     /// `staff` asks for the staff projection (a staff session is needed); default `public`.
+    #[param(inline)]
     audience: Option<Audience>,
 }
 
+/// The live event stream (WebSocket): a snapshot (or a replay after `since`), then every
+/// committed change in order, projected for the audience: public without credentials or with a
+/// display token, staff with `?audience=staff` and a staff session. A plain GET without the
+/// WebSocket upgrade is refused with 400.
+#[utoipa::path(get, path = "/api/v1/events", tag = "events", operation_id = "openEvents",
+    params(EventsQuery),
+    security((), ("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket; text frames of JSON follow, the first a snapshot", body = crate::domain::view::Snapshot),
+        (status = 400, description = "Not a WebSocket upgrade, or a bad parameter (`bad_request`)", body = ErrorBody),
+        (status = 401, description = "`audience=staff` without a session (`unauthenticated`)", body = ErrorBody),
+        (status = 403, description = "`audience=staff` with a device token (`forbidden`)", body = ErrorBody),
+        (status = 503, description = "Every stream slot is taken (`too_many_connections`)", body = ErrorBody),
+    ))]
 async fn open_events(
     State(st): State<AppState>,
     Query(q): Query<EventsQuery>,

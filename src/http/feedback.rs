@@ -1,41 +1,52 @@
 //! Ratings (好差评) from the window's evaluator or the phone page, and managers' follow-ups.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
+use super::openapi::ErrorBody;
 use crate::domain::DomainError;
 use crate::domain::hall::{Actor, Command, RateTarget};
 use crate::domain::rating::{FollowUpResult, RatingLevel};
 use crate::domain::ticket::TicketId;
 use crate::engine::{EngineError, Outcome};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/ratings", post(submit_rating))
-        .route("/api/v1/follow-ups", get(list_follow_ups))
-        .route("/api/v1/follow-ups/{id}/verify", post(verify_follow_up))
-        .route("/api/v1/follow-ups/{id}/close", post(close_follow_up))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_rating))
+        .routes(routes!(list_follow_ups))
+        .routes(routes!(verify_follow_up))
+        .routes(routes!(close_follow_up))
 }
 
 /// Most reasons and characters a rating may carry.
 const MAX_REASONS: usize = 10;
 const MAX_TEXT: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RatingRequest {
     /// The ticket id (evaluator) or its token (phone page).
+    #[schema(schema_with = super::openapi::schemas::ticket_id_or_token)]
     ticket: serde_json::Value,
     level: RatingLevel,
+    /// From `[ratings] bad_reasons` (`rating_reasons` in `GET /api/v1/hall`); the last two
+    /// levels need one.
     #[serde(default)]
+    #[schema(schema_with = super::openapi::schemas::rating_reasons)]
     reasons: Vec<String>,
+    /// The citizen's own words.
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     comment: Option<String>,
     /// An idempotency key chosen by the client (an evaluator resending a tap it kept while
     /// offline). A resend of a rating already stored, with the same level, reasons and
@@ -118,6 +129,35 @@ async fn rating_actor(
     Ok(Actor::Citizen)
 }
 
+/// What a rating's reply says.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct RatingReply {
+    ticket: crate::domain::TicketId,
+    level: RatingLevel,
+    /// GB/T 39046 code (1 = 非常满意).
+    #[schema(minimum = 1, maximum = 5)]
+    gbt39046_code: u8,
+    /// The provincial code (5 = 非常满意).
+    #[schema(minimum = 1, maximum = 5)]
+    provincial_code: u8,
+    /// The follow-up a bad rating opened.
+    follow_up: Option<i64>,
+}
+
+/// Rate a finished visit (好差评): the window's evaluator (bearer, by ticket id) or the phone
+/// page (no credentials, by the ticket's token, within `[ratings] later_hours`).
+#[utoipa::path(post, path = "/api/v1/ratings", tag = "ratings", operation_id = "submitRating",
+    request_body(content = RatingRequest, example = json!({"ticket": 1, "level": "satisfied"})),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 201, description = "Rated", body = RatingReply),
+        (status = 401, description = "A bearer token that is unknown (`unauthenticated`)", body = ErrorBody),
+        (status = 403, description = "Staff may not rate, an evaluator of another window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 404, description = "No such ticket (`unknown_ticket`)", body = ErrorBody),
+        (status = 409, description = "Not rateable now (`already_rated`, `not_finished`, `rating_closed`)", body = ErrorBody),
+        (status = 422, description = "A reason is needed, unknown or the text is bad (`reason_required`, `invalid_reason`, `invalid_text`)", body = ErrorBody),
+    ))]
 async fn submit_rating(
     State(st): State<AppState>,
     req: axum::extract::Request,
@@ -203,14 +243,28 @@ async fn submit_rating(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct FollowUpQuery {
+    /// `open`, `verified` or `closed`.
+    #[param(pattern = "^(open|verified|closed)$")]
     state: Option<String>,
+    /// A department id.
     department: Option<String>,
+    /// At most this many (default 200, at most 1000).
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     limit: Option<usize>,
 }
 
+/// Follow-ups of bad ratings (manager).
+#[utoipa::path(get, path = "/api/v1/follow-ups", tag = "ratings", operation_id = "listFollowUps",
+    params(FollowUpQuery),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Follow-ups, newest first", body = Vec<crate::store::feedback::FollowUpRow>),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+    ))]
 async fn list_follow_ups(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -240,12 +294,29 @@ async fn list_follow_ups(
     Ok(axum::Json(rows).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VerifyBody {
+    /// What the manager found when checking.
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*[^\s\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069][^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     verification: String,
 }
 
+/// Record what checking the complaint found (manager).
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/verify", tag = "ratings", operation_id = "verifyFollowUp",
+    params(("id" = i64, Path, description = "The follow-up's id", example = 1)),
+    request_body(content = VerifyBody, example = json!({"verification": "已核实"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = crate::store::feedback::FollowUpRow),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such follow-up (`unknown_follow_up`)", body = ErrorBody),
+        (status = 409, description = "Not in a state for this (`invalid_state`)", body = ErrorBody),
+        (status = 422, description = "Bad text (`invalid_text`, `reason_required`)", body = ErrorBody),
+    ))]
 async fn verify_follow_up(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -260,13 +331,29 @@ async fn verify_follow_up(
     follow_up_reply(&st, who, cmd, id).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CloseBody {
     result: FollowUpResult,
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     note: Option<String>,
 }
 
+/// Close a follow-up with its result (manager).
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/close", tag = "ratings", operation_id = "closeFollowUp",
+    params(("id" = i64, Path, description = "The follow-up's id", example = 1)),
+    request_body(content = CloseBody, example = json!({"result": "rectified", "note": "已整改"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = crate::store::feedback::FollowUpRow),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such follow-up (`unknown_follow_up`)", body = ErrorBody),
+        (status = 409, description = "Not in a state for this (`invalid_state`)", body = ErrorBody),
+        (status = 422, description = "Bad text (`invalid_text`, `reason_required`)", body = ErrorBody),
+    ))]
 async fn close_follow_up(
     State(st): State<AppState>,
     Staff(who): Staff,

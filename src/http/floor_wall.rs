@@ -4,27 +4,30 @@
 //! by anyone passing). A manager's session may read it too.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use crate::reports::floor::{Alarm, Floor, FloorQueue, FloorTotals};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/floor/wall", get(show_floor_wall))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_floor_wall))
 }
 
 /// A window on the floor wall.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct WallWindow {
     number: u32,
     name: String,
     zone: String,
     /// `closed`, `open` (idle), `serving` or `paused`, as on the manager's floor.
+    #[schema(value_type = String, pattern = "^(closed|open|serving|paused)$")]
     status: &'static str,
     status_s: i64,
     /// The clerk's display name.
@@ -36,8 +39,9 @@ struct WallWindow {
 }
 
 /// `GET /api/v1/floor/wall`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct FloorWall {
+    #[schema(format = DateTime)]
     at: String,
     seq: u64,
     service_day: String,
@@ -76,6 +80,14 @@ impl From<Floor> for FloorWall {
     }
 }
 
+/// The floor for a wall TV: a display device token or a manager's session; no usernames or
+/// pause words.
+#[utoipa::path(get, path = "/api/v1/floor/wall", tag = "manager", operation_id = "showFloorWall",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The floor", body = FloorWall),
+        (status = 403, description = "Neither a display device nor a manager (`forbidden`)", body = ErrorBody),
+    ))]
 async fn show_floor_wall(
     State(st): State<AppState>,
     who: Principal,

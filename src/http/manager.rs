@@ -4,41 +4,40 @@
 //! `spawn_blocking` on read-only connections; only the floor reads the engine (a cheap view of
 //! the hall's state).
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use jiff::civil::Date;
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, Query};
+use super::openapi::ErrorBody;
 use crate::domain::event::rfc3339;
 use crate::reports::appointments::AppointmentsBy;
 use crate::reports::{GroupBy, audit, export, floor, labels, query};
 use crate::store::audit::AuditFilter;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The longest range a waits report covers, days.
 const MAX_RANGE_DAYS: i32 = 3 * 366;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/floor", get(show_floor))
-        .route("/api/v1/reports/waits", get(report_waits))
-        .route(
-            "/api/v1/reports/staff-appraisal",
-            get(report_staff_appraisal),
-        )
-        .route("/api/v1/reports/appointments", get(report_appointments))
-        .route("/api/v1/reports/audit", get(report_audit))
-        .route("/api/v1/reports/labels", get(show_labels))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_floor))
+        .routes(routes!(report_waits))
+        .routes(routes!(report_staff_appraisal))
+        .routes(routes!(report_appointments))
+        .routes(routes!(report_audit))
+        .routes(routes!(show_labels))
 }
 
 /// Output format of a report.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub(super) enum Format {
     #[default]
@@ -47,6 +46,19 @@ pub(super) enum Format {
     Xlsx,
 }
 
+/// The floor with the uplink's lag when `[uplink]` is configured.
+#[derive(serde::Serialize, ToSchema)]
+#[allow(dead_code)]
+struct FloorReply {
+    #[serde(flatten)]
+    floor: floor::Floor,
+    uplink: Option<crate::central::uplink::UplinkView>,
+}
+
+/// The live floor: queues, windows with state and durations, alarms (manager).
+#[utoipa::path(get, path = "/api/v1/floor", tag = "manager", operation_id = "showFloor",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The floor", body = FloorReply), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),))]
 async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let view = floor_now(&st).await?;
@@ -70,14 +82,21 @@ pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
         .read(move |hall, now, seq| floor::floor(hall, now, seq, th, extra)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct WaitsParams {
+    /// First day, YYYY-MM-DD (years 1-9998).
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     from: String,
+    /// Last day, at most 1098 days after `from`.
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_by")]
+    #[param(inline)]
     by: GroupBy,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
@@ -157,6 +176,15 @@ pub(super) fn respond<T: serde::Serialize>(
         .into_response())
 }
 
+/// The waits report over a range of days, grouped (manager).
+#[utoipa::path(get, path = "/api/v1/reports/waits", tag = "manager", operation_id = "reportWaits",
+    params(WaitsParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::waits::WaitsReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody), (status = 422, description = "A range backwards or too long, or a day past the calendar (`invalid_range`, `invalid_date`)", body = ErrorBody),))]
 async fn report_waits(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -177,14 +205,21 @@ async fn report_waits(
     .await?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AppointmentsParams {
+    /// First day, YYYY-MM-DD (years 1-9998).
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     from: String,
+    /// Last day, at most 1098 days after `from`.
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date, example = "2026-12-01")]
     to: String,
     #[serde(default = "default_appointments_by")]
+    #[param(inline)]
     by: AppointmentsBy,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
@@ -192,6 +227,15 @@ fn default_appointments_by() -> AppointmentsBy {
     AppointmentsBy::Queue
 }
 
+/// The appointments report over a range of days (manager).
+#[utoipa::path(get, path = "/api/v1/reports/appointments", tag = "manager", operation_id = "reportAppointments",
+    params(AppointmentsParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::appointments::AppointmentsReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody), (status = 422, description = "A range backwards or too long, or a day past the calendar (`invalid_range`, `invalid_date`)", body = ErrorBody),))]
 async fn report_appointments(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -211,14 +255,32 @@ async fn report_appointments(
     .await?
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AppraisalParams {
+    /// YYYY-MM (years 1-9998).
+    #[param(
+        pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])$",
+        example = "2026-11"
+    )]
     month: String,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
+/// The monthly staff appraisal: metrics, score, rank, excellent (manager).
+#[utoipa::path(get, path = "/api/v1/reports/staff-appraisal", tag = "manager", operation_id = "reportStaffAppraisal",
+    params(AppraisalParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "The report: JSON, or a CSV (UTF-8 with BOM) or xlsx download by `format`", content(
+            (crate::reports::appraisal::Appraisal = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "A month past the calendar (`invalid_date`)", body = ErrorBody),
+    ))]
 async fn report_staff_appraisal(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -242,6 +304,12 @@ async fn report_staff_appraisal(
 
 /// The Chinese labels of stored codes, one table for every page (`[codes.*]`), and `staff`:
 /// every account's display name by username.
+#[utoipa::path(get, path = "/api/v1/reports/labels", tag = "manager", operation_id = "reportLabels",
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "`{kinds, actors, reasons, outcomes, ..., staff}`: code → Chinese label tables and staff display names", body = serde_json::Value),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+    ))]
 async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let reader = st.reader.clone();
@@ -258,11 +326,14 @@ async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Re
     Ok(axum::Json(body).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct AuditParams {
     /// A service day, YYYY-MM-DD.
+    #[param(pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", format = Date)]
     day: Option<String>,
+    #[param(value_type = Option<u64>, minimum = 0, maximum = 4294967295_u64)]
     window: Option<u32>,
     /// A clerk's username.
     clerk: Option<String>,
@@ -270,15 +341,28 @@ struct AuditParams {
     ticket: Option<String>,
     /// An event kind or its prefix, e.g. `ticket.no_show` or `window.`.
     kind: Option<String>,
+    /// Entries to skip (paging).
     #[serde(default)]
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     offset: u64,
+    /// Page size, default 100, held to 1..=1000.
+    #[param(minimum = 0, maximum = 18446744073709551615_u64)]
     limit: Option<usize>,
     #[serde(default)]
+    #[param(inline)]
     format: Format,
 }
 
 /// `GET /api/v1/reports/audit`: a page of the audit trail with the total that match
 /// (`limit` up to 1000, default 100); `format=csv|xlsx` exports the whole search.
+#[utoipa::path(get, path = "/api/v1/reports/audit", tag = "manager", operation_id = "reportAudit",
+    params(AuditParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "`{total, offset, limit, entries}` with Chinese labels, or a CSV (UTF-8 with BOM) or xlsx export of every match by `format`", content(
+            (serde_json::Value = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )), (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody), (status = 422, description = "A day past the calendar's range (`invalid_date`)", body = ErrorBody),))]
 async fn report_audit(
     State(st): State<AppState>,
     Staff(who): Staff,

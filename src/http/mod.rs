@@ -18,6 +18,7 @@ pub mod guard;
 pub mod limits;
 mod manager;
 mod meta;
+pub mod openapi;
 mod ops;
 mod shield;
 mod tickets;
@@ -84,11 +85,10 @@ pub struct AppState {
     pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }
 
-/// The whole application router.
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// Every API route, each registered with its OpenAPI entry (`utoipa_axum::routes!`).
+fn api_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
         .merge(meta::routes())
-        .merge(assets::routes())
         .merge(auth::routes())
         .merge(tickets::routes())
         .merge(devices::routes())
@@ -103,6 +103,12 @@ pub fn router(state: AppState) -> Router {
         .merge(floor_wall::routes())
         .merge(desk::routes())
         .merge(ops::routes())
+}
+
+/// The whole application router: the documented API and the screens' static files.
+pub fn router(state: AppState) -> Router {
+    let (api, _doc) = openapi::parts();
+    api.merge(assets::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             ops::time_request,

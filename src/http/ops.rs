@@ -5,26 +5,28 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use axum::Router;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use serde_json::json;
 
 use super::AppState;
 use super::error::ApiError;
+use super::openapi::ErrorBody;
 use crate::ops::metrics::Scrape;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long `/readyz` waits for the engine to answer.
 const ENGINE_DEADLINE: Duration = Duration::from_secs(2);
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/metrics", get(show_metrics))
-        .route("/readyz", get(show_readiness))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show_metrics))
+        .routes(routes!(show_readiness))
 }
 
 /// Time every routed request by its route template (never the raw path: tokens stay out).
@@ -63,6 +65,15 @@ fn may_scrape(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
     }
 }
 
+/// Prometheus metrics (text format), for addresses in `[metrics] allow` or the
+/// `[metrics] token` as a bearer token.
+#[utoipa::path(get, path = "/metrics", tag = "ops", operation_id = "showMetrics",
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Metrics", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8", body = String),
+        (status = 401, description = "A wrong metrics token (`unauthenticated`)", body = ErrorBody),
+        (status = 403, description = "An address outside `[metrics] allow` and no token configured (`forbidden`)", body = ErrorBody),
+    ))]
 async fn show_metrics(
     State(st): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -122,6 +133,47 @@ async fn show_metrics(
         .into_response())
 }
 
+/// One readiness check.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Check {
+    ok: bool,
+    /// What failed.
+    error: Option<String>,
+}
+
+/// The checks behind `/readyz`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Checks {
+    engine: Check,
+    disk: Check,
+    backup: Check,
+}
+
+/// `/readyz` when every check passes.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct Ready {
+    #[schema(pattern = "^ready$")]
+    status: String,
+    checks: Checks,
+}
+
+/// `/readyz` when a check fails: the error shape plus the checks.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct NotReady {
+    error: super::openapi::ErrorDetail,
+    checks: Checks,
+}
+
+/// Readiness: the engine answers, the disk takes writes, the backup is recent.
+#[utoipa::path(get, path = "/readyz", tag = "ops", operation_id = "showReadiness",
+    responses(
+        (status = 200, description = "Ready", body = Ready),
+        (status = 503, description = "Not ready; `checks` says what failed (`not_ready`)", body = NotReady),
+    ))]
 async fn show_readiness(State(st): State<AppState>) -> Response {
     let engine = match tokio::time::timeout(ENGINE_DEADLINE, st.engine.ping()).await {
         Ok(Ok(_)) => Ok(()),

@@ -1,16 +1,18 @@
 //! Kiosk and citizen routes: issue a ticket, follow it by token, cancel, reprint.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Json, OptionalJson, Path};
+use super::openapi::{ErrorBody, schemas};
 use crate::domain::DeviceKind;
 use crate::domain::hall::{Actor, Command};
 use crate::domain::ticket::{Priority, TicketId};
@@ -18,36 +20,48 @@ use crate::domain::view::{IssuedTicket, PublicTicket};
 use crate::engine::Outcome;
 use crate::printer::Slip;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/tickets", post(issue_ticket))
-        .route("/api/v1/tickets/{key}", get(show_ticket))
-        .route("/api/v1/tickets/{key}/cancel", post(cancel_ticket))
-        .route("/api/v1/tickets/{key}/reprint", post(reprint_ticket))
-        .route("/api/v1/tickets/{key}/qr.svg", get(ticket_qr))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(issue_ticket))
+        .routes(routes!(show_ticket))
+        .routes(routes!(cancel_ticket))
+        .routes(routes!(reprint_ticket))
+        .routes(routes!(ticket_qr))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IssueRequest {
+    /// A queue id from `GET /api/v1/hall`.
+    #[schema(example = "hj")]
     queue: String,
+    /// `appointment` is not taken here: an appointment checks in.
     #[serde(default)]
+    #[schema(schema_with = schemas::walk_in_priority)]
     priority: Priority,
+    /// An 18-character resident ID (check character verified); needed where the queue is
+    /// real-name (`real_name`). Blank means none.
+    #[schema(pattern = r"^\s*([0-9]{17}[0-9Xx])?\s*$")]
     id_number: Option<String>,
+    /// A mainland mobile number, for a notice before the call. Blank means none.
+    #[schema(pattern = r"^\s*(1[3-9][0-9]{9})?\s*$")]
     phone: Option<String>,
     /// The help desk's printer for the slip (staff sessions only; a kiosk prints on its own).
     printer: Option<String>,
 }
 
 /// How printing went (the slip itself is the printer's business).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(super) struct PrintStatus {
+    #[schema(value_type = String, pattern = "^(printed|failed|none)$")]
     status: &'static str,
+    /// The printer's fault code when `failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
 }
 
-#[derive(Serialize)]
+/// A ticket just issued: the only reply that carries its token (the citizen's capability).
+#[derive(Serialize, ToSchema)]
 pub(super) struct TicketDto {
     #[serde(flatten)]
     ticket: IssuedTicket,
@@ -136,6 +150,19 @@ fn expect_ticket(o: Outcome) -> Result<IssuedTicket, ApiError> {
     }
 }
 
+/// Issue a ticket (取号): a kiosk, or staff at the help desk. The ticket is committed first,
+/// then the slip printed; a printer fault never loses the ticket (`print.status = failed`).
+#[utoipa::path(post, path = "/api/v1/tickets", tag = "tickets", operation_id = "issueTicket",
+    request_body(content = IssueRequest, example = json!({"queue": "hj"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 201, description = "Issued", body = TicketDto),
+        (status = 403, description = "Neither a kiosk nor staff, or a kiosk naming a printer (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such queue (`unknown_queue`)", body = ErrorBody),
+        (status = 409, description = "Not issuing now (`queue_closed`, `quota_exhausted`, `duplicate_ticket`)", body = ErrorBody),
+        (status = 422, description = "Bad personal data or printer (`invalid_id_number`, `id_number_required`, `invalid_phone`, `invalid_priority`, `unknown_printer`)", body = ErrorBody),
+        (status = 429, description = "This kiosk issued past `[limits] kiosk_tickets_per_minute` (`too_many_requests`)", body = ErrorBody),
+    ))]
 async fn issue_ticket(
     State(st): State<AppState>,
     who: Principal,
@@ -181,6 +208,13 @@ pub(super) fn valid_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The citizen's view of one ticket (the phone page), by its token.
+#[utoipa::path(get, path = "/api/v1/tickets/{key}", tag = "tickets", operation_id = "showTicket",
+    params(("key" = String, Path, description = "The ticket's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "The ticket", body = PublicTicket),
+        (status = 404, description = "No ticket has that token (`not_found`)", body = ErrorBody),
+    ))]
 async fn show_ticket(
     State(st): State<AppState>,
     Path(token): Path<String>,
@@ -211,6 +245,12 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
 }
 
 /// The QR code of a ticket's phone page, as SVG (shown on the kiosk's ticket screen).
+#[utoipa::path(get, path = "/api/v1/tickets/{key}/qr.svg", tag = "tickets", operation_id = "ticketQr",
+    params(("key" = String, Path, description = "The ticket's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "An SVG image", content_type = "image/svg+xml", body = String),
+        (status = 404, description = "No ticket has that token (`not_found`)", body = ErrorBody),
+    ))]
 async fn ticket_qr(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -238,6 +278,14 @@ pub(super) fn qr_svg(url: &str) -> Result<Response, ApiError> {
         .into_response())
 }
 
+/// Cancel a ticket from the phone page (only while it waits).
+#[utoipa::path(post, path = "/api/v1/tickets/{key}/cancel", tag = "tickets", operation_id = "cancelTicket",
+    params(("key" = String, Path, description = "The ticket's token (64 hex)", pattern = "^[0-9a-fA-F]{64}$")),
+    responses(
+        (status = 200, description = "Cancelled", body = PublicTicket),
+        (status = 404, description = "No ticket has that token (`not_found`, `unknown_ticket`)", body = ErrorBody),
+        (status = 409, description = "The ticket no longer waits (`invalid_state`)", body = ErrorBody),
+    ))]
 async fn cancel_ticket(
     State(st): State<AppState>,
     Path(token): Path<String>,
@@ -257,12 +305,44 @@ async fn cancel_ticket(
 }
 
 /// `POST /api/v1/tickets/{id}/reprint` body: staff at the help desk name the printer.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReprintRequest {
+    /// A printer id (`GET /api/v1/desk/printers`); default: the calling kiosk's printer.
     printer: Option<String>,
 }
 
+/// A reprinted ticket: the issued ticket without its token or status URL (those go on paper).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ReprintedTicket {
+    id: TicketId,
+    number: String,
+    queue: String,
+    queue_name: String,
+    department: String,
+    department_name: String,
+    priority: Priority,
+    state: crate::domain::TicketState,
+    #[schema(format = DateTime)]
+    issued_at: String,
+    waiting_ahead: u32,
+    estimated_wait_s: Option<u32>,
+    estimate_note: Option<String>,
+    windows: Vec<u32>,
+    print: PrintStatus,
+}
+
+/// Reprint a ticket's slip (补打) by its id: a kiosk on its printer, staff on a named one.
+#[utoipa::path(post, path = "/api/v1/tickets/{key}/reprint", tag = "tickets", operation_id = "reprintTicket",
+    params(("key" = String, Path, description = "The ticket's id", pattern = "^[0-9]{1,18}$")),
+    request_body(content = Option<ReprintRequest>, description = "Optional"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Reprinted (or `print.status` says why not)", body = ReprintedTicket),
+        (status = 404, description = "No such ticket (`unknown_ticket`)", body = ErrorBody),
+        (status = 422, description = "No such printer (`unknown_printer`)", body = ErrorBody),
+    ))]
 async fn reprint_ticket(
     State(st): State<AppState>,
     who: Principal,

@@ -3,28 +3,27 @@
 //! a clerk picks a 特呼). Any staff role; the list names no person.
 
 use axum::Json;
-use axum::Router;
 use axum::extract::State;
-use axum::routing::get;
 use serde::Serialize;
 
 use super::AppState;
 use super::auth::Staff;
 use super::error::{ApiError, Path};
+use super::openapi::ErrorBody;
 use crate::domain::event::rfc3339;
 use crate::domain::ticket::{Priority, TicketId};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The longest list a console shows.
 const MAX: usize = 50;
 
-pub fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/windows/{number}/waiting-list",
-        get(show_waiting_list),
-    )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show_waiting_list))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct Waiting {
     id: TicketId,
     number: String,
@@ -32,17 +31,27 @@ struct Waiting {
     priority: Priority,
     /// Transferred to this very window.
     transferred_here: bool,
+    #[schema(format = DateTime)]
     issued_at: String,
     /// Seconds since issue (across transfers).
     waited_s: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct WaitingList {
     window: u32,
     tickets: Vec<Waiting>,
 }
 
+/// The tickets this window would call, in its calling order (at most 50).
+#[utoipa::path(get, path = "/api/v1/windows/{number}/waiting-list", tag = "windows", operation_id = "showWaitingList",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The waiting list", body = WaitingList),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such window (`not_found`)", body = ErrorBody),
+    ))]
 async fn show_waiting_list(
     State(st): State<AppState>,
     Staff(_who): Staff,

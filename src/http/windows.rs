@@ -1,37 +1,40 @@
 //! Clerk routes: every window operation, each answering the window's new state.
 
-use axum::Router;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, OptionalJson, Path};
+use super::openapi::ErrorBody;
 use crate::domain::event::Position;
 use crate::domain::hall::Command;
 use crate::domain::reason::{Reason, ReasonCode};
 use crate::domain::ticket::Outcome as ServiceOutcome;
+use crate::domain::view::WindowView;
 use crate::engine::Outcome;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/windows", get(list_windows))
-        .route("/api/v1/windows/{number}", get(show_window))
-        .route("/api/v1/windows/{number}/sign-in", post(sign_in))
-        .route("/api/v1/windows/{number}/sign-out", post(sign_out))
-        .route("/api/v1/windows/{number}/pause", post(pause_window))
-        .route("/api/v1/windows/{number}/resume", post(resume_window))
-        .route("/api/v1/windows/{number}/call-next", post(call_next))
-        .route("/api/v1/windows/{number}/recall", post(recall_ticket))
-        .route("/api/v1/windows/{number}/call", post(call_ticket))
-        .route("/api/v1/windows/{number}/no-show", post(mark_no_show))
-        .route("/api/v1/windows/{number}/start", post(start_service))
-        .route("/api/v1/windows/{number}/finish", post(finish_service))
-        .route("/api/v1/windows/{number}/hold", post(hold_ticket))
-        .route("/api/v1/windows/{number}/call-back", post(call_back))
-        .route("/api/v1/windows/{number}/transfer", post(transfer_ticket))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_windows))
+        .routes(routes!(show_window))
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(pause_window))
+        .routes(routes!(resume_window))
+        .routes(routes!(call_next))
+        .routes(routes!(recall_ticket))
+        .routes(routes!(call_ticket))
+        .routes(routes!(mark_no_show))
+        .routes(routes!(start_service))
+        .routes(routes!(finish_service))
+        .routes(routes!(hold_ticket))
+        .routes(routes!(call_back))
+        .routes(routes!(transfer_ticket))
 }
 
 async fn run(st: &AppState, who: Principal, cmd: Command) -> Result<Response, ApiError> {
@@ -43,6 +46,10 @@ async fn run(st: &AppState, who: Principal, cmd: Command) -> Result<Response, Ap
     }
 }
 
+/// Every window's state.
+#[utoipa::path(get, path = "/api/v1/windows", tag = "windows", operation_id = "listWindows",
+    security(("bearer" = []), ("cookie" = [])),
+    responses((status = 200, description = "Every window", body = Vec<WindowView>)))]
 async fn list_windows(State(st): State<AppState>, _who: Principal) -> Result<Response, ApiError> {
     let views = st.engine.read(|h, _, _| {
         h.plan()
@@ -54,6 +61,14 @@ async fn list_windows(State(st): State<AppState>, _who: Principal) -> Result<Res
     Ok(axum::Json(views).into_response())
 }
 
+/// One window's state.
+#[utoipa::path(get, path = "/api/v1/windows/{number}", tag = "windows", operation_id = "showWindow",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+    ))]
 async fn show_window(
     State(st): State<AppState>,
     _who: Principal,
@@ -64,6 +79,16 @@ async fn show_window(
     Ok(axum::Json(view).into_response())
 }
 
+/// Sign in at the window (a clerk within their scope; managers anywhere).
+#[utoipa::path(post, path = "/api/v1/windows/{number}/sign-in", tag = "windows", operation_id = "signIn",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or outside the clerk's scope (`forbidden`, `outside_scope`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_taken`, `clerk_elsewhere`)", body = ErrorBody),
+    ))]
 async fn sign_in(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -83,6 +108,16 @@ async fn sign_in(
     run(&st, who, Command::SignIn { window: n }).await
 }
 
+/// Sign out of the window.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/sign-out", tag = "windows", operation_id = "signOut",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `window_busy`)", body = ErrorBody),
+    ))]
 async fn sign_out(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -91,12 +126,22 @@ async fn sign_out(
     run(&st, who, Command::SignOut { window: n }).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReasonBody {
+    /// `code`, `code: words` or words alone (an `other` reason).
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason: String,
     reason_code: Option<ReasonCode>,
+    /// Words with `reason_code`.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason_text: Option<String>,
 }
 
@@ -114,6 +159,18 @@ fn given_reason(
     }
 }
 
+/// Pause the window (暂停), with a reason code and optional words.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/pause", tag = "windows", operation_id = "pauseWindow",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = Option<ReasonBody>, description = "Optional", example = json!({"reason_code": "lunch"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `window_busy`, `window_paused`)", body = ErrorBody),
+        (status = 422, description = "A reason is missing, too long or has control characters (`reason_required`, `reason_too_long`, `invalid_text`)", body = ErrorBody),
+    ))]
 async fn pause_window(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -131,6 +188,16 @@ async fn pause_window(
     .await
 }
 
+/// Resume a paused window.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/resume", tag = "windows", operation_id = "resumeWindow",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `invalid_state`)", body = ErrorBody),
+    ))]
 async fn resume_window(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -139,6 +206,16 @@ async fn resume_window(
     run(&st, who, Command::Resume { window: n }).await
 }
 
+/// Call the next ticket in the window's order; `reason` says why this one, `current` is null when nobody waits.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/call-next", tag = "windows", operation_id = "callNext",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `window_paused`, `window_busy`)", body = ErrorBody),
+    ))]
 async fn call_next(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -147,6 +224,16 @@ async fn call_next(
     run(&st, who, Command::CallNext { window: n }).await
 }
 
+/// Call the current ticket again (重呼).
+#[utoipa::path(post, path = "/api/v1/windows/{number}/recall", tag = "windows", operation_id = "recallTicket",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `no_current_ticket`, `recall_limit`, `invalid_state`)", body = ErrorBody),
+    ))]
 async fn recall_ticket(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -155,16 +242,40 @@ async fn recall_ticket(
     run(&st, who, Command::Recall { window: n }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CallBody {
+    /// The ticket's number, e.g. `A012`.
+    #[schema(example = "A012")]
     ticket: String,
+    /// `code`, `code: words` or words alone (an `other` reason).
     #[serde(default)]
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason: String,
     reason_code: Option<ReasonCode>,
+    /// Words with `reason_code`.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason_text: Option<String>,
 }
 
+/// Call one waiting ticket by number, out of order (特呼), with a reason.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/call", tag = "windows", operation_id = "callTicket",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = CallBody, example = json!({"ticket": "H0003", "reason_code": "materials_back"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 404, description = "No such ticket today (`unknown_window`, `unknown_ticket`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's or the ticket's state (`window_not_open`, `window_paused`, `window_busy`, `ticket_not_callable`)", body = ErrorBody),
+        (status = 422, description = "A reason is missing, too long or has control characters (`reason_required`, `reason_too_long`, `invalid_text`)", body = ErrorBody),
+    ))]
 async fn call_ticket(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -183,14 +294,36 @@ async fn call_ticket(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NoShowBody {
+    /// `code`, `code: words` or words alone (an `other` reason).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason: Option<String>,
     reason_code: Option<ReasonCode>,
+    /// Words with `reason_code`.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason_text: Option<String>,
 }
 
+/// The called citizen did not come (过号), with an optional reason.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/no-show", tag = "windows", operation_id = "markNoShow",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = Option<NoShowBody>, description = "Optional"),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `no_current_ticket`, `invalid_state`)", body = ErrorBody),
+        (status = 422, description = "A reason too long or with control characters (`reason_too_long`, `invalid_text`)", body = ErrorBody),
+    ))]
 async fn mark_no_show(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -208,6 +341,16 @@ async fn mark_no_show(
     .await
 }
 
+/// The citizen arrived: service starts.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/start", tag = "windows", operation_id = "startService",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `no_current_ticket`, `invalid_state`)", body = ErrorBody),
+    ))]
 async fn start_service(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -216,23 +359,42 @@ async fn start_service(
     run(&st, who, Command::Start { window: n }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FinishBody {
     outcome: ServiceOutcome,
+    /// Needed for 补办件 (`supplement`) and 退回件 (`returned`).
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     note: Option<String>,
     /// APPOINTMENTS HOOK (issue 15): 补办件 with a return visit `{"day","start"}`.
     #[serde(rename = "return")]
     return_visit: Option<ReturnVisit>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReturnVisit {
+    #[schema(format = Date, pattern = "^(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$", example = "2026-12-08")]
     day: String,
+    #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     start: String,
 }
 
+/// Finish the service (办结) with its outcome; 补办件 may book a return visit.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/finish", tag = "windows", operation_id = "finishService",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = FinishBody, example = json!({"outcome": "done"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state, or the return slot (`window_not_open`, `no_current_ticket`, `invalid_state`, `appointments_not_offered`, `slot_unavailable`)", body = ErrorBody),
+        (status = 422, description = "A note is required for this outcome, has control characters, or a return visit without 补办件 (`reason_required`, `invalid_text`, `return_needs_supplement`)", body = ErrorBody),
+    ))]
 async fn finish_service(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -260,6 +422,16 @@ async fn finish_service(
     .await
 }
 
+/// Hold the current ticket (挂起) to call it back later.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/hold", tag = "windows", operation_id = "holdTicket",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `no_current_ticket`, `invalid_state`)", body = ErrorBody),
+    ))]
 async fn hold_ticket(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -268,12 +440,25 @@ async fn hold_ticket(
     run(&st, who, Command::Hold { window: n }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CallBackBody {
+    /// The held ticket's number.
+    #[schema(example = "A012")]
     ticket: String,
 }
 
+/// Call a held ticket back (回呼).
+#[utoipa::path(post, path = "/api/v1/windows/{number}/call-back", tag = "windows", operation_id = "callBack",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = CallBackBody, example = json!({"ticket": "H0003"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 404, description = "No such ticket today (`unknown_window`, `unknown_ticket`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's or ticket's state (`window_not_open`, `window_busy`, `ticket_not_held`)", body = ErrorBody),
+    ))]
 async fn call_back(
     State(st): State<AppState>,
     Staff(who): Staff,
@@ -291,15 +476,27 @@ async fn call_back(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TransferBody {
     to_queue: Option<String>,
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 4294967295_u64)]
     to_window: Option<u32>,
     #[serde(default = "default_position")]
+    #[schema(default = "original")]
     position: Position,
+    /// `code`, `code: words` or words alone (an `other` reason).
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason: Option<String>,
     reason_code: Option<ReasonCode>,
+    /// Words with `reason_code`.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     reason_text: Option<String>,
 }
 
@@ -307,6 +504,18 @@ fn default_position() -> Position {
     Position::Original
 }
 
+/// Transfer the current ticket to another queue or window, at the front, its original place or the back.
+#[utoipa::path(post, path = "/api/v1/windows/{number}/transfer", tag = "windows", operation_id = "transferTicket",
+    params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
+    request_body(content = TransferBody, example = json!({"to_queue": "crj", "position": "back"})),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The window's new state", body = WindowView),
+        (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
+        (status = 404, description = "No such queue or window (`unknown_window`, `unknown_queue`)", body = ErrorBody),
+        (status = 409, description = "Refused in the window's state (`window_not_open`, `no_current_ticket`, `invalid_state`)", body = ErrorBody),
+        (status = 422, description = "No target, or a bad reason (`transfer_target_required`, `reason_too_long`, `invalid_text`)", body = ErrorBody),
+    ))]
 async fn transfer_ticket(
     State(st): State<AppState>,
     Staff(who): Staff,

@@ -102,7 +102,7 @@ impl From<escpos::errors::PrinterError> for PrintError {
 }
 
 /// A printer's last known state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HealthState {
     /// Not tried since the server started.

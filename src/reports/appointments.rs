@@ -30,7 +30,7 @@ pub const COLUMNS: &[&str] = &[
 pub const ON_TIME_S: u32 = 600;
 
 /// How the appointments report groups bookings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AppointmentsBy {
     Queue,
@@ -56,7 +56,7 @@ pub struct BookingFact {
 }
 
 /// One group's figures.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AppointmentsRow {
     pub key: String,
     pub label: String,
@@ -71,7 +71,7 @@ pub struct AppointmentsRow {
     pub wait_after_check_in_p90_s: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AppointmentsReport {
     pub from: String,
     pub to: String,

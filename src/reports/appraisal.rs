@@ -97,8 +97,9 @@ pub struct ClerkMonth {
 }
 
 /// One part of a score.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Component {
+    #[schema(value_type = String)]
     pub name: &'static str,
     /// The measure it is made from (a count, a ratio or seconds).
     pub value: Option<f64>,
@@ -108,7 +109,7 @@ pub struct Component {
 }
 
 /// A clerk's line of the appraisal.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AppraisalRow {
     pub rank: u32,
     pub username: String,
@@ -144,7 +145,7 @@ pub struct AppraisalRow {
 }
 
 /// The components' points (0-100), one field each, for the exports' breakdown columns.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Points {
     pub points_volume: f64,
     pub points_service_time: f64,
@@ -174,7 +175,7 @@ impl Points {
 }
 
 /// Someone who worked at a window in the month but is not ranked, and why.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Unranked {
     pub username: String,
     pub name: String,
@@ -188,7 +189,7 @@ pub struct Unranked {
 }
 
 /// The ranked clerks' month added up.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Total {
     pub served: u64,
     pub over_target: u64,
@@ -253,7 +254,7 @@ pub fn ranked_and_not(people: Vec<ClerkMonth>) -> (Vec<ClerkMonth>, Vec<Unranked
 }
 
 /// The month's appraisal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Appraisal {
     pub month: String,
     pub from: String,

@@ -571,9 +571,11 @@ pub fn appraisal_xlsx(a: &Appraisal, generated: &str) -> Result<Vec<u8>, XlsxErr
 mod tests {
     use super::*;
 
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct R {
+        #[schema(value_type = String)]
         key: &'static str,
+        #[schema(value_type = String)]
         label: &'static str,
         issued: u64,
         wait_mean_s: Option<u32>,

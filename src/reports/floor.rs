@@ -12,7 +12,7 @@ use crate::domain::plan::WindowKind;
 pub use crate::domain::policy::Thresholds;
 
 /// What an alarm is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     QueueWaiting,
@@ -34,7 +34,7 @@ pub enum AlarmKind {
 }
 
 /// One alarm on the floor.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Alarm {
     pub kind: AlarmKind,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,7 +52,7 @@ pub struct Alarm {
 }
 
 /// A queue on the floor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FloorQueue {
     pub id: String,
     pub name: String,
@@ -70,13 +70,14 @@ pub struct FloorQueue {
 }
 
 /// A window on the floor.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FloorWindow {
     pub number: u32,
     pub name: String,
     pub kind: WindowKind,
     pub zone: String,
     /// `closed`, `open` (idle), `serving` (a ticket is called or being served) or `paused`.
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// Seconds in the current status (since sign-in, pause, …).
     pub status_s: i64,
@@ -92,7 +93,7 @@ pub struct FloorWindow {
 }
 
 /// Head counts for the top of the screen.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
 pub struct FloorTotals {
     pub waiting: u32,
     pub windows_open: u32,
@@ -103,7 +104,7 @@ pub struct FloorTotals {
 }
 
 /// `GET /api/v1/floor`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Floor {
     pub at: String,
     pub seq: u64,

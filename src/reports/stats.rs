@@ -10,7 +10,7 @@ pub struct Durations {
 }
 
 /// The summary of a set of durations (all `None` when the set is empty).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Summary {
     pub count: u64,
     pub mean_s: Option<u32>,

@@ -62,7 +62,7 @@ pub const HISTOGRAM_WIDTH_S: u32 = 300;
 pub const HISTOGRAM_BUCKETS: usize = 13;
 
 /// One row of the report (API.md columns plus extras).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct WaitsRow {
     pub key: String,
     pub label: String,
@@ -97,7 +97,7 @@ pub struct WaitsRow {
 }
 
 /// One bucket of the wait distribution.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct Bucket {
     pub from_s: u32,
     /// `None` for the open-ended last bucket.
@@ -106,7 +106,7 @@ pub struct Bucket {
 }
 
 /// The whole report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct WaitsReport {
     pub from: String,
     pub to: String,

@@ -24,7 +24,7 @@ pub struct AuditFilter {
 }
 
 /// One audit entry.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub seq: i64,
     pub at: String,

@@ -119,7 +119,7 @@ pub fn restore(
 }
 
 /// A rating as managers and exports read it, with both external code sets.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RatingRow {
     pub ticket_id: i64,
     pub number: String,
@@ -140,7 +140,7 @@ pub struct RatingRow {
 }
 
 /// A follow-up with what the manager needs to act on it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct FollowUpRow {
     pub id: i64,
     pub state: FollowUpState,

@@ -581,8 +581,8 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
     let finish = |body: Value| hall.op(&clerk, 12, "finish", body);
     assert_error(
         &finish(json!({"outcome": "done", "return": {"day": next, "start": "09:00"}})).await,
-        400,
-        "bad_request",
+        422,
+        "return_needs_supplement",
     );
     // Not today, and not a slot start: refused, and the citizen is still at the window.
     assert_error(

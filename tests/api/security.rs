@@ -420,7 +420,7 @@ async fn a_clerk_may_be_limited_to_some_windows_or_departments() {
             json!({"windows": "500"}),
         )
         .await;
-    assert_error(&bad, 400, "bad_request");
+    assert_error(&bad, 422, "invalid_scope");
     let (_, users) = hall.get("/api/v1/users", Some(&a)).await;
     let u = users
         .as_array()

@@ -65,7 +65,7 @@ pub enum Identity {
 }
 
 /// A booking as its holder sees it (`GET /api/v1/appointments/{token}`, the booking reply).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingView {
     pub id: BookingId,
     pub token: String,
@@ -92,14 +92,14 @@ pub struct BookingView {
 }
 
 /// The ticket a check-in issued.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct BookingTicket {
     pub number: String,
     pub token: String,
 }
 
 /// A booking in the staff list: ID masked to the last 4, no name, no phone.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StaffBookingView {
     pub id: BookingId,
     pub queue: String,
@@ -115,7 +115,7 @@ pub struct StaffBookingView {
 }
 
 /// One slot with its places (`GET /api/v1/appointments/slots`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SlotView {
     pub day: String,
     pub start: String,
