@@ -518,6 +518,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if let Some(k) = kept {
                     println!("the database it replaced is kept as {}", k.display());
                 }
+                println!("{}", hallq::ops::backup::restore_note(&db));
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

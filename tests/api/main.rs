@@ -19,6 +19,7 @@ mod limits;
 mod loopback;
 mod openapi;
 mod ops;
+mod personal_data;
 mod pg;
 mod printing;
 mod ratings;
