@@ -88,6 +88,8 @@ pub struct EventsSection {
     /// Of those, slots only anonymous clients may take; the rest stay free for display devices
     /// and staff, so phones can never lock a registered wall screen out.
     pub max_anonymous_clients: usize,
+    /// Of those, the most one client address may hold (429 `too_many_streams` past it).
+    pub max_anonymous_per_address: usize,
     /// Events a client may fall behind before it is sent a fresh snapshot instead.
     pub buffer: usize,
 }
@@ -98,6 +100,7 @@ impl Default for EventsSection {
             show_clerk_name: true,
             max_clients: 5_000,
             max_anonymous_clients: 4_000,
+            max_anonymous_per_address: 8,
             buffer: 4096,
         }
     }
@@ -952,6 +955,14 @@ impl Config {
                 None,
                 "max_anonymous_clients",
                 "must not exceed max_clients".into(),
+            ));
+        }
+        if e.max_anonymous_per_address == 0 {
+            return Err((
+                "events",
+                None,
+                "max_anonymous_per_address",
+                "must be above 0".into(),
             ));
         }
         Ok(())

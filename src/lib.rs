@@ -110,6 +110,7 @@ impl App {
             Arc::new(tokio::sync::Semaphore::new(ws.max_clients)),
             Arc::new(tokio::sync::Semaphore::new(ws.max_anonymous_clients)),
         );
+        let ws_per_address = http::stream_quota::StreamQuota::new(ws.max_anonymous_per_address);
         let metrics = Arc::new(ops::metrics::Metrics::with_queues(
             plan.queues.iter().map(|q| q.id.as_str()),
         ));
@@ -128,6 +129,7 @@ impl App {
             simulated_clock: opts.simulated_clock,
             ws_slots,
             ws_anonymous_slots,
+            ws_per_address,
             auth_cache: Arc::default(),
             login_throttle: Arc::default(),
             passwords: http::guard::PasswordChecker::start(),

@@ -27,6 +27,7 @@ mod read_model;
 mod reports;
 mod retention;
 mod security;
+mod streams;
 mod sim;
 mod tickets;
 mod upgrade;
