@@ -75,6 +75,19 @@ pub struct Config {
     /// Ship committed events to a central PostgreSQL for cross-hall reports (optional).
     #[serde(default)]
     pub uplink: Option<UplinkSection>,
+    /// HTTPS in the server itself (optional; else plain HTTP, e.g. behind a TLS proxy).
+    #[serde(default)]
+    pub tls: Option<TlsSection>,
+}
+
+/// `[tls]`: the server's certificate and key, PEM files (paths relative to the config file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain, the server's own certificate first.
+    pub cert: String,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1), readable by the hallq service only.
+    pub key: String,
 }
 
 /// `[events]`: the event websocket.

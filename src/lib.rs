@@ -28,6 +28,7 @@ pub mod read_model;
 pub mod reports;
 pub mod sim;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -59,6 +60,8 @@ pub struct App {
     _claim: ops::lock::DbLock,
     /// The nightly backup, unless `[backup] dir = ""`.
     nightly: Option<ops::backup::Nightly>,
+    /// `[tls]`: connections are served over HTTPS.
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
 }
 
 impl App {
@@ -75,6 +78,12 @@ impl App {
     /// `start` on a clock of the caller's (`hallq simulate` starts its clock on a past day).
     pub fn start_with_clock(opts: &ServeOptions, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let (config, mut plan) = Config::load(&opts.config)?;
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|t| tls::server_config(t, &opts.config))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
         plan.rules.always_open = opts.demo;
         let plan = Arc::new(plan);
         let claim = ops::lock::DbLock::acquire(&opts.db)?;
@@ -148,6 +157,7 @@ impl App {
             closing,
             _claim: claim,
             nightly,
+            tls,
         })
     }
 
@@ -203,7 +213,7 @@ impl App {
         };
         let app = http::router(self.state);
         let closing = self.closing;
-        let out = net::serve(listener, app, &http_cfg, async move {
+        let out = net::serve(listener, app, &http_cfg, self.tls, async move {
             shutdown.await;
             // Screens are told to go (close 1001) and reconnect to the next server.
             let _ = closing.send(true);

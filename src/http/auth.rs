@@ -240,6 +240,11 @@ struct SessionDto {
     user: UserDto,
 }
 
+/// With `[tls]` the session cookie is only ever sent over HTTPS.
+fn secure(st: &AppState) -> &'static str {
+    if st.config.tls.is_some() { "; Secure" } else { "" }
+}
+
 async fn log_in(
     State(st): State<AppState>,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
@@ -278,8 +283,9 @@ async fn log_in(
     })
     .await??;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_HOURS * 3600
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        secure(&st)
     );
     let body = SessionDto {
         token,
@@ -327,6 +333,9 @@ async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Respo
     if !ended {
         return Err(ApiError::unauthenticated());
     }
-    let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let clear = format!(
+        "{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        secure(&st)
+    );
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

@@ -30,6 +30,7 @@ mod security;
 mod streams;
 mod sim;
 mod tickets;
+mod tls;
 mod upgrade;
 mod voice;
 mod windows;
