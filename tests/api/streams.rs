@@ -160,3 +160,112 @@ async fn a_client_that_never_reads_is_closed_not_buffered_for() {
     let (s, _) = hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "hj"})).await;
     assert_eq!(s, 201);
 }
+
+/// The resident memory of process `pid`, in KiB.
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .expect("status")
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmRSS")
+}
+
+#[tokio::test]
+#[ignore = "a measurement: prints the server's memory per idle stream and per stalled reader"]
+async fn memory_per_stream_is_small_bounded_and_returned() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "{}\n[http]\nmax_connections_per_address = 5000\n",
+            shipped_config()
+                .replace("max_anonymous_per_address = 8", "max_anonymous_per_address = 100000")
+                .replace("kiosk_tickets_per_minute = 20", "kiosk_tickets_per_minute = 0")
+        ),
+    )
+    .expect("config");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
+        .args(["serve", "--demo", "--config"])
+        .arg(&cfg)
+        .arg("--db")
+        .arg(dir.path().join("hallq.db"))
+        .args(["--listen", &addr.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("server");
+    let pid = child.id();
+    let mut up = false;
+    for _ in 0..200 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server listens");
+    let url = format!("ws://{addr}/api/v1/events");
+    // Warm up (first snapshot, allocator pools), then measure.
+    let mut warm = Vec::new();
+    for _ in 0..20 {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.expect("ws");
+        ws.next().await;
+        warm.push(ws);
+    }
+    let before = rss_kib(pid);
+    let n = 1000;
+    let mut idle = Vec::new();
+    for _ in 0..n {
+        let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.expect("ws");
+        ws.next().await;
+        idle.push(ws);
+    }
+    let with_idle = rss_kib(pid);
+    println!(
+        "idle streams: {n} opened, RSS {before} -> {with_idle} KiB: {:.1} KiB per idle stream",
+        (with_idle.saturating_sub(before)) as f64 / n as f64
+    );
+    // Stalled readers through a burst of events.
+    let stalled_n = 50;
+    let mut stalled = Vec::new();
+    for _ in 0..stalled_n {
+        let sock = tokio::net::TcpSocket::new_v4().expect("socket");
+        sock.set_recv_buffer_size(4096).expect("rcvbuf");
+        let tcp = sock.connect(addr).await.expect("connect");
+        let (ws, _) = tokio_tungstenite::client_async(&url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+            .await
+            .expect("ws");
+        stalled.push(ws);
+    }
+    let http = reqwest::Client::new();
+    for _ in 0..600 / 3 {
+        futures_util::future::join_all((0..3).map(|_| {
+            http.post(format!("http://{addr}/api/v1/tickets"))
+                .bearer_auth("demo-kiosk-1-token")
+                .json(&json!({"queue": "hj"}))
+                .send()
+        }))
+        .await;
+    }
+    let with_stalled = rss_kib(pid);
+    println!(
+        "{stalled_n} stalled readers through 600 tickets: RSS {with_idle} -> {with_stalled} KiB: {:.1} KiB per stalled reader",
+        (with_stalled.saturating_sub(with_idle)) as f64 / stalled_n as f64
+    );
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    let after_drop = rss_kib(pid);
+    println!("after the server dropped the stalled readers (10 s send timeout): RSS {after_drop} KiB");
+    drop((idle, stalled, warm));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("after every stream closed: RSS {} KiB", rss_kib(pid));
+    let _ = child.kill();
+    let _ = child.wait();
+}
