@@ -128,8 +128,8 @@ impl App {
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
-        let reader = store::Reader::new(&opts.db);
         let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
+        let reader = store::Reader::new(&opts.db);
         let state = http::AppState {
             accounts: http::Accounts::new(
                 engine.clone(),
