@@ -78,6 +78,19 @@ pub struct Config {
     /// Ship committed events to a central PostgreSQL for cross-hall reports (optional).
     #[serde(default)]
     pub uplink: Option<UplinkSection>,
+    /// HTTPS in the server itself (optional; else plain HTTP, e.g. behind a TLS proxy).
+    #[serde(default)]
+    pub tls: Option<TlsSection>,
+}
+
+/// `[tls]`: the server's certificate and key, PEM files (paths relative to the config file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain, the server's own certificate first.
+    pub cert: String,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1), readable by the hallq service only.
+    pub key: String,
 }
 
 /// `[events]`: the event websocket.
@@ -91,6 +104,8 @@ pub struct EventsSection {
     /// Of those, slots only anonymous clients may take; the rest stay free for display devices
     /// and staff, so phones can never lock a registered wall screen out.
     pub max_anonymous_clients: usize,
+    /// Of those, the most one client address may hold (429 `too_many_streams` past it).
+    pub max_anonymous_per_address: usize,
     /// Events a client may fall behind before it is sent a fresh snapshot instead.
     pub buffer: usize,
 }
@@ -101,6 +116,7 @@ impl Default for EventsSection {
             show_clerk_name: true,
             max_clients: 5_000,
             max_anonymous_clients: 4_000,
+            max_anonymous_per_address: 8,
             buffer: 4096,
         }
     }
@@ -1034,6 +1050,14 @@ impl Config {
                 None,
                 "max_anonymous_clients",
                 "must not exceed max_clients".into(),
+            ));
+        }
+        if e.max_anonymous_per_address == 0 {
+            return Err((
+                "events",
+                None,
+                "max_anonymous_per_address",
+                "must be above 0".into(),
             ));
         }
         Ok(())

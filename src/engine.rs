@@ -218,11 +218,11 @@ pub fn start(
 /// Start the engine on its own thread over an opened store.
 pub fn start_with(
     plan: Arc<Plan>,
-    mut store: Store,
+    store: Store,
     clock: Arc<dyn Clock>,
     opts: EngineOptions,
 ) -> Result<EngineHandle, StoreError> {
-    let id_key = store.secret("id_hash_key", random_hex)?;
+    let id_key = store.id_hash_key().to_string();
     let now = clock.now();
     let restored = store.restore(local_day(&plan, now), rated_since(&plan, now))?;
     let hall = Hall::restore(

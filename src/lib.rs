@@ -29,6 +29,7 @@ pub mod read_model;
 pub mod reports;
 pub mod sim;
 pub mod store;
+pub mod tls;
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -60,6 +61,8 @@ pub struct App {
     _claim: ops::lock::DbLock,
     /// The nightly backup, unless `[backup] dir = ""`.
     nightly: Option<ops::backup::Nightly>,
+    /// `[tls]`: connections are served over HTTPS.
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// The database file (the uplink reads it); handlers never see it.
     db: PathBuf,
 }
@@ -78,6 +81,12 @@ impl App {
     /// `start` on a clock of the caller's (`hallq simulate` starts its clock on a past day).
     pub fn start_with_clock(opts: &ServeOptions, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
         let (config, mut plan) = Config::load(&opts.config)?;
+        let tls = config
+            .tls
+            .as_ref()
+            .map(|t| tls::server_config(t, &opts.config))
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
         plan.rules.always_open = opts.demo;
         let plan = Arc::new(plan);
         let claim = ops::lock::DbLock::acquire(&opts.db)?;
@@ -113,6 +122,7 @@ impl App {
             Arc::new(tokio::sync::Semaphore::new(ws.max_clients)),
             Arc::new(tokio::sync::Semaphore::new(ws.max_anonymous_clients)),
         );
+        let ws_per_address = http::stream_quota::StreamQuota::new(ws.max_anonymous_per_address);
         let metrics = Arc::new(ops::metrics::Metrics::with_queues(
             plan.queues.iter().map(|q| q.id.as_str()),
         ));
@@ -137,6 +147,7 @@ impl App {
             simulated_clock: opts.simulated_clock,
             ws_slots,
             ws_anonymous_slots,
+            ws_per_address,
             auth_cache: Arc::default(),
             login_throttle: Arc::default(),
             voice_pack,
@@ -155,6 +166,7 @@ impl App {
             closing,
             _claim: claim,
             nightly,
+            tls,
         })
     }
 
@@ -204,7 +216,7 @@ impl App {
         };
         let app = http::router(self.state);
         let closing = self.closing;
-        let out = net::serve(listener, app, &http_cfg, async move {
+        let out = net::serve(listener, app, &http_cfg, self.tls, async move {
             shutdown.await;
             // Screens are told to go (close 1001) and reconnect to the next server.
             let _ = closing.send(true);

@@ -315,7 +315,12 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             rt.block_on(serve(opts, listen, demo && !no_demo_printer))
         }
         Cmd::CheckConfig { file } => match hallq::config::Config::load(&file) {
-            Ok((_, plan)) => {
+            Ok((config, plan)) => {
+                if let Some(t) = &config.tls
+                    && let Err(e) = hallq::tls::server_config(t, &file)
+                {
+                    return usage(format!("{}: {e}", file.display()));
+                }
                 println!(
                     "{}: ok ({} departments, {} queues, {} windows)",
                     file.display(),
@@ -549,6 +554,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if let Some(k) = kept {
                     println!("the database it replaced is kept as {}", k.display());
                 }
+                println!("{}", hallq::ops::backup::restore_note(&db));
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

@@ -167,9 +167,19 @@ pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     cfg: &HttpSection,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     const GRACE: Duration = Duration::from_secs(10);
+    // Over HTTPS, browsers are told to use nothing else for this host (ignored for bare IPs).
+    let app = match &tls {
+        Some(_) => app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+            axum::http::header::STRICT_TRANSPORT_SECURITY,
+            axum::http::HeaderValue::from_static("max-age=31536000"),
+        )),
+        None => app,
+    };
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let admission = Admission::new(cfg);
     let header_timeout = Duration::from_secs(cfg.header_timeout_secs.max(1));
     // Each connection task holds a sender: when all are dropped, every connection is done.
@@ -196,32 +206,27 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Counted {
+        let counted = Counted {
             stream,
             _slot: slot,
-        });
+        };
         let svc = tower_http::add_extension::AddExtension::new(app.clone(), ConnectInfo(peer));
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(header_timeout)
-            .keep_alive(true)
-            .serve_connection(io, TowerToHyperService::new(svc))
-            .with_upgrades();
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
         let alive = alive_tx.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
             let _alive = alive;
-            let mut conn = std::pin::pin!(conn);
-            let ended = tokio::select! {
-                ended = conn.as_mut() => ended,
-                () = async { let _ = stop.wait_for(|s| *s).await; } => {
-                    // Finish the request in flight, then close; idle connections close now.
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
+            match tls {
+                None => serve_connection(counted, svc, header_timeout, stop, peer).await,
+                Some(acceptor) => {
+                    // The handshake is bounded like the headers: a silent or plain-HTTP client
+                    // is closed, never served in clear.
+                    match tokio::time::timeout(header_timeout, acceptor.accept(counted)).await {
+                        Ok(Ok(io)) => serve_connection(io, svc, header_timeout, stop, peer).await,
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                    }
                 }
-            };
-            if let Err(e) = ended {
-                tracing::debug!(%peer, error = %e, "connection ended");
             }
         });
     }
@@ -232,6 +237,36 @@ pub async fn serve(
         tracing::warn!("connections still open after the grace period");
     }
     Ok(())
+}
+
+/// Serve one connection over HTTP/1 (upgrades allowed) until it ends or the server stops.
+async fn serve_connection<I>(
+    io: I,
+    svc: tower_http::add_extension::AddExtension<axum::Router, ConnectInfo<SocketAddr>>,
+    header_timeout: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    peer: SocketAddr,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), TowerToHyperService::new(svc))
+        .with_upgrades();
+    let mut conn = std::pin::pin!(conn);
+    let ended = tokio::select! {
+        ended = conn.as_mut() => ended,
+        () = async { let _ = stop.wait_for(|s| *s).await; } => {
+            // Finish the request in flight, then close; idle connections close now.
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = ended {
+        tracing::debug!(%peer, error = %e, "connection ended");
+    }
 }
 
 /// The client's address: the socket peer, or for a trusted proxy the last address in

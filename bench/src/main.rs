@@ -346,6 +346,18 @@ fn unlimited(config: &Path) -> anyhow::Result<toml::Table> {
             q.remove("bands");
         }
     }
+    // Every bench screen and client shares 127.0.0.1: no per-address caps.
+    for (table, key) in [
+        ("http", "max_connections_per_address"),
+        ("events", "max_anonymous_per_address"),
+    ] {
+        if let toml::Value::Table(t) = doc
+            .entry(table)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        {
+            t.insert(key.into(), toml::Value::Integer(100_000));
+        }
+    }
     // One bench kiosk issues for the whole hall: no per-kiosk limit.
     doc.insert(
         "limits".into(),

@@ -241,6 +241,11 @@ struct SessionDto {
     user: UserDto,
 }
 
+/// With `[tls]` the session cookie is only ever sent over HTTPS.
+fn secure(st: &AppState) -> &'static str {
+    if st.config.tls.is_some() { "; Secure" } else { "" }
+}
+
 /// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five
 /// wrong passwords from an address hold that address back (429).
 #[utoipa::path(post, path = "/api/v1/session", tag = "session", operation_id = "logIn",
@@ -261,9 +266,10 @@ async fn log_in(
     let login = st.accounts.log_in(&req.username, &req.password, lasts_ms);
     let session = super::guard::guarded(&st.login_throttle, &req.username, ip, login).await??;
     let cookie = format!(
-        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
         session.token,
-        SESSION_HOURS * 3600
+        SESSION_HOURS * 3600,
+        secure(&st)
     );
     let body = SessionDto {
         token: session.token,
@@ -317,6 +323,9 @@ async fn log_out(
     let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
     st.auth_cache.forget(&crate::auth::token_hash(&token));
     st.accounts.log_out(who.actor(), &token).await?;
-    let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let clear = format!(
+        "{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        secure(&st)
+    );
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

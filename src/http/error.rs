@@ -288,6 +288,7 @@ mod tests {
             "clock_backwards",
             "unknown_printer",
             "too_many_connections",
+            "too_many_streams",
             "storage_read_only",
             "storage_full",
             "storage_busy",

@@ -27,6 +27,8 @@ use utoipa_axum::routes;
 pub const MAX_REPLAY: usize = 10_000;
 /// A send that takes longer than this means the client stopped reading.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long the close frame may take to leave.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Ping period; a client silent for two periods is gone.
 const PING_EVERY: Duration = Duration::from_secs(20);
 
@@ -61,6 +63,8 @@ struct EventsQuery {
     ))]
 async fn open_events(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
     Query(q): Query<EventsQuery>,
     who: Result<Principal, ApiError>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
@@ -77,15 +81,22 @@ async fn open_events(
         ws.map_err(|e| ApiError::bad_request(format!("需要 WebSocket 连接（{}）", e.body_text())))?;
     let full = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections");
     // Anonymous clients also take one of their own slots, so they can never fill the slots
-    // that registered screens and staff rely on.
+    // that registered screens and staff rely on, and one address takes only its share of those.
     let anonymous = match who {
         Some(_) => None,
-        None => Some(
-            st.ws_anonymous_slots
+        None => {
+            let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
+            let place = st.ws_per_address.take(ip).ok_or_else(|| {
+                tracing::warn!(addr = %ip, "anonymous event streams per address: share taken");
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams")
+            })?;
+            let slot = st
+                .ws_anonymous_slots
                 .clone()
                 .try_acquire_owned()
-                .map_err(|_| full())?,
-        ),
+                .map_err(|_| full())?;
+            Some((place, slot))
+        }
     };
     let slot = st
         .ws_slots
@@ -201,8 +212,9 @@ async fn stream_events(
         }),
         End::ClientGone => None,
     };
-    // Bounded too: a client that stopped reading must not hold its task forever.
-    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(close))).await;
+    // Bounded, and short: a client that stopped reading has no room for the close frame
+    // either, and its slot, buffers and address share are only given back once this ends.
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(Message::Close(close))).await;
 }
 
 async fn run_stream(

@@ -21,6 +21,7 @@ mod meta;
 pub mod openapi;
 mod ops;
 mod shield;
+pub mod stream_quota;
 mod tickets;
 mod waiting_list;
 mod windows;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub ws_slots: Arc<Semaphore>,
     /// Of those, what clients without credentials may hold (`[events] max_anonymous_clients`).
     pub ws_anonymous_slots: Arc<Semaphore>,
+    /// And what one address may hold of those (`[events] max_anonymous_per_address`).
+    pub ws_per_address: Arc<stream_quota::StreamQuota>,
     pub auth_cache: Arc<auth::AuthCache>,
     /// Password guessing: throttle per (account, address) and per account.
     pub login_throttle: Arc<guard::LoginThrottle>,

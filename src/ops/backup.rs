@@ -18,22 +18,28 @@ use crate::store::backup::{self as copy, Summary};
 /// Nightly copies are named `hallq-<local date>T<HHMM>.db`, so names sort by age.
 const NIGHTLY_PREFIX: &str = "hallq-";
 
-/// Files beside the database that a backup does not contain but a restore needs: the key that
-/// seals personal data (`*.key`). Without it the sealed columns of a restored copy are lost.
+/// Files beside the database that a backup does not contain but a restore needs: the key file
+/// that seals its personal data (`store::keys`). Without it the sealed columns of a restored
+/// copy are lost, and the server refuses to start on that copy.
 pub fn key_files(db: &Path) -> Vec<PathBuf> {
-    let dir = match db.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(d) => d.to_path_buf(),
-        None => PathBuf::from("."),
-    };
-    let mut keys: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "key"))
-        .collect();
-    keys.sort();
-    keys
+    let key = crate::store::keys::key_path(db);
+    if key.is_file() { vec![key] } else { Vec::new() }
+}
+
+/// What an operator reads after a restore about the key file the restored database needs.
+pub fn restore_note(db: &Path) -> String {
+    let key = crate::store::keys::key_path(db);
+    if key.is_file() {
+        format!(
+            "the server will open it with the key file {}: it must be the key kept with this backup (a key of another database is refused)",
+            key.display()
+        )
+    } else {
+        format!(
+            "no key file at {}: copy there the key file kept with this backup (chmod 600) before starting the server; without it the server refuses to start and the sealed phone numbers and ID hashes cannot be used",
+            key.display()
+        )
+    }
 }
 
 /// What an operator reads after a backup: the file, its size, time, schema, rows, and what
@@ -53,13 +59,13 @@ pub fn describe(s: &Summary, keys: &[PathBuf]) -> String {
     if keys.is_empty() {
         let _ = writeln!(
             out,
-            "no key file beside the database; if your hall seals personal data, keep its key file with this backup"
+            "no key file beside the database (a database that has served has one): its phone numbers and ID hashes cannot be read without it"
         );
     } else {
         for k in keys {
             let _ = writeln!(
                 out,
-                "keep also {} (not in the backup; without it sealed personal data cannot be read back)",
+                "keep also the key file {} with this backup, somewhere as safe (it is not in the backup: without it the server refuses the restored copy and its sealed phone numbers and ID hashes cannot be read back)",
                 k.display()
             );
         }

@@ -44,10 +44,13 @@ const COLUMNS: &str = "id, token, code, queue, day, start, end, extended, protec
     id_last4, phone, external_id, booked_by, booked_ms, checked_in_ms, ticket_id";
 
 /// Write a booking as it is now.
-pub fn upsert(tx: &Transaction<'_>, b: &Booking) -> Result<()> {
-    // A phone number is kept only while something may still be sent about the booking.
+pub fn upsert(tx: &Transaction<'_>, b: &Booking, keys: &super::keys::Keys) -> Result<()> {
+    // A phone number is kept only while something may still be sent about the booking, and
+    // only sealed.
     let phone = if b.state.is_active() {
-        b.phone.as_deref()
+        b.phone
+            .as_deref()
+            .map(|p| keys.seal(super::seal::BOOKING_PHONE, b.id.0, p))
     } else {
         None
     };
@@ -83,6 +86,7 @@ fn corrupt(what: &str, v: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("appointment {what} {v}"))
 }
 
+/// A booking from its row, its phone as stored (sealed): the caller opens or drops it.
 fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Booking>> {
     let day: String = r.get(4)?;
     let start: String = r.get(5)?;
@@ -119,7 +123,11 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Booking>> {
 }
 
 /// Active bookings of any day and every booking of `since` or later; and the next free id.
-pub fn restore(conn: &Connection, since: Date) -> Result<(Vec<Booking>, i64)> {
+pub fn restore(
+    conn: &Connection,
+    keys: &super::keys::Keys,
+    since: Date,
+) -> Result<(Vec<Booking>, i64)> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {COLUMNS} FROM appointments WHERE day >= ?1 OR state IN ('booked','checked_in') ORDER BY id" 
     ))?;
@@ -127,7 +135,13 @@ pub fn restore(conn: &Connection, since: Date) -> Result<(Vec<Booking>, i64)> {
         .query_map([since.to_string()], from_row)?
         .collect::<rusqlite::Result<Vec<_>>>()?
         .into_iter()
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<Booking>>>()?
+        .into_iter()
+        .map(|mut b| {
+            b.phone = keys.open_opt(super::seal::BOOKING_PHONE, b.id.0, b.phone.take());
+            b
+        })
+        .collect();
     let max: i64 = conn.query_row("SELECT COALESCE(MAX(id), 0) FROM appointments", [], |r| {
         r.get(0)
     })?;
@@ -167,7 +181,8 @@ pub fn between(
         let called = called
             .map(|ms| Timestamp::from_millisecond(ms).map_err(|e| corrupt("first call", e)))
             .transpose()?;
-        Ok((b?, called))
+        // Reports need no phone: it stays sealed in the database.
+        Ok((Booking { phone: None, ..b? }, called))
     })
     .collect()
 }
@@ -211,9 +226,17 @@ mod tests {
             booking(4, BookingState::Cancelled, "2026-11-20"),
         ];
         let tx = store.conn.transaction().expect("tx");
-        rows.iter().try_for_each(|b| upsert(&tx, b)).expect("write");
+        rows.iter()
+            .try_for_each(|b| upsert(&tx, b, &store.keys))
+            .expect("write");
         tx.commit().expect("commit");
-        let (back, next) = restore(&store.conn, "2026-11-01".parse().expect("d")).expect("restore");
+        let stored: String = store
+            .conn
+            .query_row("SELECT phone FROM appointments WHERE id = 1", [], |r| r.get(0))
+            .expect("phone");
+        assert!(super::super::seal::is_sealed(&stored) && !stored.contains("13800138000"));
+        let since = "2026-11-01".parse().expect("d");
+        let (back, next) = restore(&store.conn, &store.keys, since).expect("restore");
         assert_eq!(next, 5);
         let ids: Vec<i64> = back.iter().map(|b| b.id.0).collect();
         assert_eq!(

@@ -79,6 +79,8 @@ pub fn backup(db: &Path, to: &Path) -> Result<Summary> {
             .ok_or_else(|| StoreError::Other(format!("{}: not UTF-8", partial.display())))?;
         conn.execute("VACUUM INTO ?1", [target])?;
         drop(conn);
+        // A copy holds what the database holds: as private as the database.
+        super::keys::make_private(&partial)?;
         let mut summary = verify(&partial)?;
         sync_file(&partial)?;
         std::fs::rename(&partial, to).map_err(io_err(to))?;
@@ -151,6 +153,7 @@ pub fn restore(from: &Path, db: &Path) -> Result<(Summary, Option<PathBuf>)> {
         std::fs::create_dir_all(dir).map_err(io_err(dir))?;
     }
     std::fs::copy(from, &incoming).map_err(io_err(&incoming))?;
+    super::keys::make_private(&incoming)?;
     sync_file(&incoming)?;
     same_owner(db, &incoming)?;
     let kept = if db.exists() {

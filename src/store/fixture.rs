@@ -52,6 +52,9 @@ pub fn write_at_version(live: &Path, out: &Path, version: i64) -> Result<()> {
             "INSERT INTO main.\"{table}\" ({cols}) SELECT {cols} FROM live.\"{table}\""
         ))?;
     }
+    // The sealing step's marker only lives between a migration and the same open's sealing
+    // pass (`seal::seal_pending`); no database at rest keeps it.
+    tx.execute("DELETE FROM main.meta WHERE key = 'seal_pending'", [])?;
     tx.commit()?;
     conn.execute_batch("DETACH DATABASE live; VACUUM;")?;
     Ok(())

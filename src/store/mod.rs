@@ -10,10 +10,12 @@ mod auth;
 pub mod backup;
 pub mod feedback;
 pub mod fixture;
+pub mod keys;
 pub mod reports;
 mod retention;
 mod rows;
 pub mod schema;
+pub mod seal;
 mod simulated;
 pub mod uplink;
 
@@ -71,17 +73,24 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 /// The write side. Lives on the engine's thread.
 pub struct Store {
     conn: Connection,
+    /// The key file's keys: phones are sealed on the way in and opened on the way out.
+    keys: keys::Keys,
 }
 
 impl Store {
-    /// Open (creating if needed) and migrate the database at `path`.
+    /// Open (creating if needed) and migrate the database at `path`, with its key file beside
+    /// it (created on first open; see `keys`). The database, its WAL and the key file are
+    /// private to the service's user (0600).
     pub fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::CannotOpen(format!("{}: {e}", dir.display())))?;
         }
+        keys::private_database(path)?;
         let conn = Connection::open(path)?;
         configure(&conn)?;
+        // Deleted personal data (retention, sealing) is overwritten, not left in free pages.
+        conn.execute_batch("PRAGMA secure_delete=ON;")?;
         let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Other(format!(
@@ -90,7 +99,20 @@ impl Store {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
         schema::migrate(&conn)?;
-        Ok(Store { conn })
+        let keys = keys::unlock(&conn, path)?;
+        let sealed = seal::seal_pending(&conn, &keys)?;
+        if sealed > 0 {
+            // Push the rewritten pages into the database file now, so no plaintext waits in it.
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            tracing::warn!(sealed, "sealed the phone numbers an older hallq stored in clear");
+        }
+        keys::private_database(path)?;
+        Ok(Store { conn, keys })
+    }
+
+    /// The key of ID-number hashes (from the key file, never from the database).
+    pub fn id_hash_key(&self) -> &str {
+        self.keys.id_hash_key()
     }
 
     /// A secret kept in the database (created on first use), e.g. the ID-hash key.
@@ -171,6 +193,13 @@ impl Store {
             .collect::<rusqlite::Result<Vec<_>>>()?
             .into_iter()
             .collect::<Result<Vec<Ticket>>>()?;
+        let tickets = tickets
+            .into_iter()
+            .map(|mut t| {
+                t.phone = self.keys.open_opt(seal::TICKET_PHONE, t.id.0, t.phone.take());
+                t
+            })
+            .collect();
         let mut stmt = self.conn.prepare(
             "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak FROM windows",
         )?;
@@ -204,6 +233,7 @@ impl Store {
         // APPOINTMENTS HOOK (issue 15): active bookings and the miss rule's look-back.
         let (bookings, next_booking_id) = appointments::restore(
             &self.conn,
+            &self.keys,
             today
                 .checked_sub(jiff::Span::new().days(appointments::LOOK_BACK_DAYS))
                 .unwrap_or(today),
@@ -255,7 +285,7 @@ impl Store {
             insert_event(&tx, rec, actor, *at_ms)?;
         }
         for t in &changes.tickets {
-            rows::upsert_ticket(&tx, t)?;
+            rows::upsert_ticket(&tx, t, &self.keys)?;
         }
         for w in &changes.windows {
             rows::upsert_window(&tx, w)?;
@@ -276,7 +306,7 @@ impl Store {
             feedback::upsert_follow_up(&tx, f)?;
         }
         for b in &changes.bookings {
-            appointments::upsert(&tx, b)?;
+            appointments::upsert(&tx, b, &self.keys)?;
         }
         for a in &changes.accounts {
             auth::apply(&tx, a)?;
@@ -436,7 +466,7 @@ impl Reader {
         })
     }
 
-    /// A ticket by its token, from any day.
+    /// A ticket by its token, from any day (without its phone: readers hold no key).
     pub fn ticket_by_token(&self, token: &str) -> Result<Option<Ticket>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
@@ -447,11 +477,11 @@ impl Reader {
                 .query_row([token], rows::ticket_from_row)
                 .map(Some)
                 .or_else(none_if_missing)?;
-            found.transpose()
+            Ok(found.transpose()?.map(without_phone))
         })
     }
 
-    /// A ticket by its id, from any day.
+    /// A ticket by its id, from any day (without its phone: readers hold no key).
     pub fn ticket_by_id(&self, id: i64) -> Result<Option<Ticket>> {
         self.with(|c| {
             let mut stmt = c.prepare_cached(&format!(
@@ -462,7 +492,7 @@ impl Reader {
                 .query_row([id], rows::ticket_from_row)
                 .map(Some)
                 .or_else(none_if_missing)?;
-            found.transpose()
+            Ok(found.transpose()?.map(without_phone))
         })
     }
 
@@ -500,6 +530,12 @@ impl Reader {
     pub fn users(&self) -> Result<Vec<UserRow>> {
         self.with(auth::users)
     }
+}
+
+/// A ticket as a reader hands it out: its phone stays sealed in the database.
+fn without_phone(mut t: Ticket) -> Ticket {
+    t.phone = None;
+    t
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ fn bad(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} {v:?}"))
 }
 
+/// A ticket from its row, its phone as stored (sealed): the caller opens or drops it.
 pub fn ticket_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Ticket>> {
     let day: String = r.get(2)?;
     let priority: String = r.get(7)?;
@@ -83,7 +84,7 @@ pub fn ticket_from_row(r: &Row<'_>) -> rusqlite::Result<Result<Ticket>> {
     })())
 }
 
-pub fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<()> {
+pub fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket, keys: &super::keys::Keys) -> Result<()> {
     let mut stmt = tx.prepare_cached(&format!(
         "INSERT INTO tickets({TICKET_COLUMNS}) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26)
          ON CONFLICT(id) DO UPDATE SET queue=excluded.queue, state=excluded.state, queue_key=excluded.queue_key,
@@ -93,6 +94,10 @@ pub fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<()> {
            note=excluded.note, clerk=excluded.clerk"
     ))?;
     let ms = |t: Option<Timestamp>| t.map(|t| t.as_millisecond());
+    let phone = t
+        .phone
+        .as_deref()
+        .map(|p| keys.seal(super::seal::TICKET_PHONE, t.id.0, p));
     stmt.execute(params![
         t.id.0,
         t.token,
@@ -117,7 +122,7 @@ pub fn upsert_ticket(tx: &Transaction<'_>, t: &Ticket) -> Result<()> {
         t.note,
         t.id_hash,
         t.id_last4,
-        t.phone,
+        phone,
         t.clerk,
         t.issued_by,
     ])?;

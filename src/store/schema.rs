@@ -160,6 +160,12 @@ const MIGRATIONS: &[&str] = &[
     super::appointments::MIGRATION,
     // 9: where archived days went (`hallq archive`), see store/archive.rs.
     super::archive::MIGRATION,
+    // 10: phone numbers sealed with the key file's key (store/seal.rs). SQL holds no key, so
+    // this step only asks; `Store::open` seals what an older hallq stored in clear, then
+    // clears the mark. The ID-hash key leaves `meta` for the key file at the same open.
+    r#"
+    INSERT OR REPLACE INTO meta(key, value) VALUES ('seal_pending', '1');
+    "#,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -141,11 +141,21 @@ fn every_row_type_round_trips() {
     let reader = Reader::new(&dir.path().join("h.db"));
     let events = reader.events_since(0, 10).expect("events");
     assert_eq!(events, vec![record(1, &t).0]);
+    // Readers hold no key: the phone stays sealed in the database, and only sealed.
     assert_eq!(
         reader.ticket_by_token(&t.token).expect("read"),
-        Some(t.clone())
+        Some(Ticket {
+            phone: None,
+            ..t.clone()
+        })
     );
     assert_eq!(reader.ticket_by_token("nope").expect("read"), None);
+    let stored: String = store
+        .conn
+        .query_row("SELECT phone FROM tickets WHERE id = 1", [], |r| r.get(0))
+        .expect("phone");
+    let phone = t.phone.as_deref().expect("the test ticket has a phone");
+    assert!(seal::is_sealed(&stored) && !stored.contains(phone), "{stored}");
 
     // An open ticket of an earlier day comes back too (to be abandoned); a final one does not.
     let mut old = ticket(2, 1);
@@ -259,10 +269,10 @@ fn a_full_database_says_so_and_keeps_what_was_committed() {
 fn a_read_only_database_says_so() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("h.db");
-    drop(Store::open(&path).expect("create"));
+    let keys = Store::open(&path).expect("create").keys;
     let conn =
         Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open ro");
-    let mut store = Store { conn };
+    let mut store = Store { conn, keys };
     let t = ticket(1, 1);
     let err = store
         .commit(

@@ -112,6 +112,12 @@ impl TestHall {
             "kiosk_tickets_per_minute = 20",
             "kiosk_tickets_per_minute = 0",
         );
+        // Every test screen shares 127.0.0.1: the shipped per-address share of anonymous
+        // streams is lifted the same way (tests/api/streams.rs sets one of its own).
+        let config = config.replace(
+            "max_anonymous_per_address = 8",
+            "max_anonymous_per_address = 100000",
+        );
         std::fs::write(&cfg, config).expect("write config");
         let db = dir.join("hallq.db");
         let fresh = !db.exists();

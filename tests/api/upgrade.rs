@@ -20,6 +20,11 @@ fn fixture(version: i64) -> PathBuf {
     fixtures().join(format!("schema-v{version}.db"))
 }
 
+/// The key file that came with a fixture (from the schema that seals personal data on).
+fn fixture_key(version: i64) -> PathBuf {
+    fixtures().join(format!("schema-v{version}.key"))
+}
+
 /// Tables whose rows a migration must carry over one for one.
 const KEPT: &[&str] = &[
     "tickets",
@@ -75,6 +80,19 @@ async fn write_upgrade_fixtures() {
     for v in 1..=current {
         if !fixture(v).exists() {
             hallq::store::fixture::write_at_version(&db, &fixture(v), v).expect("fixture");
+            // A hall of this version keeps its key file beside the database: so does the fixture.
+            let c = rusqlite::Connection::open(fixture(v)).expect("fixture");
+            let sealed: bool = c
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM meta WHERE key = 'key_check')",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("meta");
+            if sealed {
+                std::fs::copy(hallq::store::keys::key_path(&db), fixture_key(v))
+                    .expect("fixture key");
+            }
         }
     }
     let manifest = json!({
@@ -111,6 +129,14 @@ async fn every_released_schema_migrates_to_the_current_one_with_its_data() {
         let dir = tempfile::tempdir().expect("dir");
         let db = dir.path().join("hallq.db");
         std::fs::copy(&path, &db).expect("copy fixture");
+        if fixture_key(v).exists() {
+            // Git keeps no 0600: the operator's restore step makes the key private again.
+            let key = hallq::store::keys::key_path(&db);
+            std::fs::copy(fixture_key(v), &key).expect("copy fixture key");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
+                .expect("chmod");
+        }
         let hall = TestHall::spawn_in(dir.path(), &shipped_config()).await;
         for t in manifest["tickets"].as_array().expect("tickets") {
             let token = t["token"].as_str().expect("token");
