@@ -176,7 +176,7 @@ export function Desk({ user, n, onLeave }) {
     // Offline, the console cannot know the window's state: nothing is sent on a guess.
     if (busy || !onlineRef.current || !can[b.op]) return;
     setInfo('');
-    if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : setDialog('pause');
+    if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : (setDialogError(''), setDialog('pause'));
     // F4: 办结 in one key, with the window's usual outcome.
     if (b.op === 'finish' && key) return run('finish', { outcome: usualOutcome(n) });
     if (b.dialog) { setDialogError(''); setPicked(''); return setDialog(b.dialog); }
@@ -233,7 +233,7 @@ export function Desk({ user, n, onLeave }) {
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}
-      held=${win.held} hall=${hall} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
+      held=${win.held} hall=${hall} now=${now} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
       onClose=${() => { setDialog(null); setPicked(''); }} />`}
   </div>`;
 }
@@ -253,7 +253,7 @@ function Header({ win, online, now }) {
       <small>${win.zone}区 · Window ${win.number}</small></h1>
     <span class=${'console-status console-status-' + win.status} id="console-status" data-status=${win.status}>
       ${STATUS[win.status]}<small>${STATUS_EN[win.status]}</small>
-      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(PAUSE_REASONS, win.pause_reason)}</span>`}
+      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(PAUSE_REASONS, win.pause_reason)}${win.pause_until ? `，${win.pause_until.slice(11, 16)}恢复` : ''}</span>`}
       <span class="console-since">${since(now, win.since)}</span>
     </span>
     <span class="console-clerk">${win.clerk ? win.clerk.name : ''}</span>

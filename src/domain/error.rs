@@ -90,6 +90,9 @@ pub enum DomainError {
     AppointmentsOnly(String),
     #[error("that priority cannot be asked for")]
     InvalidPriority,
+    /// A pause's return time that is not a time, already past, or not today.
+    #[error("invalid return time {0}")]
+    InvalidUntil(String),
 }
 
 impl DomainError {
@@ -137,6 +140,7 @@ impl DomainError {
             TooLate => "too_late",
             AppointmentsOnly(_) => "appointments_only",
             InvalidPriority => "invalid_priority",
+            InvalidUntil(_) => "invalid_until",
         }
     }
 
@@ -155,6 +159,7 @@ impl DomainError {
             | AppointmentsNotOffered(s)
             | BookingSuspended(s)
             | TooEarly(s)
+            | InvalidUntil(s)
             | UnknownRatingReason(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {

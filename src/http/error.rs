@@ -98,7 +98,8 @@ impl From<DomainError> for ApiError {
             | InvalidText
             | UnknownRatingReason(_)
             | TransferTarget
-            | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
+            | InvalidPriority
+            | InvalidUntil(_) => StatusCode::UNPROCESSABLE_ENTITY,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -284,6 +285,7 @@ mod tests {
             DomainError::TooLate,
             DomainError::AppointmentsOnly(String::new()),
             DomainError::InvalidPriority,
+            DomainError::InvalidUntil(String::new()),
         ];
         for code in codes
             .into_iter()

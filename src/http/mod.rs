@@ -18,6 +18,7 @@ pub mod limits;
 mod manager;
 mod meta;
 mod ops;
+mod reasons;
 mod shield;
 mod tickets;
 mod waiting_list;
@@ -98,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(appointments::routes())
         .merge(floor_wall::routes())
         .merge(desk::routes())
+        .merge(reasons::routes())
         .merge(ops::routes())
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -91,15 +91,6 @@ async fn sign_out(
     run(&st, who, Command::SignOut { window: n }).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ReasonBody {
-    #[serde(default)]
-    reason: String,
-    reason_code: Option<ReasonCode>,
-    reason_text: Option<String>,
-}
-
 /// A reason in its one wire form (`code` or `code: text`), from either shape a client sends:
 /// `"reason": "lunch" | "other: 看病" | free text`, or `"reason_code"` with `"reason_text"`.
 fn given_reason(
@@ -113,11 +104,22 @@ fn given_reason(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PauseBody {
+    #[serde(default)]
+    reason: String,
+    reason_code: Option<ReasonCode>,
+    reason_text: Option<String>,
+    /// When the clerk will be back: `HH:MM` today (hall clock) or RFC 3339.
+    until: Option<String>,
+}
+
 async fn pause_window(
     State(st): State<AppState>,
     Staff(who): Staff,
     Path(n): Path<u32>,
-    OptionalJson(b): OptionalJson<ReasonBody>,
+    OptionalJson(b): OptionalJson<PauseBody>,
 ) -> Result<Response, ApiError> {
     run(
         &st,
@@ -125,6 +127,7 @@ async fn pause_window(
         Command::Pause {
             window: n,
             reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
+            until: b.until,
         },
     )
     .await

@@ -13,6 +13,7 @@ pub mod reports;
 mod retention;
 mod rows;
 pub mod schema;
+mod screens;
 mod simulated;
 pub mod uplink;
 
@@ -160,7 +161,7 @@ impl Store {
             .into_iter()
             .collect::<Result<Vec<Ticket>>>()?;
         let mut stmt = self.conn.prepare(
-            "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak FROM windows",
+            "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak, pause_until_ms FROM windows",
         )?;
         let windows = stmt
             .query_map([], rows::window_from_row)?

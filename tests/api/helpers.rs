@@ -330,6 +330,18 @@ pub async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
+/// Window `n` of a snapshot frame.
+#[track_caller]
+pub fn snapshot_window(snap: &Value, n: u32) -> Value {
+    snap["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["number"] == n)
+        .unwrap_or_else(|| panic!("window {n} in the snapshot"))
+        .clone()
+}
+
 /// Assert an error response's status and code.
 #[track_caller]
 pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {

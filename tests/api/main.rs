@@ -25,6 +25,7 @@ mod ratings;
 mod read_model;
 mod reports;
 mod retention;
+mod screens;
 mod security;
 mod sim;
 mod tickets;

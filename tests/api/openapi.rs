@@ -37,6 +37,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/windows/{number}/transfer"),
     ("get", "/api/v1/events"),
     ("get", "/api/v1/version"),
+    ("get", "/api/v1/reasons"),
     ("post", "/api/v1/ratings"),
     ("get", "/api/v1/follow-ups"),
     ("post", "/api/v1/follow-ups/{id}/verify"),

@@ -17,5 +17,6 @@ mod kiosk;
 mod phone;
 mod quality;
 mod reports;
+mod screens;
 mod smoke;
 mod walls;
