@@ -5,6 +5,7 @@
 import { html, useState, useEffect, useRef, useCallback } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, duration, events } from '/staff/api.js';
 import { Dialog } from '/staff/console-dialogs.js';
+import { Bookings, useBookings } from '/staff/bookings.js';
 import { KEYS, OUTCOMES, PAUSE_REASONS, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
 
 const REFRESH_MS = 500;
@@ -112,12 +113,16 @@ export function Desk({ user, n, onLeave }) {
   const [dialogError, setDialogError] = useState('');
   const [waitingList, setWaitingList] = useState([]);
   const [picked, setPicked] = useState('');
+  const [bookingBump, setBookingBump] = useState(0);
   const now = useNow(skew);
 
   const plan = hall && hall.windows.find((w) => w.number === n);
   const queueIds = plan ? plan.queues : [];
   const queueIdsRef = useRef(queueIds);
   queueIdsRef.current = queueIds;
+  // Only queues that take appointments have a booking list.
+  const booked = hall ? queueIds.filter((id) => (hall.queues.find((q) => q.id === id) || {}).appointments) : [];
+  const bookings = useBookings(booked, bookingBump);
 
   // Counts operations sent, so a refresh that crossed one does not paint the older state.
   const ops = useRef(0);
@@ -141,7 +146,10 @@ export function Desk({ user, n, onLeave }) {
   const later = useThrottle(refresh, REFRESH_MS);
   useEffect(() => { refresh(); }, [n]);
   useEffect(() => events(
-    (f) => { if (touches(f, n, queueIdsRef.current)) later(); },
+    (f) => {
+      if (touches(f, n, queueIdsRef.current)) later();
+      if (f.type && f.type.startsWith('appointment.')) setBookingBump((x) => x + 1);
+    },
     (on) => { setOnline(on); if (on) later(); }, // a reconnect may have missed something
   ), [n]);
 
@@ -230,6 +238,7 @@ export function Desk({ user, n, onLeave }) {
         <${WaitingList} list=${waitingList} now=${now} hall=${hall} canCall=${can.call && !busy && online}
           onPick=${(t) => { setPicked(t); setDialogError(''); setDialog('call'); }} />
         <${Held} win=${win} canCall=${can['call-back'] && !busy && online} onCall=${(t) => run('call-back', { ticket: t })} />
+        ${booked.length > 0 && html`<${Bookings} ...${bookings} hall=${hall} id="console-bookings" />`}
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}

@@ -1,7 +1,8 @@
 //! The help desk (服务台, /staff/desk): look a ticket up by its number or by the citizen's ID
 //! number, list the printers to reprint on (ids and health, never addresses), and cancel a
 //! ticket at the citizen's request. Issuing on a citizen's behalf and reprinting use the
-//! ticket routes with the desk clerk's session. Any staff role.
+//! ticket routes with the desk clerk's session. Today's bookings are found by check-in code or ID
+//! number and checked in through `POST /api/v1/appointments/check-in`. Any staff role.
 
 use axum::Json;
 use axum::Router;
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/desk/tickets", get(find_tickets))
         .route("/api/v1/desk/tickets/{id}/cancel", post(cancel_ticket))
         .route("/api/v1/desk/printers", get(list_printers))
+        .route("/api/v1/desk/appointments", get(find_appointments))
 }
 
 #[derive(Deserialize)]
@@ -116,4 +118,42 @@ async fn list_printers(
             })
             .collect(),
     ))
+}
+
+#[derive(Serialize)]
+struct DeskBooking {
+    #[serde(flatten)]
+    booking: crate::domain::hall::StaffBookingView,
+    queue_name: String,
+}
+
+#[derive(Serialize)]
+struct DeskBookings {
+    appointments: Vec<DeskBooking>,
+}
+
+/// Today's bookings for a check-in code (6 digits) or an ID number; IDs masked to the last 4.
+async fn find_appointments(
+    State(st): State<AppState>,
+    Staff(_who): Staff,
+    Query(p): Query<FindParams>,
+) -> Result<Json<DeskBookings>, ApiError> {
+    if p.q.trim().is_empty() || p.q.len() > 32 {
+        return Err(ApiError::bad_request("请输入预约签到码或身份证号码"));
+    }
+    let appointments = st.engine.read(move |h, now, _| {
+        h.find_bookings(&p.q, now).map(|bs| {
+            bs.into_iter()
+                .map(|b| DeskBooking {
+                    booking: h.staff_booking_view(b),
+                    queue_name: h
+                        .plan()
+                        .queue(&b.queue)
+                        .map(|q| q.name.clone())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+    })?;
+    Ok(Json(DeskBookings { appointments }))
 }

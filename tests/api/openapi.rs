@@ -56,6 +56,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/desk/tickets"),
     ("post", "/api/v1/desk/tickets/{id}/cancel"),
     ("get", "/api/v1/desk/printers"),
+    ("get", "/api/v1/desk/appointments"),
     ("get", "/api/v1/windows/{number}/waiting-list"),
     ("get", "/api/v1/reports/waits"),
     ("get", "/api/v1/reports/staff-appraisal"),

@@ -1,9 +1,16 @@
 //! What the screens need from the API beyond the window operations: a pause's return time
-//! (午休，13:30恢复) in the reply, the public stream and snapshots, and its refusals.
+//! (午休，13:30恢复) in the reply, the public stream and snapshots, and its refusals; the help
+//! desk's look-up of today's bookings and their check-in on a chosen printer.
 
+use std::time::Duration;
+
+use hallq::printer::fake::{FakePrinter, Script, decode};
 use serde_json::json;
 
-use crate::helpers::{TestHall, assert_error, next_json, snapshot_window};
+use crate::helpers::{
+    TestHall, assert_error, book_crj_today, every_day_config, id_number, next_json,
+    snapshot_window, with_printer,
+};
 
 #[tokio::test]
 async fn a_pause_carries_its_return_time_to_the_public_screens() {
@@ -84,4 +91,120 @@ async fn a_pause_carries_its_return_time_to_the_public_screens() {
         .ok(&c1, 20, "pause", json!({"reason": "meeting"}))
         .await;
     assert!(w.get("pause_until").is_none(), "{w}");
+}
+
+/// The shipped hall taking bookings every day, with printer p1 on a fake printer.
+async fn booking_hall() -> (TestHall, FakePrinter) {
+    let fake = FakePrinter::start(Script::Online)
+        .await
+        .expect("fake printer");
+    let hall = TestHall::spawn_with(&with_printer(every_day_config(), &fake.address())).await;
+    (hall, fake)
+}
+
+#[tokio::test]
+async fn the_desk_finds_a_booking_by_code_or_id_and_checks_it_in_on_its_printer() {
+    let (hall, fake) = booking_hall().await;
+    let desk = hall.login("clerk2").await;
+    let b = book_crj_today(&hall, "10:30", 7).await;
+    let code = b["code"].as_str().expect("code");
+
+    // By code and by ID: the same booking, the ID masked, no name, no code or token echoed.
+    let (s, by_code) = hall
+        .get(&format!("/api/v1/desk/appointments?q={code}"), Some(&desk))
+        .await;
+    assert_eq!(s, 200, "{by_code}");
+    let (_, by_id) = hall
+        .get(
+            &format!("/api/v1/desk/appointments?q={}", id_number(7)),
+            Some(&desk),
+        )
+        .await;
+    assert_eq!(by_code, by_id);
+    let row = &by_code["appointments"][0];
+    assert_eq!(
+        (&row["id"], &row["state"], &row["queue_name"], &row["start"]),
+        (
+            &b["id"],
+            &json!("booked"),
+            &json!("出入境证件"),
+            &json!("10:30")
+        )
+    );
+    let last4 = &id_number(7)[14..];
+    assert_eq!(row["id_number"], format!("****{last4}"));
+    let text = by_code.to_string();
+    assert!(!text.contains(code) && !text.contains(b["token"].as_str().expect("t")));
+    // Nothing found, a bad ID, no session.
+    let (_, none) = hall
+        .get("/api/v1/desk/appointments?q=000000", Some(&desk))
+        .await;
+    assert_eq!(none["appointments"], json!([]));
+    assert_error(
+        &hall
+            .get("/api/v1/desk/appointments?q=12345", Some(&desk))
+            .await,
+        422,
+        "invalid_id_number",
+    );
+    assert_error(
+        &hall
+            .get(&format!("/api/v1/desk/appointments?q={code}"), None)
+            .await,
+        401,
+        "unauthenticated",
+    );
+
+    // Check-in names an unknown printer: refused, nothing checked in.
+    let bad = hall
+        .post(
+            "/api/v1/appointments/check-in",
+            Some(&desk),
+            json!({"code": code, "printer": "nope"}),
+        )
+        .await;
+    assert_error(&bad, 422, "unknown_printer");
+    // On p1: the ticket is 预约 and its slip prints there.
+    let (s, t) = hall
+        .post(
+            "/api/v1/appointments/check-in",
+            Some(&desk),
+            json!({"code": code, "printer": "p1"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    assert_eq!(
+        (&t["priority"], &t["print"]["status"]),
+        (&json!("appointment"), &json!("printed"))
+    );
+    let slip = decode(&fake.next_job(Duration::from_secs(5)).await.expect("a slip"))
+        .expect("decodes")
+        .text();
+    assert!(
+        slip.contains(t["number"].as_str().expect("n")) && slip.contains("预约"),
+        "{slip}"
+    );
+    let (_, after) = hall
+        .get(&format!("/api/v1/desk/appointments?q={code}"), Some(&desk))
+        .await;
+    assert_eq!(
+        (
+            &after["appointments"][0]["state"],
+            &after["appointments"][0]["ticket"]
+        ),
+        (&json!("checked_in"), &t["number"])
+    );
+    // A kiosk may not pick a printer.
+    let b2 = book_crj_today(&hall, "10:30", 8).await;
+    assert_error(
+        &hall
+            .post(
+                "/api/v1/appointments/check-in",
+                Some(crate::helpers::KIOSK),
+                json!({"code": b2["code"], "printer": "p1"}),
+            )
+            .await,
+        403,
+        "forbidden",
+    );
 }

@@ -8,6 +8,7 @@ mod hall;
 mod helpers;
 
 mod appointments;
+mod bookings;
 mod console;
 mod desk;
 mod display;

@@ -39,6 +39,7 @@ use window_states::Windows;
 mod appointments;
 mod calling;
 mod day;
+mod desk_lookup;
 mod estimator;
 mod issue;
 mod lookup;
