@@ -121,6 +121,7 @@ impl App {
             db_path: Arc::new(opts.db.clone()),
             plan,
             printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            device_seen: Arc::default(),
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),

@@ -81,7 +81,10 @@ async fn show_floor_wall(
     who: Principal,
 ) -> Result<Json<FloorWall>, ApiError> {
     match &who {
-        Principal::Device { kind, .. } if kind == "display" => {}
+        // The TV asks every few seconds: that is its heartbeat for the device list.
+        Principal::Device { kind, id, .. } if kind == "display" => {
+            st.device_seen.touch(id, st.engine.clock().now())
+        }
         Principal::Device { .. } => return Err(ApiError::forbidden()),
         Principal::Staff { .. } => who.require_manager()?,
     }

@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 pub mod central;
 mod desk;
+mod device_seen;
 mod device_self;
 mod devices;
 pub mod error;
@@ -77,6 +78,8 @@ pub struct AppState {
     pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
     /// Per-kiosk issuing limits (`[limits]`).
     pub kiosk_limits: Arc<limits::KioskLimits>,
+    /// Each device's last heartbeat (the admin's device list).
+    pub device_seen: Arc<device_seen::DeviceSeen>,
     /// The uplink to the central database, when `[uplink]` is configured.
     pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }

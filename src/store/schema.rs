@@ -158,7 +158,7 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 8: appointments (预约), see store/appointments.rs.
     super::appointments::MIGRATION,
-    // 9: a pause's return time, appeals awaiting approval, staff cards (see store/screens.rs).
+    // 9: a pause's return time (see store/screens.rs).
     super::screens::MIGRATION,
 ];
 

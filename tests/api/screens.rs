@@ -1,6 +1,7 @@
 //! What the screens need from the API beyond the window operations: a pause's return time
 //! (午休，13:30恢复) in the reply, the public stream and snapshots, and its refusals; the help
-//! desk's look-up of today's bookings and their check-in on a chosen printer.
+//! desk's look-up of today's bookings and their check-in on a chosen printer; each device's last
+//! heartbeat and health on the device list.
 
 use std::time::Duration;
 
@@ -8,8 +9,8 @@ use hallq::printer::fake::{FakePrinter, Script, decode};
 use serde_json::json;
 
 use crate::helpers::{
-    TestHall, assert_error, book_crj_today, every_day_config, id_number, next_json,
-    snapshot_window, with_printer,
+    KIOSK, TestHall, assert_error, book_crj_today, every_day_config, id_number, next_json,
+    snapshot_window, tomorrow_at, with_printer,
 };
 
 #[tokio::test]
@@ -207,4 +208,43 @@ async fn the_desk_finds_a_booking_by_code_or_id_and_checks_it_in_on_its_printer(
         403,
         "forbidden",
     );
+}
+
+#[tokio::test]
+async fn the_device_list_says_when_each_device_was_last_seen() {
+    let hall = TestHall::spawn().await;
+    let admin = hall.login("admin").await;
+    let device = |list: &serde_json::Value, id: &str| {
+        list["devices"]
+            .as_array()
+            .expect("devices")
+            .iter()
+            .find(|d| d["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} listed: {list}"))
+    };
+    let (_, list) = hall.get("/api/v1/devices", Some(&admin)).await;
+    let kiosk = device(&list, "kiosk-1");
+    assert_eq!(
+        (&kiosk["health"], &kiosk["last_seen"]),
+        (&json!("unseen"), &json!(null))
+    );
+
+    // The kiosk's heartbeat: online, seen at the hall's clock (10:00).
+    let (s, _) = hall.get("/api/v1/devices/me", Some(KIOSK)).await;
+    assert_eq!(s, 200);
+    let (_, list) = hall.get("/api/v1/devices", Some(&admin)).await;
+    let kiosk = device(&list, "kiosk-1");
+    assert_eq!(kiosk["health"], "online", "{kiosk}");
+    assert!(
+        kiosk["last_seen"]
+            .as_str()
+            .is_some_and(|t| t.contains("T10:00")),
+        "{kiosk}"
+    );
+
+    // Four minutes without a heartbeat: silent.
+    hall.set_clock(tomorrow_at(10, 4)).await;
+    let (_, list) = hall.get("/api/v1/devices", Some(&admin)).await;
+    assert_eq!(device(&list, "kiosk-1")["health"], "silent");
 }
