@@ -10,11 +10,12 @@
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
+//! - `sim/`: `hallq simulate`, a seeded hall day over the real API (the benchmarks built on it
+//!   are the `hallq-bench` workspace member, bench/).
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
-pub mod bench;
 pub mod central;
 pub mod clock;
 pub mod config;
@@ -59,6 +60,8 @@ pub struct App {
     _claim: ops::lock::DbLock,
     /// The nightly backup, unless `[backup] dir = ""`.
     nightly: Option<ops::backup::Nightly>,
+    /// The database file (the uplink reads it); handlers never see it.
+    db: PathBuf,
 }
 
 impl App {
@@ -115,12 +118,18 @@ impl App {
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
+        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
+        let reader = store::Reader::new(&opts.db);
         let state = http::AppState {
+            accounts: http::Accounts::new(
+                engine.clone(),
+                reader.clone(),
+                http::guard::PasswordChecker::start(),
+            ),
             engine,
-            reader: store::Reader::new(&opts.db),
-            db_path: Arc::new(opts.db.clone()),
+            reader,
             plan,
-            printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            printers,
             device_seen: Arc::default(),
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
@@ -131,7 +140,6 @@ impl App {
             ws_anonymous_slots,
             auth_cache: Arc::default(),
             login_throttle: Arc::default(),
-            passwords: http::guard::PasswordChecker::start(),
             voice_pack,
             closing: closing_rx,
             ops: Arc::new(ops::status::OpsStatus::new(
@@ -144,6 +152,7 @@ impl App {
         };
         Ok(App {
             state,
+            db: opts.db.clone(),
             closing,
             _claim: claim,
             nightly,
@@ -190,13 +199,7 @@ impl App {
         // Ship events to the central database, off the writer, for as long as we serve.
         let uplink = match (&self.state.config.uplink, &self.state.uplink) {
             (Some(section), Some(status)) => Some(tokio::spawn(
-                central::uplink_for(
-                    section,
-                    &self.state.plan,
-                    &self.state.db_path,
-                    status.clone(),
-                )
-                .run(),
+                central::uplink_for(section, &self.state.plan, &self.db, status.clone()).run(),
             )),
             _ => None,
         };

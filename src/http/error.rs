@@ -89,7 +89,7 @@ impl From<DomainError> for ApiError {
         use DomainError::*;
         let status = match &e {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
-            | UnknownAppointment => StatusCode::NOT_FOUND,
+            | UnknownAppointment | UnknownUser(_) | UnknownDevice(_) => StatusCode::NOT_FOUND,
             InvalidIdNumber
             | IdNumberRequired(_)
             | InvalidPhone
@@ -99,7 +99,12 @@ impl From<DomainError> for ApiError {
             | UnknownRatingReason(_)
             | TransferTarget
             | InvalidPriority
-            | InvalidUntil(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            | InvalidUntil(_)
+            | InvalidUsername
+            | InvalidName
+            | InvalidDeviceId
+            | WindowRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            Unauthenticated => StatusCode::UNAUTHORIZED,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -286,6 +291,18 @@ mod tests {
             DomainError::AppointmentsOnly(String::new()),
             DomainError::InvalidPriority,
             DomainError::InvalidUntil(String::new()),
+            DomainError::UnknownUser(String::new()),
+            DomainError::UserExists(String::new()),
+            DomainError::InvalidUsername,
+            DomainError::InvalidName,
+            DomainError::CannotDisableSelf,
+            DomainError::CannotChangeOwnRole,
+            DomainError::UnknownDevice(String::new()),
+            DomainError::DeviceExists(String::new()),
+            DomainError::DeviceRevoked(String::new()),
+            DomainError::InvalidDeviceId,
+            DomainError::WindowRequired,
+            DomainError::Unauthenticated,
         ];
         for code in codes
             .into_iter()

@@ -1,4 +1,4 @@
-//! `hallq bench estimates`: the accuracy of wait estimates on simulated days. For every ticket
+//! `hallq-bench estimates`: the accuracy of wait estimates on simulated days. For every ticket
 //! that was called, the estimate it got at issue (hallq's `estimated_wait_s` from the issue
 //! reply, and the QL, LES and HOL baselines the simulator computed at the same instant, see
 //! `observe.rs`) against the wait that followed (issue to first call).
@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use super::{DayOptions, DayResult, Scenario, TicketRecord, pad, run_day};
+use hallq::sim::{DayOptions, DayResult, Scenario, TicketRecord, pad, run_day};
 
 /// The estimators compared, in print order.
 const NAMES: [&str; 4] = ["hallq", "QL", "LES", "HOL"];
@@ -104,7 +104,7 @@ fn header() -> String {
     s
 }
 
-/// `hallq bench estimates`.
+/// `hallq-bench estimates`.
 pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
     println!(
         "bench estimates: {seeds} seeds x (normal, busy) days; minutes; error = estimate - actual wait (issue to first call)"
