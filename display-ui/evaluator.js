@@ -188,6 +188,10 @@ export function startEvaluator({ root, n, token, reasons = () => [], askSeconds 
       }
     })
     .catch(() => {}); // offline at load: the stream's own badge says so; ratings retry later
+  // Asked again every minute: the evaluator's heartbeat for the admin's device list.
+  setInterval(() => {
+    fetch('/api/v1/devices/me', { headers: { Authorization: 'Bearer ' + token } }).catch(() => {});
+  }, 60_000);
 
   /// Called by the page for every event of the stream.
   const onEvent = (e) => {

@@ -8,6 +8,7 @@
 import { param, hallDateTime } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { Voice } from './lib/voice.js';
+import { pauseWords } from './lib/pause.js';
 import { TileGrid, chipPage, fitText, minimums, pageFrom } from './lib/tiles.js';
 
 // A call is spoken only while fresh: replays after a long cut are shown, not read out.
@@ -162,7 +163,11 @@ function windowTile(w) {
   const head = el('div', 'head');
   head.append(el('b', null, `${w.number}号`), green ? greenBadge() : el('span', 'name', w.name));
   const cur = el('div', 'cur');
-  if (w.status === 'paused') cur.textContent = '暂停服务';
+  if (w.status === 'paused') {
+    // 午休 13:30恢复 when the clerk gave a time; the wall has no room for the English.
+    const p = pauseWords(w, screen.hall && screen.hall.reasons, live.now());
+    cur.textContent = p.back ? `${p.why || '暂停'} ${p.back}恢复` : p.why || '暂停服务';
+  }
   else if (w.status === 'closed') cur.textContent = '未开放';
   else if (!w.current) cur.textContent = '空闲';
   else {

@@ -6,10 +6,9 @@
 import { param, fill } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { startEvaluator } from './evaluator.js';
+import { pauseWords } from './lib/pause.js';
 
 const FLASH_MS = 5_000;
-// Pause reason codes as the clerk console sends them (staff-ui/console-labels.js).
-const PAUSE_WORDS = { lunch: '午休 Lunch break', meeting: '会议 Meeting', away: '临时离开 Away', other: '' };
 const number = Number(param('n'));
 let flashUntil = 0;
 const $ = (id) => document.getElementById(id);
@@ -65,10 +64,10 @@ function render() {
   let text = t.window_paused;
   let sub = '';
   if (w && w.status === 'paused') {
-    // Paused: the clerk is coming back; the reason when the stream carries it (午休).
+    // Paused: the clerk is coming back; the reason and the time when given (午休，13:30恢复).
     state = 'paused';
-    const why = w.pause_reason ? PAUSE_WORDS[w.pause_reason] ?? w.pause_reason : '';
-    sub = why ? `${why} · 请稍候` : '请稍候 Back soon';
+    const p = pauseWords(w, hall.reasons, screen.live.now());
+    sub = p.zh ? `${p.zh} · ${p.back ? p.en : `${p.en}, back soon`}` : '请稍候 Back soon';
   } else if (!w || w.status === 'closed') {
     // Closed: nobody works here now, which is not the same as a break.
     text = '本窗口未开放';
@@ -103,9 +102,12 @@ function fitWidth(node) {
 
 window.addEventListener('resize', () => render());
 
+let lastRender = Date.now();
 setInterval(() => {
-  if (flashUntil && Date.now() >= flashUntil) {
+  // Redraw when a flash ends, and now and then so a passed return time drops off.
+  if ((flashUntil && Date.now() >= flashUntil) || Date.now() - lastRender > 15_000) {
     flashUntil = 0;
+    lastRender = Date.now();
     render();
   }
 }, 1000);

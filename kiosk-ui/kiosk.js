@@ -325,6 +325,11 @@ async function start() {
   render();
   while (!(await loadHall())) await new Promise((r) => setTimeout(r, 3000));
   const problem = await deviceProblem();
+  // The same question every minute is this kiosk's heartbeat (the admin's device list).
+  setInterval(() => {
+    const token = localStorage.getItem(TOKEN_KEY);
+    if (token) api('/api/v1/devices/me', { token }).catch(() => {});
+  }, 60_000);
   if (problem) {
     // A setup screen at once, never a citizen's whole visit ending in 本机尚未配置.
     state.setup = problem;

@@ -140,6 +140,7 @@ impl App {
             reader,
             plan,
             printers,
+            device_seen: Arc::default(),
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),

@@ -1,7 +1,8 @@
 // Admins: staff accounts (search, add, disable, enable, new password, name and role, window
-// and department scope) and devices (the list with kind, zone, printer and its paper state;
-// register, or replace a token, with a setup URL to open on the device; revoke). Every change
-// is recorded in the audit trail under the admin's name.
+// and department scope) and devices (the list with kind, zone, printer and its paper state,
+// last seen and health from the devices' heartbeats; register, or replace a token, with a
+// setup URL to open on the device; revoke). Every change is recorded in the audit trail under
+// the admin's name.
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { api, get, post } from '/staff/api.js';
 
@@ -85,6 +86,8 @@ function Users({ me }) {
 }
 
 const KINDS = { kiosk: '取号机', display: '显示屏', evaluator: '评价器', integrator: '对接系统' };
+/// A device's heartbeat (GET /api/v1/devices/me every minute; the floor TV's own polling).
+const SEEN = { online: '在线', silent: '失联', unseen: '启动后未见', revoked: '—' };
 const PRINTER = { unknown: '未检测', ok: '正常', paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
 
 /// Where a newly registered device opens once, so nobody types 64 hex digits on a tablet.
@@ -133,13 +136,14 @@ function Devices() {
   return html`<section class="card">
     <h2>设备 <small>Devices</small></h2>
     ${error && html`<p class="error" role="alert">${error}</p>`}${msg && html`<p class="ok">${msg}</p>`}
-    ${list && html`<table id="devices"><thead><tr><th>编号</th><th>类型</th><th>区域/窗口</th><th>打印机</th><th>纸张与状态</th><th>令牌</th><th></th></tr></thead>
+    ${list && html`<table id="devices"><thead><tr><th>编号</th><th>类型</th><th>区域/窗口</th><th>打印机</th><th>纸张与状态</th><th>最近在线</th><th>令牌</th><th></th></tr></thead>
       <tbody>${list.devices.map((d) => {
         const p = printer(d.printer);
         return html`<tr data-device=${d.id}><td>${d.id}</td><td>${KINDS[d.kind] || d.kind}</td>
           <td>${d.zone ? d.zone + '区' : d.window ? d.window + '号窗口' : '—'}</td>
           <td>${d.printer || '—'}</td>
           <td class="device-paper">${p ? `${PRINTER[p.state] || p.state}${p.paper_near_end ? '，纸将用完' : ''}${p.last_error ? `（${p.last_error}）` : ''}` : '—'}</td>
+          <td class=${'device-seen ' + d.health} data-health=${d.health}>${SEEN[d.health] || d.health}${d.last_seen ? ' ' + d.last_seen.slice(11, 16) : ''}</td>
           <td>${d.revoked ? '已吊销' : '有效'}</td>
           <td>${!d.revoked && html`<button class="device-token" onClick=${() => replace(d)}>换发令牌</button>
             <button class="device-revoke" onClick=${() => revoke(d.id)}>吊销</button>`}</td></tr>`;

@@ -5,6 +5,7 @@
 import { html, useState, useEffect, useRef, useCallback } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, duration, events } from '/staff/api.js';
 import { Dialog } from '/staff/console-dialogs.js';
+import { Bookings, useBookings } from '/staff/bookings.js';
 import { KEYS, OUTCOMES, PAUSE_REASONS, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
 
 const REFRESH_MS = 500;
@@ -112,12 +113,16 @@ export function Desk({ user, n, onLeave }) {
   const [dialogError, setDialogError] = useState('');
   const [waitingList, setWaitingList] = useState([]);
   const [picked, setPicked] = useState('');
+  const [bookingBump, setBookingBump] = useState(0);
   const now = useNow(skew);
 
   const plan = hall && hall.windows.find((w) => w.number === n);
   const queueIds = plan ? plan.queues : [];
   const queueIdsRef = useRef(queueIds);
   queueIdsRef.current = queueIds;
+  // Only queues that take appointments have a booking list.
+  const booked = hall ? queueIds.filter((id) => (hall.queues.find((q) => q.id === id) || {}).appointments) : [];
+  const bookings = useBookings(booked, bookingBump);
 
   // Counts operations sent, so a refresh that crossed one does not paint the older state.
   const ops = useRef(0);
@@ -141,7 +146,10 @@ export function Desk({ user, n, onLeave }) {
   const later = useThrottle(refresh, REFRESH_MS);
   useEffect(() => { refresh(); }, [n]);
   useEffect(() => events(
-    (f) => { if (touches(f, n, queueIdsRef.current)) later(); },
+    (f) => {
+      if (touches(f, n, queueIdsRef.current)) later();
+      if (f.type && f.type.startsWith('appointment.')) setBookingBump((x) => x + 1);
+    },
     (on) => { setOnline(on); if (on) later(); }, // a reconnect may have missed something
   ), [n]);
 
@@ -176,7 +184,7 @@ export function Desk({ user, n, onLeave }) {
     // Offline, the console cannot know the window's state: nothing is sent on a guess.
     if (busy || !onlineRef.current || !can[b.op]) return;
     setInfo('');
-    if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : setDialog('pause');
+    if (b.op === 'pause-resume') return win.status === 'paused' ? run('resume') : (setDialogError(''), setDialog('pause'));
     // F4: 办结 in one key, with the window's usual outcome.
     if (b.op === 'finish' && key) return run('finish', { outcome: usualOutcome(n) });
     if (b.dialog) { setDialogError(''); setPicked(''); return setDialog(b.dialog); }
@@ -230,10 +238,11 @@ export function Desk({ user, n, onLeave }) {
         <${WaitingList} list=${waitingList} now=${now} hall=${hall} canCall=${can.call && !busy && online}
           onPick=${(t) => { setPicked(t); setDialogError(''); setDialog('call'); }} />
         <${Held} win=${win} canCall=${can['call-back'] && !busy && online} onCall=${(t) => run('call-back', { ticket: t })} />
+        ${booked.length > 0 && html`<${Bookings} ...${bookings} hall=${hall} id="console-bookings" />`}
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}
-      held=${win.held} hall=${hall} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
+      held=${win.held} hall=${hall} now=${now} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
       onClose=${() => { setDialog(null); setPicked(''); }} />`}
   </div>`;
 }
@@ -253,7 +262,7 @@ function Header({ win, online, now }) {
       <small>${win.zone}区 · Window ${win.number}</small></h1>
     <span class=${'console-status console-status-' + win.status} id="console-status" data-status=${win.status}>
       ${STATUS[win.status]}<small>${STATUS_EN[win.status]}</small>
-      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(PAUSE_REASONS, win.pause_reason)}</span>`}
+      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(PAUSE_REASONS, win.pause_reason)}${win.pause_until ? `，${win.pause_until.slice(11, 16)}恢复` : ''}</span>`}
       <span class="console-since">${since(now, win.since)}</span>
     </span>
     <span class="console-clerk">${win.clerk ? win.clerk.name : ''}</span>

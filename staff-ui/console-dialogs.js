@@ -49,7 +49,7 @@ function OtherText({ r, label }) {
     <input id="console-reason-text" maxlength="100" value=${r.text} onInput=${(e) => r.setText(e.target.value)} required /></label>`;
 }
 
-/// A dialog that only asks for a reason code (过号, 暂停).
+/// A dialog that only asks for a reason code (过号).
 function reasonDialog({ id, op, title, en, ok, options, initial }) {
   return function ReasonDialog({ run, ...f }) {
     const r = useReason(initial);
@@ -62,7 +62,38 @@ function reasonDialog({ id, op, title, en, ok, options, initial }) {
 }
 
 const NoShow = reasonDialog({ id: 'no-show', op: 'no-show', title: '过号', en: 'No-show', ok: '确认过号', options: NO_SHOW_REASONS, initial: 'not_present' });
-const Pause = reasonDialog({ id: 'pause', op: 'pause', title: '暂停服务', en: 'Pause', ok: '暂停', options: PAUSE_REASONS, initial: '' });
+
+/// HH:MM on the hall's clock, `mins` from `now` (hall ms), rounded up to 5 minutes.
+function hallTimeIn(now, mins, tz) {
+  const step = 5 * 60_000;
+  const at = Math.ceil((now + mins * 60_000) / step) * step;
+  return new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at);
+}
+
+/// 暂停: a reason and, optionally, when the clerk will be back (the window screen and the wall
+/// then say 午休，13:30恢复). Quick picks count from the hall's clock; any time can be typed.
+function Pause({ run, now, hall, ...f }) {
+  const r = useReason('');
+  const [until, setUntil] = useState('');
+  const tz = (hall && hall.timezone) || 'Asia/Shanghai';
+  const picks = [
+    { code: '', zh: '不确定', en: 'Not sure' },
+    ...[15, 30, 60].map((m) => {
+      const t = hallTimeIn(now, m, tz);
+      return { code: t, zh: t, en: m < 60 ? `+${m} min` : '+1 h' };
+    }),
+  ];
+  const body = () => (until ? { reason: r.value, until } : { reason: r.value });
+  return html`<${Frame} ...${f} id="pause" title="暂停服务" en="Pause" ok="暂停" canOk=${r.ok}
+      onOk=${() => run('pause', body())}>
+    <${Choice} name="pause-reason" options=${PAUSE_REASONS} value=${r.code} onPick=${r.setCode} />
+    <${OtherText} r=${r} />
+    <div class="console-field"><span>预计恢复时间（选填）<small>Back at (optional)</small></span></div>
+    <${Choice} name="pause-until" options=${picks} value=${until} onPick=${setUntil} />
+    <label class="console-field console-field-inline"><span>其他时间<small>Other time</small></span>
+      <input id="console-pause-until" type="time" step="300" value=${until} onInput=${(e) => setUntil(e.target.value)} /></label>
+  <//>`;
+}
 
 function Finish({ run, outcome: usual, ...f }) {
   const [outcome, setOutcome] = useState(usual || '');

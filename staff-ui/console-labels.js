@@ -23,7 +23,9 @@ export const NO_SHOW_REASONS = [
 export const PAUSE_REASONS = [
   { code: 'lunch', zh: '午休', en: 'Lunch' },
   { code: 'meeting', zh: '会议', en: 'Meeting' },
+  { code: 'training', zh: '培训', en: 'Training' },
   { code: 'away', zh: '临时离开', en: 'Away' },
+  { code: 'system_fault', zh: '系统故障', en: 'System fault' },
   { code: 'other', zh: '其他', en: 'Other' },
 ];
 

@@ -1,9 +1,12 @@
 // 服务台 (/staff/desk): the help desk the kiosk sends citizens to. Find today's ticket by its
 // number or the citizen's ID number (shown back as the last 4 only), reprint it on a chosen
 // printer (the slip is marked 补打; printer addresses and ticket tokens never reach this page),
-// cancel it at the citizen's request, and issue a ticket on a citizen's behalf.
+// cancel it at the citizen's request, and issue a ticket on a citizen's behalf. 预约签到: find
+// today's booking by its 6-digit check-in code or the ID number and check the citizen in (the
+// ticket is marked 预约 and printed on the chosen printer).
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post } from '/staff/api.js';
+import { BOOKING_STATE } from '/staff/bookings.js';
 
 const STATE = {
   waiting: '等候中', called: '已呼叫', serving: '办理中', held: '已挂起', done: '已办结',
@@ -27,6 +30,8 @@ export default function Desk() {
   const [error, setError] = useState('');
   const [issue, setIssue] = useState({ queue: '', green: false, id: '' });
   const [issued, setIssued] = useState(null);
+  const [aq, setAq] = useState('');
+  const [bookings, setBookings] = useState(null);
 
   useEffect(() => {
     get('/api/v1/hall').then(setHall).catch((e) => setError(e.message));
@@ -64,6 +69,20 @@ export default function Desk() {
     const r = await get(`/api/v1/desk/tickets?q=${encodeURIComponent(q.trim())}`);
     setFound(r.tickets);
     setConfirming(null);
+  });
+  const key = (v) => (/^\d{6}$/.test(v.trim()) ? { code: v.trim() } : { id_number: v.trim() });
+  const findBookings = (e) => {
+    e && e.preventDefault();
+    return act(async () => {
+      const r = await get(`/api/v1/desk/appointments?q=${encodeURIComponent(aq.trim())}`);
+      setBookings(r.appointments);
+    });
+  };
+  const checkIn = () => act(async () => {
+    const t = await post('/api/v1/appointments/check-in', { ...key(aq), ...(printer ? { printer } : {}) });
+    setMsg(`预约签到成功，号码 ${t.number}（${t.appointment.start}–${t.appointment.end}）：${printWord(t.print)}`);
+    const r = await get(`/api/v1/desk/appointments?q=${encodeURIComponent(aq.trim())}`);
+    setBookings(r.appointments);
   });
   const queue = hall && hall.queues.find((x) => x.id === issue.queue);
   const doIssue = (e) => {
@@ -111,6 +130,26 @@ export default function Desk() {
                   <button class="desk-cancel-no" onClick=${() => setConfirming(null)}>不取消</button>`
               : html`<button class="desk-cancel" onClick=${() => setConfirming(t.id)}>取消号票</button>`)}
           </td></tr>`)}</tbody></table>`)}
+    </section>
+
+    <section>
+      <h2>预约签到<small>Appointment check-in</small></h2>
+      <form onSubmit=${findBookings} class="desk-find">
+        <input id="desk-aq" placeholder="预约签到码（6位）或身份证号码" maxlength="32" value=${aq}
+          onInput=${(e) => setAq(e.target.value)} required />
+        <button id="desk-find-booking" type="submit" class="primary">查找预约</button>
+      </form>
+      ${bookings && (bookings.length === 0 ? html`<p id="desk-no-booking">今天没有这个签到码或证件的预约</p>` : html`<table id="desk-bookings">
+        <thead><tr><th>时段</th><th>业务</th><th>证件</th><th>状态</th><th>号码</th><th></th></tr></thead>
+        <tbody>${bookings.map((b, i) => html`<tr data-booking=${b.id} data-state=${b.state}>
+          <td><b>${b.start}–${b.end}</b>${b.extended ? ' 延时' : ''}</td>
+          <td>${b.queue_name}${b.return_visit ? '（补办回访）' : ''}</td>
+          <td>${b.id_number || '—'}</td>
+          <td class="desk-state">${BOOKING_STATE[b.state] ? BOOKING_STATE[b.state][0] : b.state}</td>
+          <td>${b.ticket || ''}</td>
+          <td class="desk-actions">${b.state === 'booked' && i === bookings.findIndex((x) => x.state === 'booked')
+            ? html`<button id="desk-check-in" class="primary" onClick=${checkIn}>签到并打印</button>` : ''}</td>
+        </tr>`)}</tbody></table>`)}
     </section>
 
     <section>

@@ -2,6 +2,7 @@
 // event stream. Big type, high contrast: meant for a wall-mounted TV as much as a desk.
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, events } from '/staff/api.js';
+import { BookingsByQueue, useBookings } from '/staff/bookings.js';
 
 const PRINTER_STATES = { paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
 
@@ -45,6 +46,8 @@ export default function Floor() {
   const [, setTick] = useState(0);
   const fetchedAt = useRef(Date.now());
   const pending = useRef(null);
+  const [bookingBump, setBookingBump] = useState(0);
+  const bookings = useBookings(null, bookingBump);
 
   const load = async () => {
     try {
@@ -60,7 +63,8 @@ export default function Floor() {
   useEffect(() => {
     load();
     // Any committed change reloads the floor, at most once a second.
-    const stop = events(() => {
+    const stop = events((f) => {
+      if (f && f.type && f.type.startsWith('appointment.')) setBookingBump((x) => x + 1);
       if (pending.current) return;
       pending.current = setTimeout(() => { pending.current = null; load(); }, 1000);
     }, setLive);
@@ -111,6 +115,10 @@ export default function Floor() {
         <div class="q-waiting"><b>${q.waiting}</b> 人</div>
         <div class="q-times">最长 ${mins(q.longest_wait_s + since)} · 预计 ${mins(q.estimated_wait_s)}</div>
       </div>`)}
+    </section>
+    <h2>今日预约 <small>Bookings today, by queue</small></h2>
+    <section class="card">
+      <${BookingsByQueue} ...${bookings} queues=${floor.queues} now=${clock.slice(0, 5)} />
     </section>
     <h2>窗口 <small>Windows</small></h2>
     <section class="window-tiles">

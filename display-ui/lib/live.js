@@ -47,6 +47,9 @@ export class Live {
       const rtt = Date.now() - t0;
       const serverNow = Date.parse(hall.now);
       if (!Number.isNaN(serverNow)) this.offsetMs = serverNow + rtt / 2 - Date.now();
+      // The reason codes' words (午休, 会议…), so a pause reads as the console says it.
+      const reasons = await fetch('/api/v1/reasons', { cache: 'no-store' });
+      hall.reasons = reasons.ok ? await reasons.json() : [];
       this.h.hall(hall);
     } catch (_) {
       // Offline: the websocket's backoff retries.

@@ -16,7 +16,7 @@ function capPerZone(calls) {
 
 export class FloorState {
   constructor() {
-    this.windows = new Map(); // number -> {number, name, zone, status, clerk, current, pause_reason}
+    this.windows = new Map(); // number -> {number, name, zone, status, clerk, current, pause_reason, pause_until}
     this.waiting = new Map(); // queue id -> count
     this.calls = []; // newest first: {number, priority, window, zone, text, at, seq}
   }
@@ -31,6 +31,7 @@ export class FloorState {
         status: w.status,
         clerk: w.clerk,
         pause_reason: w.pause_reason,
+        pause_until: w.pause_until || null,
         current: w.current
           ? { number: w.current.number, priority: w.current.priority, state: w.current.state }
           : null,
@@ -116,16 +117,16 @@ export class FloorState {
         if (w) w.current = null;
         return null;
       case 'window.signed_in':
-        if (w) Object.assign(w, { status: 'open', clerk: e.clerk, pause_reason: null });
+        if (w) Object.assign(w, { status: 'open', clerk: e.clerk, pause_reason: null, pause_until: null });
         return null;
       case 'window.signed_out':
-        if (w) Object.assign(w, { status: 'closed', clerk: null, current: null, pause_reason: null });
+        if (w) Object.assign(w, { status: 'closed', clerk: null, current: null, pause_reason: null, pause_until: null });
         return null;
       case 'window.paused':
-        if (w) Object.assign(w, { status: 'paused', pause_reason: e.reason });
+        if (w) Object.assign(w, { status: 'paused', pause_reason: e.reason, pause_until: e.until || null });
         return null;
       case 'window.resumed':
-        if (w) Object.assign(w, { status: 'open', pause_reason: null });
+        if (w) Object.assign(w, { status: 'open', pause_reason: null, pause_until: null });
         return null;
       default:
         return null;

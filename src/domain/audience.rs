@@ -126,6 +126,9 @@ pub enum PublicEvent<'a> {
     WindowPaused {
         window: &'a WindowRef,
         reason: ReasonCode,
+        /// When the clerk said they would be back (午休，13:30恢复).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        until: Option<&'a str>,
     },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: &'a WindowRef },
@@ -243,9 +246,14 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
             clerk: _,
             reason: _,
         } => PublicEvent::WindowSignedOut { window },
-        Event::WindowPaused { window, reason } => PublicEvent::WindowPaused {
+        Event::WindowPaused {
+            window,
+            reason,
+            until,
+        } => PublicEvent::WindowPaused {
             window,
             reason: reason.code,
+            until: until.as_deref(),
         },
         Event::WindowResumed { window } => PublicEvent::WindowResumed { window },
         // Ratings and their follow-up are staff business.
@@ -411,6 +419,9 @@ pub struct PublicWindow<'a> {
     /// A paused window's reason code (never the clerk's free text).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pause_reason: Option<ReasonCode>,
+    /// A paused window's return time, when the clerk gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_until: Option<&'a str>,
     pub since: &'a str,
 }
 
@@ -453,6 +464,7 @@ fn public_window(w: &WindowView, opts: PublicOptions) -> PublicWindow<'_> {
         waiting,
         held: _,
         pause_reason,
+        pause_until,
         since,
         reason: _,
     } = w;
@@ -476,6 +488,7 @@ fn public_window(w: &WindowView, opts: PublicOptions) -> PublicWindow<'_> {
         }),
         waiting: *waiting,
         pause_reason,
+        pause_until: pause_until.as_deref(),
         since,
     }
 }
@@ -561,6 +574,7 @@ mod tests {
             Event::WindowPaused {
                 window: wref(),
                 reason: why,
+                until: Some("2026-12-01T13:30:00.000+08:00".into()),
             },
             Event::RatingSubmitted {
                 ticket: tref(),

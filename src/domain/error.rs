@@ -90,6 +90,9 @@ pub enum DomainError {
     AppointmentsOnly(String),
     #[error("that priority cannot be asked for")]
     InvalidPriority,
+    /// A pause's return time that is not a time, already past, or not today.
+    #[error("invalid return time {0}")]
+    InvalidUntil(String),
     // ---- accounts, devices and sessions (accounts.rs) ----
     #[error("unknown user {0}")]
     UnknownUser(String),
@@ -162,6 +165,7 @@ impl DomainError {
             TooLate => "too_late",
             AppointmentsOnly(_) => "appointments_only",
             InvalidPriority => "invalid_priority",
+            InvalidUntil(_) => "invalid_until",
             UnknownUser(_) | UnknownDevice(_) => "not_found",
             UserExists(_) => "user_exists",
             InvalidUsername => "invalid_username",
@@ -191,6 +195,7 @@ impl DomainError {
             | AppointmentsNotOffered(s)
             | BookingSuspended(s)
             | TooEarly(s)
+            | InvalidUntil(s)
             | UnknownRatingReason(s)
             | UnknownUser(s)
             | UserExists(s)

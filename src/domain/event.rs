@@ -162,7 +162,13 @@ pub enum Event {
         reason: SignOutReason,
     },
     #[serde(rename = "window.paused")]
-    WindowPaused { window: WindowRef, reason: Reason },
+    WindowPaused {
+        window: WindowRef,
+        reason: Reason,
+        /// When the clerk said they would be back (RFC 3339), if they said.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+    },
     #[serde(rename = "window.resumed")]
     WindowResumed { window: WindowRef },
     #[serde(rename = "rating.submitted")]

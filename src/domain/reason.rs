@@ -52,10 +52,38 @@ impl ReasonCode {
         ReasonCode::Other,
     ];
 
+    /// Which clerk operations offer this code (the comments on the variants, as data).
+    pub fn offered_for(self) -> &'static [ReasonUse] {
+        use ReasonCode::*;
+        match self {
+            Lunch | Meeting | Training | Away | SystemFault => &[ReasonUse::Pause],
+            NotPresent | Left => &[ReasonUse::NoShow],
+            Appointment | MaterialsBack | GreenChannel | ResidentWindow => {
+                &[ReasonUse::Call, ReasonUse::Transfer]
+            }
+            Other => &[
+                ReasonUse::Pause,
+                ReasonUse::NoShow,
+                ReasonUse::Call,
+                ReasonUse::Transfer,
+            ],
+        }
+    }
+
     /// The wire name, e.g. `system_fault` (derived from serde, not a second table).
     pub fn name(self) -> String {
         wire_name(&self)
     }
+}
+
+/// A clerk operation that asks for a reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReasonUse {
+    Pause,
+    NoShow,
+    Call,
+    Transfer,
 }
 
 /// A reason as stored and sent to staff: a code and, optionally, the clerk's words.

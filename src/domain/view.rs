@@ -70,6 +70,9 @@ pub struct WindowView {
     /// Tickets held at this window, to call back.
     pub held: Vec<TicketRef>,
     pub pause_reason: Option<String>,
+    /// A paused window's return time (RFC 3339), when the clerk gave one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_until: Option<String>,
     /// When the window entered its status.
     pub since: String,
     /// Why the last call chose its ticket (only in a call's reply).

@@ -284,6 +284,8 @@ struct CheckInRequest {
     /// The booked citizen's ID number.
     #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{17}[0-9Xx]\s*$")]
     id_number: Option<String>,
+    /// The help desk names the printer for the slip (a kiosk prints on its own).
+    printer: Option<String>,
 }
 
 /// The slot of the booking a check-in used.
@@ -321,6 +323,7 @@ async fn check_in(
     Json(req): Json<CheckInRequest>,
 ) -> Result<Response, ApiError> {
     let filled = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let req_printer = super::tickets::desk_printer(&st, &who, req.printer)?;
     let key = match (filled(req.code), filled(req.id_number)) {
         (Some(c), None) => CheckInKey::Code(c),
         (None, Some(i)) => CheckInKey::IdNumber(i),
@@ -343,8 +346,15 @@ async fn check_in(
         }
     };
     // Committed first: whatever the printer does, the ticket exists.
-    let print: PrintStatus =
-        print_slip(&st, &who, None, &t, &public_base(&st, &headers), false).await;
+    let print: PrintStatus = print_slip(
+        &st,
+        &who,
+        req_printer,
+        &t,
+        &public_base(&st, &headers),
+        false,
+    )
+    .await;
     let dto = CheckInDto {
         ticket: ticket_dto(t, print),
         appointment: CheckInAppointment {

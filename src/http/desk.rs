@@ -1,7 +1,8 @@
 //! The help desk (服务台, /staff/desk): look a ticket up by its number or by the citizen's ID
 //! number, list the printers to reprint on (ids and health, never addresses), and cancel a
 //! ticket at the citizen's request. Issuing on a citizen's behalf and reprinting use the
-//! ticket routes with the desk clerk's session. Any staff role.
+//! ticket routes with the desk clerk's session. Today's bookings are found by check-in code or ID
+//! number and checked in through `POST /api/v1/appointments/check-in`. Any staff role.
 
 use axum::Json;
 use axum::extract::State;
@@ -24,6 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(find_tickets))
         .routes(routes!(cancel_ticket))
         .routes(routes!(list_printers))
+        .routes(routes!(find_appointments))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -146,4 +148,50 @@ async fn list_printers(
             })
             .collect(),
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+struct DeskBooking {
+    #[serde(flatten)]
+    booking: crate::domain::hall::StaffBookingView,
+    queue_name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct DeskBookings {
+    appointments: Vec<DeskBooking>,
+}
+
+/// Today's bookings for a check-in code (6 digits) or an ID number; IDs masked to the last 4.
+#[utoipa::path(get, path = "/api/v1/desk/appointments", tag = "desk", operation_id = "findAppointments",
+    params(FindParams),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Today's matching bookings (ID masked; never the code or the booking's token)", body = DeskBookings),
+        (status = 403, description = "A device, not staff (`forbidden`)", body = ErrorBody),
+        (status = 422, description = "An 18-character query that is no valid ID (`invalid_id_number`)", body = ErrorBody),
+    ))]
+async fn find_appointments(
+    State(st): State<AppState>,
+    Staff(_who): Staff,
+    Query(p): Query<FindParams>,
+) -> Result<Json<DeskBookings>, ApiError> {
+    if p.q.trim().is_empty() || p.q.chars().count() > 32 {
+        return Err(ApiError::bad_request("请输入预约签到码或身份证号码"));
+    }
+    let appointments = st.engine.read(move |h, now, _| {
+        h.find_bookings(&p.q, now).map(|bs| {
+            bs.into_iter()
+                .map(|b| DeskBooking {
+                    booking: h.staff_booking_view(b),
+                    queue_name: h
+                        .plan()
+                        .queue(&b.queue)
+                        .map(|q| q.name.clone())
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+    })?;
+    Ok(Json(DeskBookings { appointments }))
 }

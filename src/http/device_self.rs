@@ -1,6 +1,7 @@
 //! `GET /api/v1/devices/me`: a device asks who it is. A kiosk, screen or evaluator checks its
 //! token at load and shows a setup screen when the token is missing, wrong or revoked, instead
-//! of letting a citizen go through the whole flow first.
+//! of letting a citizen go through the whole flow first, and asks again every minute: that is
+//! its heartbeat, the admin's device list shows when each device was last seen.
 
 use axum::Json;
 use axum::extract::State;
@@ -44,6 +45,8 @@ async fn show_device_self(
     let Principal::Device { id, kind, window } = who else {
         return Err(ApiError::forbidden());
     };
+    // This is also the devices' heartbeat (every minute), for the admin's list.
+    st.device_seen.touch(&id, st.engine.clock().now());
     let kiosk = st
         .plan
         .kiosks

@@ -1,5 +1,6 @@
 //! Devices for managers: every printer with its health (ok, paper out, cover open, offline,
-//! unreachable, last error, last checked) and every registered kiosk, screen and evaluator.
+//! unreachable, last error, last checked) and every registered kiosk, screen and evaluator with
+//! its last heartbeat and health.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -44,6 +45,9 @@ struct DeviceDto {
     printer: Option<String>,
     /// A kiosk's zone from the config.
     zone: Option<String>,
+    /// Its last heartbeat (`GET /api/v1/devices/me`), since the server started.
+    last_seen: Option<String>,
+    health: super::device_seen::DeviceHealth,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -65,6 +69,7 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
     let rows = tokio::task::spawn_blocking(move || reader.devices()).await??;
     let tz = &st.plan.rules.tz;
     let at = |t: Option<jiff::Timestamp>| t.map(|t| rfc3339(t, tz));
+    let now = st.engine.clock().now();
     let printers = st
         .printers
         .health()
@@ -88,7 +93,10 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
             let kiosk = (d.kind == crate::domain::DeviceKind::Kiosk)
                 .then(|| st.plan.kiosks.iter().find(|k| k.id == d.id))
                 .flatten();
+            let (seen, health) = st.device_seen.health(&d.id, d.revoked, now);
             DeviceDto {
+                last_seen: at(seen),
+                health,
                 printer: kiosk.and_then(|k| k.printer.clone()),
                 zone: kiosk.and_then(|k| k.zone.clone()),
                 id: d.id,

@@ -104,6 +104,7 @@ impl From<DomainError> for ApiError {
             | UnknownRatingReason(_)
             | TransferTarget
             | InvalidPriority
+            | InvalidUntil(_)
             | InvalidUsername
             | InvalidName
             | InvalidDeviceId
@@ -337,6 +338,7 @@ mod tests {
             DomainError::TooLate,
             DomainError::AppointmentsOnly(String::new()),
             DomainError::InvalidPriority,
+            DomainError::InvalidUntil(String::new()),
             DomainError::UnknownUser(String::new()),
             DomainError::UserExists(String::new()),
             DomainError::InvalidUsername,

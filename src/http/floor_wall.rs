@@ -93,10 +93,12 @@ async fn show_floor_wall(
     who: Principal,
 ) -> Result<Json<FloorWall>, ApiError> {
     match &who {
+        // The TV asks every few seconds: that is its heartbeat for the device list.
         Principal::Device {
             kind: crate::domain::DeviceKind::Display,
+            id,
             ..
-        } => {}
+        } => st.device_seen.touch(id, st.engine.clock().now()),
         Principal::Device { .. } => return Err(ApiError::forbidden()),
         Principal::Staff { .. } => who.require_manager()?,
     }

@@ -8,6 +8,7 @@ mod assets;
 mod auth;
 pub mod central;
 mod desk;
+mod device_seen;
 mod device_self;
 mod devices;
 pub mod error;
@@ -20,6 +21,7 @@ mod manager;
 mod meta;
 pub mod openapi;
 mod ops;
+mod reasons;
 mod shield;
 pub mod stream_quota;
 mod tickets;
@@ -84,6 +86,8 @@ pub struct AppState {
     pub metrics_allow: Arc<Vec<crate::ops::access::Cidr>>,
     /// Per-kiosk issuing limits (`[limits]`).
     pub kiosk_limits: Arc<limits::KioskLimits>,
+    /// Each device's last heartbeat (the admin's device list).
+    pub device_seen: Arc<device_seen::DeviceSeen>,
     /// The uplink to the central database, when `[uplink]` is configured.
     pub uplink: Option<Arc<crate::central::uplink::UplinkStatus>>,
 }
@@ -105,6 +109,7 @@ fn api_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(appointments::routes())
         .merge(floor_wall::routes())
         .merge(desk::routes())
+        .merge(reasons::routes())
         .merge(ops::routes())
 }
 

@@ -97,6 +97,22 @@ pub(super) fn public_base(st: &AppState, headers: &HeaderMap) -> String {
 
 /// Print the slip of a committed ticket on `printer` (or the calling kiosk's printer).
 /// Never fails the request: the outcome is reported in `print`.
+/// The printer a staff member names for a slip (the help desk); a device prints on its own.
+pub(super) fn desk_printer(
+    st: &AppState,
+    who: &Principal,
+    printer: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    match (who, printer) {
+        (Principal::Staff { .. }, Some(p)) if st.printers.exists(&p) => Ok(Some(p)),
+        (Principal::Staff { .. }, Some(p)) => {
+            Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_printer").with(p))
+        }
+        (_, Some(_)) => Err(ApiError::forbidden()),
+        (_, None) => Ok(None),
+    }
+}
+
 pub(super) async fn print_slip(
     st: &AppState,
     who: &Principal,
@@ -169,14 +185,7 @@ async fn issue_ticket(
     headers: HeaderMap,
     Json(req): Json<IssueRequest>,
 ) -> Result<Response, ApiError> {
-    let printer = match (&who, req.printer) {
-        (Principal::Staff { .. }, Some(p)) if st.printers.exists(&p) => Some(p),
-        (Principal::Staff { .. }, Some(p)) => {
-            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "unknown_printer").with(p));
-        }
-        (_, Some(_)) => return Err(ApiError::forbidden()),
-        (_, None) => None,
-    };
+    let printer = desk_printer(&st, &who, req.printer)?;
     if let Principal::Device {
         id,
         kind: DeviceKind::Kiosk,

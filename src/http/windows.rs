@@ -128,7 +128,7 @@ async fn sign_out(
 
 #[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+struct PauseBody {
     /// `code`, `code: words` or words alone (an `other` reason).
     #[serde(default)]
     #[schema(
@@ -143,6 +143,9 @@ struct ReasonBody {
         pattern = r"^[^\x00-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
     )]
     reason_text: Option<String>,
+    /// When the clerk will be back: `HH:MM` today (hall clock) or RFC 3339; later today.
+    #[schema(max_length = 40)]
+    until: Option<String>,
 }
 
 /// A reason in its one wire form (`code` or `code: text`), from either shape a client sends:
@@ -162,20 +165,20 @@ fn given_reason(
 /// Pause the window (暂停), with a reason code and optional words.
 #[utoipa::path(post, path = "/api/v1/windows/{number}/pause", tag = "windows", operation_id = "pauseWindow",
     params(("number" = u64, Path, description = "The window number", minimum = 1, maximum = 4294967295_u64, example = 5)),
-    request_body(content = Option<ReasonBody>, description = "Optional", example = json!({"reason_code": "lunch"})),
+    request_body(content = Option<PauseBody>, description = "Optional", example = json!({"reason_code": "lunch", "until": "13:30"})),
     security(("bearer" = []), ("cookie" = [])),
     responses(
         (status = 200, description = "The window's new state", body = WindowView),
         (status = 404, description = "No such window (`unknown_window`)", body = ErrorBody),
         (status = 403, description = "Not staff, or not this clerk's window (`forbidden`, `not_your_window`)", body = ErrorBody),
         (status = 409, description = "Refused in the window's state (`window_not_open`, `window_busy`, `window_paused`)", body = ErrorBody),
-        (status = 422, description = "A reason is missing, too long or has control characters (`reason_required`, `reason_too_long`, `invalid_text`)", body = ErrorBody),
+        (status = 422, description = "A reason is missing, too long or has control characters or a return time not later today (`reason_required`, `reason_too_long`, `invalid_text`, `invalid_until`)", body = ErrorBody),
     ))]
 async fn pause_window(
     State(st): State<AppState>,
     Staff(who): Staff,
     Path(n): Path<u32>,
-    OptionalJson(b): OptionalJson<ReasonBody>,
+    OptionalJson(b): OptionalJson<PauseBody>,
 ) -> Result<Response, ApiError> {
     run(
         &st,
@@ -183,6 +186,7 @@ async fn pause_window(
         Command::Pause {
             window: n,
             reason: given_reason(Some(b.reason), b.reason_code, b.reason_text)?.unwrap_or_default(),
+            until: b.until,
         },
     )
     .await

@@ -16,6 +16,7 @@ mod retention;
 mod rows;
 pub mod schema;
 pub mod seal;
+mod screens;
 mod simulated;
 pub mod uplink;
 
@@ -201,7 +202,7 @@ impl Store {
             })
             .collect();
         let mut stmt = self.conn.prepare(
-            "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak FROM windows",
+            "SELECT number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak, pause_until_ms FROM windows",
         )?;
         let windows = stmt
             .query_map([], rows::window_from_row)?

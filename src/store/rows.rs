@@ -138,6 +138,7 @@ pub fn window_from_row(r: &Row<'_>) -> rusqlite::Result<Result<WindowState>> {
     let current: Option<i64> = r.get(4)?;
     let pause_reason: Option<String> = r.get(5)?;
     let green_streak: u32 = r.get(7)?;
+    let pause_until: Option<i64> = r.get(8)?;
     Ok((|| {
         Ok(WindowState {
             number,
@@ -148,6 +149,7 @@ pub fn window_from_row(r: &Row<'_>) -> rusqlite::Result<Result<WindowState>> {
             }),
             current: current.map(TicketId),
             pause_reason,
+            pause_until: ts_opt(pause_until)?,
             since: ts(since)?,
             green_streak,
         })
@@ -156,11 +158,11 @@ pub fn window_from_row(r: &Row<'_>) -> rusqlite::Result<Result<WindowState>> {
 
 pub fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<()> {
     let mut stmt = tx.prepare_cached(
-        "INSERT INTO windows(number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak)
-         VALUES (?1,?2,?3,?4,?5,?6,?7,?8)
+        "INSERT INTO windows(number, status, clerk_username, clerk_name, current_ticket, pause_reason, since_ms, green_streak, pause_until_ms)
+         VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)
          ON CONFLICT(number) DO UPDATE SET status=excluded.status, clerk_username=excluded.clerk_username,
            clerk_name=excluded.clerk_name, current_ticket=excluded.current_ticket, pause_reason=excluded.pause_reason,
-           since_ms=excluded.since_ms, green_streak=excluded.green_streak",
+           since_ms=excluded.since_ms, green_streak=excluded.green_streak, pause_until_ms=excluded.pause_until_ms",
     )?;
     stmt.execute(params![
         w.number,
@@ -171,6 +173,7 @@ pub fn upsert_window(tx: &Transaction<'_>, w: &WindowState) -> Result<()> {
         w.pause_reason,
         w.since.as_millisecond(),
         w.green_streak,
+        w.pause_until.map(|t| t.as_millisecond()),
     ])?;
     Ok(())
 }

@@ -166,6 +166,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     INSERT OR REPLACE INTO meta(key, value) VALUES ('seal_pending', '1');
     "#,
+    // 11: a pause's return time (see store/screens.rs).
+    super::screens::MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

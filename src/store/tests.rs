@@ -77,6 +77,7 @@ fn every_row_type_round_trips() {
         }),
         current: None,
         pause_reason: Some("午休".into()),
+        pause_until: Some(ts("2026-11-27T05:30:00Z")),
         since: ts("2026-11-27T04:00:00Z"),
         green_streak: 2,
     };

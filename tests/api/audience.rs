@@ -179,13 +179,7 @@ async fn snapshots_are_projected_too() {
         .await;
     let mut public = hall.ws(None).await;
     let snap = next_json(&mut public).await;
-    let w20 = snap["windows"]
-        .as_array()
-        .expect("windows")
-        .iter()
-        .find(|w| w["number"] == 20)
-        .expect("window 20")
-        .clone();
+    let w20 = snapshot_window(&snap, 20);
     assert_eq!(w20["status"], "paused");
     assert_eq!(w20["clerk"], json!({"name": "李红"}));
     let text = snap.to_string();

@@ -38,7 +38,11 @@ pub fn shipped_config() -> String {
 /// The shipped hall with kiosk-1 printing on printer p1 at `address`. The shipped file names no
 /// live printer (the installer sets one), so p1 is added the way an installer would.
 pub fn config_with_printer(address: &str) -> String {
-    let shipped = shipped_config();
+    with_printer(shipped_config(), address)
+}
+
+/// `config` (the shipped one, perhaps changed) with kiosk-1 printing on `p1` at `address`.
+pub fn with_printer(shipped: String, address: &str) -> String {
     let from = "# printer = \"p1\"";
     assert!(
         shipped.contains(from),
@@ -340,6 +344,36 @@ pub async fn next_json(ws: &mut Ws) -> Value {
             return serde_json::from_str(&t).expect("frame is JSON");
         }
     }
+}
+
+/// Book 出入境 (crj) at `start` on the test hall's day for citizen `who` (a public booking).
+pub async fn book_crj_today(hall: &TestHall, start: &str, who: u32) -> Value {
+    let day = jiff::tz::TimeZone::get("Asia/Shanghai")
+        .expect("tz")
+        .to_datetime(tomorrow_at(10, 0))
+        .date()
+        .to_string();
+    let (s, b) = hall
+        .post(
+            "/api/v1/appointments",
+            None,
+            json!({"queue": "crj", "day": day, "start": start, "id_number": id_number(who), "phone": "13800138000"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    b
+}
+
+/// Window `n` of a snapshot frame.
+#[track_caller]
+pub fn snapshot_window(snap: &Value, n: u32) -> Value {
+    snap["windows"]
+        .as_array()
+        .expect("windows")
+        .iter()
+        .find(|w| w["number"] == n)
+        .unwrap_or_else(|| panic!("window {n} in the snapshot"))
+        .clone()
 }
 
 /// Assert an error response's status and code.

@@ -29,6 +29,7 @@ mod ratings;
 mod read_model;
 mod reports;
 mod retention;
+mod screens;
 mod security;
 mod streams;
 mod sim;

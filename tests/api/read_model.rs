@@ -55,13 +55,7 @@ async fn every_read_shows_a_command_once_its_reply_has_come() {
         let mut ws = hall.ws(None).await;
         let snap = next_json(&mut ws).await;
         assert_eq!(snap["type"], "snapshot");
-        let snap_w20 = snap["windows"]
-            .as_array()
-            .expect("windows")
-            .iter()
-            .find(|w| w["number"] == 20)
-            .expect("window 20")
-            .clone();
+        let snap_w20 = snapshot_window(&snap, 20);
         assert_eq!(snap_w20["current"]["number"], a["number"]);
 
         // Held, then called back, then finished: each shows at once.

@@ -8,18 +8,8 @@ use crate::hall::{KIOSK, TestHall, every_day_config, id_number, tomorrow_at};
 use crate::helpers::Browser;
 use crate::kiosk::{check_layout, tap, text};
 
-async fn book(hall: &TestHall, start: &str, who: u32) -> Value {
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
-    let day = tz.to_datetime(tomorrow_at(10, 0)).date().to_string();
-    let (s, b) = hall
-        .post(
-            "/api/v1/appointments",
-            None,
-            json!({"queue": "crj", "day": day, "start": start, "id_number": id_number(who), "phone": "13800138000"}),
-        )
-        .await;
-    assert_eq!(s, 201, "{b}");
-    b
+pub async fn book(hall: &TestHall, start: &str, who: u32) -> Value {
+    crate::hall::book_crj_today(hall, start, who).await
 }
 
 /// Click the button under `list` whose text contains `label`.

@@ -220,9 +220,14 @@ async fn a_clerk_works_a_window_from_the_console() {
     b.screenshot("console-6-refusal").await;
     click(&b, "#console-dialog-cancel").await;
 
-    // 暂停 with a reason, then 恢复.
+    // 暂停 with a reason and a return time picked from the hall's clock (+30 min), then 恢复.
     press(&b, Key::F8).await;
     click(&b, "[data-choice=pause-reason] [data-code=lunch]").await;
+    click(&b, "[data-choice=pause-until] button:nth-child(3)").await;
+    let picked = b
+        .wait_for("document.querySelector('#console-pause-until').value", 5)
+        .await;
+    b.screenshot("console-7-pause-dialog").await;
     click(&b, "#console-dialog-ok").await;
     b.wait_for(
         "document.querySelector('#console-status')?.dataset.status === 'paused'",
@@ -235,11 +240,21 @@ async fn a_clerk_works_a_window_from_the_console() {
             5,
         )
         .await;
-    assert!(shown.as_str().unwrap_or("").contains("午休"), "{shown}");
+    let picked = picked.as_str().expect("a time").to_string();
+    assert_eq!(
+        shown.as_str(),
+        Some(format!("：午休，{picked}恢复").as_str()),
+        "{shown}"
+    );
     let w = window_20(&hall, &api).await;
     assert_eq!(
         (w["status"].as_str(), w["pause_reason"].as_str()),
         (Some("paused"), Some("lunch"))
+    );
+    assert_eq!(
+        w["pause_until"].as_str().map(|u| &u[11..16]),
+        Some(picked.as_str()),
+        "{w}"
     );
     b.screenshot("console-7-paused").await;
     fits(&b).await;

@@ -8,7 +8,7 @@ use crate::hall::{TestHall, Ws, next_json};
 use crate::helpers::Browser;
 
 /// Open `path` and wait until the screen is live (snapshot applied, link up).
-async fn open(b: &Browser, hall: &TestHall, path: &str) {
+pub async fn open(b: &Browser, hall: &TestHall, path: &str) {
     b.client
         .goto(&format!("{}{path}", hall.base))
         .await

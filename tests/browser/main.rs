@@ -8,6 +8,7 @@ mod hall;
 mod helpers;
 
 mod appointments;
+mod bookings;
 mod console;
 mod desk;
 mod display;
@@ -17,5 +18,6 @@ mod kiosk;
 mod phone;
 mod quality;
 mod reports;
+mod screens;
 mod smoke;
 mod walls;

@@ -47,7 +47,8 @@ pub async fn busy_hall(hall: &TestHall) -> Vec<u32> {
         let t = &tokens[&n];
         hall.ok(t, n, "sign-in", json!({})).await;
         if n % 13 == 0 {
-            hall.ok(t, n, "pause", json!({"reason": "午休"})).await;
+            hall.ok(t, n, "pause", json!({"reason": "lunch", "until": "13:30"}))
+                .await;
             continue;
         }
         let Some(q) = first_queue(n) else { continue };

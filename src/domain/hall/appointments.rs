@@ -601,7 +601,6 @@ impl Hall {
 
     /// The bookings of `day` (optionally one queue), for staff.
     pub fn staff_bookings(&self, day: Date, queue: Option<&str>) -> Vec<StaffBookingView> {
-        let tz = &self.plan.rules.tz;
         let mut out: Vec<&Booking> = self
             .bookings
             .iter()
@@ -609,23 +608,28 @@ impl Hall {
             .collect();
         out.sort_by_key(|b| (b.start, b.queue.clone(), b.id));
         out.into_iter()
-            .map(|b| StaffBookingView {
-                id: b.id,
-                queue: b.queue.clone(),
-                day: b.day.to_string(),
-                start: hhmm(b.start),
-                end: hhmm(b.end),
-                state: b.state,
-                extended: b.extended,
-                return_visit: b.protected,
-                id_number: masked(&b.id_last4),
-                ticket: b
-                    .ticket
-                    .and_then(|t| self.tickets.get(t))
-                    .map(|t| t.number.clone()),
-                checked_in_at: b.checked_in_at.map(|t| rfc3339(t, tz)),
-            })
+            .map(|b| self.staff_booking_view(b))
             .collect()
+    }
+
+    /// One booking as staff see it (the ID masked to the last 4, never a name).
+    pub fn staff_booking_view(&self, b: &Booking) -> StaffBookingView {
+        StaffBookingView {
+            id: b.id,
+            queue: b.queue.clone(),
+            day: b.day.to_string(),
+            start: hhmm(b.start),
+            end: hhmm(b.end),
+            state: b.state,
+            extended: b.extended,
+            return_visit: b.protected,
+            id_number: masked(&b.id_last4),
+            ticket: b
+                .ticket
+                .and_then(|t| self.tickets.get(t))
+                .map(|t| t.number.clone()),
+            checked_in_at: b.checked_in_at.map(|t| rfc3339(t, &self.plan.rules.tz)),
+        }
     }
 
     /// Slots of `queue` from `from` to `to` with their places; past slots are left out.

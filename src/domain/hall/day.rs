@@ -145,6 +145,7 @@ impl Hall {
                 let clerk = w.clerk.take();
                 w.status = WindowStatus::Closed;
                 w.pause_reason = None;
+                w.pause_until = None;
                 w.since = now;
                 w.green_streak = 0;
                 if let (Some(clerk), Some(plan)) = (clerk, self.plan.window(n)) {

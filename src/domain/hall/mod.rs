@@ -42,6 +42,7 @@ mod accounts;
 mod appointments;
 mod calling;
 mod day;
+mod desk_lookup;
 mod estimator;
 mod issue;
 mod lookup;
@@ -113,6 +114,8 @@ pub enum Command {
     Pause {
         window: u32,
         reason: String,
+        /// When the clerk means to be back: `HH:MM` on the service day, or RFC 3339.
+        until: Option<String>,
     },
     Resume {
         window: u32,
@@ -261,6 +264,8 @@ pub struct WindowState {
     pub clerk: Option<ClerkRef>,
     pub current: Option<TicketId>,
     pub pause_reason: Option<String>,
+    /// When a paused window's clerk said they would be back (today, in the future).
+    pub pause_until: Option<Timestamp>,
     pub since: Timestamp,
     pub green_streak: u32,
 }
@@ -273,6 +278,7 @@ impl WindowState {
             clerk: None,
             current: None,
             pause_reason: None,
+            pause_until: None,
             since,
             green_streak: 0,
         }
@@ -368,7 +374,11 @@ impl Hall {
             Command::Reprint { ticket } => self.reprint(actor, ticket, ev)?,
             Command::SignIn { window } => self.sign_in(actor, window, now, ev)?,
             Command::SignOut { window } => self.sign_out(actor, window, now, ev)?,
-            Command::Pause { window, reason } => self.pause(actor, window, reason, now, ev)?,
+            Command::Pause {
+                window,
+                reason,
+                until,
+            } => self.pause(actor, window, reason, until, now, ev)?,
             Command::Resume { window } => self.resume(actor, window, now, ev)?,
             Command::CallNext { window } => self.call_next(actor, window, now, ev)?,
             Command::Call {

@@ -351,6 +351,7 @@ fn paused1(f: &mut Fx) {
         Command::Pause {
             window: 1,
             reason: "break".into(),
+            until: None,
         },
     );
 }
@@ -520,6 +521,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "午休".into(),
+                until: None,
             },
             Ok(&["window.paused"]),
         ),
@@ -530,6 +532,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "  ".into(),
+                until: None,
             },
             Err("reason_required"),
         ),
@@ -540,6 +543,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "x".into(),
+                until: None,
             },
             Err("window_busy"),
         ),
@@ -550,6 +554,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "x".into(),
+                until: None,
             },
             Err("window_paused"),
         ),
@@ -560,6 +565,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "x".into(),
+                until: None,
             },
             Err("window_not_open"),
         ),
@@ -1022,6 +1028,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "x".into(),
+                until: None,
             },
             Err("not_your_window"),
         ),
@@ -1057,6 +1064,7 @@ fn commands_in_each_state() {
             || C::Pause {
                 window: 1,
                 reason: "x".into(),
+                until: None,
             },
             Err("forbidden"),
         ),
@@ -1205,6 +1213,56 @@ fn recall_limit_comes_from_the_rules() {
 }
 
 #[test]
+fn a_pause_may_say_when_the_clerk_is_back() {
+    // (now, until as given, accepted as)
+    let cases: [(&str, &str, Result<&str, &str>); 7] = [
+        ("12:00", "13:30", Ok("2026-11-27T13:30:00.000+08:00")),
+        ("12:00", " 13:30 ", Ok("2026-11-27T13:30:00.000+08:00")),
+        (
+            "12:00",
+            "2026-11-27T05:30:00Z",
+            Ok("2026-11-27T13:30:00.000+08:00"),
+        ),
+        ("12:00", "11:59", Err("invalid_until")),
+        ("12:00", "12:00", Err("invalid_until")),
+        ("12:00", "2026-11-28T09:00:00+08:00", Err("invalid_until")),
+        ("12:00", "half past one", Err("invalid_until")),
+    ];
+    for (now, until, want) in cases {
+        let mut f = Fx::new();
+        f.set(now);
+        f.sign_in(&c1(), 1);
+        let got = f.run(
+            &c1(),
+            Command::Pause {
+                window: 1,
+                reason: "lunch".into(),
+                until: Some(until.into()),
+            },
+        );
+        let v = f.h.window_view(1).expect("window 1");
+        match (want, got) {
+            (Ok(at), Ok(ev)) => {
+                assert!(
+                    matches!(&ev[..], [Event::WindowPaused { until: Some(u), .. }] if u == at),
+                    "{until}: {ev:?}"
+                );
+                assert_eq!(v.pause_until.as_deref(), Some(at), "{until}");
+                // Resuming (or any later pause without a time) forgets it.
+                f.ok(&c1(), Command::Resume { window: 1 });
+                assert_eq!(f.h.window_view(1).expect("w").pause_until, None);
+            }
+            (Err(code), Err(e)) => {
+                assert_eq!(e.code(), code, "{until}");
+                // A refusal leaves no trace: the window is still open.
+                assert_eq!((v.status, v.pause_until), ("open", None), "{until}");
+            }
+            (want, got) => panic!("{until}: wanted {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
 fn sign_out_reasons_and_window_views() {
     let mut f = Fx::new();
     f.sign_in(&c1(), 1);
@@ -1218,6 +1276,7 @@ fn sign_out_reasons_and_window_views() {
         Command::Pause {
             window: 1,
             reason: " 午休 ".into(),
+            until: None,
         },
     );
     let v = f.h.window_view(1).expect("window 1");
@@ -1592,6 +1651,7 @@ fn numbering_restarts_at_the_next_local_day() {
         Command::Pause {
             window: 2,
             reason: "x".into(),
+            until: None,
         },
     );
     f.now = day1_2359;
@@ -2375,6 +2435,7 @@ fn take_changes_names_the_touched_rows() {
         Command::Pause {
             window: 1,
             reason: "x".into(),
+            until: None,
         },
     );
     let ch = f.h.take_changes();
@@ -2484,7 +2545,8 @@ fn restore_from_the_changed_rows_rebuilds_an_equal_hall() {
         &c3(),
         Command::Pause {
             window: 2,
-            reason: "会议".into()
+            reason: "会议".into(),
+            until: None,
         }
     ));
     // The citizen with A004 leaves.

@@ -139,6 +139,7 @@ impl Hall {
             waiting,
             held,
             pause_reason: w.pause_reason.clone(),
+            pause_until: w.pause_until.map(|t| rfc3339(t, &self.plan.rules.tz)),
             since: rfc3339(w.since, &self.plan.rules.tz),
             reason: None,
         })

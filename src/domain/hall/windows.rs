@@ -38,6 +38,7 @@ impl Hall {
         w.status = WindowStatus::Open;
         w.clerk = Some(clerk.clone());
         w.pause_reason = None;
+        w.pause_until = None;
         w.since = now;
         w.green_streak = 0;
         self.windows.touch(window);
@@ -63,6 +64,7 @@ impl Hall {
         let clerk = w.clerk.take();
         w.status = WindowStatus::Closed;
         w.pause_reason = None;
+        w.pause_until = None;
         w.since = now;
         self.windows.touch(window);
         if let Some(clerk) = clerk {
@@ -85,10 +87,15 @@ impl Hall {
         actor: &Actor,
         window: u32,
         reason: String,
+        until: Option<String>,
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
         let reason = required(reason)?;
+        let until = until
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| back_at(&self.plan, &u, now))
+            .transpose()?;
         let w = self.window_for(actor, window)?;
         if w.status == WindowStatus::Paused {
             return Err(DomainError::WindowPaused(window));
@@ -98,11 +105,13 @@ impl Hall {
         }
         w.status = WindowStatus::Paused;
         w.pause_reason = Some(reason.to_string());
+        w.pause_until = until;
         w.since = now;
         self.windows.touch(window);
         events.push(Event::WindowPaused {
             window: self.wref(window)?,
             reason,
+            until: until.map(|t| rfc3339(t, &self.plan.rules.tz)),
         });
         Ok(Reply::window(window))
     }
@@ -123,6 +132,7 @@ impl Hall {
         }
         w.status = WindowStatus::Open;
         w.pause_reason = None;
+        w.pause_until = None;
         w.since = now;
         self.windows.touch(window);
         events.push(Event::WindowResumed {
@@ -192,4 +202,33 @@ impl Hall {
             .map(window_ref)
             .ok_or(DomainError::UnknownWindow(window))
     }
+}
+
+/// A pause's return time as the clerk gives it: `HH:MM` (the hall's clock, today) or RFC 3339.
+/// It must lie ahead of `now` and on the same service day (a pause past closing is a sign-out).
+pub fn back_at(plan: &Plan, raw: &str, now: Timestamp) -> Result<Timestamp, DomainError> {
+    let raw = raw.trim();
+    let tz = &plan.rules.tz;
+    let today = local_day(plan, now);
+    let at = if let Ok(t) = raw.parse::<Timestamp>() {
+        t
+    } else {
+        let time: jiff::civil::Time = raw
+            .parse()
+            .map_err(|_| DomainError::InvalidUntil(raw.chars().take(32).collect()))?;
+        tz.to_timestamp(today.to_datetime(time))
+            .map_err(|_| DomainError::InvalidUntil(raw.into()))?
+    };
+    if at <= now || local_day(plan, at) != today {
+        return Err(DomainError::InvalidUntil(hhmm_of(plan, at)));
+    }
+    Ok(at)
+}
+
+fn hhmm_of(plan: &Plan, t: Timestamp) -> String {
+    plan.rules
+        .tz
+        .to_datetime(t)
+        .strftime("%Y-%m-%d %H:%M")
+        .to_string()
 }
