@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 #[path = "config_appointments.rs"]
 pub mod appointments;
+#[path = "config_notify.rs"]
+pub mod notify;
 
 use crate::domain::plan::{
     Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
@@ -75,6 +77,12 @@ pub struct Config {
     /// Ship committed events to a central PostgreSQL for cross-hall reports (optional).
     #[serde(default)]
     pub uplink: Option<UplinkSection>,
+    /// Webhooks to the hall's SMS or WeChat gateway (none shipped: nothing is promised).
+    #[serde(default)]
+    pub notify: Vec<notify::NotifySection>,
+    /// When reminders and "N ahead" messages fall due.
+    #[serde(default)]
+    pub notifications: notify::NotificationsSection,
 }
 
 /// `[events]`: the event websocket.
@@ -886,6 +894,7 @@ impl Config {
             }
         }
         self.validate_reports()?;
+        self.notify_plan()?;
         self.validate_events()?;
         let miss_rule = self
             .appointments
@@ -937,6 +946,18 @@ impl Config {
 }
 
 impl Config {
+    /// `[[notify]]` and `[notifications]` as the engine's notification plan.
+    pub fn notify_plan(
+        &self,
+    ) -> Result<crate::domain::notify::NotifyPlan, (&'static str, Option<usize>, &'static str, String)>
+    {
+        notify::plan(
+            &self.notify,
+            &self.notifications,
+            self.hall.public_url.as_deref(),
+        )
+    }
+
     /// `[events]` must leave room for a screen and buffer at least one event.
     fn validate_events(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
         let e = &self.events;

@@ -48,12 +48,14 @@ impl Frame {
 }
 
 /// How the engine fans out; the defaults are the `[events]` defaults.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Events a subscriber may fall behind before it is sent a fresh snapshot.
     pub broadcast_capacity: usize,
     /// What public frames may show.
     pub public: PublicOptions,
+    /// Which notifications the outbox is given (`[[notify]]`; none by default).
+    pub notify: crate::domain::notify::NotifyPlan,
 }
 
 impl Default for EngineOptions {
@@ -61,6 +63,7 @@ impl Default for EngineOptions {
         EngineOptions {
             broadcast_capacity: BROADCAST_CAPACITY,
             public: PublicOptions::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -222,6 +225,7 @@ pub fn start_with(
         events: events.clone(),
         clock: Arc::clone(&clock),
         publisher,
+        notifier: crate::domain::notify::Notifier::new(opts.notify),
     };
     // Clear any earlier day left open before the first request.
     writer.run_batch(vec![Request::Tick]);
@@ -251,6 +255,8 @@ struct Writer {
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     publisher: Publisher,
+    /// Derives each batch's notifications (written in the batch's transaction).
+    notifier: crate::domain::notify::Notifier,
 }
 
 type Pending = (
@@ -405,7 +411,8 @@ impl Writer {
                 records.push((rec, label.clone(), now.as_millisecond()));
             }
         }
-        let changes = hall.take_changes();
+        let mut changes = hall.take_changes();
+        changes.outbox = self.notifier.derive(&records, hall);
         let dirty = !records.is_empty()
             || !changes.tickets.is_empty()
             || !changes.windows.is_empty()

@@ -10,6 +10,7 @@
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
+//! - `notify`: delivers the notifications outbox to the hall's SMS/WeChat gateways.
 #![forbid(unsafe_code)]
 
 pub mod admin;
@@ -22,6 +23,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod net;
+pub mod notify;
 pub mod ops;
 pub mod printer;
 pub mod read_model;
@@ -100,6 +102,9 @@ impl App {
         let engine_opts = engine::EngineOptions {
             broadcast_capacity: config.events.buffer,
             public: config.events.public(),
+            notify: config
+                .notify_plan()
+                .map_err(|(t, _, k, m)| anyhow::anyhow!("{t}.{k}: {m}"))?,
         };
         let engine: EngineHandle =
             engine::start_with(Arc::clone(&plan), store, clock, engine_opts)?;
@@ -115,6 +120,10 @@ impl App {
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
+        let outbox = Arc::new(notify::OutboxStatus::new(
+            config.notify.iter().map(|n| n.name.clone()),
+            config.notifications.alarm_after_minutes,
+        ));
         let state = http::AppState {
             engine,
             reader: store::Reader::new(&opts.db),
@@ -133,10 +142,10 @@ impl App {
             passwords: http::guard::PasswordChecker::start(),
             voice_pack,
             closing: closing_rx,
-            ops: Arc::new(ops::status::OpsStatus::new(
-                nightly.is_some(),
-                jiff::Timestamp::now().as_second(),
-            )),
+            ops: Arc::new(
+                ops::status::OpsStatus::new(nightly.is_some(), jiff::Timestamp::now().as_second())
+                    .with_outbox(outbox),
+            ),
             metrics,
             metrics_allow,
             uplink,
@@ -199,6 +208,17 @@ impl App {
             )),
             _ => None,
         };
+        // Notifications to the hall's gateways, off the writer (none without `[[notify]]`).
+        let engine = self.state.engine.clone();
+        let deliveries = notify::start(
+            &self.state.config.notify,
+            &self.state.reader,
+            &self.state.db_path,
+            self.state.engine.clock(),
+            &self.state.ops.outbox,
+            self.state.simulated_clock || self.state.plan.rules.always_open,
+            || engine.subscribe(),
+        );
         let app = http::router(self.state);
         let closing = self.closing;
         let out = net::serve(listener, app, &http_cfg, async move {
@@ -216,6 +236,9 @@ impl App {
         }
         if let Some(u) = uplink {
             u.abort();
+        }
+        for d in deliveries {
+            d.abort();
         }
         out.context("serving HTTP")
     }

@@ -11,6 +11,7 @@ pub mod event;
 pub mod feedback;
 pub mod hall;
 pub mod idcard;
+pub mod notify;
 pub mod plan;
 pub mod rating;
 pub mod reason;

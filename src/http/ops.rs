@@ -105,6 +105,7 @@ async fn show_metrics(
         printers,
         last_backup_age_s: st.ops.last_backup_age_s(now).map(|s| s as f64),
         last_backup_failed: attempt.is_some_and(|a| !a.ok),
+        outbox: st.ops.outbox.views(),
     };
     let text = st.metrics.render(&scrape);
     Ok((

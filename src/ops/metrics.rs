@@ -60,6 +60,8 @@ pub struct Scrape {
     pub last_backup_age_s: Option<f64>,
     /// Whether the last backup attempt failed.
     pub last_backup_failed: bool,
+    /// The notification gateways' outboxes.
+    pub outbox: Vec<crate::notify::TargetView>,
 }
 
 /// The registry and its metrics; one per server.
@@ -76,6 +78,15 @@ pub struct Metrics {
     backup_age: Gauge<f64, AtomicU64>,
     backup_failed: Gauge,
     outbox_backlog: Gauge,
+    outbox_oldest: Gauge<f64, AtomicU64>,
+    outbox_scheduled: Gauge,
+    notify_delivered: Family<TargetLabels, Gauge>,
+    notify_failed: Family<TargetLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
 }
 
 impl Default for Metrics {
@@ -99,6 +110,10 @@ impl Metrics {
             backup_age: Gauge::default(),
             backup_failed: Gauge::default(),
             outbox_backlog: Gauge::default(),
+            outbox_oldest: Gauge::default(),
+            outbox_scheduled: Gauge::default(),
+            notify_delivered: Family::default(),
+            notify_failed: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -153,8 +168,28 @@ impl Metrics {
         );
         registry.register(
             "outbox_backlog",
-            "Committed events not yet shipped to the central uplink (0 while none is configured)",
+            "Notifications due and not yet delivered to the [[notify]] gateways (0 while none is configured)",
             m.outbox_backlog.clone(),
+        );
+        registry.register(
+            "outbox_oldest_seconds",
+            "How long the oldest due, undelivered notification has waited (hall clock; 0 when none)",
+            m.outbox_oldest.clone(),
+        );
+        registry.register(
+            "outbox_scheduled",
+            "Notifications not yet due (reminders before a booked slot)",
+            m.outbox_scheduled.clone(),
+        );
+        registry.register(
+            "notifications_delivered",
+            "Notifications a gateway answered 2xx to since the server started, by gateway",
+            m.notify_delivered.clone(),
+        );
+        registry.register(
+            "notification_failures",
+            "Failed notification posts (to be retried) since the server started, by gateway",
+            m.notify_failed.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -252,6 +287,18 @@ impl Metrics {
         }
         self.backup_age.set(now.last_backup_age_s.unwrap_or(-1.0));
         self.backup_failed.set(i64::from(now.last_backup_failed));
+        let sum = |f: fn(&crate::notify::TargetView) -> u64| now.outbox.iter().map(f).sum::<u64>();
+        self.outbox_backlog.set(sum(|t| t.due) as i64);
+        self.outbox_scheduled.set(sum(|t| t.later) as i64);
+        self.outbox_oldest
+            .set(now.outbox.iter().map(|t| t.oldest_s).fold(0.0, f64::max));
+        for t in &now.outbox {
+            let labels = TargetLabels {
+                target: t.name.clone(),
+            };
+            self.notify_delivered.get_or_create(&labels).set(t.delivered as i64);
+            self.notify_failed.get_or_create(&labels).set(t.failed as i64);
+        }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics not encodable");
@@ -293,6 +340,7 @@ mod tests {
             printers: vec![("p1".into(), false)],
             last_backup_age_s: Some(30.0),
             last_backup_failed: false,
+            outbox: Vec::new(),
         });
         for line in [
             "hallq_tickets_issued_total{queue=\"xf\"} 2",

@@ -32,6 +32,9 @@ pub struct Scenario {
     /// Share of finished citizens who rate the service from their phone.
     pub rate: f64,
     pub lunch_min: f64,
+    /// Share of the visits to queues that take bookings that are booked ahead (预约), up to
+    /// the slots' capacity; the rest walk in.
+    pub booked: f64,
 }
 
 impl Scenario {
@@ -49,6 +52,7 @@ impl Scenario {
             transfer: 0.08,
             rate: 0.35,
             lunch_min: 60.0,
+            booked: 0.3,
         }
     }
 

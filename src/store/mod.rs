@@ -6,6 +6,7 @@
 pub mod appointments;
 pub mod audit;
 mod auth;
+pub mod outbox;
 pub mod backup;
 pub mod feedback;
 pub mod fixture;
@@ -258,6 +259,7 @@ impl Store {
             for b in &changes.bookings {
                 appointments::upsert(&tx, b)?;
             }
+            outbox::write(&tx, &changes.outbox)?;
         }
         tx.commit()?;
         Ok(())

@@ -158,6 +158,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 8: appointments (预约), see store/appointments.rs.
     super::appointments::MIGRATION,
+    // 9: the notifications outbox, see store/outbox.rs.
+    super::outbox::MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -113,6 +113,7 @@ fn every_row_type_round_trips() {
         ratings: vec![rating.clone()],
         follow_ups: vec![follow_up.clone()],
         bookings: Vec::new(),
+        outbox: Vec::new(),
     };
     store.commit(&[record(1, &t)], &changes).expect("commit");
     let back = store

@@ -17,6 +17,7 @@ mod floor_wall;
 mod hardening;
 mod limits;
 mod loopback;
+mod notify;
 mod openapi;
 mod ops;
 mod pg;

@@ -108,6 +108,7 @@ impl Hall {
             ratings,
             follow_ups,
             bookings: self.bookings.take_changes(),
+            outbox: Vec::new(),
         }
     }
 

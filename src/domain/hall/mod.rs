@@ -42,6 +42,7 @@ mod day;
 mod estimator;
 mod issue;
 mod lookup;
+mod phones;
 mod service;
 mod tickets;
 mod transfer;
@@ -309,6 +310,8 @@ pub struct Changes {
     pub follow_ups: Vec<FollowUp>,
     /// Changed bookings (appointments).
     pub bookings: Vec<Booking>,
+    /// Notifications owed by the batch (filled by the engine from `notify::Notifier`).
+    pub outbox: Vec<super::notify::OutboxWrite>,
 }
 
 /// What a restart loads back.
