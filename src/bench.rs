@@ -79,6 +79,21 @@ pub enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// On-time share of appointments and the walk-ins' extra wait on busy simulated days with
+    /// bookings, beside the same days without.
+    Appointments {
+        /// Seeds (each a day with bookings and the same day without).
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Share of the visits to queues that take bookings that book ahead.
+        #[arg(long, default_value_t = 0.3)]
+        share: f64,
+        /// Places per slot in every queue that takes bookings (so that the share fits).
+        #[arg(long, default_value_t = 6)]
+        capacity: u32,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
     /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
     /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
     Load(crate::sim::load::LoadArgs),
@@ -120,6 +135,12 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
             config,
         } => backup::run(db.as_deref(), rounds, clients, &config).await,
         Bench::Crash { rounds, config } => crate::sim::crash::crash_bench(rounds, &config).await,
+        Bench::Appointments {
+            seeds,
+            share,
+            capacity,
+            config,
+        } => crate::sim::bench::appointments_bench(&config, seeds, share, capacity).await,
         Bench::Estimates { seeds, config } => {
             crate::sim::bench::estimates_bench(&config, seeds).await
         }

@@ -110,8 +110,9 @@ pub fn plan(
                 arrives_ms: arrival_offset(rng).map(|m| slot_ms + (m * 60_000.0) as i64),
             });
         }
-        // The booked visits no longer walk in.
-        q.peak_rate *= (1.0 - n as f64 / q.expected.max(1.0)).max(0.0);
+        // The booked visits no longer walk in: the same arrivals are drawn and this share of
+        // them stays away, so the day with bookings and the day without share every walk-in.
+        q.walk_in_share = (1.0 - n as f64 / q.expected.max(1.0)).max(0.0);
     }
     out.sort_by_key(|p| p.slot_ms);
     out
@@ -243,11 +244,12 @@ mod tests {
             match ap {
                 None => {
                     assert!(mine.is_empty());
-                    assert_eq!(q.peak_rate, *was);
+                    assert_eq!(q.walk_in_share, 1.0);
                 }
                 Some(ap) => {
                     assert!(!mine.is_empty(), "{}", q.id);
-                    assert!(q.peak_rate < *was, "{}", q.id);
+                    assert!(q.walk_in_share < 1.0, "{}", q.id);
+                    assert_eq!(q.peak_rate, *was);
                     let mut per_slot = std::collections::BTreeMap::new();
                     for b in &mine {
                         *per_slot.entry(b.slot_ms).or_insert(0u32) += 1;

@@ -146,6 +146,8 @@ struct Sim<'a> {
     http: RawClient,
     setup: DaySetup<'a>,
     arrivals: Rng,
+    /// Which arrivals of a queue that takes bookings stay away (they booked).
+    booked_away: Rng,
     people: Rng,
     heap: BinaryHeap<Reverse<(i64, u64, Ev)>>,
     seq: u64,
@@ -176,6 +178,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
     let mut root = Rng::new(setup.seed);
     let arrivals = root.fork(1);
     let mut people = root.fork(2);
+    let booked_away = root.fork(4);
     let mut clerks = BTreeMap::new();
     for (n, token) in &setup.clerks {
         let Some(w) = setup.plan.window(*n) else {
@@ -208,6 +211,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         transfer_targets: model::transfer_targets(&setup.plan),
         setup,
         arrivals,
+        booked_away,
         people,
         heap: BinaryHeap::new(),
         seq: 0,
@@ -455,6 +459,10 @@ impl Sim<'_> {
         let minute = (now - self.midnight_ms) as f64 / 60_000.0;
         if let Some(at) = self.next_arrival(i, minute) {
             self.push(at, Ev::Arrive(i));
+        }
+        let share = self.setup.queues[i].walk_in_share;
+        if share < 1.0 && !self.booked_away.chance(share) {
+            return Ok(());
         }
         self.walk_in(now, i).await?;
         Ok(())

@@ -304,6 +304,16 @@ pub async fn run_day(
     Ok((result, hall, scratch))
 }
 
+/// Run one day on a throw-away database and stop its hall (benchmarks).
+pub async fn run_day_once(o: &DayOptions) -> anyhow::Result<DayResult> {
+    let (r, hall, scratch) = run_day(o, "127.0.0.1:0").await?;
+    hall.stop().await?;
+    if let Some(d) = scratch {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(r)
+}
+
 /// `hallq simulate`.
 pub async fn simulate(a: SimArgs) -> anyhow::Result<()> {
     if let Some(db) = a.db.as_ref().filter(|db| db.exists()) {

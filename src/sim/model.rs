@@ -123,6 +123,8 @@ pub struct QueueModel {
     pub real_name: bool,
     /// Expected arrivals over the day.
     pub expected: f64,
+    /// Share of its arrivals that walk in; the rest booked ahead (`booking::plan`).
+    pub walk_in_share: f64,
 }
 
 /// Which windows have a clerk today.
@@ -194,6 +196,7 @@ pub fn queues(plan: &Plan, staffed: &[u32], sc: &Scenario, rng: &mut Rng) -> Vec
                 service_mean_s,
                 real_name: q.real_name,
                 expected,
+                walk_in_share: 1.0,
             }
         })
         .collect()
