@@ -177,6 +177,9 @@ async fn notify_alarm(hall: &TestHall, manager: &str) -> Value {
 async fn booking_reminder_ahead_and_call_reach_the_gateway_signed() {
     let (gw, url) = Gateway::start(0, Duration::ZERO).await;
     let hall = TestHall::spawn_with(&with_gateway(&every_day_config(), &url)).await;
+    // Screens may promise a text before the call: the gateway takes "ahead".
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    assert_eq!(h["notifications"]["sms"], true, "{}", h["notifications"]);
     // 10:00: a booking for 10:30 is confirmed at once (its hour-before reminder is past).
     let b = book(&hall, "10:30", 1).await;
     let confirmed = gw.wait_for("booking_confirmed").await;
@@ -368,4 +371,18 @@ async fn kill_dash_nine_mid_delivery_loses_no_notification() {
         assert!(bodies.windows(2).all(|w| w[0] == w[1]), "{id}: {bodies:?}");
     }
     assert_eq!(gw.bad_signatures.load(Ordering::Relaxed), 0);
+}
+
+#[tokio::test]
+async fn without_a_gateway_nothing_is_written_or_promised() {
+    let hall = TestHall::spawn_with(&every_day_config()).await;
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    assert_eq!(h["notifications"]["sms"], false);
+    assert_eq!(h["notifications"]["kinds"], json!([]));
+    book(&hall, "11:00", 6).await;
+    let conn = rusqlite::Connection::open(&hall.db).expect("db");
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(rows, 0);
 }
