@@ -246,12 +246,23 @@ async fn a_failing_gateway_is_retried_until_it_answers_and_the_floor_alarms_mean
     let g = gw.wait_for("booking_confirmed").await;
     assert_eq!(g.id, format!("booking-{}-confirmed", b["id"]));
     assert_eq!(g.attempt, 3);
-    let m = metrics(&hall).await;
+    // The gauges follow within a round of the delivery task.
+    let m = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let m = metrics(&hall).await;
+            if m.contains("hallq_outbox_backlog 0") {
+                return m;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    })
+    .await
+    .expect("the backlog drains");
     assert!(
         m.contains("hallq_notification_failures{target=\"sms\"} 2"),
         "{m}"
     );
-    assert!(m.contains("hallq_outbox_backlog 0"), "{m}");
+    assert!(m.contains("hallq_notifications_delivered{target=\"sms\"} 1"), "{m}");
 
     // A gateway that never answers 2xx: after [notifications] alarm_after_minutes (10) the
     // floor says so.
