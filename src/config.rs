@@ -949,8 +949,10 @@ impl Config {
     /// `[[notify]]` and `[notifications]` as the engine's notification plan.
     pub fn notify_plan(
         &self,
-    ) -> Result<crate::domain::notify::NotifyPlan, (&'static str, Option<usize>, &'static str, String)>
-    {
+    ) -> Result<
+        crate::domain::notify::NotifyPlan,
+        (&'static str, Option<usize>, &'static str, String),
+    > {
         notify::plan(
             &self.notify,
             &self.notifications,

@@ -71,7 +71,9 @@ pub fn split_url(url: &str) -> Result<(String, String), String> {
     if hostport.is_empty() || hostport.contains('@') {
         return Err(format!("{url:?} has no host"));
     }
-    let with_port = if hostport.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+    let with_port = if hostport
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
         && !hostport.ends_with(']')
     {
         hostport.to_string()
@@ -110,8 +112,16 @@ pub fn plan(
     let mut targets = Vec::new();
     for (i, t) in notify.iter().enumerate() {
         let at = |key, m: String| ("notify", Some(i), key, m);
-        if t.name.is_empty() || !t.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
-            return Err(at("name", format!("{:?}: letters, digits, - and _ only", t.name)));
+        if t.name.is_empty()
+            || !t
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(at(
+                "name",
+                format!("{:?}: letters, digits, - and _ only", t.name),
+            ));
         }
         if !names.insert(t.name.as_str()) {
             return Err(at("name", format!("duplicate name {:?}", t.name)));
@@ -134,10 +144,14 @@ pub fn plan(
     }
     let day_before_at = match n.day_before_at.trim() {
         "" => None,
-        s => Some(
-            s.parse::<jiff::civil::Time>()
-                .map_err(|e| ("notifications", None, "day_before_at", format!("{s:?}: {e}")))?,
-        ),
+        s => Some(s.parse::<jiff::civil::Time>().map_err(|e| {
+            (
+                "notifications",
+                None,
+                "day_before_at",
+                format!("{s:?}: {e}"),
+            )
+        })?),
     };
     if n.hour_before_minutes > 24 * 60 {
         return Err((
@@ -222,12 +236,18 @@ mod tests {
             let e = plan(&[s], &n, None).expect_err("refused");
             assert_eq!(e.2, key, "{e:?}");
         }
-        let twice = [section("http://127.0.0.1:1/"), section("http://127.0.0.1:2/")];
+        let twice = [
+            section("http://127.0.0.1:1/"),
+            section("http://127.0.0.1:2/"),
+        ];
         assert_eq!(plan(&twice, &n, None).expect_err("dup").2, "name");
         let bad_time = NotificationsSection {
             day_before_at: "25:00".into(),
             ..NotificationsSection::default()
         };
-        assert_eq!(plan(&[], &bad_time, None).expect_err("time").2, "day_before_at");
+        assert_eq!(
+            plan(&[], &bad_time, None).expect_err("time").2,
+            "day_before_at"
+        );
     }
 }

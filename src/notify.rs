@@ -110,7 +110,11 @@ impl OutboxStatus {
                 oldest_s: t.oldest_ms.load(Ordering::Relaxed) as f64 / 1000.0,
                 delivered: t.delivered.load(Ordering::Relaxed),
                 failed: t.failed.load(Ordering::Relaxed),
-                last_error: t.last_error.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+                last_error: t
+                    .last_error
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
             })
             .collect()
     }
@@ -314,7 +318,10 @@ impl Delivery {
         let sig = signature(&self.target.secret, ts, body.as_bytes());
         let req = hyper::Request::post(path)
             .header(hyper::header::HOST, &hostport)
-            .header(hyper::header::CONTENT_TYPE, "application/json; charset=utf-8")
+            .header(
+                hyper::header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            )
             .header("x-hallq-id", &p.key)
             .header("idempotency-key", &p.key)
             .header("x-hallq-kind", &p.kind)
@@ -356,7 +363,10 @@ pub fn start(
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     match OutboxMarks::open(db).and_then(|mut m| m.drop_unknown_targets(&names)) {
         Ok(0) => {}
-        Ok(n) => tracing::warn!(dropped = n, "notifications for gateways no longer configured were dropped"),
+        Ok(n) => tracing::warn!(
+            dropped = n,
+            "notifications for gateways no longer configured were dropped"
+        ),
         Err(e) => tracing::error!(error = %e, "outbox not tidied at start"),
     }
     targets

@@ -138,7 +138,11 @@ impl Notifier {
     }
 
     /// The writes owed by `records` (just decided, about to be committed) on `hall` after them.
-    pub fn derive(&mut self, records: &[(EventRecord, String, i64)], hall: &Hall) -> Vec<OutboxWrite> {
+    pub fn derive(
+        &mut self,
+        records: &[(EventRecord, String, i64)],
+        hall: &Hall,
+    ) -> Vec<OutboxWrite> {
         if self.plan.targets.is_empty() {
             return Vec::new();
         }
@@ -156,14 +160,30 @@ impl Notifier {
                     out.push(OutboxWrite::DropReminders(appointment.id));
                     if let Some(b) = hall.booking(appointment.id) {
                         let key = format!("booking-{}-cancelled", b.id.0);
-                        self.booking_note(hall, b, NoteKind::BookingCancelled, key, at_ms, at_ms, &mut out);
+                        self.booking_note(
+                            hall,
+                            b,
+                            NoteKind::BookingCancelled,
+                            key,
+                            at_ms,
+                            at_ms,
+                            &mut out,
+                        );
                     }
                 }
                 Event::AppointmentMissed { appointment } => {
                     out.push(OutboxWrite::DropReminders(appointment.id));
                     if let Some(b) = hall.booking(appointment.id) {
                         let key = format!("booking-{}-missed", b.id.0);
-                        self.booking_note(hall, b, NoteKind::BookingMissed, key, at_ms, at_ms, &mut out);
+                        self.booking_note(
+                            hall,
+                            b,
+                            NoteKind::BookingMissed,
+                            key,
+                            at_ms,
+                            at_ms,
+                            &mut out,
+                        );
                     }
                 }
                 Event::AppointmentCheckedIn { appointment, .. } => {
@@ -266,7 +286,18 @@ impl Notifier {
                 "notice": v.notice, "url": url,
             }
         });
-        self.push(hall, kind, key, Some(b.id), None, phone, body, at_ms, due_ms, out);
+        self.push(
+            hall,
+            kind,
+            key,
+            Some(b.id),
+            None,
+            phone,
+            body,
+            at_ms,
+            due_ms,
+            out,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -284,7 +315,18 @@ impl Notifier {
             return;
         };
         let booking = hall.booking_of_ticket(t.id).map(|b| b.id);
-        self.push(hall, kind, key, booking, Some(t.id), phone.to_string(), body, at_ms, at_ms, out);
+        self.push(
+            hall,
+            kind,
+            key,
+            booking,
+            Some(t.id),
+            phone.to_string(),
+            body,
+            at_ms,
+            at_ms,
+            out,
+        );
     }
 
     /// "N ahead" for the waiting tickets of `queue` that reached it.

@@ -151,7 +151,10 @@ fn a_booking_is_confirmed_now_and_reminded_the_evening_before_and_an_hour_before
         panic!("enqueue")
     };
     assert_eq!(first.phone, "13800138000");
-    assert!(first.body.get("phone").is_none(), "the phone is added when sent");
+    assert!(
+        first.body.get("phone").is_none(),
+        "the phone is added when sent"
+    );
     assert_eq!(first.body["id"], first.key.as_str());
     assert_eq!(first.body["appointment"]["start"], "10:00");
     assert_eq!(
@@ -161,7 +164,9 @@ fn a_booking_is_confirmed_now_and_reminded_the_evening_before_and_an_hour_before
     // Cancelling drops the reminders and says so.
     let (_, w) = fx.run(
         &Actor::Citizen,
-        Command::Appointment(Box::new(AppointmentCommand::Cancel { token: "bk1".into() })),
+        Command::Appointment(Box::new(AppointmentCommand::Cancel {
+            token: "bk1".into(),
+        })),
     );
     assert_eq!(w[0], OutboxWrite::DropReminders(b));
     assert_eq!(notes(&w)[0].1, NoteKind::BookingCancelled);
@@ -192,7 +197,12 @@ fn only_the_kinds_a_gateway_takes_and_only_citizens_with_a_phone() {
     fx.run(&clerk, Command::SignIn { window: 20 });
     // Four tickets: the 1st and 2nd have 0 and 1 ahead (told at once), the 4th 3 (not yet).
     let mut all = Vec::new();
-    for phone in [Some("13900000001"), Some("13900000002"), None, Some("13900000004")] {
+    for phone in [
+        Some("13900000001"),
+        Some("13900000002"),
+        None,
+        Some("13900000004"),
+    ] {
         all.extend(fx.issue("xf", phone));
     }
     let keys: Vec<String> = notes(&all).iter().map(|n| n.0.to_string()).collect();

@@ -296,8 +296,12 @@ impl Metrics {
             let labels = TargetLabels {
                 target: t.name.clone(),
             };
-            self.notify_delivered.get_or_create(&labels).set(t.delivered as i64);
-            self.notify_failed.get_or_create(&labels).set(t.failed as i64);
+            self.notify_delivered
+                .get_or_create(&labels)
+                .set(t.delivered as i64);
+            self.notify_failed
+                .get_or_create(&labels)
+                .set(t.failed as i64);
         }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {

@@ -201,7 +201,16 @@ pub async fn appointments_bench(
     );
     println!(
         "{:<8} {:>6} {:>7} {:>8} {:>9} {:>12} {:>12} {:>8} {:>8} {:>8}",
-        "seed", "booked", "share", "on time", "appt wait", "walk-in wait", "without", "extra", "allowed", "hall +"
+        "seed",
+        "booked",
+        "share",
+        "on time",
+        "appt wait",
+        "walk-in wait",
+        "without",
+        "extra",
+        "allowed",
+        "hall +"
     );
     let mut tot = [0.0f64; 6];
     for seed in 1..=seeds {

@@ -288,7 +288,14 @@ pub async fn run_day(
     let clerks = hall.clerks(&staffed, until)?;
     let mut queues = queues;
     let midnight = local(0, 0).context("day start")?.as_millisecond();
-    let bookings = booking::plan(&plan, day, &mut queues, o.scenario.booked, midnight, &mut rng);
+    let bookings = booking::plan(
+        &plan,
+        day,
+        &mut queues,
+        o.scenario.booked,
+        midnight,
+        &mut rng,
+    );
     let setup = day::DaySetup {
         addr: hall.addr,
         plan,

@@ -6,10 +6,10 @@
 pub mod appointments;
 pub mod audit;
 mod auth;
-pub mod outbox;
 pub mod backup;
 pub mod feedback;
 pub mod fixture;
+pub mod outbox;
 pub mod reports;
 mod retention;
 mod rows;

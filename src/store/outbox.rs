@@ -40,8 +40,8 @@ pub fn write(tx: &Transaction<'_>, writes: &[OutboxWrite]) -> Result<()> {
     for w in writes {
         match w {
             OutboxWrite::Enqueue(n) => {
-                let body = serde_json::to_string(&n.body)
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
+                let body =
+                    serde_json::to_string(&n.body).map_err(|e| StoreError::Other(e.to_string()))?;
                 tx.prepare_cached(
                     "INSERT INTO outbox(key, target, kind, booking_id, ticket_id, phone, body,
                         created_ms, due_ms, state)
@@ -220,7 +220,8 @@ impl OutboxMarks {
         let tx = self.conn.transaction()?;
         let mut dropped = 0;
         {
-            let mut st = tx.prepare("SELECT DISTINCT target FROM outbox WHERE state = 'pending'")?;
+            let mut st =
+                tx.prepare("SELECT DISTINCT target FROM outbox WHERE state = 'pending'")?;
             let targets = st
                 .query_map([], |r| r.get::<_, String>(0))?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -282,7 +283,10 @@ mod tests {
             ],
         );
         // The same key again (a restart re-deriving it) adds nothing.
-        commit(&mut store, vec![note("b7-confirmed", NoteKind::BookingConfirmed, 100)]);
+        commit(
+            &mut store,
+            vec![note("b7-confirmed", NoteKind::BookingConfirmed, 100)],
+        );
         let due = reader.outbox_due("sms", 1_000, 0, 10).expect("due");
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].phone.as_deref(), Some("13800138000"));
@@ -306,7 +310,12 @@ mod tests {
                 10,
             )
             .expect("mark");
-        assert!(reader.outbox_due("sms", 1_000, 49, 10).expect("due").is_empty());
+        assert!(
+            reader
+                .outbox_due("sms", 1_000, 49, 10)
+                .expect("due")
+                .is_empty()
+        );
         let again = reader.outbox_due("sms", 1_000, 50, 10).expect("due");
         assert_eq!(again[0].attempts, 1);
         marks
@@ -315,18 +324,33 @@ mod tests {
         assert_eq!(reader.outbox_depth("sms", 1_000).expect("depth").due, 0);
         // The booking is cancelled: its reminder is dropped before it falls due.
         commit(&mut store, vec![OutboxWrite::DropReminders(BookingId(7))]);
-        assert!(reader.outbox_due("sms", 9_000, 100, 10).expect("due").is_empty());
+        assert!(
+            reader
+                .outbox_due("sms", 9_000, 100, 10)
+                .expect("due")
+                .is_empty()
+        );
         let phones: i64 = reader
             .with(|c| {
-                Ok(c.query_row("SELECT COUNT(*) FROM outbox WHERE phone IS NOT NULL", [], |r| {
-                    r.get(0)
-                })?)
+                Ok(c.query_row(
+                    "SELECT COUNT(*) FROM outbox WHERE phone IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )?)
             })
             .expect("count");
         assert_eq!(phones, 0, "no phone kept once nothing is due");
         // A gateway taken out of the config: its messages are dropped, not left pending.
-        commit(&mut store, vec![note("b8-confirmed", NoteKind::BookingConfirmed, 100)]);
-        assert_eq!(marks.drop_unknown_targets(&["wechat".into()]).expect("drop"), 1);
+        commit(
+            &mut store,
+            vec![note("b8-confirmed", NoteKind::BookingConfirmed, 100)],
+        );
+        assert_eq!(
+            marks
+                .drop_unknown_targets(&["wechat".into()])
+                .expect("drop"),
+            1
+        );
         assert_eq!(reader.outbox_depth("sms", 1_000).expect("depth").due, 0);
     }
 }

@@ -192,7 +192,9 @@ async fn booking_reminder_ahead_and_call_reach_the_gateway_signed() {
     let later = book(&hall, "14:00", 2).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
-        !gw.got().iter().any(|g| g.body["kind"] == "reminder_hour_before"),
+        !gw.got()
+            .iter()
+            .any(|g| g.body["kind"] == "reminder_hour_before"),
         "nothing before it is due"
     );
     let m = metrics(&hall).await;
@@ -262,7 +264,10 @@ async fn a_failing_gateway_is_retried_until_it_answers_and_the_floor_alarms_mean
         m.contains("hallq_notification_failures{target=\"sms\"} 2"),
         "{m}"
     );
-    assert!(m.contains("hallq_notifications_delivered{target=\"sms\"} 1"), "{m}");
+    assert!(
+        m.contains("hallq_notifications_delivered{target=\"sms\"} 1"),
+        "{m}"
+    );
 
     // A gateway that never answers 2xx: after [notifications] alarm_after_minutes (10) the
     // floor says so.
@@ -273,7 +278,10 @@ async fn a_failing_gateway_is_retried_until_it_answers_and_the_floor_alarms_mean
     assert!(!floor.to_string().contains("\"notify\""), "{floor}");
     hall.set_clock(tomorrow_at(10, 11)).await;
     let alarm = notify_alarm(&hall, &manager).await;
-    assert!(alarm["detail"].as_str().is_some_and(|d| d.contains("sms")), "{alarm}");
+    assert!(
+        alarm["detail"].as_str().is_some_and(|d| d.contains("sms")),
+        "{alarm}"
+    );
     assert!(alarm["value"].as_i64() >= Some(600), "{alarm}");
 }
 
@@ -295,7 +303,10 @@ async fn a_trial_run_never_posts_beyond_this_machine() {
     // The message is kept, not lost: a real run delivers it.
     let m = metrics(&hall).await;
     assert!(m.contains("hallq_outbox_backlog 1"), "{m}");
-    assert!(m.contains("hallq_notification_failures{target=\"sms\"} 0"), "{m}");
+    assert!(
+        m.contains("hallq_notification_failures{target=\"sms\"} 0"),
+        "{m}"
+    );
 }
 
 const BIN: &str = env!("CARGO_BIN_EXE_hallq");
@@ -329,7 +340,9 @@ async fn kill_dash_nine_mid_delivery_loses_no_notification() {
         .expect("day")
         .to_string();
     let mut booked = Vec::new();
-    let starts = ["09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "14:00", "14:30", "15:00", "15:30"];
+    let starts = [
+        "09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "14:00", "14:30", "15:00", "15:30",
+    ];
     for (i, start) in starts.iter().enumerate() {
         for k in 0..2 {
             let who = (i * 2 + k) as u32 + 100;

@@ -8,9 +8,10 @@ use crate::domain::ticket::{Ticket, TicketId};
 impl Hall {
     /// The phone to notify about `t`: given at issue, or with the booking it checked in for.
     pub fn phone_of<'a>(&'a self, t: &'a Ticket) -> Option<&'a str> {
-        t.phone
-            .as_deref()
-            .or_else(|| self.booking_of_ticket(t.id).and_then(|b| b.phone.as_deref()))
+        t.phone.as_deref().or_else(|| {
+            self.booking_of_ticket(t.id)
+                .and_then(|b| b.phone.as_deref())
+        })
     }
 
     /// The booking `ticket` was issued for at check-in, if any.
