@@ -146,6 +146,10 @@ impl Notifier {
         if self.plan.targets.is_empty() {
             return Vec::new();
         }
+        if self.ahead_sent.len() > 20_000 {
+            // Past days' tickets are gone from the hall; their keys keep them told once.
+            self.ahead_sent.retain(|t| hall.ticket(*t).is_some_and(|t| t.is_waiting()));
+        }
         let mut out = Vec::new();
         let mut queues: BTreeSet<&str> = BTreeSet::new();
         for (rec, _, at_ms) in records {
