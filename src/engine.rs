@@ -422,6 +422,7 @@ impl Writer {
             let began = std::time::Instant::now();
             if let Err(e) = self.store.commit(&records, &changes) {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
+                self.notifier.not_committed(&changes.outbox);
                 let kind = match &e {
                     StoreError::ReadOnly(_) => StoreError::ReadOnly(String::new()),
                     StoreError::Full(_) => StoreError::Full(String::new()),

@@ -148,7 +148,8 @@ impl Notifier {
         }
         if self.ahead_sent.len() > 20_000 {
             // Past days' tickets are gone from the hall; their keys keep them told once.
-            self.ahead_sent.retain(|t| hall.ticket(*t).is_some_and(|t| t.is_waiting()));
+            self.ahead_sent
+                .retain(|t| hall.ticket(*t).is_some_and(|t| t.is_waiting()));
         }
         let mut out = Vec::new();
         let mut queues: BTreeSet<&str> = BTreeSet::new();
@@ -227,6 +228,18 @@ impl Notifier {
             }
         }
         out
+    }
+
+    /// The batch that owed `writes` was not committed: its "ahead" messages are owed again.
+    pub fn not_committed(&mut self, writes: &[OutboxWrite]) {
+        for w in writes {
+            if let OutboxWrite::Enqueue(n) = w
+                && n.kind == NoteKind::Ahead
+                && let Some(t) = n.ticket
+            {
+                self.ahead_sent.remove(&t);
+            }
+        }
     }
 
     /// A booking confirmed, and its reminders due later.

@@ -221,3 +221,14 @@ fn only_the_kinds_a_gateway_takes_and_only_citizens_with_a_phone() {
     let w = fx.issue("xf", None);
     assert!(w.is_empty(), "{w:?}");
 }
+
+#[test]
+fn a_batch_that_was_not_committed_owes_its_ahead_again() {
+    let mut fx = Fx::new(&[NoteKind::Ahead]);
+    let w = fx.issue("xf", Some("13900000001"));
+    assert_eq!(notes(&w).len(), 1);
+    // The commit failed: the next batch touching the line derives it again (same key).
+    fx.notifier.not_committed(&w);
+    let again = fx.issue("xf", None);
+    assert_eq!(notes(&again), notes(&w));
+}
