@@ -11,9 +11,12 @@ use serde::Deserialize;
 pub mod appointments;
 #[path = "config_notify.rs"]
 pub mod notify;
+#[path = "config_spans.rs"]
+mod spans;
 
 use crate::domain::plan::{
-    Band, Department, DepartmentKind, Plan, QueuePlan, Rules, Texts, WindowKind, WindowPlan, Zone,
+    Band, Department, DepartmentKind, KioskPlan, Plan, PrinterPlan, QueuePlan, Rules, Texts,
+    WindowKind, WindowPlan, Zone,
 };
 
 /// The whole file.
@@ -312,19 +315,20 @@ pub struct AlarmsSection {
 
 impl Default for AlarmsSection {
     fn default() -> Self {
+        let t = crate::domain::policy::Thresholds::default();
         AlarmsSection {
-            queue_waiting: 30,
-            queue_wait_minutes: 40,
-            window_paused_minutes: 30,
-            appointment_late_minutes: 10,
+            queue_waiting: t.queue_waiting,
+            queue_wait_minutes: t.queue_wait_s / 60,
+            window_paused_minutes: t.window_paused_s / 60,
+            appointment_late_minutes: t.appointment_late_s / 60,
         }
     }
 }
 
 impl AlarmsSection {
     /// The thresholds in the floor's units.
-    pub fn thresholds(&self) -> crate::reports::floor::Thresholds {
-        crate::reports::floor::Thresholds {
+    pub fn thresholds(&self) -> crate::domain::policy::Thresholds {
+        crate::domain::policy::Thresholds {
             queue_waiting: self.queue_waiting,
             queue_wait_s: self.queue_wait_minutes.saturating_mul(60),
             window_paused_s: self.window_paused_minutes.saturating_mul(60),
@@ -334,7 +338,7 @@ impl AlarmsSection {
 }
 
 /// `[appraisal]`: each component scores 0-100 points; the score is their weighted mean minus
-/// the bad-rating penalty (see `crate::reports::appraisal`).
+/// the bad-rating penalty (applied by the appraisal report).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AppraisalSection {
@@ -361,7 +365,7 @@ pub struct AppraisalSection {
 
 impl Default for AppraisalSection {
     fn default() -> Self {
-        let w = crate::reports::appraisal::Weights::default();
+        let w = crate::domain::policy::Weights::default();
         AppraisalSection {
             weight_volume: w.volume,
             weight_service_time: w.service_time,
@@ -378,8 +382,8 @@ impl Default for AppraisalSection {
 
 impl AppraisalSection {
     /// The weights as the appraisal uses them.
-    pub fn weights(&self) -> crate::reports::appraisal::Weights {
-        crate::reports::appraisal::Weights {
+    pub fn weights(&self) -> crate::domain::policy::Weights {
+        crate::domain::policy::Weights {
             volume: self.weight_volume,
             service_time: self.weight_service_time,
             within_target: self.weight_within_target,
@@ -541,50 +545,102 @@ pub struct KioskSection {
     pub zone: Option<String>,
 }
 
-/// A config that cannot be used, with the key and line at fault.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {key}: {message}", line = .line.map_or("?".to_string(), |l| l.to_string()))]
+/// A config that cannot be used: where (table, entry of a `[[table]]`, key, line) and why.
+/// The place comes from the TOML parser's spans.
+#[derive(Debug)]
 pub struct ConfigError {
     pub file: String,
-    pub line: Option<usize>,
+    /// The table at fault (`windows`, `hall`); empty for a top-level key or the whole file.
+    pub table: String,
+    /// Which entry of a `[[table]]`, from 0 (the 3rd `[[windows]]` is 2).
+    pub index: Option<usize>,
+    /// The key at fault, dotted inside a sub-table (`appointments.slot_minutes`); empty when
+    /// the fault is not at one key (a syntax error, a missing file).
     pub key: String,
+    /// 1-based line in the file.
+    pub line: Option<usize>,
     pub message: String,
+}
+
+impl std::error::Error for ConfigError {}
+
+/// `hall.toml:412: windows[2].queues: unknown queue "nope"`
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let line = self.line.map_or("?".to_string(), |l| l.to_string());
+        write!(
+            f,
+            "{}:{line}: {}: {}",
+            self.file,
+            self.place(),
+            self.message
+        )
+    }
+}
+
+impl ConfigError {
+    /// `windows[2].queues`, `hall.opens`, `zones`: the place as a reader finds it in the file.
+    pub fn place(&self) -> String {
+        let mut out = self.table.clone();
+        if let Some(i) = self.index {
+            out.push_str(&format!("[{i}]"));
+        }
+        if !self.key.is_empty() {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&self.key);
+        }
+        if out.is_empty() { "(file)".into() } else { out }
+    }
 }
 
 impl Config {
     /// Read, parse and validate a config file.
-    pub fn load(path: &Path) -> Result<(Config, Plan), ConfigError> {
+    pub fn load(path: &Path) -> Result<(Config, Plan), Box<ConfigError>> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             file: file.clone(),
+            table: String::new(),
+            index: None,
+            key: String::new(),
             line: None,
-            key: "(file)".into(),
             message: format!("cannot read: {e}"),
         })?;
         Self::parse(&file, &text)
     }
 
     /// Parse and validate config text; `file` only names it in errors.
-    pub fn parse(file: &str, text: &str) -> Result<(Config, Plan), ConfigError> {
+    pub fn parse(file: &str, text: &str) -> Result<(Config, Plan), Box<ConfigError>> {
         let cfg: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
-            ConfigError {
+            let mut err = ConfigError {
                 file: file.into(),
-                line,
-                key: "(syntax)".into(),
+                table: String::new(),
+                index: None,
+                key: String::new(),
+                line: e.span().map(|s| line_of(text, s.start)),
                 message: e.message().to_string(),
+            };
+            // Well-formed TOML of the wrong shape: name the key the parser pointed at.
+            if let (Some(span), Ok(doc)) = (e.span(), toml::de::DeTable::parse(text))
+                && let Some(at) = spans::at_offset(doc.get_ref(), span.start)
+            {
+                (err.table, err.index, err.key) = (at.table, at.index, at.key);
             }
+            err
         })?;
         let plan = cfg.validate().map_err(|(table, index, key, message)| {
-            let line = locate(text, table, index, key);
-            let key = match index {
-                Some(i) => format!("{table}[{i}].{key}"),
-                None => format!("{table}.{key}"),
-            };
+            // The text parsed above, so it parses again; its spans give the line.
+            let line = toml::de::DeTable::parse(text)
+                .ok()
+                .and_then(|doc| spans::of_key(doc.get_ref(), table, index, key))
+                .map(|offset| line_of(text, offset));
             ConfigError {
                 file: file.into(),
+                table: table.into(),
+                index,
+                key: key.into(),
                 line,
-                key,
                 message,
             }
         })?;
@@ -941,6 +997,27 @@ impl Config {
                 .collect(),
             queues,
             windows,
+            alarms: self.alarms.thresholds(),
+            appraisal: self.appraisal.weights(),
+            public_url: h.public_url.clone(),
+            printers: self
+                .printers
+                .iter()
+                .map(|p| PrinterPlan {
+                    id: p.id.clone(),
+                    address: p.address.clone(),
+                    width_mm: p.width_mm,
+                })
+                .collect(),
+            kiosks: self
+                .kiosks
+                .iter()
+                .map(|k| KioskPlan {
+                    id: k.id.clone(),
+                    printer: k.printer.clone(),
+                    zone: k.zone.clone(),
+                })
+                .collect(),
         })
     }
 }
@@ -1083,40 +1160,6 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// The line of `key` in the `index`-th `[[table]]` (or in `[table]`), for messages.
-fn locate(text: &str, table: &str, index: Option<usize>, key: &str) -> Option<usize> {
-    let header = match index {
-        Some(_) => format!("[[{table}]]"),
-        None => format!("[{table}]"),
-    };
-    let mut seen = 0usize;
-    let mut inside = false;
-    let mut header_line = None;
-    for (no, line) in text.lines().enumerate() {
-        let l = line.trim();
-        if l.starts_with('[') {
-            if inside {
-                break;
-            }
-            if l == header {
-                if index.is_none_or(|i| i == seen) {
-                    inside = true;
-                    header_line = Some(no + 1);
-                }
-                seen += 1;
-            }
-            continue;
-        }
-        if inside
-            && let Some(rest) = l.strip_prefix(key)
-            && rest.trim_start().starts_with('=')
-        {
-            return Some(no + 1);
-        }
-    }
-    header_line
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1156,7 +1199,7 @@ mod tests {
             "fixture text {from:?} not in the shipped file"
         );
         let text = SHIPPED.replacen(from, to, 1);
-        Config::parse("hall.toml", &text).expect_err("must be refused")
+        *Config::parse("hall.toml", &text).expect_err("must be refused")
     }
 
     #[test]
@@ -1188,7 +1231,7 @@ mod tests {
     #[test]
     fn refusals_name_the_key_and_line() {
         let e = broken("queues = [\"crj\"]", "queues = [\"nope\"]");
-        assert_eq!(e.key, "windows[1].queues");
+        assert_eq!(e.place(), "windows[1].queues");
         assert!(e.message.contains("nope"));
         let line = e.line.expect("line");
         assert!(
@@ -1200,21 +1243,82 @@ mod tests {
         );
 
         let e = broken("opens = \"09:00\"", "opens = \"9h\"");
-        assert_eq!(e.key, "hall.opens");
+        assert_eq!(e.place(), "hall.opens");
         assert!(e.line.is_some());
 
         let e = broken("numbers = \"20\"", "numbers = \"19\"");
         assert!(e.message.contains("window 19 is defined twice"), "{e}");
 
         let e = broken("expected_windows = 118", "expected_windows = 117");
-        assert_eq!(e.key, "hall.expected_windows");
+        assert_eq!(e.place(), "hall.expected_windows");
 
         let e = broken("\n[hall]\n", "\n[hall]\ncolour = \"red\"\n");
-        assert_eq!(e.key, "(syntax)");
+        // Refused by the parser (an unknown key): the place still comes from its span.
+        assert_eq!(
+            (e.table.as_str(), e.index, e.key.as_str()),
+            ("hall", None, "colour")
+        );
         assert!(e.message.contains("colour"), "{e}");
         assert_eq!(
             e.line,
             Some(SHIPPED.lines().position(|l| l == "[hall]").expect("there") + 2)
+        );
+    }
+
+    /// The line of the `n`-th (from 0) `[[windows]]` header and of `key` after it.
+    fn window_lines(text: &str, n: usize, key: &str) -> (usize, usize) {
+        let lines: Vec<&str> = text.lines().collect();
+        let header = lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.trim() == "[[windows]]")
+            .nth(n)
+            .expect("enough windows")
+            .0;
+        let at = (header + 1..lines.len())
+            .find(|&i| lines[i].trim_start().starts_with(key))
+            .expect("the key after the header");
+        (header + 1, at + 1)
+    }
+
+    /// The shipped file with its 1-based line `n` replaced by `line` (or `line` put before it),
+    /// refused.
+    fn refused_at(n: usize, line: &str, insert: bool) -> ConfigError {
+        let mut lines: Vec<&str> = SHIPPED.lines().collect();
+        if insert {
+            lines.insert(n - 1, line);
+        } else {
+            lines[n - 1] = line;
+        }
+        *Config::parse("hall.toml", &lines.join("\n")).expect_err("must be refused")
+    }
+
+    fn place(e: &ConfigError) -> (&str, Option<usize>, &str, Option<usize>) {
+        (e.table.as_str(), e.index, e.key.as_str(), e.line)
+    }
+
+    #[test]
+    fn a_bad_key_in_the_third_window_entry_names_its_table_index_key_and_line() {
+        let (header, zone) = window_lines(SHIPPED, 2, "zone =");
+        let (_, numbers) = window_lines(SHIPPED, 2, "numbers =");
+        // Refused by validation: an unknown zone.
+        let e = refused_at(zone, "zone = \"nowhere\"", false);
+        assert_eq!(place(&e), ("windows", Some(2), "zone", Some(zone)), "{e}");
+        assert!(e.message.contains("nowhere"), "{e}");
+        let shown = format!("hall.toml:{zone}: windows[2].zone: ");
+        assert!(e.to_string().starts_with(&shown), "{e}");
+        // Refused by the parser: a key the entry does not have, and a value of the wrong type.
+        let e = refused_at(header + 1, "colour = \"red\"", true);
+        assert_eq!(
+            place(&e),
+            ("windows", Some(2), "colour", Some(header + 1)),
+            "{e}"
+        );
+        let e = refused_at(numbers, "numbers = 7", false);
+        assert_eq!(
+            place(&e),
+            ("windows", Some(2), "numbers", Some(numbers)),
+            "{e}"
         );
     }
 
@@ -1228,7 +1332,11 @@ mod tests {
         let end = text[second + 10..].find('"').expect("quote") + second + 10;
         text.replace_range(second + 10..end, p);
         let e = Config::parse("hall.toml", &text).expect_err("duplicate prefix");
-        assert!(e.key.ends_with(".prefix"), "{e}");
+        assert_eq!(
+            (e.table.as_str(), e.key.as_str()),
+            ("queues", "prefix"),
+            "{e}"
+        );
         assert!(e.message.contains("already used"));
     }
 
@@ -1238,7 +1346,7 @@ mod tests {
         assert_eq!(cfg.alarms.thresholds().queue_wait_s, 40 * 60);
         assert_eq!(cfg.appraisal.weights().excellent_percent, 20);
         let e = broken("excellent_percent = 20", "excellent_percent = 0");
-        assert_eq!(e.key, "appraisal.excellent_percent");
+        assert_eq!(e.place(), "appraisal.excellent_percent");
         assert!(e.line.is_some());
         let e = broken(
             "excused_results = [\"appealed\"]",

@@ -10,6 +10,7 @@ use jiff::Timestamp;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::clock::Clock;
+use crate::domain::accounts::{AccountCommand, AccountReply};
 use crate::domain::audience::{Audience, PublicOptions, frame_json};
 use crate::domain::event::rfc3339;
 use crate::domain::hall::{Actor, BookingView, Command, Hall, Reply, local_day};
@@ -107,12 +108,20 @@ pub enum Outcome {
         window: Box<WindowView>,
         booking: Box<BookingView>,
     },
+    /// An account, device or session command (domain/accounts.rs).
+    Account(Box<AccountReply>),
 }
 
 enum Request {
     Command {
         actor: Actor,
         cmd: Command,
+        reply: oneshot::Sender<Result<Outcome, EngineError>>,
+    },
+    /// An account, device or session command: decided against its stored row, read first.
+    Account {
+        actor: Actor,
+        cmd: Box<AccountCommand>,
         reply: oneshot::Sender<Result<Outcome, EngineError>>,
     },
     Tick,
@@ -139,6 +148,28 @@ impl EngineHandle {
             .await
             .map_err(|_| EngineError::Stopped)?;
         rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// Carry out an account, device or session command (secrets arrive hashed: Argon2 runs
+    /// before, off this thread); resolves once it is committed (or refused).
+    pub async fn account(
+        &self,
+        actor: Actor,
+        cmd: AccountCommand,
+    ) -> Result<AccountReply, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Account {
+                actor,
+                cmd: Box::new(cmd),
+                reply,
+            })
+            .await
+            .map_err(|_| EngineError::Stopped)?;
+        match rx.await.map_err(|_| EngineError::Stopped)?? {
+            Outcome::Account(r) => Ok(*r),
+            _ => Err(EngineError::Stopped),
+        }
     }
 
     /// Read the hall as last committed, on the caller's thread: `f(hall, now, last_seq)`.
@@ -291,16 +322,75 @@ impl Writer {
             now,
             restored,
         ));
-        self.last_seq = self.store.last_seq()?;
         if let Some(hall) = &self.hall {
             self.publisher.publish(hall, self.last_seq);
         }
+        self.catch_up();
         Ok(())
     }
 
+    /// Events another process (the CLI) committed after ours: published and sent on in
+    /// order, so that every stream still sees each seq and snapshots stay exact.
+    fn catch_up(&mut self) {
+        let foreign = match self.store.events_after(self.last_seq) {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read events committed by another process");
+                return;
+            }
+        };
+        let Some(last) = foreign.last().map(|r| r.seq) else {
+            return;
+        };
+        self.last_seq = last;
+        if let Some(hall) = &self.hall {
+            self.publisher.publish(hall, last);
+        }
+        self.send_frames(
+            &foreign,
+            std::time::Instant::now(),
+            std::time::Duration::ZERO,
+        );
+    }
+
+    /// Project and broadcast committed records, in seq order.
+    fn send_frames<'r>(
+        &mut self,
+        records: impl IntoIterator<Item = &'r EventRecord>,
+        committed: std::time::Instant,
+        commit_time: std::time::Duration,
+    ) {
+        for rec in records {
+            let public = self.project(rec, Audience::Public);
+            let staff = self.project(rec, Audience::Staff);
+            // Every seq is sent, even one no audience carries: a stream proves it missed
+            // nothing by seeing each seq in turn. No subscriber is not an error.
+            let _ = self.events.send(Arc::new(Frame {
+                seq: rec.seq,
+                public,
+                staff,
+                committed,
+                commit_time,
+            }));
+        }
+    }
+
     fn run_batch(&mut self, batch: Vec<Request>) {
+        self.catch_up();
         self.follow_the_day();
-        self.decide_and_commit(batch);
+        // An account command reads its stored row before it is decided, so each goes into a
+        // transaction after every earlier one has committed: at most one per transaction.
+        let mut part = Vec::new();
+        for req in batch {
+            let account = matches!(req, Request::Account { .. });
+            if account && part.iter().any(|r| matches!(r, Request::Account { .. })) {
+                self.decide_and_commit(std::mem::take(&mut part));
+            }
+            part.push(req);
+        }
+        if !part.is_empty() {
+            self.decide_and_commit(part);
+        }
     }
 
     /// At every change of the service day — forward, or back when the clock stepped back
@@ -361,7 +451,7 @@ impl Writer {
         let tz = self.plan.rules.tz.clone();
         let Some(hall) = self.hall.as_mut() else {
             for r in batch {
-                if let Request::Command { reply, .. } = r {
+                if let Request::Command { reply, .. } | Request::Account { reply, .. } = r {
                     let _ = reply.send(Err(EngineError::Store(StoreError::Other(
                         "hall unavailable".into(),
                     ))));
@@ -378,6 +468,23 @@ impl Writer {
                     continue;
                 }
                 Request::Tick => (Actor::System, hall.tick(now)),
+                Request::Account { actor, cmd, reply } => {
+                    let decided = self
+                        .store
+                        .account_facts(cmd.subject())
+                        .map_err(EngineError::from)
+                        .and_then(|facts| Ok(hall.account(&actor, *cmd, facts, now)?));
+                    match decided {
+                        Ok((r, events)) => {
+                            pending.push((reply, outcome_of(hall, r)));
+                            (actor, events)
+                        }
+                        Err(e) => {
+                            pending.push((reply, Err(e)));
+                            continue;
+                        }
+                    }
+                }
                 Request::Command { actor, cmd, reply } => {
                     for event in hall.tick(now) {
                         seq += 1;
@@ -417,13 +524,15 @@ impl Writer {
             || !changes.tickets.is_empty()
             || !changes.windows.is_empty()
             || !changes.counters.is_empty()
-            || !changes.bookings.is_empty();
+            || !changes.bookings.is_empty()
+            || !changes.accounts.is_empty();
         if dirty {
             let began = std::time::Instant::now();
-            if let Err(e) = self.store.commit(&records, &changes) {
+            let committed = self.store.commit(&mut records, &changes);
+            if let Err(e) = &committed {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
                 self.notifier.not_committed(&changes.outbox);
-                let kind = match &e {
+                let kind = match e {
                     StoreError::ReadOnly(_) => StoreError::ReadOnly(String::new()),
                     StoreError::Full(_) => StoreError::Full(String::new()),
                     _ => StoreError::Other(String::new()),
@@ -441,24 +550,23 @@ impl Writer {
                 }
                 return;
             }
+            // Events the CLI committed meanwhile come first; this batch's seqs moved past them.
+            let foreign = committed.unwrap_or_default();
+            let seq = records
+                .last()
+                .map(|(r, _, _)| r.seq)
+                .or(foreign.last().map(|r| r.seq))
+                .unwrap_or(seq);
             self.last_seq = seq;
             // Readers see the commit before any display hears of it or any caller is answered.
             self.publisher.publish(hall, seq);
             let committed = std::time::Instant::now();
             let commit_time = committed - began;
-            for (rec, _, _) in &records {
-                let public = self.project(rec, Audience::Public);
-                let staff = self.project(rec, Audience::Staff);
-                // Every seq is sent, even one no audience carries: a stream proves it missed
-                // nothing by seeing each seq in turn. No subscriber is not an error.
-                let _ = self.events.send(Arc::new(Frame {
-                    seq: rec.seq,
-                    public,
-                    staff,
-                    committed,
-                    commit_time,
-                }));
-            }
+            self.send_frames(
+                foreign.iter().chain(records.iter().map(|(r, _, _)| r)),
+                committed,
+                commit_time,
+            );
         }
         for (reply, outcome) in pending {
             let _ = reply.send(outcome);
@@ -515,6 +623,7 @@ fn outcome_of(hall: &Hall, r: Reply) -> Result<Outcome, EngineError> {
                 window: Box::new(w),
                 booking: Box::new(hall.booking_view(b)),
             }),
+        Reply::Account(r) => Some(Outcome::Account(Box::new(r))),
         Reply::Window { number, reason } => hall.window_view(number).map(|mut v| {
             v.reason = reason;
             Outcome::Window(Box::new(v))
@@ -577,7 +686,7 @@ mod tests {
             .expect("t");
         let kiosk = Actor::Device {
             id: "kiosk-1".into(),
-            kind: "kiosk".into(),
+            kind: crate::domain::DeviceKind::Kiosk,
             window: None,
         };
         // First a server living tomorrow issues three tickets...
@@ -640,7 +749,7 @@ mod tests {
         let engine = start(Arc::new(plan), store, Arc::new(SystemClock)).expect("engine");
         let kiosk = Actor::Device {
             id: "kiosk-1".into(),
-            kind: "kiosk".into(),
+            kind: crate::domain::DeviceKind::Kiosk,
             window: None,
         };
         let mut acked = 0u32;

@@ -55,7 +55,7 @@ fn local(days: i64, hh: i8, mm: i8) -> Timestamp {
 fn kiosk() -> Actor {
     Actor::Device {
         id: "kiosk-1".into(),
-        kind: "kiosk".into(),
+        kind: crate::domain::DeviceKind::Kiosk,
         window: None,
     }
 }

@@ -11,11 +11,12 @@
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
 //! - `notify`: delivers the notifications outbox to the hall's SMS/WeChat gateways.
+//! - `sim/`: `hallq simulate`, a seeded hall day over the real API (the benchmarks built on it
+//!   are the `hallq-bench` workspace member, bench/).
 #![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod auth;
-pub mod bench;
 pub mod central;
 pub mod clock;
 pub mod config;
@@ -61,6 +62,8 @@ pub struct App {
     _claim: ops::lock::DbLock,
     /// The nightly backup, unless `[backup] dir = ""`.
     nightly: Option<ops::backup::Nightly>,
+    /// The database file (the uplink reads it); handlers never see it.
+    db: PathBuf,
 }
 
 impl App {
@@ -124,12 +127,18 @@ impl App {
             config.notify.iter().map(|n| n.name.clone()),
             config.notifications.alarm_after_minutes,
         ));
+        let reader = store::Reader::new(&opts.db);
+        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
         let state = http::AppState {
+            accounts: http::Accounts::new(
+                engine.clone(),
+                reader.clone(),
+                http::guard::PasswordChecker::start(),
+            ),
             engine,
-            reader: store::Reader::new(&opts.db),
-            db_path: Arc::new(opts.db.clone()),
+            reader,
             plan,
-            printers: printer::Printers::from_config(&config, opts.demo || opts.simulated_clock),
+            printers,
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),
@@ -139,7 +148,6 @@ impl App {
             ws_anonymous_slots,
             auth_cache: Arc::default(),
             login_throttle: Arc::default(),
-            passwords: http::guard::PasswordChecker::start(),
             voice_pack,
             closing: closing_rx,
             ops: Arc::new(
@@ -152,6 +160,7 @@ impl App {
         };
         Ok(App {
             state,
+            db: opts.db.clone(),
             closing,
             _claim: claim,
             nightly,
@@ -198,13 +207,7 @@ impl App {
         // Ship events to the central database, off the writer, for as long as we serve.
         let uplink = match (&self.state.config.uplink, &self.state.uplink) {
             (Some(section), Some(status)) => Some(tokio::spawn(
-                central::uplink_for(
-                    section,
-                    &self.state.plan,
-                    &self.state.db_path,
-                    status.clone(),
-                )
-                .run(),
+                central::uplink_for(section, &self.state.plan, &self.db, status.clone()).run(),
             )),
             _ => None,
         };
@@ -213,7 +216,7 @@ impl App {
         let deliveries = notify::start(
             &self.state.config.notify,
             &self.state.reader,
-            &self.state.db_path,
+            &self.db,
             self.state.engine.clock(),
             &self.state.ops.outbox,
             self.state.simulated_clock || self.state.plan.rules.always_open,

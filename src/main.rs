@@ -1,4 +1,5 @@
-//! The `hallq` command: serve the hall, check a config, manage accounts and devices, bench.
+//! The `hallq` command: serve the hall, check a config, manage accounts and devices, simulate
+//! a day. (The benchmarks are the `hallq-bench` command of the bench/ workspace member.)
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -43,8 +44,8 @@ enum Cmd {
         /// Tests and simulations only: a clock moved by POST /api/v1/_clock.
         #[arg(long)]
         simulated_clock: bool,
-        /// With --demo: no built-in fake printer (kiosks show numbers on screen only), as the
-        /// load and crash benchmarks run it.
+        /// With --demo: no built-in fake printer (kiosks show numbers on screen only), as
+        /// `hallq-bench load` and `crash` run it.
         #[arg(long, requires = "demo")]
         no_demo_printer: bool,
     },
@@ -101,11 +102,6 @@ enum Cmd {
     },
     /// Simulate a hall day against the real engine and API, faster than real time.
     Simulate(hallq::sim::SimArgs),
-    /// Benchmarks that print figures.
-    Bench {
-        #[command(subcommand)]
-        which: hallq::bench::Bench,
-    },
     /// The central reporting server for many halls (PostgreSQL).
     Central {
         #[command(subcommand)]
@@ -350,7 +346,7 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if !scope.is_unlimited() {
                     hallq::admin::set_scope(&paths.db, &username, &scope)?;
                 }
-                println!("added {} {username} ({name})", role.as_str());
+                println!("added {role} {username} ({name})");
                 Ok(ExitCode::SUCCESS)
             } else {
                 usage(format!("user {username} already exists"))
@@ -411,19 +407,19 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                     window,
                 },
         } => {
-            if !["kiosk", "display", "evaluator", "integrator"].contains(&kind.as_str()) {
+            let Some(kind) = hallq::domain::DeviceKind::parse(&kind) else {
                 return usage(format!(
                     "--kind must be kiosk, display, evaluator or integrator, not {kind:?}"
                 ));
-            }
+            };
             if !hallq::admin::valid_username(&id) {
                 return usage("--id: 2-32 characters of a-z, 0-9, . _ -");
             }
-            if kind == "evaluator" && window.is_none() {
+            if kind.needs_window() && window.is_none() {
                 return usage("--window is required for an evaluator (the window it stands at)");
             }
             let token = hallq::auth::new_token();
-            if hallq::admin::add_device_at(&paths.db, &id, &kind, window, &token)? {
+            if hallq::admin::add_device_at(&paths.db, &id, kind, window, &token)? {
                 println!("added {kind} {id}; its token (shown once):");
                 println!("{token}");
                 Ok(ExitCode::SUCCESS)
@@ -531,11 +527,6 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Central { action } => central(action),
-        Cmd::Bench { which } => {
-            let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(hallq::bench::run(which))?;
-            Ok(ExitCode::SUCCESS)
-        }
     }
 }
 
@@ -630,7 +621,7 @@ async fn serve(opts: ServeOptions, listen: String, demo_printer: bool) -> anyhow
         use hallq::printer::fake::{FakePrinter, Script, print_jobs_forever};
         let fake = FakePrinter::start(Script::Online).await?;
         let address = fake.address();
-        app.state.printers = hallq::printer::Printers::demo(&app.state.config, &address);
+        app.state.printers = hallq::printer::Printers::demo(&app.state.plan, &address);
         tokio::spawn(async move { print_jobs_forever(&fake).await });
         Some(address)
     } else {

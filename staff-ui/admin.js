@@ -1,8 +1,9 @@
-// Admins: staff accounts (search, add, disable, enable, new password, window and department
-// scope) and devices (the list with kind, zone, printer and its paper state; register with a
-// setup URL to open on the device; revoke).
+// Admins: staff accounts (search, add, disable, enable, new password, name and role, window
+// and department scope) and devices (the list with kind, zone, printer and its paper state;
+// register, or replace a token, with a setup URL to open on the device; revoke). Every change
+// is recorded in the audit trail under the admin's name.
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
-import { get, post } from '/staff/api.js';
+import { api, get, post } from '/staff/api.js';
 
 const ROLES = { clerk: '窗口人员', manager: '管理人员', admin: '系统管理员' };
 
@@ -10,6 +11,7 @@ function Users({ me }) {
   const [users, setUsers] = useState([]);
   const [search, setSearch] = useState('');
   const [scope, setScope] = useState(null); // {username, windows, departments}
+  const [edit, setEdit] = useState(null); // {username, name, role}
   const [form, setForm] = useState({ username: '', name: '', role: 'clerk', password: '' });
   const [msg, setMsg] = useState('');
   const [error, setError] = useState('');
@@ -32,6 +34,13 @@ function Users({ me }) {
     run(() => post(`/api/v1/users/${scope.username}/scope`, { windows: scope.windows, departments: scope.departments }), '已保存服务范围')
       .then(() => setScope(null));
   };
+  const saveEdit = (e) => {
+    e.preventDefault();
+    const body = { name: edit.name };
+    if (edit.username !== me) body.role = edit.role;
+    run(() => api('PATCH', `/api/v1/users/${edit.username}`, body), '已保存姓名和角色（改角色后须重新登录）')
+      .then(() => setEdit(null));
+  };
   const set = (k) => (e) => setForm({ ...form, [k]: e.target.value });
   const needle = search.trim().toLowerCase();
   const shown = users.filter((u) => !needle || u.username.toLowerCase().includes(needle) || u.name.includes(search.trim()));
@@ -40,7 +49,9 @@ function Users({ me }) {
     <input id="user-search" placeholder="搜索用户名或姓名 Search" value=${search} onInput=${(e) => setSearch(e.target.value)} />
     ${error && html`<p class="error" role="alert">${error}</p>`}${msg && html`<p class="ok">${msg}</p>`}
     <table id="users"><thead><tr><th>用户名</th><th>姓名</th><th>角色</th><th>服务范围</th><th>状态</th><th></th></tr></thead>
-      <tbody>${shown.map((u) => html`<tr data-user=${u.username}><td>${u.username}</td><td>${u.name}</td><td>${ROLES[u.role] || u.role}</td>
+      <tbody>${shown.map((u) => html`<tr data-user=${u.username}><td>${u.username}</td><td class="user-name">${u.name}</td>
+        <td class="user-role">${ROLES[u.role] || u.role}
+          <button class="link user-edit" onClick=${() => setEdit({ username: u.username, name: u.name, role: u.role })}>修改</button></td>
         <td class="user-scope">${u.windows || u.departments ? [u.windows && `窗口 ${u.windows}`, u.departments && `部门 ${u.departments}`].filter(Boolean).join('；') : '不限'}
           <button class="link scope-edit" onClick=${() => setScope({ username: u.username, windows: u.windows || '', departments: u.departments || '' })}>修改</button></td>
         <td>${u.disabled ? '已停用' : '正常'}</td>
@@ -48,6 +59,14 @@ function Users({ me }) {
           ? html`<button onClick=${() => run(() => post(`/api/v1/users/${u.username}/enable`), '已启用')}>启用</button>`
           : html`<button onClick=${() => run(() => post(`/api/v1/users/${u.username}/disable`), '已停用')}>停用</button>`)}
           <button onClick=${() => reset(u)}>重设密码</button></td></tr>`)}</tbody></table>
+    ${edit && html`<form class="admin-add" id="user-edit-form" onSubmit=${saveEdit}>
+      <b>${edit.username} 的姓名和角色</b>
+      <input id="edit-name" placeholder="姓名" value=${edit.name} onInput=${(e) => { const name = e.target.value; setEdit((x) => ({ ...x, name })); }} required />
+      <select id="edit-role" value=${edit.role} disabled=${edit.username === me} title=${edit.username === me ? '不能修改自己的角色' : ''}
+        onChange=${(e) => { const role = e.target.value; setEdit((x) => ({ ...x, role })); }}>${Object.entries(ROLES).map(([k, v]) => html`<option value=${k}>${v}</option>`)}</select>
+      <button class="primary" id="edit-save" type="submit">保存</button>
+      <button type="button" onClick=${() => setEdit(null)}>取消</button>
+    </form>`}
     ${scope && html`<form class="admin-add" id="scope-form" onSubmit=${saveScope}>
       <b>${scope.username} 的服务范围</b>
       <input id="scope-windows" placeholder="窗口，如 1-11,20（空：不限）" value=${scope.windows} onInput=${(e) => setScope({ ...scope, windows: e.target.value })} />
@@ -97,6 +116,14 @@ function Devices() {
       load();
     } catch (err) { setError(err.message); }
   };
+  const replace = async (d) => {
+    if (!confirm(`为 ${d.id} 换发令牌？旧令牌立即失效，须在该设备上打开新的设置网址。`)) return;
+    setError(''); setMsg(''); setIssued(null);
+    try {
+      const r = await post(`/api/v1/devices/${encodeURIComponent(d.id)}/token`);
+      setIssued({ ...r, replaced: true, url: setupUrl(r, r.token) });
+    } catch (err) { setError(err.message); }
+  };
   const revoke = async (id) => {
     setError(''); setMsg('');
     try { await post(`/api/v1/devices/${encodeURIComponent(id)}/revoke`); setMsg('已吊销 ' + id); load(); } catch (err) { setError(err.message); }
@@ -114,7 +141,8 @@ function Devices() {
           <td>${d.printer || '—'}</td>
           <td class="device-paper">${p ? `${PRINTER[p.state] || p.state}${p.paper_near_end ? '，纸将用完' : ''}${p.last_error ? `（${p.last_error}）` : ''}` : '—'}</td>
           <td>${d.revoked ? '已吊销' : '有效'}</td>
-          <td>${!d.revoked && html`<button class="device-revoke" onClick=${() => revoke(d.id)}>吊销</button>`}</td></tr>`;
+          <td>${!d.revoked && html`<button class="device-token" onClick=${() => replace(d)}>换发令牌</button>
+            <button class="device-revoke" onClick=${() => revoke(d.id)}>吊销</button>`}</td></tr>`;
       })}</tbody></table>`}
     <form class="admin-add" onSubmit=${register}>
       <input placeholder="设备编号，如 kiosk-2" value=${form.id} onInput=${set('id')} required />
@@ -122,7 +150,7 @@ function Devices() {
       ${form.kind === 'evaluator' && html`<input type="number" min="1" placeholder="所在窗口" value=${form.window} onInput=${set('window')} required />`}
       <button class="primary" type="submit">登记</button>
     </form>
-    ${issued && html`<div class="ok" id="device-issued">设备 ${issued.id} 已登记。令牌只显示这一次：<code id="device-token">${issued.token}</code>
+    ${issued && html`<div class="ok" id="device-issued">设备 ${issued.id} ${issued.replaced ? '已换发令牌，旧令牌已失效' : '已登记'}。令牌只显示这一次：<code id="device-token">${issued.token}</code>
       ${issued.url && html`<br />在该设备上打开设置网址（之后令牌保存在设备上）：<a id="device-setup-url" href=${issued.url} target="_blank" rel="noopener">${issued.url}</a>`}</div>`}
   </section>`;
 }

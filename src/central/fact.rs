@@ -79,6 +79,18 @@ impl Shipped {
                 s.ticket_id = None;
                 s.queue = None;
             }
+            // Accounts, devices and sessions: only that one happened (its kind), never who.
+            Event::UserCreated { .. }
+            | Event::UserDisabled { .. }
+            | Event::UserEnabled { .. }
+            | Event::UserPasswordReset { .. }
+            | Event::UserEdited { .. }
+            | Event::UserScopeChanged { .. }
+            | Event::DeviceRegistered { .. }
+            | Event::DeviceRevoked { .. }
+            | Event::DeviceTokenReplaced { .. }
+            | Event::SessionStarted { .. }
+            | Event::SessionEnded { .. } => {}
         }
         Some(s)
     }

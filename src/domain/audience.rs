@@ -266,6 +266,18 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         Event::AppointmentMissed { appointment } => {
             PublicEvent::AppointmentMissed(public_slot(appointment))
         }
+        // Who runs the hall's accounts and devices, and when staff log in: the audit's business.
+        Event::UserCreated { .. }
+        | Event::UserDisabled { .. }
+        | Event::UserEnabled { .. }
+        | Event::UserPasswordReset { .. }
+        | Event::UserEdited { .. }
+        | Event::UserScopeChanged { .. }
+        | Event::DeviceRegistered { .. }
+        | Event::DeviceRevoked { .. }
+        | Event::DeviceTokenReplaced { .. }
+        | Event::SessionStarted { .. }
+        | Event::SessionEnded { .. } => return None,
     })
 }
 
@@ -294,7 +306,18 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::AppointmentBooked { .. }
         | Event::AppointmentCancelled { .. }
         | Event::AppointmentCheckedIn { .. }
-        | Event::AppointmentMissed { .. } => Some(e),
+        | Event::AppointmentMissed { .. }
+        | Event::UserCreated { .. }
+        | Event::UserDisabled { .. }
+        | Event::UserEnabled { .. }
+        | Event::UserPasswordReset { .. }
+        | Event::UserEdited { .. }
+        | Event::UserScopeChanged { .. }
+        | Event::DeviceRegistered { .. }
+        | Event::DeviceRevoked { .. }
+        | Event::DeviceTokenReplaced { .. }
+        | Event::SessionStarted { .. }
+        | Event::SessionEnded { .. } => Some(e),
     }
 }
 

@@ -90,6 +90,31 @@ pub enum DomainError {
     AppointmentsOnly(String),
     #[error("that priority cannot be asked for")]
     InvalidPriority,
+    // ---- accounts, devices and sessions (accounts.rs) ----
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    #[error("user {0} exists already")]
+    UserExists(String),
+    #[error("a username is 2-32 of a-z, 0-9, . _ -")]
+    InvalidUsername,
+    #[error("a name is 1-32 characters")]
+    InvalidName,
+    #[error("an admin cannot disable their own account")]
+    CannotDisableSelf,
+    #[error("an admin cannot change their own role")]
+    CannotChangeOwnRole,
+    #[error("unknown device {0}")]
+    UnknownDevice(String),
+    #[error("device {0} exists already")]
+    DeviceExists(String),
+    #[error("device {0} is revoked")]
+    DeviceRevoked(String),
+    #[error("a device id is 2-32 of a-z, 0-9, . _ -")]
+    InvalidDeviceId,
+    #[error("this kind of device needs its window")]
+    WindowRequired,
+    #[error("no such account or session")]
+    Unauthenticated,
 }
 
 impl DomainError {
@@ -137,6 +162,17 @@ impl DomainError {
             TooLate => "too_late",
             AppointmentsOnly(_) => "appointments_only",
             InvalidPriority => "invalid_priority",
+            UnknownUser(_) | UnknownDevice(_) => "not_found",
+            UserExists(_) => "user_exists",
+            InvalidUsername => "invalid_username",
+            InvalidName => "invalid_name",
+            CannotDisableSelf => "cannot_disable_self",
+            CannotChangeOwnRole => "cannot_change_own_role",
+            DeviceExists(_) => "device_exists",
+            DeviceRevoked(_) => "device_revoked",
+            InvalidDeviceId => "invalid_device_id",
+            WindowRequired => "window_required",
+            Unauthenticated => "unauthenticated",
         }
     }
 
@@ -155,7 +191,12 @@ impl DomainError {
             | AppointmentsNotOffered(s)
             | BookingSuspended(s)
             | TooEarly(s)
-            | UnknownRatingReason(s) => Some(s.clone()),
+            | UnknownRatingReason(s)
+            | UnknownUser(s)
+            | UserExists(s)
+            | UnknownDevice(s)
+            | DeviceExists(s)
+            | DeviceRevoked(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
                 Some(n.to_string())

@@ -24,7 +24,7 @@
 //!   (tickets cancelled while waiting) / (seconds waited by tickets called so far). Citizens
 //!   who leave without cancelling stay in n and cost a no-show cycle, which 1/mu includes.
 //!
-//! `hallq bench estimates` measures this against QL, LES and HOL on simulated days.
+//! `hallq-bench estimates` measures this against QL, LES and HOL on simulated days.
 
 /// How many recent calls the mean window time is taken over.
 pub const RECENT: usize = 20;

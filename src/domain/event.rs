@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::accounts::{DeviceKind, Role};
 use super::rating::{FollowUpResult, RatingLevel, RatingSource};
 use super::reason::{Reason, SignOutReason};
 use super::ticket::{Outcome, Priority, TicketId};
@@ -194,6 +195,51 @@ pub enum Event {
     },
     #[serde(rename = "appointment.missed")]
     AppointmentMissed { appointment: AppointmentRef },
+    // ---- accounts, devices and sessions (accounts.rs): staff audience only ----
+    #[serde(rename = "user.created")]
+    UserCreated {
+        username: String,
+        name: String,
+        role: Role,
+    },
+    #[serde(rename = "user.disabled")]
+    UserDisabled {
+        username: String,
+        /// The windows the user was signed out of in the same commit.
+        signed_out_windows: Vec<u32>,
+    },
+    #[serde(rename = "user.enabled")]
+    UserEnabled { username: String },
+    #[serde(rename = "user.password_reset")]
+    UserPasswordReset { username: String },
+    #[serde(rename = "user.edited")]
+    UserEdited {
+        username: String,
+        name: String,
+        role: Role,
+        previous_name: String,
+        previous_role: Role,
+    },
+    #[serde(rename = "user.scope_changed")]
+    UserScopeChanged {
+        username: String,
+        windows: Option<String>,
+        departments: Option<String>,
+    },
+    #[serde(rename = "device.registered")]
+    DeviceRegistered {
+        id: String,
+        kind: DeviceKind,
+        window: Option<u32>,
+    },
+    #[serde(rename = "device.revoked")]
+    DeviceRevoked { id: String },
+    #[serde(rename = "device.token_replaced")]
+    DeviceTokenReplaced { id: String },
+    #[serde(rename = "session.started")]
+    SessionStarted { username: String },
+    #[serde(rename = "session.ended")]
+    SessionEnded { username: String },
 }
 
 impl Event {
@@ -223,6 +269,17 @@ impl Event {
             Event::AppointmentCancelled { .. } => "appointment.cancelled",
             Event::AppointmentCheckedIn { .. } => "appointment.checked_in",
             Event::AppointmentMissed { .. } => "appointment.missed",
+            Event::UserCreated { .. } => "user.created",
+            Event::UserDisabled { .. } => "user.disabled",
+            Event::UserEnabled { .. } => "user.enabled",
+            Event::UserPasswordReset { .. } => "user.password_reset",
+            Event::UserEdited { .. } => "user.edited",
+            Event::UserScopeChanged { .. } => "user.scope_changed",
+            Event::DeviceRegistered { .. } => "device.registered",
+            Event::DeviceRevoked { .. } => "device.revoked",
+            Event::DeviceTokenReplaced { .. } => "device.token_replaced",
+            Event::SessionStarted { .. } => "session.started",
+            Event::SessionEnded { .. } => "session.ended",
         }
     }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 
+use super::accounts::DeviceKind;
 use super::error::DomainError;
 use super::event::{Event, rfc3339};
 use super::hall::{Actor, Hall, RateTarget, Reply, Role, ticket_ref};
@@ -83,7 +84,13 @@ impl Hall {
             })?;
         // Voluntary and by the citizen: the window's evaluator, or the token's holder.
         let source = match (actor, &target) {
-            (Actor::Device { kind, .. }, _) if kind == "evaluator" => RatingSource::Evaluator,
+            (
+                Actor::Device {
+                    kind: DeviceKind::Evaluator,
+                    ..
+                },
+                _,
+            ) => RatingSource::Evaluator,
             (Actor::Citizen, RateTarget::Token(_)) => RatingSource::Phone,
             _ => return Err(DomainError::Forbidden),
         };

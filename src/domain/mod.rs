@@ -2,6 +2,7 @@
 //! Nothing in here does IO, awaits, or knows about SQL or HTTP: time comes in as `now`,
 //! randomness (ticket tokens) comes in with the command.
 
+pub mod accounts;
 pub mod announce;
 pub mod appointments;
 pub mod audience;
@@ -13,6 +14,7 @@ pub mod hall;
 pub mod idcard;
 pub mod notify;
 pub mod plan;
+pub mod policy;
 pub mod rating;
 pub mod reason;
 pub mod recent;
@@ -21,8 +23,9 @@ pub mod scope;
 pub mod ticket;
 pub mod view;
 
+pub use accounts::{DeviceKind, Role};
 pub use error::DomainError;
 pub use event::{Event, EventRecord};
-pub use hall::{Actor, Command, Hall, Reply, Role};
+pub use hall::{Actor, Command, Hall, Reply};
 pub use plan::Plan;
 pub use ticket::{Outcome, Priority, Ticket, TicketId, TicketState};

@@ -160,6 +160,34 @@ pub struct Plan {
     pub departments: Vec<Department>,
     pub queues: Vec<QueuePlan>,
     pub windows: Vec<WindowPlan>,
+    /// When the live floor raises an alarm (`[alarms]`).
+    pub alarms: super::policy::Thresholds,
+    /// How the monthly appraisal scores a clerk (`[appraisal]`).
+    pub appraisal: super::policy::Weights,
+    /// Where phones reach the server (`[hall] public_url`), for the slip's QR code.
+    pub public_url: Option<String>,
+    /// Slip printers (`[[printers]]`).
+    pub printers: Vec<PrinterPlan>,
+    /// Kiosks (`[[kiosks]]`): the printer and zone of each.
+    pub kiosks: Vec<KioskPlan>,
+}
+
+/// A slip printer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrinterPlan {
+    pub id: String,
+    /// `tcp://HOST:PORT` or `file:///dev/usb/lp0`.
+    pub address: String,
+    /// Paper width: 58 or 80.
+    pub width_mm: u32,
+}
+
+/// A kiosk the config names: the printer it prints on and the zone it stands in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KioskPlan {
+    pub id: String,
+    pub printer: Option<String>,
+    pub zone: Option<String>,
 }
 
 impl Plan {

@@ -203,6 +203,10 @@ pub fn wire_name<T: Serialize>(v: &T) -> String {
 }
 
 /// Parse a serde name back, e.g. `"kiosk"` into `DeviceKind::Kiosk`.
+pub fn from_wire_name<T: serde::de::DeserializeOwned>(s: &str) -> Option<T> {
+    serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+}
+
 /// Refuse control characters (line breaks included) and the Unicode direction marks,
 /// embeddings, overrides and isolates: free text from clerks and citizens is shown to others
 /// (audit trail, follow-ups, reports), where such characters hide or reorder what is read.

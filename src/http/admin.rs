@@ -4,14 +4,15 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
-use crate::domain::Role;
+use crate::domain::accounts::{AccountCommand, AccountReply, UserFacts};
 use crate::domain::scope::Scope;
+use crate::domain::{DeviceKind, Role};
 use crate::store::audit::{AuditEntry, AuditFilter};
 
 pub fn routes() -> Router<AppState> {
@@ -21,8 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{username}/enable", post(enable_user))
         .route("/api/v1/users/{username}/password", post(reset_password))
         .route("/api/v1/users/{username}/scope", post(set_scope))
+        .route("/api/v1/users/{username}", patch(edit_user))
         .route("/api/v1/devices/register", post(register_device))
         .route("/api/v1/devices/{id}/revoke", post(revoke_device))
+        .route("/api/v1/devices/{id}/token", post(replace_device_token))
         .route("/api/v1/audit", get(search_audit))
 }
 
@@ -30,7 +33,7 @@ pub fn routes() -> Router<AppState> {
 struct UserDto {
     username: String,
     name: String,
-    role: String,
+    role: Role,
     disabled: bool,
     /// Windows the clerk may work at, e.g. `1-11,20` (null: any).
     windows: Option<String>,
@@ -38,20 +41,27 @@ struct UserDto {
     departments: Option<String>,
 }
 
-async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
-    let db = st.db_path.clone();
-    let users = tokio::task::spawn_blocking(move || crate::admin::users(&db)).await??;
-    let users: Vec<UserDto> = users
-        .into_iter()
-        .map(|u| UserDto {
+impl From<UserFacts> for UserDto {
+    fn from(u: UserFacts) -> Self {
+        UserDto {
             username: u.username,
             name: u.name,
             role: u.role,
             disabled: u.disabled,
-            windows: u.scope_windows,
-            departments: u.scope_departments,
-        })
+            windows: u.windows,
+            departments: u.departments,
+        }
+    }
+}
+
+async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let users: Vec<UserDto> = st
+        .accounts
+        .users()
+        .await?
+        .into_iter()
+        .map(UserDto::from)
         .collect();
     Ok(axum::Json(users).into_response())
 }
@@ -61,7 +71,7 @@ async fn list_users(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
 struct NewUser {
     username: String,
     name: String,
-    role: String,
+    role: Role,
     password: String,
     #[serde(default)]
     windows: String,
@@ -85,40 +95,44 @@ async fn add_user(
     Json(u): Json<NewUser>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    if !crate::admin::valid_username(&u.username) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_username",
-        ));
-    }
-    let name = u.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 32 {
-        return Err(ApiError::bad_request("姓名应为1-32个字"));
-    }
-    let role = Role::parse(&u.role)
-        .ok_or_else(|| ApiError::bad_request("role 应为 clerk、manager 或 admin"))?;
     check_password(&u.password)?;
     let scope =
         Scope::parse(&st.plan, &u.windows, &u.departments).map_err(ApiError::bad_request)?;
-    let db = st.db_path.clone();
-    let username = u.username.clone();
-    let created = tokio::task::spawn_blocking(move || {
-        let created = crate::admin::add_user(&db, &username, &name, role, &u.password)?;
-        if created && !scope.is_unlimited() {
-            crate::admin::set_scope(&db, &username, &scope)?;
-        }
-        Ok::<_, anyhow::Error>(created)
-    })
-    .await?
-    .map_err(ApiError::internal)?;
-    if !created {
-        return Err(ApiError::new(StatusCode::CONFLICT, "user_exists").with(u.username));
-    }
+    let new = super::accounts::NewUser {
+        username: u.username,
+        name: u.name,
+        role: u.role,
+        password: u.password,
+        windows: scope.windows_text(),
+        departments: scope.departments_text(),
+    };
+    let user = st.accounts.add_user(who.actor(), new).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(serde_json::json!({"username": u.username})),
+        axum::Json(serde_json::json!({"username": user.username})),
     )
         .into_response())
+}
+
+/// One account command for `who`, forgetting the account's cached sessions after it.
+async fn run_on_user(
+    st: &AppState,
+    who: &Principal,
+    cmd: AccountCommand,
+) -> Result<(UserFacts, Vec<u32>), ApiError> {
+    who.require(&[Role::Admin])?;
+    let reply = st.accounts.run(who.actor(), cmd).await?;
+    let AccountReply::User {
+        user,
+        signed_out_windows,
+    } = reply
+    else {
+        return Err(ApiError::internal(format!(
+            "a user command answered {reply:?}"
+        )));
+    };
+    st.auth_cache.forget_user(&user.username);
+    Ok((user, signed_out_windows))
 }
 
 async fn set_disabled(
@@ -127,49 +141,13 @@ async fn set_disabled(
     username: String,
     disabled: bool,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
-    if let Principal::Staff { username: me, .. } = &who
-        && me == &username
-        && disabled
-    {
-        return Err(ApiError::new(StatusCode::CONFLICT, "cannot_disable_self"));
-    }
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::set_disabled(&db, &u, disabled))
-        .await??;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
-    // A disabled clerk leaves the floor at once: every window they are signed in at is signed
-    // out (by the admin, so the audit trail says who).
-    let signed_out = if disabled {
-        let u = username.clone();
-        let windows: Vec<u32> = st.engine.read(move |h, _, _| {
-            h.plan()
-                .windows
-                .iter()
-                .filter_map(|w| h.window_view(w.number))
-                .filter(|v| v.clerk.as_ref().is_some_and(|c| c.username == u))
-                .map(|v| v.number)
-                .collect()
-        });
-        for &window in &windows {
-            st.engine
-                .execute(
-                    who.actor(),
-                    crate::domain::hall::Command::SignOut { window },
-                )
-                .await?;
-        }
-        windows
-    } else {
-        Vec::new()
-    };
+    // A disabled clerk leaves the floor at once: the same command signs them out of every
+    // window they hold (by the admin, so the audit trail says who).
+    let cmd = AccountCommand::SetDisabled { username, disabled };
+    let (user, signed_out) = run_on_user(&st, &who, cmd).await?;
     Ok(axum::Json(serde_json::json!({
-        "username": username,
-        "disabled": disabled,
+        "username": user.username,
+        "disabled": user.disabled,
         "signed_out_windows": signed_out,
     }))
     .into_response())
@@ -205,17 +183,12 @@ async fn reset_password(
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     check_password(&b.password)?;
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let found =
-        tokio::task::spawn_blocking(move || crate::admin::reset_password(&db, &u, &b.password))
-            .await?
-            .map_err(ApiError::internal)?;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
-    Ok(axum::Json(serde_json::json!({"username": username})).into_response())
+    let user = st
+        .accounts
+        .reset_password(who.actor(), username, &b.password)
+        .await?;
+    st.auth_cache.forget_user(&user.username);
+    Ok(axum::Json(serde_json::json!({"username": user.username})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -233,31 +206,60 @@ async fn set_scope(
     Path(username): Path<String>,
     Json(b): Json<ScopeBody>,
 ) -> Result<Response, ApiError> {
-    who.require(&[Role::Admin])?;
     let scope =
         Scope::parse(&st.plan, &b.windows, &b.departments).map_err(ApiError::bad_request)?;
-    let db = st.db_path.clone();
-    let u = username.clone();
-    let s = scope.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::set_scope(&db, &u, &s)).await??;
-    if !found {
-        return Err(ApiError::not_found().with(username));
-    }
-    st.auth_cache.forget_user(&username);
+    let cmd = AccountCommand::SetScope {
+        username,
+        windows: scope.windows_text(),
+        departments: scope.departments_text(),
+    };
+    let (user, _) = run_on_user(&st, &who, cmd).await?;
     let body = serde_json::json!({
-        "username": username,
+        "username": user.username,
         "windows": scope.windows_text(),
         "departments": scope.departments_text(),
     });
     Ok(axum::Json(body).into_response())
 }
 
+/// A new display name and/or role; absent fields stay as they are.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserEdit {
+    name: Option<String>,
+    role: Option<Role>,
+}
+
+async fn edit_user(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(username): Path<String>,
+    Json(b): Json<UserEdit>,
+) -> Result<Response, ApiError> {
+    let cmd = AccountCommand::EditUser {
+        username,
+        name: b.name,
+        role: b.role,
+    };
+    let (user, _) = run_on_user(&st, &who, cmd).await?;
+    Ok(axum::Json(UserDto::from(user)).into_response())
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NewDevice {
     id: String,
-    kind: String,
+    kind: DeviceKind,
     window: Option<u32>,
+}
+
+#[derive(Serialize)]
+struct IssuedDevice {
+    id: String,
+    kind: DeviceKind,
+    window: Option<u32>,
+    /// The bearer token, shown this once (stored hashed).
+    token: String,
 }
 
 async fn register_device(
@@ -266,35 +268,34 @@ async fn register_device(
     Json(d): Json<NewDevice>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    if !["kiosk", "display", "evaluator", "integrator"].contains(&d.kind.as_str()) {
-        return Err(ApiError::bad_request(
-            "kind 应为 kiosk、display 或 evaluator",
-        ));
-    }
-    if !crate::admin::valid_username(&d.id) {
-        return Err(ApiError::bad_request(
-            "设备编号应为2-32位小写字母、数字或 . _ -",
-        ));
-    }
-    match (d.kind.as_str(), d.window) {
-        ("evaluator", None) => return Err(ApiError::bad_request("评价器须指定所在窗口 window")),
-        (_, Some(n)) if st.plan.window(n).is_none() => {
-            return Err(ApiError::from(crate::domain::DomainError::UnknownWindow(n)));
-        }
-        _ => {}
-    }
-    let token = crate::auth::new_token();
-    let db = st.db_path.clone();
-    let (id, kind, t) = (d.id.clone(), d.kind.clone(), token.clone());
-    let created = tokio::task::spawn_blocking(move || {
-        crate::admin::add_device_at(&db, &id, &kind, d.window, &t)
-    })
-    .await??;
-    if !created {
-        return Err(ApiError::new(StatusCode::CONFLICT, "device_exists").with(d.id));
-    }
-    let body = serde_json::json!({"id": d.id, "kind": d.kind, "window": d.window, "token": token});
+    let (device, token) = st
+        .accounts
+        .register_device(who.actor(), d.id, d.kind, d.window)
+        .await?;
+    let body = IssuedDevice {
+        id: device.id,
+        kind: device.kind,
+        window: device.window,
+        token,
+    };
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
+}
+
+async fn replace_device_token(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    who.require(&[Role::Admin])?;
+    let (device, token) = st.accounts.replace_device_token(who.actor(), id).await?;
+    st.auth_cache.forget_device(&device.id);
+    let body = IssuedDevice {
+        id: device.id,
+        kind: device.kind,
+        window: device.window,
+        token,
+    };
+    Ok(axum::Json(body).into_response())
 }
 
 async fn revoke_device(
@@ -303,14 +304,15 @@ async fn revoke_device(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
-    let db = st.db_path.clone();
-    let i = id.clone();
-    let found = tokio::task::spawn_blocking(move || crate::admin::revoke_device(&db, &i)).await??;
-    if !found {
-        return Err(ApiError::not_found().with(id));
-    }
-    st.auth_cache.forget_device(&id);
-    Ok(axum::Json(serde_json::json!({"id": id, "revoked": true})).into_response())
+    let reply = st
+        .accounts
+        .run(who.actor(), AccountCommand::RevokeDevice { id })
+        .await?;
+    let AccountReply::Device(device) = reply else {
+        return Err(ApiError::internal(format!("a revoke answered {reply:?}")));
+    };
+    st.auth_cache.forget_device(&device.id);
+    Ok(axum::Json(serde_json::json!({"id": device.id, "revoked": true})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -319,8 +321,10 @@ struct AuditQuery {
     /// A service day, YYYY-MM-DD, in the hall's time zone.
     day: Option<String>,
     window: Option<u32>,
-    /// A clerk's username.
+    /// A clerk's username: what they did.
     clerk: Option<String>,
+    /// A username or device id: what was done to or about them.
+    subject: Option<String>,
     /// A ticket number (with `day`) or a ticket id.
     ticket: Option<String>,
     /// An event type or prefix, e.g. `ticket.no_show` or `window.`.
@@ -334,61 +338,32 @@ async fn search_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Manager, Role::Admin])?;
-    let tz = st.plan.rules.tz.clone();
     let mut f = AuditFilter {
         window: q.window,
         actor: q.clerk.map(|c| format!("staff:{c}")),
         kind: q.kind,
+        subject: q.subject,
         limit: q.limit.unwrap_or(500).min(5000),
         ..AuditFilter::default()
     };
     let day = match &q.day {
         Some(d) => {
-            let date: jiff::civil::Date = d
-                .parse()
-                .map_err(|_| ApiError::bad_request("day 应为 YYYY-MM-DD"))?;
-            let date = super::manager::in_range(date)?;
-            let start = tz
-                .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
-                .map_err(ApiError::internal)?;
+            let date = super::manager::date("day", d)?;
+            let tz = &st.plan.rules.tz;
+            let start = |d: jiff::civil::Date| {
+                tz.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
+                    .map(|t| t.as_millisecond())
+                    .map_err(ApiError::internal)
+            };
             let next = date.tomorrow().map_err(ApiError::internal)?;
-            let end = tz
-                .to_timestamp(next.to_datetime(jiff::civil::Time::midnight()))
-                .map_err(ApiError::internal)?;
-            f.from_ms = Some(start.as_millisecond());
-            f.to_ms = Some(end.as_millisecond());
+            (f.from_ms, f.to_ms) = (Some(start(date)?), Some(start(next)?));
             Some(date.to_string())
         }
         None => None,
     };
     let reader = st.reader.clone();
-    let ticket = q.ticket;
-    let entries: Vec<AuditEntry> = tokio::task::spawn_blocking(move || {
-        reader.with(|c| {
-            if let Some(t) = &ticket {
-                let ids = match t.parse::<i64>() {
-                    Ok(id) => vec![id],
-                    Err(_) => {
-                        let day = day.clone().unwrap_or_default();
-                        crate::store::audit::tickets_numbered(c, &day, &t.to_ascii_uppercase())?
-                    }
-                };
-                let mut all = Vec::new();
-                for id in ids {
-                    all.extend(crate::store::audit::search(
-                        c,
-                        &AuditFilter {
-                            ticket_id: Some(id),
-                            ..f.clone()
-                        },
-                    )?);
-                }
-                all.sort_by_key(|e| std::cmp::Reverse(e.seq));
-                return Ok(all);
-            }
-            crate::store::audit::search(c, &f)
-        })
-    })
-    .await??;
+    let entries: Vec<AuditEntry> =
+        tokio::task::spawn_blocking(move || reader.audit(&f, q.ticket.as_deref(), day.as_deref()))
+            .await??;
     Ok(axum::Json(entries).into_response())
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::error::{ApiError, Json};
+use crate::domain::DeviceKind;
 use crate::domain::hall::{Actor, Role};
 use crate::domain::scope::Scope;
 
@@ -31,7 +32,7 @@ pub enum Principal {
     },
     Device {
         id: String,
-        kind: String,
+        kind: DeviceKind,
         /// The window of an evaluator.
         window: Option<u32>,
     },
@@ -93,19 +94,18 @@ impl FromRequestParts<AppState> for Principal {
         let reader = state.reader.clone();
         let plan = state.plan.clone();
         let found = tokio::task::spawn_blocking(move || {
+            // A role or kind this server does not know is a damaged row (an error), not a clerk.
             if let Some(s) = reader.session(&hash, now_ms)? {
+                let u = s.user;
                 let p = Principal::Staff {
-                    // A role this server does not know is a damaged row, not a clerk.
-                    role: Role::parse(&s.role).ok_or_else(|| {
-                        crate::store::StoreError::Corrupt(format!("unknown role {:?}", s.role))
-                    })?,
+                    role: u.role,
                     scope: Scope::from_stored(
                         &plan,
-                        s.scope_windows.as_deref(),
-                        s.scope_departments.as_deref(),
+                        u.windows.as_deref(),
+                        u.departments.as_deref(),
                     ),
-                    username: s.username,
-                    name: s.name,
+                    username: u.username,
+                    name: u.name,
                 };
                 return Ok(Some((p, s.expires_ms)));
             }
@@ -231,7 +231,7 @@ pub(super) struct LoginRequest {
 struct UserDto {
     username: String,
     name: String,
-    role: &'static str,
+    role: Role,
 }
 
 #[derive(Serialize)]
@@ -253,40 +253,32 @@ async fn log_in(
             "too_many_attempts",
         ));
     };
-    let reader = st.reader.clone();
-    let username = req.username.clone();
-    let found = tokio::task::spawn_blocking(move || reader.user(&username)).await??;
-    let phc = found.as_ref().map(|u| u.password_hash.as_str());
-    let right = st.passwords.verify(&req.password, phc).await;
-    let Some(user) = found.filter(|u| right && !u.disabled) else {
-        drop(attempt);
-        tracing::warn!(addr = %ip, "failed staff login");
-        return Err(ApiError::unauthenticated());
+    let lasts_ms = SESSION_HOURS * 3_600_000;
+    let session = match st
+        .accounts
+        .log_in(&req.username, &req.password, lasts_ms)
+        .await
+    {
+        Ok(s) => s,
+        Err(e) => {
+            // Dropping the attempt counts it as a failure.
+            drop(attempt);
+            tracing::warn!(addr = %ip, "failed staff login");
+            return Err(e.into());
+        }
     };
     attempt.succeeded();
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| ApiError::internal(format!("unknown stored role {:?}", user.role)))?;
-    let db = st.db_path.clone();
-    let now = st.engine.clock().now().as_millisecond();
-    let token = crate::auth::new_token();
-    let hash = crate::auth::token_hash(&token);
-    let name = user.username.clone();
-    tokio::task::spawn_blocking(move || {
-        crate::store::with_writer(&db, |a| {
-            a.create_session(&hash, &name, now, now + SESSION_HOURS * 3_600_000)
-        })
-    })
-    .await??;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        "{COOKIE_NAME}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        session.token,
         SESSION_HOURS * 3600
     );
     let body = SessionDto {
-        token,
+        token: session.token,
         user: UserDto {
-            username: user.username,
-            name: user.name,
-            role: role.as_str(),
+            username: session.user.username,
+            name: session.user.name,
+            role: session.user.role,
         },
     };
     Ok(([(SET_COOKIE, cookie)], axum::Json(body)).into_response())
@@ -310,23 +302,19 @@ async fn current_session(Staff(p): Staff) -> Result<Response, ApiError> {
     Ok(axum::Json(UserDto {
         username,
         name,
-        role: role.as_str(),
+        role,
     })
     .into_response())
 }
 
-async fn log_out(State(st): State<AppState>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn log_out(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
-    let hash = crate::auth::token_hash(&token);
-    st.auth_cache.forget(&hash);
-    let db = st.db_path.clone();
-    let ended = tokio::task::spawn_blocking(move || {
-        crate::store::with_writer(&db, |a| a.delete_session(&hash))
-    })
-    .await??;
-    if !ended {
-        return Err(ApiError::unauthenticated());
-    }
+    st.auth_cache.forget(&crate::auth::token_hash(&token));
+    st.accounts.log_out(who.actor(), &token).await?;
     let clear = format!("{COOKIE_NAME}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
     Ok((StatusCode::NO_CONTENT, [(SET_COOKIE, clear)]).into_response())
 }

@@ -20,7 +20,7 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Serialize)]
 struct DeviceSelf {
     id: String,
-    kind: String,
+    kind: crate::domain::DeviceKind,
     /// An evaluator's window.
     window: Option<u32>,
     /// A kiosk's printer and zone from the config.
@@ -36,10 +36,10 @@ async fn show_device_self(
         return Err(ApiError::forbidden());
     };
     let kiosk = st
-        .config
+        .plan
         .kiosks
         .iter()
-        .find(|k| kind == "kiosk" && k.id == id);
+        .find(|k| kind == crate::domain::DeviceKind::Kiosk && k.id == id);
     Ok(Json(DeviceSelf {
         printer: kiosk.and_then(|k| k.printer.clone()),
         zone: kiosk.and_then(|k| k.zone.clone()),

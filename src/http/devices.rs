@@ -34,7 +34,7 @@ struct PrinterDto {
 #[derive(Serialize)]
 struct DeviceDto {
     id: String,
-    kind: String,
+    kind: crate::domain::DeviceKind,
     revoked: bool,
     /// The window an evaluator belongs to (本评价器属于N号窗口).
     window: Option<u32>,
@@ -76,8 +76,8 @@ async fn list_devices(State(st): State<AppState>, Staff(who): Staff) -> Result<R
     let devices = rows
         .into_iter()
         .map(|d| {
-            let kiosk = (d.kind == "kiosk")
-                .then(|| st.config.kiosks.iter().find(|k| k.id == d.id))
+            let kiosk = (d.kind == crate::domain::DeviceKind::Kiosk)
+                .then(|| st.plan.kiosks.iter().find(|k| k.id == d.id))
                 .flatten();
             DeviceDto {
                 printer: kiosk.and_then(|k| k.printer.clone()),

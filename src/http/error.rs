@@ -89,7 +89,7 @@ impl From<DomainError> for ApiError {
         use DomainError::*;
         let status = match &e {
             UnknownQueue(_) | UnknownWindow(_) | UnknownTicket(_) | UnknownFollowUp(_)
-            | UnknownAppointment => StatusCode::NOT_FOUND,
+            | UnknownAppointment | UnknownUser(_) | UnknownDevice(_) => StatusCode::NOT_FOUND,
             InvalidIdNumber
             | IdNumberRequired(_)
             | InvalidPhone
@@ -98,7 +98,12 @@ impl From<DomainError> for ApiError {
             | InvalidText
             | UnknownRatingReason(_)
             | TransferTarget
-            | InvalidPriority => StatusCode::UNPROCESSABLE_ENTITY,
+            | InvalidPriority
+            | InvalidUsername
+            | InvalidName
+            | InvalidDeviceId
+            | WindowRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            Unauthenticated => StatusCode::UNAUTHORIZED,
             NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
@@ -284,6 +289,18 @@ mod tests {
             DomainError::TooLate,
             DomainError::AppointmentsOnly(String::new()),
             DomainError::InvalidPriority,
+            DomainError::UnknownUser(String::new()),
+            DomainError::UserExists(String::new()),
+            DomainError::InvalidUsername,
+            DomainError::InvalidName,
+            DomainError::CannotDisableSelf,
+            DomainError::CannotChangeOwnRole,
+            DomainError::UnknownDevice(String::new()),
+            DomainError::DeviceExists(String::new()),
+            DomainError::DeviceRevoked(String::new()),
+            DomainError::InvalidDeviceId,
+            DomainError::WindowRequired,
+            DomainError::Unauthenticated,
         ];
         for code in codes
             .into_iter()

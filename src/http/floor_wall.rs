@@ -81,7 +81,10 @@ async fn show_floor_wall(
     who: Principal,
 ) -> Result<Json<FloorWall>, ApiError> {
     match &who {
-        Principal::Device { kind, .. } if kind == "display" => {}
+        Principal::Device {
+            kind: crate::domain::DeviceKind::Display,
+            ..
+        } => {}
         Principal::Device { .. } => return Err(ApiError::forbidden()),
         Principal::Staff { .. } => who.require_manager()?,
     }

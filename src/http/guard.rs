@@ -1,6 +1,6 @@
 //! Password guessing: a throttle per (account, address), a slower brake per account that
 //! never holds back an address without failures, and a small fixed pool of threads for the
-//! Argon2 checks so a storm of logins neither piles up work nor memory.
+//! Argon2 work (checks and new hashes) so a storm of logins neither piles up work nor memory.
 //! Owns no accounts and no sessions; `auth.rs` asks it before and tells it after a check.
 
 use std::collections::HashMap;
@@ -138,7 +138,13 @@ impl Drop for Attempt<'_> {
     }
 }
 
-type Job = (String, Option<String>, tokio::sync::oneshot::Sender<bool>);
+/// Argon2 work for the pool.
+enum Job {
+    /// Check a password against a PHC string (None: an unknown name).
+    Verify(String, Option<String>, tokio::sync::oneshot::Sender<bool>),
+    /// Hash a new password.
+    Hash(String, tokio::sync::oneshot::Sender<Result<String, String>>),
+}
 
 /// An argon2id hash of a random string, so unknown names cost as much as wrong passwords.
 static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -165,16 +171,22 @@ impl PasswordChecker {
                     let mut memory = Vec::new();
                     loop {
                         let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
-                        let Ok((password, phc, reply)) = job else {
-                            return;
-                        };
-                        // Unknown names cost a check too, so timing does not tell which exist.
-                        let phc = phc.as_deref().unwrap_or(DUMMY_HASH.as_str());
-                        let _ = reply.send(crate::auth::verify_password_in(
-                            &password,
-                            phc,
-                            &mut memory,
-                        ));
+                        match job {
+                            Err(_) => return,
+                            Ok(Job::Verify(password, phc, reply)) => {
+                                // Unknown names cost a check too, so timing does not tell
+                                // which exist.
+                                let phc = phc.as_deref().unwrap_or(DUMMY_HASH.as_str());
+                                let _ = reply.send(crate::auth::verify_password_in(
+                                    &password,
+                                    phc,
+                                    &mut memory,
+                                ));
+                            }
+                            Ok(Job::Hash(password, reply)) => {
+                                let _ = reply.send(crate::auth::hash_password(&password));
+                            }
+                        }
                     }
                 });
             if let Err(e) = spawned {
@@ -190,12 +202,29 @@ impl PasswordChecker {
     /// against a dummy all the same); waits for a free checker.
     pub async fn verify(&self, password: &str, phc: Option<&str>) -> bool {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let sent = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).send((
-            password.to_string(),
-            phc.map(str::to_string),
-            reply,
-        ));
+        let sent = self
+            .jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Job::Verify(
+                password.to_string(),
+                phc.map(str::to_string),
+                reply,
+            ));
         sent.is_ok() && answer.await.unwrap_or(false)
+    }
+
+    /// A PHC string for a new `password`, made on the pool; waits for a free thread.
+    pub async fn hash(&self, password: &str) -> Result<String, String> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .send(Job::Hash(password.to_string(), reply))
+            .map_err(|_| "the password threads have stopped".to_string())?;
+        answer
+            .await
+            .map_err(|_| "the password threads have stopped".to_string())?
     }
 }
 
@@ -252,5 +281,7 @@ mod tests {
         assert!(c.verify("correct horse", Some(&h)).await);
         assert!(!c.verify("wrong horse", Some(&h)).await);
         assert!(!c.verify("correct horse", None).await);
+        let made = c.hash("battery staple").await.expect("hashed");
+        assert!(c.verify("battery staple", Some(&made)).await);
     }
 }

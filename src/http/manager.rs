@@ -57,7 +57,7 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
 
 /// The live floor now, with the config's alarm thresholds and the printers' alarms.
 pub(super) async fn floor_now(st: &AppState) -> Result<floor::Floor, ApiError> {
-    let th = st.config.alarms.thresholds();
+    let th = st.plan.alarms;
     let mut extra = floor::printer_alarms(&st.printers.health());
     extra.extend(st.ops.alarms());
     extra.extend(st.kiosk_limits.alarms(std::time::Instant::now()));
@@ -95,7 +95,7 @@ pub(super) fn date_range(from: &str, to: &str) -> Result<(Date, Date), ApiError>
     Ok((from, to))
 }
 
-fn date(name: &str, s: &str) -> Result<Date, ApiError> {
+pub(super) fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let ok = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     let d = ok
         .then(|| s.parse::<Date>().ok())
@@ -224,7 +224,7 @@ async fn report_staff_appraisal(
     let first = month(&p.month)?;
     let now = st.engine.clock().now();
     let generated = rfc3339(now, &st.plan.rules.tz);
-    let weights = st.config.appraisal.weights();
+    let weights = st.plan.appraisal.clone();
     let (reader, plan, format) = (st.reader.clone(), st.plan.clone(), p.format);
     tokio::task::spawn_blocking(move || {
         let a = query::staff_appraisal(&reader, &plan, &weights, first, now)?;

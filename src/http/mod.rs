@@ -1,6 +1,7 @@
 //! HTTP: one router per audience, the API error shape, the event websocket.
 //! The only module that knows status codes. Handlers call one engine or store method each.
 
+mod accounts;
 mod admin;
 mod appointments;
 mod assets;
@@ -31,6 +32,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{Method, StatusCode, Uri};
 use tokio::sync::Semaphore;
 
+pub use accounts::Accounts;
 pub use assets::UI_VERSION;
 pub use auth::Principal;
 use error::ApiError;
@@ -48,8 +50,12 @@ pub const MAX_BODY: usize = 16 * 1024;
 pub struct AppState {
     pub engine: EngineHandle,
     pub reader: Reader,
-    pub db_path: Arc<PathBuf>,
+    /// Logins, logouts and the admin routes: Argon2 first, then one engine command.
+    pub accounts: accounts::Accounts,
+    /// The hall: the runtime model of config/hall.toml (queues, windows, rules, printers,
+    /// kiosks, alarm thresholds, appraisal weights).
     pub plan: Arc<Plan>,
+    /// The server's own settings only (`[http]`, `[events]`, `[metrics]`, `[uplink]`).
     pub config: Arc<Config>,
     /// Slip printers and their health.
     pub printers: crate::printer::Printers,
@@ -62,8 +68,6 @@ pub struct AppState {
     pub auth_cache: Arc<auth::AuthCache>,
     /// Password guessing: throttle per (account, address) and per account.
     pub login_throttle: Arc<guard::LoginThrottle>,
-    /// The threads that check passwords.
-    pub passwords: Arc<guard::PasswordChecker>,
     /// `[voice] pack`: a recorded clip folder served at /display/voice/ (else the built-in one).
     pub voice_pack: Option<Arc<PathBuf>>,
     /// Becomes true when the server shuts down: event streams close so screens reconnect.

@@ -124,8 +124,8 @@ async fn show_readiness(State(st): State<AppState>) -> Response {
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} s", ENGINE_DEADLINE.as_secs())),
     };
-    let db = st.db_path.as_ref().clone();
-    let disk = tokio::task::spawn_blocking(move || crate::ops::status::probe_disk(&db))
+    let reader = st.reader.clone();
+    let disk = tokio::task::spawn_blocking(move || reader.probe_disk())
         .await
         .unwrap_or_else(|e| Err(e.to_string()));
     let backup = st.ops.backup_health(jiff::Timestamp::now().as_second());

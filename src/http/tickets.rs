@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Principal;
 use super::error::{ApiError, Json, OptionalJson, Path};
+use crate::domain::DeviceKind;
 use crate::domain::hall::{Actor, Command};
 use crate::domain::ticket::{Priority, TicketId};
 use crate::domain::view::{IssuedTicket, PublicTicket};
@@ -65,7 +66,7 @@ pub(super) fn ticket_dto(t: IssuedTicket, print: PrintStatus) -> TicketDto {
 
 /// Where phones reach this server: `[hall] public_url`, else the address the caller used.
 pub(super) fn public_base(st: &AppState, headers: &HeaderMap) -> String {
-    if let Some(u) = &st.config.hall.public_url {
+    if let Some(u) = &st.plan.public_url {
         return u.trim_end_matches('/').to_string();
     }
     let host = headers
@@ -91,9 +92,11 @@ pub(super) async fn print_slip(
     reprint: bool,
 ) -> PrintStatus {
     let printer = printer.or_else(|| match who {
-        Principal::Device { id, kind, .. } if kind == "kiosk" => {
-            st.printers.for_kiosk(id).map(str::to_string)
-        }
+        Principal::Device {
+            id,
+            kind: DeviceKind::Kiosk,
+            ..
+        } => st.printers.for_kiosk(id).map(str::to_string),
         _ => None,
     });
     let Some(printer) = printer else {
@@ -147,8 +150,11 @@ async fn issue_ticket(
         (_, Some(_)) => return Err(ApiError::forbidden()),
         (_, None) => None,
     };
-    if let Principal::Device { id, kind, .. } = &who
-        && kind == "kiosk"
+    if let Principal::Device {
+        id,
+        kind: DeviceKind::Kiosk,
+        ..
+    } = &who
         && !st.kiosk_limits.allow(id, std::time::Instant::now())
     {
         tracing::warn!(kiosk = %id, "kiosk issuing past [limits] kiosk_tickets_per_minute");

@@ -22,7 +22,7 @@ use tokio::time::Instant;
 pub use slip::{Paper, Slip};
 use transport::Address;
 
-use crate::config::{Config, KioskSection, PrinterSection};
+use crate::domain::plan::{KioskPlan, Plan, PrinterPlan};
 
 /// The most a kiosk waits for its slip (queueing behind another job included).
 pub const JOB_DEADLINE: Duration = Duration::from_millis(2500);
@@ -248,23 +248,23 @@ pub struct Printers {
 }
 
 impl Printers {
-    /// The printers and kiosks of a (validated) config; `local_only` as in `new`.
-    pub fn from_config(cfg: &Config, local_only: bool) -> Printers {
-        Self::new(&cfg.printers, &cfg.kiosks, local_only)
+    /// The printers and kiosks of the plan; `local_only` as in `new`.
+    pub fn from_plan(plan: &Plan, local_only: bool) -> Printers {
+        Self::new(&plan.printers, &plan.kiosks, local_only)
     }
 
     /// The demo hall's printing: one printer, `demo`, at `address` (the built-in fake
     /// printer on 127.0.0.1), used by every kiosk of the config in place of its own.
-    pub fn demo(cfg: &Config, address: &str) -> Printers {
-        let printer = PrinterSection {
+    pub fn demo(plan: &Plan, address: &str) -> Printers {
+        let printer = PrinterPlan {
             id: "demo".into(),
             address: address.into(),
             width_mm: 80,
         };
-        let kiosks: Vec<KioskSection> = cfg
+        let kiosks: Vec<KioskPlan> = plan
             .kiosks
             .iter()
-            .map(|k| KioskSection {
+            .map(|k| KioskPlan {
                 printer: Some("demo".into()),
                 ..k.clone()
             })
@@ -274,7 +274,7 @@ impl Printers {
 
     /// Printers and the kiosks that use them. With `local_only` (trial runs: `--demo`,
     /// `--simulated-clock`), a printer whose address leaves this machine is never contacted.
-    pub fn new(printers: &[PrinterSection], kiosks: &[KioskSection], local_only: bool) -> Printers {
+    pub fn new(printers: &[PrinterPlan], kiosks: &[KioskPlan], local_only: bool) -> Printers {
         let devices = printers
             .iter()
             .map(|p| {
@@ -394,12 +394,12 @@ mod tests {
 
     fn printers(address: &str) -> Printers {
         Printers::new(
-            &[PrinterSection {
+            &[PrinterPlan {
                 id: "p1".into(),
                 address: address.into(),
                 width_mm: 58,
             }],
-            &[KioskSection {
+            &[KioskPlan {
                 id: "kiosk-1".into(),
                 printer: Some("p1".into()),
                 zone: None,
@@ -442,7 +442,7 @@ mod tests {
                 matches!(got, Err(PrintError::NotLocal(_))),
                 "{far}: {got:?}"
             );
-            assert_eq!(got.unwrap_err().code(), "printer_not_local");
+            assert_eq!(got.expect_err("refused").code(), "printer_not_local");
             // Refused before any connect: no connect timeout was waited out.
             assert!(started.elapsed() < std::time::Duration::from_millis(200));
             p.probe_all().await;
@@ -457,7 +457,7 @@ mod tests {
         }
         // A real hall (no trial run) still uses its LAN printer's address.
         let real = Printers::new(
-            &[PrinterSection {
+            &[PrinterPlan {
                 id: "p1".into(),
                 address: "tcp://192.0.2.50:9100".into(),
                 width_mm: 80,

@@ -51,38 +51,7 @@ pub const COLUMNS: &[&str] = &[
     "penalty",
 ];
 
-/// Weights and rules of the score (config `[appraisal]`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Weights {
-    pub volume: u32,
-    pub service_time: u32,
-    pub within_target: u32,
-    pub satisfaction: u32,
-    pub rating_coverage: u32,
-    pub attendance: u32,
-    /// Points taken off per bad rating that is not excused.
-    pub bad_rating_points: f64,
-    /// Follow-up results that excuse a bad rating once the follow-up is closed.
-    pub excused_results: Vec<String>,
-    /// Percent of clerks rated excellent (ceil).
-    pub excellent_percent: u32,
-}
-
-impl Default for Weights {
-    fn default() -> Self {
-        Weights {
-            volume: 30,
-            service_time: 15,
-            within_target: 15,
-            satisfaction: 25,
-            rating_coverage: 5,
-            attendance: 10,
-            bad_rating_points: 5.0,
-            excused_results: vec!["appealed".into()],
-            excellent_percent: 20,
-        }
-    }
-}
+pub use crate::domain::policy::Weights;
 
 /// One clerk's month, as measured.
 #[derive(Debug, Clone, Default, PartialEq)]

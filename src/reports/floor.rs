@@ -9,18 +9,7 @@ use crate::domain::event::{ClerkRef, rfc3339};
 use crate::domain::hall::local_day;
 use crate::domain::plan::WindowKind;
 
-/// When the floor raises an alarm (config `[alarms]`); 0 turns a check off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Thresholds {
-    /// A queue with at least this many waiting.
-    pub queue_waiting: u32,
-    /// A queue whose longest wait reaches this many seconds.
-    pub queue_wait_s: u32,
-    /// A window paused for at least this many seconds.
-    pub window_paused_s: u32,
-    /// A checked-in appointment still waiting this many seconds after its slot began.
-    pub appointment_late_s: u32,
-}
+pub use crate::domain::policy::Thresholds;
 
 /// What an alarm is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

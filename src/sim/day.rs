@@ -14,10 +14,10 @@ use jiff::civil::Date;
 use serde_json::{Value, json};
 
 use super::booking::{BookingRecord, Fate, Planned};
+use super::client::Client;
 use super::model::{self, QueueModel, Scenario};
 use super::observe::{Baselines, Observer};
 use super::rng::Rng;
-use crate::bench::RawClient;
 use crate::domain::plan::{Plan, WindowKind};
 
 const SEC: i64 = 1000;
@@ -143,7 +143,7 @@ pub struct DaySetup<'a> {
 }
 
 struct Sim<'a> {
-    http: RawClient,
+    http: Client,
     setup: DaySetup<'a>,
     arrivals: Rng,
     /// Which arrivals of a queue that takes bookings stay away (they booked).
@@ -207,7 +207,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         .collect();
     let observer = Observer::new(&setup.plan);
     let mut sim = Sim {
-        http: RawClient::connect(setup.addr).await?,
+        http: Client::connect(setup.addr).await?,
         transfer_targets: model::transfer_targets(&setup.plan),
         setup,
         arrivals,

@@ -1,16 +1,14 @@
 //! `hallq simulate`: a seeded, reproducible hall day run against the real engine and HTTP API
-//! on the simulated clock, faster than real time (see `day.rs` for the event loop and
-//! `model.rs` for arrivals, services, staffing and behaviour). `bench.rs` holds the benchmarks
-//! built on it. Nothing here touches the hall's state except through the API.
+//! on the simulated clock, faster than real time (see `day.rs` for the event loop,
+//! `model.rs` for arrivals, services, staffing and behaviour, `client.rs` for its HTTP
+//! client). The benchmarks built on it live in the `hallq-bench` workspace member (bench/).
+//! Nothing here touches the hall's state except through the API.
 
-pub mod bench;
 pub mod booking;
-pub mod crash;
+pub mod client;
 pub mod day;
-pub mod load;
 pub mod model;
 pub mod observe;
-pub mod proc;
 pub mod rng;
 
 use std::collections::BTreeMap;
@@ -140,8 +138,8 @@ impl SimHall {
         let mut store = crate::store::Store::open(&self.db)?;
         let mut auth = store.auth();
         for u in auth.users()? {
-            if u.username.starts_with(SIM_CLERK_PREFIX) {
-                auth.set_disabled(&u.username, true)?;
+            if u.user.username.starts_with(SIM_CLERK_PREFIX) {
+                auth.set_disabled(&u.user.username, true)?;
             }
         }
         auth.revoke_device(&self.kiosk_id)?;
@@ -164,7 +162,7 @@ pub fn make_clerks(
     let mut out = BTreeMap::new();
     for n in windows {
         let username = format!("{SIM_CLERK_PREFIX}{n:03}");
-        auth.add_user(&username, &username, "clerk", &hash, now)?;
+        auth.add_user(&username, &username, crate::domain::Role::Clerk, &hash, now)?;
         // An account an earlier simulation disabled at its end serves this one again.
         auth.set_disabled(&username, false)?;
         let token = crate::auth::new_token();

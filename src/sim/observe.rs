@@ -1,5 +1,5 @@
 //! The textbook wait estimators, computed by the simulator from what it observes, so that
-//! `hallq bench estimates` can set hallq's own estimate beside them on the same day:
+//! `hallq-bench estimates` can set hallq's own estimate beside them on the same day:
 //!
 //! - QL (queue length, Ibrahim & Whitt 2009): (n + 1) / (s · mu), n = tickets ahead (the
 //!   issue reply's `waiting_ahead`), s = windows open now that serve the queue in any tier,

@@ -17,6 +17,9 @@ pub struct AuditFilter {
     pub ticket_id: Option<i64>,
     /// Event type prefix, e.g. `ticket.` or `window.paused`.
     pub kind: Option<String>,
+    /// Whom the event is about: a username (accounts, sessions, a window's clerk) or a
+    /// device id.
+    pub subject: Option<String>,
     pub limit: usize,
 }
 
@@ -35,15 +38,22 @@ pub struct AuditEntry {
 
 /// Entries matching `f`, newest first.
 pub fn search(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-    let kind_like = f
-        .kind
-        .as_ref()
-        .map(|k| format!("{}%", k.replace(['%', '_'], "")));
+    let kind_like = f.kind.as_ref().map(|k| {
+        format!(
+            "{}%",
+            k.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    });
     let mut stmt = c.prepare_cached(
         "SELECT seq, at, kind, actor, window, ticket_id, payload FROM events
          WHERE (?1 IS NULL OR at_ms >= ?1) AND (?2 IS NULL OR at_ms < ?2)
            AND (?3 IS NULL OR window = ?3) AND (?4 IS NULL OR actor = ?4)
-           AND (?5 IS NULL OR ticket_id = ?5) AND (?6 IS NULL OR kind LIKE ?6)
+           AND (?5 IS NULL OR ticket_id = ?5) AND (?6 IS NULL OR kind LIKE ?6 ESCAPE '\\')
+           AND (?8 IS NULL OR json_extract(payload, '$.username') = ?8
+                OR json_extract(payload, '$.clerk.username') = ?8
+                OR (kind LIKE 'device.%' AND json_extract(payload, '$.id') = ?8))
          ORDER BY seq DESC LIMIT ?7",
     )?;
     let rows = stmt.query_map(
@@ -54,7 +64,8 @@ pub fn search(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
             f.actor,
             f.ticket_id,
             kind_like,
-            f.limit as i64
+            f.limit as i64,
+            f.subject
         ],
         |r| {
             Ok((
@@ -89,8 +100,49 @@ pub fn search(c: &Connection, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
     Ok(out)
 }
 
+/// Entries matching `f`; with `ticket` (an id, or a number of `day`), those of that ticket,
+/// or of every ticket so numbered that day. Newest first.
+pub fn search_tickets(
+    c: &Connection,
+    f: &AuditFilter,
+    ticket: &str,
+    day: Option<&str>,
+) -> Result<Vec<AuditEntry>> {
+    let ids = match ticket.parse::<i64>() {
+        Ok(id) => vec![id],
+        Err(_) => tickets_numbered(c, day.unwrap_or_default(), &ticket.to_ascii_uppercase())?,
+    };
+    let mut all = Vec::new();
+    for id in ids {
+        all.extend(search(
+            c,
+            &AuditFilter {
+                ticket_id: Some(id),
+                ..f.clone()
+            },
+        )?);
+    }
+    all.sort_by_key(|e| std::cmp::Reverse(e.seq));
+    Ok(all)
+}
+
+impl super::Reader {
+    /// The audit trail: entries matching `f`, or those of `ticket` (see `search_tickets`).
+    pub fn audit(
+        &self,
+        f: &AuditFilter,
+        ticket: Option<&str>,
+        day: Option<&str>,
+    ) -> Result<Vec<AuditEntry>> {
+        self.with(|c| match ticket {
+            Some(t) => search_tickets(c, f, t, day),
+            None => search(c, f),
+        })
+    }
+}
+
 /// Ids of the tickets numbered `number` on `day`.
-pub fn tickets_numbered(c: &Connection, day: &str, number: &str) -> Result<Vec<i64>> {
+fn tickets_numbered(c: &Connection, day: &str, number: &str) -> Result<Vec<i64>> {
     let mut stmt =
         c.prepare_cached("SELECT id FROM tickets WHERE service_day = ?1 AND number = ?2")?;
     let ids = stmt

@@ -76,7 +76,7 @@ mod tests {
         let mut store = crate::store::Store::open(&live).expect("open");
         store
             .auth()
-            .add_user("clerk1", "李红", "clerk", "hash", 1)
+            .add_user("clerk1", "李红", crate::domain::Role::Clerk, "hash", 1)
             .expect("user");
         drop(store);
         let v1 = dir.path().join("v1.db");

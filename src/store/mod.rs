@@ -24,9 +24,10 @@ use rusqlite::{Connection, OpenFlags, params};
 
 pub use auth::{DeviceRow, SessionPrincipal, UserRow};
 
-use crate::domain::EventRecord;
+use crate::domain::accounts::{AccountChange, AccountFacts, Subject};
 use crate::domain::hall::{Changes, Restored};
 use crate::domain::ticket::Ticket;
+use crate::domain::{Event, EventRecord};
 
 /// What can go wrong with the database, sorted into what a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +135,16 @@ impl Store {
         Ok(back.last().map_or(0, |r| r.seq.saturating_sub(1)))
     }
 
+    /// Every committed event after `seq`, in order (on the writer: what the CLI committed).
+    pub fn events_after(&self, seq: u64) -> Result<Vec<EventRecord>> {
+        read_events(
+            &self.conn,
+            "SELECT seq, at, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            seq,
+            i64::MAX as usize,
+        )
+    }
+
     /// The last committed event's sequence number (0 when none).
     pub fn last_seq(&self) -> Result<u64> {
         let n: i64 = self
@@ -210,39 +221,46 @@ impl Store {
         })
     }
 
-    /// Commit a batch of events and the rows they changed, all or nothing.
+    /// Commit a batch of events and the rows they changed, all or nothing. Events another
+    /// process (the CLI) committed since the batch was numbered come back, and the batch's
+    /// own seqs move up past them, so the log stays gap-free and in commit order.
     pub fn commit(
         &mut self,
-        events: &[(EventRecord, String, i64)],
+        events: &mut [(EventRecord, String, i64)],
         changes: &Changes,
-    ) -> Result<()> {
+    ) -> Result<Vec<EventRecord>> {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let foreign = match events.first() {
+            Some((first, _, _)) => {
+                let expected = first.seq.saturating_sub(1);
+                let foreign = read_events(
+                    &tx,
+                    "SELECT seq, at, payload FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                    expected,
+                    i64::MAX as usize,
+                )?;
+                if let Some(last) = foreign.last() {
+                    let shift = last.seq - expected;
+                    for (rec, _, _) in events.iter_mut() {
+                        rec.seq += shift;
+                    }
+                }
+                foreign
+            }
+            None => Vec::new(),
+        };
+        for (rec, actor, at_ms) in events.iter() {
+            insert_event(&tx, rec, actor, *at_ms)?;
+        }
+        for t in &changes.tickets {
+            rows::upsert_ticket(&tx, t)?;
+        }
+        for w in &changes.windows {
+            rows::upsert_window(&tx, w)?;
+        }
         {
-            let mut ins = tx.prepare_cached(
-                "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for (rec, actor, at_ms) in events {
-                let payload = serde_json::to_string(&rec.event)
-                    .map_err(|e| StoreError::Other(e.to_string()))?;
-                ins.execute(params![
-                    rec.seq as i64,
-                    rec.at,
-                    at_ms,
-                    rec.event.kind(),
-                    actor,
-                    rec.event.window(),
-                    rec.event.ticket().map(|t| t.id.0),
-                    payload
-                ])?;
-            }
-            for t in &changes.tickets {
-                rows::upsert_ticket(&tx, t)?;
-            }
-            for w in &changes.windows {
-                rows::upsert_window(&tx, w)?;
-            }
             let mut ctr = tx.prepare_cached(
                 "INSERT INTO counters(service_day, queue, last_seq) VALUES (?1, ?2, ?3)
                  ON CONFLICT(service_day, queue) DO UPDATE SET last_seq = excluded.last_seq",
@@ -250,19 +268,64 @@ impl Store {
             for (day, q, n) in &changes.counters {
                 ctr.execute(params![day.to_string(), q, n])?;
             }
-            for r in &changes.ratings {
-                feedback::insert_rating(&tx, r)?;
-            }
-            for f in &changes.follow_ups {
-                feedback::upsert_follow_up(&tx, f)?;
-            }
-            for b in &changes.bookings {
-                appointments::upsert(&tx, b)?;
-            }
-            outbox::write(&tx, &changes.outbox)?;
+        }
+        for r in &changes.ratings {
+            feedback::insert_rating(&tx, r)?;
+        }
+        for f in &changes.follow_ups {
+            feedback::upsert_follow_up(&tx, f)?;
+        }
+        for b in &changes.bookings {
+            appointments::upsert(&tx, b)?;
+        }
+        for a in &changes.accounts {
+            auth::apply(&tx, a)?;
+        }
+        outbox::write(&tx, &changes.outbox)?;
+        tx.commit()?;
+        Ok(foreign)
+    }
+
+    /// The stored row an account command is about (read on the writer, so it sees every
+    /// commit, the CLI's included).
+    pub fn account_facts(&self, subject: Subject<'_>) -> Result<AccountFacts> {
+        auth::facts(&self.conn, subject)
+    }
+
+    /// The CLI's account writes, the one documented writer besides a running engine: in one
+    /// IMMEDIATE transaction, read the row `subject` names, let `decide` say what changes,
+    /// then write the rows and the events after the last committed seq (`at`: RFC 3339 and
+    /// unix ms). A running engine's next commit sees these seqs and numbers its own after them.
+    pub fn write_account<T, E>(
+        &mut self,
+        subject: Subject<'_>,
+        actor: &str,
+        at: (&str, i64),
+        decide: impl FnOnce(AccountFacts) -> std::result::Result<(T, Vec<Event>, Vec<AccountChange>), E>,
+    ) -> Result<std::result::Result<T, E>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (reply, events, changes) = match decide(auth::facts(&tx, subject)?) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut seq: i64 =
+            tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM events", [], |r| r.get(0))?;
+        for event in events {
+            seq += 1;
+            let rec = EventRecord {
+                seq: seq as u64,
+                at: at.0.to_string(),
+                event,
+            };
+            insert_event(&tx, &rec, actor, at.1)?;
+        }
+        for c in &changes {
+            auth::apply(&tx, c)?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(Ok(reply))
     }
 
     /// Let the database grow by at most `pages` more pages (tests of a full disk).
@@ -281,12 +344,31 @@ impl Store {
             .expect("limit");
     }
 
-    /// Direct access for the auth tables on this connection (CLI and demo set-up).
+    /// Raw access to the auth tables, without events (the simulator's accounts, fixtures).
     pub fn auth(&mut self) -> auth::Auth<'_> {
         auth::Auth {
             conn: &mut self.conn,
         }
     }
+}
+
+fn insert_event(c: &Connection, rec: &EventRecord, actor: &str, at_ms: i64) -> Result<()> {
+    let payload =
+        serde_json::to_string(&rec.event).map_err(|e| StoreError::Other(e.to_string()))?;
+    c.prepare_cached(
+        "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        rec.seq as i64,
+        rec.at,
+        at_ms,
+        rec.event.kind(),
+        actor,
+        rec.event.window(),
+        rec.event.ticket().map(|t| t.id.0),
+        payload
+    ])?;
+    Ok(())
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -405,19 +487,20 @@ impl Reader {
         self.with(|c| Ok(c.query_row("SELECT MAX(at_ms) FROM events", [], |r| r.get(0))?))
     }
 
+    /// Whether the database's folder takes a write and a sync now (readiness).
+    pub fn probe_disk(&self) -> std::result::Result<(), String> {
+        crate::ops::status::probe_disk(&self.path)
+    }
+
     /// A user row by name.
     pub fn user(&self, username: &str) -> Result<Option<UserRow>> {
         self.with(|c| auth::user(c, username))
     }
-}
 
-/// Auth writes from request handlers (login, logout) on a short-lived connection of their own.
-pub fn with_writer<T>(path: &Path, f: impl FnOnce(&mut auth::Auth<'_>) -> Result<T>) -> Result<T> {
-    let mut conn = Connection::open(path)?;
-    configure(&conn)?;
-    conn.execute_batch("PRAGMA synchronous=FULL;")?;
-    let mut a = auth::Auth { conn: &mut conn };
-    f(&mut a)
+    /// Every staff account, by username.
+    pub fn users(&self) -> Result<Vec<UserRow>> {
+        self.with(auth::users)
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! Read-only report queries: plain rows for `crate::reports` to aggregate, and the bulk writer
-//! the report benchmark fills a database with. Nothing here knows about the hall's plan.
+//! Read-only report queries: plain rows for `crate::reports` to aggregate. Nothing here knows
+//! about the hall's plan.
 
 use rusqlite::{Connection, params};
 
@@ -254,202 +254,41 @@ pub fn staff_names(conn: &Connection) -> Result<Vec<StaffName>> {
     Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// Rows the report benchmark (or a test) writes straight into the database.
-#[derive(Debug, Clone, Default)]
-pub struct Batch {
-    pub tickets: Vec<BulkTicket>,
-    pub ratings: Vec<BulkRating>,
-    pub events: Vec<BulkEvent>,
-    /// (rated ticket id, department, state, result) of bad ratings' follow-ups.
-    pub follow_ups: Vec<(i64, String, String, Option<String>)>,
-}
-
-/// A finished (or otherwise ended) ticket, as a generator makes it.
-#[derive(Debug, Clone, Default)]
-pub struct BulkTicket {
-    pub id: i64,
-    pub service_day: String,
-    pub queue: String,
-    pub original_queue: String,
-    pub seq_no: u32,
-    pub number: String,
-    pub state: String,
-    pub issued_ms: i64,
-    pub first_called_ms: Option<i64>,
-    pub called_ms: Option<i64>,
-    pub started_ms: Option<i64>,
-    pub finished_ms: Option<i64>,
-    pub window: Option<u32>,
-    pub clerk: Option<String>,
-    pub transfer_count: u32,
-}
-
-/// A rating row (the ratings table of migration 2).
-#[derive(Debug, Clone, Default)]
-pub struct BulkRating {
-    pub ticket_id: i64,
-    pub level: String,
-    pub window: Option<u32>,
-    pub clerk: Option<String>,
-    pub queue: String,
-    pub department: String,
-    pub service_day: String,
-    pub rated_ms: i64,
-}
-
-/// An event row (payload is JSON text).
-#[derive(Debug, Clone, Default)]
-pub struct BulkEvent {
-    pub seq: i64,
-    pub at_ms: i64,
-    pub kind: String,
-    pub actor: String,
-    pub window: Option<u32>,
-    pub ticket_id: Option<i64>,
-    pub payload: String,
-}
-
-impl super::Store {
-    /// Write a batch in one transaction (a generator's fast path, not the engine's).
-    pub fn bulk_insert(&mut self, b: &Batch) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut t = tx.prepare_cached(
-                "INSERT INTO tickets(id, token, service_day, queue, original_queue, seq_no, number,
-                    priority, state, issued_at_ms, queue_key, window, first_called_ms, called_ms,
-                    started_ms, finished_ms, transfer_count, clerk, issued_by)
-                 VALUES (?1, 'bulk-' || ?1, ?2, ?3, ?4, ?5, ?6, 'normal', ?7, ?8, ?8, ?9, ?10, ?11,
-                    ?12, ?13, ?14, ?15, 'device:bulk')",
-            )?;
-            for x in &b.tickets {
-                t.execute(params![
-                    x.id,
-                    x.service_day,
-                    x.queue,
-                    x.original_queue,
-                    x.seq_no,
-                    x.number,
-                    x.state,
-                    x.issued_ms,
-                    x.window,
-                    x.first_called_ms,
-                    x.called_ms,
-                    x.started_ms,
-                    x.finished_ms,
-                    x.transfer_count,
-                    x.clerk,
-                ])?;
-            }
-            let mut r = tx.prepare_cached(
-                "INSERT INTO ratings(ticket_id, level, source, window, clerk, queue, department,
-                    service_day, rated_ms) VALUES (?1, ?2, 'evaluator', ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?;
-            for x in &b.ratings {
-                r.execute(params![
-                    x.ticket_id,
-                    x.level,
-                    x.window,
-                    x.clerk,
-                    x.queue,
-                    x.department,
-                    x.service_day,
-                    x.rated_ms,
-                ])?;
-            }
-            let mut f = tx.prepare_cached(
-                "INSERT INTO follow_ups(ticket_id, department, opened_ms, due_ms, state, result)
-                 VALUES (?1, ?2, 0, 0, ?3, ?4)",
-            )?;
-            for (id, dept, state, result) in &b.follow_ups {
-                f.execute(params![id, dept, state, result])?;
-            }
-            let mut e = tx.prepare_cached(
-                "INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload)
-                 VALUES (?1, '', ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            for x in &b.events {
-                e.execute(params![
-                    x.seq,
-                    x.at_ms,
-                    x.kind,
-                    x.actor,
-                    x.window,
-                    x.ticket_id,
-                    x.payload,
-                ])?;
-            }
-        }
-        tx.commit()?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::{Reader, Store};
 
-    fn ticket(id: i64, state: &str, clerk: Option<&str>) -> BulkTicket {
-        BulkTicket {
-            id,
-            service_day: "2027-03-01".into(),
-            queue: "xf".into(),
-            original_queue: "xf".into(),
-            seq_no: id as u32,
-            number: format!("XF{id:03}"),
-            state: state.into(),
-            issued_ms: 1_000,
-            first_called_ms: Some(61_000),
-            called_ms: Some(61_000),
-            finished_ms: Some(121_000),
-            window: Some(20),
-            clerk: clerk.map(str::to_string),
-            ..Default::default()
-        }
-    }
+    /// Two tickets (one done by clerk1 and rated badly, its follow-up closed as appealed; one
+    /// no-show) and clerk1's sign-in, no-show and sign-out at window 20.
+    const ROWS: &str = r#"
+        INSERT INTO tickets(id, token, service_day, queue, original_queue, seq_no, number,
+            priority, state, issued_at_ms, queue_key, window, first_called_ms, called_ms,
+            finished_ms, transfer_count, clerk, issued_by) VALUES
+          (1, 't1', '2027-03-01', 'xf', 'xf', 1, 'XF001', 'normal', 'done', 1000, 1000, 20,
+             61000, 61000, 121000, 0, 'clerk1', 'device:k'),
+          (2, 't2', '2027-03-01', 'xf', 'xf', 2, 'XF002', 'normal', 'no_show', 1000, 1000, 20,
+             61000, 61000, 121000, 0, NULL, 'device:k');
+        INSERT INTO ratings(ticket_id, level, source, window, clerk, queue, department,
+            service_day, rated_ms)
+          VALUES (1, 'dissatisfied', 'evaluator', 20, 'clerk1', 'xf', 'gaj', '2027-03-01', 200000);
+        INSERT INTO follow_ups(ticket_id, department, opened_ms, due_ms, state, result)
+          VALUES (1, 'gaj', 0, 0, 'closed', 'appealed');
+        INSERT INTO events(seq, at, at_ms, kind, actor, window, ticket_id, payload) VALUES
+          (1, '', 0, 'window.signed_in', 'staff:clerk1', 20, NULL,
+             '{"type":"window.signed_in","clerk":{"username":"clerk1","name":"x"}}'),
+          (2, '', 100000, 'ticket.no_show', 'staff:clerk1', 20, 2, '{"type":"ticket.no_show"}'),
+          (3, '', 500000, 'window.signed_out', 'staff:clerk1', 20, NULL,
+             '{"type":"window.signed_out","clerk":{"username":"clerk1","name":"x"}}');
+    "#;
 
     #[test]
     fn report_rows_round_trip() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("r.db");
-        let mut store = Store::open(&path).expect("open");
-        let sign_in = |seq, at_ms, kind: &str, clerk: &str| BulkEvent {
-            seq,
-            at_ms,
-            kind: kind.into(),
-            actor: format!("staff:{clerk}"),
-            window: Some(20),
-            ticket_id: None,
-            payload: format!(r#"{{"type":"{kind}","clerk":{{"username":"{clerk}","name":"x"}}}}"#),
-        };
-        store
-            .bulk_insert(&Batch {
-                tickets: vec![
-                    ticket(1, "done", Some("clerk1")),
-                    ticket(2, "no_show", None),
-                ],
-                ratings: vec![BulkRating {
-                    ticket_id: 1,
-                    level: "dissatisfied".into(),
-                    window: Some(20),
-                    clerk: Some("clerk1".into()),
-                    queue: "xf".into(),
-                    department: "gaj".into(),
-                    service_day: "2027-03-01".into(),
-                    rated_ms: 200_000,
-                }],
-                events: vec![
-                    sign_in(1, 0, "window.signed_in", "clerk1"),
-                    BulkEvent {
-                        kind: "ticket.no_show".into(),
-                        ticket_id: Some(2),
-                        ..sign_in(2, 100_000, "ticket.no_show", "clerk1")
-                    },
-                    sign_in(3, 500_000, "window.signed_out", "clerk1"),
-                ],
-                follow_ups: vec![(1, "gaj".into(), "closed".into(), Some("appealed".into()))],
-            })
-            .expect("bulk insert");
+        let store = Store::open(&path).expect("open");
+        store.conn.execute_batch(ROWS).expect("rows");
+        drop(store);
         let reader = Reader::new(&path);
         reader
             .with(|c| {

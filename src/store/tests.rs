@@ -114,8 +114,11 @@ fn every_row_type_round_trips() {
         follow_ups: vec![follow_up.clone()],
         bookings: Vec::new(),
         outbox: Vec::new(),
+        accounts: Vec::new(),
     };
-    store.commit(&[record(1, &t)], &changes).expect("commit");
+    store
+        .commit(&mut [record(1, &t)], &changes)
+        .expect("commit");
     let back = store
         .restore(t.service_day, t.service_day)
         .expect("restore");
@@ -157,7 +160,7 @@ fn every_row_type_round_trips() {
         tickets: vec![old.clone(), old_done],
         ..Default::default()
     };
-    store.commit(&[], &changes).expect("commit");
+    store.commit(&mut [], &changes).expect("commit");
     let back = store
         .restore(t.service_day, t.service_day)
         .expect("restore");
@@ -177,7 +180,7 @@ fn the_same_number_twice_is_refused_and_nothing_is_half_written() {
     let a = ticket(1, 1);
     store
         .commit(
-            &[record(1, &a)],
+            &mut [record(1, &a)],
             &Changes {
                 tickets: vec![a.clone()],
                 ..Default::default()
@@ -192,7 +195,7 @@ fn the_same_number_twice_is_refused_and_nothing_is_half_written() {
         tickets: vec![c.clone(), b],
         ..Default::default()
     };
-    assert!(store.commit(&[record(2, &c)], &batch).is_err());
+    assert!(store.commit(&mut [record(2, &c)], &batch).is_err());
     let back = store
         .restore(a.service_day, a.service_day)
         .expect("restore");
@@ -231,13 +234,13 @@ fn a_full_database_says_so_and_keeps_what_was_committed() {
         }
         let first = committed - 49;
         match store.commit(
-            &[],
+            &mut [],
             &Changes {
                 tickets: batch,
                 ..Default::default()
             },
         ) {
-            Ok(()) => continue,
+            Ok(_) => continue,
             Err(e) => break (e, first),
         }
     };
@@ -264,7 +267,7 @@ fn a_read_only_database_says_so() {
     let t = ticket(1, 1);
     let err = store
         .commit(
-            &[record(1, &t)],
+            &mut [record(1, &t)],
             &Changes {
                 tickets: vec![t],
                 ..Default::default()

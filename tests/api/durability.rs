@@ -5,17 +5,45 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use hallq::sim::proc::Server;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
 
 const BIN: &str = env!("CARGO_BIN_EXE_hallq");
 
-/// Start `hallq serve --demo` on port 0; returns the server and its base URL.
-async fn start_server(config: &Path, db: &Path) -> (Server, String) {
-    let server = Server::spawn_bin(Path::new(BIN), config, db)
-        .await
-        .expect("server listening");
-    let base = format!("http://{}", server.addr);
-    (server, base)
+/// Start `hallq serve --demo --no-demo-printer` on port 0; returns the child and its base URL
+/// (from the line the server prints once it listens).
+async fn start_server(config: &Path, db: &Path) -> (Child, String) {
+    let mut child = Command::new(BIN)
+        .args([
+            "serve",
+            "--demo",
+            "--no-demo-printer",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .arg("--config")
+        .arg(config)
+        .arg("--db")
+        .arg(db)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("hallq serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            if let Some(b) = line.strip_prefix("hallq listening on ") {
+                return b.trim().to_string();
+            }
+        }
+        panic!("hallq serve exited before listening")
+    })
+    .await
+    .expect("listening within 60 s");
+    // Keep draining stdout so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, base)
 }
 
 #[tokio::test]
@@ -51,7 +79,7 @@ async fn kill_dash_nine_loses_no_acknowledged_ticket() {
         .to_string();
     assert_eq!(token.len(), 64);
 
-    let (child, base) = start_server(&config, &db).await;
+    let (mut child, base) = start_server(&config, &db).await;
     let acked: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
     let http = reqwest::Client::new();
     let queues = ["hj", "jgcjg", "sb", "gssw"];
@@ -92,7 +120,7 @@ async fn kill_dash_nine_loses_no_acknowledged_ticket() {
     })
     .await
     .expect("150 tickets within 60 s");
-    child.kill9().await.expect("SIGKILL and reaped");
+    child.kill().await.expect("SIGKILL and reaped");
     for t in tasks {
         let _ = t.await;
     }

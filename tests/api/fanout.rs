@@ -25,8 +25,7 @@ async fn read_until(ws: &mut Ws, from: u64, last: u64) -> Vec<String> {
     let mut kinds = Vec::new();
     while seq < last {
         let e = next_json(ws).await;
-        seq += 1;
-        assert_eq!(e["seq"], seq, "gap-free, in order: {e}");
+        seq = follows(&e, seq);
         kinds.push(e["type"].as_str().expect("type").to_string());
     }
     kinds
@@ -230,8 +229,8 @@ async fn after_a_server_restart_screens_resume_without_a_lost_call() {
         let mut seq = *from;
         while seq < after {
             let e = next_json(&mut ws).await;
-            seq += 1;
-            assert_eq!(e["seq"], seq, "replayed across the restart, gap-free: {e}");
+            // Replayed across the restart, nothing owed left out (logins are staff only).
+            seq = follows(&e, seq);
             if e["type"] == "ticket.called" {
                 calls.push(e["ticket"]["number"].as_str().expect("number").to_string());
             }

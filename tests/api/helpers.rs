@@ -133,8 +133,14 @@ impl TestHall {
             }
             hallq::admin::add_device(&db, "kiosk-1", "kiosk", KIOSK).expect("device");
             hallq::admin::add_device(&db, "display-a", "display", DISPLAY).expect("device");
-            hallq::admin::add_device_at(&db, "evaluator-20", "evaluator", Some(20), EVALUATOR)
-                .expect("device");
+            hallq::admin::add_device_at(
+                &db,
+                "evaluator-20",
+                hallq::domain::DeviceKind::Evaluator,
+                Some(20),
+                EVALUATOR,
+            )
+            .expect("device");
         }
         let listener = tokio::net::TcpListener::bind(listen)
             .await
@@ -332,6 +338,15 @@ pub async fn next_json(ws: &mut Ws) -> Value {
 
 /// Assert an error response's status and code.
 #[track_caller]
+/// A frame of an audience's stream follows the client's `last` seen seq with nothing owed
+/// in between: `prev <= last < seq` (events of other audiences may lie between). Its seq.
+pub fn follows(e: &Value, last: u64) -> u64 {
+    let seq = e["seq"].as_u64().expect("seq");
+    let prev = e["prev"].as_u64().unwrap_or_else(|| panic!("prev: {e}"));
+    assert!(prev <= last && last < seq, "gap: last {last}, got {e}");
+    seq
+}
+
 pub fn assert_error(got: &(StatusCode, Value), status: u16, code: &str) {
     assert_eq!(got.0.as_u16(), status, "{}", got.1);
     assert_eq!(got.1["error"]["code"], code, "{}", got.1);

@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod accounts;
 mod appointments;
 mod audience;
 mod central;

@@ -47,6 +47,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/users/{username}/enable"),
     ("post", "/api/v1/users/{username}/password"),
     ("post", "/api/v1/users/{username}/scope"),
+    ("patch", "/api/v1/users/{username}"),
+    ("post", "/api/v1/devices/{id}/token"),
     ("post", "/api/v1/devices/register"),
     ("post", "/api/v1/devices/{id}/revoke"),
     ("get", "/api/v1/audit"),

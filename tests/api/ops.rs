@@ -328,7 +328,7 @@ async fn a_clock_behind_the_last_event_in_the_database_is_an_alarm_on_the_floor(
         };
         store
             .commit(
-                &[(rec, "system".into(), ahead.as_millisecond())],
+                &mut [(rec, "system".into(), ahead.as_millisecond())],
                 &hallq::domain::hall::Changes::default(),
             )
             .expect("commit");

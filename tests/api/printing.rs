@@ -302,3 +302,26 @@ async fn a_trial_run_refuses_printers_beyond_this_machine_without_trying() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_kiosk_and_the_device_list_read_its_printer_and_zone_from_the_plan() {
+    let (hall, _fake) = hall_with(Script::Online).await;
+    let (s, me) = hall.get("/api/v1/devices/me", Some(KIOSK)).await;
+    assert_eq!(s, 200, "{me}");
+    assert_eq!(
+        (me["printer"].as_str(), me["zone"].as_str()),
+        (Some("p1"), Some("A")),
+        "{me}"
+    );
+    let manager = hall.login("manager").await;
+    let (s, list) = hall.get("/api/v1/devices", Some(&manager)).await;
+    assert_eq!(s, 200, "{list}");
+    let kiosk = list["devices"]
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["id"] == "kiosk-1"))
+        .unwrap_or_else(|| panic!("kiosk-1 listed: {list}"));
+    assert_eq!(
+        (&kiosk["printer"], &kiosk["zone"]),
+        (&json!("p1"), &json!("A"))
+    );
+}

@@ -271,7 +271,7 @@ async fn an_admin_manages_accounts_and_devices() {
             json!({"id": "ev-5", "kind": "evaluator"}),
         )
         .await;
-    assert_error(&no_window, 400, "bad_request");
+    assert_error(&no_window, 422, "window_required");
     let (s, d) = hall
         .post(
             "/api/v1/devices/register",

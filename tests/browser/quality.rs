@@ -174,6 +174,25 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
         .await;
     assert_eq!(s, 403, "outside the new scope");
 
+    // Name and role: clerk1 becomes a team leader with the manager's rights.
+    b.click("#users tr[data-user=\"clerk1\"] .user-edit").await;
+    b.client
+        .execute(
+            "const n = document.querySelector('#edit-name'); n.value = '李红（组长）'; n.dispatchEvent(new Event('input', {bubbles: true})); const r = document.querySelector('#edit-role'); r.value = 'manager'; r.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await
+        .expect("fills the edit form");
+    b.screenshot("admin-1b-edit-user").await;
+    b.click("#edit-save").await;
+    b.wait_for(
+        "document.querySelector('#users tr[data-user=\"clerk1\"] .user-role')?.textContent.includes('管理人员') && document.querySelector('#users tr[data-user=\"clerk1\"] .user-name')?.textContent === '李红（组长）'",
+        5,
+    )
+    .await;
+    let (s, _) = hall.get("/api/v1/session", Some(&c1)).await;
+    assert_eq!(s, 401, "a new role needs a new login");
+
     // Devices: the list with the kiosk's printer; a new display gets a setup URL.
     b.wait_for(
         "document.querySelector('#devices tr[data-device=\"kiosk-1\"]')?.textContent.includes('p1') && document.querySelector('#devices tr[data-device=\"evaluator-20\"]')?.textContent.includes('20号窗口')",
@@ -205,6 +224,28 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
     let (s, _) = hall.get("/api/v1/floor/wall", Some(token)).await;
     assert_eq!(s, 200, "the new display's token reads the floor wall");
     b.screenshot("admin-2-devices").await;
+    // A new token for the display: the old one stops, the new setup URL works.
+    b.client
+        .execute("window.confirm = () => true;", vec![])
+        .await
+        .expect("confirms");
+    b.click("#devices tr[data-device=\"tv-1\"] .device-token")
+        .await;
+    let again = b
+        .wait_for(
+            &format!("(() => {{ const u = document.querySelector('#device-setup-url')?.textContent; return u && !u.endsWith('{token}') ? u : null; }})()"),
+            5,
+        )
+        .await;
+    let fresh = again
+        .as_str()
+        .expect("url")
+        .split("device=")
+        .nth(1)
+        .expect("token");
+    assert_eq!(hall.get("/api/v1/floor/wall", Some(token)).await.0, 401);
+    assert_eq!(hall.get("/api/v1/floor/wall", Some(fresh)).await.0, 200);
+    b.screenshot("admin-3-token-replaced").await;
     b.click("#devices tr[data-device=\"tv-1\"] .device-revoke")
         .await;
     b.wait_for(

@@ -144,7 +144,10 @@ fn appointment_ref(b: &Booking) -> AppointmentRef {
 fn require_booker(actor: &Actor) -> Result<(), DomainError> {
     match actor {
         Actor::Citizen | Actor::Staff { .. } => Ok(()),
-        Actor::Device { kind, .. } if kind == "integrator" => Ok(()),
+        Actor::Device {
+            kind: DeviceKind::Integrator,
+            ..
+        } => Ok(()),
         _ => Err(DomainError::Forbidden),
     }
 }
@@ -170,8 +173,13 @@ impl Hall {
                 entropy,
             } => {
                 require_booker(actor)?;
-                let integrator =
-                    matches!(actor, Actor::Device { kind, .. } if kind == "integrator");
+                let integrator = matches!(
+                    actor,
+                    Actor::Device {
+                        kind: DeviceKind::Integrator,
+                        ..
+                    }
+                );
                 let external_id = external_id
                     .map(|e| e.trim().to_string())
                     .filter(|e| !e.is_empty());

@@ -30,6 +30,7 @@ impl Hall {
                 restored.next_follow_up_id,
             ),
             bookings: Bookings::restore(restored.bookings, restored.next_booking_id),
+            account_changes: Vec::new(),
             plan,
         };
         for (d, q, n) in restored.counters {
@@ -109,6 +110,7 @@ impl Hall {
             follow_ups,
             bookings: self.bookings.take_changes(),
             outbox: Vec::new(),
+            accounts: std::mem::take(&mut self.account_changes),
         }
     }
 

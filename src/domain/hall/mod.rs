@@ -13,6 +13,8 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use sha2::Sha256;
 
+pub use super::accounts::Role;
+use super::accounts::{AccountChange, AccountReply, DeviceKind};
 use super::announce;
 use super::appointments::{Booking, BookingId, Bookings};
 use super::error::DomainError;
@@ -36,6 +38,7 @@ use estimator::Learned;
 use tickets::Tickets;
 use window_states::Windows;
 
+mod accounts;
 mod appointments;
 mod calling;
 mod day;
@@ -50,32 +53,6 @@ mod views;
 mod window_states;
 mod windows;
 
-/// A staff member's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    Clerk,
-    Manager,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Clerk => "clerk",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "clerk" => Some(Role::Clerk),
-            "manager" => Some(Role::Manager),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
 /// Who asks for a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
@@ -86,7 +63,7 @@ pub enum Actor {
     },
     Device {
         id: String,
-        kind: String,
+        kind: DeviceKind,
         /// The window an evaluator device belongs to.
         window: Option<u32>,
     },
@@ -94,6 +71,8 @@ pub enum Actor {
     Citizen,
     /// The hall itself (end-of-day clearing).
     System,
+    /// `hallq user …`/`hallq device …` at the server's console.
+    Cli,
 }
 
 impl Actor {
@@ -104,6 +83,7 @@ impl Actor {
             Actor::Device { id, .. } => format!("device:{id}"),
             Actor::Citizen => "citizen".into(),
             Actor::System => "system".into(),
+            Actor::Cli => "cli".into(),
         }
     }
 }
@@ -234,6 +214,8 @@ pub enum Reply {
         number: u32,
         booking: BookingId,
     },
+    /// An account, device or session command (accounts.rs).
+    Account(AccountReply),
 }
 
 impl Reply {
@@ -312,6 +294,8 @@ pub struct Changes {
     pub bookings: Vec<Booking>,
     /// Notifications owed by the batch (filled by the engine from `notify::Notifier`).
     pub outbox: Vec<super::notify::OutboxWrite>,
+    /// Account, device and session rows, in order (accounts.rs).
+    pub accounts: Vec<AccountChange>,
 }
 
 /// What a restart loads back.
@@ -351,6 +335,8 @@ pub struct Hall {
     pub(super) ratings: Ratings,
     /// The book of bookings (domain/appointments.rs).
     pub(super) bookings: Bookings,
+    /// Account rows decided since the last `take_changes` (the accounts live in the store).
+    account_changes: Vec<AccountChange>,
 }
 
 impl Hall {
@@ -436,7 +422,10 @@ impl Hall {
 fn require_issuer(actor: &Actor) -> Result<(), DomainError> {
     match actor {
         Actor::Staff { .. } => Ok(()),
-        Actor::Device { kind, .. } if kind == "kiosk" => Ok(()),
+        Actor::Device {
+            kind: DeviceKind::Kiosk,
+            ..
+        } => Ok(()),
         _ => Err(DomainError::Forbidden),
     }
 }

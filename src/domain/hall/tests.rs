@@ -111,6 +111,11 @@ fn plan() -> Plan {
             window(3, WindowKind::Comprehensive, &[&["a", "b"]]),
             window(4, WindowKind::Resident, &[&["r"], &["h"]]),
         ],
+        alarms: Default::default(),
+        appraisal: Default::default(),
+        public_url: None,
+        printers: Vec::new(),
+        kiosks: Vec::new(),
     }
 }
 
@@ -150,14 +155,14 @@ fn mgr() -> Actor {
 fn kiosk() -> Actor {
     Actor::Device {
         id: "kiosk-1".into(),
-        kind: "kiosk".into(),
+        kind: DeviceKind::Kiosk,
         window: None,
     }
 }
 fn display() -> Actor {
     Actor::Device {
         id: "wall-1".into(),
-        kind: "display".into(),
+        kind: DeviceKind::Display,
         window: None,
     }
 }

@@ -62,7 +62,7 @@ struct Fx {
 fn kiosk() -> Actor {
     Actor::Device {
         id: "kiosk-1".into(),
-        kind: "kiosk".into(),
+        kind: DeviceKind::Kiosk,
         window: None,
     }
 }
@@ -70,7 +70,7 @@ fn kiosk() -> Actor {
 fn integrator() -> Actor {
     Actor::Device {
         id: "wsbsdt".into(),
-        kind: "integrator".into(),
+        kind: DeviceKind::Integrator,
         window: None,
     }
 }

@@ -1,22 +1,24 @@
-//! `hallq bench load`: many kiosks and clerks over real HTTP and hundreds of websocket screens
+//! `hallq-bench load`: many kiosks and clerks over real HTTP and hundreds of websocket screens
 //! against a `hallq serve` child process, at 10x a peak morning (200 tickets a minute by
 //! default). Prints issue and call latency, event delivery (issue request sent to the
 //! `ticket.issued` frame at each screen), errors and the server's RSS, beside the bare SQLite
-//! durable-commit loop of `hallq bench issue` run on the same disk in the same run.
+//! durable-commit loop of `hallq-bench issue` run on the same disk in the same run.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use tokio_tungstenite::tungstenite::Message;
 
-use super::proc::{DEMO_KIOSK, Server};
-use super::rng::Rng;
-use crate::bench::{Figures, RawClient, bare_loop, lifted_config, tempfile_dir};
+use hallq::sim::client::Client;
+use hallq::sim::rng::Rng;
 
-/// `hallq bench load` flags.
+use super::proc::{DEMO_KIOSK, Server};
+use super::{Figures, bare_loop, lifted_config, scratch};
+
+/// `hallq-bench load` flags.
 #[derive(clap::Args, Debug, Clone)]
 pub struct LoadArgs {
     /// Seconds of load.
@@ -94,7 +96,7 @@ async fn screen(
 }
 
 async fn window_op(
-    http: &mut RawClient,
+    http: &mut Client,
     n: u32,
     token: &str,
     what: &str,
@@ -118,7 +120,7 @@ async fn poller(
     stop: Instant,
 ) -> Polled {
     let mut rng = Rng::new(seed);
-    let mut http = RawClient::connect(addr).await?;
+    let mut http = Client::connect(addr).await?;
     let (mut lat, mut errors) = (Vec::new(), 0usize);
     let mut next = Instant::now() + every.mul_f64(rng.uniform(0.0, 1.0));
     while next < stop {
@@ -168,9 +170,10 @@ async fn gather(
     Ok((lat, errors))
 }
 
-/// `hallq bench load`.
-pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
+/// `hallq-bench load`.
+pub async fn load_bench(a: LoadArgs, hallq: &Path) -> anyhow::Result<()> {
+    let scratch = scratch()?;
+    let dir = scratch.path().to_path_buf();
     let cfg = lifted_config(&dir, &a.config)?;
     println!(
         "bench load: {} s at {} tickets/min from {} kiosks, {} clerks, {} websocket screens; server is a child process; {} cores (shared)",
@@ -190,8 +193,8 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
     let db = dir.join("hallq.db");
     let windows: Vec<u32> = (1..=a.clerks).collect();
     let until = jiff::Timestamp::now().as_millisecond() + 24 * 3_600_000;
-    let clerks = super::make_clerks(&db, &windows, until)?;
-    let (_, plan) = crate::config::Config::load(&cfg)?;
+    let clerks = hallq::sim::make_clerks(&db, &windows, until)?;
+    let (_, plan) = hallq::config::Config::load(&cfg)?;
     let mut queues: Vec<String> = plan
         .windows
         .iter()
@@ -201,7 +204,7 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
         .collect();
     queues.sort();
     queues.dedup();
-    let server = Server::spawn(&cfg, &db).await?;
+    let server = Server::spawn(hallq, &cfg, &db).await?;
     let addr = server.addr;
     let idle_rss = server.rss_mib();
 
@@ -255,7 +258,7 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
         let tokens = Arc::clone(&tokens);
         kiosks.push(tokio::spawn(async move {
             let mut rng = Rng::new(k as u64 + 1);
-            let mut http = RawClient::connect(addr).await?;
+            let mut http = Client::connect(addr).await?;
             let (mut lat, mut errors) = (Vec::new(), 0usize);
             let mut next = Instant::now() + Duration::from_secs_f64(rng.exp(mean_gap));
             while next < stop {
@@ -298,7 +301,7 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
     for (n, token) in clerks {
         desks.push(tokio::spawn(async move {
             let mut rng = Rng::new(1000 + u64::from(n));
-            let mut http = RawClient::connect(addr).await?;
+            let mut http = Client::connect(addr).await?;
             let (mut lat, mut errors) = (Vec::new(), 0usize);
             let token = token.as_str();
             let (status, _) = window_op(&mut http, n, token, "sign-in", "").await?;
@@ -355,7 +358,6 @@ pub async fn load_bench(a: LoadArgs) -> anyhow::Result<()> {
         }
     }
     server.kill9().await?;
-    let _ = std::fs::remove_dir_all(&dir);
 
     let mut issue = figures(issue_lat, issue_err, elapsed);
     let mut call = figures(call_lat, call_err, elapsed);

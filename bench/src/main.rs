@@ -1,22 +1,55 @@
-//! `hallq bench …`: benchmarks that print figures (never asserted by tests).
+//! `hallq-bench …`: benchmarks that print figures (never asserted by tests), beside the hallq
+//! server rather than inside it. Each bench starts its own servers on 127.0.0.1:0, in process
+//! (through the hallq library) or as a `hallq serve --demo --no-demo-printer` child, with the
+//! quotas and the per-kiosk limit lifted ([limits] 0). This file holds the command line and what
+//! the benches share (figures, the bare commit loop, the lifted config); one file per bench.
 
-use std::path::PathBuf;
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use clap::Parser;
+use hallq::sim::client::Client;
+use hallq::{App, ServeOptions};
 use rusqlite::{Connection, params};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
-use crate::{App, ServeOptions};
-
+mod appointments;
 mod backup;
 mod central;
+mod crash;
+mod estimates;
 mod fanout;
+mod history;
+mod load;
+mod proc;
 mod reports;
 
+/// `hallq-bench`: measure a hall server.
+#[derive(Parser, Debug)]
+#[command(
+    name = "hallq-bench",
+    version,
+    about = "Benchmarks of the hallq server (figures, not tests)"
+)]
+struct Cli {
+    /// The hallq binary that `load` and `crash` start as a child (default: the `hallq` beside
+    /// this binary, e.g. target/release/hallq after `cargo build --release --workspace`).
+    #[arg(long, global = true)]
+    hallq: Option<PathBuf>,
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(run(cli.bench, cli.hallq))
+}
+
 #[derive(clap::Subcommand, Debug, Clone)]
-pub enum Bench {
+enum Bench {
     /// Durable ticket issues per second over HTTP, beside a bare rusqlite commit loop.
     Issue {
         /// Seconds each measurement runs.
@@ -96,7 +129,7 @@ pub enum Bench {
     },
     /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
     /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
-    Load(crate::sim::load::LoadArgs),
+    Load(load::LoadArgs),
     /// A verified backup's time and size, and the issue rate while one runs beside the rate
     /// without (e.g. on the year `bench reports --keep FILE` generates).
     Backup {
@@ -125,25 +158,25 @@ pub enum Bench {
     Central(central::CentralArgs),
 }
 
-pub async fn run(b: Bench) -> anyhow::Result<()> {
+async fn run(b: Bench, hallq: Option<PathBuf>) -> anyhow::Result<()> {
     match b {
-        Bench::Load(a) => crate::sim::load::load_bench(a).await,
+        Bench::Load(a) => load::load_bench(a, &proc::hallq_bin(hallq)?).await,
         Bench::Backup {
             db,
             rounds,
             clients,
             config,
         } => backup::run(db.as_deref(), rounds, clients, &config).await,
-        Bench::Crash { rounds, config } => crate::sim::crash::crash_bench(rounds, &config).await,
+        Bench::Crash { rounds, config } => {
+            crash::crash_bench(rounds, &config, &proc::hallq_bin(hallq)?).await
+        }
+        Bench::Estimates { seeds, config } => estimates::estimates_bench(&config, seeds).await,
         Bench::Appointments {
             seeds,
             share,
             capacity,
             config,
-        } => crate::sim::bench::appointments_bench(&config, seeds, share, capacity).await,
-        Bench::Estimates { seeds, config } => {
-            crate::sim::bench::estimates_bench(&config, seeds).await
-        }
+        } => appointments::run(&config, seeds, share, capacity).await,
         Bench::Issue {
             seconds,
             clients,
@@ -169,11 +202,11 @@ pub async fn run(b: Bench) -> anyhow::Result<()> {
 }
 
 /// Latency figures of one run.
-pub(crate) struct Figures {
-    pub(crate) ops: usize,
-    pub(crate) errors: usize,
-    pub(crate) elapsed: Duration,
-    pub(crate) lat: Vec<Duration>,
+struct Figures {
+    ops: usize,
+    errors: usize,
+    elapsed: Duration,
+    lat: Vec<Duration>,
 }
 
 impl Figures {
@@ -194,10 +227,10 @@ impl Figures {
         self.lat.extend(other.lat);
     }
 
-    pub(crate) fn rate(&self) -> f64 {
+    fn rate(&self) -> f64 {
         self.ops as f64 / self.elapsed.as_secs_f64()
     }
-    pub(crate) fn pct(&mut self, p: f64) -> f64 {
+    fn pct(&mut self, p: f64) -> f64 {
         if self.lat.is_empty() {
             return 0.0;
         }
@@ -205,7 +238,7 @@ impl Figures {
         let i = ((self.lat.len() as f64 * p).ceil() as usize).clamp(1, self.lat.len()) - 1;
         self.lat[i].as_secs_f64() * 1000.0
     }
-    pub(crate) fn line(&mut self, what: &str, unit: &str) -> String {
+    fn line(&mut self, what: &str, unit: &str) -> String {
         format!(
             "{what:<34} {:>8.0} {unit}/s   p50 {:>6.2} ms   p99 {:>6.2} ms   errors {}",
             self.rate(),
@@ -217,7 +250,7 @@ impl Figures {
 }
 
 /// The bare baseline: the same pragmas, one transaction per ticket, nothing else.
-pub(crate) fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figures> {
+fn bare_loop(dir: &Path, secs: u64) -> anyhow::Result<Figures> {
     let conn = Connection::open(dir.join("bare.db"))?;
     conn.query_row("PRAGMA journal_mode=WAL", [], |_| Ok(()))?;
     conn.execute_batch(
@@ -253,82 +286,17 @@ pub(crate) fn bare_loop(dir: &std::path::Path, secs: u64) -> anyhow::Result<Figu
     })
 }
 
-/// A minimal keep-alive HTTP/1.1 client: enough for a benchmark, no dependency.
-pub struct RawClient {
-    stream: BufReader<TcpStream>,
-    host: String,
-}
-
-impl RawClient {
-    pub async fn connect(addr: std::net::SocketAddr) -> anyhow::Result<RawClient> {
-        let s = TcpStream::connect(addr).await?;
-        s.set_nodelay(true)?;
-        Ok(RawClient {
-            stream: BufReader::new(s),
-            host: addr.to_string(),
-        })
-    }
-
-    /// Send one request, return (status, body). An empty `token` sends no Authorization.
-    pub async fn request(
-        &mut self,
-        method: &str,
-        path: &str,
-        token: &str,
-        body: &str,
-    ) -> anyhow::Result<(u16, String)> {
-        // An empty token sends no credentials (a citizen's phone).
-        let auth = if token.is_empty() {
-            String::new()
-        } else {
-            format!("Authorization: Bearer {token}\r\n")
-        };
-        let req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-            self.host,
-            body.len()
-        );
-        self.stream.get_mut().write_all(req.as_bytes()).await?;
-        let mut line = String::new();
-        self.stream.read_line(&mut line).await?;
-        let status: u16 = line
-            .split_whitespace()
-            .nth(1)
-            .context("status line")?
-            .parse()?;
-        let mut len = 0usize;
-        loop {
-            line.clear();
-            self.stream.read_line(&mut line).await?;
-            let l = line.trim_end();
-            if l.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = l.split_once(':')
-                && k.eq_ignore_ascii_case("content-length")
-            {
-                len = v.trim().parse()?;
-            }
-        }
-        let mut body = vec![0u8; len];
-        self.stream.read_exact(&mut body).await?;
-        Ok((status, String::from_utf8_lossy(&body).into_owned()))
-    }
-}
-
 /// A copy of `config` in `dir` with quotas (and time bands) lifted, so a run measures the
 /// engine, not refusals.
-pub(crate) fn lifted_config(
-    dir: &std::path::Path,
-    config: &std::path::Path,
-) -> anyhow::Result<PathBuf> {
+fn lifted_config(dir: &Path, config: &Path) -> anyhow::Result<PathBuf> {
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, toml::to_string(&unlimited(config)?)?)?;
     Ok(cfg)
 }
 
-async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
+async fn issue(secs: u64, clients: usize, config: &Path) -> anyhow::Result<()> {
+    let scratch = scratch()?;
+    let dir = scratch.path().to_path_buf();
     let cfg = lifted_config(&dir, config)?;
 
     println!(
@@ -347,7 +315,7 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
     let app = App::start(&opts)?;
     let queues = anonymous_queues(&app.state.plan);
     let token = "bench-kiosk-token";
-    crate::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
+    hallq::admin::add_device(&db, "bench-kiosk", "kiosk", token)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -382,12 +350,14 @@ async fn issue(secs: u64, clients: usize, config: &std::path::Path) -> anyhow::R
         one.rate() / bare.rate(),
         many.rate() / bare.rate()
     );
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
+/// Connections one address may hold in a bench: more than any bench opens (2,000 screens).
+const BENCH_CONNECTIONS: i64 = 100_000;
+
 /// A config with quotas (and time bands) lifted, so a run measures the engine, not refusals.
-fn unlimited(config: &std::path::Path) -> anyhow::Result<toml::Table> {
+fn unlimited(config: &Path) -> anyhow::Result<toml::Table> {
     let text =
         std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
     let mut doc: toml::Table = toml::from_str(&text)?;
@@ -405,11 +375,22 @@ fn unlimited(config: &std::path::Path) -> anyhow::Result<toml::Table> {
             toml::Value::Integer(0),
         )])),
     );
+    // Every screen, phone, kiosk and clerk of a bench connects from 127.0.0.1: the hall's
+    // per-address cap (meant for one device per address) would refuse all but the first 32.
+    if let toml::Value::Table(http) = doc
+        .entry("http")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+    {
+        http.insert(
+            "max_connections_per_address".into(),
+            toml::Value::Integer(BENCH_CONNECTIONS),
+        );
+    }
     Ok(doc)
 }
 
-async fn print(tickets: usize, config: &std::path::Path) -> anyhow::Result<()> {
-    use crate::printer::fake::{FakePrinter, Script};
+async fn print(tickets: usize, config: &Path) -> anyhow::Result<()> {
+    use hallq::printer::fake::{FakePrinter, Script};
     let doc = unlimited(config)?;
     println!("bench print: POST /api/v1/tickets at kiosk-1, {tickets} tickets per printer state");
     for (what, script) in [
@@ -438,7 +419,8 @@ async fn print(tickets: usize, config: &std::path::Path) -> anyhow::Result<()> {
             "kiosks".into(),
             toml::Value::Array(vec![toml::Value::Table(kiosk)]),
         );
-        let dir = tempfile_dir()?;
+        let scratch = scratch()?;
+        let dir = scratch.path();
         let cfg = dir.join("hall.toml");
         std::fs::write(&cfg, toml::to_string(&doc)?)?;
         let db = dir.join("hallq.db");
@@ -449,14 +431,14 @@ async fn print(tickets: usize, config: &std::path::Path) -> anyhow::Result<()> {
             simulated_clock: false,
         })?;
         let token = "bench-kiosk-token";
-        crate::admin::add_device(&db, "kiosk-1", "kiosk", token)?;
+        hallq::admin::add_device(&db, "kiosk-1", "kiosk", token)?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
         let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(app.run(listener, async {
             let _ = stop_rx.await;
         }));
-        let mut client = RawClient::connect(addr).await?;
+        let mut client = Client::connect(addr).await?;
         let mut lat = Vec::new();
         let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
         for _ in 0..tickets {
@@ -489,7 +471,6 @@ async fn print(tickets: usize, config: &std::path::Path) -> anyhow::Result<()> {
         );
         let _ = stop_tx.send(());
         let _ = server.await;
-        let _ = std::fs::remove_dir_all(&dir);
     }
     Ok(())
 }
@@ -508,7 +489,7 @@ async fn http_issue(
         let queues = queues.to_vec();
         let token = token.to_string();
         tasks.push(tokio::spawn(async move {
-            let mut client = RawClient::connect(addr).await?;
+            let mut client = Client::connect(addr).await?;
             let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, c);
             while Instant::now() < deadline {
                 let body = format!("{{\"queue\":\"{}\"}}", queues[i % queues.len()]);
@@ -526,12 +507,7 @@ async fn http_issue(
             Ok::<_, anyhow::Error>((lat, errors))
         }));
     }
-    let mut all = Figures {
-        ops: 0,
-        errors: 0,
-        elapsed: Duration::ZERO,
-        lat: Vec::new(),
-    };
+    let mut all = Figures::empty();
     for t in tasks {
         let (lat, errors) = t.await??;
         all.ops += lat.len();
@@ -542,10 +518,9 @@ async fn http_issue(
     Ok(all)
 }
 
-/// A fresh directory under the system temp dir.
 /// Queues a bench kiosk can issue in without an ID number (real-name queues need one per
 /// person; the benches issue anonymous tickets).
-pub(crate) fn anonymous_queues(plan: &crate::domain::Plan) -> Vec<String> {
+fn anonymous_queues(plan: &hallq::domain::Plan) -> Vec<String> {
     plan.queues
         .iter()
         .filter(|q| !q.real_name)
@@ -553,11 +528,28 @@ pub(crate) fn anonymous_queues(plan: &crate::domain::Plan) -> Vec<String> {
         .collect()
 }
 
-pub(crate) fn tempfile_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!(
-        "hallq-bench-{}",
-        crate::engine::random_hex()[..12].to_owned()
-    ));
-    std::fs::create_dir_all(&dir)?;
-    Ok(dir)
+/// A fresh directory under the system temp dir, removed when dropped.
+fn scratch() -> anyhow::Result<tempfile::TempDir> {
+    Ok(tempfile::Builder::new().prefix("hallq-bench-").tempdir()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lifted_config_loads_with_quotas_the_kiosk_limit_and_the_address_cap_lifted() {
+        let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/hall.toml");
+        let dir = scratch().expect("scratch");
+        let (config, plan) =
+            hallq::config::Config::load(&lifted_config(dir.path(), &shipped).expect("lifted"))
+                .expect("a valid hall");
+        assert_eq!(config.limits.kiosk_tickets_per_minute, 0);
+        assert_eq!(
+            config.http.max_connections_per_address as i64,
+            BENCH_CONNECTIONS
+        );
+        assert!(plan.queues.iter().all(|q| q.daily_quota == 9999));
+        assert!(!anonymous_queues(&plan).is_empty());
+    }
 }

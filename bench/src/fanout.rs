@@ -1,4 +1,4 @@
-//! `hallq bench fanout`: N websocket screens, E calls a second through the real engine.
+//! `hallq-bench fanout`: N websocket screens, E calls a second through the real engine.
 //! Latency runs from a call's commit (the engine stamps each frame) to each screen's receipt.
 //! Beside it, in the same process and run, a bare axum + tokio broadcast echo server with the
 //! same screens and frames of the same size: the floor that hallq's fan-out is compared to.
@@ -17,12 +17,13 @@ use futures_util::StreamExt;
 use tokio::sync::{broadcast, watch};
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
-use super::{Figures, lifted_config, tempfile_dir};
-use crate::domain::Priority;
-use crate::domain::hall::{Actor, Command};
-use crate::domain::ticket::Outcome;
-use crate::engine::EngineHandle;
-use crate::{App, ServeOptions};
+use hallq::domain::Priority;
+use hallq::domain::hall::{Actor, Command};
+use hallq::domain::ticket::Outcome;
+use hallq::engine::EngineHandle;
+use hallq::{App, ServeOptions};
+
+use super::{Figures, lifted_config, scratch};
 
 /// Windows that take turns calling (zone A, queue hj).
 const WINDOWS: u32 = 10;
@@ -44,8 +45,9 @@ pub async fn run(clients: &[usize], rate: f64, secs: u64, config: &Path) -> anyh
         "both servers are up with their screens during a run; calls alternate between them \
          in one-second slices, so noise from the machine falls on both alike"
     );
-    let dir = tempfile_dir()?;
-    let cfg = lifted_config(&dir, config)?;
+    let scratch = scratch()?;
+    let dir = scratch.path();
+    let cfg = lifted_config(dir, config)?;
     let mut rows = Vec::new();
     for (i, &n) in clients.iter().enumerate() {
         // Both ends of every socket of both servers live in this process.
@@ -81,7 +83,6 @@ pub async fn run(clients: &[usize], rate: f64, secs: u64, config: &Path) -> anyh
             h99 / b99.max(0.001)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
 
@@ -184,7 +185,7 @@ async fn measure(
     });
 
     // The bare server.
-    let (tx, _) = broadcast::channel::<Arc<BareFrame>>(crate::engine::BROADCAST_CAPACITY);
+    let (tx, _) = broadcast::channel::<Arc<BareFrame>>(hallq::engine::BROADCAST_CAPACITY);
     let router = axum::Router::new()
         .route("/ws", axum::routing::get(bare_ws))
         .with_state(tx.clone());
@@ -259,7 +260,7 @@ async fn measure(
 async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Actor, u32)>> {
     let kiosk = Actor::Device {
         id: "bench-kiosk".into(),
-        kind: "kiosk".into(),
+        kind: hallq::domain::DeviceKind::Kiosk,
         window: None,
     };
     for _ in 0..calls {
@@ -268,7 +269,7 @@ async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Act
             priority: Priority::Normal,
             id_number: None,
             phone: None,
-            token: crate::engine::random_hex(),
+            token: hallq::engine::random_hex(),
         };
         engine.execute(kiosk.clone(), issue).await?;
     }
@@ -277,7 +278,7 @@ async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Act
         let actor = Actor::Staff {
             username: format!("bench{w}"),
             name: format!("测试{w}"),
-            role: crate::domain::Role::Clerk,
+            role: hallq::domain::Role::Clerk,
         };
         engine
             .execute(actor.clone(), Command::SignIn { window: w })
@@ -331,7 +332,7 @@ async fn bare_forward(mut socket: WebSocket, mut rx: broadcast::Receiver<Arc<Bar
 /// A `ticket.called` frame as hallq sends it (same fields, same size).
 fn sample_call(seq: u64) -> String {
     let clips: Vec<String> =
-        crate::domain::announce::clips("请{number}号到{window}号窗口办理", "H0123", 7);
+        hallq::domain::announce::clips("请{number}号到{window}号窗口办理", "H0123", 7);
     serde_json::json!({
         "seq": seq,
         "at": "2026-11-27T10:00:00.000+08:00",

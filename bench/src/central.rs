@@ -1,4 +1,4 @@
-//! `hallq bench central`: N halls × D days of generated events through the uplink's central
+//! `hallq-bench central`: N halls × D days of generated events through the uplink's central
 //! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside a bare COPY
 //! of the same rows into an unindexed table, in the same run; then the one-year all-halls
 //! by-department report and a one-month one-hall report. Needs a PostgreSQL on loopback.
@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::Context;
 use futures_util::SinkExt;
 
-use crate::central::fact::Shipped;
-use crate::central::ingest::{self, HallInfo};
-use crate::central::report::{self, CentralBy};
-use crate::central::uplink::BATCH;
+use hallq::central::fact::Shipped;
+use hallq::central::ingest::{self, HallInfo};
+use hallq::central::report::{self, CentralBy};
+use hallq::central::uplink::BATCH;
 
 /// Arguments of the bench.
 #[derive(Debug, Clone, clap::Args)]
@@ -106,8 +106,8 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
         a.pg.contains("@127.0.0.1:") || a.pg.contains("@localhost:") || a.pg.contains("@[::1]:"),
         "--pg must be a PostgreSQL on loopback"
     );
-    let (_, plan) = crate::config::Config::load(&a.config)?;
-    let admin = crate::central::connect(&a.pg)
+    let (_, plan) = hallq::config::Config::load(&a.config)?;
+    let admin = hallq::central::connect(&a.pg)
         .await
         .context("connect --pg")?;
     admin
@@ -116,8 +116,8 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     admin.batch_execute("CREATE DATABASE hallq_bench").await?;
     let (head, _) = a.pg.rsplit_once('/').context("--pg names a database")?;
     let url = format!("{head}/hallq_bench");
-    let mut client = crate::central::connect(&url).await?;
-    crate::central::schema::migrate(&mut client).await?;
+    let mut client = hallq::central::connect(&url).await?;
+    hallq::central::schema::migrate(&mut client).await?;
     client
         .batch_execute(
             "CREATE TABLE bare_events (hall_id text, seq int8, at_ms int8, day date, kind text,

@@ -1,12 +1,13 @@
-//! `hallq bench backup`: how long a verified backup of a database takes and how large it is,
+//! `hallq-bench backup`: how long a verified backup of a database takes and how large it is,
 //! and what it costs the kiosks: issue rate over HTTP with no backup running, beside the rate
 //! while one runs, in alternating rounds of the same run.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use super::{Figures, http_issue, lifted_config, tempfile_dir};
-use crate::{App, ServeOptions};
+use hallq::{App, ServeOptions};
+
+use super::{Figures, http_issue, lifted_config, scratch};
 
 /// Issue in one-second slices for about `how_long`.
 async fn issue_for(
@@ -30,8 +31,9 @@ pub async fn run(
     clients: usize,
     config: &Path,
 ) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let cfg = lifted_config(&dir, config)?;
+    let scratch = scratch()?;
+    let dir = scratch.path();
+    let cfg = lifted_config(dir, config)?;
     let db = match db {
         Some(p) => p.to_path_buf(),
         None => dir.join("hallq.db"),
@@ -44,7 +46,7 @@ pub async fn run(
     })?;
     let queues = super::anonymous_queues(&app.state.plan);
     let token = "bench-backup-kiosk-token";
-    crate::admin::add_device(&db, "bench-backup-kiosk", "kiosk", token)?;
+    hallq::admin::add_device(&db, "bench-backup-kiosk", "kiosk", token)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -62,7 +64,7 @@ pub async fn run(
     // length of calm before and half after. A first, unmeasured backup warms the page cache
     // and gives the length.
     let warm = dir.join("warm-up.db");
-    let mut length = crate::store::backup::backup(&db, &warm)?.elapsed;
+    let mut length = hallq::store::backup::backup(&db, &warm)?.elapsed;
     let _ = std::fs::remove_file(&warm);
     let (mut quiet, mut busy) = (Figures::empty(), Figures::empty());
     let mut times = Vec::new();
@@ -71,7 +73,7 @@ pub async fn run(
         let mut calm = issue_for(addr, clients, half, &queues, token).await?;
         let to = dir.join(format!("copy-{round}.db"));
         let (src, dst) = (db.clone(), to.clone());
-        let copying = tokio::task::spawn_blocking(move || crate::store::backup::backup(&src, &dst));
+        let copying = tokio::task::spawn_blocking(move || hallq::store::backup::backup(&src, &dst));
         let mut during = Figures::empty();
         while !copying.is_finished() {
             during.absorb(http_issue(addr, clients, 1, &queues, token).await?);
@@ -109,6 +111,5 @@ pub async fn run(
         "issue rate while a backup runs: {:.0}% of the rate without",
         100.0 * busy.rate() / quiet.rate().max(f64::MIN_POSITIVE)
     );
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `hallq bench crash`: rounds of kill -9 of a `hallq serve` child during a burst of issues
+//! `hallq-bench crash`: rounds of kill -9 of a `hallq serve` child during a burst of issues
 //! (4 kiosks) and calls (2 clerks calling, starting and finishing), a restart on the same
 //! database, and checks: every acknowledged ticket is there (by token, with its number), every
 //! acknowledged call and finish shows in the ticket's state, and the numbers of every queue
@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 
+use hallq::sim::client::Client;
+use hallq::sim::rng::Rng;
+
 use super::proc::{DEMO_KIOSK, Server};
-use super::rng::Rng;
-use crate::bench::{RawClient, lifted_config, tempfile_dir};
+use super::{lifted_config, scratch};
 
 /// What the server acknowledged before it died.
 #[derive(Default)]
@@ -34,7 +36,7 @@ fn lock(a: &Shared) -> std::sync::MutexGuard<'_, Acked> {
 
 async fn kiosk(addr: std::net::SocketAddr, seed: u64, queues: Vec<String>, acked: Shared) {
     let mut rng = Rng::new(seed);
-    let Ok(mut http) = RawClient::connect(addr).await else {
+    let Ok(mut http) = Client::connect(addr).await else {
         return;
     };
     loop {
@@ -55,7 +57,7 @@ async fn kiosk(addr: std::net::SocketAddr, seed: u64, queues: Vec<String>, acked
 }
 
 async fn clerk(addr: std::net::SocketAddr, n: u32, token: String, acked: Shared) {
-    let Ok(mut http) = RawClient::connect(addr).await else {
+    let Ok(mut http) = Client::connect(addr).await else {
         return;
     };
     let mut op = async |what: &str, body: &str| {
@@ -117,14 +119,15 @@ fn numbering(db: &Path) -> anyhow::Result<(usize, usize, usize)> {
     Ok((dup, gaps, rows))
 }
 
-/// `hallq bench crash`.
-pub async fn crash_bench(rounds: u32, config: &Path) -> anyhow::Result<()> {
-    let dir = tempfile_dir()?;
-    let cfg = lifted_config(&dir, config)?;
+/// `hallq-bench crash`.
+pub async fn crash_bench(rounds: u32, config: &Path, hallq: &Path) -> anyhow::Result<()> {
+    let scratch = scratch()?;
+    let dir = scratch.path();
+    let cfg = lifted_config(dir, config)?;
     let db = dir.join("hallq.db");
     let windows = [1u32, 2];
     let until = jiff::Timestamp::now().as_millisecond() + 24 * 3_600_000;
-    let clerks = super::make_clerks(&db, &windows, until)?;
+    let clerks = hallq::sim::make_clerks(&db, &windows, until)?;
     let queues: Vec<String> = ["hj", "jgcjg", "sb", "gssw"].map(String::from).to_vec();
     println!(
         "bench crash: {rounds} rounds of kill -9 during 4 kiosks issuing and 2 clerks calling and finishing (database on disk, synchronous=FULL)"
@@ -135,7 +138,7 @@ pub async fn crash_bench(rounds: u32, config: &Path) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut tokens: BTreeMap<String, String> = BTreeMap::new();
     let mut unchecked = 0usize;
-    let mut server = Server::spawn(&cfg, &db).await?;
+    let mut server = Server::spawn(hallq, &cfg, &db).await?;
     for round in 0..rounds {
         let acked: Shared = Arc::default();
         let mut tasks = Vec::new();
@@ -167,11 +170,11 @@ pub async fn crash_bench(rounds: u32, config: &Path) -> anyhow::Result<()> {
             let _ = t.await;
         }
         let t0 = Instant::now();
-        server = Server::spawn(&cfg, &db).await?;
+        server = Server::spawn(hallq, &cfg, &db).await?;
         restart_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
         let a = std::mem::take(&mut *lock(&acked));
         total_tickets += a.tickets.len();
-        let mut http = RawClient::connect(server.addr).await?;
+        let mut http = Client::connect(server.addr).await?;
         let mut state_of = BTreeMap::new();
         for (token, number) in &a.tickets {
             let (status, text) = http
@@ -241,6 +244,5 @@ pub async fn crash_bench(rounds: u32, config: &Path) -> anyhow::Result<()> {
             restart_ms.last().copied().unwrap_or(0.0)
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

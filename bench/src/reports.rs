@@ -1,4 +1,4 @@
-//! `hallq bench reports`: a year of generated history written straight into a fresh database
+//! `hallq-bench reports`: a year of generated history written straight into a fresh database
 //! (a generator, not the engine), then the monthly staff appraisal and a one-year
 //! by-department waits report, timed on read-only connections.
 
@@ -9,11 +9,12 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use jiff::civil::{Date, Weekday};
 
-use crate::config::Config;
-use crate::domain::Plan;
-use crate::reports::{GroupBy, query};
-use crate::store::reports::{Batch, BulkEvent, BulkRating, BulkTicket};
-use crate::store::{Reader, Store};
+use hallq::config::Config;
+use hallq::domain::Plan;
+use hallq::reports::{GroupBy, query};
+use hallq::store::{Reader, Store};
+
+use crate::history::{Batch, BulkEvent, BulkRating, BulkTicket};
 
 /// A small deterministic generator (xorshift64*), so runs are comparable.
 struct Rng(u64);
@@ -45,7 +46,8 @@ pub fn run(
     keep: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     let (_, plan) = Config::load(config)?;
-    let dir = super::tempfile_dir()?;
+    let scratch = super::scratch()?;
+    let dir = scratch.path();
     let db = keep.clone().unwrap_or_else(|| dir.join("reports.db"));
     if db.exists() {
         println!("bench reports: reusing {}", db.display());
@@ -70,7 +72,7 @@ pub fn run(
         );
     }
     let reader = Reader::new(&db);
-    let weights = crate::reports::appraisal::Weights::default();
+    let weights = hallq::reports::appraisal::Weights::default();
     let now = jiff::Timestamp::now();
     let june = Date::new(YEAR, 6, 1)?;
     let (first, last) = (Date::new(YEAR, 1, 1)?, Date::new(YEAR, 12, 31)?);
@@ -99,7 +101,7 @@ pub fn run(
     timed("read one year of ticket rows (no aggregation)", &mut || {
         let mut n = 0;
         reader.with(|c| {
-            crate::store::reports::ticket_facts(c, "2025-01-01", "2025-12-31", |_| n += 1)
+            hallq::store::reports::ticket_facts(c, "2025-01-01", "2025-12-31", |_| n += 1)
         })?;
         Ok(n)
     })?;
@@ -136,9 +138,6 @@ pub fn run(
         "indexes: tickets_report (covering: service_day, original_queue, queue, state, window, clerk, \
          times, transfer_count), events_kind_at (kind, at_ms); no pre-aggregation"
     );
-    if keep.is_none() {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
     Ok(())
 }
 
@@ -170,7 +169,9 @@ struct Desk<'a> {
 }
 
 fn generate(plan: &Plan, db: &Path, tickets: usize) -> anyhow::Result<Counts> {
-    let mut store = Store::open(db).context("creating the bench database")?;
+    // The server makes the tables (and migrates); the rows go in beside it.
+    drop(Store::open(db).context("creating the bench database")?);
+    let mut conn = rusqlite::Connection::open(db)?;
     let desks: Vec<Desk<'_>> = plan
         .windows
         .iter()
@@ -356,7 +357,7 @@ fn generate(plan: &Plan, db: &Path, tickets: usize) -> anyhow::Result<Counts> {
         }
         counts.ratings += b.ratings.len();
         counts.events += b.events.len();
-        store.bulk_insert(&b)?;
+        b.insert(&mut conn)?;
     }
     Ok(counts)
 }

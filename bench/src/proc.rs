@@ -1,8 +1,9 @@
-//! A `hallq serve` child process for the load and crash benchmarks: this very binary
-//! (`std::env::current_exe()`), so a benchmark measures and kills a real server.
+//! A `hallq serve` child process for the load and crash benchmarks: the real server binary
+//! (by default the `hallq` built beside `hallq-bench`), so a benchmark measures and kills a
+//! real server.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -17,14 +18,25 @@ pub struct Server {
     pub pid: u32,
 }
 
-impl Server {
-    /// Start this very binary.
-    pub async fn spawn(config: &Path, db: &Path) -> anyhow::Result<Server> {
-        Server::spawn_bin(&std::env::current_exe()?, config, db).await
-    }
+/// The hallq binary to start: `given`, or the `hallq` beside this binary (cargo puts both in
+/// the same target directory).
+pub fn hallq_bin(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    let bin = match given {
+        Some(b) => b,
+        None => std::env::current_exe()?
+            .with_file_name(format!("hallq{}", std::env::consts::EXE_SUFFIX)),
+    };
+    anyhow::ensure!(
+        bin.is_file(),
+        "no hallq binary at {}: build it beside hallq-bench (cargo build --release --workspace) or pass --hallq PATH",
+        bin.display()
+    );
+    Ok(bin)
+}
 
-    /// Start the `hallq` binary at `bin` (tests pass `CARGO_BIN_EXE_hallq`).
-    pub async fn spawn_bin(bin: &Path, config: &Path, db: &Path) -> anyhow::Result<Server> {
+impl Server {
+    /// Start the `hallq` binary at `bin` on `config` and `db`.
+    pub async fn spawn(bin: &Path, config: &Path, db: &Path) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
             .args([
                 "serve",
