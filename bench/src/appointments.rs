@@ -8,12 +8,7 @@ use hallq::sim::{DayOptions, Scenario, run_day_once};
 /// `hallq bench appointments`: busy days with `share` of the visits to queues that take
 /// bookings booked (capacity raised to `capacity` per slot so that the share fits), beside the
 /// same seeds with nobody booked.
-pub async fn run(
-    config: &Path,
-    seeds: u64,
-    share: f64,
-    capacity: u32,
-) -> anyhow::Result<()> {
+pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config)?;
     let raised: String = text
         .lines()
