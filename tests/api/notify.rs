@@ -4,7 +4,6 @@
 //! beyond this machine; and `kill -9` mid-delivery losing nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -309,8 +308,6 @@ async fn a_trial_run_never_posts_beyond_this_machine() {
     );
 }
 
-const BIN: &str = env!("CARGO_BIN_EXE_hallq");
-
 #[tokio::test]
 async fn kill_dash_nine_mid_delivery_loses_no_notification() {
     // A slow gateway (each answer after 40 ms) so that posts are in flight at the kill.
@@ -326,10 +323,7 @@ async fn kill_dash_nine_mid_delivery_loses_no_notification() {
     )
     .expect("config");
     let db = dir.path().join("hallq.db");
-    let server = hallq::sim::proc::Server::spawn_bin(Path::new(BIN), &config, &db)
-        .await
-        .expect("server");
-    let base = format!("http://{}", server.addr);
+    let (mut server, base) = crate::durability::start_server(&config, &db).await;
     let http = reqwest::Client::new();
     // Book every place of the day after tomorrow's slots (real clock: always in the future).
     let day = jiff::tz::TimeZone::get("Asia/Shanghai")
@@ -365,13 +359,12 @@ async fn kill_dash_nine_mid_delivery_loses_no_notification() {
     })
     .await
     .expect("deliveries under way");
-    server.kill9().await.expect("killed");
+    // SIGKILL, and reaped.
+    server.kill().await.expect("killed");
     let at_kill = gw.got().len();
     assert!(at_kill < booked.len(), "killed mid-delivery ({at_kill})");
 
-    let _server = hallq::sim::proc::Server::spawn_bin(Path::new(BIN), &config, &db)
-        .await
-        .expect("restarted");
+    let (_server, _) = crate::durability::start_server(&config, &db).await;
     let want: BTreeSet<String> = booked.iter().cloned().collect();
     tokio::time::timeout(Duration::from_secs(60), async {
         loop {
