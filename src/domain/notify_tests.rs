@@ -94,7 +94,7 @@ impl Fx {
         };
         let kiosk = Actor::Device {
             id: "kiosk-1".into(),
-            kind: "kiosk".into(),
+            kind: crate::domain::accounts::DeviceKind::Kiosk,
             window: None,
         };
         self.run(&kiosk, cmd).1

@@ -266,7 +266,7 @@ mod tests {
             outbox: writes,
             ..Changes::default()
         };
-        store.commit(&[], &changes).expect("commit");
+        store.commit(&mut [], &changes).expect("commit");
     }
 
     #[test]
