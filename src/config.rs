@@ -9,6 +9,8 @@ use serde::Deserialize;
 
 #[path = "config_appointments.rs"]
 pub mod appointments;
+#[path = "config_notify.rs"]
+pub mod notify;
 #[path = "config_spans.rs"]
 mod spans;
 
@@ -81,6 +83,12 @@ pub struct Config {
     /// HTTPS in the server itself (optional; else plain HTTP, e.g. behind a TLS proxy).
     #[serde(default)]
     pub tls: Option<TlsSection>,
+    /// Webhooks to the hall's SMS or WeChat gateway (none shipped: nothing is promised).
+    #[serde(default)]
+    pub notify: Vec<notify::NotifySection>,
+    /// When reminders and "N ahead" messages fall due.
+    #[serde(default)]
+    pub notifications: notify::NotificationsSection,
 }
 
 /// `[tls]`: the server's certificate and key, PEM files (paths relative to the config file).
@@ -963,6 +971,7 @@ impl Config {
             }
         }
         self.validate_reports()?;
+        self.notify_plan()?;
         self.validate_events()?;
         let miss_rule = self
             .appointments
@@ -1035,6 +1044,20 @@ impl Config {
 }
 
 impl Config {
+    /// `[[notify]]` and `[notifications]` as the engine's notification plan.
+    pub fn notify_plan(
+        &self,
+    ) -> Result<
+        crate::domain::notify::NotifyPlan,
+        (&'static str, Option<usize>, &'static str, String),
+    > {
+        notify::plan(
+            &self.notify,
+            &self.notifications,
+            self.hall.public_url.as_deref(),
+        )
+    }
+
     /// `[events]` must leave room for a screen and buffer at least one event.
     fn validate_events(&self) -> Result<(), (&'static str, Option<usize>, &'static str, String)> {
         let e = &self.events;

@@ -49,12 +49,14 @@ impl Frame {
 }
 
 /// How the engine fans out; the defaults are the `[events]` defaults.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// Events a subscriber may fall behind before it is sent a fresh snapshot.
     pub broadcast_capacity: usize,
     /// What public frames may show.
     pub public: PublicOptions,
+    /// Which notifications the outbox is given (`[[notify]]`; none by default).
+    pub notify: crate::domain::notify::NotifyPlan,
 }
 
 impl Default for EngineOptions {
@@ -62,6 +64,7 @@ impl Default for EngineOptions {
         EngineOptions {
             broadcast_capacity: BROADCAST_CAPACITY,
             public: PublicOptions::default(),
+            notify: Default::default(),
         }
     }
 }
@@ -253,6 +256,7 @@ pub fn start_with(
         events: events.clone(),
         clock: Arc::clone(&clock),
         publisher,
+        notifier: crate::domain::notify::Notifier::new(opts.notify),
     };
     // Clear any earlier day left open before the first request.
     writer.run_batch(vec![Request::Tick]);
@@ -282,6 +286,8 @@ struct Writer {
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     publisher: Publisher,
+    /// Derives each batch's notifications (written in the batch's transaction).
+    notifier: crate::domain::notify::Notifier,
 }
 
 type Pending = (
@@ -512,7 +518,8 @@ impl Writer {
                 records.push((rec, label.clone(), now.as_millisecond()));
             }
         }
-        let changes = hall.take_changes();
+        let mut changes = hall.take_changes();
+        changes.outbox = self.notifier.derive(&records, hall);
         let dirty = !records.is_empty()
             || !changes.tickets.is_empty()
             || !changes.windows.is_empty()
@@ -524,6 +531,7 @@ impl Writer {
             let committed = self.store.commit(&mut records, &changes);
             if let Err(e) = &committed {
                 tracing::error!(error = %e, "commit failed; nothing of this batch was kept");
+                self.notifier.not_committed(&changes.outbox);
                 let kind = match e {
                     StoreError::ReadOnly(_) => StoreError::ReadOnly(String::new()),
                     StoreError::Full(_) => StoreError::Full(String::new()),

@@ -10,6 +10,7 @@
 //! - `printer/`: ticket slips in ESC/POS, printer transports and health.
 //! - `clock`: real or simulated time.
 //! - `central/`: the uplink to a central PostgreSQL and the cross-hall report server.
+//! - `notify`: delivers the notifications outbox to the hall's SMS/WeChat gateways.
 //! - `sim/`: `hallq simulate`, a seeded hall day over the real API (the benchmarks built on it
 //!   are the `hallq-bench` workspace member, bench/).
 #![forbid(unsafe_code)]
@@ -23,6 +24,7 @@ pub mod domain;
 pub mod engine;
 pub mod http;
 pub mod net;
+pub mod notify;
 pub mod ops;
 pub mod printer;
 pub mod read_model;
@@ -112,6 +114,9 @@ impl App {
         let engine_opts = engine::EngineOptions {
             broadcast_capacity: config.events.buffer,
             public: config.events.public(),
+            notify: config
+                .notify_plan()
+                .map_err(|(t, _, k, m)| anyhow::anyhow!("{t}.{k}: {m}"))?,
         };
         let engine: EngineHandle =
             engine::start_with(Arc::clone(&plan), store, clock, engine_opts)?;
@@ -128,8 +133,12 @@ impl App {
         ));
         let metrics_allow = Arc::new(config.metrics.blocks().map_err(anyhow::Error::msg)?);
         let uplink = config.uplink.as_ref().map(|_| Arc::default());
-        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
+        let outbox = Arc::new(notify::OutboxStatus::new(
+            config.notify.iter().map(|n| n.name.clone()),
+            config.notifications.alarm_after_minutes,
+        ));
         let reader = store::Reader::new(&opts.db);
+        let printers = printer::Printers::from_plan(&plan, opts.demo || opts.simulated_clock);
         let state = http::AppState {
             accounts: http::Accounts::new(
                 engine.clone(),
@@ -153,10 +162,10 @@ impl App {
             login_throttle: Arc::default(),
             voice_pack,
             closing: closing_rx,
-            ops: Arc::new(ops::status::OpsStatus::new(
-                nightly.is_some(),
-                jiff::Timestamp::now().as_second(),
-            )),
+            ops: Arc::new(
+                ops::status::OpsStatus::new(nightly.is_some(), jiff::Timestamp::now().as_second())
+                    .with_outbox(outbox),
+            ),
             metrics,
             metrics_allow,
             uplink,
@@ -215,6 +224,17 @@ impl App {
             )),
             _ => None,
         };
+        // Notifications to the hall's gateways, off the writer (none without `[[notify]]`).
+        let engine = self.state.engine.clone();
+        let deliveries = notify::start(
+            &self.state.config.notify,
+            &self.state.reader,
+            &self.db,
+            self.state.engine.clock(),
+            &self.state.ops.outbox,
+            self.state.simulated_clock || self.state.plan.rules.always_open,
+            || engine.subscribe(),
+        );
         let app = http::router(self.state);
         let closing = self.closing;
         let out = net::serve(listener, app, &http_cfg, self.tls, async move {
@@ -232,6 +252,9 @@ impl App {
         }
         if let Some(u) = uplink {
             u.abort();
+        }
+        for d in deliveries {
+            d.abort();
         }
         out.context("serving HTTP")
     }

@@ -33,6 +33,7 @@ function alarmText(a, queues) {
     case 'printer': return `打印机 ${a.printer}：${PRINTER_STATES[a.detail] || a.detail || '故障'}`;
     case 'backup': return `夜间备份失败：${a.detail || ''}（请检查备份目录与磁盘）`;
     case 'clock': return `系统时钟异常：${a.detail || ''}（请校准时间）`;
+    case 'notify': return `短信/微信通知未送达 ${mins(a.value)}：${a.detail || ''}（请检查网关）`;
     case 'kiosk_rate': return `取号机 ${a.detail || ''} 取号过于频繁，已限流（每分钟 ${a.threshold} 张；已拒绝 ${a.value} 次）`;
     default: return a.kind;
   }

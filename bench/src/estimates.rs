@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
 
-use hallq::sim::{DayOptions, DayResult, Scenario, TicketRecord, pad, run_day};
+use hallq::sim::{DayOptions, DayResult, Scenario, TicketRecord, pad, run_day_once};
 
 /// The estimators compared, in print order.
 const NAMES: [&str; 4] = ["hallq", "QL", "LES", "HOL"];
@@ -164,11 +164,7 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
                 day: None,
                 scenario: scenario.clone(),
             };
-            let (r, hall, scratch) = run_day(&o, "127.0.0.1:0").await?;
-            hall.stop().await?;
-            if let Some(d) = scratch {
-                let _ = std::fs::remove_dir_all(d);
-            }
+            let r = run_day_once(&o).await?;
             let acc = accuracy(&r.tickets);
             println!("{}", line(&format!("{} seed {seed}", scenario.name), &acc));
             days.entry(scenario.name).or_default().push(r);

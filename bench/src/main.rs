@@ -15,6 +15,7 @@ use hallq::sim::client::Client;
 use hallq::{App, ServeOptions};
 use rusqlite::{Connection, params};
 
+mod appointments;
 mod backup;
 mod central;
 mod crash;
@@ -112,6 +113,21 @@ enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// On-time share of appointments and the walk-ins' extra wait on busy simulated days with
+    /// bookings, beside the same days without.
+    Appointments {
+        /// Seeds (each a day with bookings and the same day without).
+        #[arg(long, default_value_t = 3)]
+        seeds: u64,
+        /// Share of the visits to queues that take bookings that book ahead.
+        #[arg(long, default_value_t = 0.3)]
+        share: f64,
+        /// Places per slot in every queue that takes bookings (so that the share fits).
+        #[arg(long, default_value_t = 6)]
+        capacity: u32,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
     /// Kiosks, clerks and websocket screens at 10x a peak morning, against a `hallq serve`
     /// child process; latencies, event delivery, errors, RSS, beside bare SQLite commits.
     Load(load::LoadArgs),
@@ -156,6 +172,12 @@ async fn run(b: Bench, hallq: Option<PathBuf>) -> anyhow::Result<()> {
             crash::crash_bench(rounds, &config, &proc::hallq_bin(hallq)?).await
         }
         Bench::Estimates { seeds, config } => estimates::estimates_bench(&config, seeds).await,
+        Bench::Appointments {
+            seeds,
+            share,
+            capacity,
+            config,
+        } => appointments::run(&config, seeds, share, capacity).await,
         Bench::Issue {
             seconds,
             clients,

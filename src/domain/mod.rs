@@ -12,6 +12,7 @@ pub mod event;
 pub mod feedback;
 pub mod hall;
 pub mod idcard;
+pub mod notify;
 pub mod plan;
 pub mod policy;
 pub mod rating;

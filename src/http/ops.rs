@@ -121,6 +121,7 @@ async fn show_metrics(
             .as_ref()
             .zip(st.config.uplink.as_ref())
             .map(|(u, c)| u.view(&c.hall_id)),
+        outbox: st.ops.outbox.views(),
     };
     let text = st.metrics.render(&scrape);
     Ok((

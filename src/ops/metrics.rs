@@ -62,6 +62,8 @@ pub struct Scrape {
     pub last_backup_failed: bool,
     /// The central uplink, when `[uplink]` is configured.
     pub uplink: Option<crate::central::uplink::UplinkView>,
+    /// The notification gateways' outboxes.
+    pub outbox: Vec<crate::notify::TargetView>,
 }
 
 /// The registry and its metrics; one per server.
@@ -81,6 +83,15 @@ pub struct Metrics {
     uplink_lag: Gauge,
     uplink_connected: Gauge,
     uplink_age: Gauge<f64, AtomicU64>,
+    outbox_oldest: Gauge<f64, AtomicU64>,
+    outbox_scheduled: Gauge,
+    notify_delivered: Family<TargetLabels, Gauge>,
+    notify_failed: Family<TargetLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TargetLabels {
+    target: String,
 }
 
 impl Default for Metrics {
@@ -107,6 +118,10 @@ impl Metrics {
             uplink_lag: Gauge::default(),
             uplink_connected: Gauge::default(),
             uplink_age: Gauge::default(),
+            outbox_oldest: Gauge::default(),
+            outbox_scheduled: Gauge::default(),
+            notify_delivered: Family::default(),
+            notify_failed: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -161,7 +176,7 @@ impl Metrics {
         );
         registry.register(
             "outbox_backlog",
-            "Committed events not yet shipped to the central uplink (0 while none is configured)",
+            "Notifications due and not yet delivered to the [[notify]] gateways (0 while none is configured)",
             m.outbox_backlog.clone(),
         );
         registry.register(
@@ -178,6 +193,26 @@ impl Metrics {
             "uplink_last_ship_age_seconds",
             "Seconds since the central database last committed a batch (-1 before the first)",
             m.uplink_age.clone(),
+        );
+        registry.register(
+            "outbox_oldest_seconds",
+            "How long the oldest due, undelivered notification has waited (hall clock; 0 when none)",
+            m.outbox_oldest.clone(),
+        );
+        registry.register(
+            "outbox_scheduled",
+            "Notifications not yet due (reminders before a booked slot)",
+            m.outbox_scheduled.clone(),
+        );
+        registry.register(
+            "notifications_delivered",
+            "Notifications a gateway answered 2xx to since the server started, by gateway",
+            m.notify_delivered.clone(),
+        );
+        registry.register(
+            "notification_failures",
+            "Failed notification posts (to be retried) since the server started, by gateway",
+            m.notify_failed.clone(),
         );
         Metrics { registry, ..m }
     }
@@ -285,6 +320,22 @@ impl Metrics {
             up.and_then(|u| u.last_ship_ms)
                 .map_or(-1.0, |at| (now_ms - at).max(0) as f64 / 1000.0),
         );
+        let sum = |f: fn(&crate::notify::TargetView) -> u64| now.outbox.iter().map(f).sum::<u64>();
+        self.outbox_backlog.set(sum(|t| t.due) as i64);
+        self.outbox_scheduled.set(sum(|t| t.later) as i64);
+        self.outbox_oldest
+            .set(now.outbox.iter().map(|t| t.oldest_s).fold(0.0, f64::max));
+        for t in &now.outbox {
+            let labels = TargetLabels {
+                target: t.name.clone(),
+            };
+            self.notify_delivered
+                .get_or_create(&labels)
+                .set(t.delivered as i64);
+            self.notify_failed
+                .get_or_create(&labels)
+                .set(t.failed as i64);
+        }
         let mut out = String::new();
         if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
             tracing::error!(error = %e, "metrics not encodable");
@@ -335,6 +386,7 @@ mod tests {
                 last_ship_ms: None,
                 last_error: None,
             }),
+            outbox: Vec::new(),
         });
         for line in [
             "hallq_tickets_issued_total{queue=\"xf\"} 2",

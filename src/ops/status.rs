@@ -35,6 +35,8 @@ pub struct OpsStatus {
     nightly: bool,
     /// When the server started, Unix seconds.
     started_unix_s: i64,
+    /// The notification gateways' outboxes (`crate::notify`).
+    pub outbox: std::sync::Arc<crate::notify::OutboxStatus>,
 }
 
 #[derive(Debug, Default)]
@@ -51,7 +53,13 @@ impl OpsStatus {
             inner: Mutex::default(),
             nightly,
             started_unix_s: now_unix_s,
+            outbox: std::sync::Arc::default(),
         }
+    }
+
+    /// The same, reporting the notification gateways' outboxes.
+    pub fn with_outbox(self, outbox: std::sync::Arc<crate::notify::OutboxStatus>) -> OpsStatus {
+        OpsStatus { outbox, ..self }
     }
 
     /// Seconds since the last good backup, if there was one.
@@ -102,7 +110,8 @@ impl OpsStatus {
         self.inner.lock().unwrap_or_else(|p| p.into_inner()).clock = warning;
     }
 
-    /// Alarms for the manager's floor: the last backup attempt failed, the clock is wrong.
+    /// Alarms for the manager's floor: the last backup attempt failed, the clock is wrong, a
+    /// notification gateway lets messages wait.
     pub fn alarms(&self) -> Vec<Alarm> {
         let (attempt, _) = self.backups();
         let clock = self
@@ -133,6 +142,7 @@ impl OpsStatus {
             })
             .into_iter()
             .chain(clock)
+            .chain(self.outbox.alarms())
             .collect()
     }
 }

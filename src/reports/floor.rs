@@ -31,6 +31,10 @@ pub enum AlarmKind {
     /// A kiosk issued past `[limits] kiosk_tickets_per_minute` and was held back (`detail`:
     /// the kiosk). Raised by `http::limits`.
     KioskRate,
+    /// A notification gateway has left a due message undelivered past `[notifications]
+    /// alarm_after_minutes` (`detail`: the gateway, how many, the last error). Raised by
+    /// `notify`.
+    Notify,
 }
 
 /// One alarm on the floor.

@@ -13,6 +13,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::{Value, json};
 
+use super::booking::{BookingRecord, Fate, Planned};
 use super::client::Client;
 use super::model::{self, QueueModel, Scenario};
 use super::observe::{Baselines, Observer};
@@ -40,6 +41,8 @@ pub struct TicketRecord {
     pub baselines: Baselines,
     pub service_s: Option<f64>,
     pub transferred: bool,
+    /// The booking it was checked in for (an index into `DayResult::bookings`).
+    pub booking: Option<usize>,
 }
 
 impl TicketRecord {
@@ -77,6 +80,8 @@ pub struct DayResult {
     pub server_states: BTreeMap<String, usize>,
     /// Server's `wait_s` per ticket that was called (issue to first call).
     pub server_waits: Vec<i64>,
+    /// The day's bookings (预约) and how each ended.
+    pub bookings: Vec<BookingRecord>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -90,6 +95,8 @@ enum Ev {
     LunchEnd(u32),
     GiveUp(usize),
     Rate(usize),
+    /// A booked citizen at the kiosk's 预约签到.
+    CheckIn(usize),
     DayEnd,
 }
 
@@ -131,12 +138,16 @@ pub struct DaySetup<'a> {
     pub seed: u64,
     pub scenario: Scenario,
     pub queues: Vec<QueueModel>,
+    /// Bookings to make before the hall opens (`booking::plan`).
+    pub bookings: Vec<Planned>,
 }
 
 struct Sim<'a> {
     http: Client,
     setup: DaySetup<'a>,
     arrivals: Rng,
+    /// Which arrivals of a queue that takes bookings stay away (they booked).
+    booked_away: Rng,
     people: Rng,
     heap: BinaryHeap<Reverse<(i64, u64, Ev)>>,
     seq: u64,
@@ -151,6 +162,9 @@ struct Sim<'a> {
     errors: usize,
     requests: usize,
     service_of: HashMap<String, f64>,
+    bookings: Vec<BookingRecord>,
+    /// Check-in codes by booking index.
+    codes: HashMap<usize, String>,
 }
 
 /// Run the day to its end; the server keeps running (the caller stops it).
@@ -164,6 +178,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
     let mut root = Rng::new(setup.seed);
     let arrivals = root.fork(1);
     let mut people = root.fork(2);
+    let booked_away = root.fork(4);
     let mut clerks = BTreeMap::new();
     for (n, token) in &setup.clerks {
         let Some(w) = setup.plan.window(*n) else {
@@ -196,6 +211,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         transfer_targets: model::transfer_targets(&setup.plan),
         setup,
         arrivals,
+        booked_away,
         people,
         heap: BinaryHeap::new(),
         seq: 0,
@@ -209,7 +225,10 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         errors: 0,
         requests: 0,
         service_of,
+        bookings: Vec::new(),
+        codes: HashMap::new(),
     };
+    sim.book_ahead().await?;
     sim.schedule_start();
     let mut first_ms = i64::MAX;
     let mut last_ms = 0;
@@ -238,6 +257,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         elapsed: started.elapsed(),
         server_states,
         server_waits,
+        bookings: sim.bookings,
     })
 }
 
@@ -396,6 +416,7 @@ impl Sim<'_> {
                 }
             }
             Ev::GiveUp(i) => self.give_up(now, i).await?,
+            Ev::CheckIn(k) => self.check_in(now, k).await?,
             Ev::Rate(i) => {
                 let level = model::rating(&mut self.people);
                 let mut body = json!({"ticket": self.citizens[i].rec.token, "level": level});
@@ -439,28 +460,52 @@ impl Sim<'_> {
         if let Some(at) = self.next_arrival(i, minute) {
             self.push(at, Ev::Arrive(i));
         }
-        let q = self.setup.queues[i].clone();
-        let sc = self.setup.scenario.clone();
-        let green = self.people.chance(sc.green_channel);
-        let mut body = json!({"queue": q.id});
+        let share = self.setup.queues[i].walk_in_share;
+        if share < 1.0 && !self.booked_away.chance(share) {
+            return Ok(());
+        }
+        self.walk_in(now, i).await?;
+        Ok(())
+    }
+
+    /// A citizen takes an ordinary ticket in queue `i`; its index among the day's tickets.
+    async fn walk_in(&mut self, now: i64, i: usize) -> anyhow::Result<Option<usize>> {
+        let q = &self.setup.queues[i];
+        let (id, real_name) = (q.id.clone(), q.real_name);
+        let green = self.people.chance(self.setup.scenario.green_channel);
+        let mut body = json!({"queue": id});
         if green {
             body["priority"] = json!("green_channel");
         }
-        if q.real_name {
+        if real_name {
             body["id_number"] = json!(model::id_number(&mut self.people));
         }
         let kiosk = self.setup.kiosk_token.to_string();
         let (status, text) = self.call("POST", "/api/v1/tickets", &kiosk, &body).await?;
         if status == 409 {
             self.refused += 1;
-            return Ok(());
+            return Ok(None);
         }
         if status != 201 {
             tracing::warn!(status, %text, "issue failed");
             self.errors += 1;
-            return Ok(());
+            return Ok(None);
         }
-        let v: Value = serde_json::from_str(&text)?;
+        self.enter(now, i, &text, green, None).map(Some)
+    }
+
+    /// Record the ticket in an issue (or check-in) reply and let the citizen wait.
+    fn enter(
+        &mut self,
+        now: i64,
+        i: usize,
+        reply: &str,
+        green: bool,
+        booking: Option<usize>,
+    ) -> anyhow::Result<usize> {
+        let q = self.setup.queues[i].clone();
+        let sc = self.setup.scenario.clone();
+        let v: Value = serde_json::from_str(reply)?;
         let ahead = v["waiting_ahead"].as_u64().unwrap_or(0) as u32;
         let open = self.open_windows();
         let baselines = self.observer.at_issue(&q.id, ahead, &open, now);
@@ -480,6 +525,7 @@ impl Sim<'_> {
                 baselines,
                 service_s: None,
                 transferred: false,
+                booking,
             },
             queue: q.id.clone(),
             gone: false,
@@ -494,7 +540,7 @@ impl Sim<'_> {
         };
         self.push(now + (leave * 60_000.0) as i64, Ev::GiveUp(idx));
         self.wake(now, &q.id);
-        Ok(())
+        Ok(idx)
     }
 
     /// Windows open now (signed in, not at lunch), with their tiers.
@@ -656,6 +702,81 @@ impl Sim<'_> {
                 self.observer.left(&queue, i);
             } else {
                 tracing::warn!(status, %text, "cancel refused");
+                self.errors += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Make the day's bookings at the kiosk-less hour before opening (the phone page's route).
+    async fn book_ahead(&mut self) -> anyhow::Result<()> {
+        let planned = std::mem::take(&mut self.setup.bookings);
+        for (k, p) in planned.into_iter().enumerate() {
+            let body = json!({
+                "queue": p.queue, "day": self.setup.day.to_string(), "start": p.start,
+                "id_number": model::id_number(&mut self.people),
+                "phone": format!("139{:08}", self.people.below(100_000_000)),
+            });
+            let (status, text) = self.call("POST", "/api/v1/appointments", "", &body).await?;
+            let fate = match status {
+                201 => {
+                    let v: Value = serde_json::from_str(&text)?;
+                    self.codes
+                        .insert(k, v["code"].as_str().unwrap_or_default().to_string());
+                    if let Some(at) = p.arrives_ms {
+                        self.push(at, Ev::CheckIn(k));
+                    }
+                    Fate::NoShow
+                }
+                // The same person twice that day, or a full slot: it stays a walk-in's visit.
+                409 => Fate::Refused,
+                _ => {
+                    tracing::warn!(status, %text, "booking failed");
+                    self.errors += 1;
+                    Fate::Refused
+                }
+            };
+            self.bookings.push(BookingRecord { plan: p, fate });
+        }
+        Ok(())
+    }
+
+    /// Booked citizen `k` at the kiosk: checked in, told to come back (too early) or given an
+    /// ordinary ticket (too late).
+    async fn check_in(&mut self, now: i64, k: usize) -> anyhow::Result<()> {
+        let code = self.codes.get(&k).cloned().unwrap_or_default();
+        let queue = self.bookings[k].plan.queue.clone();
+        let Some(i) = self.setup.queues.iter().position(|q| q.id == queue) else {
+            return Ok(());
+        };
+        let kiosk = self.setup.kiosk_token.to_string();
+        let (status, text) = self
+            .call(
+                "POST",
+                "/api/v1/appointments/check-in",
+                &kiosk,
+                &json!({ "code": code }),
+            )
+            .await?;
+        let refusal = || {
+            serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["error"]["code"].as_str().map(str::to_string))
+                .unwrap_or_default()
+        };
+        match (status, refusal().as_str()) {
+            (201, _) => {
+                let idx = self.enter(now, i, &text, false, Some(k))?;
+                self.bookings[k].fate = Fate::CheckedIn(idx);
+            }
+            (409, "too_early") => self.push(now + 3 * MIN, Ev::CheckIn(k)),
+            // Past the allowance (or already missed on the hall clock): an ordinary ticket.
+            (409, "too_late") | (404, _) => {
+                self.bookings[k].fate = Fate::TooLate;
+                self.walk_in(now, i).await?;
+            }
+            _ => {
+                tracing::warn!(status, %text, "check-in failed");
                 self.errors += 1;
             }
         }

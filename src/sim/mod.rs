@@ -4,6 +4,7 @@
 //! client). The benchmarks built on it live in the `hallq-bench` workspace member (bench/).
 //! Nothing here touches the hall's state except through the API.
 
+pub mod booking;
 pub mod client;
 pub mod day;
 pub mod model;
@@ -48,6 +49,10 @@ pub struct SimArgs {
     /// A busy, understaffed day instead of a normal one.
     #[arg(long)]
     pub busy: bool,
+    /// Share of the visits to queues that take bookings (预约) that are booked ahead, up to
+    /// the slots' capacity (0 = everyone walks in).
+    #[arg(long, default_value_t = 0.3)]
+    pub booked: f64,
     /// Keep serving after the day (on --listen, clock at the day's end) to browse screens
     /// and reports; demo accounts are created. Ctrl-C stops.
     #[arg(long)]
@@ -279,6 +284,16 @@ pub async fn run_day(
     let queues = model::queues(&plan, &staffed, &o.scenario, &mut rng);
     let until = start.as_millisecond() + 7 * 24 * 3_600_000;
     let clerks = hall.clerks(&staffed, until)?;
+    let mut queues = queues;
+    let midnight = local(0, 0).context("day start")?.as_millisecond();
+    let bookings = booking::plan(
+        &plan,
+        day,
+        &mut queues,
+        o.scenario.booked,
+        midnight,
+        &mut rng,
+    );
     let setup = day::DaySetup {
         addr: hall.addr,
         plan,
@@ -288,9 +303,20 @@ pub async fn run_day(
         seed: o.seed,
         scenario: o.scenario.clone(),
         queues,
+        bookings,
     };
     let result = day::run(setup).await?;
     Ok((result, hall, scratch))
+}
+
+/// Run one day on a throw-away database and stop its hall (benchmarks).
+pub async fn run_day_once(o: &DayOptions) -> anyhow::Result<DayResult> {
+    let (r, hall, scratch) = run_day(o, "127.0.0.1:0").await?;
+    hall.stop().await?;
+    if let Some(d) = scratch {
+        let _ = std::fs::remove_dir_all(d);
+    }
+    Ok(r)
 }
 
 /// `hallq simulate`.
@@ -304,10 +330,13 @@ pub async fn simulate(a: SimArgs) -> anyhow::Result<()> {
         db: a.db.clone(),
         seed: a.seed,
         day: a.day,
-        scenario: if a.busy {
-            Scenario::busy()
-        } else {
-            Scenario::normal()
+        scenario: Scenario {
+            booked: a.booked.clamp(0.0, 1.0),
+            ..if a.busy {
+                Scenario::busy()
+            } else {
+                Scenario::normal()
+            }
         },
     };
     let listen = if a.keep {
@@ -398,6 +427,23 @@ pub fn summary(r: &DayResult) -> String {
         out,
         "wait (issue to first call): mean {mean:.1} min, p50 {p50:.1}, p90 {p90:.1}, max {max:.1}; service mean {smean:.1} min"
     );
+    let f = appointment_figures(r);
+    if f.booked > 0 {
+        let _ = writeln!(
+            out,
+            "appointments: booked {} ({:.0}% of {} visits to queues that take bookings), checked in {}, no-show {}, too late {}; on time {:.1}% (called within {} min of the later of slot start and check-in), wait after that mean {:.1} min; walk-ins there wait {:.1} min",
+            f.booked,
+            100.0 * f.booked as f64 / f.visits.max(1) as f64,
+            f.visits,
+            f.checked_in,
+            f.no_show,
+            f.too_late,
+            100.0 * f.on_time_share,
+            booking::ON_TIME_S / 60.0,
+            f.appointment_wait_s / 60.0,
+            f.walk_in_wait_s / 60.0,
+        );
+    }
     let _ = writeln!(
         out,
         "server states: {}",
@@ -453,6 +499,18 @@ pub fn summary(r: &DayResult) -> String {
         );
     }
     out
+}
+
+/// The day's appointment figures (`booking::figures` over the queues that take bookings).
+pub fn appointment_figures(r: &DayResult) -> booking::Figures {
+    let queues: Vec<String> = r
+        .plan
+        .queues
+        .iter()
+        .filter(|q| q.appointments.is_some())
+        .map(|q| q.id.clone())
+        .collect();
+    booking::figures(&r.tickets, &r.bookings, &queues)
 }
 
 /// The day's first and last event as local HH:MM.

@@ -39,6 +39,9 @@ pub struct Scenario {
     /// about `quick_service_s` seconds: a cold morning that starts fast (0 = none).
     pub quick_until_min: f64,
     pub quick_service_s: f64,
+    /// Share of the visits to queues that take bookings that are booked ahead (预约), up to
+    /// the slots' capacity; the rest walk in.
+    pub booked: f64,
 }
 
 impl Scenario {
@@ -59,6 +62,7 @@ impl Scenario {
             sign_in_delay_min: 0.0,
             quick_until_min: 0.0,
             quick_service_s: 65.0,
+            booked: 0.3,
         }
     }
 
@@ -148,6 +152,8 @@ pub struct QueueModel {
     pub real_name: bool,
     /// Expected arrivals over the day.
     pub expected: f64,
+    /// Share of its arrivals that walk in; the rest booked ahead (`booking::plan`).
+    pub walk_in_share: f64,
 }
 
 /// Which windows have a clerk today.
@@ -219,6 +225,7 @@ pub fn queues(plan: &Plan, staffed: &[u32], sc: &Scenario, rng: &mut Rng) -> Vec
                 service_mean_s,
                 real_name: q.real_name,
                 expected,
+                walk_in_share: 1.0,
             }
         })
         .collect()

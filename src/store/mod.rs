@@ -11,6 +11,7 @@ pub mod backup;
 pub mod feedback;
 pub mod fixture;
 pub mod keys;
+pub mod outbox;
 pub mod reports;
 mod retention;
 mod rows;
@@ -312,6 +313,7 @@ impl Store {
         for a in &changes.accounts {
             auth::apply(&tx, a)?;
         }
+        outbox::write(&tx, &changes.outbox)?;
         tx.commit()?;
         Ok(foreign)
     }

@@ -168,6 +168,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 11: a pause's return time (see store/screens.rs).
     super::screens::MIGRATION,
+    // 12: the notifications outbox, see store/outbox.rs.
+    super::outbox::MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

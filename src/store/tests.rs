@@ -114,6 +114,7 @@ fn every_row_type_round_trips() {
         ratings: vec![rating.clone()],
         follow_ups: vec![follow_up.clone()],
         bookings: Vec::new(),
+        outbox: Vec::new(),
         accounts: Vec::new(),
     };
     store

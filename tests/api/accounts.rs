@@ -354,8 +354,9 @@ async fn a_cli_change_reaches_a_running_servers_staff_stream() {
 }
 
 /// No server path opens a write connection of its own: only the engine's store (opened in
-/// `App::start`), the CLI (`admin.rs`, `main.rs`), the simulator, backups, archives and the
-/// uplink's mark may. A new `Store::open`/`Connection::open` elsewhere in src/ fails here.
+/// `App::start`), the CLI (`admin.rs`, `main.rs`), the simulator, backups, archives, the
+/// uplink's mark and the notification outbox's delivery marks may. A new
+/// `Store::open`/`Connection::open` elsewhere in src/ fails here.
 #[test]
 fn only_the_engine_and_the_cli_open_a_write_connection() {
     let allowed = [
@@ -364,6 +365,7 @@ fn only_the_engine_and_the_cli_open_a_write_connection() {
         "src/main.rs",         // the CLI
         "src/store/mod.rs",    // the definitions
         "src/store/uplink.rs", // the uplink's shipped mark (one row, its own table)
+        "src/store/outbox.rs", // the delivery task's marks on the outbox (its own table)
         "src/store/backup.rs",
         "src/store/archive.rs", // `hallq archive`: refuses while a server holds the database
         "src/store/fixture.rs",

@@ -12,7 +12,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_hallq");
 
 /// Start `hallq serve --demo --no-demo-printer` on port 0; returns the child and its base URL
 /// (from the line the server prints once it listens).
-async fn start_server(config: &Path, db: &Path) -> (Child, String) {
+pub async fn start_server(config: &Path, db: &Path) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args([
             "serve",

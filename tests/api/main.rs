@@ -20,6 +20,7 @@ mod hardening;
 mod limits;
 mod loopback;
 mod manager_reports;
+mod notify;
 mod openapi;
 mod ops;
 mod personal_data;

@@ -191,7 +191,7 @@ fn backup_refuses_to_overwrite_and_restore_refuses_a_damaged_copy() {
 }
 
 /// `GET /metrics` as text, with an optional bearer token.
-async fn scrape(hall: &TestHall, token: Option<&str>) -> (u16, String) {
+pub async fn scrape(hall: &TestHall, token: Option<&str>) -> (u16, String) {
     let mut req = hall.http.get(format!("{}/metrics", hall.base));
     if let Some(t) = token {
         req = req.bearer_auth(t);

@@ -118,3 +118,78 @@ async fn the_same_seed_gives_the_same_day() {
     assert!(!a.is_empty());
     assert_eq!(a, run(5).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_day_books_ahead_checks_in_and_misses_as_the_server_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The latest weekday before today: the shipped queues take bookings Monday to Friday.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let mut day = tz
+        .to_datetime(jiff::Timestamp::now())
+        .date()
+        .yesterday()
+        .expect("day");
+    while matches!(
+        day.weekday(),
+        jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+    ) {
+        day = day.yesterday().expect("day");
+    }
+    let o = DayOptions {
+        config: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/hall.toml"),
+        db: Some(dir.path().join("hallq.db")),
+        seed: 4,
+        day: Some(day),
+        scenario: Scenario {
+            load: 0.4,
+            booked: 0.6,
+            ..Scenario::busy()
+        },
+    };
+    let (r, hall, _) = hallq::sim::run_day(&o, "127.0.0.1:0")
+        .await
+        .expect("the day runs");
+    hall.stop().await.expect("server stops");
+    assert_eq!(r.errors, 0, "unexpected API replies");
+    use hallq::sim::booking::Fate;
+    let n = |f: &dyn Fn(&Fate) -> bool| r.bookings.iter().filter(|b| f(&b.fate)).count();
+    let checked_in = n(&|f| matches!(f, Fate::CheckedIn(_)));
+    let missed = n(&|f| matches!(f, Fate::NoShow | Fate::TooLate));
+    assert!(checked_in > 5, "{:?}", r.bookings.len());
+    assert!(
+        r.bookings.iter().any(|b| b.plan.arrives_ms.is_none()),
+        "some never come ({} bookings)",
+        r.bookings.len()
+    );
+    // The server's bookings end as the simulator saw them: checked in, or missed on the
+    // hall clock alone (nobody told it).
+    let conn = rusqlite::Connection::open(dir.path().join("hallq.db")).expect("db");
+    let count = |sql: &str| -> usize {
+        conn.query_row(sql, [], |row| row.get::<_, i64>(0))
+            .expect("count") as usize
+    };
+    assert_eq!(
+        count("SELECT COUNT(*) FROM appointments WHERE state = 'checked_in'"),
+        checked_in
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM appointments WHERE state = 'missed'"),
+        missed
+    );
+    assert_eq!(
+        count("SELECT COUNT(*) FROM tickets WHERE priority = 'appointment'"),
+        checked_in
+    );
+    // Each checked-in ticket is the simulator's, marked as its booking's.
+    for b in &r.bookings {
+        if let Fate::CheckedIn(i) = b.fate {
+            let t = &r.tickets[i];
+            assert_eq!(t.queue, b.plan.queue);
+            assert!(t.booking.is_some());
+            assert!(t.issued_ms >= b.plan.slot_ms - 30 * 60_000, "{}", t.number);
+        }
+    }
+    let f = hallq::sim::appointment_figures(&r);
+    assert_eq!(f.checked_in, checked_in);
+    assert!(f.on_time_share > 0.0 && f.on_time_share <= 1.0, "{f:?}");
+}

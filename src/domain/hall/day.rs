@@ -109,6 +109,7 @@ impl Hall {
             ratings,
             follow_ups,
             bookings: self.bookings.take_changes(),
+            outbox: Vec::new(),
             accounts: std::mem::take(&mut self.account_changes),
         }
     }

@@ -46,6 +46,7 @@ mod desk_lookup;
 mod estimator;
 mod issue;
 mod lookup;
+mod phones;
 mod service;
 mod tickets;
 mod transfer;
@@ -297,6 +298,8 @@ pub struct Changes {
     pub follow_ups: Vec<FollowUp>,
     /// Changed bookings (appointments).
     pub bookings: Vec<Booking>,
+    /// Notifications owed by the batch (filled by the engine from `notify::Notifier`).
+    pub outbox: Vec<super::notify::OutboxWrite>,
     /// Account, device and session rows, in order (accounts.rs).
     pub accounts: Vec<AccountChange>,
 }
