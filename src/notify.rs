@@ -152,6 +152,8 @@ pub struct Delivery {
     pub status: Arc<OutboxStatus>,
     /// A trial run (`--demo`, `--simulated-clock`): only loopback gateways are posted to.
     pub local_only: bool,
+    /// The key file's keys: phones wait sealed in the outbox.
+    pub keys: Option<crate::store::keys::Keys>,
 }
 
 /// Why one post did not deliver.
@@ -311,7 +313,11 @@ impl Delivery {
         let mut body: serde_json::Value =
             serde_json::from_str(&p.body).map_err(std::io::Error::other)?;
         if let serde_json::Value::Object(m) = &mut body {
-            m.insert("phone".into(), serde_json::json!(p.phone));
+            let phone = self
+                .keys
+                .as_ref()
+                .and_then(|k| crate::store::outbox::open_phone(k, p));
+            m.insert("phone".into(), serde_json::json!(phone));
         }
         let body = body.to_string();
         let ts = jiff::Timestamp::now().as_second();
@@ -361,14 +367,23 @@ pub fn start(
     commits: impl Fn() -> broadcast::Receiver<Arc<Frame>>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
-    match OutboxMarks::open(db).and_then(|mut m| m.drop_unknown_targets(&names)) {
-        Ok(0) => {}
-        Ok(n) => tracing::warn!(
-            dropped = n,
-            "notifications for gateways no longer configured were dropped"
-        ),
-        Err(e) => tracing::error!(error = %e, "outbox not tidied at start"),
-    }
+    let keys = match OutboxMarks::open(db) {
+        Ok(mut m) => {
+            match m.drop_unknown_targets(&names) {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    dropped = n,
+                    "notifications for gateways no longer configured were dropped"
+                ),
+                Err(e) => tracing::error!(error = %e, "outbox not tidied at start"),
+            }
+            Some(m.keys())
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "outbox not opened at start: phones cannot be sent");
+            None
+        }
+    };
     targets
         .iter()
         .map(|t| {
@@ -379,6 +394,7 @@ pub fn start(
                 clock: Arc::clone(clock),
                 status: Arc::clone(status),
                 local_only,
+                keys: keys.clone(),
             };
             tokio::spawn(d.run(commits()))
         })

@@ -313,7 +313,7 @@ impl Store {
         for a in &changes.accounts {
             auth::apply(&tx, a)?;
         }
-        outbox::write(&tx, &changes.outbox)?;
+        outbox::write(&tx, &changes.outbox, &self.keys)?;
         tx.commit()?;
         Ok(foreign)
     }

@@ -8,6 +8,8 @@ use std::path::Path;
 
 use rusqlite::{Connection, OpenFlags, Transaction, params};
 
+use super::keys::Keys;
+use super::seal::OUTBOX_PHONE;
 use super::{Reader, Result, StoreError, configure};
 use crate::domain::notify::{NoteKind, OutboxWrite};
 
@@ -35,8 +37,14 @@ pub const MIGRATION: &str = r#"
     CREATE INDEX outbox_booking ON outbox(booking_id) WHERE state = 'pending';
 "#;
 
-/// Apply the batch's outbox writes inside its transaction.
-pub fn write(tx: &Transaction<'_>, writes: &[OutboxWrite]) -> Result<()> {
+/// The row a notification's sealed phone is bound to: its booking, else its ticket.
+fn seal_row(booking: Option<i64>, ticket: Option<i64>) -> i64 {
+    booking.or(ticket).unwrap_or(0)
+}
+
+/// Apply the batch's outbox writes inside its transaction. A phone is stored sealed with the
+/// key file's key (`store/seal.rs`), like the tickets' and bookings' phones.
+pub fn write(tx: &Transaction<'_>, writes: &[OutboxWrite], keys: &Keys) -> Result<()> {
     for w in writes {
         match w {
             OutboxWrite::Enqueue(n) => {
@@ -54,7 +62,11 @@ pub fn write(tx: &Transaction<'_>, writes: &[OutboxWrite]) -> Result<()> {
                     n.kind.as_str(),
                     n.booking.map(|b| b.0),
                     n.ticket.map(|t| t.0),
-                    n.phone,
+                    Some(n.phone.as_str()).filter(|p| !p.is_empty()).map(|p| keys.seal(
+                        OUTBOX_PHONE,
+                        seal_row(n.booking.map(|b| b.0), n.ticket.map(|t| t.0)),
+                        p
+                    )),
                     body,
                     n.created_ms,
                     n.due_ms
@@ -82,7 +94,10 @@ pub struct Pending {
     pub id: i64,
     pub key: String,
     pub kind: String,
+    /// As stored: sealed (`OutboxMarks::open_phone` opens it).
     pub phone: Option<String>,
+    /// The row the sealed phone is bound to.
+    pub seal_row: i64,
     pub body: String,
     pub attempts: u32,
 }
@@ -110,7 +125,7 @@ impl Reader {
     ) -> Result<Vec<Pending>> {
         self.with(|c| {
             let mut st = c.prepare_cached(
-                "SELECT id, key, kind, phone, body, attempts FROM outbox
+                "SELECT id, key, kind, phone, body, attempts, booking_id, ticket_id FROM outbox
                  WHERE target = ?1 AND state = 'pending' AND due_ms <= ?2 AND next_try_ms <= ?3
                  ORDER BY due_ms, id LIMIT ?4",
             )?;
@@ -120,6 +135,7 @@ impl Reader {
                     key: r.get(1)?,
                     kind: r.get(2)?,
                     phone: r.get(3)?,
+                    seal_row: seal_row(r.get(6)?, r.get(7)?),
                     body: r.get(4)?,
                     attempts: r.get::<_, i64>(5)?.max(0) as u32,
                 })
@@ -169,6 +185,7 @@ pub enum Tried {
 /// The delivery task's own write connection to the hall database.
 pub struct OutboxMarks {
     conn: Connection,
+    keys: Keys,
 }
 
 impl OutboxMarks {
@@ -178,8 +195,28 @@ impl OutboxMarks {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         configure(&conn)?;
-        Ok(OutboxMarks { conn })
+        // The server's store made and checked the key file already; this only reads it.
+        let keys = super::keys::unlock(&conn, db)?;
+        Ok(OutboxMarks { conn, keys })
     }
+
+    /// The key file's keys, to open the phones of due messages.
+    pub fn keys(&self) -> Keys {
+        self.keys.clone()
+    }
+}
+
+/// A due message's phone in clear; `None` when it has none or it does not open (logged).
+pub fn open_phone(keys: &Keys, p: &Pending) -> Option<String> {
+    let stored = p.phone.as_deref()?;
+    let phone = keys.open(OUTBOX_PHONE, p.seal_row, stored);
+    if phone.is_none() {
+        tracing::error!(id = p.id, "a notification's phone did not open with the key file");
+    }
+    phone
+}
+
+impl OutboxMarks {
 
     /// Record the outcome of tries made at `now_ms` (wall clock). A delivered row forgets its
     /// phone.
@@ -289,7 +326,10 @@ mod tests {
         );
         let due = reader.outbox_due("sms", 1_000, 0, 10).expect("due");
         assert_eq!(due.len(), 1);
-        assert_eq!(due[0].phone.as_deref(), Some("13800138000"));
+        // Stored sealed; the delivery task opens it with the key file's keys.
+        assert!(!due[0].phone.as_deref().unwrap_or("").contains("13800138000"));
+        let keys = OutboxMarks::open(&db).expect("marks").keys();
+        assert_eq!(open_phone(&keys, &due[0]).as_deref(), Some("13800138000"));
         assert_eq!(
             reader.outbox_depth("sms", 1_000).expect("depth"),
             Depth {

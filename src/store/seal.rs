@@ -19,6 +19,8 @@ pub struct Column(pub &'static str);
 
 pub const TICKET_PHONE: Column = Column("tickets.phone");
 pub const BOOKING_PHONE: Column = Column("appointments.phone");
+/// A notification's phone, bound to its booking or ticket (whichever it is about).
+pub const OUTBOX_PHONE: Column = Column("outbox.phone");
 
 fn aad(column: Column, row: i64) -> String {
     format!("hallq/{}/{row}", column.0)

@@ -198,6 +198,22 @@ async fn booking_reminder_ahead_and_call_reach_the_gateway_signed() {
     );
     let m = metrics(&hall).await;
     assert!(m.contains("hallq_outbox_scheduled 1"), "{m}");
+    // The waiting reminder keeps its phone sealed with the key file's key, never in clear.
+    {
+        let conn = rusqlite::Connection::open(&hall.db).expect("db");
+        let stored: Vec<String> = conn
+            .prepare("SELECT phone FROM outbox WHERE state = 'pending' AND phone IS NOT NULL")
+            .expect("prepare")
+            .query_map([], |r| r.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        assert!(!stored.is_empty(), "the reminder waits with its phone");
+        assert!(
+            stored.iter().all(|p| !p.contains("13800138000")),
+            "{stored:?}"
+        );
+    }
     // Check-in: the ticket is first in line ("ahead", 0), then called at window 12.
     let (s, t) = hall
         .post(
@@ -222,6 +238,7 @@ async fn booking_reminder_ahead_and_call_reach_the_gateway_signed() {
         reminder.id,
         format!("booking-{}-reminder-hour", later["id"])
     );
+    assert_eq!(reminder.body["phone"], "13800138000", "opened for the gateway");
     assert_eq!(gw.bad_signatures.load(Ordering::Relaxed), 0);
     // Each message once; delivered rows forget the phone.
     let ids: Vec<String> = gw.got().into_iter().map(|g| g.id).collect();
