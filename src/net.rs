@@ -173,10 +173,12 @@ pub async fn serve(
     const GRACE: Duration = Duration::from_secs(10);
     // Over HTTPS, browsers are told to use nothing else for this host (ignored for bare IPs).
     let app = match &tls {
-        Some(_) => app.layer(tower_http::set_header::SetResponseHeaderLayer::if_not_present(
-            axum::http::header::STRICT_TRANSPORT_SECURITY,
-            axum::http::HeaderValue::from_static("max-age=31536000"),
-        )),
+        Some(_) => app.layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::STRICT_TRANSPORT_SECURITY,
+                axum::http::HeaderValue::from_static("max-age=31536000"),
+            ),
+        ),
         None => app,
     };
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);

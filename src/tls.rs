@@ -19,7 +19,10 @@ pub fn paths(tls: &TlsSection, config_path: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// The server side of TLS for `[tls]`, or a message naming the file and what is wrong.
-pub fn server_config(tls: &TlsSection, config_path: &Path) -> Result<Arc<rustls::ServerConfig>, String> {
+pub fn server_config(
+    tls: &TlsSection,
+    config_path: &Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
     let (cert_path, key_path) = paths(tls, config_path);
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&cert_path)
         .map_err(|e| format!("[tls] cert {}: {e}", cert_path.display()))?
@@ -31,8 +34,12 @@ pub fn server_config(tls: &TlsSection, config_path: &Path) -> Result<Arc<rustls:
             cert_path.display()
         ));
     }
-    let key = PrivateKeyDer::from_pem_file(&key_path)
-        .map_err(|e| format!("[tls] key {}: {e} (a PEM private key is needed)", key_path.display()))?;
+    let key = PrivateKeyDer::from_pem_file(&key_path).map_err(|e| {
+        format!(
+            "[tls] key {}: {e} (a PEM private key is needed)",
+            key_path.display()
+        )
+    })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()

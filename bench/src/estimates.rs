@@ -197,7 +197,12 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
         } else {
             println!(
                 "{}",
-                ratio_line(label, acc, best, "steady <= 0.7x the better of LES/HOL, |bias| <= 0.5")
+                ratio_line(
+                    label,
+                    acc,
+                    best,
+                    "steady <= 0.7x the better of LES/HOL, |bias| <= 0.5"
+                )
             );
         }
     }

@@ -243,7 +243,11 @@ struct SessionDto {
 
 /// With `[tls]` the session cookie is only ever sent over HTTPS.
 fn secure(st: &AppState) -> &'static str {
-    if st.config.tls.is_some() { "; Secure" } else { "" }
+    if st.config.tls.is_some() {
+        "; Secure"
+    } else {
+        ""
+    }
 }
 
 /// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five

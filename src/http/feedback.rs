@@ -179,7 +179,9 @@ async fn submit_rating(
     if r.key.as_deref().is_some_and(|k| {
         k.is_empty()
             || k.len() > 64
-            || !k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !k
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }) {
         return Err(ApiError::bad_request("key 应为 1-64 个字母、数字、- 或 _"));
     }

@@ -313,10 +313,9 @@ async fn report_staff_appraisal(
 async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let reader = st.reader.clone();
-    let staff = tokio::task::spawn_blocking(move || {
-        reader.with(|c| crate::store::reports::staff_names(c))
-    })
-    .await??;
+    let staff =
+        tokio::task::spawn_blocking(move || reader.with(crate::store::reports::staff_names))
+            .await??;
     let mut body = serde_json::to_value(labels::all()).map_err(ApiError::internal)?;
     body["staff"] = staff
         .into_iter()
@@ -433,7 +432,8 @@ async fn report_audit(
     let (reader, plan, format) = (st.reader.clone(), st.plan.clone(), p.format);
     let name = format!(
         "audit-{}",
-        p.day.unwrap_or_else(|| tz.to_datetime(now).date().to_string())
+        p.day
+            .unwrap_or_else(|| tz.to_datetime(now).date().to_string())
     );
     tokio::task::spawn_blocking(move || {
         let page = audit::page(&reader, &plan, search)?;

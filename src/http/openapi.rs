@@ -311,10 +311,7 @@ mod tests {
                 .lines()
                 .zip(generated.lines())
                 .position(|(a, b)| a != b)
-                .map_or_else(
-                    || committed.lines().count().min(generated.lines().count()),
-                    |i| i,
-                );
+                .unwrap_or_else(|| committed.lines().count().min(generated.lines().count()));
             panic!(
                 "{COMMITTED_PATH} is not what the handlers and types generate (first \
                  difference at line {}: committed {:?}, generated {:?}).\nRegenerate it with \

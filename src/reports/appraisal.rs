@@ -236,7 +236,8 @@ pub fn total(clerks: &[ClerkMonth]) -> Total {
 
 /// Split the month's people into those ranked (clerks with service) and the rest.
 pub fn ranked_and_not(people: Vec<ClerkMonth>) -> (Vec<ClerkMonth>, Vec<Unranked>) {
-    let (ranked, rest): (Vec<_>, Vec<_>) = people.into_iter().partition(|c| c.clerk && c.served > 0);
+    let (ranked, rest): (Vec<_>, Vec<_>) =
+        people.into_iter().partition(|c| c.clerk && c.served > 0);
     let rest = rest
         .into_iter()
         .map(|c| Unranked {
@@ -582,7 +583,8 @@ mod tests {
         let mut covering = clerk("cover", 2);
         covering.clerk = false;
         let idle = clerk("idle", 0);
-        let (ranked, rest) = ranked_and_not(vec![clerk("a", 10), boss, covering, idle, clerk("b", 5)]);
+        let (ranked, rest) =
+            ranked_and_not(vec![clerk("a", 10), boss, covering, idle, clerk("b", 5)]);
         let names: Vec<&str> = ranked.iter().map(|c| c.username.as_str()).collect();
         assert_eq!(names, ["a", "b"]);
         let why: Vec<(&str, &str)> = rest
@@ -591,7 +593,11 @@ mod tests {
             .collect();
         assert_eq!(
             why,
-            [("boss", "not_a_clerk"), ("cover", "not_a_clerk"), ("idle", "no_service")]
+            [
+                ("boss", "not_a_clerk"),
+                ("cover", "not_a_clerk"),
+                ("idle", "no_service")
+            ]
         );
         let t = total(&ranked);
         assert_eq!((t.served, t.signed_in_s), (15, 16 * 3600));
@@ -605,7 +611,15 @@ mod tests {
         fast.over_target = 64; // 64% over target
         let mut steady = clerk("steady", 70);
         steady.over_target = 7; // 10%
-        let people = || vec![fast.clone(), steady.clone(), clerk("c", 10), clerk("d", 10), clerk("e", 10)];
+        let people = || {
+            vec![
+                fast.clone(),
+                steady.clone(),
+                clerk("c", 10),
+                clerk("d", 10),
+                clerk("e", 10),
+            ]
+        };
         let rows = appraise(people(), &Weights::default());
         assert_eq!(rows[0].username, "fast");
         assert!(rows[0].excellent);

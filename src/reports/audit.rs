@@ -93,7 +93,10 @@ impl Names {
     }
 
     fn queue(&self, id: &str) -> String {
-        self.queues.get(id).cloned().unwrap_or_else(|| id.to_string())
+        self.queues
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
     }
 }
 
@@ -126,7 +129,10 @@ pub fn summary(kind: &str, d: &Value, names: &Names) -> String {
     if let Some(q) = text(d, "to_queue") {
         let mut to = names.queue(&q);
         if let Some(w) = d.get("to_window").and_then(Value::as_u64) {
-            to = format!("{to} {}", TEXTS.code("audit", "window").replace("{x}", &w.to_string()));
+            to = format!(
+                "{to} {}",
+                TEXTS.code("audit", "window").replace("{x}", &w.to_string())
+            );
         }
         put(&mut parts, "to", &to);
     }
@@ -259,7 +265,10 @@ pub fn xlsx(
 ) -> std::result::Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let lines = vec![
         export::line(TEXTS.sheet("audit_search"), Cell::Text(what.to_string())),
-        export::line(TEXTS.sheet("generated"), Cell::DateTime(local_time(generated))),
+        export::line(
+            TEXTS.sheet("generated"),
+            Cell::DateTime(local_time(generated)),
+        ),
         (
             TEXTS.sheet("audit_count").to_string(),
             vec![Cell::Int(p.entries.len() as i64), Cell::Int(p.total as i64)],
@@ -303,9 +312,17 @@ mod tests {
     fn entries_read_in_chinese_without_raw_codes() {
         let n = names();
         for (kind, details, said) in [
-            ("ticket.no_show", json!({"reason": "not_present"}), "原因：未到"),
+            (
+                "ticket.no_show",
+                json!({"reason": "not_present"}),
+                "原因：未到",
+            ),
             ("window.paused", json!({"reason": "lunch"}), "原因：午休"),
-            ("window.paused", json!({"reason": "meeting: 党建"}), "原因：会议：党建"),
+            (
+                "window.paused",
+                json!({"reason": "meeting: 党建"}),
+                "原因：会议：党建",
+            ),
             (
                 "ticket.called",
                 json!({"reason": "specific", "note": "materials_back"}),
@@ -321,7 +338,11 @@ mod tests {
                 json!({"to_queue": "hj", "to_window": 12, "position": "original"}),
                 "转至：户籍业务 12号窗口；按原取号时间",
             ),
-            ("follow_up.closed", json!({"id": 3, "result": "appealed"}), "结果：申诉"),
+            (
+                "follow_up.closed",
+                json!({"id": 3, "result": "appealed"}),
+                "结果：申诉",
+            ),
             (
                 "window.signed_out",
                 json!({"reason": "day_end", "clerk": {"username": "clerk1", "name": "李红"}}),

@@ -87,7 +87,9 @@ pub fn local_time(rfc3339: &str) -> String {
 /// Excel's serial number of a local date or date and time (days since 1899-12-30).
 fn excel_serial(s: &str) -> Option<f64> {
     let dt: jiff::civil::DateTime = if s.len() == 10 {
-        s.parse::<jiff::civil::Date>().ok()?.to_datetime(jiff::civil::Time::midnight())
+        s.parse::<jiff::civil::Date>()
+            .ok()?
+            .to_datetime(jiff::civil::Time::midnight())
     } else {
         s.replacen(' ', "T", 1).parse().ok()?
     };
@@ -210,7 +212,9 @@ impl Formats {
     fn new(strong: bool) -> Self {
         let base = || {
             if strong {
-                Format::new().set_bold().set_border_top(rust_xlsxwriter::FormatBorder::Thin)
+                Format::new()
+                    .set_bold()
+                    .set_border_top(rust_xlsxwriter::FormatBorder::Thin)
             } else {
                 Format::new()
             }
@@ -269,7 +273,12 @@ fn write_cell(
             ws.write_number_with_format(row, col, *x, &f.decimal)?;
         }
         Cell::Flag(b) => {
-            ws.write_string_with_format(row, col, if *b { TEXTS.sheet("yes") } else { "" }, &f.text)?;
+            ws.write_string_with_format(
+                row,
+                col,
+                if *b { TEXTS.sheet("yes") } else { "" },
+                &f.text,
+            )?;
         }
     }
     Ok(())
@@ -288,7 +297,7 @@ pub fn xlsx(t: &Table, s: &Summary) -> Result<Vec<u8>, XlsxError> {
         ws.set_name(&data_name)?;
         for (i, c) in t.columns.iter().enumerate() {
             let col = i as u16;
-            ws.write_string_with_format(0, col, &header(c), &f.header)?;
+            ws.write_string_with_format(0, col, header(c), &f.header)?;
             let width = match *c {
                 "label" | "name" => 26.0,
                 "key" | "username" => 12.0,
@@ -351,7 +360,7 @@ pub fn xlsx(t: &Table, s: &Summary) -> Result<Vec<u8>, XlsxError> {
                 if matches!(*c, "key" | "label" | "window_kind") {
                     continue;
                 }
-                ws.write_string_with_format(row, 0, &header(c), &f.bold)?;
+                ws.write_string_with_format(row, 0, header(c), &f.bold)?;
                 write_cell(ws, row, 1, v, &f)?;
                 row += 1;
             }
@@ -554,7 +563,10 @@ pub fn appraisal_xlsx(a: &Appraisal, generated: &str) -> Result<Vec<u8>, XlsxErr
         total: Some(table(std::slice::from_ref(&a.total), appraisal::COLUMNS)),
         chart: vec!["score"],
         // Those not ranked come under the total row, apart from the ranked clerks.
-        after: Some(table(&appraisal_rows(a)[a.rows.len()..], appraisal::COLUMNS)),
+        after: Some(table(
+            &appraisal_rows(a)[a.rows.len()..],
+            appraisal::COLUMNS,
+        )),
         definitions: definitions(&[
             "definition_score",
             "definition_rank",
@@ -644,7 +656,11 @@ mod tests {
         let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
         assert!(lines[0].starts_with("编号"), "{}", lines[0]);
         assert!(lines[0].contains("平均等候"));
-        assert!(lines[0].contains("平均等候 (wait mean)（时:分:秒）"), "{}", lines[0]);
+        assert!(
+            lines[0].contains("平均等候 (wait mean)（时:分:秒）"),
+            "{}",
+            lines[0]
+        );
         assert_eq!(lines[1], "\"a,b\",\"公安\"\"户籍\"\"\",3,0:12:34,0.5000,是");
         assert_eq!(lines[2], "c,民政,0,,,");
         assert_eq!(lines[3], "");

@@ -232,7 +232,9 @@ mod tests {
         tx.commit().expect("commit");
         let stored: String = store
             .conn
-            .query_row("SELECT phone FROM appointments WHERE id = 1", [], |r| r.get(0))
+            .query_row("SELECT phone FROM appointments WHERE id = 1", [], |r| {
+                r.get(0)
+            })
             .expect("phone");
         assert!(super::super::seal::is_sealed(&stored) && !stored.contains("13800138000"));
         let since = "2026-11-01".parse().expect("d");

@@ -39,7 +39,12 @@ pub struct AuditEntry {
 /// A LIKE pattern for kinds starting with `k` (`follow_up.`): its `%` and `_` match only
 /// themselves.
 fn kind_prefix(k: &str) -> String {
-    format!("{}%", k.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+    format!(
+        "{}%",
+        k.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
 }
 
 /// Entries matching `f`, newest first (the first page of `page`).
@@ -130,8 +135,7 @@ pub fn page(c: &Connection, f: &AuditFilter, offset: u64) -> Result<AuditPage> {
     let joins = "FROM events e
          LEFT JOIN follow_ups f ON e.ticket_id IS NULL AND e.kind LIKE 'follow_up.%'
               AND f.id = json_extract(e.payload, '$.id')";
-    let filter = format!(
-        "WHERE (?1 IS NULL OR e.at_ms >= ?1) AND (?2 IS NULL OR e.at_ms < ?2)
+    let filter = "WHERE (?1 IS NULL OR e.at_ms >= ?1) AND (?2 IS NULL OR e.at_ms < ?2)
            AND (?3 IS NULL OR e.window = ?3) AND (?4 IS NULL OR e.actor = ?4)
            AND (?5 IS NULL OR e.ticket_id = ?5
                 OR (e.kind IN ('follow_up.verified', 'follow_up.closed')
@@ -139,8 +143,7 @@ pub fn page(c: &Connection, f: &AuditFilter, offset: u64) -> Result<AuditPage> {
            AND (?6 IS NULL OR e.kind LIKE ?6 ESCAPE '\\')
            AND (?9 IS NULL OR json_extract(e.payload, '$.username') = ?9
                 OR json_extract(e.payload, '$.clerk.username') = ?9
-                OR (e.kind LIKE 'device.%' AND json_extract(e.payload, '$.id') = ?9))"
-    );
+                OR (e.kind LIKE 'device.%' AND json_extract(e.payload, '$.id') = ?9))".to_string();
     let total: i64 = c
         .prepare_cached(&format!("SELECT COUNT(*) {joins} {filter}"))?
         .query_row(

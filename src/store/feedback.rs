@@ -253,10 +253,11 @@ fn search(
 
 /// The follow-up opened for a ticket's rating, if any.
 pub fn follow_up_of(c: &Connection, ticket: i64) -> Result<Option<i64>> {
-    Ok(c
-        .prepare_cached("SELECT id FROM follow_ups WHERE ticket_id = ?1")?
-        .query_row([ticket], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT id FROM follow_ups WHERE ticket_id = ?1")?
+            .query_row([ticket], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// The rating of one ticket, if rated.

@@ -83,9 +83,8 @@ impl Keys {
             seal: String,
             id_hash: String,
         }
-        let bad = |why: String| {
-            StoreError::CannotOpen(format!("key file {}: {why}", path.display()))
-        };
+        let bad =
+            |why: String| StoreError::CannotOpen(format!("key file {}: {why}", path.display()));
         let f: File = toml::from_str(text).map_err(|e| bad(e.message().to_string()))?;
         let seal = unhex(&f.seal)
             .and_then(|b| <[u8; 32]>::try_from(b).ok())
@@ -189,9 +188,7 @@ fn create(path: &Path, db: &Path, keys: Keys) -> Result<Keys> {
             tracing::warn!(file = %path.display(), "created the key file that seals personal data; keep it with every backup");
             Ok(keys)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            read(path)?.ok_or_else(|| io(e))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path)?.ok_or_else(|| io(e)),
         Err(e) => Err(io(e)),
     }
 }
@@ -284,8 +281,8 @@ mod tests {
     #[test]
     fn a_key_file_round_trips_and_hex_is_strict() {
         let k = Keys::fresh(Some("ab".repeat(32)));
-        let back = Keys::parse(Path::new("x.key"), &k.to_file_text(Path::new("x.db")))
-            .expect("parses");
+        let back =
+            Keys::parse(Path::new("x.key"), &k.to_file_text(Path::new("x.db"))).expect("parses");
         assert_eq!(back.seal, k.seal);
         assert_eq!(back.id_hash, k.id_hash);
         assert_eq!(back.check(), k.check());

@@ -16,8 +16,8 @@ pub mod reports;
 mod retention;
 mod rows;
 pub mod schema;
-pub mod seal;
 mod screens;
+pub mod seal;
 mod simulated;
 pub mod uplink;
 
@@ -106,7 +106,10 @@ impl Store {
         if sealed > 0 {
             // Push the rewritten pages into the database file now, so no plaintext waits in it.
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-            tracing::warn!(sealed, "sealed the phone numbers an older hallq stored in clear");
+            tracing::warn!(
+                sealed,
+                "sealed the phone numbers an older hallq stored in clear"
+            );
         }
         keys::private_database(path)?;
         Ok(Store { conn, keys })
@@ -198,7 +201,9 @@ impl Store {
         let tickets = tickets
             .into_iter()
             .map(|mut t| {
-                t.phone = self.keys.open_opt(seal::TICKET_PHONE, t.id.0, t.phone.take());
+                t.phone = self
+                    .keys
+                    .open_opt(seal::TICKET_PHONE, t.id.0, t.phone.take());
                 t
             })
             .collect();

@@ -62,11 +62,13 @@ pub fn write(tx: &Transaction<'_>, writes: &[OutboxWrite], keys: &Keys) -> Resul
                     n.kind.as_str(),
                     n.booking.map(|b| b.0),
                     n.ticket.map(|t| t.0),
-                    Some(n.phone.as_str()).filter(|p| !p.is_empty()).map(|p| keys.seal(
-                        OUTBOX_PHONE,
-                        seal_row(n.booking.map(|b| b.0), n.ticket.map(|t| t.0)),
-                        p
-                    )),
+                    Some(n.phone.as_str())
+                        .filter(|p| !p.is_empty())
+                        .map(|p| keys.seal(
+                            OUTBOX_PHONE,
+                            seal_row(n.booking.map(|b| b.0), n.ticket.map(|t| t.0)),
+                            p
+                        )),
                     body,
                     n.created_ms,
                     n.due_ms
@@ -211,13 +213,15 @@ pub fn open_phone(keys: &Keys, p: &Pending) -> Option<String> {
     let stored = p.phone.as_deref()?;
     let phone = keys.open(OUTBOX_PHONE, p.seal_row, stored);
     if phone.is_none() {
-        tracing::error!(id = p.id, "a notification's phone did not open with the key file");
+        tracing::error!(
+            id = p.id,
+            "a notification's phone did not open with the key file"
+        );
     }
     phone
 }
 
 impl OutboxMarks {
-
     /// Record the outcome of tries made at `now_ms` (wall clock). A delivered row forgets its
     /// phone.
     pub fn mark(&mut self, tried: &[Tried], now_ms: i64) -> Result<()> {
@@ -327,7 +331,13 @@ mod tests {
         let due = reader.outbox_due("sms", 1_000, 0, 10).expect("due");
         assert_eq!(due.len(), 1);
         // Stored sealed; the delivery task opens it with the key file's keys.
-        assert!(!due[0].phone.as_deref().unwrap_or("").contains("13800138000"));
+        assert!(
+            !due[0]
+                .phone
+                .as_deref()
+                .unwrap_or("")
+                .contains("13800138000")
+        );
         let keys = OutboxMarks::open(&db).expect("marks").keys();
         assert_eq!(open_phone(&keys, &due[0]).as_deref(), Some("13800138000"));
         assert_eq!(

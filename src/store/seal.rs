@@ -74,11 +74,20 @@ impl Keys {
 
     /// Open an optional stored value; one that does not open is logged and dropped (a hall
     /// keeps serving without it), never passed on sealed.
-    pub(super) fn open_opt(&self, column: Column, row: i64, stored: Option<String>) -> Option<String> {
+    pub(super) fn open_opt(
+        &self,
+        column: Column,
+        row: i64,
+        stored: Option<String>,
+    ) -> Option<String> {
         let s = stored?;
         let plain = self.open(column, row, &s);
         if plain.is_none() {
-            tracing::error!(column = column.0, row, "a sealed value does not open with this key file; dropped");
+            tracing::error!(
+                column = column.0,
+                row,
+                "a sealed value does not open with this key file; dropped"
+            );
         }
         plain
     }
@@ -147,7 +156,11 @@ mod tests {
         let k = keys();
         let s = k.seal(TICKET_PHONE, 7, "13812345678");
         assert!(is_sealed(&s) && !s.contains("13812345678"), "{s}");
-        assert_ne!(s, k.seal(TICKET_PHONE, 7, "13812345678"), "a fresh nonce each time");
+        assert_ne!(
+            s,
+            k.seal(TICKET_PHONE, 7, "13812345678"),
+            "a fresh nonce each time"
+        );
         assert_eq!(k.open(TICKET_PHONE, 7, &s).as_deref(), Some("13812345678"));
         assert_eq!(k.open(TICKET_PHONE, 8, &s), None, "another row");
         assert_eq!(k.open(BOOKING_PHONE, 7, &s), None, "another column");

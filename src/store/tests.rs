@@ -157,7 +157,10 @@ fn every_row_type_round_trips() {
         .query_row("SELECT phone FROM tickets WHERE id = 1", [], |r| r.get(0))
         .expect("phone");
     let phone = t.phone.as_deref().expect("the test ticket has a phone");
-    assert!(seal::is_sealed(&stored) && !stored.contains(phone), "{stored}");
+    assert!(
+        seal::is_sealed(&stored) && !stored.contains(phone),
+        "{stored}"
+    );
 
     // An open ticket of an earlier day comes back too (to be abandoned); a final one does not.
     let mut old = ticket(2, 1);

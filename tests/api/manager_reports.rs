@@ -46,7 +46,11 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
 
     let first = audit(&hall, &m, &format!("day={day}&limit=10")).await;
     assert_eq!(
-        (first["total"].clone(), first["offset"].clone(), first["limit"].clone()),
+        (
+            first["total"].clone(),
+            first["offset"].clone(),
+            first["limit"].clone()
+        ),
         (json!(25), json!(0), json!(10))
     );
     assert_eq!(seqs(&first), every[..10]);
@@ -60,7 +64,10 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
         1000
     );
     let empty = audit(&hall, &m, &format!("day={}", service_day(-30))).await;
-    assert_eq!((empty["total"].clone(), entries(&empty).len()), (json!(0), 0));
+    assert_eq!(
+        (empty["total"].clone(), entries(&empty).len()),
+        (json!(0), 0)
+    );
 
     // A kind with an underscore is matched as written (it once lost its `_`).
     let skipped = audit(&hall, &m, &format!("day={day}&kind=ticket.no_show")).await;
@@ -74,11 +81,17 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
         assert_eq!(p["kind_label"], "暂停服务");
         assert_eq!(p["actor_name"], "李红（clerk1）");
     }
-    let no_show = es.iter().find(|e| e["kind"] == "ticket.no_show").expect("no-show");
+    let no_show = es
+        .iter()
+        .find(|e| e["kind"] == "ticket.no_show")
+        .expect("no-show");
     assert_eq!(no_show["summary"], "原因：未到");
     assert_eq!(no_show["kind_label"], "过号");
     assert_eq!(no_show["ticket_number"], t[2]["number"]);
-    let issued = es.iter().find(|e| e["kind"] == "ticket.issued").expect("issued");
+    let issued = es
+        .iter()
+        .find(|e| e["kind"] == "ticket.issued")
+        .expect("issued");
     assert_eq!(issued["kind_label"], "取号");
     assert!(
         issued["actor_name"]
@@ -88,7 +101,15 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
     );
     for e in es {
         let shown = format!("{} {} {}", e["kind_label"], e["actor_name"], e["summary"]);
-        for raw_code in ["lunch", "not_present", "specific", "staff:", "device:", "ticket.", "window."] {
+        for raw_code in [
+            "lunch",
+            "not_present",
+            "specific",
+            "staff:",
+            "device:",
+            "ticket.",
+            "window.",
+        ] {
             assert!(!shown.contains(raw_code), "{raw_code} shown in {shown}");
         }
     }
@@ -97,7 +118,10 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
     let t4 = audit(
         &hall,
         &m,
-        &format!("day={day}&ticket={}", t[3]["number"].as_str().expect("number")),
+        &format!(
+            "day={day}&ticket={}",
+            t[3]["number"].as_str().expect("number")
+        ),
     )
     .await;
     let kinds: Vec<&str> = entries(&t4)
@@ -107,15 +131,27 @@ async fn the_audit_pages_with_a_total_and_reads_in_chinese() {
         .collect();
     assert_eq!(
         kinds,
-        ["ticket.issued", "ticket.called", "ticket.transferred", "ticket.called", "ticket.finished"]
+        [
+            "ticket.issued",
+            "ticket.called",
+            "ticket.transferred",
+            "ticket.called",
+            "ticket.finished"
+        ]
     );
-    assert!(entries(&t4).iter().all(|e| e["ticket_number"] == t[3]["number"]));
+    assert!(
+        entries(&t4)
+            .iter()
+            .all(|e| e["ticket_number"] == t[3]["number"])
+    );
     let moved = entries(&t4)
         .iter()
         .find(|e| e["kind"] == "ticket.transferred")
         .expect("transfer");
     assert!(
-        moved["summary"].as_str().is_some_and(|s| s.contains("转至：户籍")),
+        moved["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("转至：户籍")),
         "{moved}"
     );
 
@@ -199,7 +235,11 @@ async fn follow_up_events_belong_to_their_ticket() {
     assert_eq!(by_id["total"], 7);
     let follow_ups = audit(&hall, &m, &format!("day={day}&kind=follow_up.")).await;
     assert_eq!(follow_ups["total"], 3);
-    assert!(entries(&follow_ups).iter().all(|e| e["ticket_number"] == number));
+    assert!(
+        entries(&follow_ups)
+            .iter()
+            .all(|e| e["ticket_number"] == number)
+    );
 }
 
 #[tokio::test]
@@ -221,8 +261,16 @@ async fn the_audit_exports_every_match() {
     // Every match (the page's limit is for pages), under one header: the scripted day's 21
     // events and two logins.
     assert_eq!(lines.len(), 1 + 23);
-    assert!(lines[0].starts_with("序号 (seq),时间 (time),操作 (event),操作者 (actor)"), "{}", lines[0]);
-    assert!(lines.iter().any(|l| l.contains("暂停服务") && l.contains("原因：午休")));
+    assert!(
+        lines[0].starts_with("序号 (seq),时间 (time),操作 (event),操作者 (actor)"),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("暂停服务") && l.contains("原因：午休"))
+    );
     assert!(lines[1].contains(&format!("{day} 13:00:00")) || lines[1].contains(&day));
 
     let (s, ct, body) = raw(
@@ -234,7 +282,10 @@ async fn the_audit_exports_every_match() {
     assert_eq!(s, StatusCode::OK);
     assert!(ct.is_some_and(|c| c.contains("spreadsheetml")));
     let mut read = unzip(body);
-    assert!(read("xl/styles.xml").contains("yyyy-mm-dd hh:mm:ss"), "times are dates");
+    assert!(
+        read("xl/styles.xml").contains("yyyy-mm-dd hh:mm:ss"),
+        "times are dates"
+    );
     let strings = read("xl/sharedStrings.xml");
     assert!(strings.contains("李红（clerk1）") && strings.contains("过号"));
     // 23 entries under the header: rows 2-24.
@@ -285,7 +336,10 @@ async fn the_appraisal_ranks_only_clerks_who_served() {
         .collect();
     assert_eq!(
         unranked,
-        [("clerk2", "no_service", 3600), ("manager", "not_a_clerk", 60)]
+        [
+            ("clerk2", "no_service", 3600),
+            ("manager", "not_a_clerk", 60)
+        ]
     );
     assert_eq!(a["total"]["served"], 3);
     // The ranked clerks added up.

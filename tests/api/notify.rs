@@ -238,7 +238,10 @@ async fn booking_reminder_ahead_and_call_reach_the_gateway_signed() {
         reminder.id,
         format!("booking-{}-reminder-hour", later["id"])
     );
-    assert_eq!(reminder.body["phone"], "13800138000", "opened for the gateway");
+    assert_eq!(
+        reminder.body["phone"], "13800138000",
+        "opened for the gateway"
+    );
     assert_eq!(gw.bad_signatures.load(Ordering::Relaxed), 0);
     // Each message once; delivered rows forget the phone.
     let ids: Vec<String> = gw.got().into_iter().map(|g| g.id).collect();

@@ -49,7 +49,10 @@ fn sql<T: rusqlite::types::FromSql>(db: &Path, q: &str) -> T {
 /// The phone the store gives back for ticket `id` (what the engine restores at start), read
 /// with the key file beside `db`.
 fn restored_phone(db: &Path, id: i64) -> Option<String> {
-    let day: String = sql(db, &format!("SELECT service_day FROM tickets WHERE id = {id}"));
+    let day: String = sql(
+        db,
+        &format!("SELECT service_day FROM tickets WHERE id = {id}"),
+    );
     let day: jiff::civil::Date = day.parse().expect("day");
     let store = hallq::store::Store::open(db).expect("opens with its key file");
     store
@@ -158,7 +161,10 @@ async fn an_older_database_is_sealed_made_private_and_its_id_key_moved_out_at_fi
     ))
     .expect("a phone stored in clear, the ID-hash key in the database");
     drop(c);
-    assert!(contains(&disk_bytes(&db), PHONE), "the old file holds it in clear");
+    assert!(
+        contains(&disk_bytes(&db), PHONE),
+        "the old file holds it in clear"
+    );
 
     let hall = TestHall::spawn_in(dir.path(), &shipped_config()).await;
     hall.stop().await;
@@ -203,7 +209,10 @@ async fn a_backup_restored_elsewhere_needs_the_key_kept_with_it_and_says_so() {
     assert_eq!(code, 0, "{out}{err}");
     let key = hallq::store::keys::key_path(&db);
     assert!(
-        out.contains(&format!("keep also the key file {} with this backup", key.display())),
+        out.contains(&format!(
+            "keep also the key file {} with this backup",
+            key.display()
+        )),
         "{out}"
     );
     assert_eq!(mode(&copy), 0o600, "the copy is as private as the database");

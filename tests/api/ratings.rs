@@ -341,16 +341,31 @@ async fn a_resent_rating_counts_once() {
     let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect("count") };
     assert_eq!(count("SELECT COUNT(*) FROM ratings"), 1);
     assert_eq!(count("SELECT COUNT(*) FROM follow_ups"), 1);
-    assert_eq!(count("SELECT COUNT(*) FROM events WHERE kind = 'rating.submitted'"), 1);
+    assert_eq!(
+        count("SELECT COUNT(*) FROM events WHERE kind = 'rating.submitted'"),
+        1
+    );
     // A different rating of the same visit is still refused, key or not.
     let other = json!({"ticket": token, "level": "very_satisfied", "key": "tap-20-1734"});
-    assert_error(&hall.post("/api/v1/ratings", None, other).await, 409, "already_rated");
+    assert_error(
+        &hall.post("/api/v1/ratings", None, other).await,
+        409,
+        "already_rated",
+    );
     let mut keyless = body.clone();
     keyless.as_object_mut().expect("object").remove("key");
-    assert_error(&hall.post("/api/v1/ratings", None, keyless).await, 409, "already_rated");
+    assert_error(
+        &hall.post("/api/v1/ratings", None, keyless).await,
+        409,
+        "already_rated",
+    );
     for bad in ["", "has space", &"k".repeat(65)] {
         let mut b = body.clone();
         b["key"] = json!(bad);
-        assert_error(&hall.post("/api/v1/ratings", None, b).await, 400, "bad_request");
+        assert_error(
+            &hall.post("/api/v1/ratings", None, b).await,
+            400,
+            "bad_request",
+        );
     }
 }

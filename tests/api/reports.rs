@@ -16,7 +16,11 @@ pub(crate) fn service_day(days: i64) -> String {
     tz.to_datetime(day_at(days, 12, 0)).date().to_string()
 }
 
-pub(crate) async fn raw(hall: &TestHall, path: &str, token: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+pub(crate) async fn raw(
+    hall: &TestHall,
+    path: &str,
+    token: &str,
+) -> (StatusCode, Option<String>, Vec<u8>) {
     let res = hall
         .http
         .get(format!("{}{path}", hall.base))
@@ -51,7 +55,13 @@ fn row<'a>(report: &'a Value, key: &str) -> &'a Value {
 }
 
 /// Insert a rating (and optionally its follow-up) the way the ratings branch stores them.
-pub(crate) fn rate(hall: &TestHall, ticket: &Value, level: &str, clerk: &str, follow_up: Option<&str>) {
+pub(crate) fn rate(
+    hall: &TestHall,
+    ticket: &Value,
+    level: &str,
+    clerk: &str,
+    follow_up: Option<&str>,
+) {
     let c = rusqlite::Connection::open(&hall.db).expect("db");
     let id = ticket["id"].as_i64().expect("id");
     c.execute(
@@ -541,7 +551,10 @@ async fn exports_open_in_excel() {
         .until(day.parse::<jiff::civil::Date>().expect("day"))
         .expect("days")
         .get_days();
-    assert!(summary.contains(&format!("<v>{serial}</v>")), "range as dates: {summary}");
+    assert!(
+        summary.contains(&format!("<v>{serial}</v>")),
+        "range as dates: {summary}"
+    );
     assert!(read("xl/styles.xml").contains("yyyy-mm-dd"));
     assert!(read("xl/charts/chart1.xml").contains("c:barChart"));
 }

@@ -80,7 +80,8 @@ fn check_config_refuses_a_zero_share() {
 /// A websocket client whose socket takes in almost nothing and which never reads.
 async fn stalled_client(hall: &TestHall) -> Ws {
     let sock = tokio::net::TcpSocket::new_v4().expect("socket");
-    sock.set_recv_buffer_size(4096).expect("small receive buffer");
+    sock.set_recv_buffer_size(4096)
+        .expect("small receive buffer");
     let tcp = sock.connect(hall.addr).await.expect("connect");
     let (ws, _) = tokio_tungstenite::client_async(
         format!("ws://{}/api/v1/events", hall.addr),
@@ -127,7 +128,10 @@ async fn a_client_that_never_reads_is_closed_not_buffered_for() {
             started.elapsed() < Duration::from_secs(15),
             "the stalled client is still held after {:?}: {}",
             started.elapsed(),
-            text.lines().filter(|l| l.contains("websocket")).collect::<Vec<_>>().join(" | ")
+            text.lines()
+                .filter(|l| l.contains("websocket"))
+                .collect::<Vec<_>>()
+                .join(" | ")
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -136,8 +140,7 @@ async fn a_client_that_never_reads_is_closed_not_buffered_for() {
     // and says why it closed (1008, too slow).
     let mut frames = 0;
     let mut close = None;
-    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(20), stalled.next()).await
-    {
+    while let Ok(Some(msg)) = tokio::time::timeout(Duration::from_secs(20), stalled.next()).await {
         match msg {
             Ok(Message::Text(_)) => frames += 1,
             Ok(Message::Close(c)) => {
@@ -157,7 +160,9 @@ async fn a_client_that_never_reads_is_closed_not_buffered_for() {
     }
     println!("stalled client dropped {waited:?} after the burst, having been sent {frames} frames");
     // And the hall is still served.
-    let (s, _) = hall.post("/api/v1/tickets", Some(KIOSK), json!({"queue": "hj"})).await;
+    let (s, _) = hall
+        .post("/api/v1/tickets", Some(KIOSK), json!({"queue": "hj"}))
+        .await;
     assert_eq!(s, 201);
 }
 
@@ -181,8 +186,14 @@ async fn memory_per_stream_is_small_bounded_and_returned() {
         format!(
             "{}\n[http]\nmax_connections_per_address = 5000\n",
             shipped_config()
-                .replace("max_anonymous_per_address = 8", "max_anonymous_per_address = 100000")
-                .replace("kiosk_tickets_per_minute = 20", "kiosk_tickets_per_minute = 0")
+                .replace(
+                    "max_anonymous_per_address = 8",
+                    "max_anonymous_per_address = 100000"
+                )
+                .replace(
+                    "kiosk_tickets_per_minute = 20",
+                    "kiosk_tickets_per_minute = 0"
+                )
         ),
     )
     .expect("config");
@@ -240,9 +251,10 @@ async fn memory_per_stream_is_small_bounded_and_returned() {
         let sock = tokio::net::TcpSocket::new_v4().expect("socket");
         sock.set_recv_buffer_size(4096).expect("rcvbuf");
         let tcp = sock.connect(addr).await.expect("connect");
-        let (ws, _) = tokio_tungstenite::client_async(&url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
-            .await
-            .expect("ws");
+        let (ws, _) =
+            tokio_tungstenite::client_async(&url, tokio_tungstenite::MaybeTlsStream::Plain(tcp))
+                .await
+                .expect("ws");
         stalled.push(ws);
     }
     let http = reqwest::Client::new();
@@ -262,7 +274,9 @@ async fn memory_per_stream_is_small_bounded_and_returned() {
     );
     tokio::time::sleep(Duration::from_secs(13)).await;
     let after_drop = rss_kib(pid);
-    println!("after the server dropped the stalled readers (10 s send timeout): RSS {after_drop} KiB");
+    println!(
+        "after the server dropped the stalled readers (10 s send timeout): RSS {after_drop} KiB"
+    );
     drop((idle, stalled, warm));
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("after every stream closed: RSS {} KiB", rss_kib(pid));

@@ -36,7 +36,9 @@ async fn https(
     request: &str,
 ) -> String {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(trust.clone()).expect("trust the test certificate");
+    roots
+        .add(trust.clone())
+        .expect("trust the test certificate");
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
@@ -45,7 +47,9 @@ async fn https(
     .with_root_certificates(roots)
     .with_no_client_auth();
     let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
-    let tcp = tokio::net::TcpStream::connect(hall.addr).await.expect("connect");
+    let tcp = tokio::net::TcpStream::connect(hall.addr)
+        .await
+        .expect("connect");
     let mut tls = connector
         .connect(ServerName::try_from("localhost").expect("name"), tcp)
         .await
@@ -93,10 +97,15 @@ async fn the_hall_serves_https_with_a_secure_cookie_and_refuses_plain_http_on_th
         .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("set-cookie:"))
         .expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("; Secure"), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("; Secure"),
+        "{cookie}"
+    );
 
     // Plain HTTP on the TLS port: no answer in clear, the connection is closed at once.
-    let mut plain = tokio::net::TcpStream::connect(hall.addr).await.expect("connect");
+    let mut plain = tokio::net::TcpStream::connect(hall.addr)
+        .await
+        .expect("connect");
     plain
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .await
@@ -133,14 +142,24 @@ fn check_config_names_a_missing_or_mismatched_certificate() {
 
     // A key that is not the certificate's.
     let other = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("another");
-    std::fs::write(dir.path().join("key.pem"), other.signing_key.serialize_pem()).expect("key");
+    std::fs::write(
+        dir.path().join("key.pem"),
+        other.signing_key.serialize_pem(),
+    )
+    .expect("key");
     let (code, _, err) = run(&["check-config", path]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("[tls] key") && err.contains("does not go with"), "{err}");
+    assert!(
+        err.contains("[tls] key") && err.contains("does not go with"),
+        "{err}"
+    );
 
     // No certificate file at all.
     std::fs::remove_file(dir.path().join("cert.pem")).expect("rm");
     let (code, _, err) = run(&["check-config", path]);
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("[tls] cert") && err.contains("cert.pem"), "{err}");
+    assert!(
+        err.contains("[tls] cert") && err.contains("cert.pem"),
+        "{err}"
+    );
 }

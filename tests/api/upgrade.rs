@@ -134,8 +134,7 @@ async fn every_released_schema_migrates_to_the_current_one_with_its_data() {
             let key = hallq::store::keys::key_path(&db);
             std::fs::copy(fixture_key(v), &key).expect("copy fixture key");
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))
-                .expect("chmod");
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         }
         let hall = TestHall::spawn_in(dir.path(), &shipped_config()).await;
         for t in manifest["tickets"].as_array().expect("tickets") {

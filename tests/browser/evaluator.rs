@@ -225,14 +225,23 @@ async fn a_tap_while_offline_is_kept_and_sent_once_when_back() {
         .expect("cut the link");
     hall.ok(&c1, 20, "call-next", json!({})).await;
     hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
-    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'ask'", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'ask'",
+        5,
+    )
+    .await;
     b.click("button[data-level='very_satisfied']").await;
-    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'saved'", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'saved'",
+        5,
+    )
+    .await;
     b.screenshot("evaluator-3-saved-offline").await;
     let kept = b
-        .wait_for("JSON.parse(localStorage.getItem('hallq-evaluator-outbox-20') || '[]').length", 5)
+        .wait_for(
+            "JSON.parse(localStorage.getItem('hallq-evaluator-outbox-20') || '[]').length",
+            5,
+        )
         .await;
     assert_eq!(kept, json!(1));
     assert!(!rated(&a).await, "nothing reached the server");
@@ -256,11 +265,17 @@ async fn a_tap_while_offline_is_kept_and_sent_once_when_back() {
         .expect("lose the answers");
     hall.ok(&c1, 20, "call-next", json!({})).await;
     hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
-    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'ask'", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'ask'",
+        5,
+    )
+    .await;
     b.click("button[data-level='satisfied']").await;
-    b.wait_for("document.querySelector('#evaluator').dataset.mode === 'saved'", 5)
-        .await;
+    b.wait_for(
+        "document.querySelector('#evaluator').dataset.mode === 'saved'",
+        5,
+    )
+    .await;
     assert!(rated(&b_ticket).await, "the first send was stored");
     b.client
         .execute("window.fetch = window.realFetch;", vec![])

@@ -59,14 +59,19 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         .wait_for("document.getElementById('audit-count')?.textContent", 5)
         .await;
     assert!(
-        count.as_str().is_some_and(|c| c.contains("显示第 1–100 条，共 109 条")),
+        count
+            .as_str()
+            .is_some_and(|c| c.contains("显示第 1–100 条，共 109 条")),
         "{count}"
     );
     let text = b
         .wait_for("document.querySelector('#audit tbody').innerText", 5)
         .await;
     let text = text.as_str().unwrap_or_default();
-    assert!(text.contains("暂停服务") && text.contains("原因：午休") && text.contains("李红（clerk1）"), "{text}");
+    assert!(
+        text.contains("暂停服务") && text.contains("原因：午休") && text.contains("李红（clerk1）"),
+        "{text}"
+    );
     for code in ["lunch", "staff:", "device:", "window.paused", "not_present"] {
         assert!(!text.contains(code), "{code} shown");
     }
@@ -153,7 +158,10 @@ async fn a_manager_verifies_a_bad_rating_and_reads_the_audit_trail() {
         .await;
     let trail = trail.as_str().unwrap_or_default();
     assert!(
-        trail.contains("取号") && trail.contains("差评核实") && trail.contains("差评办结") && trail.contains("结果：解释"),
+        trail.contains("取号")
+            && trail.contains("差评核实")
+            && trail.contains("差评办结")
+            && trail.contains("结果：解释"),
         "{trail}"
     );
     b.screenshot("quality-3-ticket-trail").await;

@@ -137,7 +137,11 @@ async fn a_manager_reads_the_floor_the_reports_and_the_appraisal() {
     let head = b
         .wait_for("document.querySelector('#waits-table thead').innerText", 5)
         .await;
-    assert!(head.as_str().is_some_and(|t| t.contains("平均等候（时:分:秒）")), "{head}");
+    assert!(
+        head.as_str()
+            .is_some_and(|t| t.contains("平均等候（时:分:秒）")),
+        "{head}"
+    );
     b.screenshot("reports").await;
 
     let month = format!("{:04}-{:02}", day.year(), day.month());
@@ -164,23 +168,37 @@ async fn a_manager_reads_the_floor_the_reports_and_the_appraisal() {
     );
     // clerk2 signed in and paused but served nobody: listed apart, not ranked.
     let apart = b
-        .wait_for("document.querySelector('#unranked-table tbody')?.innerText", 5)
+        .wait_for(
+            "document.querySelector('#unranked-table tbody')?.innerText",
+            5,
+        )
         .await;
     assert!(
-        apart.as_str().is_some_and(|t| t.contains("clerk2") && t.contains("本月无办结业务")),
+        apart
+            .as_str()
+            .is_some_and(|t| t.contains("clerk2") && t.contains("本月无办结业务")),
         "{apart}"
     );
     let breakdown = b
         .wait_for("document.querySelector('table.components').innerText", 5)
         .await;
     assert!(
-        breakdown.as_str().is_some_and(|t| t.contains("超时扣分") && t.contains("在岗（签到减暂停）1:0")),
+        breakdown
+            .as_str()
+            .is_some_and(|t| t.contains("超时扣分") && t.contains("在岗（签到减暂停）1:0")),
         "{breakdown}"
     );
     let head = b
-        .wait_for("document.querySelector('#appraisal-table thead').innerText", 5)
+        .wait_for(
+            "document.querySelector('#appraisal-table thead').innerText",
+            5,
+        )
         .await;
-    assert!(head.as_str().is_some_and(|t| t.contains("签到时长（时:分:秒）")), "{head}");
+    assert!(
+        head.as_str()
+            .is_some_and(|t| t.contains("签到时长（时:分:秒）")),
+        "{head}"
+    );
     b.screenshot("appraisal").await;
     b.close().await;
 }

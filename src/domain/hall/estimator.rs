@@ -164,7 +164,8 @@ impl Hall {
             .filter(|q| q.id != queue && Some(q.department.as_str()) == department)
             .map(|q| (self.learned.recent(&q.id), self.configured_service(&q.id)))
             .collect();
-        let prior = f64::from(self.configured_service(queue)) * estimate::department_pace(&siblings);
+        let prior =
+            f64::from(self.configured_service(queue)) * estimate::department_pace(&siblings);
         self.learned.mean_service(queue, prior)
     }
 

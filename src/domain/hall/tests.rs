@@ -2688,7 +2688,12 @@ fn one_departments_queues_keep_consistent_estimates() {
                 tiers: vec![vec![queue.to_string()]],
                 ..like.clone()
             };
-            let w4 = p.windows.iter().find(|w| w.number == 4).expect("window 4").clone();
+            let w4 = p
+                .windows
+                .iter()
+                .find(|w| w.number == 4)
+                .expect("window 4")
+                .clone();
             p.windows.retain(|w| w.number != 4);
             p.windows.push(own(4, "r", &w4));
             p.windows.push(own(5, "h", &w4));
@@ -2697,7 +2702,11 @@ fn one_departments_queues_keep_consistent_estimates() {
     );
     fx.sign_in(&c1(), 4);
     fx.sign_in(&c2(), 5);
-    assert_eq!(fx.h.mean_service("h"), 600.0, "nothing learned yet: as configured");
+    assert_eq!(
+        fx.h.mean_service("h"),
+        600.0,
+        "nothing learned yet: as configured"
+    );
     for _ in 0..20 {
         fx.issue("r");
         fx.call_next(&c1(), 4);
@@ -2715,7 +2724,10 @@ fn one_departments_queues_keep_consistent_estimates() {
     };
     let r = last(&mut fx, "r", 21);
     let h = last(&mut fx, "h", 8);
-    assert_eq!((fx.h.waiting_ahead(fx.t(r)), fx.h.waiting_ahead(fx.t(h))), (20, 7));
+    assert_eq!(
+        (fx.h.waiting_ahead(fx.t(r)), fx.h.waiting_ahead(fx.t(h))),
+        (20, 7)
+    );
     let (er, eh) = (
         fx.h.estimated_wait(fx.t(r)).expect("r is open"),
         fx.h.estimated_wait(fx.t(h)).expect("h is open"),
@@ -2724,7 +2736,10 @@ fn one_departments_queues_keep_consistent_estimates() {
     // h read 8 × 600 = 4800 s: longer for 7 people than r's 21 × 145 ≈ 3040 s for 20.
     assert_eq!(
         (er, eh),
-        ((21.0 * r_mean).round() as u32, (8.0 * r_mean).round() as u32)
+        (
+            (21.0 * r_mean).round() as u32,
+            (8.0 * r_mean).round() as u32
+        )
     );
     assert!(eh < er);
 }
