@@ -90,16 +90,6 @@ const KINDS = { kiosk: '取号机', display: '显示屏', evaluator: '评价器'
 const SEEN = { online: '在线', silent: '失联', unseen: '启动后未见', revoked: '—' };
 const PRINTER = { unknown: '未检测', ok: '正常', paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
 
-/// Where a newly registered device opens once, so nobody types 64 hex digits on a tablet.
-function setupUrl(d, token) {
-  const base = location.origin;
-  const t = encodeURIComponent(token);
-  if (d.kind === 'kiosk') return `${base}/kiosk/?device=${t}`;
-  if (d.kind === 'evaluator') return `${base}/display/window.html?n=${d.window}&evaluator=1&device=${t}`;
-  if (d.kind === 'display') return `${base}/display/floor.html?device=${t}`;
-  return '';
-}
-
 function Devices() {
   const [list, setList] = useState(null);
   const [form, setForm] = useState({ id: '', kind: 'kiosk', window: '' });
@@ -115,7 +105,7 @@ function Devices() {
       const body = { id: form.id, kind: form.kind };
       if (form.window) body.window = Number(form.window);
       const d = await post('/api/v1/devices/register', body);
-      setIssued({ ...d, url: setupUrl({ ...body, ...d }, d.token) });
+      setIssued({ ...d, url: d.setup_url });
       load();
     } catch (err) { setError(err.message); }
   };
@@ -124,7 +114,9 @@ function Devices() {
     setError(''); setMsg(''); setIssued(null);
     try {
       const r = await post(`/api/v1/devices/${encodeURIComponent(d.id)}/token`);
-      setIssued({ ...r, replaced: true, url: setupUrl(r, r.token) });
+      setIssued({ ...r, replaced: true, url: r.setup_url });
+      // The token, its address and its QR code sit under the list: bring them into view.
+      setTimeout(() => document.getElementById('device-issued')?.scrollIntoView({ block: 'nearest' }));
     } catch (err) { setError(err.message); }
   };
   const revoke = async (id) => {
@@ -155,7 +147,9 @@ function Devices() {
       <button class="primary" type="submit">登记</button>
     </form>
     ${issued && html`<div class="ok" id="device-issued">设备 ${issued.id} ${issued.replaced ? '已换发令牌，旧令牌已失效' : '已登记'}。令牌只显示这一次：<code id="device-token">${issued.token}</code>
-      ${issued.url && html`<br />在该设备上打开设置网址（之后令牌保存在设备上）：<a id="device-setup-url" href=${issued.url} target="_blank" rel="noopener">${issued.url}</a>`}</div>`}
+      ${issued.url && html`<br />在该设备上打开设置网址（之后令牌保存在设备上）：<a id="device-setup-url" href=${issued.url} target="_blank" rel="noopener">${issued.url}</a>`}
+      ${issued.setup_qr_svg && html`<br />或用该设备扫描二维码：<br /><img id="device-setup-qr" class="setup-qr" width="200" height="200" alt="设置网址二维码"
+        src=${'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(issued.setup_qr_svg)} />`}</div>`}
   </section>`;
 }
 

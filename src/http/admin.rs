@@ -373,6 +373,41 @@ struct IssuedDevice {
     window: Option<u32>,
     /// The bearer token, shown this once (stored hashed).
     token: String,
+    /// Where the device opens once to keep its token (kiosks, evaluators, floor TVs; none for
+    /// an integrator), so nobody types 64 hex digits on a tablet.
+    setup_url: Option<String>,
+    /// That address as a QR code (SVG text) for the technician to scan on the device.
+    setup_qr_svg: Option<String>,
+}
+
+/// The reply that shows a device's new token once, with its setup address and QR code.
+fn issued(
+    st: &AppState,
+    headers: &axum::http::HeaderMap,
+    device: crate::domain::accounts::DeviceFacts,
+    token: String,
+) -> Result<IssuedDevice, ApiError> {
+    let base = super::tickets::public_base(st, headers);
+    let setup_url = match device.kind {
+        DeviceKind::Kiosk => Some(format!("{base}/kiosk/?device={token}")),
+        DeviceKind::Evaluator => device
+            .window
+            .map(|w| format!("{base}/display/window.html?n={w}&evaluator=1&device={token}")),
+        DeviceKind::Display => Some(format!("{base}/display/floor.html?device={token}")),
+        _ => None,
+    };
+    let setup_qr_svg = setup_url
+        .as_deref()
+        .map(super::tickets::qr_svg_text)
+        .transpose()?;
+    Ok(IssuedDevice {
+        id: device.id,
+        kind: device.kind,
+        window: device.window,
+        token,
+        setup_url,
+        setup_qr_svg,
+    })
 }
 
 /// Register a kiosk, screen, evaluator or integrator; its token is shown once (admin).
@@ -389,6 +424,7 @@ struct IssuedDevice {
 async fn register_device(
     State(st): State<AppState>,
     Staff(who): Staff,
+    headers: axum::http::HeaderMap,
     Json(d): Json<NewDevice>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
@@ -396,12 +432,7 @@ async fn register_device(
         .accounts
         .register_device(who.actor(), d.id, d.kind, d.window)
         .await?;
-    let body = IssuedDevice {
-        id: device.id,
-        kind: device.kind,
-        window: device.window,
-        token,
-    };
+    let body = issued(&st, &headers, device, token)?;
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
 
@@ -413,21 +444,18 @@ async fn register_device(
         (status = 200, description = "The new token", body = IssuedDevice),
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such device (`not_found`)", body = ErrorBody),
+        (status = 409, description = "The device is revoked; register it again (`device_revoked`)", body = ErrorBody),
     ))]
 async fn replace_device_token(
     State(st): State<AppState>,
     Staff(who): Staff,
+    headers: axum::http::HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     who.require(&[Role::Admin])?;
     let (device, token) = st.accounts.replace_device_token(who.actor(), id).await?;
     st.auth_cache.forget_device(&device.id);
-    let body = IssuedDevice {
-        id: device.id,
-        kind: device.kind,
-        window: device.window,
-        token,
-    };
+    let body = issued(&st, &headers, device, token)?;
     Ok(axum::Json(body).into_response())
 }
 

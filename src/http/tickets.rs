@@ -269,14 +269,19 @@ async fn ticket_qr(
     qr_svg(&format!("{}/t/{token}", public_base(&st, &headers)))
 }
 
-/// A QR code of `url` as an SVG response.
-pub(super) fn qr_svg(url: &str) -> Result<Response, ApiError> {
+/// A QR code of `url` as SVG text.
+pub(super) fn qr_svg_text(url: &str) -> Result<String, ApiError> {
     let code = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(ApiError::internal)?;
-    let svg = code
+    Ok(code
         .render::<qrcode::render::svg::Color<'_>>()
         .min_dimensions(240, 240)
-        .build();
+        .build())
+}
+
+/// A QR code of `url` as an SVG response.
+pub(super) fn qr_svg(url: &str) -> Result<Response, ApiError> {
+    let svg = qr_svg_text(url)?;
     Ok((
         [
             (CONTENT_TYPE, "image/svg+xml; charset=utf-8"),

@@ -284,6 +284,11 @@ async fn a_replaced_device_token_works_at_once_and_the_old_one_does_not() {
     assert_eq!(s, 200, "{d}");
     let token = d["token"].as_str().expect("shown once");
     assert_eq!(d["kind"], "kiosk");
+    // The technician opens or scans the new setup address on the kiosk.
+    let url = d["setup_url"].as_str().expect("a kiosk has a setup URL");
+    assert!(url.ends_with(&format!("/kiosk/?device={token}")), "{url}");
+    let qr = d["setup_qr_svg"].as_str().expect("and its QR code");
+    assert!(qr.contains("<svg") && qr.contains("<path"), "{qr}");
     assert_error(
         &hall
             .post("/api/v1/tickets", Some(KIOSK), json!({"queue": "xf"}))

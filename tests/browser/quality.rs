@@ -297,6 +297,16 @@ async fn an_admin_adds_an_account_and_registers_an_evaluator() {
         .expect("token");
     assert_eq!(hall.get("/api/v1/floor/wall", Some(token)).await.0, 401);
     assert_eq!(hall.get("/api/v1/floor/wall", Some(fresh)).await.0, 200);
+    let qr = b
+        .wait_for(
+            "(() => { const i = document.querySelector('#device-setup-qr'); return i && i.complete && i.naturalWidth > 0 ? i.naturalWidth : null; })()",
+            5,
+        )
+        .await;
+    assert!(
+        qr.as_u64().unwrap_or(0) > 0,
+        "the new setup URL's QR code is shown: {qr}"
+    );
     b.screenshot("admin-3-token-replaced").await;
     b.click("#devices tr[data-device=\"tv-1\"] .device-revoke")
         .await;
