@@ -276,7 +276,7 @@ async fn cancel_appointment(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(min_properties = 1, max_properties = 1)]
+#[schema(min_properties = 1, max_properties = 2)]
 struct CheckInRequest {
     /// The booking's 6-digit code (give this or `id_number`, not both).
     #[schema(value_type = String, required = false, pattern = r"^\s*[0-9]{6}\s*$")]

@@ -52,6 +52,7 @@ struct RatingRequest {
     /// offline). A resend of a rating already stored, with the same level, reasons and
     /// comment, answers 200 with `"replayed": true` and stores nothing; without a key a second
     /// rating is 409 `already_rated` as before.
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     key: Option<String>,
 }
 
