@@ -106,6 +106,8 @@ pub enum Command {
     },
     SignIn {
         window: u32,
+        /// Where the clerk may work (a manager's and an admin's scope is not checked).
+        scope: super::scope::Scope,
     },
     SignOut {
         window: u32,
@@ -366,7 +368,7 @@ impl Hall {
             } => self.issue(actor, &queue, priority, id_number, phone, token, now, ev)?,
             Command::Cancel { token } => self.cancel(&token, ev)?,
             Command::Reprint { ticket } => self.reprint(actor, ticket, ev)?,
-            Command::SignIn { window } => self.sign_in(actor, window, now, ev)?,
+            Command::SignIn { window, scope } => self.sign_in(actor, window, &scope, now, ev)?,
             Command::SignOut { window } => self.sign_out(actor, window, now, ev)?,
             Command::Pause { window, reason } => self.pause(actor, window, reason, now, ev)?,
             Command::Resume { window } => self.resume(actor, window, now, ev)?,
