@@ -281,7 +281,13 @@ async fn prepare(engine: &EngineHandle, calls: usize) -> anyhow::Result<Vec<(Act
             role: hallq::domain::Role::Clerk,
         };
         engine
-            .execute(actor.clone(), Command::SignIn { window: w })
+            .execute(
+                actor.clone(),
+                Command::SignIn {
+                    window: w,
+                    scope: Default::default(),
+                },
+            )
             .await?;
         clerks.push((actor, w));
     }

@@ -118,6 +118,8 @@ pub enum DomainError {
     WindowRequired,
     #[error("no such account or session")]
     Unauthenticated,
+    #[error("window {0} is outside the clerk's scope")]
+    OutsideScope(u32),
 }
 
 impl DomainError {
@@ -177,6 +179,7 @@ impl DomainError {
             InvalidDeviceId => "invalid_device_id",
             WindowRequired => "window_required",
             Unauthenticated => "unauthenticated",
+            OutsideScope(_) => "outside_scope",
         }
     }
 
@@ -203,9 +206,8 @@ impl DomainError {
             | DeviceExists(s)
             | DeviceRevoked(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
-            | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n) => {
-                Some(n.to_string())
-            }
+            | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n)
+            | OutsideScope(n) => Some(n.to_string()),
             InvalidState { state, .. } => Some((*state).to_string()),
             UnknownFollowUp(id) => Some(id.to_string()),
             _ => None,

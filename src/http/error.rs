@@ -110,7 +110,7 @@ impl From<DomainError> for ApiError {
             | InvalidDeviceId
             | WindowRequired => StatusCode::UNPROCESSABLE_ENTITY,
             Unauthenticated => StatusCode::UNAUTHORIZED,
-            NotYourWindow(_) | Forbidden => StatusCode::FORBIDDEN,
+            NotYourWindow(_) | Forbidden | OutsideScope(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
         };
         ApiError {
@@ -351,6 +351,7 @@ mod tests {
             DomainError::InvalidDeviceId,
             DomainError::WindowRequired,
             DomainError::Unauthenticated,
+            DomainError::OutsideScope(0),
         ];
         for code in codes
             .into_iter()

@@ -283,15 +283,7 @@ async fn list_follow_ups(
     let now_ms = st.engine.clock().now().as_millisecond();
     let limit = q.limit.unwrap_or(200).min(1000);
     let rows = tokio::task::spawn_blocking(move || {
-        reader.with(|c| {
-            crate::store::feedback::follow_ups(
-                c,
-                q.state.as_deref(),
-                q.department.as_deref(),
-                now_ms,
-                limit,
-            )
-        })
+        reader.follow_ups(q.state.as_deref(), q.department.as_deref(), now_ms, limit)
     })
     .await??;
     Ok(axum::Json(rows).into_response())
@@ -388,10 +380,8 @@ async fn follow_up_reply(
     st.engine.execute(who.actor(), cmd).await?;
     let reader = st.reader.clone();
     let now_ms = st.engine.clock().now().as_millisecond();
-    let row = tokio::task::spawn_blocking(move || {
-        reader.with(|c| crate::store::feedback::follow_up(c, id, now_ms))
-    })
-    .await??
-    .ok_or_else(ApiError::not_found)?;
+    let row = tokio::task::spawn_blocking(move || reader.follow_up(id, now_ms))
+        .await??
+        .ok_or_else(ApiError::not_found)?;
     Ok(axum::Json(row).into_response())
 }

@@ -211,6 +211,24 @@ pub fn follow_up(c: &Connection, id: i64, now_ms: i64) -> Result<Option<FollowUp
     Ok(search(c, Some(id), None, None, now_ms, 1)?.pop())
 }
 
+impl super::Reader {
+    /// Follow-ups by state and department, as of `now_ms` (overdue ones say so).
+    pub fn follow_ups(
+        &self,
+        state: Option<&str>,
+        department: Option<&str>,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<FollowUpRow>> {
+        self.with(|c| follow_ups(c, state, department, now_ms, limit))
+    }
+
+    /// One follow-up, as of `now_ms`.
+    pub fn follow_up(&self, id: i64, now_ms: i64) -> Result<Option<FollowUpRow>> {
+        self.with(|c| follow_up(c, id, now_ms))
+    }
+}
+
 fn search(
     c: &Connection,
     id: Option<i64>,

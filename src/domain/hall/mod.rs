@@ -108,6 +108,8 @@ pub enum Command {
     },
     SignIn {
         window: u32,
+        /// Where the clerk may work (a manager's and an admin's scope is not checked).
+        scope: super::scope::Scope,
     },
     SignOut {
         window: u32,
@@ -375,7 +377,7 @@ impl Hall {
             } => self.issue(actor, &queue, priority, id_number, phone, token, now, ev)?,
             Command::Cancel { token } => self.cancel(&token, ev)?,
             Command::Reprint { ticket } => self.reprint(actor, ticket, ev)?,
-            Command::SignIn { window } => self.sign_in(actor, window, now, ev)?,
+            Command::SignIn { window, scope } => self.sign_in(actor, window, &scope, now, ev)?,
             Command::SignOut { window } => self.sign_out(actor, window, now, ev)?,
             Command::Pause {
                 window,

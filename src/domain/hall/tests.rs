@@ -275,7 +275,13 @@ impl Fx {
     }
 
     fn sign_in(&mut self, who: &Actor, window: u32) {
-        self.ok(who, Command::SignIn { window });
+        self.ok(
+            who,
+            Command::SignIn {
+                window,
+                scope: Default::default(),
+            },
+        );
     }
 
     /// Call next and return (number, reason) from the ticket.called event.
@@ -426,42 +432,60 @@ fn commands_in_each_state() {
             "sign in to a free window",
             none,
             c1,
-            || C::SignIn { window: 1 },
+            || C::SignIn {
+                window: 1,
+                scope: Default::default(),
+            },
             Ok(&["window.signed_in"]),
         ),
         case(
             "sign in again where already signed in",
             open1,
             c1,
-            || C::SignIn { window: 1 },
+            || C::SignIn {
+                window: 1,
+                scope: Default::default(),
+            },
             Ok(&[]),
         ),
         case(
             "sign in to a taken window",
             open1,
             c2,
-            || C::SignIn { window: 1 },
+            || C::SignIn {
+                window: 1,
+                scope: Default::default(),
+            },
             Err("window_taken"),
         ),
         case(
             "sign in while signed in elsewhere",
             open1,
             c1,
-            || C::SignIn { window: 2 },
+            || C::SignIn {
+                window: 2,
+                scope: Default::default(),
+            },
             Err("clerk_elsewhere"),
         ),
         case(
             "sign in to an unknown window",
             none,
             c1,
-            || C::SignIn { window: 99 },
+            || C::SignIn {
+                window: 99,
+                scope: Default::default(),
+            },
             Err("unknown_window"),
         ),
         case(
             "a device signs in",
             none,
             kiosk,
-            || C::SignIn { window: 1 },
+            || C::SignIn {
+                window: 1,
+                scope: Default::default(),
+            },
             Err("forbidden"),
         ),
         case(
@@ -2742,4 +2766,30 @@ fn one_departments_queues_keep_consistent_estimates() {
         )
     );
     assert!(eh < er);
+
+#[test]
+fn a_clerk_signs_in_only_within_their_scope_and_a_refusal_changes_nothing() {
+    let mut f = Fx::new();
+    let scope = crate::domain::scope::Scope {
+        windows: vec![(2, 3)],
+        departments: Vec::new(),
+    };
+    let out = f.run(
+        &c1(),
+        Command::SignIn {
+            window: 1,
+            scope: scope.clone(),
+        },
+    );
+    assert_eq!(out, Err(DomainError::OutsideScope(1)));
+    assert!(f.h.take_changes().windows.is_empty(), "nothing changed");
+    f.ok(
+        &c1(),
+        Command::SignIn {
+            window: 2,
+            scope: scope.clone(),
+        },
+    );
+    // A manager's scope is not checked.
+    f.ok(&mgr(), Command::SignIn { window: 1, scope });
 }

@@ -8,13 +8,22 @@ impl Hall {
         &mut self,
         actor: &Actor,
         window: u32,
+        scope: &crate::domain::scope::Scope,
         now: Timestamp,
         events: &mut Vec<Event>,
     ) -> Result<Reply, DomainError> {
-        let Actor::Staff { username, name, .. } = actor else {
+        let Actor::Staff {
+            username,
+            name,
+            role,
+        } = actor
+        else {
             return Err(DomainError::Forbidden);
         };
         let wref = self.wref(window)?;
+        if *role == Role::Clerk && !scope.allows(&self.plan, window) {
+            return Err(DomainError::OutsideScope(window));
+        }
         if let Some(other) = self.windows.values().find(|w| {
             w.number != window && w.clerk.as_ref().is_some_and(|c| &c.username == username)
         }) {

@@ -381,8 +381,14 @@ fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
             .next()
             .expect("window")
             .number;
-    f.run(&clerk(), Command::SignIn { window })
-        .expect("signed in");
+    f.run(
+        &clerk(),
+        Command::SignIn {
+            window,
+            scope: Default::default(),
+        },
+    )
+    .expect("signed in");
     let call = |f: &mut Fx, hm: &str| {
         f.now = mon(hm);
         let (r, _) = f
