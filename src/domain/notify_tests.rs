@@ -194,7 +194,13 @@ fn only_the_kinds_a_gateway_takes_and_only_citizens_with_a_phone() {
         name: "李红".into(),
         role: Role::Clerk,
     };
-    fx.run(&clerk, Command::SignIn { window: 20 });
+    fx.run(
+        &clerk,
+        Command::SignIn {
+            window: 20,
+            scope: Default::default(),
+        },
+    );
     // Four tickets: the 1st and 2nd have 0 and 1 ahead (told at once), the 4th 3 (not yet).
     let mut all = Vec::new();
     for phone in [

@@ -2766,6 +2766,7 @@ fn one_departments_queues_keep_consistent_estimates() {
         )
     );
     assert!(eh < er);
+}
 
 #[test]
 fn a_clerk_signs_in_only_within_their_scope_and_a_refusal_changes_nothing() {
