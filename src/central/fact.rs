@@ -87,6 +87,8 @@ impl Shipped {
             | Event::UserPasswordReset { .. }
             | Event::UserEdited { .. }
             | Event::UserScopeChanged { .. }
+            | Event::UserStaffNoSet { .. }
+            | Event::UserPhotoSet { .. }
             | Event::DeviceRegistered { .. }
             | Event::DeviceRevoked { .. }
             | Event::DeviceTokenReplaced { .. }

@@ -281,6 +281,8 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         | Event::UserPasswordReset { .. }
         | Event::UserEdited { .. }
         | Event::UserScopeChanged { .. }
+        | Event::UserStaffNoSet { .. }
+        | Event::UserPhotoSet { .. }
         | Event::DeviceRegistered { .. }
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
@@ -321,6 +323,8 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::UserPasswordReset { .. }
         | Event::UserEdited { .. }
         | Event::UserScopeChanged { .. }
+        | Event::UserStaffNoSet { .. }
+        | Event::UserPhotoSet { .. }
         | Event::DeviceRegistered { .. }
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }

@@ -232,6 +232,18 @@ pub enum Event {
         windows: Option<String>,
         departments: Option<String>,
     },
+    /// The staff number (工号) an admin set for a user (`None`: cleared).
+    #[serde(rename = "user.staff_no_set")]
+    UserStaffNoSet {
+        username: String,
+        staff_no: Option<String>,
+    },
+    /// A user's photo replaced (`photo`: the new one's ETag) or removed (`None`).
+    #[serde(rename = "user.photo_set")]
+    UserPhotoSet {
+        username: String,
+        photo: Option<String>,
+    },
     #[serde(rename = "device.registered")]
     DeviceRegistered {
         id: String,
@@ -281,6 +293,8 @@ impl Event {
             Event::UserPasswordReset { .. } => "user.password_reset",
             Event::UserEdited { .. } => "user.edited",
             Event::UserScopeChanged { .. } => "user.scope_changed",
+            Event::UserStaffNoSet { .. } => "user.staff_no_set",
+            Event::UserPhotoSet { .. } => "user.photo_set",
             Event::DeviceRegistered { .. } => "device.registered",
             Event::DeviceRevoked { .. } => "device.revoked",
             Event::DeviceTokenReplaced { .. } => "device.token_replaced",

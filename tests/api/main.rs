@@ -33,6 +33,7 @@ mod retention;
 mod screens;
 mod security;
 mod sim;
+mod staff_cards;
 mod streams;
 mod tickets;
 mod tls;

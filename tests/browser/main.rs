@@ -9,6 +9,7 @@ mod helpers;
 
 mod appointments;
 mod bookings;
+mod clerk_card;
 mod console;
 mod desk;
 mod display;
