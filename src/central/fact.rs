@@ -76,7 +76,9 @@ impl Shipped {
             // Follow-ups concern one citizen's complaint: they stay in the hall.
             Event::FollowUpOpened { .. }
             | Event::FollowUpVerified { .. }
-            | Event::FollowUpClosed { .. } => {
+            | Event::FollowUpClosed { .. }
+            | Event::FollowUpAppealed { .. }
+            | Event::FollowUpAppealDecided { .. } => {
                 s.ticket_id = None;
                 s.queue = None;
             }

@@ -129,6 +129,9 @@ pub enum DomainError {
     PhotoTooLarge,
     #[error("the photo's size or shape does not fit a window screen: {0}")]
     InvalidPhoto(String),
+    /// An appeal is decided by a manager other than the one who filed it.
+    #[error("a second manager must decide this appeal")]
+    SecondManagerRequired,
 }
 
 impl DomainError {
@@ -193,6 +196,7 @@ impl DomainError {
             UnsupportedPhotoType => "unsupported_photo_type",
             PhotoTooLarge => "photo_too_large",
             InvalidPhoto(_) => "invalid_photo",
+            SecondManagerRequired => "second_manager_required",
         }
     }
 

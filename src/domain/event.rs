@@ -189,6 +189,16 @@ pub enum Event {
     FollowUpVerified { id: i64 },
     #[serde(rename = "follow_up.closed")]
     FollowUpClosed { id: i64, result: FollowUpResult },
+    /// A manager appealed (申诉): a second manager decides.
+    #[serde(rename = "follow_up.appealed")]
+    FollowUpAppealed { id: i64 },
+    /// A second manager approved (then `follow_up.closed` follows) or rejected an appeal.
+    #[serde(rename = "follow_up.appeal_decided")]
+    FollowUpAppealDecided {
+        id: i64,
+        approved: bool,
+        note: Option<String>,
+    },
     // ---- appointments (预约), see domain/appointments.rs ----
     #[serde(rename = "appointment.booked")]
     AppointmentBooked { appointment: AppointmentRef },
@@ -283,6 +293,8 @@ impl Event {
             Event::FollowUpOpened { .. } => "follow_up.opened",
             Event::FollowUpVerified { .. } => "follow_up.verified",
             Event::FollowUpClosed { .. } => "follow_up.closed",
+            Event::FollowUpAppealed { .. } => "follow_up.appealed",
+            Event::FollowUpAppealDecided { .. } => "follow_up.appeal_decided",
             Event::AppointmentBooked { .. } => "appointment.booked",
             Event::AppointmentCancelled { .. } => "appointment.cancelled",
             Event::AppointmentCheckedIn { .. } => "appointment.checked_in",

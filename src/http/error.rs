@@ -360,6 +360,7 @@ mod tests {
             DomainError::UnsupportedPhotoType,
             DomainError::PhotoTooLarge,
             DomainError::InvalidPhoto(String::new()),
+            DomainError::SecondManagerRequired,
         ];
         for code in codes
             .into_iter()

@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod appeals;
 mod appointments;
 mod archive;
 mod audience;

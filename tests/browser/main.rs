@@ -7,6 +7,7 @@
 mod hall;
 mod helpers;
 
+mod appeals;
 mod appointments;
 mod bookings;
 mod clerk_card;
