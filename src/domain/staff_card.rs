@@ -108,6 +108,13 @@ pub fn check_photo(declared: &str, bytes: Vec<u8>) -> Result<StaffPhoto, DomainE
     if !side.contains(&width) || !side.contains(&height) || height * 4 < width * 3 {
         return Err(DomainError::InvalidPhoto(format!("{width}×{height}")));
     }
+    // What a camera or phone wrote beside the picture (place, time, device) is not for the
+    // hall's screens.
+    let bytes = match kind {
+        PhotoType::Jpeg => jpeg_without_metadata(&bytes),
+        PhotoType::Png => png_without_metadata(&bytes),
+    }
+    .ok_or_else(|| DomainError::InvalidPhoto("?".into()))?;
     let digest = Sha256::digest(&bytes);
     let etag = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
     Ok(StaffPhoto {
@@ -181,6 +188,45 @@ fn jpeg_size(b: &[u8]) -> Option<(u32, u32)> {
             _ => at += 2 + len,
         }
     }
+}
+
+/// A JPEG without its EXIF/XMP (APP1-APP13, APP15) and comment segments; the JFIF (APP0) and
+/// Adobe (APP14) headers stay, as does everything from the start of scan on.
+fn jpeg_without_metadata(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = b[..2].to_vec();
+    let mut at = 2;
+    loop {
+        while *b.get(at)? == 0xFF && *b.get(at + 1)? == 0xFF {
+            at += 1;
+        }
+        let marker = *b.get(at + 1)?;
+        // Start of scan (or, in a header-only file, its end): the rest is the picture.
+        if marker == 0xDA || marker == 0xD9 {
+            out.extend_from_slice(b.get(at..)?);
+            return Some(out);
+        }
+        let end = at + 2 + be16(b, at + 2)? as usize;
+        let segment = b.get(at..end)?;
+        if !matches!(marker, 0xE1..=0xED | 0xEF | 0xFE) {
+            out.extend_from_slice(segment);
+        }
+        at = end;
+    }
+}
+
+/// A PNG without its text and EXIF chunks (tEXt, zTXt, iTXt, eXIf, tIME).
+fn png_without_metadata(b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = b[..8].to_vec();
+    let mut at = 8;
+    while at < b.len() {
+        let end = at + 12 + be32(b, at)? as usize;
+        let chunk = b.get(at..end)?;
+        if ![&b"tEXt"[..], b"zTXt", b"iTXt", b"eXIf", b"tIME"].contains(&&chunk[4..8]) {
+            out.extend_from_slice(chunk);
+        }
+        at = end;
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -276,6 +322,32 @@ pub(crate) mod tests {
         assert!(check_photo("image/png", png(400, 400)).is_ok());
         assert!(check_photo("image/png", png(400, 300)).is_ok());
         assert!(check_photo("image/png", png(400, 299)).is_err());
+    }
+
+    #[test]
+    fn what_the_camera_wrote_is_dropped_and_the_picture_kept() {
+        // An EXIF segment (APP1) and a comment after the JFIF header.
+        let clean = jpeg(300, 400);
+        let mut tagged = clean[..20].to_vec();
+        tagged.extend([0xFF, 0xE1, 0, 10]);
+        tagged.extend(b"Exif\0\0GP");
+        tagged.extend([0xFF, 0xFE, 0, 6]);
+        tagged.extend(b"gps!");
+        tagged.extend(&clean[20..]);
+        let p = check_photo("image/jpeg", tagged).expect("jpeg");
+        assert_eq!(p.bytes, clean);
+        assert_eq!(
+            p.etag,
+            check_photo("image/jpeg", clean).expect("clean").etag
+        );
+        // A tEXt chunk after IHDR.
+        let clean = png(300, 400);
+        let mut tagged = clean[..33].to_vec();
+        tagged.extend(3u32.to_be_bytes());
+        tagged.extend(b"tEXtGPS\0\0\0\0");
+        tagged.extend(&clean[33..]);
+        let p = check_photo("image/png", tagged).expect("png");
+        assert_eq!(p.bytes, clean);
     }
 
     #[test]
