@@ -136,6 +136,8 @@ pub struct EngineHandle {
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     view: Reader,
+    /// Read-only store connections: earlier days' tickets and stored ratings (`citizen`).
+    archive: crate::store::Reader,
     public: PublicOptions,
 }
 
@@ -226,6 +228,7 @@ pub fn start_with(
     opts: EngineOptions,
 ) -> Result<EngineHandle, StoreError> {
     let id_key = store.id_hash_key().to_string();
+    let archive = store.reader();
     let now = clock.now();
     let restored = store.restore(local_day(&plan, now), rated_since(&plan, now))?;
     let hall = Hall::restore(
@@ -269,6 +272,7 @@ pub fn start_with(
         events,
         clock,
         view,
+        archive,
         public: opts.public,
     })
 }
@@ -783,6 +787,10 @@ mod tests {
         ));
     }
 }
+
+#[path = "engine_citizen.rs"]
+mod citizen;
+pub use citizen::{Rated, Rating};
 
 #[cfg(test)]
 #[path = "engine_day_tests.rs"]

@@ -85,7 +85,7 @@ async fn open_events(
     let anonymous = match who {
         Some(_) => None,
         None => {
-            let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
+            let ip = crate::net::client_ip(peer, &headers, &st.settings.trusted_proxies);
             let place = st.ws_per_address.take(ip).ok_or_else(|| {
                 tracing::warn!(addr = %ip, "anonymous event streams per address: share taken");
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams")

@@ -47,13 +47,7 @@ async fn show_hall(State(st): State<AppState>) -> Result<Response, ApiError> {
     let view = st.engine.read(|h, now, _| h.hall_view(now));
     let mut body = serde_json::to_value(view).map_err(|e| ApiError::internal(&e))?;
     // What the hall's gateways take: screens promise a message only when one will be sent.
-    let kinds = st.config.notify_plan().map(|p| {
-        p.targets
-            .iter()
-            .flat_map(|t| t.kinds.iter().map(|k| k.as_str()))
-            .collect::<std::collections::BTreeSet<_>>()
-    });
-    let kinds = kinds.unwrap_or_default();
+    let kinds = &st.settings.notify_kinds;
     body["notifications"] = serde_json::json!({
         "sms": kinds.contains("ahead"),
         "kinds": kinds,
