@@ -313,9 +313,7 @@ async fn report_staff_appraisal(
 async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let reader = st.reader.clone();
-    let staff =
-        tokio::task::spawn_blocking(move || reader.with(crate::store::reports::staff_names))
-            .await??;
+    let staff = tokio::task::spawn_blocking(move || reader.staff_names()).await??;
     let mut body = serde_json::to_value(labels::all()).map_err(ApiError::internal)?;
     body["staff"] = staff
         .into_iter()

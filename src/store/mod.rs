@@ -1,5 +1,6 @@
 //! The only module that speaks SQL. One write connection (owned by the engine's thread),
-//! read-only connections for queries, migrations by `PRAGMA user_version`.
+//! read-only connections for queries (typed methods on `Reader`; reports through `ReportView`;
+//! no connection leaves this module), migrations by `PRAGMA user_version`.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
@@ -13,6 +14,7 @@ pub mod fixture;
 pub mod keys;
 pub mod outbox;
 pub mod reports;
+pub mod report_view;
 mod retention;
 mod rows;
 pub mod schema;
@@ -27,6 +29,7 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags, params};
 
 pub use auth::{DeviceRow, SessionPrincipal, UserRow};
+pub use report_view::ReportView;
 
 use crate::domain::accounts::{AccountChange, AccountFacts, Subject};
 use crate::domain::hall::{Changes, RateTarget, Restored};
@@ -449,8 +452,9 @@ impl Reader {
         }
     }
 
-    /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`).
-    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`). Store-only:
+    /// the rest of the crate reads through typed methods and `report`.
+    pub(super) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
