@@ -124,7 +124,7 @@ async fn submit_rating(
             .as_ref()
             .is_some_and(|c| c.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("评价原因或意见过长"));
+        return Err(ApiError::bad_input("rating_too_long", &[]));
     }
     if r.key.as_deref().is_some_and(|k| {
         k.is_empty()
@@ -133,7 +133,7 @@ async fn submit_rating(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }) {
-        return Err(ApiError::bad_request("key 应为 1-64 个字母、数字、- 或 _"));
+        return Err(ApiError::bad_input("rating_key", &[]));
     }
     let target = match &r.ticket {
         serde_json::Value::Number(n) => RateTarget::Id(TicketId(
@@ -149,7 +149,7 @@ async fn submit_rating(
                 s.parse().map_err(|_| ApiError::bad_request("ticket"))?,
             ))
         }
-        _ => return Err(ApiError::bad_request("ticket 应为号票 id 或号票令牌")),
+        _ => return Err(ApiError::bad_input("rating_ticket", &[])),
     };
     let rating = Rating {
         ticket: target,
@@ -207,7 +207,7 @@ async fn list_follow_ups(
     if let Some(s) = &q.state
         && !["open", "verified", "closed"].contains(&s.as_str())
     {
-        return Err(ApiError::bad_request("state 应为 open、verified 或 closed"));
+        return Err(ApiError::bad_input("follow_up_state", &[]));
     }
     let reader = st.reader.clone();
     let now_ms = st.engine.clock().now().as_millisecond();
@@ -290,7 +290,7 @@ async fn close_follow_up(
         .as_ref()
         .is_some_and(|n| n.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("备注不能超过500字"));
+        return Err(ApiError::bad_input("note_too_long", &[]));
     }
     let cmd = Command::CloseFollowUp {
         id,

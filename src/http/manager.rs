@@ -123,7 +123,7 @@ pub(super) fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let d = ok
         .then(|| s.parse::<Date>().ok())
         .flatten()
-        .ok_or_else(|| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD 日期：{s}")))?;
+        .ok_or_else(|| ApiError::bad_input("report_date", &[name, s]))?;
     in_range(d)
 }
 
@@ -138,7 +138,7 @@ pub(super) fn in_range(d: Date) -> Result<Date, ApiError> {
 }
 
 fn month(s: &str) -> Result<Date, ApiError> {
-    let bad = || ApiError::bad_request(format!("month 应为 YYYY-MM：{s}"));
+    let bad = || ApiError::bad_input("month", &[s]);
     let (y, m) = s.split_once('-').ok_or_else(bad)?;
     if y.len() != 4 || m.len() != 2 {
         return Err(bad());

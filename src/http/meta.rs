@@ -120,7 +120,7 @@ async fn set_clock(
     let to: jiff::Timestamp = req
         .now
         .parse()
-        .map_err(|e| ApiError::bad_request(format!("now 应为 RFC 3339 时间：{e}")))?;
+        .map_err(|e: jiff::Error| ApiError::bad_input("clock_now", &[&e.to_string()]))?;
     match st.engine.clock().set(to) {
         Ok(t) => {
             st.engine.tick().await;

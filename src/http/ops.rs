@@ -198,7 +198,7 @@ async fn show_readiness(State(st): State<AppState>) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         axum::Json(json!({
-            "error": {"code": "not_ready", "message": "服务未就绪（见 checks）"},
+            "error": {"code": "not_ready", "message": super::error::message_of("not_ready")},
             "checks": checks,
         })),
     )

@@ -349,7 +349,7 @@ async fn reprint_ticket(
 ) -> Result<Response, ApiError> {
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?;
+        .map_err(|_| ApiError::bad_input("ticket_id", &[]))?;
     if let Some(p) = &req.printer
         && !st.printers.exists(p)
     {
