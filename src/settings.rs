@@ -55,8 +55,9 @@ mod tests {
     use crate::config::{TlsSection, UplinkSection};
 
     fn shipped() -> Config {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/hall.toml"))
-            .expect("the shipped hall");
+        let text =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/hall.toml"))
+                .expect("the shipped hall");
         Config::parse("hall.toml", &text).expect("a valid config").0
     }
 
@@ -69,7 +70,10 @@ mod tests {
         assert!(s.notify_kinds.is_empty(), "no [[notify]]: nothing promised");
         assert_eq!(
             (s.max_streams, s.max_anonymous_streams),
-            (config.events.max_clients, config.events.max_anonymous_clients)
+            (
+                config.events.max_clients,
+                config.events.max_anonymous_clients
+            )
         );
     }
 
@@ -89,7 +93,10 @@ mod tests {
             hall_id: "sandu".into(),
         });
         let s = ServerSettings::new(&config, &config.notify_plan().expect("a plan"));
-        assert_eq!(s.trusted_proxies, vec!["127.0.0.1".parse::<IpAddr>().expect("ip")]);
+        assert_eq!(
+            s.trusted_proxies,
+            vec!["127.0.0.1".parse::<IpAddr>().expect("ip")]
+        );
         assert_eq!(s.metrics_token, "scrape-me");
         assert_eq!((s.max_streams, s.max_anonymous_streams), (50, 20));
         assert!(s.https);

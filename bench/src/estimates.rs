@@ -228,7 +228,12 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
         println!("\nbusy days by department (all seeds):\n{}", header());
         let mut by: BTreeMap<usize, Vec<Promised<'_>>> = BTreeMap::new();
         for p in all("busy") {
-            if let Some(i) = r.plan.departments.iter().position(|d| d.id == p.0.department) {
+            if let Some(i) = r
+                .plan
+                .departments
+                .iter()
+                .position(|d| d.id == p.0.department)
+            {
                 by.entry(i).or_default().push(p);
             }
         }

@@ -243,11 +243,7 @@ struct SessionDto {
 
 /// With `[tls]` the session cookie is only ever sent over HTTPS.
 fn secure(st: &AppState) -> &'static str {
-    if st.settings.https {
-        "; Secure"
-    } else {
-        ""
-    }
+    if st.settings.https { "; Secure" } else { "" }
 }
 
 /// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five

@@ -281,25 +281,36 @@ mod tests {
     #[test]
     fn every_bad_input_text_is_in_messages_toml() {
         let mut used = Vec::new();
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http")).expect("src/http") {
+        for entry in
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http")).expect("src/http")
+        {
             let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
             for part in text.split("bad_input(\"").skip(1) {
                 used.push(part.split('"').next().unwrap_or("").to_string());
             }
         }
-        assert!(used.len() > 10, "the scan found the handlers' bad inputs: {used:?}");
+        assert!(
+            used.len() > 10,
+            "the scan found the handlers' bad inputs: {used:?}"
+        );
         let missing: Vec<_> = used
             .iter()
             .filter(|k| !MESSAGES.contains_key(&format!("bad_request_{k}")))
             .collect();
-        assert!(missing.is_empty(), "no bad_request_<key> in config/messages.toml: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "no bad_request_<key> in config/messages.toml: {missing:?}"
+        );
     }
 
     #[test]
     fn a_bad_input_names_the_field_and_the_value() {
         let e = ApiError::bad_input("report_date", &["from", "2026-13-01"]);
         assert_eq!(e.code, "bad_request");
-        assert_eq!(e.message(), "请求格式不正确：from 应为 YYYY-MM-DD 日期：2026-13-01");
+        assert_eq!(
+            e.message(),
+            "请求格式不正确：from 应为 YYYY-MM-DD 日期：2026-13-01"
+        );
     }
 
     #[test]

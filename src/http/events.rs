@@ -77,8 +77,7 @@ async fn open_events(
         (Audience::Staff, Ok(Principal::Device { .. })) => return Err(ApiError::forbidden()),
         (Audience::Public, who) => who.ok(),
     };
-    let ws =
-        ws.map_err(|e| ApiError::bad_input("websocket", &[&e.body_text()]))?;
+    let ws = ws.map_err(|e| ApiError::bad_input("websocket", &[&e.body_text()]))?;
     let full = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections");
     // Anonymous clients also take one of their own slots, so they can never fill the slots
     // that registered screens and staff rely on, and one address takes only its share of those.

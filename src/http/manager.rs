@@ -65,8 +65,7 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
     let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
     // How far the central database is behind this hall, when `[uplink]` is configured.
     if let (Some(status), Some(hall_id)) = (&st.uplink, &st.settings.uplink_hall_id) {
-        body["uplink"] =
-            serde_json::to_value(status.view(hall_id)).map_err(ApiError::internal)?;
+        body["uplink"] = serde_json::to_value(status.view(hall_id)).map_err(ApiError::internal)?;
     }
     Ok(axum::Json(body).into_response())
 }

@@ -204,7 +204,8 @@ pub fn page(reader: &Reader, plan: &Plan, search: Search) -> Result<AuditPage> {
             );
         }
         let names = Names {
-            staff: c.staff_names()?
+            staff: c
+                .staff_names()?
                 .into_iter()
                 .map(|s| (s.username, s.name))
                 .collect(),

@@ -194,7 +194,8 @@ pub fn staff_appraisal(
             m.signed_in_s += ms_to_s(p.signed_in_ms);
             m.pause_s += ms_to_s(p.paused_ms);
         }
-        let staff: HashMap<String, sql::StaffName> = c.staff_names()?
+        let staff: HashMap<String, sql::StaffName> = c
+            .staff_names()?
             .into_iter()
             .map(|s| (s.username.clone(), s))
             .collect();
@@ -236,7 +237,8 @@ pub fn appointments(
     to: Date,
 ) -> Result<AppointmentsReport> {
     reader.report(|c| {
-        let facts: Vec<BookingFact> = c.bookings_between(from, to)?
+        let facts: Vec<BookingFact> = c
+            .bookings_between(from, to)?
             .into_iter()
             .map(|(booking, first_called_at)| BookingFact {
                 booking,

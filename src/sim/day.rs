@@ -721,7 +721,8 @@ impl Sim<'_> {
             if status == 200 {
                 let queue = self.citizens[i].queue.clone();
                 self.citizens[i].rec.end = End::Cancelled;
-                self.observations.push(Observation::Left { ticket: i, queue });
+                self.observations
+                    .push(Observation::Left { ticket: i, queue });
             } else {
                 tracing::warn!(status, %text, "cancel refused");
                 self.errors += 1;

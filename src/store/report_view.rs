@@ -20,7 +20,12 @@ pub struct ReportView<'c> {
 
 impl ReportView<'_> {
     /// Every ticket of the service days `from..=to` (`YYYY-MM-DD`), archived days included.
-    pub fn ticket_facts(&self, from: &str, to: &str, each: impl FnMut(&TicketFact<'_>)) -> Result<()> {
+    pub fn ticket_facts(
+        &self,
+        from: &str,
+        to: &str,
+        each: impl FnMut(&TicketFact<'_>),
+    ) -> Result<()> {
         reports::ticket_facts(self.c, from, to, each)
     }
 
