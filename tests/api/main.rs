@@ -18,6 +18,7 @@ mod events;
 mod fanout;
 mod floor_wall;
 mod hardening;
+mod house;
 mod limits;
 mod loopback;
 mod manager_reports;
