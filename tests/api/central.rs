@@ -97,6 +97,11 @@ async fn assert_same_counts(hall: &TestHall, url: &str, hall_id: &str) {
         hall_count(hall, "SELECT COUNT(*) FROM ratings"),
         "ratings"
     );
+    assert_eq!(
+        central_count(url, &q("ratings")).await,
+        hall_count(hall, "SELECT COUNT(*) FROM ratings"),
+        "ratings rebuilt"
+    );
 }
 
 /// Issue `n` tickets of `queue`; each issue must answer within a second.
@@ -171,7 +176,32 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     caught_up(&hall, &pg.url, "sandu").await;
     assert_same_counts(&hall, &pg.url, "sandu").await;
 
-    // The centre crashes; the hall keeps issuing and serving, and its floor shows the lag.
+    // The centre crashes in the middle of a batch: a trigger holds the batch's update of the
+    // hall row (after its events and tickets went in) until the server is seen waiting in it.
+    admin
+        .batch_execute(
+            "CREATE TABLE hold (x int); INSERT INTO hold VALUES (1);
+             CREATE FUNCTION hold_batch() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN WHILE EXISTS (SELECT 1 FROM hold) LOOP PERFORM pg_sleep(0.05);
+                    END LOOP; RETURN NEW; END $$;
+             CREATE TRIGGER hold BEFORE UPDATE ON halls FOR EACH ROW EXECUTE FUNCTION hold_batch();",
+        )
+        .await
+        .expect("hold trigger");
+    issue_quickly(&hall, "hj", 5).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while central_count(
+        &pg.url,
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+    )
+    .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "no batch reached the hold");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(admin);
+    // The hall keeps issuing and serving, and its floor shows the lag.
     pg.stop();
     issue_quickly(&hall, "hj", 30).await;
     serve_some(&hall, &c1, 5).await;
@@ -218,7 +248,16 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     let c1 = hall.login("clerk1").await;
     serve_some(&hall, &c1, 3).await;
     pg.restart();
+    let admin = hallq::central::connect(&pg.url).await.expect("connect");
+    admin
+        .batch_execute("DELETE FROM hold")
+        .await
+        .expect("release");
     caught_up(&hall, &pg.url, "sandu").await;
+    admin
+        .batch_execute("DROP TRIGGER hold ON halls")
+        .await
+        .expect("drop hold");
     assert_same_counts(&hall, &pg.url, "sandu").await;
     assert_eq!(
         hall_count(
@@ -503,6 +542,27 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     assert_eq!(c["rows"][0]["issued"], 8);
     assert_eq!(c["rows"][1]["issued"], 5);
     assert_eq!(c["total"]["issued"], 13);
+    // By hall: each row is that hall's own total, and the all-halls total is their sum.
+    let path = format!("/api/v1/reports/waits?from={day}&to={day}&by=queue");
+    let (_, own_a) = a.get(&path, Some(&m)).await;
+    let mb = b.login("manager").await;
+    let (_, own_b) = b.get(&path, Some(&mb)).await;
+    assert_rows_equal(&own_a["total"], &c["rows"][0], "hall a");
+    assert_rows_equal(&own_b["total"], &c["rows"][1], "hall b");
+    for col in [
+        "issued",
+        "served",
+        "no_show",
+        "transferred",
+        "cancelled",
+        "over_target",
+    ] {
+        assert_eq!(
+            c["total"][col].as_u64(),
+            Some(own_a["total"][col].as_u64().expect(col) + own_b["total"][col].as_u64().expect(col)),
+            "{col}: the all-halls total is the sum of the halls'"
+        );
+    }
 
     let q = format!("/api/v1/central/reports/waits?from={day}&to={day}&by=department");
     let (s, csv, ct) = central_get(&base, Some(&token), &format!("{q}&format=csv")).await;
