@@ -301,7 +301,10 @@ async fn ingest_halls(
             }
             t.uplink_s += started.elapsed().as_secs_f64();
             let rows: Vec<&Shipped> = pending.iter().collect();
-            for (table, secs) in [("bare_events", &mut t.bare_s), ("keyed_events", &mut t.keyed_s)] {
+            for (table, secs) in [
+                ("bare_events", &mut t.bare_s),
+                ("keyed_events", &mut t.keyed_s),
+            ] {
                 let started = Instant::now();
                 let tx = client.transaction().await?;
                 ingest::copy_events(&tx, table, &hall.hall_id, &rows).await?;
@@ -396,7 +399,7 @@ async fn hall_while_shipping(
         let task = tokio::spawn(uplink.run());
         let mut b = super::Figures::empty();
         loop {
-            b.absorb(issue(a, addr, Duration::from_millis(200), &queues, token).await?);
+            b.absorb(issue(a, addr, Duration::from_secs(1), &queues, token).await?);
             let v = status.view("backlog");
             if v.shipped_seq > 0 && v.lag_events < 100 || t.elapsed() > Duration::from_secs(60) {
                 shipped += v.shipped_seq;

@@ -202,7 +202,10 @@ mod tests {
             assert!(back.0.len() == 43 && back.0.iter().sum::<i64>() == 9);
             let mut empty = BytesMut::new();
             Counts(vec![0; 13]).to_sql(&ty, &mut empty).expect("encode");
-            assert_eq!(Counts::from_sql(&ty, &empty).expect("decode").0, Vec::<i64>::new());
+            assert_eq!(
+                Counts::from_sql(&ty, &empty).expect("decode").0,
+                Vec::<i64>::new()
+            );
         }
     }
 }

@@ -180,7 +180,8 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     // hall row (after its events and tickets went in) until the server is seen waiting in it.
     admin
         .batch_execute(
-            "CREATE TABLE hold (x int); INSERT INTO hold VALUES (1);
+            "SET synchronous_commit = on; -- the hold must outlive the crash
+             CREATE TABLE hold (x int); INSERT INTO hold VALUES (1);
              CREATE FUNCTION hold_batch() RETURNS trigger LANGUAGE plpgsql AS
                  $$ BEGIN WHILE EXISTS (SELECT 1 FROM hold) LOOP PERFORM pg_sleep(0.05);
                     END LOOP; RETURN NEW; END $$;
@@ -559,7 +560,9 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     ] {
         assert_eq!(
             c["total"][col].as_u64(),
-            Some(own_a["total"][col].as_u64().expect(col) + own_b["total"][col].as_u64().expect(col)),
+            Some(
+                own_a["total"][col].as_u64().expect(col) + own_b["total"][col].as_u64().expect(col)
+            ),
             "{col}: the all-halls total is the sum of the halls'"
         );
     }
@@ -642,4 +645,146 @@ async fn the_backfills_buckets_are_the_uplinks() {
         let (v, b): (i64, i32) = (r.get(0), r.get(1));
         assert_eq!(b as usize, hallq::central::pct::bucket(v as u32), "{v}");
     }
+}
+
+/// README's "Many halls", as processes: two halls configured as its loop configures them (the
+/// shipped config plus the `[uplink]` lines its `printf` appends), `hallq central serve --demo`,
+/// and the demo manager reading the waits by hall from the central server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_two_halls_and_central_server() {
+    const BIN: &str = env!("CARGO_BIN_EXE_hallq");
+    let (_pg, url) = Pg::fresh().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let http = reqwest::Client::new();
+    let mut halls = Vec::new();
+    for (h, n) in [("sandu", 2), ("duyun", 1)] {
+        let cfg = dir.path().join(format!("local-{h}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{h}\"\n",
+                shipped_config()
+            ),
+        )
+        .expect("config");
+        let db = dir.path().join(format!("{h}.db"));
+        let out = std::process::Command::new(BIN)
+            .args([
+                "device", "add", "--kind", "kiosk", "--id", "kiosk-1", "--db",
+            ])
+            .arg(&db)
+            .output()
+            .expect("device add runs");
+        assert!(out.status.success(), "{out:?}");
+        let token = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .lines()
+            .last()
+            .expect("token line")
+            .trim()
+            .to_string();
+        let (child, base) = crate::durability::start_server(&cfg, &db).await;
+        for _ in 0..n {
+            let res = http
+                .post(format!("{base}/api/v1/tickets"))
+                .bearer_auth(&token)
+                .json(&json!({"queue": "hj"}))
+                .send()
+                .await
+                .expect("issued");
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+        halls.push(child);
+    }
+    let mut central = tokio::process::Command::new(BIN)
+        .args([
+            "central",
+            "serve",
+            "--pg",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("central serve starts");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+        central.stdout.take().expect("stdout"),
+    ));
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            if let Some(rest) = line.strip_prefix("hallq central listening on ") {
+                return rest.trim().trim_end_matches("/central/").to_string();
+            }
+        }
+        panic!("central serve exited before listening")
+    })
+    .await
+    .expect("listening within 60 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let res = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "manager", "password": "hallq-demo"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = res.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    // The halls run on the real clock: a range around today in the hall's zone.
+    let today = jiff::tz::TimeZone::get("Asia/Shanghai")
+        .expect("tz")
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let (from, to) = (
+        today.yesterday().expect("day"),
+        today.tomorrow().expect("day"),
+    );
+    // The halls ship in the background: read the report until it holds every ticket.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, body, _) = central_get(
+            &base,
+            Some(&token),
+            &format!("/api/v1/central/reports/waits?from={from}&to={to}&by=hall"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        let rows: Vec<(&str, u64)> = v["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["hall_id"].as_str().expect("hall"),
+                    r["issued"].as_u64().expect("n"),
+                )
+            })
+            .collect();
+        if rows == [("duyun", 1), ("sandu", 2)] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the centre never had both halls' tickets: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (s, body, _) = central_get(&base, Some(&token), "/api/v1/central/halls").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let ids: Vec<&str> = v["halls"]
+        .as_array()
+        .expect("halls")
+        .iter()
+        .map(|h| h["hall_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["duyun", "sandu"], "{v}");
+    drop(halls);
 }
