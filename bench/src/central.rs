@@ -38,8 +38,8 @@ pub struct CentralArgs {
     /// Seconds the hall's kiosks issue to build the backlog its uplink then ships (0: skip).
     #[arg(long, default_value_t = 20)]
     pub backlog_secs: u64,
-    /// Rounds of [calm | shipping | calm], and HTTP clients issuing.
-    #[arg(long, default_value_t = 4)]
+    /// Rounds of calm and shipping slices in turn, and HTTP clients issuing.
+    #[arg(long, default_value_t = 2)]
     pub rounds: usize,
     #[arg(long, default_value_t = 4)]
     pub clients: usize,
@@ -317,11 +317,15 @@ async fn ingest_halls(
     Ok(t)
 }
 
+/// Length of one calm or shipping slice.
+const SLICE: Duration = Duration::from_secs(2);
+/// Longest a round goes on before the backlog is shipped.
+const ROUND_CAP: Duration = Duration::from_secs(90);
+
 /// A hall whose kiosks issued for `backlog_secs` with no uplink: kiosks go on issuing over
-/// HTTP (`issue_rate` a second, or back to back) in rounds of [calm | the uplink shipping that
-/// backlog | calm], the two calm slices together as long as the shipping one (2 s at least);
-/// issue latency in each. Between rounds the centre forgets the hall and the hall its mark, so
-/// each round ships the whole backlog again.
+/// HTTP (`issue_rate` a second, or back to back) in rounds of alternating calm and shipping
+/// slices until the backlog is shipped; issue latency in each. Between rounds the centre
+/// forgets the hall and the hall its mark, so each round ships the whole backlog again.
 async fn hall_while_shipping(
     a: &CentralArgs,
     plan: &hallq::domain::Plan,
@@ -353,7 +357,7 @@ async fn hall_while_shipping(
         format!("{} tickets/s on a fixed schedule", a.issue_rate)
     };
     println!(
-        "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients issuing {load}, {} rounds of [calm | shipping it all | calm]; PostgreSQL shares the {} cores:",
+        "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients issuing {load}, {} rounds of 2 s calm and shipping slices in turn until it is shipped; PostgreSQL shares the {} cores:",
         backlog.ops,
         a.clients,
         a.rounds,
@@ -366,7 +370,6 @@ async fn hall_while_shipping(
     let central = hallq::central::connect(url).await?;
     let (mut quiet, mut busy) = (super::Figures::empty(), super::Figures::empty());
     let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
-    let mut calm = Duration::from_secs(1);
     for round in 1..=a.rounds.max(1) {
         central
             .batch_execute(
@@ -391,28 +394,34 @@ async fn hall_while_shipping(
              ON CONFLICT (hall_id) DO UPDATE SET shipped_seq = 0",
             [],
         )?;
-        let mut q = issue(a, addr, calm, &queues, token).await?;
+        // Pairs of slices, one calm and one shipping, in alternating order, so the other
+        // load on the machine falls on both alike; the uplink is started for each shipping
+        // slice and stopped after it (it resumes from the hall's mark).
         let status = std::sync::Arc::new(hallq::central::uplink::UplinkStatus::default());
-        let uplink =
-            hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
-        let t = Instant::now();
-        let task = tokio::spawn(uplink.run());
-        let mut b = super::Figures::empty();
-        loop {
-            b.absorb(issue(a, addr, Duration::from_secs(1), &queues, token).await?);
+        let (mut q, mut b) = (super::Figures::empty(), super::Figures::empty());
+        let started = Instant::now();
+        for pair in 0.. {
+            for shipping in [pair % 2 == 1, pair % 2 == 0] {
+                if !shipping {
+                    q.absorb(issue(a, addr, SLICE, &queues, token).await?);
+                    continue;
+                }
+                let uplink =
+                    hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
+                let task = tokio::spawn(uplink.run());
+                b.absorb(issue(a, addr, SLICE, &queues, token).await?);
+                task.abort();
+                let _ = task.await;
+                // Let the uplink's thread finish the batch it was in.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
             let v = status.view("backlog");
-            if v.shipped_seq > 0 && v.lag_events < 100 || t.elapsed() > Duration::from_secs(60) {
+            if v.shipped_seq > 0 && v.lag_events < 100 || started.elapsed() > ROUND_CAP {
                 shipped += v.shipped_seq;
                 break;
             }
         }
-        let took = t.elapsed();
-        shipping_s += took.as_secs_f64();
-        task.abort();
-        let _ = task.await;
-        // Let the uplink's thread finish the batch it was in before the calm slice starts.
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        q.absorb(issue(a, addr, calm, &queues, token).await?);
+        shipping_s += b.elapsed.as_secs_f64();
         println!(
             "  round {round}: calm {:.1} s p99 {:.2} ms, shipping {:.1} s p99 {:.2} ms ({:.2}×)",
             q.elapsed.as_secs_f64(),
@@ -423,7 +432,6 @@ async fn hall_while_shipping(
         );
         quiet.absorb(q);
         busy.absorb(b);
-        calm = (took / 2).max(Duration::from_secs(1));
     }
     println!("{}", quiet.line("  issue, uplink stopped", "tickets"));
     println!("{}", busy.line("  issue, uplink shipping", "tickets"));

@@ -7,7 +7,7 @@
 //! - while the hall is issuing it ships small batches (a few milliseconds of the centre's time
 //!   each) and rests 19 times as long as each took, so it takes about a twentieth of the time;
 //!   a quiet hall catches up in large batches;
-//! - the mark, its only write to the hall's database, is written at most every two seconds
+//! - the mark, its only write to the hall's database, is written at most once a second
 //!   while catching up and once caught up (a mark behind the centre only means a batch is sent
 //!   again, and the centre counts it once);
 //! - it backs off while the centre is unreachable, so the hall never waits for it.
@@ -34,7 +34,7 @@ const POLL: Duration = Duration::from_millis(250);
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// How far the hall's stored mark may trail the centre while a backlog ships.
-const MARK_EVERY: Duration = Duration::from_secs(2);
+const MARK_EVERY: Duration = Duration::from_secs(1);
 /// The uplink thread's nice value (Linux): below every thread that serves the hall.
 #[cfg(target_os = "linux")]
 const NICE: i32 = 10;

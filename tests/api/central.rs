@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::pg::Pg;
 
+const PHONE: &str = "13800138000";
+
 fn uplinked(url: &str, hall_id: &str) -> String {
     format!(
         "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{hall_id}\"\n",
@@ -684,17 +686,23 @@ async fn the_readmes_two_halls_and_central_server() {
             .trim()
             .to_string();
         let (child, base) = crate::durability::start_server(&cfg, &db).await;
-        for _ in 0..n {
+        for i in 0..n {
+            // Sandu's second visitor gives a phone and an ID number: neither may leave.
+            let body = if i == 1 {
+                json!({"queue": "qydj", "phone": PHONE, "id_number": id_number(7)})
+            } else {
+                json!({"queue": "hj"})
+            };
             let res = http
                 .post(format!("{base}/api/v1/tickets"))
                 .bearer_auth(&token)
-                .json(&json!({"queue": "hj"}))
+                .json(&body)
                 .send()
                 .await
                 .expect("issued");
             assert_eq!(res.status(), StatusCode::CREATED);
         }
-        halls.push(child);
+        halls.push((child, db));
     }
     let mut central = tokio::process::Command::new(BIN)
         .args([
@@ -786,5 +794,27 @@ async fn the_readmes_two_halls_and_central_server() {
         .map(|h| h["hall_id"].as_str().expect("id"))
         .collect();
     assert_eq!(ids, ["duyun", "sandu"], "{v}");
+    // Nothing personal reached the centre: not the phone, the ID number or the hall's hash.
+    let hash: String = rusqlite::Connection::open(&halls[0].1)
+        .expect("hall db")
+        .query_row(
+            "SELECT id_hash FROM tickets WHERE id_hash IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the real-name ticket's hash");
+    for secret in [PHONE.to_string(), id_number(7), hash] {
+        for table in ["events", "tickets", "ratings", "day_queue", "month_queue"] {
+            assert_eq!(
+                central_count(
+                    &url,
+                    &format!("SELECT COUNT(*) FROM {table} t WHERE t::text LIKE '%{secret}%'")
+                )
+                .await,
+                0,
+                "{table} holds {secret}"
+            );
+        }
+    }
     drop(halls);
 }
