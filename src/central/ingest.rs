@@ -121,7 +121,7 @@ pub async fn ship(
     if !older.is_empty() {
         for r in tx
             .query(
-                "SELECT ticket_id, day::text, queue, original_queue, state, win, issued_ms,
+                "SELECT ticket_id, to_char(day, 'YYYY-MM-DD'), queue, original_queue, state, win, issued_ms,
                         first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
                  FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
                 &[&hall.hall_id, &older],

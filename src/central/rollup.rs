@@ -91,14 +91,14 @@ pub async fn write(
 }
 
 /// The batch's changes added to the rows they change (new rows as they are), in key order so
-/// the primary key's B-tree takes them at neighbouring places.
+/// the primary key's B-tree takes them at neighbouring places. Days are read back with
+/// `to_char`, never `::text`, whose form follows the server's DateStyle.
 fn merge(
     mut old: HashMap<RollupKey, Measures>,
     mut changes: Vec<(RollupKey, Measures)>,
 ) -> Vec<(RollupKey, Measures)> {
-    changes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    changes
-        .into_iter()
+    let mut rows: Vec<(RollupKey, Measures)> = changes
+        .drain(..)
         .map(|(key, change)| match old.remove(&key) {
             Some(mut row) => {
                 row.add(&change, 1);
@@ -106,7 +106,11 @@ fn merge(
             }
             None => (key, change),
         })
-        .collect()
+        .collect();
+    // A row taken out goes back even if no change matched it.
+    rows.extend(old);
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    rows
 }
 
 /// Delete and return the stored rows of `table` at `keys`.
@@ -126,7 +130,7 @@ async fn take(
     let sql = format!(
         "DELETE FROM {table} r USING UNNEST($2::text[], $3::text[]) AS k(d, q)
          WHERE r.hall_id = $1 AND r.{key} = k.d::date AND r.queue = k.q
-         RETURNING r.{key}::text, r.queue, r.{}, r.{}",
+         RETURNING to_char(r.{key}, 'YYYY-MM-DD'), r.queue, r.{}, r.{}",
         COUNTERS.join(", r."),
         arrays.join(", r."),
     );

@@ -426,6 +426,16 @@ fn assert_rows_equal(own: &Value, central: &Value, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     let (_pg, url) = Pg::fresh().await;
+    // A database whose dates print day first: the centre must not read its own days as text.
+    hallq::central::connect(&url)
+        .await
+        .expect("connect")
+        .batch_execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET datestyle = %L',
+                 current_database(), 'SQL, DMY'); END $$",
+        )
+        .await
+        .expect("datestyle");
     let a = TestHall::spawn_with(&uplinked(&url, "a")).await;
     let b = TestHall::spawn_with(&uplinked(&url, "b")).await;
     a_day(&a, 3).await;
