@@ -285,7 +285,8 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
         | Event::SessionStarted { .. }
-        | Event::SessionEnded { .. } => return None,
+        | Event::SessionEnded { .. }
+        | Event::SessionExpired { .. } => return None,
     })
 }
 
@@ -325,7 +326,8 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
         | Event::SessionStarted { .. }
-        | Event::SessionEnded { .. } => Some(e),
+        | Event::SessionEnded { .. }
+        | Event::SessionExpired { .. } => Some(e),
     }
 }
 
