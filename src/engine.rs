@@ -382,12 +382,14 @@ impl Writer {
     fn run_batch(&mut self, batch: Vec<Request>) {
         self.catch_up();
         self.follow_the_day();
-        // An account command reads its stored row before it is decided, so each goes into a
-        // transaction after every earlier one has committed: at most one per transaction.
+        // An account command reads its stored row before it is decided, and a tick the
+        // sessions it sweeps, so each goes into a transaction after every earlier one has
+        // committed: at most one per transaction (a logout and a sweep never end one session
+        // twice).
+        let reads_rows = |r: &Request| matches!(r, Request::Account { .. } | Request::Tick);
         let mut part = Vec::new();
         for req in batch {
-            let account = matches!(req, Request::Account { .. });
-            if account && part.iter().any(|r| matches!(r, Request::Account { .. })) {
+            if reads_rows(&req) && part.iter().any(reads_rows) {
                 self.decide_and_commit(std::mem::take(&mut part));
             }
             part.push(req);
@@ -471,7 +473,11 @@ impl Writer {
                     let _ = reply.send(self.last_seq);
                     continue;
                 }
-                Request::Tick => (Actor::System, hall.tick(now)),
+                Request::Tick => {
+                    let mut events = hall.tick(now);
+                    events.extend(sweep_sessions(&self.store, hall, now));
+                    (Actor::System, events)
+                }
                 Request::Account { actor, cmd, reply } => {
                     let decided = self
                         .store
@@ -589,6 +595,18 @@ impl Writer {
                 tracing::error!(error = %e, "event not serializable");
                 None
             }
+        }
+    }
+}
+
+/// Sessions past their end, removed with their `session.expired` events in the tick's commit.
+/// A failed read is logged and tried again at the next tick.
+fn sweep_sessions(store: &Store, hall: &mut Hall, now: Timestamp) -> Vec<crate::domain::Event> {
+    match store.lapsed_sessions(now.as_millisecond()) {
+        Ok(lapsed) => hall.expire_sessions(lapsed),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read the sessions past their end");
+            Vec::new()
         }
     }
 }

@@ -95,7 +95,8 @@ impl Shipped {
             | Event::DeviceRevoked { .. }
             | Event::DeviceTokenReplaced { .. }
             | Event::SessionStarted { .. }
-            | Event::SessionEnded { .. } => {}
+            | Event::SessionEnded { .. }
+            | Event::SessionExpired { .. } => {}
         }
         Some(s)
     }

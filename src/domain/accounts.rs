@@ -254,7 +254,8 @@ pub enum AccountChange {
         id: String,
         token_hash: String,
     },
-    /// A new session (expired sessions are cleared with it).
+    /// A new session. Expired ones are not cleared here: the sweep (`expire_sessions`)
+    /// removes each with its `session.expired` event.
     InsertSession {
         token_hash: String,
         username: String,
@@ -589,6 +590,42 @@ pub fn decide(
     }
 }
 
+/// A stored session whose end has come, as the writer's sweep reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LapsedSession {
+    pub token_hash: String,
+    pub username: String,
+    /// When it ended, unix ms on the hall clock.
+    pub expires_ms: i64,
+}
+
+/// The sweep of sessions past their end: each is removed with a `session.expired` event, in
+/// the commit that records it, so the audit says how every session ended and a restart finds
+/// nothing left to record twice. A request with such a token is refused (401) from its end on,
+/// swept or not (`store::auth::session` checks the time). Sessions still live are not given.
+pub fn expire_sessions(
+    lapsed: Vec<LapsedSession>,
+    tz: &jiff::tz::TimeZone,
+) -> (Vec<Event>, Vec<AccountChange>) {
+    lapsed
+        .into_iter()
+        .map(|s| {
+            let ended = jiff::Timestamp::from_millisecond(s.expires_ms)
+                .map(|t| super::event::rfc3339(t, tz))
+                .unwrap_or_default();
+            (
+                Event::SessionExpired {
+                    username: s.username,
+                    expired_at: ended,
+                },
+                AccountChange::DeleteSession {
+                    token_hash: s.token_hash,
+                },
+            )
+        })
+        .unzip()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,6 +864,50 @@ mod tests {
                 staff_no: Some("SD-0123".into())
             }]
         );
+    }
+
+    #[test]
+    fn each_lapsed_session_is_removed_with_one_expiry_event_saying_when_it_ended() {
+        let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("bundled");
+        let lapsed = |token: &str, who: &str, ms| LapsedSession {
+            token_hash: token.into(),
+            username: who.into(),
+            expires_ms: ms,
+        };
+        // 2025-11-27 22:00 and 23:30 in the hall (UTC+8).
+        let (events, changes) = expire_sessions(
+            vec![
+                lapsed("t1", "clerk1", 1_764_252_000_000),
+                lapsed("t2", "boss", 1_764_257_400_000),
+            ],
+            &tz,
+        );
+        assert_eq!(
+            events,
+            [
+                Event::SessionExpired {
+                    username: "clerk1".into(),
+                    expired_at: "2025-11-27T22:00:00.000+08:00".into(),
+                },
+                Event::SessionExpired {
+                    username: "boss".into(),
+                    expired_at: "2025-11-27T23:30:00.000+08:00".into(),
+                },
+            ]
+        );
+        assert_eq!(
+            changes,
+            [
+                AccountChange::DeleteSession {
+                    token_hash: "t1".into()
+                },
+                AccountChange::DeleteSession {
+                    token_hash: "t2".into()
+                },
+            ]
+        );
+        let (events, changes) = expire_sessions(Vec::new(), &tz);
+        assert!(events.is_empty() && changes.is_empty());
     }
 
     #[test]

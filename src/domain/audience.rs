@@ -289,7 +289,8 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
         | Event::SessionStarted { .. }
-        | Event::SessionEnded { .. } => return None,
+        | Event::SessionEnded { .. }
+        | Event::SessionExpired { .. } => return None,
     })
 }
 
@@ -333,7 +334,8 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
         | Event::SessionStarted { .. }
-        | Event::SessionEnded { .. } => Some(e),
+        | Event::SessionEnded { .. }
+        | Event::SessionExpired { .. } => Some(e),
     }
 }
 

@@ -268,6 +268,15 @@ pub enum Event {
     SessionStarted { username: String },
     #[serde(rename = "session.ended")]
     SessionEnded { username: String },
+    /// A session reached its end unused and was removed by the writer's sweep (actor
+    /// `system`). `at` is when the sweep saw it; `expired_at` when it really ended (the two
+    /// differ by up to a tick, or by the night when the server was down).
+    #[serde(rename = "session.expired")]
+    SessionExpired {
+        username: String,
+        /// RFC 3339 in the hall's offset.
+        expired_at: String,
+    },
 }
 
 impl Event {
@@ -312,6 +321,7 @@ impl Event {
             Event::DeviceTokenReplaced { .. } => "device.token_replaced",
             Event::SessionStarted { .. } => "session.started",
             Event::SessionEnded { .. } => "session.ended",
+            Event::SessionExpired { .. } => "session.expired",
         }
     }
 

@@ -154,6 +154,13 @@ pub fn summary(kind: &str, d: &Value, names: &Names) -> String {
     if let Some(due) = text(d, "due_at") {
         put(&mut parts, "due", &local_time(&due));
     }
+    // Whose account or session (its actor may be an admin, or the system for an expiry).
+    if let Some(u) = text(d, "username") {
+        put(&mut parts, "user", &names.actor(&format!("staff:{u}")));
+    }
+    if let Some(t) = text(d, "expired_at") {
+        put(&mut parts, "expired", &local_time(&t));
+    }
     if let (Some(day), Some(start)) = (
         d.pointer("/appointment/day").and_then(Value::as_str),
         d.pointer("/appointment/start").and_then(Value::as_str),
@@ -348,6 +355,11 @@ mod tests {
                 "window.signed_out",
                 json!({"reason": "day_end", "clerk": {"username": "clerk1", "name": "李红"}}),
                 "日终自动签退；工作人员：李红",
+            ),
+            (
+                "session.expired",
+                json!({"username": "clerk1", "expired_at": "2026-12-02T22:00:00.000+08:00"}),
+                "账号：李红（clerk1）；到期：2026-12-02 22:00:00",
             ),
         ] {
             assert_eq!(summary(kind, &details, &n), said, "{kind} {details}");

@@ -6,7 +6,9 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Result, StoreError};
-use crate::domain::accounts::{AccountChange, AccountFacts, DeviceFacts, Subject, UserFacts};
+use crate::domain::accounts::{
+    AccountChange, AccountFacts, DeviceFacts, LapsedSession, Subject, UserFacts,
+};
 use crate::domain::{DeviceKind, Role};
 
 /// A staff account with its password hash (what a login checks).
@@ -132,6 +134,25 @@ pub fn session(c: &Connection, token_hash: &str, now_ms: i64) -> Result<Option<S
             })
         })
         .transpose()
+}
+
+/// The sessions whose end has come by `now_ms` (the same line `session` draws), oldest end
+/// first: what the writer's sweep removes.
+pub fn lapsed_sessions(c: &Connection, now_ms: i64) -> Result<Vec<LapsedSession>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT token_hash, username, expires_ms FROM sessions WHERE expires_ms <= ?1
+         ORDER BY expires_ms, token_hash",
+    )?;
+    let rows = stmt
+        .query_map([now_ms], |r| {
+            Ok(LapsedSession {
+                token_hash: r.get(0)?,
+                username: r.get(1)?,
+                expires_ms: r.get(2)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
 }
 
 /// Every registered device, by id.
@@ -268,8 +289,6 @@ pub fn apply(c: &Connection, change: &AccountChange) -> Result<()> {
             created_ms,
             expires_ms,
         } => {
-            c.prepare_cached("DELETE FROM sessions WHERE expires_ms <= ?1")?
-                .execute([created_ms])?;
             c.prepare_cached(
                 "INSERT INTO sessions(token_hash, username, created_ms, expires_ms) VALUES (?1, ?2, ?3, ?4)",
             )?

@@ -32,7 +32,7 @@ use rusqlite::{Connection, OpenFlags, params};
 pub use auth::{DeviceRow, SessionPrincipal, UserRow};
 pub use report_view::ReportView;
 
-use crate::domain::accounts::{AccountChange, AccountFacts, Subject};
+use crate::domain::accounts::{AccountChange, AccountFacts, LapsedSession, Subject};
 use crate::domain::hall::{Changes, RateTarget, Restored};
 use crate::domain::ticket::Ticket;
 use crate::domain::{Event, EventRecord};
@@ -342,6 +342,11 @@ impl Store {
     /// commit, the CLI's included).
     pub fn account_facts(&self, subject: Subject<'_>) -> Result<AccountFacts> {
         auth::facts(&self.conn, subject)
+    }
+
+    /// The sessions ended by `now_ms`, for the writer's sweep (read on the writer).
+    pub fn lapsed_sessions(&self, now_ms: i64) -> Result<Vec<LapsedSession>> {
+        auth::lapsed_sessions(&self.conn, now_ms)
     }
 
     /// The CLI's account writes, the one documented writer besides a running engine: in one

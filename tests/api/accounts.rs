@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::audience::{frames_until, kinds};
 use crate::helpers::*;
 
 /// The audit entries of kind `kind` (prefix), newest first.
@@ -413,4 +414,133 @@ fn only_the_engine_and_the_cli_open_a_write_connection() {
         offenders.is_empty(),
         "write connections outside the engine and CLI: {offenders:?}"
     );
+}
+
+#[tokio::test]
+async fn a_session_past_its_end_is_recorded_once_by_the_system_for_staff_only() {
+    let hall = TestHall::spawn().await;
+    // Twelve hours from 10:00: clerk1's session ends at 22:00.
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    hall.set_clock(tomorrow_at(21, 0)).await;
+    let m = hall.login("manager").await;
+    let mut public = hall.ws(None).await;
+    let mut staff = hall.ws_staff(&m).await;
+    let mut starts = Vec::new();
+    for ws in [&mut public, &mut staff] {
+        let snap = next_json(ws).await;
+        assert_eq!(snap["type"], "snapshot");
+        starts.push(snap["seq"].as_u64().expect("seq"));
+    }
+
+    // Before its end the sweep leaves it alone and it works.
+    hall.set_clock(tomorrow_at(21, 59)).await;
+    assert_eq!(hall.get("/api/v1/session", Some(&c1)).await.0, 200);
+    assert_eq!(
+        audit(&hall, &m, "kind=session.expired").await,
+        Vec::<Value>::new()
+    );
+
+    // Past its end: refused, and swept once however often the engine ticks after.
+    hall.set_clock(tomorrow_at(22, 1)).await;
+    assert_error(
+        &hall.get("/api/v1/session", Some(&c1)).await,
+        401,
+        "unauthenticated",
+    );
+    hall.set_clock(tomorrow_at(22, 30)).await;
+    let got = audit(&hall, &m, "kind=session.expired").await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["actor"], "system");
+    assert_eq!(got[0]["details"]["username"], "clerk1");
+    let ended = got[0]["details"]["expired_at"]
+        .as_str()
+        .expect("expired_at");
+    assert!(
+        ended.ends_with("+08:00") && ended.contains("T22:00:00"),
+        "{ended}"
+    );
+    // The manager's session, still live, is untouched.
+    assert_eq!(hall.get("/api/v1/session", Some(&m)).await.0, 200);
+    assert_error(
+        &hall.get("/api/v1/session", Some(&c1)).await,
+        401,
+        "unauthenticated",
+    );
+
+    // The audit page says it in Chinese: what, by whom, whose session and when it ended.
+    let (s, page) = hall
+        .get("/api/v1/reports/audit?kind=session.expired", Some(&m))
+        .await;
+    assert_eq!(s, 200, "{page}");
+    let row = &page["entries"][0];
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(row["kind_label"], "登录过期");
+    assert_eq!(row["actor_name"], "系统");
+    let summary = row["summary"].as_str().expect("summary");
+    assert!(
+        summary.starts_with("账号：李红（clerk1）；到期："),
+        "{summary}"
+    );
+    assert!(summary.contains(" 22:00:00"), "{summary}");
+
+    // As after a logout, the window's sign-in outlives the session: window 20 is still
+    // clerk1's until the day ends or a manager signs it out.
+    hall.ok(&m, 20, "sign-out", json!({})).await;
+    let staff_frames = frames_until(&mut staff, starts[1], "window.signed_out").await;
+    let pub_frames = frames_until(&mut public, starts[0], "window.signed_out").await;
+    assert_eq!(
+        kinds(&staff_frames),
+        ["session.expired", "window.signed_out"],
+        "{staff_frames:?}"
+    );
+    assert_eq!(staff_frames[0]["username"], "clerk1");
+    assert_eq!(staff_frames[1]["clerk"]["username"], "clerk1");
+    assert_eq!(staff_frames[1]["reason"], "manager");
+    assert_eq!(kinds(&pub_frames), ["window.signed_out"], "{pub_frames:?}");
+    let public_text = serde_json::to_string(&pub_frames).expect("json");
+    assert!(!public_text.contains("clerk1"), "{public_text}");
+}
+
+/// The `session.expired` entries about `who`.
+async fn expired_of(hall: &TestHall, token: &str, who: &str) -> Vec<Value> {
+    audit(hall, token, &format!("kind=session.expired&subject={who}")).await
+}
+
+#[tokio::test]
+async fn an_expiry_is_recorded_once_across_restarts_and_after_downtime() {
+    let dir = tempfile::tempdir().expect("dir");
+    let t0 = jiff::Timestamp::now();
+    let at = |hours: i64| {
+        t0.checked_add(jiff::SignedDuration::from_hours(hours))
+            .expect("time")
+    };
+
+    // clerk1's session ends while the server runs.
+    let hall = TestHall::spawn_simulated_on(dir.path()).await;
+    hall.login("clerk1").await;
+    hall.set_clock(at(13)).await;
+    // clerk2's ends while the server is down (at 25 h).
+    hall.login("clerk2").await;
+    let m = hall.login("manager").await;
+    assert_eq!(expired_of(&hall, &m, "clerk1").await.len(), 1);
+    hall.stop().await;
+
+    // The next start finds it and records it; the one already recorded is not recorded again.
+    let hall = TestHall::spawn_simulated_on(dir.path()).await;
+    hall.set_clock(at(26)).await;
+    let m = hall.login("manager").await;
+    let c2 = expired_of(&hall, &m, "clerk2").await;
+    assert_eq!(c2.len(), 1, "{c2:?}");
+    assert_eq!(c2[0]["actor"], "system");
+    assert_eq!(expired_of(&hall, &m, "clerk1").await.len(), 1);
+    hall.stop().await;
+
+    let hall = TestHall::spawn_simulated_on(dir.path()).await;
+    hall.set_clock(at(27)).await;
+    let m = hall.login("manager").await;
+    for who in ["clerk1", "clerk2"] {
+        let got = expired_of(&hall, &m, who).await;
+        assert_eq!(got.len(), 1, "{who}: {got:?}");
+    }
 }

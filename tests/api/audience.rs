@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// Frames up to and including the first of type `until`; checks the `prev` rule on the way.
-async fn frames_until(ws: &mut Ws, mut last: u64, until: &str) -> Vec<Value> {
+pub async fn frames_until(ws: &mut Ws, mut last: u64, until: &str) -> Vec<Value> {
     let mut got = Vec::new();
     loop {
         let e = next_json(ws).await;
@@ -23,7 +23,7 @@ async fn frames_until(ws: &mut Ws, mut last: u64, until: &str) -> Vec<Value> {
     }
 }
 
-fn kinds(frames: &[Value]) -> Vec<&str> {
+pub fn kinds(frames: &[Value]) -> Vec<&str> {
     frames.iter().filter_map(|e| e["type"].as_str()).collect()
 }
 

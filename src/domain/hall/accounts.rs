@@ -41,6 +41,20 @@ impl Hall {
         Ok((Reply::Account(decided.reply), events))
     }
 
+    /// Remove the sessions whose end has come (read by the writer's sweep) and record each
+    /// as `session.expired`, in the commit that deletes its row.
+    ///
+    /// A clerk signed in at a window stays signed in there, as after a logout: the window's
+    /// sign-in is the hall's state, the session only the console's key. Signing the window
+    /// out here could close it on a citizen being served, or while the clerk works on
+    /// (they log in again and carry on); the day's end signs every window out, and a manager
+    /// can sign one out from the floor.
+    pub fn expire_sessions(&mut self, lapsed: Vec<accounts::LapsedSession>) -> Vec<Event> {
+        let (events, changes) = accounts::expire_sessions(lapsed, &self.plan.rules.tz);
+        self.account_changes.extend(changes);
+        events
+    }
+
     /// The windows `username` is signed in at; refused while one has a ticket in hand (it is
     /// finished, held or transferred first, so no citizen is left at a closed window).
     fn windows_held_by(&self, username: &str) -> Result<Vec<u32>, DomainError> {
