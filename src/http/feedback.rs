@@ -11,7 +11,7 @@ use super::error::{ApiError, Json, Path, Query};
 use super::openapi::ErrorBody;
 use crate::domain::DomainError;
 use crate::domain::hall::{Actor, Command, RateTarget};
-use crate::domain::rating::{FollowUpResult, RatingLevel};
+use crate::domain::rating::{FollowUpResult, RatingLevel, Resend, normalized, resend_of};
 use crate::domain::ticket::TicketId;
 use crate::engine::{EngineError, Outcome};
 use utoipa::ToSchema;
@@ -49,20 +49,24 @@ struct RatingRequest {
     )]
     comment: Option<String>,
     /// An idempotency key chosen by the client (an evaluator resending a tap it kept while
-    /// offline). A resend of a rating already stored, with the same level, reasons and
-    /// comment, answers 200 with `"replayed": true` and stores nothing; without a key a second
-    /// rating is 409 `already_rated` as before.
+    /// offline), stored with the rating; it names one rating of one ticket. A resend with the
+    /// key of the visit's stored rating and the same level, reasons and comment answers 200
+    /// with `"replayed": true` and stores nothing, also after a restart; the same key with
+    /// anything else is 409 `rating_key_reused`. Another key, or none, on a rated visit is
+    /// 409 `already_rated` as before.
     #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     key: Option<String>,
 }
 
-/// The rating already stored for `target`, as the first answer gave it, when it is the same
-/// rating as `r` (a resend); `None` when it differs or none is stored.
-async fn replayed(
+/// A keyed rating refused as `already_rated`: the first answer again (`replayed: true`) when
+/// the stored rating came with the same key and says the same, 409 `rating_key_reused` when it
+/// came with the same key and says something else, and `already_rated` otherwise.
+async fn resent(
     st: &AppState,
     target: &RateTarget,
     r: &RatingRequest,
-) -> Result<Option<serde_json::Value>, ApiError> {
+    key: &str,
+) -> Result<serde_json::Value, ApiError> {
     let reader = st.reader.clone();
     let target = target.clone();
     let found = tokio::task::spawn_blocking(move || {
@@ -72,38 +76,37 @@ async fn replayed(
         };
         let Some(id) = id else { return Ok(None) };
         reader.with(|c| {
-            Ok(crate::store::feedback::rating_of(c, id)?
-                .map(|rating| (rating, crate::store::feedback::follow_up_of(c, id))))
+            let (Some(rating), Some(key)) = (
+                crate::store::feedback::rating_of(c, id)?,
+                crate::store::feedback::rating_key_of(c, id)?,
+            ) else {
+                return Ok(None);
+            };
+            Ok(Some((rating, key, crate::store::feedback::follow_up_of(c, id)?)))
         })
     })
     .await??;
-    let Some((stored, follow_up)) = found else {
-        return Ok(None);
+    let Some((stored, stored_key, follow_up)) = found else {
+        return Err(DomainError::AlreadyRated.into());
     };
-    let trimmed: Vec<String> = r
-        .reasons
-        .iter()
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect();
-    let comment = r
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    let same = stored.level == r.level
-        && stored.reasons == trimmed
-        && stored.comment.as_deref() == comment;
-    Ok(same.then(|| {
-        serde_json::json!({
+    let (reasons, comment) = normalized(r.reasons.clone(), r.comment.clone());
+    match resend_of(
+        stored_key.as_deref(),
+        (stored.level, &stored.reasons, stored.comment.as_deref()),
+        key,
+        (r.level, &reasons, comment.as_deref()),
+    ) {
+        Resend::Replay => Ok(serde_json::json!({
             "ticket": stored.ticket_id,
             "level": r.level,
             "gbt39046_code": r.level.gbt39046_code(),
             "provincial_code": r.level.provincial_code(),
-            "follow_up": follow_up.ok().flatten(),
+            "follow_up": follow_up,
             "replayed": true,
-        })
-    }))
+        })),
+        Resend::KeyReused => Err(DomainError::RatingKeyReused.into()),
+        Resend::SecondRating => Err(DomainError::AlreadyRated.into()),
+    }
 }
 
 /// The caller behind a rating: an evaluator device (bearer) or the token holder (no credentials).
@@ -144,6 +147,8 @@ struct RatingReply {
     provincial_code: u8,
     /// The follow-up a bad rating opened.
     follow_up: Option<i64>,
+    /// Present and true only on a resend answered from the stored rating (200).
+    replayed: Option<bool>,
 }
 
 /// Rate a finished visit (好差评): the window's evaluator (bearer, by ticket id) or the phone
@@ -156,7 +161,8 @@ struct RatingReply {
         (status = 401, description = "A bearer token that is unknown (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "Staff may not rate, an evaluator of another window (`forbidden`, `not_your_window`)", body = ErrorBody),
         (status = 404, description = "No such ticket (`unknown_ticket`)", body = ErrorBody),
-        (status = 409, description = "Not rateable now (`already_rated`, `not_finished`, `rating_closed`)", body = ErrorBody),
+        (status = 200, description = "A resend with the stored rating's key (`replayed: true`); nothing stored", body = RatingReply),
+        (status = 409, description = "Not rateable now (`already_rated`, `not_finished`, `rating_closed`), or the key of the stored rating with another rating (`rating_key_reused`)", body = ErrorBody),
         (status = 422, description = "A reason is needed, unknown or the text is bad (`reason_required`, `invalid_reason`, `invalid_text`)", body = ErrorBody),
     ))]
 async fn submit_rating(
@@ -207,6 +213,7 @@ async fn submit_rating(
         level: r.level,
         reasons: r.reasons.clone(),
         comment: r.comment.clone(),
+        key: r.key.clone(),
         earlier,
     };
     let mut result = st.engine.execute(actor.clone(), command(None)).await;
@@ -223,9 +230,8 @@ async fn submit_rating(
             result = st.engine.execute(actor, command(Some(Box::new(row)))).await;
         }
     }
-    if let (Err(EngineError::Domain(DomainError::AlreadyRated)), Some(_)) = (&result, &r.key)
-        && let Some(body) = replayed(&st, &target, &r).await?
-    {
+    if let (Err(EngineError::Domain(DomainError::AlreadyRated)), Some(key)) = (&result, &r.key) {
+        let body = resent(&st, &target, &r, key).await?;
         return Ok((StatusCode::OK, axum::Json(body)).into_response());
     }
     match result? {

@@ -170,6 +170,8 @@ const MIGRATIONS: &[&str] = &[
     super::screens::MIGRATION,
     // 12: the notifications outbox, see store/outbox.rs.
     super::outbox::MIGRATION,
+    // 13: a rating keeps the idempotency key it was sent with (see store/feedback.rs).
+    super::feedback::KEY_MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.
