@@ -377,8 +377,14 @@ mod tests {
             now(ticket(3, "b", Normal, 2)),
         ];
         let sim = |servers, mine| simulate_calls(servers, &waiting, TicketId(mine), 2, mean, 0.0);
-        assert_eq!(sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 3), Some(300.0));
-        assert_eq!(sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 1), Some(0.0));
+        assert_eq!(
+            sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 3),
+            Some(300.0)
+        );
+        assert_eq!(
+            sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 1),
+            Some(0.0)
+        );
         // Window 1 alone: a1, then b1 (600 s), then b2 at 300 + 600.
         assert_eq!(sim(vec![server(&w1, 0.0)], 3), Some(900.0));
         // No window that calls b: no number.
@@ -403,7 +409,14 @@ mod tests {
         };
         let waiting = [now(ticket(1, "b", Normal, 1)), booked];
         assert_eq!(
-            simulate_calls(vec![server(&w2, 300.0)], &waiting, TicketId(1), 2, mean, 0.0),
+            simulate_calls(
+                vec![server(&w2, 300.0)],
+                &waiting,
+                TicketId(1),
+                2,
+                mean,
+                0.0
+            ),
             Some(600.0)
         );
         // A checked-in appointment counts as one only once its slot has begun: at 100 s it
@@ -415,16 +428,25 @@ mod tests {
             weight: 1.0,
         };
         let waiting = [now(ticket(1, "b", Normal, 1)), early];
-        let first = |free| {
-            simulate_calls(vec![server(&w2, free)], &waiting, TicketId(1), 2, mean, 0.0)
-        };
+        let first =
+            |free| simulate_calls(vec![server(&w2, free)], &waiting, TicketId(1), 2, mean, 0.0);
         assert_eq!(first(100.0), Some(100.0));
         assert_eq!(first(300.0), Some(900.0));
         // Giving up: at 100 s with theta = ln 2 / 100, b1 is there half the time.
-        let waiting = [now(ticket(1, "b", Normal, 1)), now(ticket(2, "b", Normal, 2))];
+        let waiting = [
+            now(ticket(1, "b", Normal, 1)),
+            now(ticket(2, "b", Normal, 2)),
+        ];
         let theta = std::f64::consts::LN_2 / 100.0;
-        let w = simulate_calls(vec![server(&w2, 100.0)], &waiting, TicketId(2), 2, mean, theta)
-            .expect("called");
+        let w = simulate_calls(
+            vec![server(&w2, 100.0)],
+            &waiting,
+            TicketId(2),
+            2,
+            mean,
+            theta,
+        )
+        .expect("called");
         assert!((w - 400.0).abs() < 1e-9, "{w}");
     }
 

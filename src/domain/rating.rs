@@ -259,8 +259,10 @@ mod tests {
     #[test]
     fn a_resend_is_known_by_its_key_and_must_say_the_same() {
         use RatingLevel::*;
-        let (reasons, comment) =
-            normalized(vec![" 办理时间太长 ".into(), "  ".into()], Some(" 等太久\n".into()));
+        let (reasons, comment) = normalized(
+            vec![" 办理时间太长 ".into(), "  ".into()],
+            Some(" 等太久\n".into()),
+        );
         assert_eq!(reasons, vec!["办理时间太长".to_string()]);
         assert_eq!(comment.as_deref(), Some("等太久"));
         let stored = (Dissatisfied, reasons.as_slice(), comment.as_deref());
@@ -269,14 +271,29 @@ mod tests {
         assert_eq!(resend_of(k, stored, "w20-t7-a", stored), Resend::Replay);
         // Same key, anything else different: the key was reused.
         let other_level = (VeryDissatisfied, reasons.as_slice(), comment.as_deref());
-        assert_eq!(resend_of(k, stored, "w20-t7-a", other_level), Resend::KeyReused);
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", other_level),
+            Resend::KeyReused
+        );
         let no_comment = (Dissatisfied, reasons.as_slice(), None);
-        assert_eq!(resend_of(k, stored, "w20-t7-a", no_comment), Resend::KeyReused);
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", no_comment),
+            Resend::KeyReused
+        );
         let no_reasons = (Dissatisfied, &[][..], comment.as_deref());
-        assert_eq!(resend_of(k, stored, "w20-t7-a", no_reasons), Resend::KeyReused);
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", no_reasons),
+            Resend::KeyReused
+        );
         // Another key, or a stored rating without one: a second rating, even if identical.
-        assert_eq!(resend_of(k, stored, "w20-t7-b", stored), Resend::SecondRating);
-        assert_eq!(resend_of(None, stored, "w20-t7-a", stored), Resend::SecondRating);
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-b", stored),
+            Resend::SecondRating
+        );
+        assert_eq!(
+            resend_of(None, stored, "w20-t7-a", stored),
+            Resend::SecondRating
+        );
     }
 
     #[test]

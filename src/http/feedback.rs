@@ -82,7 +82,11 @@ async fn resent(
             ) else {
                 return Ok(None);
             };
-            Ok(Some((rating, key, crate::store::feedback::follow_up_of(c, id)?)))
+            Ok(Some((
+                rating,
+                key,
+                crate::store::feedback::follow_up_of(c, id)?,
+            )))
         })
     })
     .await??;

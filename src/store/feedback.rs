@@ -289,10 +289,11 @@ pub fn follow_up_of(c: &Connection, ticket: i64) -> Result<Option<i64>> {
 /// The idempotency key a ticket's rating was sent with: `None` when the ticket is not rated,
 /// `Some(None)` when it was rated without a key.
 pub fn rating_key_of(c: &Connection, ticket: i64) -> Result<Option<Option<String>>> {
-    Ok(c
-        .prepare_cached("SELECT idempotency_key FROM ratings WHERE ticket_id = ?1")?
-        .query_row([ticket], |r| r.get(0))
-        .optional()?)
+    Ok(
+        c.prepare_cached("SELECT idempotency_key FROM ratings WHERE ticket_id = ?1")?
+            .query_row([ticket], |r| r.get(0))
+            .optional()?,
+    )
 }
 
 /// The rating of one ticket, if rated.

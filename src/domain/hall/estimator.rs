@@ -196,13 +196,17 @@ impl Hall {
     fn last_change(&self) -> Option<Timestamp> {
         // A closed window's `since` is not a change of the day (a restored hall sets it to
         // the restore time).
-        let windows = self.windows.values().filter(|w| w.status != WindowStatus::Closed).flat_map(|w| {
-            let called = w
-                .current
-                .and_then(|id| self.tickets.get(id))
-                .and_then(|t| t.called_at);
-            [Some(w.since), called]
-        });
+        let windows = self
+            .windows
+            .values()
+            .filter(|w| w.status != WindowStatus::Closed)
+            .flat_map(|w| {
+                let called = w
+                    .current
+                    .and_then(|id| self.tickets.get(id))
+                    .and_then(|t| t.called_at);
+                [Some(w.since), called]
+            });
         let issued = self.tickets.waiting().map(|t| Some(t.issued_at));
         windows
             .chain(issued)
@@ -224,8 +228,7 @@ impl Hall {
         loop {
             let before = windows.len();
             for w in &self.plan.windows {
-                if windows.contains(&w.number) || w.queues().any(|q| queues.contains(q.as_str()))
-                {
+                if windows.contains(&w.number) || w.queues().any(|q| queues.contains(q.as_str())) {
                     windows.insert(w.number);
                     queues.extend(w.queues().map(String::as_str));
                 }
@@ -306,15 +309,14 @@ impl Hall {
             .collect();
         // Today's bookings not yet checked in come at their slot, as often as today's
         // bookings have been kept so far (Laplace's rule: one kept and one missed assumed).
-        let (kept, missed) = self
-            .bookings
-            .iter()
-            .filter(|b| b.day == self.day)
-            .fold((0.0, 0.0), |(k, m), b| match b.state {
+        let (kept, missed) = self.bookings.iter().filter(|b| b.day == self.day).fold(
+            (0.0, 0.0),
+            |(k, m), b| match b.state {
                 BookingState::CheckedIn => (k + 1.0, m),
                 BookingState::Missed => (k, m + 1.0),
                 _ => (k, m),
-            });
+            },
+        );
         let keep = (kept + 1.0) / (kept + missed + 2.0);
         for b in self.bookings.iter().filter(|b| {
             b.day == self.day
@@ -347,7 +349,12 @@ impl Hall {
             &pending,
             mine.id,
             self.plan.rules.green_channel_ratio,
-            |q| means.get(q).copied().unwrap_or_else(|| self.mean_service(q)),
+            |q| {
+                means
+                    .get(q)
+                    .copied()
+                    .unwrap_or_else(|| self.mean_service(q))
+            },
             self.learned.theta(),
         )
     }
@@ -367,20 +374,17 @@ impl Hall {
             seq_no: u32::MAX,
         };
         let n = self.tickets.untargeted_waiting(queue);
-        Some(
-            self.simulated_wait(mine, true)
-                .map_or_else(
-                    || {
-                        estimate::estimate_wait_s(
-                            n,
-                            self.open_capacity(queue, true),
-                            self.mean_service(queue),
-                            self.learned.theta(),
-                        )
-                    },
-                    |s| s.round().clamp(0.0, f64::from(u32::MAX)) as u32,
-                ),
-        )
+        Some(self.simulated_wait(mine, true).map_or_else(
+            || {
+                estimate::estimate_wait_s(
+                    n,
+                    self.open_capacity(queue, true),
+                    self.mean_service(queue),
+                    self.learned.theta(),
+                )
+            },
+            |s| s.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+        ))
     }
 
     /// Estimated seconds until `t` is called; `None` while no open window serves it.
@@ -421,7 +425,8 @@ impl Hall {
             None => return None,
         };
         if let Some(now) = self.last_change()
-            && let Some(s) = self.simulated_wait(self.routing_priority(Candidate::from(t), now), false)
+            && let Some(s) =
+                self.simulated_wait(self.routing_priority(Candidate::from(t), now), false)
         {
             return Some(s.round().clamp(0.0, f64::from(u32::MAX)) as u32);
         }

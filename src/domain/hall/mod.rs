@@ -421,7 +421,9 @@ impl Hall {
                 comment,
                 key,
                 earlier,
-            } => self.rate(actor, ticket, level, reasons, comment, key, earlier, now, ev)?,
+            } => self.rate(
+                actor, ticket, level, reasons, comment, key, earlier, now, ev,
+            )?,
             Command::VerifyFollowUp { id, verification } => {
                 self.verify_follow_up(actor, id, verification, ev)?
             }
