@@ -9,11 +9,10 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
 use super::openapi::ErrorBody;
-use crate::domain::DomainError;
 use crate::domain::hall::{Actor, Command, RateTarget};
-use crate::domain::rating::{FollowUpResult, RatingLevel, Resend, normalized, resend_of};
+use crate::domain::rating::{FollowUpResult, RatingLevel};
 use crate::domain::ticket::TicketId;
-use crate::engine::{EngineError, Outcome};
+use crate::engine::{Rated, Rating};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -56,61 +55,6 @@ struct RatingRequest {
     /// 409 `already_rated` as before.
     #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     key: Option<String>,
-}
-
-/// A keyed rating refused as `already_rated`: the first answer again (`replayed: true`) when
-/// the stored rating came with the same key and says the same, 409 `rating_key_reused` when it
-/// came with the same key and says something else, and `already_rated` otherwise.
-async fn resent(
-    st: &AppState,
-    target: &RateTarget,
-    r: &RatingRequest,
-    key: &str,
-) -> Result<serde_json::Value, ApiError> {
-    let reader = st.reader.clone();
-    let target = target.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let id = match target {
-            RateTarget::Id(id) => Some(id.0),
-            RateTarget::Token(tok) => reader.ticket_by_token(&tok)?.map(|t| t.id.0),
-        };
-        let Some(id) = id else { return Ok(None) };
-        reader.with(|c| {
-            let (Some(rating), Some(key)) = (
-                crate::store::feedback::rating_of(c, id)?,
-                crate::store::feedback::rating_key_of(c, id)?,
-            ) else {
-                return Ok(None);
-            };
-            Ok(Some((
-                rating,
-                key,
-                crate::store::feedback::follow_up_of(c, id)?,
-            )))
-        })
-    })
-    .await??;
-    let Some((stored, stored_key, follow_up)) = found else {
-        return Err(DomainError::AlreadyRated.into());
-    };
-    let (reasons, comment) = normalized(r.reasons.clone(), r.comment.clone());
-    match resend_of(
-        stored_key.as_deref(),
-        (stored.level, &stored.reasons, stored.comment.as_deref()),
-        key,
-        (r.level, &reasons, comment.as_deref()),
-    ) {
-        Resend::Replay => Ok(serde_json::json!({
-            "ticket": stored.ticket_id,
-            "level": r.level,
-            "gbt39046_code": r.level.gbt39046_code(),
-            "provincial_code": r.level.provincial_code(),
-            "follow_up": follow_up,
-            "replayed": true,
-        })),
-        Resend::KeyReused => Err(DomainError::RatingKeyReused.into()),
-        Resend::SecondRating => Err(DomainError::AlreadyRated.into()),
-    }
 }
 
 /// The caller behind a rating: an evaluator device (bearer) or the token holder (no credentials).
@@ -185,7 +129,7 @@ async fn submit_rating(
             .as_ref()
             .is_some_and(|c| c.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("评价原因或意见过长"));
+        return Err(ApiError::bad_input("rating_too_long", &[]));
     }
     if r.key.as_deref().is_some_and(|k| {
         k.is_empty()
@@ -194,7 +138,7 @@ async fn submit_rating(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }) {
-        return Err(ApiError::bad_request("key 应为 1-64 个字母、数字、- 或 _"));
+        return Err(ApiError::bad_input("rating_key", &[]));
     }
     let target = match &r.ticket {
         serde_json::Value::Number(n) => RateTarget::Id(TicketId(
@@ -210,50 +154,31 @@ async fn submit_rating(
                 s.parse().map_err(|_| ApiError::bad_request("ticket"))?,
             ))
         }
-        _ => return Err(ApiError::bad_request("ticket 应为号票 id 或号票令牌")),
+        _ => return Err(ApiError::bad_input("rating_ticket", &[])),
     };
-    let command = |earlier| Command::Rate {
-        ticket: target.clone(),
+    let rating = Rating {
+        ticket: target,
         level: r.level,
-        reasons: r.reasons.clone(),
-        comment: r.comment.clone(),
-        key: r.key.clone(),
-        earlier,
+        reasons: r.reasons,
+        comment: r.comment,
+        key: r.key,
     };
-    let mut result = st.engine.execute(actor.clone(), command(None)).await;
-    if let Err(EngineError::Domain(DomainError::UnknownTicket(_))) = &result {
-        // An earlier day's ticket (rated later from the phone): bring its row along.
-        let reader = st.reader.clone();
-        let t = target.clone();
-        let row = tokio::task::spawn_blocking(move || match t {
-            RateTarget::Token(tok) => reader.ticket_by_token(&tok),
-            RateTarget::Id(id) => reader.ticket_by_id(id.0),
-        })
-        .await??;
-        if let Some(row) = row {
-            result = st.engine.execute(actor, command(Some(Box::new(row)))).await;
-        }
+    let level = rating.level;
+    let (status, ticket, follow_up, replayed) = match st.engine.rate(actor, rating).await? {
+        Rated::New { ticket, follow_up } => (StatusCode::CREATED, ticket, follow_up, false),
+        Rated::Replayed { ticket, follow_up } => (StatusCode::OK, ticket, follow_up, true),
+    };
+    let mut body = serde_json::json!({
+        "ticket": ticket,
+        "level": level,
+        "gbt39046_code": level.gbt39046_code(),
+        "provincial_code": level.provincial_code(),
+        "follow_up": follow_up,
+    });
+    if replayed {
+        body["replayed"] = serde_json::Value::Bool(true);
     }
-    if let (Err(EngineError::Domain(DomainError::AlreadyRated)), Some(key)) = (&result, &r.key) {
-        let body = resent(&st, &target, &r, key).await?;
-        return Ok((StatusCode::OK, axum::Json(body)).into_response());
-    }
-    match result? {
-        Outcome::Rated { ticket, follow_up } => Ok((
-            StatusCode::CREATED,
-            axum::Json(serde_json::json!({
-                "ticket": ticket,
-                "level": r.level,
-                "gbt39046_code": r.level.gbt39046_code(),
-                "provincial_code": r.level.provincial_code(),
-                "follow_up": follow_up,
-            })),
-        )
-            .into_response()),
-        _ => Err(ApiError::internal(
-            "engine answered a rating with something else",
-        )),
-    }
+    Ok((status, axum::Json(body)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -287,7 +212,7 @@ async fn list_follow_ups(
     if let Some(s) = &q.state
         && !["open", "verified", "closed"].contains(&s.as_str())
     {
-        return Err(ApiError::bad_request("state 应为 open、verified 或 closed"));
+        return Err(ApiError::bad_input("follow_up_state", &[]));
     }
     let reader = st.reader.clone();
     let now_ms = st.engine.clock().now().as_millisecond();
@@ -370,7 +295,7 @@ async fn close_follow_up(
         .as_ref()
         .is_some_and(|n| n.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("备注不能超过500字"));
+        return Err(ApiError::bad_input("note_too_long", &[]));
     }
     let cmd = Command::CloseFollowUp {
         id,
