@@ -7,7 +7,7 @@
 
 use crate::domain::DomainError;
 use crate::domain::hall::{Actor, Command, RateTarget};
-use crate::domain::rating::RatingLevel;
+use crate::domain::rating::{RatingLevel, Resend, normalized, resend_of};
 use crate::domain::ticket::{Ticket, TicketId};
 use crate::domain::view::PublicTicket;
 use crate::store::StoreError;
@@ -21,8 +21,9 @@ pub struct Rating {
     pub level: RatingLevel,
     pub reasons: Vec<String>,
     pub comment: Option<String>,
-    /// The sender's idempotency key: an identical resend is answered, not refused.
-    pub keyed: bool,
+    /// The sender's idempotency key, stored with the rating: a resend with it is answered
+    /// from the store, not refused.
+    pub key: Option<String>,
 }
 
 /// What a rating did.
@@ -33,7 +34,7 @@ pub enum Rated {
         ticket: TicketId,
         follow_up: Option<i64>,
     },
-    /// Already stored, identical: nothing stored this time.
+    /// Already stored with the same key, identical: nothing stored this time.
     Replayed {
         ticket: TicketId,
         follow_up: Option<i64>,
@@ -73,14 +74,16 @@ impl EngineHandle {
     }
 
     /// Rate a finished visit. A ticket the hall no longer holds (an earlier day's, rated later
-    /// from the phone) is rated with its stored row; a keyed resend of the stored rating is
-    /// `Replayed`, any other second rating `already_rated`.
+    /// from the phone) is rated with its stored row. A second rating sent with the key the
+    /// stored one came with is `Replayed` when it says the same and `rating_key_reused` when
+    /// not (`rating::resend_of`); any other second rating is `already_rated`.
     pub async fn rate(&self, actor: Actor, r: Rating) -> Result<Rated, EngineError> {
         let command = |earlier: Option<Box<Ticket>>| Command::Rate {
             ticket: r.ticket.clone(),
             level: r.level,
             reasons: r.reasons.clone(),
             comment: r.comment.clone(),
+            key: r.key.clone(),
             earlier,
         };
         let mut result = self.execute(actor.clone(), command(None)).await;
@@ -95,36 +98,31 @@ impl EngineHandle {
             Ok(other) => Err(EngineError::Store(StoreError::Other(format!(
                 "rating answered {other:?}"
             )))),
-            Err(EngineError::Domain(DomainError::AlreadyRated)) if r.keyed => {
+            Err(EngineError::Domain(DomainError::AlreadyRated)) if r.key.is_some() => {
                 let (archive, target) = (self.archive.clone(), r.ticket.clone());
-                match blocking(move || archive.rating_of(&target)).await? {
-                    Some((stored, follow_up)) if same_rating(&stored, &r) => Ok(Rated::Replayed {
+                let Some((stored, stored_key, follow_up)) =
+                    blocking(move || archive.rating_of(&target)).await?
+                else {
+                    return Err(DomainError::AlreadyRated.into());
+                };
+                let (reasons, comment) = normalized(r.reasons.clone(), r.comment.clone());
+                match resend_of(
+                    stored_key.as_deref(),
+                    (stored.level, &stored.reasons, stored.comment.as_deref()),
+                    r.key.as_deref().unwrap_or_default(),
+                    (r.level, &reasons, comment.as_deref()),
+                ) {
+                    Resend::Replay => Ok(Rated::Replayed {
                         ticket: TicketId(stored.ticket_id),
                         follow_up,
                     }),
-                    _ => Err(DomainError::AlreadyRated.into()),
+                    Resend::KeyReused => Err(DomainError::RatingKeyReused.into()),
+                    Resend::SecondRating => Err(DomainError::AlreadyRated.into()),
                 }
             }
             Err(e) => Err(e),
         }
     }
-}
-
-/// Whether a stored rating is `r` as the hall stored it (reasons and comment trimmed, blank
-/// ones dropped).
-fn same_rating(stored: &crate::store::feedback::RatingRow, r: &Rating) -> bool {
-    let reasons: Vec<&str> = r
-        .reasons
-        .iter()
-        .map(|x| x.trim())
-        .filter(|x| !x.is_empty())
-        .collect();
-    let comment = r
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    stored.level == r.level && stored.reasons == reasons && stored.comment.as_deref() == comment
 }
 
 /// A read-only store query off the async workers.

@@ -67,6 +67,10 @@ pub enum DomainError {
     AlreadyRated,
     #[error("the rating period is over")]
     RatingClosed,
+    /// A rating sent with the idempotency key of the visit's stored rating, but saying
+    /// something else: the client reused a key (a resend is always the same rating).
+    #[error("this rating's key was already used for a different rating of the visit")]
+    RatingKeyReused,
     #[error("unknown follow-up {0}")]
     UnknownFollowUp(i64),
     // ---- appointments (预约) ----
@@ -168,6 +172,7 @@ impl DomainError {
             NotFinished => "not_finished",
             AlreadyRated => "already_rated",
             RatingClosed => "rating_closed",
+            RatingKeyReused => "rating_key_reused",
             UnknownFollowUp(_) => "unknown_follow_up",
             AppointmentsNotOffered(_) => "appointments_not_offered",
             SlotFull => "slot_full",

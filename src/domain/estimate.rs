@@ -26,7 +26,21 @@
 //!   (tickets cancelled while waiting) / (seconds waited by tickets called so far). Citizens
 //!   who leave without cancelling stay in n and cost a no-show cycle, which 1/mu includes.
 //!
+//! The hall applies it exactly rather than in shares (`simulate_calls`): the open windows
+//! that can call the ticket, and every window sharing a queue with them, call the waiting
+//! tickets in the router's own order (tier first, green channel and begun appointments,
+//! transfers to a window), each call taking its queue's mean window time; a window busy now
+//! is free after its ticket's expected remaining time (`mean_residual_s`), a paused one when
+//! its clerk said or after today's mean pause of that kind, and today's bookings not yet
+//! checked in come at their slots as often as today's have been kept. The formula above is
+//! the fallback when no such window is open (everyone paused for a kind of pause that has not
+//! ended yet today).
+//!
 //! `hallq-bench estimates` measures this against QL, LES and HOL on simulated days.
+
+use super::plan::WindowPlan;
+use super::routing::{self, Candidate};
+use super::ticket::{Priority, TicketId};
 
 /// How many recent calls the mean window time is taken over.
 pub const RECENT: usize = 20;
@@ -91,6 +105,133 @@ pub fn department_pace(queues: &[(Vec<i64>, u32)]) -> f64 {
         }
     }
     ((PRIOR_SERVICES + sum) / (PRIOR_SERVICES + n)).clamp(0.1, 10.0)
+}
+
+/// The mean time still to come of a window time that has already run `elapsed_s`:
+/// E[S - a | S > a] over the queue's recent window times and the prior (worth
+/// `PRIOR_SERVICES` of them). A window that has run past every one of them is given a whole
+/// mean window time more (nothing is known about such a long service).
+pub fn mean_residual_s(recent: &[i64], prior_s: f64, elapsed_s: f64) -> f64 {
+    let recent = &recent[recent.len().saturating_sub(RECENT)..];
+    let (mut sum, mut n) = (0.0, 0.0);
+    if prior_s > elapsed_s {
+        sum += PRIOR_SERVICES * (prior_s - elapsed_s);
+        n += PRIOR_SERVICES;
+    }
+    for &s in recent {
+        let s = s.max(0) as f64;
+        if s > elapsed_s {
+            sum += s - elapsed_s;
+            n += 1.0;
+        }
+    }
+    if n > 0.0 {
+        sum / n
+    } else {
+        mean_service_s(recent, prior_s)
+    }
+}
+
+/// One window in the calling simulation: when it is next free to call, and its calling
+/// order (`WindowPlan`, the router's `choose_next`).
+#[derive(Debug, Clone)]
+pub struct Server<'a> {
+    pub plan: &'a WindowPlan,
+    /// Seconds from now until the window calls again (its current ticket's expected
+    /// remaining time, or when a paused clerk is expected back).
+    pub free_in_s: f64,
+    pub green_streak: u32,
+}
+
+/// A ticket in the calling simulation: waiting now, or one the hall knows will come (a
+/// booking of today not yet checked in).
+#[derive(Debug, Clone, Copy)]
+pub struct Pending<'a> {
+    pub ticket: Candidate<'a>,
+    /// Seconds from now until it can be called (0: waiting now).
+    pub from_s: f64,
+    /// Seconds from now until it is called as an appointment (its slot begins), if later.
+    pub promoted_s: Option<f64>,
+    /// The chance it is there when called (a booking's chance of being kept).
+    pub weight: f64,
+}
+
+impl<'a> Pending<'a> {
+    /// A ticket waiting now.
+    pub fn now(ticket: Candidate<'a>) -> Pending<'a> {
+        Pending {
+            ticket,
+            from_s: 0.0,
+            promoted_s: None,
+            weight: 1.0,
+        }
+    }
+
+    fn at(&self, t: f64) -> Candidate<'a> {
+        match self.promoted_s {
+            Some(p) if p <= t => Candidate {
+                priority: Priority::Appointment,
+                ..self.ticket
+            },
+            _ => self.ticket,
+        }
+    }
+}
+
+/// Seconds until the ticket `mine` is called when the `servers` call the `pending` tickets
+/// (`mine` among them) in the router's own order, each call taking the mean window time of
+/// the called ticket's queue (`mean_of`) times the chance the citizen is still there: a
+/// booking's `weight`, and exp(-theta · t) for one who waits until t (one who gave up costs
+/// nothing). This is the Erlang-A estimate above made exact about who calls whom: windows
+/// that serve several queues or tiers, green-channel and appointment tickets ahead
+/// (appointments as their slots begin, bookings of today as they come), transfers to a
+/// window, and windows still busy or paused. `None` when no server ever calls `mine`.
+pub fn simulate_calls<'a>(
+    mut servers: Vec<Server<'a>>,
+    pending: &[Pending<'a>],
+    mine: TicketId,
+    ratio: u32,
+    mean_of: impl Fn(&str) -> f64,
+    theta: f64,
+) -> Option<f64> {
+    let mut left: Vec<Pending<'a>> = pending.to_vec();
+    loop {
+        // The window free first (lowest number on a tie, as the hall has no other order).
+        let i = (0..servers.len()).min_by(|&a, &b| {
+            servers[a]
+                .free_in_s
+                .total_cmp(&servers[b].free_in_s)
+                .then(servers[a].plan.number.cmp(&servers[b].plan.number))
+        })?;
+        let s = &mut servers[i];
+        let t = s.free_in_s;
+        let visible = left.iter().filter(|p| p.from_s <= t).map(|p| p.at(t));
+        let Some((id, reason)) = routing::choose_next(s.plan, s.green_streak, ratio, visible)
+        else {
+            // Nothing this window calls waits now: it calls when the next one comes, or is
+            // out of the picture.
+            let next = left
+                .iter()
+                .filter(|p| p.from_s > t && routing::callable_at(s.plan, &p.ticket))
+                .map(|p| p.from_s)
+                .min_by(f64::total_cmp);
+            match next {
+                Some(from) => s.free_in_s = from,
+                None => {
+                    servers.swap_remove(i);
+                }
+            }
+            continue;
+        };
+        if id == mine {
+            return Some(t);
+        }
+        let k = left.iter().position(|p| p.ticket.id == id)?;
+        let p = left.swap_remove(k);
+        s.green_streak = routing::next_green_streak(s.green_streak, p.at(t).priority, reason);
+        let still_there = p.weight * (-theta * (t - p.from_s)).exp();
+        s.free_in_s += still_there * mean_of(p.ticket.queue);
+    }
 }
 
 /// Waiting citizens who give up: counted over the service day.
@@ -178,6 +319,135 @@ mod tests {
         assert_eq!(window_share(0, 0), 1.0);
         assert_eq!(window_share(5, 5), 1.0);
         assert_eq!(window_share(1, 4), 0.25);
+    }
+
+    #[test]
+    fn the_time_still_to_come_of_a_running_service() {
+        // Prior 500 s (worth 5) and three window times; 300 s have run: the prior's 200 s
+        // five times, and 100 and 400 more for 400 and 700: 1500 / 7.
+        let r = mean_residual_s(&[100, 400, 700], 500.0, 300.0);
+        assert!((r - 1500.0 / 7.0).abs() < 1e-9, "{r}");
+        // Longer than every one of them: a whole mean window time more, (2500 + 1200) / 8.
+        assert_eq!(mean_residual_s(&[100, 400, 700], 500.0, 800.0), 462.5);
+        // Nothing run yet and nothing observed: the prior.
+        assert_eq!(mean_residual_s(&[], 600.0, 0.0), 600.0);
+    }
+
+    fn window(number: u32, tiers: &[&[&str]]) -> WindowPlan {
+        WindowPlan {
+            number,
+            name: format!("{number}号窗口"),
+            kind: crate::domain::plan::WindowKind::Resident,
+            zone: "z1".into(),
+            tiers: tiers
+                .iter()
+                .map(|t| t.iter().map(|q| q.to_string()).collect())
+                .collect(),
+        }
+    }
+
+    fn ticket(id: i64, queue: &'static str, priority: Priority, key: i64) -> Candidate<'static> {
+        Candidate {
+            id: TicketId(id),
+            queue,
+            priority,
+            target_window: None,
+            queue_key: key,
+            seq_no: id as u32,
+        }
+    }
+
+    #[test]
+    fn the_calling_simulation_on_hand_made_halls() {
+        use Priority::*;
+        let w1 = window(1, &[&["a"], &["b"]]);
+        let w2 = window(2, &[&["b"]]);
+        let server = |plan, free_in_s| Server {
+            plan,
+            free_in_s,
+            green_streak: 0,
+        };
+        let mean = |q: &str| if q == "a" { 300.0 } else { 600.0 };
+        let now = |c| Pending::now(c);
+        // Window 1 (free now) calls a1 first (its own tier), window 2 (free in 100) calls the
+        // older b1, and window 1 calls b2 when free again at 300.
+        let waiting = [
+            now(ticket(1, "a", Normal, 3)),
+            now(ticket(2, "b", Normal, 1)),
+            now(ticket(3, "b", Normal, 2)),
+        ];
+        let sim = |servers, mine| simulate_calls(servers, &waiting, TicketId(mine), 2, mean, 0.0);
+        assert_eq!(
+            sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 3),
+            Some(300.0)
+        );
+        assert_eq!(
+            sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 1),
+            Some(0.0)
+        );
+        // Window 1 alone: a1, then b1 (600 s), then b2 at 300 + 600.
+        assert_eq!(sim(vec![server(&w1, 0.0)], 3), Some(900.0));
+        // No window that calls b: no number.
+        let wa = window(3, &[&["a"]]);
+        assert_eq!(sim(vec![server(&wa, 0.0)], 3), None);
+        // The green channel goes first; the oldest ordinary ticket next.
+        let waiting = [
+            now(ticket(1, "b", Normal, 1)),
+            now(ticket(2, "b", GreenChannel, 5)),
+        ];
+        assert_eq!(
+            simulate_calls(vec![server(&w2, 0.0)], &waiting, TicketId(1), 2, mean, 0.0),
+            Some(600.0)
+        );
+        // A booking of today comes at 200 s and is kept half the time: called first (an
+        // appointment) when window 2 is free at 300, it costs 0.5 × 600.
+        let booked = Pending {
+            ticket: ticket(9, "b", Appointment, 200_000),
+            from_s: 200.0,
+            promoted_s: None,
+            weight: 0.5,
+        };
+        let waiting = [now(ticket(1, "b", Normal, 1)), booked];
+        assert_eq!(
+            simulate_calls(
+                vec![server(&w2, 300.0)],
+                &waiting,
+                TicketId(1),
+                2,
+                mean,
+                0.0
+            ),
+            Some(600.0)
+        );
+        // A checked-in appointment counts as one only once its slot has begun: at 100 s it
+        // has not (1 is older and called first), at 300 s it has.
+        let early = Pending {
+            ticket: ticket(9, "b", Normal, 5),
+            from_s: 0.0,
+            promoted_s: Some(200.0),
+            weight: 1.0,
+        };
+        let waiting = [now(ticket(1, "b", Normal, 1)), early];
+        let first =
+            |free| simulate_calls(vec![server(&w2, free)], &waiting, TicketId(1), 2, mean, 0.0);
+        assert_eq!(first(100.0), Some(100.0));
+        assert_eq!(first(300.0), Some(900.0));
+        // Giving up: at 100 s with theta = ln 2 / 100, b1 is there half the time.
+        let waiting = [
+            now(ticket(1, "b", Normal, 1)),
+            now(ticket(2, "b", Normal, 2)),
+        ];
+        let theta = std::f64::consts::LN_2 / 100.0;
+        let w = simulate_calls(
+            vec![server(&w2, 100.0)],
+            &waiting,
+            TicketId(2),
+            2,
+            mean,
+            theta,
+        )
+        .expect("called");
+        assert!((w - 400.0).abs() < 1e-9, "{w}");
     }
 
     #[test]

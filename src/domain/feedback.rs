@@ -62,6 +62,7 @@ impl Hall {
         level: RatingLevel,
         reasons: Vec<String>,
         comment: Option<String>,
+        key: Option<String>,
         earlier: Option<Box<Ticket>>,
         now: Timestamp,
         events: &mut Vec<Event>,
@@ -109,14 +110,7 @@ impl Hall {
         if now.as_second() - finished.as_second() > i64::from(self.plan.rules.rating_period_s) {
             return Err(DomainError::RatingClosed);
         }
-        let reasons: Vec<String> = reasons
-            .into_iter()
-            .map(|r| r.trim().to_string())
-            .filter(|r| !r.is_empty())
-            .collect();
-        let comment = comment
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty());
+        let (reasons, comment) = super::rating::normalized(reasons, comment);
         if level.is_bad() && reasons.is_empty() && comment.is_none() {
             return Err(DomainError::ReasonRequired);
         }
@@ -153,6 +147,7 @@ impl Hall {
             department: department.clone(),
             service_day: t.service_day,
             rated_at: now,
+            key,
         });
         events.push(Event::RatingSubmitted {
             ticket: ticket_ref(&t),

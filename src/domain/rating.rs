@@ -115,6 +115,8 @@ pub struct Rating {
     pub department: String,
     pub service_day: Date,
     pub rated_at: Timestamp,
+    /// The idempotency key the client sent it with (an evaluator's tap), if any.
+    pub key: Option<String>,
 }
 
 /// Where a follow-up stands.
@@ -217,9 +219,91 @@ pub fn due_after_working_days(
     tz.to_timestamp(day.to_datetime(closes)).unwrap_or(from)
 }
 
+/// A rating's reasons and comment as they are stored: trimmed, blanks dropped.
+pub fn normalized(reasons: Vec<String>, comment: Option<String>) -> (Vec<String>, Option<String>) {
+    let reasons = reasons
+        .into_iter()
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let comment = comment
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
+    (reasons, comment)
+}
+
+/// What a rating sent with an idempotency key is when its visit is already rated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// The same key and the same rating: the client did not hear the first answer.
+    Replay,
+    /// The same key with another level, reasons or comment: refused (`rating_key_reused`).
+    KeyReused,
+    /// Another key, or the stored rating has none: a second rating (`already_rated`).
+    SecondRating,
+}
+
+/// Judge a keyed rating `sent` (key, level, normalized reasons and comment) against the
+/// visit's stored rating. Only the key decides whether it is a resend; the content then
+/// decides whether the resend is honest.
+pub fn resend_of(
+    stored_key: Option<&str>,
+    stored: (RatingLevel, &[String], Option<&str>),
+    sent_key: &str,
+    sent: (RatingLevel, &[String], Option<&str>),
+) -> Resend {
+    if stored_key != Some(sent_key) {
+        Resend::SecondRating
+    } else if stored == sent {
+        Resend::Replay
+    } else {
+        Resend::KeyReused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_resend_is_known_by_its_key_and_must_say_the_same() {
+        use RatingLevel::*;
+        let (reasons, comment) = normalized(
+            vec![" 办理时间太长 ".into(), "  ".into()],
+            Some(" 等太久\n".into()),
+        );
+        assert_eq!(reasons, vec!["办理时间太长".to_string()]);
+        assert_eq!(comment.as_deref(), Some("等太久"));
+        let stored = (Dissatisfied, reasons.as_slice(), comment.as_deref());
+        let k = Some("w20-t7-a");
+        // Same key, same rating (as stored after trimming): a replay.
+        assert_eq!(resend_of(k, stored, "w20-t7-a", stored), Resend::Replay);
+        // Same key, anything else different: the key was reused.
+        let other_level = (VeryDissatisfied, reasons.as_slice(), comment.as_deref());
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", other_level),
+            Resend::KeyReused
+        );
+        let no_comment = (Dissatisfied, reasons.as_slice(), None);
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", no_comment),
+            Resend::KeyReused
+        );
+        let no_reasons = (Dissatisfied, &[][..], comment.as_deref());
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-a", no_reasons),
+            Resend::KeyReused
+        );
+        // Another key, or a stored rating without one: a second rating, even if identical.
+        assert_eq!(
+            resend_of(k, stored, "w20-t7-b", stored),
+            Resend::SecondRating
+        );
+        assert_eq!(
+            resend_of(None, stored, "w20-t7-a", stored),
+            Resend::SecondRating
+        );
+    }
 
     #[test]
     fn export_codes_go_both_ways() {

@@ -379,6 +379,7 @@ mod tests {
             DomainError::NotFinished,
             DomainError::AlreadyRated,
             DomainError::RatingClosed,
+            DomainError::RatingKeyReused,
             DomainError::UnknownFollowUp(0),
             DomainError::AppointmentsNotOffered(String::new()),
             DomainError::SlotFull,

@@ -49,9 +49,11 @@ struct RatingRequest {
     )]
     comment: Option<String>,
     /// An idempotency key chosen by the client (an evaluator resending a tap it kept while
-    /// offline). A resend of a rating already stored, with the same level, reasons and
-    /// comment, answers 200 with `"replayed": true` and stores nothing; without a key a second
-    /// rating is 409 `already_rated` as before.
+    /// offline), stored with the rating; it names one rating of one ticket. A resend with the
+    /// key of the visit's stored rating and the same level, reasons and comment answers 200
+    /// with `"replayed": true` and stores nothing, also after a restart; the same key with
+    /// anything else is 409 `rating_key_reused`. Another key, or none, on a rated visit is
+    /// 409 `already_rated` as before.
     #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     key: Option<String>,
 }
@@ -94,6 +96,8 @@ struct RatingReply {
     provincial_code: u8,
     /// The follow-up a bad rating opened.
     follow_up: Option<i64>,
+    /// Present and true only on a resend answered from the stored rating (200).
+    replayed: Option<bool>,
 }
 
 /// Rate a finished visit (好差评): the window's evaluator (bearer, by ticket id) or the phone
@@ -106,7 +110,8 @@ struct RatingReply {
         (status = 401, description = "A bearer token that is unknown (`unauthenticated`)", body = ErrorBody),
         (status = 403, description = "Staff may not rate, an evaluator of another window (`forbidden`, `not_your_window`)", body = ErrorBody),
         (status = 404, description = "No such ticket (`unknown_ticket`)", body = ErrorBody),
-        (status = 409, description = "Not rateable now (`already_rated`, `not_finished`, `rating_closed`)", body = ErrorBody),
+        (status = 200, description = "A resend with the stored rating's key (`replayed: true`); nothing stored", body = RatingReply),
+        (status = 409, description = "Not rateable now (`already_rated`, `not_finished`, `rating_closed`), or the key of the stored rating with another rating (`rating_key_reused`)", body = ErrorBody),
         (status = 422, description = "A reason is needed, unknown or the text is bad (`reason_required`, `invalid_reason`, `invalid_text`)", body = ErrorBody),
     ))]
 async fn submit_rating(
@@ -157,7 +162,7 @@ async fn submit_rating(
         level: r.level,
         reasons: r.reasons,
         comment: r.comment,
-        keyed: r.key.is_some(),
+        key: r.key,
     };
     let level = rating.level;
     let (status, ticket, follow_up, replayed) = match st.engine.rate(actor, rating).await? {

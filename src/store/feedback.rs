@@ -10,12 +10,19 @@ use crate::domain::rating::{
 };
 use crate::domain::ticket::TicketId;
 
+/// Migration step (appended to `schema::MIGRATIONS`): the idempotency key a rating was sent
+/// with (an evaluator's resend of a tap names it), so that a resend is known by its key, also
+/// after a restart. A key names one rating of one ticket (one rating per visit), so no index.
+pub const KEY_MIGRATION: &str = r#"
+    ALTER TABLE ratings ADD COLUMN idempotency_key TEXT;
+"#;
+
 pub fn insert_rating(tx: &Transaction<'_>, r: &Rating) -> Result<()> {
     let reasons =
         serde_json::to_string(&r.reasons).map_err(|e| StoreError::Other(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO ratings(ticket_id, level, reasons, comment, source, window, clerk, queue, department, service_day, rated_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        "INSERT INTO ratings(ticket_id, level, reasons, comment, source, window, clerk, queue, department, service_day, rated_ms, idempotency_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     )?
     .execute(params![
         r.ticket.0,
@@ -29,6 +36,7 @@ pub fn insert_rating(tx: &Transaction<'_>, r: &Rating) -> Result<()> {
         r.department,
         r.service_day.to_string(),
         r.rated_at.as_millisecond(),
+        r.key,
     ])?;
     Ok(())
 }
@@ -291,6 +299,16 @@ fn search(
 pub fn follow_up_of(c: &Connection, ticket: i64) -> Result<Option<i64>> {
     Ok(
         c.prepare_cached("SELECT id FROM follow_ups WHERE ticket_id = ?1")?
+            .query_row([ticket], |r| r.get(0))
+            .optional()?,
+    )
+}
+
+/// The idempotency key a ticket's rating was sent with: `None` when the ticket is not rated,
+/// `Some(None)` when it was rated without a key.
+pub fn rating_key_of(c: &Connection, ticket: i64) -> Result<Option<Option<String>>> {
+    Ok(
+        c.prepare_cached("SELECT idempotency_key FROM ratings WHERE ticket_id = ?1")?
             .query_row([ticket], |r| r.get(0))
             .optional()?,
     )

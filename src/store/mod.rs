@@ -533,21 +533,24 @@ impl Reader {
         }
     }
 
-    /// The stored rating of a ticket named by id or token, with the follow-up it opened.
+    /// The stored rating of a ticket named by id or token, with the idempotency key it was
+    /// sent with and the follow-up it opened.
     pub fn rating_of(
         &self,
         target: &RateTarget,
-    ) -> Result<Option<(feedback::RatingRow, Option<i64>)>> {
+    ) -> Result<Option<(feedback::RatingRow, Option<String>, Option<i64>)>> {
         let id = match target {
             RateTarget::Id(id) => Some(id.0),
             RateTarget::Token(tok) => self.ticket_by_token(tok)?.map(|t| t.id.0),
         };
         let Some(id) = id else { return Ok(None) };
         self.with(|c| {
-            let Some(rating) = feedback::rating_of(c, id)? else {
+            let (Some(rating), Some(key)) =
+                (feedback::rating_of(c, id)?, feedback::rating_key_of(c, id)?)
+            else {
                 return Ok(None);
             };
-            Ok(Some((rating, feedback::follow_up_of(c, id)?)))
+            Ok(Some((rating, key, feedback::follow_up_of(c, id)?)))
         })
     }
 

@@ -174,6 +174,8 @@ const MIGRATIONS: &[&str] = &[
     super::staff_cards::MIGRATION,
     // 14: who appealed a follow-up and why (a second manager decides), see store/feedback.rs.
     super::feedback::APPEAL_MIGRATION,
+    // 15: a rating keeps the idempotency key it was sent with (see store/feedback.rs).
+    super::feedback::KEY_MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

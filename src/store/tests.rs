@@ -93,6 +93,7 @@ fn every_row_type_round_trips() {
         department: "gaj".into(),
         service_day: t.service_day,
         rated_at: ts("2026-11-27T02:21:00Z"),
+        key: Some("w20-t1-tap".into()),
     };
     let follow_up = FollowUp {
         id: 1,
@@ -140,6 +141,14 @@ fn every_row_type_round_trips() {
     assert_eq!(listed[0].rating.comment, rating.comment);
     assert_eq!(listed[0].rating.number, "XF001");
     assert_eq!(listed[0].verification.as_deref(), Some("属实"));
+    let key = Reader::new(&dir.path().join("h.db"))
+        .with(|c| feedback::rating_key_of(c, t.id.0))
+        .expect("key");
+    assert_eq!(key, Some(Some("w20-t1-tap".to_string())));
+    let none = Reader::new(&dir.path().join("h.db"))
+        .with(|c| feedback::rating_key_of(c, t.id.0 + 1))
+        .expect("key");
+    assert_eq!(none, None);
     assert_eq!(store.last_seq().expect("seq"), 1);
 
     let reader = Reader::new(&dir.path().join("h.db"));

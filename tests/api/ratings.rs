@@ -317,38 +317,72 @@ async fn control_and_direction_characters_are_refused_in_free_text() {
     assert_eq!(s, 201, "{r}");
 }
 
+/// `body` sent again answers 200 with the first answer and `replayed: true`.
+async fn assert_replayed(hall: &TestHall, body: Value, first: Value) {
+    let (s, again) = hall.post("/api/v1/ratings", None, body).await;
+    assert_eq!(s, 200, "{again}");
+    assert_eq!(again["replayed"], true);
+    assert_eq!(again["follow_up"], first["follow_up"]);
+    assert_eq!(again["ticket"], first["ticket"]);
+    assert_eq!(again["level"], "dissatisfied");
+    assert_eq!(again["gbt39046_code"], 4);
+}
+
 /// An evaluator that lost the link keeps the tap and sends it again when back: the resend,
-/// with the same idempotency key, answers 200 `replayed` and nothing is counted twice.
+/// with the same idempotency key, answers 200 `replayed` and nothing is counted twice, also
+/// after the server restarts (the key is stored with the rating). The same key with another
+/// rating is 409 `rating_key_reused`; another key, or none, is 409 `already_rated`.
 #[tokio::test]
 async fn a_resent_rating_counts_once() {
-    let hall = TestHall::spawn().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let hall = TestHall::spawn_on(dir.path()).await;
     let c1 = hall.login("clerk1").await;
     hall.ok(&c1, 20, "sign-in", json!({})).await;
     let t = served(&hall, &c1).await;
     let token = t["token"].as_str().expect("token");
-    let body = json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长"], "key": "tap-20-1733"});
+    let body = json!({"ticket": token, "level": "dissatisfied", "reasons": ["办理时间太长"], "comment": "等太久", "key": "tap-20-1733"});
     let (s, first) = hall.post("/api/v1/ratings", None, body.clone()).await;
     assert_eq!(s, 201, "{first}");
-    for _ in 0..3 {
-        let (s, again) = hall.post("/api/v1/ratings", None, body.clone()).await;
-        assert_eq!(s, 200, "{again}");
-        assert_eq!(again["replayed"], true);
-        assert_eq!(again["follow_up"], first["follow_up"]);
-        assert_eq!(again["ticket"], first["ticket"]);
-        assert_eq!(again["level"], "dissatisfied");
+    assert!(first.get("replayed").is_none(), "{first}");
+    for _ in 0..2 {
+        assert_replayed(&hall, body.clone(), first.clone()).await;
     }
-    let db = rusqlite::Connection::open(&hall.db).expect("db");
-    let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect("count") };
-    assert_eq!(count("SELECT COUNT(*) FROM ratings"), 1);
-    assert_eq!(count("SELECT COUNT(*) FROM follow_ups"), 1);
-    assert_eq!(
-        count("SELECT COUNT(*) FROM events WHERE kind = 'rating.submitted'"),
-        1
-    );
-    // A different rating of the same visit is still refused, key or not.
-    let other = json!({"ticket": token, "level": "very_satisfied", "key": "tap-20-1734"});
+    // Blanks around the words are trimmed as when stored: still the same rating.
+    let mut spaced = body.clone();
+    spaced["comment"] = json!("  等太久 ");
+    assert_replayed(&hall, spaced, first.clone()).await;
+    let counts = |db: &std::path::Path| -> [i64; 4] {
+        let db = rusqlite::Connection::open(db).expect("db");
+        let count = |sql: &str| -> i64 { db.query_row(sql, [], |r| r.get(0)).expect("count") };
+        [
+            count("SELECT COUNT(*) FROM ratings"),
+            count("SELECT COUNT(*) FROM ratings WHERE idempotency_key = 'tap-20-1733'"),
+            count("SELECT COUNT(*) FROM follow_ups"),
+            count("SELECT COUNT(*) FROM events WHERE kind = 'rating.submitted'"),
+        ]
+    };
+    assert_eq!(counts(&hall.db), [1, 1, 1, 1]);
+    // The same key saying something else is a client's mistake, named as such.
+    for change in [
+        json!({"level": "very_dissatisfied"}),
+        json!({"reasons": ["服务态度不好"]}),
+        json!({"comment": null}),
+    ] {
+        let mut b = body.clone();
+        for (k, v) in change.as_object().expect("object") {
+            b[k] = v.clone();
+        }
+        assert_error(
+            &hall.post("/api/v1/ratings", None, b).await,
+            409,
+            "rating_key_reused",
+        );
+    }
+    // Another key, or none, is a second rating of the visit, even word for word.
+    let mut other_key = body.clone();
+    other_key["key"] = json!("tap-20-1734");
     assert_error(
-        &hall.post("/api/v1/ratings", None, other).await,
+        &hall.post("/api/v1/ratings", None, other_key.clone()).await,
         409,
         "already_rated",
     );
@@ -359,6 +393,16 @@ async fn a_resent_rating_counts_once() {
         409,
         "already_rated",
     );
+    assert_eq!(counts(&hall.db), [1, 1, 1, 1]);
+    // After a restart the key is still known: the resend is a replay, nothing is added.
+    let hall = hall.restart(dir.path()).await;
+    assert_replayed(&hall, body.clone(), first.clone()).await;
+    assert_error(
+        &hall.post("/api/v1/ratings", None, other_key).await,
+        409,
+        "already_rated",
+    );
+    assert_eq!(counts(&hall.db), [1, 1, 1, 1]);
     for bad in ["", "has space", &"k".repeat(65)] {
         let mut b = body.clone();
         b["key"] = json!(bad);

@@ -3,6 +3,7 @@
 //! estimate for a ticket. The formulas live in `domain::estimate`.
 
 use super::*;
+use crate::domain::appointments::BookingState;
 
 /// What the hall learns during the day for its estimates: the window time of each queue's
 /// recent calls, each window's last release and turnaround, and how many give up waiting.
@@ -15,6 +16,9 @@ pub(super) struct Learned {
     /// (seconds, when that ticket was already waiting): part of the window time per ticket.
     released: HashMap<u32, Timestamp>,
     turnaround: HashMap<u32, i64>,
+    /// Per pause reason, the seconds and count of today's pauses that ended: when a paused
+    /// clerk is expected back.
+    pauses: HashMap<String, (f64, u32)>,
 }
 
 impl Learned {
@@ -49,6 +53,19 @@ impl Learned {
                 cycle,
             );
         }
+    }
+
+    /// A window paused for `reason` at `since` resumed at `now`.
+    pub(super) fn learn_pause(&mut self, reason: Option<String>, since: Timestamp, now: Timestamp) {
+        let e = self.pauses.entry(reason.unwrap_or_default()).or_default();
+        e.0 += (now.as_second() - since.as_second()).max(0) as f64;
+        e.1 += 1;
+    }
+
+    /// The mean length of today's ended pauses for `reason`, if any ended.
+    fn mean_pause_s(&self, reason: Option<&str>) -> Option<f64> {
+        let (sum, n) = self.pauses.get(reason.unwrap_or_default())?;
+        (*n > 0).then(|| sum / f64::from(*n))
     }
 
     /// A ticket first called after `waited_s`, or (`left`) cancelled while waiting.
@@ -156,6 +173,12 @@ impl Hall {
     /// enquiries at 户籍 make 交警's unobserved estimate quicker too instead of leaving 7 people
     /// there looking longer than 20 at 户籍.
     pub(super) fn mean_service(&self, queue: &str) -> f64 {
+        self.learned.mean_service(queue, self.prior_service(queue))
+    }
+
+    /// The prior of `queue`'s window time: its configured time scaled by its department's
+    /// pace today.
+    fn prior_service(&self, queue: &str) -> f64 {
         let department = self.plan.queue(queue).map(|q| q.department.as_str());
         let siblings: Vec<(Vec<i64>, u32)> = self
             .plan
@@ -164,9 +187,204 @@ impl Hall {
             .filter(|q| q.id != queue && Some(q.department.as_str()) == department)
             .map(|q| (self.learned.recent(&q.id), self.configured_service(&q.id)))
             .collect();
-        let prior =
-            f64::from(self.configured_service(queue)) * estimate::department_pace(&siblings);
-        self.learned.mean_service(queue, prior)
+        f64::from(self.configured_service(queue)) * estimate::department_pace(&siblings)
+    }
+
+    /// The time of the hall's last change, which estimates are made as of: the latest window
+    /// change of an open or paused window, release, call or issue. Only state, so a refused command changes no estimate
+    /// and a restored hall estimates as the live one did.
+    fn last_change(&self) -> Option<Timestamp> {
+        // A closed window's `since` is not a change of the day (a restored hall sets it to
+        // the restore time).
+        let windows = self
+            .windows
+            .values()
+            .filter(|w| w.status != WindowStatus::Closed)
+            .flat_map(|w| {
+                let called = w
+                    .current
+                    .and_then(|id| self.tickets.get(id))
+                    .and_then(|t| t.called_at);
+                [Some(w.since), called]
+            });
+        let issued = self.tickets.waiting().map(|t| Some(t.issued_at));
+        windows
+            .chain(issued)
+            .chain(self.learned.released.values().map(|r| Some(*r)))
+            .flatten()
+            .max()
+    }
+
+    /// The simulated wait (`estimate::simulate_calls`) of `mine`, a waiting ticket or a
+    /// newcomer not yet issued, over every window that could call it and every window that
+    /// shares a queue with those (so the competition for shared queues is counted), as of the
+    /// hall's last step. A window serving a ticket is free after that ticket's expected
+    /// remaining time; a paused one when its clerk said, else after today's mean pause for
+    /// the same reason (not counted before one has ended); a closed one not at all.
+    fn simulated_wait(&self, mine: Candidate<'_>, newcomer: bool) -> Option<f64> {
+        let now = self.last_change()?;
+        let mut queues: BTreeSet<&str> = BTreeSet::from([mine.queue]);
+        let mut windows: BTreeSet<u32> = mine.target_window.into_iter().collect();
+        loop {
+            let before = windows.len();
+            for w in &self.plan.windows {
+                if windows.contains(&w.number) || w.queues().any(|q| queues.contains(q.as_str())) {
+                    windows.insert(w.number);
+                    queues.extend(w.queues().map(String::as_str));
+                }
+            }
+            if windows.len() == before {
+                break;
+            }
+        }
+        let mut means: HashMap<String, f64> = HashMap::new();
+        let mut mean_of = |q: &str| -> f64 {
+            if let Some(m) = means.get(q) {
+                return *m;
+            }
+            let m = self.mean_service(q);
+            means.insert(q.to_string(), m);
+            m
+        };
+        let mut servers = Vec::new();
+        for &n in &windows {
+            let (Some(plan), Some(state)) = (self.plan.window(n), self.windows.get(n)) else {
+                continue;
+            };
+            let free_in_s = match state.status {
+                WindowStatus::Closed => continue,
+                WindowStatus::Open => match state.current.and_then(|id| self.tickets.get(id)) {
+                    Some(t) => {
+                        let elapsed = t
+                            .called_at
+                            .map_or(0, |c| (now.as_second() - c.as_second()).max(0));
+                        estimate::mean_residual_s(
+                            &self.learned.recent(&t.queue),
+                            self.prior_service(&t.queue),
+                            elapsed as f64,
+                        )
+                    }
+                    None => 0.0,
+                },
+                WindowStatus::Paused => {
+                    let back = match state.pause_until {
+                        Some(until) => (until.as_second() - now.as_second()) as f64,
+                        None => match self.learned.mean_pause_s(state.pause_reason.as_deref()) {
+                            Some(mean) => {
+                                state.since.as_second() as f64 + mean - now.as_second() as f64
+                            }
+                            None => continue,
+                        },
+                    };
+                    back.max(0.0)
+                }
+            };
+            servers.push(estimate::Server {
+                plan,
+                free_in_s,
+                green_streak: state.green_streak,
+            });
+        }
+        let tz = &self.plan.rules.tz;
+        let in_s = |at: Timestamp| (at.as_second() - now.as_second()) as f64;
+        let mut pending: Vec<estimate::Pending<'_>> = self
+            .tickets
+            .waiting()
+            .filter(|t| match t.target_window {
+                Some(n) => windows.contains(&n),
+                None => queues.contains(t.queue.as_str()),
+            })
+            .map(|t| {
+                let mut p = estimate::Pending::now(self.routing_priority(Candidate::from(t), now));
+                // A checked-in appointment whose slot has not begun is called as one later.
+                if t.priority == Priority::Appointment && p.ticket.priority != Priority::Appointment
+                {
+                    p.promoted_s = self
+                        .bookings
+                        .by_ticket(t.id)
+                        .map(|b| in_s(b.slot_start(tz)));
+                }
+                p
+            })
+            .collect();
+        // Today's bookings not yet checked in come at their slot, as often as today's
+        // bookings have been kept so far (Laplace's rule: one kept and one missed assumed).
+        let (kept, missed) = self.bookings.iter().filter(|b| b.day == self.day).fold(
+            (0.0, 0.0),
+            |(k, m), b| match b.state {
+                BookingState::CheckedIn => (k + 1.0, m),
+                BookingState::Missed => (k, m + 1.0),
+                _ => (k, m),
+            },
+        );
+        let keep = (kept + 1.0) / (kept + missed + 2.0);
+        for b in self.bookings.iter().filter(|b| {
+            b.day == self.day
+                && b.state == BookingState::Booked
+                && queues.contains(b.queue.as_str())
+        }) {
+            let start = b.slot_start(tz);
+            pending.push(estimate::Pending {
+                ticket: Candidate {
+                    id: TicketId(-1 - b.id.0),
+                    queue: &b.queue,
+                    priority: Priority::Appointment,
+                    target_window: None,
+                    queue_key: start.as_millisecond(),
+                    seq_no: 0,
+                },
+                from_s: in_s(start).max(0.0),
+                promoted_s: None,
+                weight: keep,
+            });
+        }
+        if newcomer {
+            pending.push(estimate::Pending::now(mine));
+        }
+        for p in &pending {
+            mean_of(p.ticket.queue);
+        }
+        estimate::simulate_calls(
+            servers,
+            &pending,
+            mine.id,
+            self.plan.rules.green_channel_ratio,
+            |q| {
+                means
+                    .get(q)
+                    .copied()
+                    .unwrap_or_else(|| self.mean_service(q))
+            },
+            self.learned.theta(),
+        )
+    }
+
+    /// The estimate for a newcomer to `queue` (not yet issued): `None` while no window that
+    /// serves it is staffed.
+    pub(super) fn newcomer_estimate(&self, queue: &str) -> Option<u32> {
+        if !self.staffed(queue) {
+            return None;
+        }
+        let mine = Candidate {
+            id: TicketId(i64::MIN),
+            queue,
+            priority: Priority::Normal,
+            target_window: None,
+            queue_key: i64::MAX,
+            seq_no: u32::MAX,
+        };
+        let n = self.tickets.untargeted_waiting(queue);
+        Some(self.simulated_wait(mine, true).map_or_else(
+            || {
+                estimate::estimate_wait_s(
+                    n,
+                    self.open_capacity(queue, true),
+                    self.mean_service(queue),
+                    self.learned.theta(),
+                )
+            },
+            |s| s.round().clamp(0.0, f64::from(u32::MAX)) as u32,
+        ))
     }
 
     /// Estimated seconds until `t` is called; `None` while no open window serves it.
@@ -206,6 +424,12 @@ impl Hall {
             None if self.staffed(&t.queue) => self.open_capacity(&t.queue, false),
             None => return None,
         };
+        if let Some(now) = self.last_change()
+            && let Some(s) =
+                self.simulated_wait(self.routing_priority(Candidate::from(t), now), false)
+        {
+            return Some(s.round().clamp(0.0, f64::from(u32::MAX)) as u32);
+        }
         Some(estimate::estimate_wait_s(
             ahead,
             capacity,

@@ -166,6 +166,8 @@ pub enum Command {
         level: RatingLevel,
         reasons: Vec<String>,
         comment: Option<String>,
+        /// The client's idempotency key, stored with the rating.
+        key: Option<String>,
         /// The ticket's row when it is from an earlier day (not in memory).
         earlier: Option<Box<Ticket>>,
     },
@@ -423,8 +425,11 @@ impl Hall {
                 level,
                 reasons,
                 comment,
+                key,
                 earlier,
-            } => self.rate(actor, ticket, level, reasons, comment, earlier, now, ev)?,
+            } => self.rate(
+                actor, ticket, level, reasons, comment, key, earlier, now, ev,
+            )?,
             Command::VerifyFollowUp { id, verification } => {
                 self.verify_follow_up(actor, id, verification, ev)?
             }

@@ -2756,13 +2756,14 @@ fn one_departments_queues_keep_consistent_estimates() {
         fx.h.estimated_wait(fx.t(r)).expect("r is open"),
         fx.h.estimated_wait(fx.t(h)).expect("h is open"),
     );
-    // 21 and 8 window times (nobody has given up: theta = 0). Without the department's pace
-    // h read 8 × 600 = 4800 s: longer for 7 people than r's 21 × 145 ≈ 3040 s for 20.
+    // Both windows are free, so each calls its first waiting ticket at once: 20 and 7 window
+    // times (nobody has given up: theta = 0). Without the department's pace h read
+    // 7 × 600 = 4200 s: longer for 7 people than r's 20 × 145 ≈ 2895 s for 20.
     assert_eq!(
         (er, eh),
         (
-            (21.0 * r_mean).round() as u32,
-            (8.0 * r_mean).round() as u32
+            (20.0 * r_mean).round() as u32,
+            (7.0 * r_mean).round() as u32
         )
     );
     assert!(eh < er);
@@ -2793,4 +2794,62 @@ fn a_clerk_signs_in_only_within_their_scope_and_a_refusal_changes_nothing() {
     );
     // A manager's scope is not checked.
     f.ok(&mgr(), Command::SignIn { window: 1, scope });
+}
+
+/// The estimate follows the windows' own calling order (estimate::simulate_calls): a window
+/// busy with a ticket is free after that ticket's expected remaining time, a window calls its
+/// own tier first, and a clerk at lunch is expected back after today's mean lunch.
+#[test]
+fn estimates_follow_who_calls_whom() {
+    // 14:00; windows 1 ([a], then [b]), 2 ([b]) and 3 ([a, b]); 600 s configured for both.
+    let mut f = Fx::new();
+    f.sign_in(&c1(), 1);
+    f.sign_in(&c2(), 2);
+    f.sign_in(&c3(), 3);
+    // Window 3's clerk lunches 20 minutes (today's mean lunch: 1200 s), and at 14:20 goes
+    // again: expected back at 14:40:00.
+    let pause = |window, reason: &str| Command::Pause {
+        window,
+        reason: reason.into(),
+        until: None,
+    };
+    f.ok(&c3(), pause(3, "lunch"));
+    f.set("14:20");
+    f.ok(&c3(), Command::Resume { window: 3 });
+    f.ok(&c3(), pause(3, "lunch"));
+    // Each issue moves the clock one second on.
+    let a1 = f.issue("a");
+    f.call_next(&c1(), 1); // A001 called at 14:20:01
+    f.set("14:21");
+    let b1 = f.issue("b");
+    f.call_next(&c2(), 2); // B001 called at 14:21:01
+    let (b2, a2) = (f.issue("b"), f.issue("a")); // 14:21:01, 14:21:02
+    assert_eq!(f.t(a1).state, TicketState::Called);
+    assert_eq!(f.t(b1).state, TicketState::Called);
+    // As of 14:21:02 window 1 has run 61 s of a's 600 (539 to come), window 2 1 s (599),
+    // and window 3 is back in 1138 s. Window 1 calls A002 at 539 (its own tier first,
+    // though B002 is older); window 2 calls B002 at 599. QL said 0 for A002 (nobody
+    // ahead) and 2 × 600 for B002.
+    assert_eq!(f.h.estimated_wait(f.t(a2)), Some(539));
+    assert_eq!(f.h.estimated_wait(f.t(b2)), Some(599));
+    let b_view = |f: &Fx| {
+        f.h.queue_views(f.now)
+            .into_iter()
+            .find(|q| q.id == "b")
+            .and_then(|q| q.estimated_wait_s)
+    };
+    // A newcomer to b: windows 1 and 2 are busy until 1139 and 1199; window 3 is back first.
+    assert_eq!(b_view(&f), Some(1138));
+    // Issued (at 14:21:03, a second on), it is called by window 3 at 1137, and the next
+    // newcomer by window 1 at 538 + 600.
+    let b3 = f.issue("b");
+    assert_eq!(f.h.estimated_wait(f.t(b3)), Some(1137));
+    assert_eq!(b_view(&f), Some(1138));
+    // A pause of a kind that has never ended today: window 3 is not counted. As of 14:21:04
+    // (window 3's change), window 1 (537 + 600 for A002) calls B003 at 1137 and window 2
+    // (597 + 600) the newcomer at 1197.
+    f.ok(&c3(), Command::Resume { window: 3 });
+    f.ok(&c3(), pause(3, "会议"));
+    assert_eq!(f.h.estimated_wait(f.t(b3)), Some(1137));
+    assert_eq!(b_view(&f), Some(1197));
 }

@@ -158,14 +158,7 @@ impl Hall {
             .map(|q| {
                 let (n, oldest) = waiting.get(q.id.as_str()).copied().unwrap_or_default();
                 let refusal = self.refusal(q, now);
-                let estimate = self.staffed(&q.id).then(|| {
-                    estimate::estimate_wait_s(
-                        n,
-                        self.open_capacity(&q.id, true),
-                        self.mean_service(&q.id),
-                        self.learned.theta(),
-                    )
-                });
+                let estimate = self.newcomer_estimate(&q.id);
                 QueueView {
                     id: q.id.clone(),
                     name: q.name.clone(),

@@ -139,11 +139,12 @@ impl Hall {
                 op: "resume",
             });
         }
+        let (reason, since) = (w.pause_reason.take(), w.since);
         w.status = WindowStatus::Open;
-        w.pause_reason = None;
         w.pause_until = None;
         w.since = now;
         self.windows.touch(window);
+        self.learned.learn_pause(reason, since, now);
         events.push(Event::WindowResumed {
             window: self.wref(window)?,
         });
