@@ -7,6 +7,7 @@ import { param, fill } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { startEvaluator } from './evaluator.js';
 import { pauseWords } from './lib/pause.js';
+import { startReturnVisit } from './return-visit.js';
 
 const FLASH_MS = 5_000;
 const number = Number(param('n'));
@@ -31,6 +32,9 @@ if (param('evaluator') === '1') {
   });
 }
 
+// 补办件: the return visit this window just booked (code, day, documents), for the citizen.
+const returnVisit = startReturnVisit({ n: number, param });
+
 const screen = startScreen({
   render,
   onCall(call) {
@@ -38,6 +42,7 @@ const screen = startScreen({
   },
   onEvent(e) {
     if (evaluator) evaluator.onEvent(e);
+    returnVisit.onEvent(e);
   },
 });
 

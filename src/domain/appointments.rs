@@ -186,6 +186,17 @@ pub struct Booking {
     pub booked_at: Timestamp,
     pub checked_in_at: Option<Timestamp>,
     pub ticket: Option<TicketId>,
+    /// Where a return visit was booked and what the citizen must bring (`None` for ordinary
+    /// bookings and for return visits stored before this was kept).
+    pub return_of: Option<ReturnOrigin>,
+}
+
+/// The visit a 补办件 return comes from: the window that booked it and the documents the
+/// clerk listed (一次性告知), shown on that window's screen and printed on the slip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnOrigin {
+    pub window: u32,
+    pub documents: String,
 }
 
 impl Booking {

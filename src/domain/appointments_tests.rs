@@ -138,6 +138,7 @@ fn booking(id: i64, code: &str, state: BookingState) -> Booking {
         booked_at: Timestamp::UNIX_EPOCH,
         checked_in_at: None,
         ticket: None,
+        return_of: None,
     }
 }
 

@@ -170,6 +170,8 @@ const MIGRATIONS: &[&str] = &[
     super::screens::MIGRATION,
     // 12: the notifications outbox, see store/outbox.rs.
     super::outbox::MIGRATION,
+    // 13: a return visit's window and documents, see store/appointments.rs.
+    super::appointments::MIGRATION_RETURN_ORIGIN,
 ];
 
 /// The schema version this build writes: the number of migrations.
