@@ -1,7 +1,7 @@
 // The window screen's 补办件 return visit: when this window's clerk finishes with 补办件 and
 // books the citizen's return, the screen shows the check-in code, the day and slot, and the
 // documents to bring, until the window calls its next citizen (or the server stops showing it,
-// 10 minutes after booking). The code is the citizen's key at the kiosk, so it never travels on
+// 10 minutes after booking), with a QR code of the booking's page for the citizen's phone. The code is the citizen's key at the kiosk, so it never travels on
 // the public stream: the screen asks `GET /api/v1/windows/{n}/return` with its device token
 // (the window's evaluator token, or a display token given once as `device=`). A screen without
 // a token shows nothing of it.
@@ -12,7 +12,13 @@ function screenToken(param) {
   const evaluator = param('evaluator') === '1';
   const key = evaluator ? 'hallq-evaluator-token' : 'hallq-window-token';
   const given = param('device');
-  if (given && !evaluator) localStorage.setItem(key, given);
+  if (given && !evaluator) {
+    // Kept on the device, and taken out of the address bar so it is not shown or bookmarked.
+    localStorage.setItem(key, given);
+    const url = new URL(location.href);
+    url.searchParams.delete('device');
+    history.replaceState(null, '', url);
+  }
   return given || localStorage.getItem(key) || '';
 }
 
@@ -66,11 +72,26 @@ export function startReturnVisit({ n, param }) {
       el('div', { class: 'rv-docs' },
         el('b', {}, '需补齐的材料 ', el('small', {}, 'Please bring')),
         el('p', { id: 'return-visit-documents' }, r.documents || '')),
-      el('p', { class: 'rv-slip' }, '请取走回执凭条，或用手机扫码查看 ', el('small', {}, 'Take your slip')),
+      el('div', { class: 'rv-scan' },
+        el('img', { src: `/api/v1/appointments/${encodeURIComponent(r.token)}/qr.svg`, alt: '' }),
+        el('p', {}, '手机扫码保存预约，可查看或取消', el('small', {}, 'Scan to keep the booking on your phone'))),
     );
     panel.hidden = false;
     document.body.classList.add('return-visit');
+    fit();
   }
+
+  /** A long list of documents: smaller type until the panel holds it all. */
+  function fit() {
+    const docs = panel.querySelector('#return-visit-documents');
+    docs.style.fontSize = '';
+    let size = parseFloat(getComputedStyle(docs).fontSize);
+    while (panel.scrollHeight > panel.clientHeight && size > 12) {
+      size *= 0.92;
+      docs.style.fontSize = `${size}px`;
+    }
+  }
+  window.addEventListener('resize', () => { if (!panel.hidden) fit(); });
 
   async function check() {
     if (!token) return;

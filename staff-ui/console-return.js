@@ -64,7 +64,7 @@ export function ReturnPicker({ hall, queue, ret }) {
   const days = slots ? [...new Set(slots.map((s) => s.day))] : [];
   const ofDay = slots ? slots.filter((s) => s.day === r.day) : [];
   return html`<fieldset class="console-return" id="console-return">
-    <label class="console-field console-field-inline"><input type="checkbox" id="console-return-on" checked=${r.on}
+    <label class="console-field console-field-inline console-return-on"><input type="checkbox" id="console-return-on" checked=${r.on}
       onChange=${(e) => set({ on: e.target.checked })} />
       <span>预约回访（受保护名额，不占号源）<small>Book the return visit</small></span></label>
     ${r.on && error && html`<p class="console-dialog-error">${error}</p>`}
@@ -106,12 +106,15 @@ export function ReturnCard({ ret, n, onClose }) {
     }
   };
   return html`<section class="console-return-card" id="console-return-card" data-code=${ret.code}>
-    <h2>已预约回访<small>Return visit booked</small>
-      <button class="link" onClick=${onClose} title="关闭 Close">✕</button></h2>
-    <div class="console-return-code">签到码 <b id="console-return-code">${ret.code}</b></div>
-    <div>${dayLabel(ret.day)} ${ret.start}-${ret.end} · ${ret.queue_name}</div>
-    <div class="console-muted">需补齐：${ret.documents}</div>
-    <div>${print ? PRINT_WORD[print.status] || '' : ''}${print && print.error ? `（${print.error}）` : ''}
-      ${printer && html`<button id="console-return-reprint" disabled=${busy} onClick=${again}>补打回执<small>Print again</small></button>`}</div>
+    <div class="console-return-code">已预约回访<small>Return visit</small><b id="console-return-code">${ret.code}</b></div>
+    <div class="console-return-what">
+      <div>${dayLabel(ret.day)} ${ret.start}-${ret.end} · ${ret.queue_name}</div>
+      <div class="console-muted">需补齐：${ret.documents}</div>
+    </div>
+    <div class="console-return-print">
+      <span>${print ? PRINT_WORD[print.status] || '' : ''}${print && print.error ? `（${print.error}）` : ''}</span>
+      ${printer && html`<button id="console-return-reprint" disabled=${busy} onClick=${again}>补打回执<small>Print again</small></button>`}
+      <button class="link" onClick=${onClose} title="关闭 Close">✕</button>
+    </div>
   </section>`;
 }
