@@ -3,42 +3,15 @@
 //! counter (1280x720, and portrait 720x1280) shows the same code, the day and the documents
 //! live, and the fake printer on loopback received the slip with that code.
 
-use fantoccini::Locator;
 use serde_json::json;
 
 use hallq::printer::fake::{FakePrinter, Script, decode};
 
+use crate::console::{click, type_into};
 use crate::display::open;
 use crate::hall::{DISPLAY, PASSWORD, TestHall, every_day_config, id_number, with_printer};
 use crate::helpers::Browser;
 use crate::kiosk::check_layout;
-
-async fn click(b: &Browser, css: &str) {
-    b.wait_for(
-        &format!("(e => e && !e.disabled)(document.querySelector({css:?}))"),
-        10,
-    )
-    .await;
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .expect("element")
-        .click()
-        .await
-        .expect("click");
-}
-
-async fn type_into(b: &Browser, css: &str, text: &str) {
-    b.wait_for(&format!("document.querySelector({css:?})"), 10)
-        .await;
-    b.client
-        .find(Locator::Css(css))
-        .await
-        .expect("element")
-        .send_keys(text)
-        .await
-        .expect("type");
-}
 
 #[tokio::test]
 async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() {
