@@ -279,13 +279,15 @@ impl Delivery {
         let n = tried.len();
         let db = self.db.clone();
         let mut m = marks.take();
+        // On the hall clock, like the rows' due times ([retention] outbox_days counts from it).
+        let delivered_ms = self.clock.now().as_millisecond();
         let marked = tokio::task::spawn_blocking(move || {
             let conn = match m.take() {
                 Some(c) => c,
                 None => OutboxMarks::open(&db)?,
             };
             let mut conn = conn;
-            conn.mark(&tried, jiff::Timestamp::now().as_millisecond())?;
+            conn.mark(&tried, delivered_ms)?;
             Ok::<_, crate::store::StoreError>(conn)
         })
         .await;

@@ -423,3 +423,66 @@ async fn without_a_gateway_nothing_is_written_or_promised() {
         .expect("count");
     assert_eq!(rows, 0);
 }
+
+#[tokio::test]
+async fn delivered_and_abandoned_messages_leave_the_outbox_after_outbox_days() {
+    let (_gw, url) = Gateway::start(0, Duration::ZERO).await;
+    // A second gateway that is never reachable: a port on loopback that was just let go.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}/hook", l.local_addr().expect("addr"))
+    };
+    let base = every_day_config().replace("outbox_days = 7\n", "outbox_days = 2\n");
+    assert!(
+        base.contains("outbox_days = 2"),
+        "the shipped file sets [retention] outbox_days"
+    );
+    let config = format!(
+        "{}\n[[notify]]\nname = \"wechat\"\nurl = \"{dead}\"\nsecret = \"{SECRET}\"\ntimeout_secs = 1\n",
+        with_gateway(&base, &url)
+    );
+    let hall = TestHall::spawn_with(&config).await;
+    let b = book(&hall, "10:30", 5).await;
+    let rows = || {
+        let conn = rusqlite::Connection::open(&hall.db).expect("db");
+        let mut st = conn
+            .prepare(
+                "SELECT target, state FROM outbox
+                 WHERE booking_id = ?1 AND kind = 'booking_confirmed' ORDER BY target",
+            )
+            .expect("prepare");
+        st.query_map([b["id"].as_i64().expect("id")], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows")
+    };
+    // Delivered to sms; waiting (and retried) for the dead wechat gateway.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !rows().contains(&("sms".to_string(), "delivered".to_string())) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("delivered to sms");
+    assert_eq!(
+        rows(),
+        vec![
+            ("sms".to_string(), "delivered".to_string()),
+            ("wechat".to_string(), "pending".to_string())
+        ]
+    );
+    let day = jiff::SignedDuration::from_hours(24);
+    // Kept through two full days after the day of delivery (the day's first batch runs the
+    // purge). The booking was missed meanwhile; those messages are younger.
+    for n in 1..=2 {
+        hall.set_clock(tomorrow_at(10, 0) + day * n).await;
+        hall.issue("hj").await;
+        assert_eq!(rows().len(), 2, "day {n}");
+    }
+    // The third day: the delivered row and the one never delivered go.
+    hall.set_clock(tomorrow_at(10, 0) + day * 3).await;
+    hall.issue("hj").await;
+    assert_eq!(rows(), vec![]);
+}

@@ -15,7 +15,9 @@ use crate::kiosk::check_layout;
 
 #[tokio::test]
 async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() {
-    let fake = FakePrinter::start(Script::Online).await.expect("fake printer");
+    let fake = FakePrinter::start(Script::Online)
+        .await
+        .expect("fake printer");
     let hall = TestHall::spawn_with(&with_printer(every_day_config(), &fake.address())).await;
     hall.issue_with(json!({"queue": "crj", "id_number": id_number(9)}))
         .await;
@@ -28,9 +30,17 @@ async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() 
 
     // The window screen, given a display token once.
     let screen = Browser::start(1280, 720).await;
-    open(&screen, &hall, &format!("/display/window.html?n=12&device={DISPLAY}")).await;
+    open(
+        &screen,
+        &hall,
+        &format!("/display/window.html?n=12&device={DISPLAY}"),
+    )
+    .await;
     let url = screen.client.current_url().await.expect("url");
-    assert!(!url.as_str().contains(DISPLAY), "the token leaves the address bar: {url}");
+    assert!(
+        !url.as_str().contains(DISPLAY),
+        "the token leaves the address bar: {url}"
+    );
 
     // The console: already signed in at 12, so it opens there.
     let b = Browser::start(1366, 768).await;
@@ -43,13 +53,24 @@ async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() 
     click(&b, "#login").await;
     click(&b, "#console-op-finish").await;
     click(&b, "[data-choice=outcome] [data-code=supplement]").await;
-    type_into(&b, "#console-note", "户口簿原件及复印件；近期免冠彩色照片两张").await;
+    type_into(
+        &b,
+        "#console-note",
+        "户口簿原件及复印件；近期免冠彩色照片两张",
+    )
+    .await;
     click(&b, "#console-return-on").await;
     // Until a slot is picked, the return cannot be booked.
-    b.wait_for("document.querySelector('[data-choice=return-slot] button')", 10)
-        .await;
+    b.wait_for(
+        "document.querySelector('[data-choice=return-slot] button')",
+        10,
+    )
+    .await;
     let blocked = b
-        .wait_for("document.querySelector('#console-dialog-ok').disabled ? 'blocked' : 'open'", 5)
+        .wait_for(
+            "document.querySelector('#console-dialog-ok').disabled ? 'blocked' : 'open'",
+            5,
+        )
         .await;
     assert_eq!(blocked, json!("blocked"));
     click(&b, "[data-choice=return-slot] button").await;
@@ -65,12 +86,18 @@ async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() 
     b.screenshot("return-1-finish-dialog").await;
     click(&b, "#console-dialog-ok").await;
     let code = b
-        .wait_for("document.querySelector('#console-return-card')?.dataset.code", 10)
+        .wait_for(
+            "document.querySelector('#console-return-card')?.dataset.code",
+            10,
+        )
         .await;
     let code = code.as_str().expect("code").to_string();
     assert_eq!(code.len(), 6);
-    b.wait_for("document.querySelector('#console-return-card').textContent.includes('回执已打印')", 10)
-        .await;
+    b.wait_for(
+        "document.querySelector('#console-return-card').textContent.includes('回执已打印')",
+        10,
+    )
+    .await;
     b.screenshot("return-2-console-card").await;
     b.close().await;
 
@@ -82,7 +109,10 @@ async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() 
         )
         .await;
     let docs = screen
-        .wait_for("document.querySelector('#return-visit-documents')?.textContent", 5)
+        .wait_for(
+            "document.querySelector('#return-visit-documents')?.textContent",
+            5,
+        )
         .await;
     assert_eq!(docs, json!("户口簿原件及复印件；近期免冠彩色照片两张"));
     check_layout(&screen, "return-3-window-screen", "#return-visit").await;
@@ -90,7 +120,12 @@ async fn a_clerk_books_a_return_and_the_window_screen_and_slip_carry_its_code() 
     // A portrait screen opened now shows it from the start (each test browser has its own
     // profile, so this one is given the token too).
     let portrait = Browser::start(720, 1280).await;
-    open(&portrait, &hall, &format!("/display/window.html?n=12&device={DISPLAY}")).await;
+    open(
+        &portrait,
+        &hall,
+        &format!("/display/window.html?n=12&device={DISPLAY}"),
+    )
+    .await;
     portrait
         .wait_for(
             &format!("document.querySelector('#return-visit-code')?.textContent === {code:?}"),
