@@ -321,6 +321,9 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 {
                     return usage(format!("{}: {e}", file.display()));
                 }
+                if let Err(e) = hallq::notify::tls::connectors(&config.notify, &file) {
+                    return usage(format!("{}: {e}", file.display()));
+                }
                 println!(
                     "{}: ok ({} departments, {} queues, {} windows)",
                     file.display(),

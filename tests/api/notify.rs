@@ -65,6 +65,56 @@ impl Gateway {
         (g, url)
     }
 
+    /// The same gateway behind TLS with `cert` and `key` (PEM), on 127.0.0.1.
+    async fn start_tls(cert: &str, key: &str) -> (Gateway, std::net::SocketAddr) {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let g = Gateway {
+            got: Arc::default(),
+            fail_first: Arc::default(),
+            bad_signatures: Arc::default(),
+            delay: Duration::ZERO,
+        };
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(g.clone());
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("cert");
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust us fails here: nothing is served.
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(
+                            hyper_util::rt::TokioIo::new(tls),
+                            hyper_util::service::TowerToHyperService::new(app),
+                        )
+                        .await;
+                });
+            }
+        });
+        (g, addr)
+    }
+
     fn got(&self) -> Vec<Got> {
         self.got.lock().expect("lock").clone()
     }
@@ -485,4 +535,82 @@ async fn delivered_and_abandoned_messages_leave_the_outbox_after_outbox_days() {
     hall.set_clock(tomorrow_at(10, 0) + day * 3).await;
     hall.issue("hj").await;
     assert_eq!(rows(), vec![]);
+}
+
+/// A private CA (as a hall's IT department runs one) and a gateway certificate it signed for
+/// localhost and 127.0.0.1: (CA PEM, gateway cert PEM, gateway key PEM).
+fn private_ca() -> (String, String, String) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "hallq test hall CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().expect("key"))
+        .expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .expect("params")
+        .signed_by(&key, &*ca)
+        .expect("signed");
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn an_https_gateway_with_the_halls_own_ca_gets_the_messages_and_a_stranger_does_not() {
+    let (ca, cert, key) = private_ca();
+    let (gw, addr) = Gateway::start_tls(&cert, &key).await;
+    // The same gateway under a certificate nobody trusts.
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let (unsure, unsure_addr) =
+        Gateway::start_tls(&stranger.cert.pem(), &stranger.signing_key.serialize_pem()).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let ca_file = dir.path().join("hall-ca.pem");
+    std::fs::write(&ca_file, &ca).expect("ca file");
+    let ca_file = ca_file.to_str().expect("path");
+    let config = format!(
+        "{}\n[[notify]]\nname = \"sms\"\nurl = \"https://localhost:{}/hook\"\nsecret = \"{SECRET}\"\nca_file = \"{ca_file}\"\ntimeout_secs = 5\n\
+         \n[[notify]]\nname = \"wechat\"\nurl = \"https://localhost:{}/hook\"\nsecret = \"{SECRET}\"\nca_file = \"{ca_file}\"\ntimeout_secs = 5\n",
+        every_day_config(),
+        addr.port(),
+        unsure_addr.port()
+    );
+    // check-config reads the CA file like serve does, and names a missing one.
+    std::fs::write(dir.path().join("hall.toml"), &config).expect("config");
+    let (code, _, err) = crate::cli::run(&[
+        "check-config",
+        dir.path().join("hall.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        config.replace(ca_file, "missing-ca.pem"),
+    )
+    .expect("config");
+    let (code, _, err) = crate::cli::run(&[
+        "check-config",
+        dir.path().join("bad.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("missing-ca.pem") && err.contains("[[notify]] sms"),
+        "{err}"
+    );
+
+    let hall = TestHall::spawn_with(&config).await;
+    let b = book(&hall, "10:30", 6).await;
+    let confirmed = gw.wait_for("booking_confirmed").await;
+    assert_eq!(confirmed.id, format!("booking-{}-confirmed", b["id"]));
+    assert_eq!(confirmed.body["phone"], "13800138000");
+    assert_eq!(gw.bad_signatures.load(Ordering::Relaxed), 0);
+    // The stranger's certificate is refused: never delivered, retried, and said so.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(unsure.got().is_empty());
+    let m = metrics(&hall).await;
+    assert!(
+        m.contains("hallq_notification_failures{target=\"wechat\"}"),
+        "{m}"
+    );
+    assert!(
+        !m.contains("hallq_notification_failures{target=\"wechat\"} 0"),
+        "{m}"
+    );
 }
