@@ -207,19 +207,25 @@ pub fn plan(
     })
 }
 
+/// A valid gateway `sms` at `url`, for tests.
+#[cfg(test)]
+pub(crate) fn test_section(url: &str) -> NotifySection {
+    NotifySection {
+        name: "sms".into(),
+        url: url.into(),
+        secret: "0123456789abcdef".into(),
+        events: None,
+        timeout_secs: 10,
+        ca_file: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn section(url: &str) -> NotifySection {
-        NotifySection {
-            name: "sms".into(),
-            url: url.into(),
-            secret: "0123456789abcdef".into(),
-            events: None,
-            timeout_secs: 10,
-            ca_file: None,
-        }
+        test_section(url)
     }
 
     #[test]

@@ -98,12 +98,8 @@ mod tests {
 
     fn section(url: &str, ca_file: Option<&str>) -> NotifySection {
         NotifySection {
-            name: "sms".into(),
-            url: url.into(),
-            secret: "0123456789abcdef".into(),
-            events: None,
-            timeout_secs: 10,
             ca_file: ca_file.map(Into::into),
+            ..crate::config::notify::test_section(url)
         }
     }
 
