@@ -324,6 +324,9 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if let Err(e) = hallq::notify::tls::connectors(&config.notify, &file) {
                     return usage(format!("{}: {e}", file.display()));
                 }
+                for w in hallq::domain::appointments::capacity_warnings(&plan) {
+                    eprintln!("{}: {w}", file.display());
+                }
                 println!(
                     "{}: ok ({} departments, {} queues, {} windows)",
                     file.display(),

@@ -528,22 +528,28 @@ impl Hall {
     }
 
     /// An appointment ticket counts as one for routing only once its slot has begun;
-    /// before, it waits like a walk-in checked in at that time.
+    /// before, it waits like a walk-in checked in at that time. Among begun ones, the one owed
+    /// a call first goes first: each is owed from the later of its slot start and its check-in
+    /// (earliest deadline first), so an early check-in for a later slot does not pass one whose
+    /// slot began before.
     pub(super) fn routing_priority<'a>(&self, c: Candidate<'a>, now: Timestamp) -> Candidate<'a> {
         if c.priority != Priority::Appointment {
             return c;
         }
-        let begun = self
+        let start = self
             .bookings
             .by_ticket(c.id)
-            .is_some_and(|b| b.slot_start(&self.plan.rules.tz) <= now);
-        if begun {
-            c
-        } else {
-            Candidate {
+            .map(|b| b.slot_start(&self.plan.rules.tz))
+            .filter(|s| *s <= now);
+        match start {
+            Some(s) => Candidate {
+                queue_key: c.queue_key.max(s.as_millisecond()),
+                ..c
+            },
+            None => Candidate {
                 priority: Priority::Normal,
                 ..c
-            }
+            },
         }
     }
 

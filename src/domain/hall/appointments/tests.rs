@@ -547,3 +547,48 @@ fn a_return_visit_needs_its_documents_and_shows_on_its_window_until_the_next_cal
         .expect("called");
     assert!(f.h.window_return(window, f.now).is_none());
 }
+
+#[test]
+fn begun_appointments_are_called_in_the_order_they_are_owed_a_call() {
+    let mut f = Fx::new(mon("08:00"));
+    let later_slot = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let earlier_slot = f.book("2026-11-30", "09:30", 2).expect("booked");
+    // Checked in 25 minutes early for 10:00; and 14 minutes late for 09:30.
+    f.now = mon("09:35");
+    let a = f
+        .check_in(CheckInKey::Code(f.code(later_slot)))
+        .expect("checked in");
+    f.now = mon("09:44");
+    let b = f
+        .check_in(CheckInKey::Code(f.code(earlier_slot)))
+        .expect("checked in");
+    f.now = mon("10:00");
+    let window = f.sign_in_at_sb();
+    let mut called = Vec::new();
+    for _ in 0..2 {
+        let (r, _) = f
+            .run(&clerk(), Command::CallNext { window })
+            .expect("called");
+        let Reply::Window { reason, .. } = r else {
+            panic!("window reply")
+        };
+        let id =
+            f.h.windows
+                .get(window)
+                .and_then(|w| w.current)
+                .expect("current");
+        called.push((id, reason.expect("reason")));
+        let finish = Command::Finish {
+            window,
+            outcome: crate::domain::ticket::Outcome::Done,
+            note: None,
+        };
+        f.run(&clerk(), finish).expect("finished");
+    }
+    // 09:30's citizen is owed a call from 09:44, 10:00's from 10:00: in that order, although
+    // the second checked in first.
+    assert_eq!(
+        called,
+        vec![(b, CallReason::Appointment), (a, CallReason::Appointment)]
+    );
+}
