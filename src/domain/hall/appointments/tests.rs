@@ -148,6 +148,29 @@ impl Fx {
         window
     }
 
+    /// Call the next citizen at `window` and finish at once: who was called, and why.
+    fn call_and_finish(&mut self, window: u32) -> (TicketId, CallReason) {
+        let (r, _) = self
+            .run(&clerk(), Command::CallNext { window })
+            .expect("called");
+        let Reply::Window { reason, .. } = r else {
+            panic!("window reply")
+        };
+        let id = self
+            .h
+            .windows
+            .get(window)
+            .and_then(|w| w.current)
+            .expect("current");
+        let finish = Command::Finish {
+            window,
+            outcome: crate::domain::ticket::Outcome::Done,
+            note: None,
+        };
+        self.run(&clerk(), finish).expect("finished");
+        (id, reason.expect("reason"))
+    }
+
     fn code(&self, b: BookingId) -> String {
         self.h.booking(b).expect("booking").code.clone()
     }
@@ -398,24 +421,7 @@ fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
     let window = f.sign_in_at_sb();
     let call = |f: &mut Fx, hm: &str| {
         f.now = mon(hm);
-        let (r, _) = f
-            .run(&clerk(), Command::CallNext { window })
-            .expect("called");
-        let Reply::Window { reason, .. } = r else {
-            panic!("window reply")
-        };
-        let id =
-            f.h.windows
-                .get(window)
-                .and_then(|w| w.current)
-                .expect("current");
-        let finish = Command::Finish {
-            window,
-            outcome: crate::domain::ticket::Outcome::Done,
-            note: None,
-        };
-        f.run(&clerk(), finish).expect("finished");
-        (id, reason.expect("reason"))
+        f.call_and_finish(window)
     };
     // Before 10:00 the checked-in appointment waits like a walk-in who came at 09:40.
     assert_eq!(call(&mut f, "09:50"), (w1, CallReason::Oldest));
@@ -564,27 +570,7 @@ fn begun_appointments_are_called_in_the_order_they_are_owed_a_call() {
         .expect("checked in");
     f.now = mon("10:00");
     let window = f.sign_in_at_sb();
-    let mut called = Vec::new();
-    for _ in 0..2 {
-        let (r, _) = f
-            .run(&clerk(), Command::CallNext { window })
-            .expect("called");
-        let Reply::Window { reason, .. } = r else {
-            panic!("window reply")
-        };
-        let id =
-            f.h.windows
-                .get(window)
-                .and_then(|w| w.current)
-                .expect("current");
-        called.push((id, reason.expect("reason")));
-        let finish = Command::Finish {
-            window,
-            outcome: crate::domain::ticket::Outcome::Done,
-            note: None,
-        };
-        f.run(&clerk(), finish).expect("finished");
-    }
+    let called: Vec<_> = (0..2).map(|_| f.call_and_finish(window)).collect();
     // 09:30's citizen is owed a call from 09:44, 10:00's from 10:00: in that order, although
     // the second checked in first.
     assert_eq!(
