@@ -8,6 +8,7 @@ import { startScreen } from './lib/screen.js';
 import { startEvaluator } from './evaluator.js';
 import { pauseWords } from './lib/pause.js';
 import { clerkCard } from './lib/clerk-card.js';
+import { startReturnVisit } from './return-visit.js';
 
 const FLASH_MS = 5_000;
 const number = Number(param('n'));
@@ -41,6 +42,8 @@ const card = clerkCard({
   token: () => localStorage.getItem(DISPLAY_KEY) || (evaluator ? localStorage.getItem('hallq-evaluator-token') || '' : ''),
   changed: () => render(),
 });
+// 补办件: the return visit this window just booked (code, day, documents), for the citizen.
+const returnVisit = startReturnVisit({ n: number, param });
 
 const screen = startScreen({
   render,
@@ -50,6 +53,7 @@ const screen = startScreen({
   onEvent(e) {
     if (evaluator) evaluator.onEvent(e);
     card.onEvent(e);
+    returnVisit.onEvent(e);
   },
 });
 

@@ -261,6 +261,9 @@ pub struct RetentionSection {
     pub phone_days: u32,
     /// ID hashes and last four digits.
     pub id_days: u32,
+    /// Notification outbox rows after delivery (or being dropped); undelivered ones that long
+    /// past due are abandoned.
+    pub outbox_days: u32,
 }
 
 impl Default for RetentionSection {
@@ -269,6 +272,7 @@ impl Default for RetentionSection {
         RetentionSection {
             phone_days: d.phone_days,
             id_days: d.id_days,
+            outbox_days: d.outbox_days,
         }
     }
 }
@@ -995,6 +999,7 @@ impl Config {
                 retention: crate::domain::plan::Retention {
                     phone_days: self.retention.phone_days,
                     id_days: self.retention.id_days,
+                    outbox_days: self.retention.outbox_days,
                 },
             },
             texts: self.texts.clone(),

@@ -14,8 +14,13 @@ use crate::domain::notify::{NoteKind, NotifyPlan, Target};
 pub struct NotifySection {
     /// A short name, unique among the gateways; the outbox keeps each message per name.
     pub name: String,
-    /// `http://HOST:PORT/PATH` of the gateway (TLS: terminate it in a local proxy).
+    /// `http://HOST:PORT/PATH` or `https://HOST:PORT/PATH` of the gateway.
     pub url: String,
+    /// For an `https://` gateway whose certificate comes from the hall's own CA: that CA's
+    /// certificate(s), PEM, relative to the config file; then only it is trusted for this
+    /// gateway. Without it the system's CA bundle is used.
+    #[serde(default)]
+    pub ca_file: Option<String>,
     /// The shared secret the body is signed with (HMAC-SHA256), at least 16 characters.
     pub secret: String,
     /// Which kinds it takes; all when left out: `booking_confirmed`, `booking_cancelled`,
@@ -59,35 +64,64 @@ impl Default for NotificationsSection {
 /// A config error: (table, index, key, message).
 type Bad = (&'static str, Option<usize>, &'static str, String);
 
-/// `http://HOST[:PORT][/PATH]` split into host:port and path.
-pub fn split_url(url: &str) -> Result<(String, String), String> {
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        format!("{url:?} must start with http:// (put a TLS proxy on this machine for https)")
-    })?;
-    let (hostport, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if hostport.is_empty() || hostport.contains('@') {
-        return Err(format!("{url:?} has no host"));
+/// A gateway's address, parsed: `http://` or `https://`, host, port and path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayUrl {
+    pub tls: bool,
+    /// The host as named (an IPv6 literal without its brackets): TLS checks the certificate
+    /// against it.
+    pub host: String,
+    /// `host:port` to connect to, the port filled in (80 or 443).
+    pub hostport: String,
+    pub path: String,
+}
+
+impl GatewayUrl {
+    /// `http[s]://HOST[:PORT][/PATH]`.
+    pub fn parse(url: &str) -> Result<GatewayUrl, String> {
+        let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(r), _) => (false, r),
+            (_, Some(r)) => (true, r),
+            _ => return Err(format!("{url:?} must start with http:// or https://")),
+        };
+        let (hostport, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        if hostport.is_empty() || hostport.contains('@') {
+            return Err(format!("{url:?} has no host"));
+        }
+        let has_port = hostport
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+            && !hostport.ends_with(']');
+        let (host, with_port) = if has_port {
+            let (h, _) = hostport.rsplit_once(':').unwrap_or((hostport, ""));
+            (h, hostport.to_string())
+        } else {
+            (
+                hostport,
+                format!("{hostport}:{}", if tls { 443 } else { 80 }),
+            )
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(format!("{url:?} has no host"));
+        }
+        Ok(GatewayUrl {
+            tls,
+            host: host.to_string(),
+            hostport: with_port,
+            path: path.to_string(),
+        })
     }
-    let with_port = if hostport
-        .rsplit_once(':')
-        .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        && !hostport.ends_with(']')
-    {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    Ok((with_port, path.to_string()))
 }
 
 /// Whether posting to `url` stays on this machine: a loopback IP literal or `localhost`
 /// (the printer rule, `printer::Address::stays_local`).
 pub fn stays_local(url: &str) -> Result<(), String> {
-    let (hostport, _) = split_url(url)?;
-    crate::printer::transport::Address::Tcp(hostport).stays_local()
+    let u = GatewayUrl::parse(url)?;
+    crate::printer::transport::Address::Tcp(u.hostport).stays_local()
 }
 
 impl NotifySection {
@@ -126,7 +160,10 @@ pub fn plan(
         if !names.insert(t.name.as_str()) {
             return Err(at("name", format!("duplicate name {:?}", t.name)));
         }
-        split_url(&t.url).map_err(|m| at("url", m))?;
+        let url = GatewayUrl::parse(&t.url).map_err(|m| at("url", m))?;
+        if t.ca_file.is_some() && !url.tls {
+            return Err(at("ca_file", "only for an https:// gateway".into()));
+        }
         if t.secret.chars().count() < 16 {
             return Err(at("secret", "at least 16 characters".into()));
         }
@@ -170,32 +207,66 @@ pub fn plan(
     })
 }
 
+/// A valid gateway `sms` at `url`, for tests.
+#[cfg(test)]
+pub(crate) fn test_section(url: &str) -> NotifySection {
+    NotifySection {
+        name: "sms".into(),
+        url: url.into(),
+        secret: "0123456789abcdef".into(),
+        events: None,
+        timeout_secs: 10,
+        ca_file: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn section(url: &str) -> NotifySection {
-        NotifySection {
-            name: "sms".into(),
-            url: url.into(),
-            secret: "0123456789abcdef".into(),
-            events: None,
-            timeout_secs: 10,
-        }
+        test_section(url)
     }
 
     #[test]
-    fn urls_split_and_the_loopback_rule() {
+    fn urls_parse_and_the_loopback_rule() {
+        let u = |url: &str| GatewayUrl::parse(url).map(|g| (g.tls, g.host, g.hostport, g.path));
         assert_eq!(
-            split_url("http://127.0.0.1:8099/hook").expect("ok"),
-            ("127.0.0.1:8099".into(), "/hook".into())
+            u("http://127.0.0.1:8099/hook").expect("ok"),
+            (
+                false,
+                "127.0.0.1".into(),
+                "127.0.0.1:8099".into(),
+                "/hook".into()
+            )
         );
         assert_eq!(
-            split_url("http://sms.example.gov.cn").expect("ok"),
-            ("sms.example.gov.cn:80".into(), "/".into())
+            u("http://sms.example.gov.cn").expect("ok"),
+            (
+                false,
+                "sms.example.gov.cn".into(),
+                "sms.example.gov.cn:80".into(),
+                "/".into()
+            )
         );
-        assert!(split_url("https://sms.example.gov.cn/").is_err());
-        assert!(split_url("http:///x").is_err());
+        assert_eq!(
+            u("https://sms.example.gov.cn/api/v2").expect("ok"),
+            (
+                true,
+                "sms.example.gov.cn".into(),
+                "sms.example.gov.cn:443".into(),
+                "/api/v2".into()
+            )
+        );
+        assert_eq!(
+            u("https://[::1]:8443/x").expect("ok"),
+            (true, "::1".into(), "[::1]:8443".into(), "/x".into())
+        );
+        assert!(u("ftp://sms.example.gov.cn/").is_err());
+        assert!(u("http:///x").is_err());
+        assert!(u("https://u@host/x").is_err());
+        assert!(stays_local("https://localhost:8443/x").is_ok());
+        assert!(stays_local("https://10.1.2.3/sms").is_err());
         assert!(stays_local("http://127.0.0.1:9/x").is_ok());
         assert!(stays_local("http://localhost:9/x").is_ok());
         assert!(stays_local("http://[::1]:9/x").is_ok());
@@ -210,6 +281,13 @@ mod tests {
         assert_eq!(ok.targets[0].kinds.len(), NoteKind::ALL.len());
         let cases: Vec<(NotifySection, &str)> = vec![
             (section("ftp://x/"), "url"),
+            (
+                NotifySection {
+                    ca_file: Some("hall-ca.pem".into()),
+                    ..section("http://127.0.0.1:1/")
+                },
+                "ca_file",
+            ),
             (
                 NotifySection {
                     secret: "short".into(),

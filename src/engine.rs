@@ -443,6 +443,29 @@ impl Writer {
             }
             Err(e) => tracing::error!(error = %e, "[retention] purge failed"),
         }
+        let cutoff = self
+            .plan
+            .rules
+            .tz
+            .to_timestamp(
+                today
+                    .checked_sub(jiff::Span::new().days(i64::from(r.outbox_days)))
+                    .unwrap_or(today)
+                    .to_datetime(jiff::civil::Time::midnight()),
+            )
+            .map(|t| t.as_millisecond());
+        match cutoff.map(|ms| self.store.prune_outbox(ms)) {
+            Ok(Ok((0, 0))) => {}
+            Ok(Ok((finished, abandoned))) => {
+                tracing::info!(
+                    finished,
+                    abandoned,
+                    "pruned the notification outbox past [retention]"
+                );
+            }
+            Ok(Err(e)) => tracing::error!(error = %e, "[retention] outbox prune failed"),
+            Err(e) => tracing::error!(error = %e, "[retention] outbox cutoff"),
+        }
     }
 
     /// Decide every request of `batch` against the hall, commit, broadcast, answer.

@@ -69,6 +69,8 @@ pub struct App {
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// The database file (the uplink reads it); handlers never see it.
     db: PathBuf,
+    /// TLS for the `https://` `[[notify]]` gateways, in their order.
+    notify_tls: Vec<Option<tokio_rustls::TlsConnector>>,
     /// The config file as read: the serving loop, the uplink and the gateways start from it;
     /// handlers see the plan and `ServerSettings` only.
     config: Config,
@@ -94,6 +96,8 @@ impl App {
             .map(|t| tls::server_config(t, &opts.config))
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        let notify_tls =
+            notify::tls::connectors(&config.notify, &opts.config).map_err(anyhow::Error::msg)?;
         plan.rules.always_open = opts.demo;
         let plan = Arc::new(plan);
         let claim = ops::lock::DbLock::acquire(&opts.db)?;
@@ -185,6 +189,7 @@ impl App {
             _claim: claim,
             nightly,
             tls,
+            notify_tls,
         })
     }
 
@@ -241,6 +246,7 @@ impl App {
             self.state.engine.clock(),
             &self.state.ops.outbox,
             self.state.simulated_clock || self.state.plan.rules.always_open,
+            &self.notify_tls,
             || engine.subscribe(),
         );
         let app = http::router(self.state);

@@ -321,6 +321,12 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 {
                     return usage(format!("{}: {e}", file.display()));
                 }
+                if let Err(e) = hallq::notify::tls::connectors(&config.notify, &file) {
+                    return usage(format!("{}: {e}", file.display()));
+                }
+                for w in hallq::domain::appointments::capacity_warnings(&plan) {
+                    eprintln!("{}: {w}", file.display());
+                }
                 println!(
                     "{}: ok ({} departments, {} queues, {} windows)",
                     file.display(),

@@ -14,7 +14,9 @@ use sha2::Sha256;
 use tokio::sync::broadcast;
 
 use crate::clock::Clock;
-use crate::config::notify::{NotifySection, split_url, stays_local};
+use crate::config::notify::{GatewayUrl, NotifySection, stays_local};
+
+pub mod tls;
 use crate::engine::Frame;
 use crate::reports::floor::{Alarm, AlarmKind};
 use crate::store::Reader;
@@ -154,6 +156,8 @@ pub struct Delivery {
     pub local_only: bool,
     /// The key file's keys: phones wait sealed in the outbox.
     pub keys: Option<crate::store::keys::Keys>,
+    /// For an `https://` gateway (`tls::connectors`).
+    pub tls: Option<tokio_rustls::TlsConnector>,
 }
 
 /// Why one post did not deliver.
@@ -279,13 +283,15 @@ impl Delivery {
         let n = tried.len();
         let db = self.db.clone();
         let mut m = marks.take();
+        // On the hall clock, like the rows' due times ([retention] outbox_days counts from it).
+        let delivered_ms = self.clock.now().as_millisecond();
         let marked = tokio::task::spawn_blocking(move || {
             let conn = match m.take() {
                 Some(c) => c,
                 None => OutboxMarks::open(&db)?,
             };
             let mut conn = conn;
-            conn.mark(&tried, jiff::Timestamp::now().as_millisecond())?;
+            conn.mark(&tried, delivered_ms)?;
             Ok::<_, crate::store::StoreError>(conn)
         })
         .await;
@@ -309,7 +315,7 @@ impl Delivery {
 
     /// Post one message; `Ok` only for a 2xx answer.
     async fn post(&self, p: &Pending) -> Result<(), PostError> {
-        let (hostport, path) = split_url(&self.target.url).map_err(std::io::Error::other)?;
+        let url = GatewayUrl::parse(&self.target.url).map_err(std::io::Error::other)?;
         let mut body: serde_json::Value =
             serde_json::from_str(&p.body).map_err(std::io::Error::other)?;
         if let serde_json::Value::Object(m) = &mut body {
@@ -322,8 +328,8 @@ impl Delivery {
         let body = body.to_string();
         let ts = jiff::Timestamp::now().as_second();
         let sig = signature(&self.target.secret, ts, body.as_bytes());
-        let req = hyper::Request::post(path)
-            .header(hyper::header::HOST, &hostport)
+        let req = hyper::Request::post(url.path.as_str())
+            .header(hyper::header::HOST, &url.hostport)
             .header(
                 hyper::header::CONTENT_TYPE,
                 "application/json; charset=utf-8",
@@ -337,13 +343,17 @@ impl Delivery {
             .body(body)?;
         let limit = Duration::from_secs(u64::from(self.target.timeout_secs));
         let status = tokio::time::timeout(limit, async {
-            let stream = tokio::net::TcpStream::connect(&hostport).await?;
-            let io = hyper_util::rt::TokioIo::new(stream);
-            let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
-            let driver = tokio::spawn(conn);
-            let res = sender.send_request(req).await;
-            driver.abort();
-            Ok::<_, PostError>(res?.status().as_u16())
+            let stream = tokio::net::TcpStream::connect(&url.hostport).await?;
+            match &self.tls {
+                Some(tls) => {
+                    let name =
+                        tokio_rustls::rustls::pki_types::ServerName::try_from(url.host.clone())
+                            .map_err(std::io::Error::other)?;
+                    let stream = tls.connect(name, stream).await?;
+                    send(stream, req).await
+                }
+                None => send(stream, req).await,
+            }
         })
         .await
         .map_err(|_| PostError::Timeout)??;
@@ -355,6 +365,19 @@ impl Delivery {
     }
 }
 
+/// One HTTP/1.1 request on a fresh connection (plain or TLS); the answer's status.
+async fn send<S>(stream: S, req: hyper::Request<String>) -> Result<u16, PostError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await?;
+    let driver = tokio::spawn(conn);
+    let res = sender.send_request(req).await;
+    driver.abort();
+    Ok(res?.status().as_u16())
+}
+
 /// Start one delivery task per `[[notify]]`, after dropping messages of gateways no longer
 /// configured. Returns the tasks (aborted when the server stops).
 pub fn start(
@@ -364,6 +387,7 @@ pub fn start(
     clock: &Arc<dyn Clock>,
     status: &Arc<OutboxStatus>,
     local_only: bool,
+    tls: &[Option<tokio_rustls::TlsConnector>],
     commits: impl Fn() -> broadcast::Receiver<Arc<Frame>>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
@@ -386,7 +410,8 @@ pub fn start(
     };
     targets
         .iter()
-        .map(|t| {
+        .enumerate()
+        .map(|(i, t)| {
             let d = Delivery {
                 target: t.clone(),
                 reader: reader.clone(),
@@ -395,6 +420,7 @@ pub fn start(
                 status: Arc::clone(status),
                 local_only,
                 keys: keys.clone(),
+                tls: tls.get(i).cloned().flatten(),
             };
             tokio::spawn(d.run(commits()))
         })

@@ -7,6 +7,7 @@ import { get, post, duration, events } from '/staff/api.js';
 import { Dialog } from '/staff/console-dialogs.js';
 import { Bookings, useBookings } from '/staff/bookings.js';
 import { KEYS, OUTCOMES, reasonsFor, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
+import { ReturnCard } from '/staff/console-return.js';
 
 const REFRESH_MS = 500;
 
@@ -114,6 +115,7 @@ export function Desk({ user, n, onLeave }) {
   const [waitingList, setWaitingList] = useState([]);
   const [picked, setPicked] = useState('');
   const [bookingBump, setBookingBump] = useState(0);
+  const [returned, setReturned] = useState(null);
   const now = useNow(skew);
 
   const plan = hall && hall.windows.find((w) => w.number === n);
@@ -164,6 +166,7 @@ export function Desk({ user, n, onLeave }) {
       const w = await post(`/api/v1/windows/${n}/${op}`, body);
       if (op === 'sign-out') return onLeave('');
       if (op === 'finish') noteOutcome(n, body.outcome);
+      setReturned(w.return || null); // shown until the next operation
       setWin(w);
       setInfo(notice(op, w, body || {}));
       setDialog(null);
@@ -220,6 +223,7 @@ export function Desk({ user, n, onLeave }) {
     <div class="console-body">
       <div class="console-main">
         <${Current} win=${win} now=${now} hall=${hall} />
+        ${returned && html`<${ReturnCard} ret=${returned} n=${n} onClose=${() => setReturned(null)} />`}
         <div class="console-buttons">
           ${BUTTONS.map((b) => {
             const resume = b.op === 'pause-resume' && win.status === 'paused';
@@ -242,7 +246,7 @@ export function Desk({ user, n, onLeave }) {
       </aside>
     </div>
     ${dialog && html`<${Dialog} kind=${dialog} run=${run} busy=${busy} error=${dialogError}
-      held=${win.held} hall=${hall} now=${now} windowNumber=${n} outcome=${usualOutcome(n)} ticket=${picked}
+      held=${win.held} hall=${hall} now=${now} windowNumber=${n} queue=${win.current && win.current.queue} outcome=${usualOutcome(n)} ticket=${picked}
       onClose=${() => { setDialog(null); setPicked(''); }} />`}
   </div>`;
 }

@@ -3,6 +3,7 @@
 // which posts it; a refusal keeps the dialog open with the API's message.
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
 import { OUTCOMES, POSITIONS, reasonsFor, reasonValue } from '/staff/console-labels.js';
+import { ReturnPicker, useReturn, returnBody } from '/staff/console-return.js';
 
 /// Toggle buttons for one choice out of a few (big targets, keyboard reachable).
 function Choice({ name, options, value, onPick }) {
@@ -95,19 +96,23 @@ function Pause({ run, now, hall, ...f }) {
   <//>`;
 }
 
-function Finish({ run, outcome: usual, ...f }) {
+function Finish({ run, outcome: usual, hall, queue, windowNumber, ...f }) {
   const [outcome, setOutcome] = useState(usual || '');
   const [note, setNote] = useState('');
+  const ret = useReturn(windowNumber);
   const o = OUTCOMES.find((x) => x.code === outcome);
   const needsNote = o && o.note;
-  const canOk = o && (!needsNote || note.trim());
-  const body = () => (note.trim() ? { outcome, note: note.trim() } : { outcome });
+  // 补办件 may book the citizen's return visit (then a slot must be picked).
+  const back = outcome === 'supplement' ? returnBody(ret.r) : null;
+  const canOk = o && (!needsNote || note.trim()) && !(outcome === 'supplement' && ret.r.on && !back);
+  const body = () => ({ outcome, ...(note.trim() ? { note: note.trim() } : {}), ...(back ? { return: back } : {}) });
   return html`<${Frame} ...${f} id="finish" title="办结" en="Finish" ok="确认办结" canOk=${canOk}
       onOk=${() => run('finish', body())}>
     <${Choice} name="outcome" options=${OUTCOMES} value=${outcome} onPick=${setOutcome} />
     <label class="console-field"><span>${needsNote ? o.note : '备注（选填）'}<small>${needsNote ? o.noteEn + ' (required)' : 'Note (optional)'}</small></span>
       <textarea id="console-note" rows="3" maxlength="500" required=${!!needsNote}
         value=${note} onInput=${(e) => setNote(e.target.value)}></textarea></label>
+    ${outcome === 'supplement' && html`<${ReturnPicker} hall=${hall} queue=${queue} ret=${ret} />`}
   <//>`;
 }
 

@@ -6,15 +6,32 @@ use std::path::Path;
 use hallq::sim::{DayOptions, Scenario, run_day_once};
 
 /// `hallq bench appointments`: busy days with `share` of the visits to queues that take
-/// bookings booked (capacity raised to `capacity` per slot so that the share fits), beside the
-/// same seeds with nobody booked.
+/// bookings booked, beside the same seeds with nobody booked. Each slot takes `capacity`
+/// bookings, or with 0 what the queue's own windows serve in a slot (`staffed_places`: the
+/// capacity a hall derives from its staffing).
 pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config)?;
+    let (_, plan) = hallq::config::Config::parse(&config.display().to_string(), &text)
+        .map_err(anyhow::Error::msg)?;
+    // Each `capacity = N` belongs to the queue whose `id` came last.
+    let mut queue = String::new();
+    let mut places = Vec::new();
     let raised: String = text
         .lines()
-        .map(|l| match l.strip_prefix("capacity = ") {
-            Some(n) if n.trim().parse::<u32>().is_ok() => format!("capacity = {capacity}"),
-            _ => l.to_string(),
+        .map(|l| {
+            if let Some(id) = l.strip_prefix("id = ") {
+                queue = id.trim().trim_matches('"').to_string();
+            }
+            match l.strip_prefix("capacity = ") {
+                Some(n) if n.trim().parse::<u32>().is_ok() => {
+                    let staffed = hallq::domain::appointments::staffed_places(&plan, &queue)
+                        .map_or(capacity, |(_, p)| p.max(1));
+                    let c = if capacity == 0 { staffed } else { capacity };
+                    places.push(format!("{queue} {c}"));
+                    format!("capacity = {c}")
+                }
+                _ => l.to_string(),
+            }
         })
         .collect::<Vec<_>>()
         .join("\n");
@@ -22,8 +39,14 @@ pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, raised)?;
     println!(
-        "bench appointments: busy days, {:.0}% of the visits to queues that take bookings booked (capacity {capacity} a slot), beside the same seeds with none booked; minutes",
-        share * 100.0
+        "bench appointments: busy days, {:.0}% of the visits to queues that take bookings booked (places a slot: {}{}), beside the same seeds with none booked; minutes",
+        share * 100.0,
+        places.join(", "),
+        if capacity == 0 {
+            ", from each queue's own windows"
+        } else {
+            ""
+        }
     );
     println!(
         "{:<8} {:>6} {:>7} {:>8} {:>9} {:>12} {:>12} {:>8} {:>8} {:>8}",

@@ -123,7 +123,8 @@ enum Bench {
         /// Share of the visits to queues that take bookings that book ahead.
         #[arg(long, default_value_t = 0.3)]
         share: f64,
-        /// Places per slot in every queue that takes bookings (so that the share fits).
+        /// Places per slot in every queue that takes bookings (so that the share fits); 0: what
+        /// each queue's own windows serve in a slot (the staffing's ceiling).
         #[arg(long, default_value_t = 6)]
         capacity: u32,
         #[arg(long, default_value = "config/hall.toml")]

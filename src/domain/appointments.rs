@@ -186,6 +186,17 @@ pub struct Booking {
     pub booked_at: Timestamp,
     pub checked_in_at: Option<Timestamp>,
     pub ticket: Option<TicketId>,
+    /// Where a return visit was booked and what the citizen must bring (`None` for ordinary
+    /// bookings and for return visits stored before this was kept).
+    pub return_of: Option<ReturnOrigin>,
+}
+
+/// The visit a 补办件 return comes from: the window that booked it and the documents the
+/// clerk listed (一次性告知), shown on that window's screen and printed on the slip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnOrigin {
+    pub window: u32,
+    pub documents: String,
 }
 
 impl Booking {
@@ -466,3 +477,42 @@ pub fn masked(last4: &str) -> String {
 #[cfg(test)]
 #[path = "appointments_tests.rs"]
 mod tests;
+
+/// What the windows that serve `queue` first (its own department's windows; not those that
+/// take it only when their own queues are empty) can serve in one slot: (windows, places).
+/// A slot that takes more bookings than that cannot call them all on time, however the
+/// calling order treats them. `None` when the queue takes no bookings.
+pub fn staffed_places(plan: &super::plan::Plan, queue: &str) -> Option<(u32, u32)> {
+    let q = plan.queue(queue)?;
+    let ap = q.appointments.as_ref()?;
+    let windows = plan
+        .windows
+        .iter()
+        .filter(|w| w.tier_of(queue) == Some(0))
+        .count() as u32;
+    let per_window = (ap.slot_minutes * 60) / q.service_s.max(1);
+    Some((windows, windows * per_window))
+}
+
+/// `check-config`'s warnings: queues whose slots take more bookings than their own windows
+/// can serve in a slot (the capacity should follow the staffing).
+pub fn capacity_warnings(plan: &super::plan::Plan) -> Vec<String> {
+    plan.queues
+        .iter()
+        .filter_map(|q| {
+            let ap = q.appointments.as_ref()?;
+            let (windows, places) = staffed_places(plan, &q.id)?;
+            (ap.capacity > places).then(|| {
+                format!(
+                    "warning: [[queues]] {:?} appointments capacity = {} a {}-minute slot, but its {} own window(s) serve about {} in a slot at {} minutes each: bookings will wait past their slot",
+                    q.id,
+                    ap.capacity,
+                    ap.slot_minutes,
+                    windows,
+                    places,
+                    q.service_s / 60
+                )
+            })
+        })
+        .collect()
+}

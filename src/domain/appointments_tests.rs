@@ -138,6 +138,7 @@ fn booking(id: i64, code: &str, state: BookingState) -> Booking {
         booked_at: Timestamp::UNIX_EPOCH,
         checked_in_at: None,
         ticket: None,
+        return_of: None,
     }
 }
 
@@ -167,4 +168,28 @@ fn capacity_counts_active_unprotected_places_and_codes_stay_unique() {
     assert!(distinct.len() > 990, "{}", distinct.len());
     assert_eq!(b.take_changes().len(), 4);
     assert!(b.take_changes().is_empty());
+}
+
+#[test]
+fn slot_capacity_follows_the_windows_that_serve_the_queue_first() {
+    let (_, mut plan) =
+        crate::config::Config::parse("hall.toml", include_str!("../../config/hall.toml"))
+            .expect("shipped config");
+    // The shipped capacities fit their staffing: no warning.
+    assert_eq!(capacity_warnings(&plan), Vec::<String>::new());
+    let (windows, places) = staffed_places(&plan, "crj").expect("crj takes bookings");
+    let service = plan.queue("crj").expect("crj").service_s;
+    assert!(windows >= 1);
+    assert_eq!(places, windows * (30 * 60 / service));
+    assert_eq!(staffed_places(&plan, "hj"), None, "hj takes no bookings");
+    let q = plan.queues.iter_mut().find(|q| q.id == "crj").expect("crj");
+    if let Some(ap) = q.appointments.as_mut() {
+        ap.capacity = places + 1;
+    }
+    let w = capacity_warnings(&plan);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("\"crj\"") && w[0].contains(&format!("serve about {places}")),
+        "{w:?}"
+    );
 }

@@ -231,6 +231,9 @@ pub struct Retention {
     /// Days after its service day that a ticket keeps its ID hash and last four digits (the
     /// help desk and a complaint may need to find a visit by person for a while).
     pub id_days: u32,
+    /// Days a notification stays in the outbox after it was delivered or dropped; a message
+    /// still undelivered that long after it fell due is abandoned and goes too.
+    pub outbox_days: u32,
 }
 
 impl Default for Retention {
@@ -238,6 +241,7 @@ impl Default for Retention {
         Retention {
             phone_days: 30,
             id_days: 30,
+            outbox_days: 7,
         }
     }
 }

@@ -32,6 +32,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(show_appointment))
         .routes(routes!(cancel_appointment))
         .routes(routes!(appointment_qr))
+        .merge(super::return_visit::routes())
 }
 
 /// The caller's credentials when it presented any (integrators), else a citizen.
@@ -367,8 +368,10 @@ async fn check_in(
     Ok((StatusCode::CREATED, axum::Json(dto)).into_response())
 }
 
-/// `finish {"outcome":"supplement","return":{"day","start"}}`: the window's reply carries
-/// `"return": booking`.
+/// `finish {"outcome":"supplement","return":{"day","start","printer"?}}`: the window's reply
+/// carries `"return": booking`, and with a printer the citizen's return slip is printed once
+/// the booking is committed (`return.print`).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn finish_with_return(
     st: &AppState,
     who: Principal,
@@ -377,6 +380,8 @@ pub(super) async fn finish_with_return(
     note: Option<String>,
     d: &str,
     start: &str,
+    printer: Option<String>,
+    base: &str,
 ) -> Result<Response, ApiError> {
     if outcome != crate::domain::Outcome::Supplement {
         return Err(ApiError::new(
@@ -384,6 +389,7 @@ pub(super) async fn finish_with_return(
             "return_needs_supplement",
         ));
     }
+    let printer = super::tickets::desk_printer(st, &who, printer)?;
     let cmd = AppointmentCommand::FinishWithReturn {
         window,
         note,
@@ -398,8 +404,16 @@ pub(super) async fn finish_with_return(
         .await?
     {
         Outcome::Returned { window, booking } => {
+            // Committed first: whatever the printer does, the return is booked.
+            let print = match &printer {
+                Some(p) => {
+                    super::return_visit::print_return_slip(st, p, &booking, base, false).await
+                }
+                None => PrintStatus::none(),
+            };
             let mut v = serde_json::to_value(*window).map_err(ApiError::internal)?;
             v["return"] = serde_json::to_value(*booking).map_err(ApiError::internal)?;
+            v["return"]["print"] = serde_json::to_value(print).map_err(ApiError::internal)?;
             Ok(axum::Json(v).into_response())
         }
         _ => Err(ApiError::internal(

@@ -22,6 +22,7 @@ mod meta;
 pub mod openapi;
 mod ops;
 mod reasons;
+mod return_visit;
 mod shield;
 mod staff_cards;
 pub mod stream_quota;

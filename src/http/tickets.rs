@@ -60,6 +60,30 @@ pub(super) struct PrintStatus {
     error: Option<String>,
 }
 
+impl PrintStatus {
+    /// Nothing was printed (no printer for this caller).
+    pub(super) fn none() -> PrintStatus {
+        PrintStatus {
+            status: "none",
+            error: None,
+        }
+    }
+
+    /// The outcome of one print job.
+    pub(super) fn of(result: Result<(), crate::printer::PrintError>) -> PrintStatus {
+        match result {
+            Ok(()) => PrintStatus {
+                status: "printed",
+                error: None,
+            },
+            Err(e) => PrintStatus {
+                status: "failed",
+                error: Some(e.code().to_string()),
+            },
+        }
+    }
+}
+
 /// A ticket just issued: the only reply that carries its token (the citizen's capability).
 #[derive(Serialize, ToSchema)]
 pub(super) struct TicketDto {
@@ -130,10 +154,7 @@ pub(super) async fn print_slip(
         _ => None,
     });
     let Some(printer) = printer else {
-        return PrintStatus {
-            status: "none",
-            error: None,
-        };
+        return PrintStatus::none();
     };
     let slip = Slip::for_ticket(
         t,
@@ -142,19 +163,11 @@ pub(super) async fn print_slip(
         format!("{base}/t/{}", t.token),
         reprint,
     );
-    match st.printers.print(&printer, &slip).await {
-        Ok(()) => PrintStatus {
-            status: "printed",
-            error: None,
-        },
-        Err(e) => {
-            tracing::warn!(%printer, number = %t.number, error = %e, "slip not printed");
-            PrintStatus {
-                status: "failed",
-                error: Some(e.code().to_string()),
-            }
-        }
+    let result = st.printers.print(&printer, &slip).await;
+    if let Err(e) = &result {
+        tracing::warn!(%printer, number = %t.number, error = %e, "slip not printed");
     }
+    PrintStatus::of(result)
 }
 
 fn expect_ticket(o: Outcome) -> Result<IssuedTicket, ApiError> {

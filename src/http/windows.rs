@@ -378,6 +378,9 @@ struct ReturnVisit {
     day: String,
     #[schema(pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$", example = "09:00")]
     start: String,
+    /// A printer at hand for the citizen's return slip (`GET /api/v1/desk/printers`).
+    #[schema(min_length = 1, max_length = 64)]
+    printer: Option<String>,
 }
 
 /// Finish the service (办结) with its outcome; 补办件 may book a return visit.
@@ -395,6 +398,7 @@ struct ReturnVisit {
 async fn finish_service(
     State(st): State<AppState>,
     Staff(who): Staff,
+    headers: axum::http::HeaderMap,
     Path(n): Path<u32>,
     Json(b): Json<FinishBody>,
 ) -> Result<Response, ApiError> {
@@ -402,8 +406,9 @@ async fn finish_service(
         return Err(ApiError::bad_input("note_too_long", &[]));
     }
     if let Some(r) = b.return_visit {
+        let base = super::tickets::public_base(&st, &headers);
         return super::appointments::finish_with_return(
-            &st, who, n, b.outcome, b.note, &r.day, &r.start,
+            &st, who, n, b.outcome, b.note, &r.day, &r.start, r.printer, &base,
         )
         .await;
     }

@@ -6,6 +6,7 @@
 //! scripts status replies.
 
 pub mod fake;
+pub mod return_slip;
 pub mod slip;
 pub mod status;
 pub mod transport;
@@ -326,6 +327,16 @@ impl Printers {
     /// Print `slip` on printer `id`; answers within about `JOB_DEADLINE`. The job runs in its
     /// own task, so a kiosk that hangs up does not cut a slip in half.
     pub async fn print(&self, id: &str, slip: &Slip) -> Result<(), PrintError> {
+        self.print_encoded(id, |paper| slip.encode(paper)).await
+    }
+
+    /// Print whatever `encode` makes for the printer's paper (a ticket slip, a return-visit
+    /// slip) on printer `id`, as `print` does.
+    pub async fn print_encoded(
+        &self,
+        id: &str,
+        encode: impl FnOnce(Paper) -> Result<Vec<u8>, PrintError>,
+    ) -> Result<(), PrintError> {
         let dev = self
             .device(id)
             .ok_or_else(|| PrintError::UnknownPrinter(id.to_string()))?
@@ -334,7 +345,7 @@ impl Printers {
             self.probe_in_background(&dev);
             return Err(e);
         }
-        let bytes = slip.encode(Paper::from_mm(dev.width_mm))?;
+        let bytes = encode(Paper::from_mm(dev.width_mm))?;
         tokio::spawn(dev.job(Some(bytes)))
             .await
             .unwrap_or(Err(PrintError::Timeout))

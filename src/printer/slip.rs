@@ -33,6 +33,9 @@ pub struct SlipTexts {
     pub issued_at: String,
     pub scan: String,
     pub test: String,
+    /// The slip of a 补办件 return visit (`return_slip`).
+    #[serde(rename = "return")]
+    pub return_visit: super::return_slip::ReturnTexts,
 }
 
 /// The slip texts shipped in config/slip.toml.
@@ -167,31 +170,12 @@ impl Slip {
     /// ESC/POS bytes for this slip on `paper`.
     pub fn encode(&self, paper: Paper) -> Result<Vec<u8>, PrintError> {
         let t = &*TEXTS;
-        let out = Buffer::default();
-        let mut p = Printer::new(
-            out.clone(),
-            Protocol::new(Encoder::new(encoding_rs::GB18030)),
-            None,
-        );
+        let (out, mut p) = begin()?;
         let rule = "-".repeat(paper.columns());
-        p.init()?
-            .custom(&CHINESE_MODE)?
-            .justify(JustifyMode::CENTER)?;
         if self.test {
             p.bold(true)?.writeln(&t.test)?.bold(false)?;
         }
-        if self.reprint {
-            p.size(2, 2)?
-                .bold(true)?
-                .writeln(&t.reprint)?
-                .bold(false)?
-                .reset_size()?;
-        }
-        p.size(1, 2)?
-            .bold(true)?
-            .writeln(&self.hall)?
-            .bold(false)?
-            .reset_size()?;
+        heading(&mut p, &self.hall, self.reprint)?;
         p.writeln(&rule)?;
         p.writeln(&self.department)?;
         p.size(2, 2)?.writeln(&self.queue)?.reset_size()?;
@@ -201,12 +185,7 @@ impl Slip {
         if self.appointment {
             p.bold(true)?.writeln(&t.appointment)?.bold(false)?;
         }
-        let k = paper.number_scale();
-        p.size(k, k)?
-            .bold(true)?
-            .writeln(&self.number)?
-            .bold(false)?
-            .reset_size()?;
+        largest(&mut p, &self.number, paper)?;
         p.size(1, 2)?
             .writeln(
                 &t.waiting_ahead
@@ -227,14 +206,7 @@ impl Slip {
             )?;
         }
         p.writeln(&t.issued_at.replace("{time}", &self.issued_at))?;
-        p.qrcode_option(
-            &self.url,
-            QRCodeOption::new(
-                QRCodeModel::Model2,
-                paper.qr_module(),
-                QRCodeCorrectionLevel::M,
-            ),
-        )?;
+        qr(&mut p, &self.url, paper)?;
         p.writeln(&t.scan)?;
         p.writeln(&rule)?;
         p.writeln(&self.footer)?;
@@ -242,6 +214,65 @@ impl Slip {
         drop(p);
         Ok(out.take())
     }
+}
+
+/// A printer writing into a fresh buffer: initialised, Chinese mode on, centred.
+pub(super) fn begin() -> Result<(Buffer, Printer<Buffer>), PrintError> {
+    let out = Buffer::default();
+    let mut p = Printer::new(
+        out.clone(),
+        Protocol::new(Encoder::new(encoding_rs::GB18030)),
+        None,
+    );
+    p.init()?
+        .custom(&CHINESE_MODE)?
+        .justify(JustifyMode::CENTER)?;
+    Ok((out, p))
+}
+
+/// How every slip starts: 补打 on a second copy, then the hall's name.
+pub(super) fn heading(
+    p: &mut Printer<Buffer>,
+    hall: &str,
+    reprint: bool,
+) -> Result<(), PrintError> {
+    if reprint {
+        p.size(2, 2)?
+            .bold(true)?
+            .writeln(&TEXTS.reprint)?
+            .bold(false)?
+            .reset_size()?;
+    }
+    p.size(1, 2)?
+        .bold(true)?
+        .writeln(hall)?
+        .bold(false)?
+        .reset_size()?;
+    Ok(())
+}
+
+/// The slip's key text (a ticket's number, a check-in code) in the largest size that fits.
+pub(super) fn largest(p: &mut Printer<Buffer>, text: &str, paper: Paper) -> Result<(), PrintError> {
+    let k = paper.number_scale();
+    p.size(k, k)?
+        .bold(true)?
+        .writeln(text)?
+        .bold(false)?
+        .reset_size()?;
+    Ok(())
+}
+
+/// `url` as a QR code (Model 2, level M) sized for the paper.
+pub(super) fn qr(p: &mut Printer<Buffer>, url: &str, paper: Paper) -> Result<(), PrintError> {
+    p.qrcode_option(
+        url,
+        QRCodeOption::new(
+            QRCodeModel::Model2,
+            paper.qr_module(),
+            QRCodeCorrectionLevel::M,
+        ),
+    )?;
+    Ok(())
 }
 
 /// `2026-11-28T10:05:00+08:00` → `2026-11-28 10:05` (the time is already local).
@@ -278,10 +309,10 @@ pub fn window_ranges(numbers: &[u32]) -> String {
 
 /// The escpos "driver" that keeps the bytes instead of sending them.
 #[derive(Clone, Default)]
-struct Buffer(Rc<RefCell<Vec<u8>>>);
+pub(super) struct Buffer(Rc<RefCell<Vec<u8>>>);
 
 impl Buffer {
-    fn take(&self) -> Vec<u8> {
+    pub(super) fn take(&self) -> Vec<u8> {
         std::mem::take(&mut self.0.borrow_mut())
     }
 }

@@ -235,6 +235,7 @@ mod tests {
                 booked_at: at("08:00"),
                 checked_in_at: checked_in.map(at),
                 ticket: checked_in.map(|_| TicketId(id)),
+                return_of: None,
             },
             first_called_at: called.map(at),
         }

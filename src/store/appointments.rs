@@ -7,7 +7,7 @@ use jiff::civil::{Date, Time};
 use rusqlite::{Connection, Row, Transaction, params};
 
 use super::{Result, StoreError};
-use crate::domain::appointments::{Booking, BookingId, BookingState};
+use crate::domain::appointments::{Booking, BookingId, BookingState, ReturnOrigin};
 use crate::domain::ticket::TicketId;
 
 /// Days of finished bookings loaded back at start (the miss rule looks back at most this
@@ -40,8 +40,16 @@ pub const MIGRATION: &str = r#"
     CREATE INDEX appointments_active ON appointments(state) WHERE state IN ('booked','checked_in');
 "#;
 
+/// Migration step: where a 补办件 return visit was booked and the documents its citizen must
+/// bring (appended to `schema::MIGRATIONS` after the outbox).
+pub const MIGRATION_RETURN_ORIGIN: &str = r#"
+    ALTER TABLE appointments ADD COLUMN return_window INTEGER;
+    ALTER TABLE appointments ADD COLUMN documents TEXT;
+"#;
+
 const COLUMNS: &str = "id, token, code, queue, day, start, end, extended, protected, state, id_hash, \
-    id_last4, phone, external_id, booked_by, booked_ms, checked_in_ms, ticket_id";
+    id_last4, phone, external_id, booked_by, booked_ms, checked_in_ms, ticket_id, return_window, \
+    documents";
 
 /// Write a booking as it is now.
 pub fn upsert(tx: &Transaction<'_>, b: &Booking, keys: &super::keys::Keys) -> Result<()> {
@@ -55,7 +63,7 @@ pub fn upsert(tx: &Transaction<'_>, b: &Booking, keys: &super::keys::Keys) -> Re
         None
     };
     tx.prepare_cached(&format!(
-        "INSERT INTO appointments({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+        "INSERT INTO appointments({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
          ON CONFLICT(id) DO UPDATE SET state=excluded.state, phone=excluded.phone,
             checked_in_ms=excluded.checked_in_ms, ticket_id=excluded.ticket_id"
     ))?
@@ -78,6 +86,8 @@ pub fn upsert(tx: &Transaction<'_>, b: &Booking, keys: &super::keys::Keys) -> Re
         b.booked_at.as_millisecond(),
         b.checked_in_at.map(|t| t.as_millisecond()),
         b.ticket.map(|t| t.0),
+        b.return_of.as_ref().map(|o| o.window),
+        b.return_of.as_ref().map(|o| o.documents.as_str()),
     ])?;
     Ok(())
 }
@@ -94,6 +104,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Booking>> {
     let state: String = r.get(9)?;
     let booked_ms: i64 = r.get(15)?;
     let checked_ms: Option<i64> = r.get(16)?;
+    let return_window: Option<u32> = r.get(18)?;
+    let documents: Option<String> = r.get(19)?;
     let build = || -> Result<Booking> {
         Ok(Booking {
             id: BookingId(r.get(0)?),
@@ -117,6 +129,10 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Result<Booking>> {
                 .transpose()
                 .map_err(|e| corrupt("time", e))?,
             ticket: r.get::<_, Option<i64>>(17)?.map(TicketId),
+            return_of: return_window.map(|window| ReturnOrigin {
+                window,
+                documents: documents.unwrap_or_default(),
+            }),
         })
     };
     Ok(build())
@@ -212,6 +228,10 @@ mod tests {
             booked_at: Timestamp::from_second(1_700_000_000).expect("t"),
             checked_in_at: None,
             ticket: (id == 2).then_some(TicketId(7)),
+            return_of: (id == 2).then(|| ReturnOrigin {
+                window: 12,
+                documents: "户口簿原件".into(),
+            }),
         }
     }
 

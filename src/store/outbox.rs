@@ -222,8 +222,8 @@ pub fn open_phone(keys: &Keys, p: &Pending) -> Option<String> {
 }
 
 impl OutboxMarks {
-    /// Record the outcome of tries made at `now_ms` (wall clock). A delivered row forgets its
-    /// phone.
+    /// Record the outcome of tries; a delivery is stamped `now_ms` (the hall clock). A
+    /// delivered row forgets its phone.
     pub fn mark(&mut self, tried: &[Tried], now_ms: i64) -> Result<()> {
         let tx = self
             .conn
@@ -277,6 +277,27 @@ impl OutboxMarks {
         }
         tx.commit()?;
         Ok(dropped)
+    }
+}
+
+impl super::Store {
+    /// `[retention] outbox_days`: delete the rows delivered or dropped before `before_ms`, and
+    /// abandon (delete) the ones still pending that fell due before it. Returns (finished,
+    /// abandoned). Run by the engine at each change of day, beside `purge_personal`; nothing
+    /// re-derives a message that old, so its key is not needed to keep it sent once.
+    pub fn prune_outbox(&mut self, before_ms: i64) -> Result<(usize, usize)> {
+        let tx = self.conn.transaction()?;
+        let finished = tx.execute(
+            "DELETE FROM outbox WHERE (state = 'delivered' AND delivered_ms < ?1)
+                OR (state = 'dropped' AND created_ms < ?1)",
+            [before_ms],
+        )?;
+        let abandoned = tx.execute(
+            "DELETE FROM outbox WHERE state = 'pending' AND due_ms < ?1",
+            [before_ms],
+        )?;
+        tx.commit()?;
+        Ok((finished, abandoned))
     }
 }
 
@@ -402,5 +423,71 @@ mod tests {
             1
         );
         assert_eq!(reader.outbox_depth("sms", 1_000).expect("depth").due, 0);
+    }
+
+    #[test]
+    fn pruning_deletes_finished_rows_and_abandons_stale_ones_past_the_cutoff() {
+        let dir = tempfile::tempdir().expect("dir");
+        let db = dir.path().join("h.db");
+        let mut store = Store::open(&db).expect("open");
+        let reader = Reader::new(&db);
+        commit(
+            &mut store,
+            vec![
+                note("old-delivered", NoteKind::BookingConfirmed, 100),
+                note("new-delivered", NoteKind::BookingConfirmed, 100),
+                note("old-pending", NoteKind::BookingConfirmed, 200),
+                note("future-reminder", NoteKind::ReminderHourBefore, 50_000),
+            ],
+        );
+        let due = reader.outbox_due("sms", 1_000, 0, 10).expect("due");
+        let id = |k: &str| due.iter().find(|p| p.key == k).expect("row").id;
+        let mut marks = OutboxMarks::open(&db).expect("marks");
+        marks
+            .mark(
+                &[Tried::Delivered {
+                    id: id("old-delivered"),
+                }],
+                500,
+            )
+            .expect("mark");
+        marks
+            .mark(
+                &[Tried::Delivered {
+                    id: id("new-delivered"),
+                }],
+                2_000,
+            )
+            .expect("mark");
+        let keys = || -> Vec<String> {
+            reader
+                .with(|c| {
+                    let mut st = c.prepare("SELECT key FROM outbox ORDER BY key")?;
+                    let rows = st
+                        .query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<rusqlite::Result<Vec<_>>>()?;
+                    Ok(rows)
+                })
+                .expect("keys")
+        };
+        // Nothing is older than the cutoff yet.
+        assert_eq!(store.prune_outbox(100).expect("prune"), (0, 0));
+        assert_eq!(keys().len(), 4);
+        // Delivered at 500 and due at 200 but never delivered: gone at a cutoff of 1,000; a
+        // delivery at 2,000 and a reminder not yet due stay.
+        assert_eq!(store.prune_outbox(1_000).expect("prune"), (1, 1));
+        assert_eq!(keys(), vec!["future-reminder", "new-delivered"]);
+        // The kept key still keeps its message sent once.
+        commit(
+            &mut store,
+            vec![note("new-delivered", NoteKind::BookingConfirmed, 100)],
+        );
+        assert!(
+            reader
+                .outbox_due("sms", 9_000, 9_000, 10)
+                .expect("due")
+                .iter()
+                .all(|p| p.key != "new-delivered")
+        );
     }
 }

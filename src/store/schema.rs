@@ -176,6 +176,8 @@ const MIGRATIONS: &[&str] = &[
     super::feedback::APPEAL_MIGRATION,
     // 15: a rating keeps the idempotency key it was sent with (see store/feedback.rs).
     super::feedback::KEY_MIGRATION,
+    // 16: a return visit's window and documents, see store/appointments.rs.
+    super::appointments::MIGRATION_RETURN_ORIGIN,
 ];
 
 /// The schema version this build writes: the number of migrations.

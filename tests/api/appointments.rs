@@ -586,12 +586,12 @@ async fn a_supplement_finish_books_a_protected_return_visit() {
     );
     // Not today, and not a slot start: refused, and the citizen is still at the window.
     assert_error(
-        &finish(json!({"outcome": "supplement", "return": {"day": day(), "start": "14:00"}})).await,
+        &finish(json!({"outcome": "supplement", "note": "缺户口簿", "return": {"day": day(), "start": "14:00"}})).await,
         409,
         "slot_unavailable",
     );
     assert_error(
-        &finish(json!({"outcome": "supplement", "return": {"day": next, "start": "09:10"}})).await,
+        &finish(json!({"outcome": "supplement", "note": "缺户口簿", "return": {"day": next, "start": "09:10"}})).await,
         409,
         "slot_unavailable",
     );

@@ -32,6 +32,7 @@ mod ratings;
 mod read_model;
 mod reports;
 mod retention;
+mod return_visit;
 mod screens;
 mod security;
 mod sim;

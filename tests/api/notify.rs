@@ -65,6 +65,56 @@ impl Gateway {
         (g, url)
     }
 
+    /// The same gateway behind TLS with `cert` and `key` (PEM), on 127.0.0.1.
+    async fn start_tls(cert: &str, key: &str) -> (Gateway, std::net::SocketAddr) {
+        use tokio_rustls::rustls;
+        use tokio_rustls::rustls::pki_types::pem::PemObject;
+        let g = Gateway {
+            got: Arc::default(),
+            fail_first: Arc::default(),
+            bad_signatures: Arc::default(),
+            delay: Duration::ZERO,
+        };
+        let app = axum::Router::new()
+            .route("/hook", axum::routing::post(receive))
+            .with_state(g.clone());
+        let certs = rustls::pki_types::CertificateDer::pem_slice_iter(cert.as_bytes())
+            .collect::<Result<Vec<_>, _>>()
+            .expect("cert");
+        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).expect("key");
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .expect("server config");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (acceptor, app) = (acceptor.clone(), app.clone());
+                tokio::spawn(async move {
+                    // A client that does not trust us fails here: nothing is served.
+                    let Ok(tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(
+                            hyper_util::rt::TokioIo::new(tls),
+                            hyper_util::service::TowerToHyperService::new(app),
+                        )
+                        .await;
+                });
+            }
+        });
+        (g, addr)
+    }
+
     fn got(&self) -> Vec<Got> {
         self.got.lock().expect("lock").clone()
     }
@@ -422,4 +472,145 @@ async fn without_a_gateway_nothing_is_written_or_promised() {
         .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
         .expect("count");
     assert_eq!(rows, 0);
+}
+
+#[tokio::test]
+async fn delivered_and_abandoned_messages_leave_the_outbox_after_outbox_days() {
+    let (_gw, url) = Gateway::start(0, Duration::ZERO).await;
+    // A second gateway that is never reachable: a port on loopback that was just let go.
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!("http://{}/hook", l.local_addr().expect("addr"))
+    };
+    let base = every_day_config().replace("outbox_days = 7\n", "outbox_days = 2\n");
+    assert!(
+        base.contains("outbox_days = 2"),
+        "the shipped file sets [retention] outbox_days"
+    );
+    let config = format!(
+        "{}\n[[notify]]\nname = \"wechat\"\nurl = \"{dead}\"\nsecret = \"{SECRET}\"\ntimeout_secs = 1\n",
+        with_gateway(&base, &url)
+    );
+    let hall = TestHall::spawn_with(&config).await;
+    let b = book(&hall, "10:30", 5).await;
+    let rows = || {
+        let conn = rusqlite::Connection::open(&hall.db).expect("db");
+        let mut st = conn
+            .prepare(
+                "SELECT target, state FROM outbox
+                 WHERE booking_id = ?1 AND kind = 'booking_confirmed' ORDER BY target",
+            )
+            .expect("prepare");
+        st.query_map([b["id"].as_i64().expect("id")], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows")
+    };
+    // Delivered to sms; waiting (and retried) for the dead wechat gateway.
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !rows().contains(&("sms".to_string(), "delivered".to_string())) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("delivered to sms");
+    assert_eq!(
+        rows(),
+        vec![
+            ("sms".to_string(), "delivered".to_string()),
+            ("wechat".to_string(), "pending".to_string())
+        ]
+    );
+    let day = jiff::SignedDuration::from_hours(24);
+    // Kept through two full days after the day of delivery (the day's first batch runs the
+    // purge). The booking was missed meanwhile; those messages are younger.
+    for n in 1..=2 {
+        hall.set_clock(tomorrow_at(10, 0) + day * n).await;
+        hall.issue("hj").await;
+        assert_eq!(rows().len(), 2, "day {n}");
+    }
+    // The third day: the delivered row and the one never delivered go.
+    hall.set_clock(tomorrow_at(10, 0) + day * 3).await;
+    hall.issue("hj").await;
+    assert_eq!(rows(), vec![]);
+}
+
+/// A private CA (as a hall's IT department runs one) and a gateway certificate it signed for
+/// localhost and 127.0.0.1: (CA PEM, gateway cert PEM, gateway key PEM).
+fn private_ca() -> (String, String, String) {
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "hallq test hall CA");
+    let ca = rcgen::CertifiedIssuer::self_signed(ca, rcgen::KeyPair::generate().expect("key"))
+        .expect("CA");
+    let key = rcgen::KeyPair::generate().expect("key");
+    let cert = rcgen::CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .expect("params")
+        .signed_by(&key, &*ca)
+        .expect("signed");
+    (ca.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[tokio::test]
+async fn an_https_gateway_with_the_halls_own_ca_gets_the_messages_and_a_stranger_does_not() {
+    let (ca, cert, key) = private_ca();
+    let (gw, addr) = Gateway::start_tls(&cert, &key).await;
+    // The same gateway under a certificate nobody trusts.
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let (unsure, unsure_addr) =
+        Gateway::start_tls(&stranger.cert.pem(), &stranger.signing_key.serialize_pem()).await;
+    let dir = tempfile::tempdir().expect("dir");
+    let ca_file = dir.path().join("hall-ca.pem");
+    std::fs::write(&ca_file, &ca).expect("ca file");
+    let ca_file = ca_file.to_str().expect("path");
+    let config = format!(
+        "{}\n[[notify]]\nname = \"sms\"\nurl = \"https://localhost:{}/hook\"\nsecret = \"{SECRET}\"\nca_file = \"{ca_file}\"\ntimeout_secs = 5\n\
+         \n[[notify]]\nname = \"wechat\"\nurl = \"https://localhost:{}/hook\"\nsecret = \"{SECRET}\"\nca_file = \"{ca_file}\"\ntimeout_secs = 5\n",
+        every_day_config(),
+        addr.port(),
+        unsure_addr.port()
+    );
+    // check-config reads the CA file like serve does, and names a missing one.
+    std::fs::write(dir.path().join("hall.toml"), &config).expect("config");
+    let (code, _, err) = crate::cli::run(&[
+        "check-config",
+        dir.path().join("hall.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        config.replace(ca_file, "missing-ca.pem"),
+    )
+    .expect("config");
+    let (code, _, err) = crate::cli::run(&[
+        "check-config",
+        dir.path().join("bad.toml").to_str().expect("path"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("missing-ca.pem") && err.contains("[[notify]] sms"),
+        "{err}"
+    );
+
+    let hall = TestHall::spawn_with(&config).await;
+    let b = book(&hall, "10:30", 6).await;
+    let confirmed = gw.wait_for("booking_confirmed").await;
+    assert_eq!(confirmed.id, format!("booking-{}-confirmed", b["id"]));
+    assert_eq!(confirmed.body["phone"], "13800138000");
+    assert_eq!(gw.bad_signatures.load(Ordering::Relaxed), 0);
+    // The stranger's certificate is refused: never delivered, retried, and said so.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(unsure.got().is_empty());
+    let m = metrics(&hall).await;
+    assert!(
+        m.contains("hallq_notification_failures{target=\"wechat\"}"),
+        "{m}"
+    );
+    assert!(
+        !m.contains("hallq_notification_failures{target=\"wechat\"} 0"),
+        "{m}"
+    );
 }

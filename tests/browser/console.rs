@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::hall::TestHall;
 use crate::helpers::Browser;
 
-async fn click(b: &Browser, css: &str) {
+pub async fn click(b: &Browser, css: &str) {
     b.wait_for(
         &format!("(e => e && !e.disabled)(document.querySelector({css:?}))"),
         10,
@@ -25,7 +25,7 @@ async fn click(b: &Browser, css: &str) {
         .expect("click");
 }
 
-async fn type_into(b: &Browser, css: &str, text: &str) {
+pub async fn type_into(b: &Browser, css: &str, text: &str) {
     b.wait_for(&format!("document.querySelector({css:?})"), 10)
         .await;
     b.client

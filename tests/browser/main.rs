@@ -20,6 +20,7 @@ mod kiosk;
 mod phone;
 mod quality;
 mod reports;
+mod return_visit;
 mod screens;
 mod smoke;
 mod walls;

@@ -9,8 +9,8 @@ use serde::Serialize;
 
 use super::*;
 use crate::domain::appointments::{
-    AppointmentPlan, Booking, BookingId, BookingState, CheckInWindow, Slot, check_in_window,
-    instant, late_deadline, masked, suspended_until,
+    AppointmentPlan, Booking, BookingId, BookingState, CheckInWindow, ReturnOrigin, Slot,
+    check_in_window, instant, late_deadline, masked, suspended_until,
 };
 use crate::domain::event::AppointmentRef;
 
@@ -86,6 +86,10 @@ pub struct BookingView {
     pub check_in_until: String,
     /// What to bring (一次性告知).
     pub notice: Option<String>,
+    /// A return visit: the documents the clerk listed as missing (what this citizen must
+    /// bring, beside the queue's general notice) and the window that booked it.
+    pub documents: Option<String>,
+    pub from_window: Option<u32>,
     pub ticket: Option<BookingTicket>,
     /// The booking's own page.
     pub url: String,
@@ -125,6 +129,10 @@ pub struct SlotView {
     pub available: u32,
     pub extended: bool,
 }
+
+/// How long after booking a return visit its window still shows it (unless it calls the next
+/// citizen first): long enough to read the code and take the slip.
+pub const RETURN_SHOWN: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// `HH:MM`.
 pub fn hhmm(t: Time) -> String {
@@ -204,7 +212,7 @@ impl Hall {
                     external_id,
                     token,
                     entropy,
-                    protected: false,
+                    return_of: None,
                 };
                 let id = self.book(actor, req, now, events)?;
                 Ok(Reply::Booking { id, created: true })
@@ -248,6 +256,14 @@ impl Hall {
                 if day <= local_day(&self.plan, now) {
                     return Err(DomainError::SlotUnavailable);
                 }
+                // The return's one-time notice: what is missing must be written down, or the
+                // citizen comes back without it.
+                let documents = note
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .ok_or(DomainError::ReasonRequired)?
+                    .to_string();
                 let identity = match (&t.id_hash, &t.id_last4) {
                     (Some(hash), Some(last4)) => Identity::Hashed {
                         hash: hash.clone(),
@@ -268,7 +284,7 @@ impl Hall {
                     external_id: None,
                     token,
                     entropy,
-                    protected: true,
+                    return_of: Some(ReturnOrigin { window, documents }),
                 };
                 let booking = self.book(actor, req, now, events)?;
                 let finish = Command::Finish {
@@ -316,7 +332,7 @@ impl Hall {
         };
         let tz = &plan.rules.tz;
         let today = local_day(&plan, now);
-        if !req.protected
+        if req.return_of.is_none()
             && let Some(until) =
                 suspended_until(plan.rules.miss_rule, &self.bookings.missed_days(&id_hash))
                     .filter(|u| *u > today)
@@ -337,7 +353,8 @@ impl Hall {
         if self.bookings.active_of(&q.id, req.day, &id_hash).is_some() {
             return Err(DomainError::AlreadyBooked);
         }
-        if !req.protected && self.bookings.taken(&q.id, req.day, slot.start) >= ap.capacity {
+        if req.return_of.is_none() && self.bookings.taken(&q.id, req.day, slot.start) >= ap.capacity
+        {
             return Err(DomainError::SlotFull);
         }
         let code = self.bookings.fresh_code(req.day, req.entropy)?;
@@ -351,7 +368,7 @@ impl Hall {
             start: slot.start,
             end: slot.end,
             extended: slot.extended,
-            protected: req.protected,
+            protected: req.return_of.is_some(),
             state: BookingState::Booked,
             id_hash,
             id_last4: last4,
@@ -361,6 +378,7 @@ impl Hall {
             booked_at: now,
             checked_in_at: None,
             ticket: None,
+            return_of: req.return_of,
         };
         events.push(Event::AppointmentBooked {
             appointment: appointment_ref(&b),
@@ -510,22 +528,28 @@ impl Hall {
     }
 
     /// An appointment ticket counts as one for routing only once its slot has begun;
-    /// before, it waits like a walk-in checked in at that time.
+    /// before, it waits like a walk-in checked in at that time. Among begun ones, the one owed
+    /// a call first goes first: each is owed from the later of its slot start and its check-in
+    /// (earliest deadline first), so an early check-in for a later slot does not pass one whose
+    /// slot began before.
     pub(super) fn routing_priority<'a>(&self, c: Candidate<'a>, now: Timestamp) -> Candidate<'a> {
         if c.priority != Priority::Appointment {
             return c;
         }
-        let begun = self
+        let start = self
             .bookings
             .by_ticket(c.id)
-            .is_some_and(|b| b.slot_start(&self.plan.rules.tz) <= now);
-        if begun {
-            c
-        } else {
-            Candidate {
+            .map(|b| b.slot_start(&self.plan.rules.tz))
+            .filter(|s| *s <= now);
+        match start {
+            Some(s) => Candidate {
+                queue_key: c.queue_key.max(s.as_millisecond()),
+                ..c
+            },
+            None => Candidate {
                 priority: Priority::Normal,
                 ..c
-            }
+            },
         }
     }
 
@@ -588,6 +612,8 @@ impl Hall {
             check_in_from: rfc3339(from, tz),
             check_in_until: rfc3339(late_deadline(start, late), tz),
             notice: ap.and_then(|a| a.notice.clone()),
+            documents: b.return_of.as_ref().map(|o| o.documents.clone()),
+            from_window: b.return_of.as_ref().map(|o| o.window),
             ticket: b
                 .ticket
                 .and_then(|t| self.tickets.get(t))
@@ -597,6 +623,69 @@ impl Hall {
                 }),
             url: format!("/a/{}", b.token),
         }
+    }
+
+    /// The return visit window `window` booked last, while its citizen may still be at the
+    /// counter: within `RETURN_SHOWN` of booking and before the window calls anyone else.
+    /// The window screen shows its code and documents, and a slip can be printed from it.
+    pub fn window_return(&self, window: u32, now: Timestamp) -> Option<BookingView> {
+        let b = self
+            .bookings
+            .iter()
+            .filter(|b| {
+                b.state == BookingState::Booked
+                    && b.return_of.as_ref().is_some_and(|o| o.window == window)
+            })
+            .max_by_key(|b| (b.booked_at, b.id))?;
+        if now.duration_since(b.booked_at) > RETURN_SHOWN {
+            return None;
+        }
+        let called_since = self
+            .tickets
+            .values()
+            .any(|t| t.window == Some(window) && t.called_at.is_some_and(|c| c > b.booked_at));
+        (!called_since).then(|| self.booking_view(b))
+    }
+
+    /// `window_return` for one who asks: the window's clerk or a manager, the window's own
+    /// evaluator, or a hall screen (display device). The code is the citizen's capability at
+    /// the kiosk, so it never goes to an anonymous screen or the public stream.
+    pub fn window_return_for(
+        &self,
+        actor: &Actor,
+        window: u32,
+        now: Timestamp,
+    ) -> Result<Option<BookingView>, DomainError> {
+        let w = self
+            .windows
+            .get(window)
+            .ok_or(DomainError::UnknownWindow(window))?;
+        match actor {
+            Actor::Staff {
+                role: Role::Manager | Role::Admin,
+                ..
+            }
+            | Actor::Device {
+                kind: DeviceKind::Display,
+                ..
+            } => {}
+            Actor::Staff {
+                username,
+                role: Role::Clerk,
+                ..
+            } => {
+                if w.clerk.as_ref().is_none_or(|c| &c.username != username) {
+                    return Err(DomainError::NotYourWindow(window));
+                }
+            }
+            Actor::Device {
+                kind: DeviceKind::Evaluator,
+                window: Some(own),
+                ..
+            } if *own == window => {}
+            _ => return Err(DomainError::Forbidden),
+        }
+        Ok(self.window_return(window, now))
     }
 
     /// The bookings of `day` (optionally one queue), for staff.
@@ -698,8 +787,9 @@ pub struct NewBooking {
     pub external_id: Option<String>,
     pub token: String,
     pub entropy: u64,
-    /// A return visit for 补办件: outside the slot's capacity and the miss rule.
-    pub protected: bool,
+    /// A return visit for 补办件 (outside the slot's capacity and the miss rule): where it
+    /// was booked and what to bring.
+    pub return_of: Option<ReturnOrigin>,
 }
 
 #[cfg(test)]

@@ -128,6 +128,49 @@ impl Fx {
         self.book_as(&Actor::Citizen, d, start, who, None)
     }
 
+    /// The clerk signs in at the first window serving `sb`; its number.
+    fn sign_in_at_sb(&mut self) -> u32 {
+        let window = self
+            .h
+            .plan
+            .windows_serving("sb")
+            .next()
+            .expect("window")
+            .number;
+        self.run(
+            &clerk(),
+            Command::SignIn {
+                window,
+                scope: Default::default(),
+            },
+        )
+        .expect("signed in");
+        window
+    }
+
+    /// Call the next citizen at `window` and finish at once: who was called, and why.
+    fn call_and_finish(&mut self, window: u32) -> (TicketId, CallReason) {
+        let (r, _) = self
+            .run(&clerk(), Command::CallNext { window })
+            .expect("called");
+        let Reply::Window { reason, .. } = r else {
+            panic!("window reply")
+        };
+        let id = self
+            .h
+            .windows
+            .get(window)
+            .and_then(|w| w.current)
+            .expect("current");
+        let finish = Command::Finish {
+            window,
+            outcome: crate::domain::ticket::Outcome::Done,
+            note: None,
+        };
+        self.run(&clerk(), finish).expect("finished");
+        (id, reason.expect("reason"))
+    }
+
     fn code(&self, b: BookingId) -> String {
         self.h.booking(b).expect("booking").code.clone()
     }
@@ -375,40 +418,10 @@ fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
     let w3 = walk_in(&mut f, "w3");
     f.now = mon("09:40");
     let appt = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
-    let window =
-        f.h.plan
-            .windows_serving("sb")
-            .next()
-            .expect("window")
-            .number;
-    f.run(
-        &clerk(),
-        Command::SignIn {
-            window,
-            scope: Default::default(),
-        },
-    )
-    .expect("signed in");
+    let window = f.sign_in_at_sb();
     let call = |f: &mut Fx, hm: &str| {
         f.now = mon(hm);
-        let (r, _) = f
-            .run(&clerk(), Command::CallNext { window })
-            .expect("called");
-        let Reply::Window { reason, .. } = r else {
-            panic!("window reply")
-        };
-        let id =
-            f.h.windows
-                .get(window)
-                .and_then(|w| w.current)
-                .expect("current");
-        let finish = Command::Finish {
-            window,
-            outcome: crate::domain::ticket::Outcome::Done,
-            note: None,
-        };
-        f.run(&clerk(), finish).expect("finished");
-        (id, reason.expect("reason"))
+        f.call_and_finish(window)
     };
     // Before 10:00 the checked-in appointment waits like a walk-in who came at 09:40.
     assert_eq!(call(&mut f, "09:50"), (w1, CallReason::Oldest));
@@ -482,4 +495,86 @@ fn the_read_models_copy_keeps_its_bookings_and_late_appointments_are_listed() {
             .map(|(t, s)| (t.id, s))
             .collect();
     assert_eq!(late, vec![(ta, 40 * 60), (tb, 10 * 60)]);
+}
+
+#[test]
+fn a_return_visit_needs_its_documents_and_shows_on_its_window_until_the_next_call() {
+    let mut f = Fx::new(mon("09:00"));
+    let window = f.sign_in_at_sb();
+    for (tok, id_number) in [("w1", Some(id(7))), ("w2", None)] {
+        let cmd = Command::Issue {
+            queue: "sb".into(),
+            priority: Priority::Normal,
+            id_number,
+            phone: None,
+            token: tok.into(),
+        };
+        f.run(&kiosk(), cmd).expect("issued");
+    }
+    f.run(&clerk(), Command::CallNext { window })
+        .expect("called");
+    let ret = |f: &mut Fx, note: Option<&str>| {
+        f.n += 1;
+        let cmd = Command::Appointment(Box::new(AppointmentCommand::FinishWithReturn {
+            window,
+            note: note.map(Into::into),
+            day: day("2026-12-01"),
+            start: t(9, 30),
+            token: format!("rt{}", f.n),
+            entropy: f.n * 104_729,
+        }));
+        f.run(&clerk(), cmd).map(|(r, _)| r)
+    };
+    // No list of what to bring: refused, and the citizen is still at the window.
+    assert_eq!(code_of(ret(&mut f, None)), "reason_required");
+    assert_eq!(code_of(ret(&mut f, Some("  "))), "reason_required");
+    assert!(f.h.window_return(window, f.now).is_none());
+    assert!(f.h.windows.get(window).and_then(|w| w.current).is_some());
+    let Reply::Returned { booking, .. } = ret(&mut f, Some(" 户口簿原件 ")).expect("returned")
+    else {
+        panic!("return reply")
+    };
+    let shown =
+        f.h.window_return(window, f.now)
+            .expect("shown at its window");
+    assert_eq!(shown.id, booking);
+    assert_eq!(shown.documents.as_deref(), Some("户口簿原件"));
+    assert_eq!(shown.from_window, Some(window));
+    assert!(shown.return_visit);
+    assert_eq!(shown.code.len(), 6);
+    // Only at the window that booked it.
+    assert!(f.h.window_return(window + 1, f.now).is_none());
+    // Nine minutes later it still shows; ten and a bit, it is gone.
+    assert!(f.h.window_return(window, mon("09:09")).is_some());
+    assert!(f.h.window_return(window, mon("09:11")).is_none());
+    // Calling the next citizen takes it off the screen at once.
+    f.now = mon("09:02");
+    f.run(&clerk(), Command::CallNext { window })
+        .expect("called");
+    assert!(f.h.window_return(window, f.now).is_none());
+}
+
+#[test]
+fn begun_appointments_are_called_in_the_order_they_are_owed_a_call() {
+    let mut f = Fx::new(mon("08:00"));
+    let later_slot = f.book("2026-11-30", "10:00", 1).expect("booked");
+    let earlier_slot = f.book("2026-11-30", "09:30", 2).expect("booked");
+    // Checked in 25 minutes early for 10:00; and 14 minutes late for 09:30.
+    f.now = mon("09:35");
+    let a = f
+        .check_in(CheckInKey::Code(f.code(later_slot)))
+        .expect("checked in");
+    f.now = mon("09:44");
+    let b = f
+        .check_in(CheckInKey::Code(f.code(earlier_slot)))
+        .expect("checked in");
+    f.now = mon("10:00");
+    let window = f.sign_in_at_sb();
+    let called: Vec<_> = (0..2).map(|_| f.call_and_finish(window)).collect();
+    // 09:30's citizen is owed a call from 09:44, 10:00's from 10:00: in that order, although
+    // the second checked in first.
+    assert_eq!(
+        called,
+        vec![(b, CallReason::Appointment), (a, CallReason::Appointment)]
+    );
 }
