@@ -30,6 +30,8 @@ pub struct CentralState {
     central: Arc<Central>,
     throttle: Arc<LoginThrottle>,
     passwords: Arc<PasswordChecker>,
+    /// Served over HTTPS (`--tls-cert`): the session cookie is marked `Secure`.
+    secure: bool,
 }
 
 impl FromRef<CentralState> for Arc<Central> {
@@ -39,12 +41,13 @@ impl FromRef<CentralState> for Arc<Central> {
 }
 
 /// The central server's router (serve it with `ConnectInfo<SocketAddr>`: logins are throttled
-/// per address).
-pub fn router(central: Arc<Central>) -> Router {
+/// per address). `secure`: it is served over HTTPS, so the session cookie is `Secure`.
+pub fn router(central: Arc<Central>, secure: bool) -> Router {
     let state = CentralState {
         central,
         throttle: Arc::default(),
         passwords: PasswordChecker::start(),
+        secure,
     };
     Router::new()
         .route(
@@ -128,8 +131,9 @@ async fn log_in(
     let token = crate::auth::new_token();
     accounts::create_session(&client, &crate::auth::token_hash(&token), &user.username).await?;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        accounts::SESSION_HOURS * 3600
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        accounts::SESSION_HOURS * 3600,
+        if s.secure { "; Secure" } else { "" }
     );
     let body = SessionDto {
         token,

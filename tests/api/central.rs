@@ -307,6 +307,7 @@ async fn spawn_central(url: &str) -> String {
     tokio::spawn(hallq::central::serve(
         central,
         listener,
+        None,
         std::future::pending(),
     ));
     base
