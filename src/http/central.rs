@@ -64,6 +64,9 @@ pub fn router(central: Arc<Central>, secure: bool) -> Router {
         .route("/central/central.js", get(script))
         .route("/central/chart.umd.min.js", get(chart_js))
         .fallback(|| async { ApiError::not_found() })
+        // The hall's browser defences: cross-site cookie requests refused, JSON bodies only,
+        // CSP, no framing, nosniff, no referrer, API replies not stored.
+        .layer(axum::middleware::from_fn(super::shield::shield))
         .with_state(state)
 }
 
@@ -159,11 +162,14 @@ async fn log_out(
     State(c): State<Arc<Central>>,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(token) = presented_token(&headers) {
-        let client = c.client().await?;
-        accounts::delete_session(&client, &crate::auth::token_hash(&token)).await?;
+    // As in a hall: a missing or unknown token is 401, not a silent 204.
+    let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
+    let client = c.client().await?;
+    if accounts::delete_session(&client, &crate::auth::token_hash(&token)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::unauthenticated())
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_halls(
