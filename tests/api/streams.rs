@@ -167,13 +167,24 @@ async fn a_client_that_never_reads_is_closed_not_buffered_for() {
 }
 
 /// The resident memory of process `pid`, in KiB.
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .expect("status")
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .expect("VmRSS")
+}
+
+/// The shipped hall as a `hallq serve --demo` child process (so memory figures are the
+/// server's alone): its folder, the child, its base URL and its pid.
+pub(crate) async fn shipped_server() -> (tempfile::TempDir, tokio::process::Child, String, u32) {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(&cfg, shipped_config()).expect("config");
+    let (child, base) = crate::durability::start_server(&cfg, &dir.path().join("hallq.db")).await;
+    let pid = child.id().expect("pid");
+    (dir, child, base, pid)
 }
 
 /// An anonymous event stream from loopback address `source`, its snapshot read.
@@ -198,12 +209,7 @@ async fn stream_from(addr: std::net::SocketAddr, source: std::net::Ipv4Addr) -> 
 /// process, so the figures are the server's alone.
 #[tokio::test]
 async fn memory_of_closed_streams_goes_back_to_the_system() {
-    let dir = tempfile::tempdir().expect("dir");
-    let cfg = dir.path().join("hall.toml");
-    std::fs::write(&cfg, shipped_config()).expect("config");
-    let (mut child, base) =
-        crate::durability::start_server(&cfg, &dir.path().join("hallq.db")).await;
-    let pid = child.id().expect("pid");
+    let (_dir, mut child, base, pid) = crate::streams::shipped_server().await;
     let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().expect("addr");
     // Warm up (allocator arenas, the first snapshots), then measure.
     // Eight streams an address, the shipped share.
