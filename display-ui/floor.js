@@ -6,6 +6,7 @@
 
 import { param, hallDateTime } from './lib/live.js';
 import { TileGrid, chipPage, pageFrom } from './lib/tiles.js';
+import { alarmText, mins } from './lib/alarms.js';
 
 const POLL_MS = 3_000;
 const PAGE_MS = (Number(param('page_s')) || 10) * 1000;
@@ -28,30 +29,6 @@ function el(tag, cls, text) {
   if (cls) e.className = cls;
   if (text != null) e.textContent = text;
   return e;
-}
-
-/** Seconds for a screen read from afar: 45秒, 34分, 1时05分. */
-function mins(s) {
-  if (s == null) return '—';
-  s = Math.max(0, Math.round(s));
-  if (s < 60) return `${s}秒`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}分` : `${Math.floor(m / 60)}时${String(m % 60).padStart(2, '0')}分`;
-}
-
-const PRINTER = { paper_out: '缺纸', cover_open: '纸仓盖未关', offline: '离线', unreachable: '无法连接' };
-
-function alarmText(a) {
-  const q = a.queue && state.floor.queues.find((x) => x.id === a.queue);
-  const qn = q ? q.name : a.queue;
-  switch (a.kind) {
-    case 'queue_waiting': return `⚠ ${qn}：等候 ${a.value} 人`;
-    case 'queue_wait': return `⚠ ${qn}：最长等候 ${mins(a.value)}`;
-    case 'window_paused': return `⚠ ${a.window}号窗口：已暂停 ${mins(a.value)}`;
-    case 'appointment_late': return `⚠ ${qn}：预约 ${a.detail} 超时段 ${mins(a.value)} 未叫号`;
-    case 'printer': return `⚠ 打印机 ${a.printer}：${PRINTER[a.detail] || a.detail || '故障'}`;
-    default: return `⚠ ${a.kind}`;
-  }
 }
 
 function setup(why) {
@@ -108,7 +85,7 @@ function render() {
     ),
   );
   $('alarms-panel').hidden = f.alarms.length === 0;
-  $('alarms').replaceChildren(...f.alarms.map((a) => el('li', null, alarmText(a))));
+  $('alarms').replaceChildren(...f.alarms.map((a) => el('li', null, `⚠ ${alarmText(a, f.queues)}`)));
 
   const ws = f.windows;
   tiles.render(ws.length, (per) => {

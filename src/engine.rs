@@ -136,6 +136,8 @@ pub struct EngineHandle {
     events: broadcast::Sender<Arc<Frame>>,
     clock: Arc<dyn Clock>,
     view: Reader,
+    /// Read-only store connections: earlier days' tickets and stored ratings (`citizen`).
+    archive: crate::store::Reader,
     public: PublicOptions,
 }
 
@@ -226,6 +228,7 @@ pub fn start_with(
     opts: EngineOptions,
 ) -> Result<EngineHandle, StoreError> {
     let id_key = store.id_hash_key().to_string();
+    let archive = store.reader();
     let now = clock.now();
     let restored = store.restore(local_day(&plan, now), rated_since(&plan, now))?;
     let hall = Hall::restore(
@@ -269,6 +272,7 @@ pub fn start_with(
         events,
         clock,
         view,
+        archive,
         public: opts.public,
     })
 }
@@ -773,7 +777,11 @@ mod tests {
         });
         assert_eq!(issued, Some(acked));
         let on_disk: i64 = crate::store::Reader::new(&path)
-            .with(|c| Ok(c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?))
+            .report(|v| {
+                let mut n = 0;
+                v.ticket_facts("0000-01-01", "9999-12-31", |_| n += 1)?;
+                Ok(n)
+            })
             .expect("count");
         assert_eq!(on_disk, i64::from(acked));
         // And it keeps refusing cleanly rather than handing out a number it cannot keep.
@@ -783,6 +791,10 @@ mod tests {
         ));
     }
 }
+
+#[path = "engine_citizen.rs"]
+mod citizen;
+pub use citizen::{Rated, Rating};
 
 #[cfg(test)]
 #[path = "engine_day_tests.rs"]

@@ -2,7 +2,8 @@
 //!
 //! Crate map:
 //! - `domain/`: the pure hall (tickets, routing, numbering, quotas); no IO.
-//! - `config`: config/hall.toml and its validation into a `domain::Plan`.
+//! - `config`: config/hall.toml and its validation into a `domain::Plan` (the hall) and
+//!   `settings::ServerSettings` (the server's own settings, what handlers read).
 //! - `store/`: SQLite, the only place with SQL.
 //! - `engine`: the single writer thread: decide, commit, broadcast, reply.
 //! - `reports/`: manager reports (floor, waits, staff appraisal) and their exports.
@@ -32,6 +33,7 @@ pub mod ops;
 pub mod printer;
 pub mod read_model;
 pub mod reports;
+pub mod settings;
 pub mod sim;
 pub mod store;
 pub mod tls;
@@ -70,6 +72,9 @@ pub struct App {
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// The database file (the uplink reads it); handlers never see it.
     db: PathBuf,
+    /// The config file as read: the serving loop, the uplink and the gateways start from it;
+    /// handlers see the plan and `ServerSettings` only.
+    config: Config,
 }
 
 impl App {
@@ -114,12 +119,14 @@ impl App {
             .transpose()?;
         let store = store::Store::open(&opts.db)
             .with_context(|| format!("opening {}", opts.db.display()))?;
+        let notify_plan = config
+            .notify_plan()
+            .map_err(|(t, _, k, m)| anyhow::anyhow!("{t}.{k}: {m}"))?;
+        let settings = Arc::new(settings::ServerSettings::new(&config, &notify_plan));
         let engine_opts = engine::EngineOptions {
             broadcast_capacity: config.events.buffer,
             public: config.events.public(),
-            notify: config
-                .notify_plan()
-                .map_err(|(t, _, k, m)| anyhow::anyhow!("{t}.{k}: {m}"))?,
+            notify: notify_plan,
         };
         let engine: EngineHandle =
             engine::start_with(Arc::clone(&plan), store, clock, engine_opts)?;
@@ -156,7 +163,7 @@ impl App {
             kiosk_limits: Arc::new(http::limits::KioskLimits::new(
                 config.limits.kiosk_tickets_per_minute,
             )),
-            config: Arc::new(config),
+            settings,
             simulated_clock: opts.simulated_clock,
             ws_slots,
             ws_anonymous_slots,
@@ -176,6 +183,7 @@ impl App {
         Ok(App {
             state,
             db: opts.db.clone(),
+            config,
             closing,
             _claim: claim,
             nightly,
@@ -219,9 +227,9 @@ impl App {
         let nightly = self
             .nightly
             .map(|n| tokio::spawn(n.run(Arc::clone(&self.state.ops))));
-        let http_cfg = self.state.config.http.clone();
+        let http_cfg = self.config.http.clone();
         // Ship events to the central database, off the writer, for as long as we serve.
-        let uplink = match (&self.state.config.uplink, &self.state.uplink) {
+        let uplink = match (&self.config.uplink, &self.state.uplink) {
             (Some(section), Some(status)) => Some(tokio::spawn(
                 central::uplink_for(section, &self.state.plan, &self.db, status.clone()).run(),
             )),
@@ -230,7 +238,7 @@ impl App {
         // Notifications to the hall's gateways, off the writer (none without `[[notify]]`).
         let engine = self.state.engine.clone();
         let deliveries = notify::start(
-            &self.state.config.notify,
+            &self.config.notify,
             &self.state.reader,
             &self.db,
             self.state.engine.clock(),

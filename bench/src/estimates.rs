@@ -1,7 +1,7 @@
 //! `hallq-bench estimates`: the accuracy of wait estimates on simulated days. For every ticket
 //! that was called, the estimate it got at issue (hallq's `estimated_wait_s` from the issue
-//! reply, and the QL, LES and HOL baselines the simulator computed at the same instant, see
-//! `observe.rs`) against the wait that followed (issue to first call).
+//! reply, and the QL, LES and HOL baselines at the same instant, replayed from the simulator's
+//! observations in `baselines.rs`) against the wait that followed (issue to first call).
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -9,18 +9,26 @@ use std::path::Path;
 
 use hallq::sim::{DayOptions, DayResult, Scenario, TicketRecord, pad, run_day_once};
 
+use crate::baselines::{self, Baselines};
+
+/// A ticket and the baselines it got at issue.
+type Promised<'a> = (&'a TicketRecord, &'a Baselines);
+
+/// A simulated day and each ticket's baselines (indexed like its tickets).
+type Day = (DayResult, Vec<Baselines>);
+
+/// The day's tickets, each with its baselines.
+fn promised(d: &Day) -> impl Iterator<Item = Promised<'_>> {
+    d.0.tickets.iter().zip(&d.1)
+}
+
 /// The estimators compared, in print order.
 const NAMES: [&str; 4] = ["hallq", "QL", "LES", "HOL"];
 
 /// The four estimates a ticket got, or `None` when hallq promised no number (no open
 /// window): such tickets are counted apart, not compared.
-fn estimates(t: &TicketRecord) -> Option<[f64; 4]> {
-    Some([
-        t.estimate_s?,
-        t.baselines.ql,
-        t.baselines.les,
-        t.baselines.hol,
-    ])
+fn estimates((t, b): Promised<'_>) -> Option<[f64; 4]> {
+    Some([t.estimate_s?, b.ql, b.les, b.hol])
 }
 
 /// Error figures of one estimator over a set of tickets (minutes).
@@ -40,12 +48,12 @@ pub struct Accuracy {
 }
 
 /// Accuracy of each estimator over `tickets` (those never called are left out).
-pub fn accuracy<'a>(tickets: impl IntoIterator<Item = &'a TicketRecord>) -> [Accuracy; 4] {
+pub fn accuracy<'a>(tickets: impl IntoIterator<Item = Promised<'a>>) -> [Accuracy; 4] {
     let mut sums = [(0.0f64, 0.0f64, 0.0f64, 0usize, 0usize); 4];
     let (mut n, mut unpromised) = (0, 0);
-    for t in tickets {
-        let Some(wait) = t.wait_s() else { continue };
-        let Some(ests) = estimates(t) else {
+    for p in tickets {
+        let Some(wait) = p.0.wait_s() else { continue };
+        let Some(ests) = estimates(p) else {
             unpromised += 1;
             continue;
         };
@@ -105,13 +113,11 @@ fn header() -> String {
 }
 
 /// Tickets issued within an hour of each day's first.
-fn first_hour(days: &[DayResult]) -> Vec<&TicketRecord> {
+fn first_hour(days: &[Day]) -> Vec<Promised<'_>> {
     days.iter()
-        .flat_map(|r| {
-            let first = r.tickets.iter().map(|t| t.issued_ms).min().unwrap_or(0);
-            r.tickets
-                .iter()
-                .filter(move |t| t.issued_ms < first + 3_600_000)
+        .flat_map(|d| {
+            let first = d.0.tickets.iter().map(|t| t.issued_ms).min().unwrap_or(0);
+            promised(d).filter(move |(t, _)| t.issued_ms < first + 3_600_000)
         })
         .collect()
 }
@@ -153,7 +159,7 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
     println!(
         "bench estimates: {seeds} seeds x (normal, busy, cold, no-clerk) days; minutes; error = estimate - actual wait (issue to first call)"
     );
-    let mut days: BTreeMap<&str, Vec<DayResult>> = BTreeMap::new();
+    let mut days: BTreeMap<&str, Vec<Day>> = BTreeMap::new();
     println!("{}", header());
     for scenario in scenarios {
         for seed in 1..=seeds {
@@ -165,14 +171,16 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
                 scenario: scenario.clone(),
             };
             let r = run_day_once(&o).await?;
-            let acc = accuracy(&r.tickets);
+            let b = baselines::of_day(&r);
+            let day: Day = (r, b);
+            let acc = accuracy(promised(&day));
             println!("{}", line(&format!("{} seed {seed}", scenario.name), &acc));
-            days.entry(scenario.name).or_default().push(r);
+            days.entry(scenario.name).or_default().push(day);
         }
     }
-    let all = |name: &str| -> Vec<&TicketRecord> {
+    let all = |name: &str| -> Vec<Promised<'_>> {
         days.get(name)
-            .map(|d| d.iter().flat_map(|r| &r.tickets).collect())
+            .map(|d| d.iter().flat_map(promised).collect())
             .unwrap_or_default()
     };
     let hour = |name: &str| days.get(name).map(|d| first_hour(d)).unwrap_or_default();
@@ -207,7 +215,7 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
         }
     }
     let (mut before, mut finite) = (0, 0);
-    for r in days.get("no-clerk").into_iter().flatten() {
+    for (r, _) in days.get("no-clerk").into_iter().flatten() {
         for t in before_any_window(r) {
             before += 1;
             finite += usize::from(t.estimate_s.is_some());
@@ -216,12 +224,17 @@ pub async fn estimates_bench(config: &Path, seeds: u64) -> anyhow::Result<()> {
     println!(
         "no-clerk: {before} tickets issued before any window could open, {finite} with a finite estimate (goal 0)"
     );
-    if let Some(r) = days.get("busy").and_then(|d| d.first()) {
+    if let Some((r, _)) = days.get("busy").and_then(|d| d.first()) {
         println!("\nbusy days by department (all seeds):\n{}", header());
-        let mut by: BTreeMap<usize, Vec<&TicketRecord>> = BTreeMap::new();
-        for t in all("busy") {
-            if let Some(i) = r.plan.departments.iter().position(|d| d.id == t.department) {
-                by.entry(i).or_default().push(t);
+        let mut by: BTreeMap<usize, Vec<Promised<'_>>> = BTreeMap::new();
+        for p in all("busy") {
+            if let Some(i) = r
+                .plan
+                .departments
+                .iter()
+                .position(|d| d.id == p.0.department)
+            {
+                by.entry(i).or_default().push(p);
             }
         }
         for (i, ts) in by {

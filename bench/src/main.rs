@@ -17,6 +17,7 @@ use rusqlite::{Connection, params};
 
 mod appointments;
 mod backup;
+mod baselines;
 mod central;
 mod crash;
 mod estimates;

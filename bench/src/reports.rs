@@ -100,9 +100,7 @@ pub fn run(
     };
     timed("read one year of ticket rows (no aggregation)", &mut || {
         let mut n = 0;
-        reader.with(|c| {
-            hallq::store::reports::ticket_facts(c, "2025-01-01", "2025-12-31", |_| n += 1)
-        })?;
+        reader.report(|v| v.ticket_facts("2025-01-01", "2025-12-31", |_| n += 1))?;
         Ok(n)
     })?;
     timed("staff appraisal, one month (2025-06)", &mut || {

@@ -52,14 +52,14 @@ impl FromRequestParts<AppState> for MaybePrincipal {
 
 fn day(name: &str, s: &str) -> Result<Date, ApiError> {
     s.parse::<Date>()
-        .map_err(|_| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD")))
+        .map_err(|_| ApiError::bad_input("date", &[name]))
 }
 
 fn hhmm(s: &str) -> Result<Time, ApiError> {
     let ok = s.len() == 5 && s.as_bytes()[2] == b':';
     ok.then(|| s.parse::<Time>().ok())
         .flatten()
-        .ok_or_else(|| ApiError::bad_request("start 应为 HH:MM"))
+        .ok_or_else(|| ApiError::bad_input("time", &["start"]))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -327,7 +327,7 @@ async fn check_in(
     let key = match (filled(req.code), filled(req.id_number)) {
         (Some(c), None) => CheckInKey::Code(c),
         (None, Some(i)) => CheckInKey::IdNumber(i),
-        _ => return Err(ApiError::bad_request("请提供 code 或 id_number 之一")),
+        _ => return Err(ApiError::bad_input("code_or_id_number", &[])),
     };
     let cmd = AppointmentCommand::CheckIn {
         key,

@@ -243,11 +243,7 @@ struct SessionDto {
 
 /// With `[tls]` the session cookie is only ever sent over HTTPS.
 fn secure(st: &AppState) -> &'static str {
-    if st.config.tls.is_some() {
-        "; Secure"
-    } else {
-        ""
-    }
+    if st.settings.https { "; Secure" } else { "" }
 }
 
 /// Log in (staff): a session token for `Authorization: Bearer` and an HttpOnly cookie. Five
@@ -265,7 +261,7 @@ async fn log_in(
     headers: HeaderMap,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
-    let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
+    let ip = crate::net::client_ip(peer, &headers, &st.settings.trusted_proxies);
     let lasts_ms = SESSION_HOURS * 3_600_000;
     let login = st.accounts.log_in(&req.username, &req.password, lasts_ms);
     let session = super::guard::guarded(&st.login_throttle, &req.username, ip, login).await??;

@@ -66,7 +66,7 @@ async fn find_tickets(
     Query(p): Query<FindParams>,
 ) -> Result<Json<DeskTickets>, ApiError> {
     if p.q.trim().is_empty() || p.q.chars().count() > 32 {
-        return Err(ApiError::bad_request("请输入号码或身份证号码"));
+        return Err(ApiError::bad_input("number_or_id_number", &[]));
     }
     let tickets = st.engine.read(move |h, _, _| {
         h.find_tickets(&p.q).map(|ts| {
@@ -103,7 +103,7 @@ async fn cancel_ticket(
 ) -> Result<Json<TicketView>, ApiError> {
     let id = TicketId(
         id.parse()
-            .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?,
+            .map_err(|_| ApiError::bad_input("ticket_id", &[]))?,
     );
     // The ticket's token stays on the server: the desk names the ticket by id.
     let token = st
@@ -177,7 +177,7 @@ async fn find_appointments(
     Query(p): Query<FindParams>,
 ) -> Result<Json<DeskBookings>, ApiError> {
     if p.q.trim().is_empty() || p.q.chars().count() > 32 {
-        return Err(ApiError::bad_request("请输入预约签到码或身份证号码"));
+        return Err(ApiError::bad_input("check_in_code_or_id_number", &[]));
     }
     let appointments = st.engine.read(move |h, now, _| {
         h.find_bookings(&p.q, now).map(|bs| {

@@ -49,6 +49,19 @@ impl ApiError {
     pub fn bad_request(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request").with(detail)
     }
+    /// `bad_request` whose detail is the text `bad_request_<key>` of config/messages.toml,
+    /// with `{0}`, `{1}`, ... replaced by `args` (a field name, the value sent).
+    pub fn bad_input(key: &'static str, args: &[&str]) -> Self {
+        let text = MESSAGES
+            .get(&format!("bad_request_{key}"))
+            .cloned()
+            .unwrap_or_else(|| key.to_string());
+        let detail = args
+            .iter()
+            .enumerate()
+            .fold(text, |t, (i, a)| t.replace(&format!("{{{i}}}"), a));
+        Self::bad_request(detail)
+    }
     pub fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found")
     }
@@ -174,7 +187,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 ))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => {
-                Err(ApiError::bad_request("Content-Type 应为 application/json"))
+                Err(ApiError::bad_input("json_content_type", &[]))
             }
             Err(JsonRejection::JsonDataError(e)) => Err(ApiError::bad_request(e.body_text())),
             Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::bad_request(e.body_text())),
@@ -264,6 +277,41 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_bad_input_text_is_in_messages_toml() {
+        let mut used = Vec::new();
+        for entry in
+            std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http")).expect("src/http")
+        {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
+            for part in text.split("bad_input(\"").skip(1) {
+                used.push(part.split('"').next().unwrap_or("").to_string());
+            }
+        }
+        assert!(
+            used.len() > 10,
+            "the scan found the handlers' bad inputs: {used:?}"
+        );
+        let missing: Vec<_> = used
+            .iter()
+            .filter(|k| !MESSAGES.contains_key(&format!("bad_request_{k}")))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "no bad_request_<key> in config/messages.toml: {missing:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_input_names_the_field_and_the_value() {
+        let e = ApiError::bad_input("report_date", &["from", "2026-13-01"]);
+        assert_eq!(e.code, "bad_request");
+        assert_eq!(
+            e.message(),
+            "请求格式不正确：from 应为 YYYY-MM-DD 日期：2026-13-01"
+        );
+    }
 
     #[test]
     fn whole_floats_read_as_integers() {

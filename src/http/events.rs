@@ -77,15 +77,14 @@ async fn open_events(
         (Audience::Staff, Ok(Principal::Device { .. })) => return Err(ApiError::forbidden()),
         (Audience::Public, who) => who.ok(),
     };
-    let ws =
-        ws.map_err(|e| ApiError::bad_request(format!("需要 WebSocket 连接（{}）", e.body_text())))?;
+    let ws = ws.map_err(|e| ApiError::bad_input("websocket", &[&e.body_text()]))?;
     let full = || ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "too_many_connections");
     // Anonymous clients also take one of their own slots, so they can never fill the slots
     // that registered screens and staff rely on, and one address takes only its share of those.
     let anonymous = match who {
         Some(_) => None,
         None => {
-            let ip = crate::net::client_ip(peer, &headers, &st.config.http.trusted_proxies);
+            let ip = crate::net::client_ip(peer, &headers, &st.settings.trusted_proxies);
             let place = st.ws_per_address.take(ip).ok_or_else(|| {
                 tracing::warn!(addr = %ip, "anonymous event streams per address: share taken");
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_streams")

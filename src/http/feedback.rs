@@ -9,11 +9,10 @@ use super::AppState;
 use super::auth::{Principal, Staff};
 use super::error::{ApiError, Json, Path, Query};
 use super::openapi::ErrorBody;
-use crate::domain::DomainError;
 use crate::domain::hall::{Actor, Command, RateTarget};
 use crate::domain::rating::{FollowUpResult, RatingLevel};
 use crate::domain::ticket::TicketId;
-use crate::engine::{EngineError, Outcome};
+use crate::engine::{Rated, Rating};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -54,56 +53,6 @@ struct RatingRequest {
     /// rating is 409 `already_rated` as before.
     #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     key: Option<String>,
-}
-
-/// The rating already stored for `target`, as the first answer gave it, when it is the same
-/// rating as `r` (a resend); `None` when it differs or none is stored.
-async fn replayed(
-    st: &AppState,
-    target: &RateTarget,
-    r: &RatingRequest,
-) -> Result<Option<serde_json::Value>, ApiError> {
-    let reader = st.reader.clone();
-    let target = target.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        let id = match target {
-            RateTarget::Id(id) => Some(id.0),
-            RateTarget::Token(tok) => reader.ticket_by_token(&tok)?.map(|t| t.id.0),
-        };
-        let Some(id) = id else { return Ok(None) };
-        reader.with(|c| {
-            Ok(crate::store::feedback::rating_of(c, id)?
-                .map(|rating| (rating, crate::store::feedback::follow_up_of(c, id))))
-        })
-    })
-    .await??;
-    let Some((stored, follow_up)) = found else {
-        return Ok(None);
-    };
-    let trimmed: Vec<String> = r
-        .reasons
-        .iter()
-        .map(|x| x.trim().to_string())
-        .filter(|x| !x.is_empty())
-        .collect();
-    let comment = r
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
-    let same = stored.level == r.level
-        && stored.reasons == trimmed
-        && stored.comment.as_deref() == comment;
-    Ok(same.then(|| {
-        serde_json::json!({
-            "ticket": stored.ticket_id,
-            "level": r.level,
-            "gbt39046_code": r.level.gbt39046_code(),
-            "provincial_code": r.level.provincial_code(),
-            "follow_up": follow_up.ok().flatten(),
-            "replayed": true,
-        })
-    }))
 }
 
 /// The caller behind a rating: an evaluator device (bearer) or the token holder (no credentials).
@@ -175,7 +124,7 @@ async fn submit_rating(
             .as_ref()
             .is_some_and(|c| c.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("评价原因或意见过长"));
+        return Err(ApiError::bad_input("rating_too_long", &[]));
     }
     if r.key.as_deref().is_some_and(|k| {
         k.is_empty()
@@ -184,7 +133,7 @@ async fn submit_rating(
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     }) {
-        return Err(ApiError::bad_request("key 应为 1-64 个字母、数字、- 或 _"));
+        return Err(ApiError::bad_input("rating_key", &[]));
     }
     let target = match &r.ticket {
         serde_json::Value::Number(n) => RateTarget::Id(TicketId(
@@ -200,50 +149,31 @@ async fn submit_rating(
                 s.parse().map_err(|_| ApiError::bad_request("ticket"))?,
             ))
         }
-        _ => return Err(ApiError::bad_request("ticket 应为号票 id 或号票令牌")),
+        _ => return Err(ApiError::bad_input("rating_ticket", &[])),
     };
-    let command = |earlier| Command::Rate {
-        ticket: target.clone(),
+    let rating = Rating {
+        ticket: target,
         level: r.level,
-        reasons: r.reasons.clone(),
-        comment: r.comment.clone(),
-        earlier,
+        reasons: r.reasons,
+        comment: r.comment,
+        keyed: r.key.is_some(),
     };
-    let mut result = st.engine.execute(actor.clone(), command(None)).await;
-    if let Err(EngineError::Domain(DomainError::UnknownTicket(_))) = &result {
-        // An earlier day's ticket (rated later from the phone): bring its row along.
-        let reader = st.reader.clone();
-        let t = target.clone();
-        let row = tokio::task::spawn_blocking(move || match t {
-            RateTarget::Token(tok) => reader.ticket_by_token(&tok),
-            RateTarget::Id(id) => reader.ticket_by_id(id.0),
-        })
-        .await??;
-        if let Some(row) = row {
-            result = st.engine.execute(actor, command(Some(Box::new(row)))).await;
-        }
+    let level = rating.level;
+    let (status, ticket, follow_up, replayed) = match st.engine.rate(actor, rating).await? {
+        Rated::New { ticket, follow_up } => (StatusCode::CREATED, ticket, follow_up, false),
+        Rated::Replayed { ticket, follow_up } => (StatusCode::OK, ticket, follow_up, true),
+    };
+    let mut body = serde_json::json!({
+        "ticket": ticket,
+        "level": level,
+        "gbt39046_code": level.gbt39046_code(),
+        "provincial_code": level.provincial_code(),
+        "follow_up": follow_up,
+    });
+    if replayed {
+        body["replayed"] = serde_json::Value::Bool(true);
     }
-    if let (Err(EngineError::Domain(DomainError::AlreadyRated)), Some(_)) = (&result, &r.key)
-        && let Some(body) = replayed(&st, &target, &r).await?
-    {
-        return Ok((StatusCode::OK, axum::Json(body)).into_response());
-    }
-    match result? {
-        Outcome::Rated { ticket, follow_up } => Ok((
-            StatusCode::CREATED,
-            axum::Json(serde_json::json!({
-                "ticket": ticket,
-                "level": r.level,
-                "gbt39046_code": r.level.gbt39046_code(),
-                "provincial_code": r.level.provincial_code(),
-                "follow_up": follow_up,
-            })),
-        )
-            .into_response()),
-        _ => Err(ApiError::internal(
-            "engine answered a rating with something else",
-        )),
-    }
+    Ok((status, axum::Json(body)).into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -277,7 +207,7 @@ async fn list_follow_ups(
     if let Some(s) = &q.state
         && !["open", "verified", "closed"].contains(&s.as_str())
     {
-        return Err(ApiError::bad_request("state 应为 open、verified 或 closed"));
+        return Err(ApiError::bad_input("follow_up_state", &[]));
     }
     let reader = st.reader.clone();
     let now_ms = st.engine.clock().now().as_millisecond();
@@ -360,7 +290,7 @@ async fn close_follow_up(
         .as_ref()
         .is_some_and(|n| n.chars().count() > MAX_TEXT)
     {
-        return Err(ApiError::bad_request("备注不能超过500字"));
+        return Err(ApiError::bad_input("note_too_long", &[]));
     }
     let cmd = Command::CloseFollowUp {
         id,

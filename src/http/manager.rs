@@ -64,9 +64,8 @@ async fn show_floor(State(st): State<AppState>, Staff(who): Staff) -> Result<Res
     let view = floor_now(&st).await?;
     let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
     // How far the central database is behind this hall, when `[uplink]` is configured.
-    if let (Some(status), Some(section)) = (&st.uplink, &st.config.uplink) {
-        body["uplink"] =
-            serde_json::to_value(status.view(&section.hall_id)).map_err(ApiError::internal)?;
+    if let (Some(status), Some(hall_id)) = (&st.uplink, &st.settings.uplink_hall_id) {
+        body["uplink"] = serde_json::to_value(status.view(hall_id)).map_err(ApiError::internal)?;
     }
     Ok(axum::Json(body).into_response())
 }
@@ -123,7 +122,7 @@ pub(super) fn date(name: &str, s: &str) -> Result<Date, ApiError> {
     let d = ok
         .then(|| s.parse::<Date>().ok())
         .flatten()
-        .ok_or_else(|| ApiError::bad_request(format!("{name} 应为 YYYY-MM-DD 日期：{s}")))?;
+        .ok_or_else(|| ApiError::bad_input("report_date", &[name, s]))?;
     in_range(d)
 }
 
@@ -138,7 +137,7 @@ pub(super) fn in_range(d: Date) -> Result<Date, ApiError> {
 }
 
 fn month(s: &str) -> Result<Date, ApiError> {
-    let bad = || ApiError::bad_request(format!("month 应为 YYYY-MM：{s}"));
+    let bad = || ApiError::bad_input("month", &[s]);
     let (y, m) = s.split_once('-').ok_or_else(bad)?;
     if y.len() != 4 || m.len() != 2 {
         return Err(bad());
@@ -313,9 +312,7 @@ async fn report_staff_appraisal(
 async fn show_labels(State(st): State<AppState>, Staff(who): Staff) -> Result<Response, ApiError> {
     who.require_manager()?;
     let reader = st.reader.clone();
-    let staff =
-        tokio::task::spawn_blocking(move || reader.with(crate::store::reports::staff_names))
-            .await??;
+    let staff = tokio::task::spawn_blocking(move || reader.staff_names()).await??;
     let mut body = serde_json::to_value(labels::all()).map_err(ApiError::internal)?;
     body["staff"] = staff
         .into_iter()

@@ -47,13 +47,7 @@ async fn show_hall(State(st): State<AppState>) -> Result<Response, ApiError> {
     let view = st.engine.read(|h, now, _| h.hall_view(now));
     let mut body = serde_json::to_value(view).map_err(|e| ApiError::internal(&e))?;
     // What the hall's gateways take: screens promise a message only when one will be sent.
-    let kinds = st.config.notify_plan().map(|p| {
-        p.targets
-            .iter()
-            .flat_map(|t| t.kinds.iter().map(|k| k.as_str()))
-            .collect::<std::collections::BTreeSet<_>>()
-    });
-    let kinds = kinds.unwrap_or_default();
+    let kinds = &st.settings.notify_kinds;
     body["notifications"] = serde_json::json!({
         "sms": kinds.contains("ahead"),
         "kinds": kinds,
@@ -126,7 +120,7 @@ async fn set_clock(
     let to: jiff::Timestamp = req
         .now
         .parse()
-        .map_err(|e| ApiError::bad_request(format!("now 应为 RFC 3339 时间：{e}")))?;
+        .map_err(|e: jiff::Error| ApiError::bad_input("clock_now", &[&e.to_string()]))?;
     match st.engine.clock().set(to) {
         Ok(t) => {
             st.engine.tick().await;

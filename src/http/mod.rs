@@ -41,7 +41,6 @@ pub use assets::UI_VERSION;
 pub use auth::Principal;
 use error::ApiError;
 
-use crate::config::Config;
 use crate::domain::Plan;
 use crate::engine::EngineHandle;
 use crate::store::Reader;
@@ -59,8 +58,9 @@ pub struct AppState {
     /// The hall: the runtime model of config/hall.toml (queues, windows, rules, printers,
     /// kiosks, alarm thresholds, appraisal weights).
     pub plan: Arc<Plan>,
-    /// The server's own settings only (`[http]`, `[events]`, `[metrics]`, `[uplink]`).
-    pub config: Arc<Config>,
+    /// The server's own settings (`[http]`, `[tls]`, `[events]`, `[metrics]`, `[uplink]`,
+    /// `[[notify]]`), typed once at start; handlers never see the raw config.
+    pub settings: Arc<crate::settings::ServerSettings>,
     /// Slip printers and their health.
     pub printers: crate::printer::Printers,
     /// `--simulated-clock`: `POST /api/v1/_clock` exists.

@@ -47,7 +47,7 @@ fn may_scrape(st: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Result<()
     if crate::ops::access::allowed(&st.metrics_allow, peer.ip()) {
         return Ok(());
     }
-    let token = &st.config.metrics.token;
+    let token = &st.settings.metrics_token;
     let sent = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -96,12 +96,13 @@ async fn show_metrics(
             (p.id, ok)
         })
         .collect();
-    let ws = &st.config.events;
-    let open = ws
-        .max_clients
+    let open = st
+        .settings
+        .max_streams
         .saturating_sub(st.ws_slots.available_permits());
-    let anonymous = ws
-        .max_anonymous_clients
+    let anonymous = st
+        .settings
+        .max_anonymous_streams
         .saturating_sub(st.ws_anonymous_slots.available_permits());
     let now = jiff::Timestamp::now().as_second();
     let (attempt, _) = st.ops.backups();
@@ -119,8 +120,8 @@ async fn show_metrics(
         uplink: st
             .uplink
             .as_ref()
-            .zip(st.config.uplink.as_ref())
-            .map(|(u, c)| u.view(&c.hall_id)),
+            .zip(st.settings.uplink_hall_id.as_ref())
+            .map(|(u, id)| u.view(id)),
         outbox: st.ops.outbox.views(),
     };
     let text = st.metrics.render(&scrape);
@@ -197,7 +198,7 @@ async fn show_readiness(State(st): State<AppState>) -> Response {
     (
         StatusCode::SERVICE_UNAVAILABLE,
         axum::Json(json!({
-            "error": {"code": "not_ready", "message": "服务未就绪（见 checks）"},
+            "error": {"code": "not_ready", "message": super::error::message_of("not_ready")},
             "checks": checks,
         })),
     )

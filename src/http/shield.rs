@@ -51,7 +51,7 @@ fn check(method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "cross_site_request"));
     }
     if !json_or_empty(headers) {
-        return Err(ApiError::bad_request("Content-Type 须为 application/json"));
+        return Err(ApiError::bad_input("json_content_type", &[]));
     }
     Ok(())
 }

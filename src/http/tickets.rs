@@ -14,7 +14,7 @@ use super::auth::Principal;
 use super::error::{ApiError, Json, OptionalJson, Path};
 use super::openapi::{ErrorBody, schemas};
 use crate::domain::DeviceKind;
-use crate::domain::hall::{Actor, Command};
+use crate::domain::hall::Command;
 use crate::domain::ticket::{Priority, TicketId};
 use crate::domain::view::{IssuedTicket, PublicTicket};
 use crate::engine::Outcome;
@@ -237,20 +237,10 @@ async fn find_ticket(st: &AppState, token: String) -> Result<PublicTicket, ApiEr
     if !valid_token(&token) {
         return Err(ApiError::not_found());
     }
-    let t = token.clone();
-    let live = st
-        .engine
-        .read(move |h, _, _| h.ticket_by_token(&t).map(|t| h.public_ticket(t)));
-    if let Some(view) = live {
-        return Ok(view);
-    }
-    // An earlier day's ticket: from the database, shown with today's plan.
-    let reader = st.reader.clone();
-    let old = tokio::task::spawn_blocking(move || reader.ticket_by_token(&token)).await??;
-    let Some(old) = old else {
-        return Err(ApiError::not_found());
-    };
-    Ok(st.engine.read(move |h, _, _| h.public_ticket(&old)))
+    st.engine
+        .phone_ticket(token)
+        .await?
+        .ok_or_else(ApiError::not_found)
 }
 
 /// The QR code of a ticket's phone page, as SVG (shown on the kiosk's ticket screen).
@@ -307,14 +297,7 @@ async fn cancel_ticket(
     if !valid_token(&token) {
         return Err(ApiError::not_found());
     }
-    let t = expect_ticket(
-        st.engine
-            .execute(Actor::Citizen, Command::Cancel { token })
-            .await?,
-    )?;
-    let view = st
-        .engine
-        .read(move |h, _, _| h.ticket(t.id).map(|t| h.public_ticket(t)));
+    let view = st.engine.cancel_by_token(token).await?;
     Ok(axum::Json(view).into_response())
 }
 
@@ -366,7 +349,7 @@ async fn reprint_ticket(
 ) -> Result<Response, ApiError> {
     let id: i64 = id
         .parse()
-        .map_err(|_| ApiError::bad_request("号票 id 应为整数"))?;
+        .map_err(|_| ApiError::bad_input("ticket_id", &[]))?;
     if let Some(p) = &req.printer
         && !st.printers.exists(p)
     {

@@ -399,7 +399,7 @@ async fn finish_service(
     Json(b): Json<FinishBody>,
 ) -> Result<Response, ApiError> {
     if b.note.as_ref().is_some_and(|n| n.chars().count() > 500) {
-        return Err(ApiError::bad_request("备注不能超过500字"));
+        return Err(ApiError::bad_input("note_too_long", &[]));
     }
     if let Some(r) = b.return_visit {
         return super::appointments::finish_with_return(

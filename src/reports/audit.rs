@@ -12,7 +12,7 @@ use super::TEXTS;
 use super::export::{self, Cell, Summary, Table, hms, local_time};
 use super::labels::reason_label;
 use crate::domain::Plan;
-use crate::store::audit::{self as sql, AuditFilter, AuditLine};
+use crate::store::audit::{AuditFilter, AuditLine};
 use crate::store::{Reader, Result};
 
 /// Most entries one page shows.
@@ -192,30 +192,31 @@ pub struct Search {
 
 /// A page of the audit trail.
 pub fn page(reader: &Reader, plan: &Plan, search: Search) -> Result<AuditPage> {
-    reader.with(|c| {
+    reader.report(|c| {
         let mut f = search.filter.clone();
         if let Some((day, number)) = &search.ticket_number {
             // An unknown number matches nothing (id 0 is never a ticket's).
             f.ticket_id = Some(
-                sql::tickets_numbered(c, day, &number.to_ascii_uppercase())?
+                c.tickets_numbered(day, &number.to_ascii_uppercase())?
                     .first()
                     .copied()
                     .unwrap_or(0),
             );
         }
         let names = Names {
-            staff: crate::store::reports::staff_names(c)?
+            staff: c
+                .staff_names()?
                 .into_iter()
                 .map(|s| (s.username, s.name))
                 .collect(),
-            devices: sql::device_kinds(c)?.into_iter().collect(),
+            devices: c.device_kinds()?.into_iter().collect(),
             queues: plan
                 .queues
                 .iter()
                 .map(|q| (q.id.clone(), q.name.clone()))
                 .collect(),
         };
-        let p = sql::page(c, &f, search.offset)?;
+        let p = c.audit_page(&f, search.offset)?;
         Ok(AuditPage {
             total: p.total,
             offset: search.offset,

@@ -2,7 +2,8 @@
 //! appraisal (量化考评) and their CSV/xlsx exports.
 //!
 //! Aggregation here is pure (rows in, report out); the SQL lives in `store::reports` and is
-//! run by `query` on read-only connections, never on the engine's thread.
+//! run by `query` through `store::ReportView` (typed rows from a read-only connection this
+//! module never sees), never on the engine's thread.
 
 pub mod appointments;
 pub mod appraisal;

@@ -14,7 +14,7 @@ use super::waits::{WaitsBuilder, WaitsReport};
 use super::{GroupBy, appraisal};
 use crate::domain::Plan;
 use crate::store::reports::{self as sql, ActionCount, WindowEventRow};
-use crate::store::{Reader, Result, StoreError};
+use crate::store::{Reader, ReportView, Result, StoreError};
 
 /// Start of `from` to start of the day after `to`, in the hall's time zone, as milliseconds.
 fn span_ms(plan: &Plan, from: Date, to: Date) -> Result<(i64, i64)> {
@@ -33,13 +33,13 @@ fn span_ms(plan: &Plan, from: Date, to: Date) -> Result<(i64, i64)> {
 
 /// Events that bear on who worked when: window events and ticket actions of the span.
 fn window_rows(
-    c: &rusqlite::Connection,
+    c: &ReportView<'_>,
     from_ms: i64,
     to_ms: i64,
 ) -> Result<(Vec<WindowEventRow>, Vec<ActionCount>)> {
     Ok((
-        sql::window_events(c, from_ms, to_ms)?,
-        sql::clerk_actions(c, from_ms, to_ms)?,
+        c.window_events(from_ms, to_ms)?,
+        c.clerk_actions(from_ms, to_ms)?,
     ))
 }
 
@@ -51,8 +51,8 @@ fn presence_until(events: &[WindowEventRow], now_ms: i64, to_ms: i64) -> i64 {
     to_ms.min(now_ms.max(last))
 }
 
-fn names(c: &rusqlite::Connection) -> Result<HashMap<String, String>> {
-    Ok(sql::staff_names(c)?
+fn names(c: &ReportView<'_>) -> Result<HashMap<String, String>> {
+    Ok(c.staff_names()?
         .into_iter()
         .map(|s| (s.username, s.name))
         .collect())
@@ -69,15 +69,15 @@ pub fn waits(
 ) -> Result<WaitsReport> {
     let (from_ms, to_ms) = span_ms(plan, from, to)?;
     let (f, t) = (from.to_string(), to.to_string());
-    reader.with(|c| {
+    reader.report(|c| {
         let mut b = WaitsBuilder::new(plan, by);
-        sql::ticket_facts_as(c, &f, &t, b.needs_priority(), |fact| b.add_ticket(fact))?;
+        c.ticket_facts_as(&f, &t, b.needs_priority(), |fact| b.add_ticket(fact))?;
         let joins = sql::RatingJoins {
             issue_time: b.needs_issue_time(),
             priority: b.needs_priority(),
             follow_up: false,
         };
-        sql::rating_facts(c, &f, &t, joins, |r| b.add_rating(r))?;
+        c.rating_facts(&f, &t, joins, |r| b.add_rating(r))?;
         if b.needs_presence() {
             let (events, actions) = window_rows(c, from_ms, to_ms)?;
             for a in &actions {
@@ -112,10 +112,10 @@ pub fn staff_appraisal(
     let (from_ms, to_ms) = span_ms(plan, first, last)?;
     let (f, t) = (first.to_string(), last.to_string());
     let target = plan.rules.wait_target_s;
-    reader.with(|c| {
+    reader.report(|c| {
         let mut clerks: BTreeMap<String, ClerkAcc> = BTreeMap::new();
         let mut means = QueueMeans::default();
-        sql::ticket_facts(c, &f, &t, |x| {
+        c.ticket_facts(&f, &t, |x| {
             if x.state != "done" {
                 return;
             }
@@ -154,7 +154,7 @@ pub fn staff_appraisal(
             priority: false,
             follow_up: true,
         };
-        sql::rating_facts(c, &f, &t, joins, |r| {
+        c.rating_facts(&f, &t, joins, |r| {
             let Some(clerk) = r.clerk else { return };
             let m = &mut clerks.entry(clerk.to_string()).or_default().month;
             m.rated += 1;
@@ -194,7 +194,8 @@ pub fn staff_appraisal(
             m.signed_in_s += ms_to_s(p.signed_in_ms);
             m.pause_s += ms_to_s(p.paused_ms);
         }
-        let staff: HashMap<String, sql::StaffName> = sql::staff_names(c)?
+        let staff: HashMap<String, sql::StaffName> = c
+            .staff_names()?
             .into_iter()
             .map(|s| (s.username.clone(), s))
             .collect();
@@ -235,8 +236,9 @@ pub fn appointments(
     from: Date,
     to: Date,
 ) -> Result<AppointmentsReport> {
-    reader.with(|c| {
-        let facts: Vec<BookingFact> = crate::store::appointments::between(c, from, to)?
+    reader.report(|c| {
+        let facts: Vec<BookingFact> = c
+            .bookings_between(from, to)?
             .into_iter()
             .map(|(booking, first_called_at)| BookingFact {
                 booking,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::booking::{BookingRecord, Fate, Planned};
 use super::client::Client;
 use super::model::{self, QueueModel, Scenario};
-use super::observe::{Baselines, Observer};
+use super::observe::Observation;
 use super::rng::Rng;
 use crate::domain::plan::{Plan, WindowKind};
 
@@ -37,8 +37,6 @@ pub struct TicketRecord {
     pub end: End,
     /// hallq's `estimated_wait_s` in the issue reply (`None`: null, no open window).
     pub estimate_s: Option<f64>,
-    /// The baselines computed by the simulator at the same instant.
-    pub baselines: Baselines,
     pub service_s: Option<f64>,
     pub transferred: bool,
     /// The booking it was checked in for (an index into `DayResult::bookings`).
@@ -82,6 +80,8 @@ pub struct DayResult {
     pub server_waits: Vec<i64>,
     /// The day's bookings (预约) and how each ended.
     pub bookings: Vec<BookingRecord>,
+    /// What the simulator saw happen, in order (see `observe`).
+    pub observations: Vec<Observation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -156,7 +156,8 @@ struct Sim<'a> {
     clerks: BTreeMap<u32, Clerk>,
     citizens: Vec<Citizen>,
     by_id: HashMap<i64, usize>,
-    observer: Observer,
+    /// What it saw happen, in order.
+    observations: Vec<Observation>,
     transfer_targets: Vec<String>,
     refused: usize,
     errors: usize,
@@ -205,7 +206,6 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         .iter()
         .map(|q| (q.id.clone(), q.service_mean_s))
         .collect();
-    let observer = Observer::new(&setup.plan);
     let mut sim = Sim {
         http: Client::connect(setup.addr).await?,
         transfer_targets: model::transfer_targets(&setup.plan),
@@ -220,7 +220,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         clerks,
         citizens: Vec::new(),
         by_id: HashMap::new(),
-        observer,
+        observations: Vec::new(),
         refused: 0,
         errors: 0,
         requests: 0,
@@ -258,6 +258,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         server_states,
         server_waits,
         bookings: sim.bookings,
+        observations: sim.observations,
     })
 }
 
@@ -507,8 +508,11 @@ impl Sim<'_> {
         let sc = self.setup.scenario.clone();
         let v: Value = serde_json::from_str(reply)?;
         let ahead = v["waiting_ahead"].as_u64().unwrap_or(0) as u32;
-        let open = self.open_windows();
-        let baselines = self.observer.at_issue(&q.id, ahead, &open, now);
+        let serving = self
+            .open_windows()
+            .iter()
+            .filter(|(_, tiers)| tiers.iter().flatten().any(|x| *x == q.id))
+            .count();
         let idx = self.citizens.len();
         let id = v["id"].as_i64().unwrap_or(-1);
         self.citizens.push(Citizen {
@@ -522,7 +526,6 @@ impl Sim<'_> {
                 called_ms: None,
                 end: End::Waiting,
                 estimate_s: v["estimated_wait_s"].as_f64(),
-                baselines,
                 service_s: None,
                 transferred: false,
                 booking,
@@ -532,7 +535,13 @@ impl Sim<'_> {
             started_ms: None,
         });
         self.by_id.insert(id, idx);
-        self.observer.issued(&q.id, idx, now);
+        self.observations.push(Observation::Issued {
+            ticket: idx,
+            queue: q.id.clone(),
+            at_ms: now,
+            ahead,
+            serving,
+        });
         let leave = if self.people.chance(sc.no_show) {
             self.people.uniform(0.0, 15.0)
         } else {
@@ -621,7 +630,13 @@ impl Sim<'_> {
         let queue = cit.queue.clone();
         let gone = cit.gone;
         let issued = cit.rec.issued_ms;
-        self.observer.called(&queue, i, issued, now, first);
+        self.observations.push(Observation::Called {
+            ticket: i,
+            queue,
+            issued_ms: issued,
+            at_ms: now,
+            first,
+        });
         if gone {
             self.push(now + 40 * SEC, Ev::Recall(n, 0));
         } else {
@@ -649,7 +664,11 @@ impl Sim<'_> {
                 c.rec.transferred = true;
                 c.queue = to.clone();
                 let issued = c.rec.issued_ms;
-                self.observer.issued(&to, i, issued);
+                self.observations.push(Observation::Requeued {
+                    ticket: i,
+                    queue: to.clone(),
+                    issued_ms: issued,
+                });
                 if let Some(c) = self.clerks.get_mut(&n) {
                     c.current = None;
                 }
@@ -666,7 +685,10 @@ impl Sim<'_> {
                 let c = &self.citizens[i];
                 let started = c.started_ms.or(c.rec.called_ms).unwrap_or(now);
                 let service = (now - started) as f64 / 1000.0;
-                self.observer.served(&queue, service);
+                self.observations.push(Observation::Served {
+                    queue,
+                    secs: service,
+                });
                 let c = &mut self.citizens[i];
                 c.rec.end = End::Done;
                 c.rec.service_s = Some(service);
@@ -699,7 +721,8 @@ impl Sim<'_> {
             if status == 200 {
                 let queue = self.citizens[i].queue.clone();
                 self.citizens[i].rec.end = End::Cancelled;
-                self.observer.left(&queue, i);
+                self.observations
+                    .push(Observation::Left { ticket: i, queue });
             } else {
                 tracing::warn!(status, %text, "cancel refused");
                 self.errors += 1;

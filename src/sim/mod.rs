@@ -1,7 +1,9 @@
 //! `hallq simulate`: a seeded, reproducible hall day run against the real engine and HTTP API
 //! on the simulated clock, faster than real time (see `day.rs` for the event loop,
 //! `model.rs` for arrivals, services, staffing and behaviour, `client.rs` for its HTTP
-//! client). The benchmarks built on it live in the `hallq-bench` workspace member (bench/).
+//! client, `observe.rs` for the neutral record of what it saw). The benchmarks built on it
+//! (and the estimate baselines replayed from that record) live in the `hallq-bench` workspace
+//! member (bench/).
 //! Nothing here touches the hall's state except through the API.
 
 pub mod booking;

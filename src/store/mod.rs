@@ -1,5 +1,6 @@
 //! The only module that speaks SQL. One write connection (owned by the engine's thread),
-//! read-only connections for queries, migrations by `PRAGMA user_version`.
+//! read-only connections for queries (typed methods on `Reader`; reports through `ReportView`;
+//! no connection leaves this module), migrations by `PRAGMA user_version`.
 //!
 //! Durability: WAL with `synchronous=FULL`, so a committed ticket survives a power cut.
 
@@ -12,6 +13,7 @@ pub mod feedback;
 pub mod fixture;
 pub mod keys;
 pub mod outbox;
+pub mod report_view;
 pub mod reports;
 mod retention;
 mod rows;
@@ -27,9 +29,10 @@ use std::sync::{Arc, Mutex};
 use rusqlite::{Connection, OpenFlags, params};
 
 pub use auth::{DeviceRow, SessionPrincipal, UserRow};
+pub use report_view::ReportView;
 
 use crate::domain::accounts::{AccountChange, AccountFacts, Subject};
-use crate::domain::hall::{Changes, Restored};
+use crate::domain::hall::{Changes, RateTarget, Restored};
 use crate::domain::ticket::Ticket;
 use crate::domain::{Event, EventRecord};
 
@@ -75,6 +78,8 @@ const BUSY_TIMEOUT_MS: u32 = 5_000;
 /// The write side. Lives on the engine's thread.
 pub struct Store {
     conn: Connection,
+    /// Where it lives: readers of earlier days open it read-only.
+    path: PathBuf,
     /// The key file's keys: phones are sealed on the way in and opened on the way out.
     keys: keys::Keys,
 }
@@ -112,7 +117,16 @@ impl Store {
             );
         }
         keys::private_database(path)?;
-        Ok(Store { conn, keys })
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            keys,
+        })
+    }
+
+    /// Read-only connections to this database (earlier days' tickets and ratings).
+    pub fn reader(&self) -> Reader {
+        Reader::new(&self.path)
     }
 
     /// The key of ID-number hashes (from the key file, never from the database).
@@ -438,8 +452,9 @@ impl Reader {
         }
     }
 
-    /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`).
-    pub fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// Run `f` on a read-only connection (blocking: call from `spawn_blocking`). Store-only:
+    /// the rest of the crate reads through typed methods and `report`.
+    pub(super) fn with<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let conn = match pooled {
             Some(c) => c,
@@ -501,6 +516,32 @@ impl Reader {
                 .map(Some)
                 .or_else(none_if_missing)?;
             Ok(found.transpose()?.map(without_phone))
+        })
+    }
+
+    /// A ticket by its id or token, from any day (without its phone).
+    pub fn ticket_by_target(&self, target: &RateTarget) -> Result<Option<Ticket>> {
+        match target {
+            RateTarget::Id(id) => self.ticket_by_id(id.0),
+            RateTarget::Token(tok) => self.ticket_by_token(tok),
+        }
+    }
+
+    /// The stored rating of a ticket named by id or token, with the follow-up it opened.
+    pub fn rating_of(
+        &self,
+        target: &RateTarget,
+    ) -> Result<Option<(feedback::RatingRow, Option<i64>)>> {
+        let id = match target {
+            RateTarget::Id(id) => Some(id.0),
+            RateTarget::Token(tok) => self.ticket_by_token(tok)?.map(|t| t.id.0),
+        };
+        let Some(id) = id else { return Ok(None) };
+        self.with(|c| {
+            let Some(rating) = feedback::rating_of(c, id)? else {
+                return Ok(None);
+            };
+            Ok(Some((rating, feedback::follow_up_of(c, id)?)))
         })
     }
 

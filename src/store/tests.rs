@@ -277,7 +277,11 @@ fn a_read_only_database_says_so() {
     let keys = Store::open(&path).expect("create").keys;
     let conn =
         Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open ro");
-    let mut store = Store { conn, keys };
+    let mut store = Store {
+        conn,
+        path: path.clone(),
+        keys,
+    };
     let t = ticket(1, 1);
     let err = store
         .commit(

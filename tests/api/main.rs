@@ -17,6 +17,7 @@ mod events;
 mod fanout;
 mod floor_wall;
 mod hardening;
+mod house;
 mod limits;
 mod loopback;
 mod manager_reports;
