@@ -7,6 +7,7 @@ import { param, fill } from './lib/live.js';
 import { startScreen } from './lib/screen.js';
 import { startEvaluator } from './evaluator.js';
 import { pauseWords } from './lib/pause.js';
+import { clerkCard } from './lib/clerk-card.js';
 
 const FLASH_MS = 5_000;
 const number = Number(param('n'));
@@ -31,6 +32,16 @@ if (param('evaluator') === '1') {
   });
 }
 
+// The clerk's 工号 and photo come with a display device token (`device=` once, then kept on
+// the device, like the floor TV's), or with this window's evaluator token.
+const DISPLAY_KEY = 'hallq-display-token';
+if (param('device') && param('evaluator') !== '1') localStorage.setItem(DISPLAY_KEY, param('device'));
+const card = clerkCard({
+  n: number,
+  token: () => localStorage.getItem(DISPLAY_KEY) || (evaluator ? localStorage.getItem('hallq-evaluator-token') || '' : ''),
+  changed: () => render(),
+});
+
 const screen = startScreen({
   render,
   onCall(call) {
@@ -38,6 +49,7 @@ const screen = startScreen({
   },
   onEvent(e) {
     if (evaluator) evaluator.onEvent(e);
+    card.onEvent(e);
   },
 });
 
@@ -87,7 +99,21 @@ function render() {
   $('status-text').classList.toggle('flash', state === 'called' && Date.now() < flashUntil);
   $('status-sub').textContent = sub;
   fitWidth($('status-text'));
-  $('clerk-name').textContent = w && w.clerk ? w.clerk.name : '—';
+  renderClerk(w);
+}
+
+/** The clerk's photo, name (as the hall allows) and 工号; the placeholder when nobody is in. */
+function renderClerk(w) {
+  const staffed = w && w.status !== 'closed';
+  const c = staffed ? card.card() : null;
+  const name = (c && c.name) || (w && w.clerk ? w.clerk.name : '');
+  const img = $('clerk').querySelector('img');
+  const src = c ? card.photoSrc() : 'img/clerk-placeholder.svg';
+  if (img.getAttribute('src') !== src) img.setAttribute('src', src);
+  $('clerk-name').textContent = staffed ? name || '工作人员' : '—';
+  $('clerk-no').textContent = c && c.staff_no ? `工号 ${c.staff_no}` : '';
+  $('clerk-no').hidden = !(c && c.staff_no);
+  $('clerk').classList.toggle('has-photo', src !== 'img/clerk-placeholder.svg');
 }
 
 /** Shrink the status line until the whole number fits the screen's width (portrait). */

@@ -154,7 +154,7 @@ export function green(s) {
 /** `what` is 'id', 'phone' or 'checkin' (a booking code or an ID number). */
 export function keypad(s, what) {
   const value = { id: s.idNumber, phone: s.phone, checkin: s.checkin }[what] ?? '';
-  // The SMS promise only where the hall has SMS notifications configured (none yet).
+  // The SMS promise only where the hall has an SMS gateway configured (`[[notify]]`).
   // A refused ID stays on screen masked to its last 4 characters (DOMAIN.md): the citizen
   // corrects it with the keys, or clears it, without showing it to the next in line.
   const masked = what === 'id' && s.message ? value.replace(/.(?=.{4})/g, '*') : value;

@@ -1,10 +1,11 @@
 // Admins: staff accounts (search, add, disable, enable, new password, name and role, window
-// and department scope) and devices (the list with kind, zone, printer and its paper state,
+// and department scope, the 工号 and photo on the window screen: admin-card.js) and devices (the list with kind, zone, printer and its paper state,
 // last seen and health from the devices' heartbeats; register, or replace a token, with a
 // setup URL to open on the device; revoke). Every change is recorded in the audit trail under
 // the admin's name.
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { api, get, post } from '/staff/api.js';
+import { CardCell, CardForm } from '/staff/admin-card.js';
 
 const ROLES = { clerk: '窗口人员', manager: '管理人员', admin: '系统管理员' };
 
@@ -13,10 +14,14 @@ function Users({ me }) {
   const [search, setSearch] = useState('');
   const [scope, setScope] = useState(null); // {username, windows, departments}
   const [edit, setEdit] = useState(null); // {username, name, role}
+  const [cards, setCards] = useState({}); // username → {staff_no, photo}
+  const [cardOf, setCardOf] = useState(null); // the user whose card is being edited
   const [form, setForm] = useState({ username: '', name: '', role: 'clerk', password: '' });
   const [msg, setMsg] = useState('');
   const [error, setError] = useState('');
-  const load = () => get('/api/v1/users').then(setUsers).catch((e) => setError(e.message));
+  const load = () => Promise.all([get('/api/v1/users'), get('/api/v1/staff-cards')])
+    .then(([us, cs]) => { setUsers(us); setCards(Object.fromEntries(cs.map((c) => [c.username, c]))); })
+    .catch((e) => setError(e.message));
   useEffect(() => { load(); }, []);
   const run = async (f, ok) => {
     setError(''); setMsg('');
@@ -49,12 +54,13 @@ function Users({ me }) {
     <h2>工作人员账号 <small>Staff accounts</small></h2>
     <input id="user-search" placeholder="搜索用户名或姓名 Search" value=${search} onInput=${(e) => setSearch(e.target.value)} />
     ${error && html`<p class="error" role="alert">${error}</p>`}${msg && html`<p class="ok">${msg}</p>`}
-    <table id="users"><thead><tr><th>用户名</th><th>姓名</th><th>角色</th><th>服务范围</th><th>状态</th><th></th></tr></thead>
+    <table id="users"><thead><tr><th>用户名</th><th>姓名</th><th>角色</th><th>服务范围</th><th>工号 · 照片</th><th>状态</th><th></th></tr></thead>
       <tbody>${shown.map((u) => html`<tr data-user=${u.username}><td>${u.username}</td><td class="user-name">${u.name}</td>
         <td class="user-role">${ROLES[u.role] || u.role}
           <button class="link user-edit" onClick=${() => setEdit({ username: u.username, name: u.name, role: u.role })}>修改</button></td>
         <td class="user-scope">${u.windows || u.departments ? [u.windows && `窗口 ${u.windows}`, u.departments && `部门 ${u.departments}`].filter(Boolean).join('；') : '不限'}
           <button class="link scope-edit" onClick=${() => setScope({ username: u.username, windows: u.windows || '', departments: u.departments || '' })}>修改</button></td>
+        <${CardCell} user=${u} card=${cards[u.username]} onEdit=${() => setCardOf(u)} />
         <td>${u.disabled ? '已停用' : '正常'}</td>
         <td>${u.username !== me && (u.disabled
           ? html`<button onClick=${() => run(() => post(`/api/v1/users/${u.username}/enable`), '已启用')}>启用</button>`
@@ -68,6 +74,8 @@ function Users({ me }) {
       <button class="primary" id="edit-save" type="submit">保存</button>
       <button type="button" onClick=${() => setEdit(null)}>取消</button>
     </form>`}
+    ${cardOf && html`<${CardForm} key=${cardOf.username} user=${cardOf} card=${cards[cardOf.username]} close=${() => setCardOf(null)}
+      done=${(ok) => { setError(''); setMsg(ok); load(); }} fail=${(m) => { setMsg(''); setError(m); }} />`}
     ${scope && html`<form class="admin-add" id="scope-form" onSubmit=${saveScope}>
       <b>${scope.username} 的服务范围</b>
       <input id="scope-windows" placeholder="窗口，如 1-11,20（空：不限）" value=${scope.windows} onInput=${(e) => setScope({ ...scope, windows: e.target.value })} />

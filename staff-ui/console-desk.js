@@ -6,7 +6,7 @@ import { html, useState, useEffect, useRef, useCallback } from '/staff/vendor/ht
 import { get, post, duration, events } from '/staff/api.js';
 import { Dialog } from '/staff/console-dialogs.js';
 import { Bookings, useBookings } from '/staff/bookings.js';
-import { KEYS, OUTCOMES, PAUSE_REASONS, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
+import { KEYS, OUTCOMES, reasonsFor, CALL_CHOICE, TICKET_STATE, reasonLabel, usualOutcome, noteOutcome } from '/staff/console-labels.js';
 
 const REFRESH_MS = 500;
 
@@ -262,7 +262,7 @@ function Header({ win, online, now }) {
       <small>${win.zone}区 · Window ${win.number}</small></h1>
     <span class=${'console-status console-status-' + win.status} id="console-status" data-status=${win.status}>
       ${STATUS[win.status]}<small>${STATUS_EN[win.status]}</small>
-      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(PAUSE_REASONS, win.pause_reason)}${win.pause_until ? `，${win.pause_until.slice(11, 16)}恢复` : ''}</span>`}
+      ${win.status === 'paused' && html`<span id="console-pause-reason">：${reasonLabel(reasonsFor('pause'), win.pause_reason)}${win.pause_until ? `，${win.pause_until.slice(11, 16)}恢复` : ''}</span>`}
       <span class="console-since">${since(now, win.since)}</span>
     </span>
     <span class="console-clerk">${win.clerk ? win.clerk.name : ''}</span>

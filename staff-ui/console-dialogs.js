@@ -2,7 +2,7 @@
 // 办结 outcome and note, 特呼, 回呼, 转移, 暂停). Each hands `onRun(op, body)` to the console,
 // which posts it; a refusal keeps the dialog open with the API's message.
 import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
-import { OUTCOMES, NO_SHOW_REASONS, PAUSE_REASONS, CALL_REASONS, POSITIONS, reasonValue } from '/staff/console-labels.js';
+import { OUTCOMES, POSITIONS, reasonsFor, reasonValue } from '/staff/console-labels.js';
 
 /// Toggle buttons for one choice out of a few (big targets, keyboard reachable).
 function Choice({ name, options, value, onPick }) {
@@ -50,18 +50,18 @@ function OtherText({ r, label }) {
 }
 
 /// A dialog that only asks for a reason code (过号).
-function reasonDialog({ id, op, title, en, ok, options, initial }) {
+function reasonDialog({ id, op, title, en, ok, use, initial }) {
   return function ReasonDialog({ run, ...f }) {
     const r = useReason(initial);
     return html`<${Frame} ...${f} id=${id} title=${title} en=${en} ok=${ok} canOk=${r.ok}
         onOk=${() => run(op, { reason: r.value })}>
-      <${Choice} name=${id + '-reason'} options=${options} value=${r.code} onPick=${r.setCode} />
+      <${Choice} name=${id + '-reason'} options=${reasonsFor(use)} value=${r.code} onPick=${r.setCode} />
       <${OtherText} r=${r} />
     <//>`;
   };
 }
 
-const NoShow = reasonDialog({ id: 'no-show', op: 'no-show', title: '过号', en: 'No-show', ok: '确认过号', options: NO_SHOW_REASONS, initial: 'not_present' });
+const NoShow = reasonDialog({ id: 'no-show', op: 'no-show', title: '过号', en: 'No-show', ok: '确认过号', use: 'no_show', initial: 'not_present' });
 
 /// HH:MM on the hall's clock, `mins` from `now` (hall ms), rounded up to 5 minutes.
 function hallTimeIn(now, mins, tz) {
@@ -86,7 +86,7 @@ function Pause({ run, now, hall, ...f }) {
   const body = () => (until ? { reason: r.value, until } : { reason: r.value });
   return html`<${Frame} ...${f} id="pause" title="暂停服务" en="Pause" ok="暂停" canOk=${r.ok}
       onOk=${() => run('pause', body())}>
-    <${Choice} name="pause-reason" options=${PAUSE_REASONS} value=${r.code} onPick=${r.setCode} />
+    <${Choice} name="pause-reason" options=${reasonsFor('pause')} value=${r.code} onPick=${r.setCode} />
     <${OtherText} r=${r} />
     <div class="console-field"><span>预计恢复时间（选填）<small>Back at (optional)</small></span></div>
     <${Choice} name="pause-until" options=${picks} value=${until} onPick=${setUntil} />
@@ -121,7 +121,7 @@ function CallSpecific({ run, ticket: pickedTicket, ...f }) {
       <input id="console-call-ticket" placeholder="如 XF003" maxlength="8" value=${ticket}
         onInput=${(e) => setTicket(e.target.value)} required /></label>
     <div class="console-field"><span>原因（必填）<small>Reason (required)</small></span></div>
-    <${Choice} name="call-reason" options=${CALL_REASONS} value=${r.code} onPick=${r.setCode} />
+    <${Choice} name="call-reason" options=${reasonsFor('call')} value=${r.code} onPick=${r.setCode} />
     <${OtherText} r=${r} />
   <//>`;
 }

@@ -1,5 +1,6 @@
 // The clerk console's words: reason codes and outcomes with their Chinese labels (English hint
 // second), and the hardware-caller shortcut keys. Codes are what the API stores; labels are for people.
+import { get } from '/staff/api.js';
 
 /// 办结 outcomes (API `finish {"outcome"}`); `note` names what a 补办件 / 退回件 must say.
 export const OUTCOMES = [
@@ -12,30 +13,19 @@ export const OUTCOMES = [
   { code: 'consultation', zh: '咨询', en: 'Enquiry' },
 ];
 
-/// 过号 reason codes.
-export const NO_SHOW_REASONS = [
-  { code: 'not_present', zh: '未到', en: 'Not present' },
-  { code: 'left', zh: '材料不全离开', en: 'Left, materials missing' },
-  { code: 'other', zh: '其他', en: 'Other' },
-];
+/// The reason codes a clerk picks, with their words, from `GET /api/v1/reasons` (the one list,
+/// config/reasons.toml, that the wall and window screens read too). The console loads it once
+/// before any dialog can open.
+let reasonList = [];
+export async function loadReasons() {
+  reasonList = await get('/api/v1/reasons');
+  return reasonList;
+}
 
-/// 暂停 reason codes.
-export const PAUSE_REASONS = [
-  { code: 'lunch', zh: '午休', en: 'Lunch' },
-  { code: 'meeting', zh: '会议', en: 'Meeting' },
-  { code: 'training', zh: '培训', en: 'Training' },
-  { code: 'away', zh: '临时离开', en: 'Away' },
-  { code: 'system_fault', zh: '系统故障', en: 'System fault' },
-  { code: 'other', zh: '其他', en: 'Other' },
-];
-
-/// 特呼 (calling out of order) reason codes.
-export const CALL_REASONS = [
-  { code: 'appointment', zh: '预约到场', en: 'Appointment' },
-  { code: 'materials_back', zh: '补齐材料返回', en: 'Back with materials' },
-  { code: 'green_channel', zh: '绿色通道', en: 'Green channel' },
-  { code: 'other', zh: '其他', en: 'Other' },
-];
+/// The reasons one operation offers: `pause`, `no_show`, `call` or `transfer`.
+export function reasonsFor(use) {
+  return reasonList.filter((r) => r.for.includes(use));
+}
 
 /// 转移 positions in the new line.
 export const POSITIONS = [

@@ -5,6 +5,7 @@ import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.m
 import { get, post } from '/staff/api.js';
 import { Picker } from '/staff/console-picker.js';
 import { Desk, Banner } from '/staff/console-desk.js';
+import { loadReasons } from '/staff/console-labels.js';
 
 const LAST = 'hallq.console.window';
 
@@ -22,7 +23,7 @@ export default function Console({ user }) {
   const load = async () => {
     setBusy(true);
     try {
-      const list = await get('/api/v1/windows');
+      const [list] = await Promise.all([get('/api/v1/windows'), loadReasons()]);
       setWindows(list);
       const mine = list.find((w) => w.clerk && w.clerk.username === user.username);
       if (mine) setN(mine.number);

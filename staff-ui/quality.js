@@ -1,10 +1,11 @@
-// Managers: follow-ups of bad ratings (核实 → 整改/解释/申诉 → 办结) and the audit trail (paged,
+// Managers: follow-ups of bad ratings (核实 → 整改/解释 → 办结; 申诉 → a second manager approves
+// or rejects it, and the manager who filed it sees why they cannot) and the audit trail (paged,
 // with the total, exports, and every follow-up linked to its ticket's trail). Every code is
 // shown by its Chinese label from the server's one table (/api/v1/reports/labels).
 import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, label, loadLabels, staffName } from '/staff/api.js';
 
-const STATES = { open: '待核实', verified: '已核实', closed: '已办结' };
+const STATES = { open: '待核实', verified: '已核实', appealing: '申诉待审批', closed: '已办结' };
 const RESULT_CODES = ['rectified', 'explained', 'appealed'];
 const PAGE = 100;
 // Another part of the page asks the audit to show one ticket's trail.
@@ -19,13 +20,15 @@ const hallLoaded = get('/api/v1/hall').then((h) => {
 const time = (ms) => (ms ? new Date(ms).toLocaleString('zh-CN', { hour12: false, timeZone: hall.tz }) : '—');
 const dept = (id) => hall.departments[id] || id;
 
-function FollowUps() {
+function FollowUps({ me }) {
   const [state, setState] = useState('open');
   const [rows, setRows] = useState(null);
   const [error, setError] = useState('');
   const [editing, setEditing] = useState(null);
   const [text, setText] = useState('');
   const [result, setResult] = useState('rectified');
+  const [decision, setDecision] = useState('approve');
+  const mine = (f) => f.appeal_by === `staff:${me}`;
   const load = () => Promise.all([hallLoaded, loadLabels()])
     .then(() => get('/api/v1/follow-ups' + (state ? '?state=' + state : '')))
     .then(setRows)
@@ -35,6 +38,7 @@ function FollowUps() {
     setError('');
     try {
       if (f.state === 'open') await post(`/api/v1/follow-ups/${f.id}/verify`, { verification: text });
+      else if (f.state === 'appealing') await post(`/api/v1/follow-ups/${f.id}/decide-appeal`, { approve: decision === 'approve', note: text });
       else await post(`/api/v1/follow-ups/${f.id}/close`, { result, note: text });
       setEditing(null);
       setText('');
@@ -43,7 +47,7 @@ function FollowUps() {
   };
   return html`<section class="card quality-follow-ups">
     <h2>差评整改 <small>Follow-ups</small></h2>
-    <div class="quality-tabs">${['open', 'verified', 'closed', ''].map((s) => html`<button class=${s === state ? 'primary' : ''} onClick=${() => setState(s)}>${STATES[s] || '全部'}</button>`)}</div>
+    <div class="quality-tabs">${['open', 'verified', 'appealing', 'closed', ''].map((s) => html`<button class=${s === state ? 'primary' : ''} onClick=${() => setState(s)}>${STATES[s] || '全部'}</button>`)}</div>
     ${error && html`<p class="error" role="alert">${error}</p>`}
     ${rows == null ? html`<p class="loading">加载中…</p>` : rows.length === 0 ? html`<p class="muted">没有记录</p>` : html`<table id="follow-ups">
       <thead><tr><th>编号</th><th>服务日期</th><th>号票</th><th>评价</th><th>原因与意见</th><th>窗口/人员</th><th>部门</th><th>期限</th><th>状态</th><th></th></tr></thead>
@@ -55,14 +59,19 @@ function FollowUps() {
         <td>${f.rating.window ?? '—'}号窗口 ${staffName(f.rating.clerk)}</td><td>${dept(f.department)}</td>
         <td>${time(f.due_ms)}${f.overdue ? html` <b class="error">超期</b>` : ''}</td>
         <td>${label('follow_up_states', f.state)}${f.result ? '（' + label('follow_up_results', f.result) + '）' : ''}${f.verification ? html`<div class="muted wrap">核实：${f.verification}</div>` : ''}
+          ${f.appeal_by && f.state === 'appealing' && html`<div class="wrap follow-up-appeal">申诉理由：${f.appeal_note}（${staffName(f.appeal_by)}提出，待另一位管理人员审批）</div>`}
+          ${f.appeal_by && f.state === 'verified' && html`<div class="wrap follow-up-appeal error">申诉未获批准：${f.note || '—'}</div>`}
           ${f.state === 'closed' && html`<div class="muted wrap follow-up-close">办结说明：${f.note || '—'}${f.closed_by ? `（${staffName(f.closed_by)}，${time(f.closed_ms)}）` : ''}</div>`}</td>
-        <td>${f.state !== 'closed' && (editing === f.id
+        <td>${f.state === 'appealing' && mine(f)
+          ? html`<span class="muted appeal-mine">您提出的申诉须由另一位管理人员审批</span>`
+          : f.state !== 'closed' && (editing === f.id
           ? html`<div class="quality-act">
               ${f.state === 'verified' && html`<select value=${result} onChange=${(e) => setResult(e.target.value)}>${RESULT_CODES.map((k) => html`<option value=${k}>${label('follow_up_results', k)}</option>`)}</select>`}
-              <input placeholder=${f.state === 'open' ? '核实情况' : '处理说明'} value=${text} onInput=${(e) => setText(e.target.value)} />
-              <button class="primary" disabled=${f.state === 'open' && !text.trim()} onClick=${() => act(f)}>${f.state === 'open' ? '记录核实' : '办结'}</button>
+              ${f.state === 'appealing' && html`<select id="appeal-decision" value=${decision} onChange=${(e) => setDecision(e.target.value)}><option value="approve">批准申诉</option><option value="reject">驳回申诉</option></select>`}
+              <input placeholder=${f.state === 'open' ? '核实情况' : f.state === 'appealing' ? (decision === 'reject' ? '驳回理由（必填）' : '审批意见') : result === 'appealed' ? '申诉理由（必填）' : '处理说明'} value=${text} onInput=${(e) => setText(e.target.value)} />
+              <button class="primary" disabled=${(f.state === 'open' || (f.state === 'appealing' && decision === 'reject') || (f.state === 'verified' && result === 'appealed')) && !text.trim()} onClick=${() => act(f)}>${f.state === 'open' ? '记录核实' : f.state === 'appealing' ? '提交审批' : result === 'appealed' ? '提出申诉' : '办结'}</button>
               <button onClick=${() => setEditing(null)}>取消</button></div>`
-          : html`<button onClick=${() => { setEditing(f.id); setText(''); }}>${f.state === 'open' ? '核实' : '办结'}</button>`)}</td>
+          : html`<button class="follow-up-act" onClick=${() => { setEditing(f.id); setText(''); setDecision('approve'); }}>${f.state === 'open' ? '核实' : f.state === 'appealing' ? '审批申诉' : '办结'}</button>`)}</td>
       </tr>`)}</tbody></table>`}
   </section>`;
 }
@@ -132,6 +141,6 @@ function Audit() {
 /// The event kinds a manager filters by.
 const KINDS = ['ticket.issued', 'ticket.called', 'ticket.recalled', 'ticket.no_show', 'ticket.finished', 'ticket.transferred', 'ticket.cancelled', 'window.', 'window.paused', 'rating.submitted', 'follow_up.'];
 
-export default function Quality() {
-  return html`<div class="quality"><${FollowUps} /><${Audit} /></div>`;
+export default function Quality({ user }) {
+  return html`<div class="quality"><${FollowUps} me=${user && user.username} /><${Audit} /></div>`;
 }

@@ -1,15 +1,15 @@
 //! `hallq-bench central`: N halls × D days of generated events through the uplink's central
-//! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside a bare COPY
-//! of the same rows into an unindexed table, in the same run; the same for a few days of one
-//! hall at a real hall's density; then the one-year all-halls by-department report and a
-//! one-month one-hall report; last, a hall's issue latency while its uplink ships a backlog,
-//! beside the same hall with the uplink stopped, in alternating slices. Needs a PostgreSQL on
-//! loopback.
+//! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside, in the same
+//! run, a bare binary COPY of the same rows by the same encoder into a table of the events'
+//! shape without key or index (the baseline), and into one with the events' primary key (what
+//! the key alone costs); the same for a few days of one hall at a real hall's density; then
+//! the one-year all-halls by-department report and a one-month one-hall report; last, a hall's
+//! issue latency while its uplink ships a backlog, beside the same hall with the uplink
+//! stopped, in alternating slices of equal length. Needs a PostgreSQL on loopback.
 
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use futures_util::SinkExt;
 
 use hallq::central::fact::Shipped;
 use hallq::central::ingest::{self, HallInfo};
@@ -38,11 +38,19 @@ pub struct CentralArgs {
     /// Seconds the hall's kiosks issue to build the backlog its uplink then ships (0: skip).
     #[arg(long, default_value_t = 20)]
     pub backlog_secs: u64,
-    /// Rounds of [calm | shipping | calm], and HTTP clients issuing.
-    #[arg(long, default_value_t = 4)]
+    /// Rounds of calm and shipping slices in turn, and HTTP clients issuing.
+    #[arg(long, default_value_t = 2)]
     pub rounds: usize,
     #[arg(long, default_value_t = 4)]
     pub clients: usize,
+    /// Tickets per second the kiosks issue while latency is measured, spread over the clients
+    /// on a fixed schedule (latency counts from each request's planned time); 0: every client
+    /// issues back to back, which keeps the cores busy on its own.
+    #[arg(long, default_value_t = 40)]
+    pub issue_rate: u32,
+    /// Events per central transaction in the ingest measure.
+    #[arg(long, default_value_t = BATCH)]
+    pub batch: usize,
     #[arg(long, default_value = "config/hall.toml")]
     pub config: std::path::PathBuf,
 }
@@ -135,10 +143,13 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     let url = format!("{head}/hallq_bench");
     let mut client = hallq::central::connect(&url).await?;
     hallq::central::schema::migrate(&mut client).await?;
+    // The baseline: the events' columns and types, no key, no index. And the same with only
+    // the events' primary key, to show what the key alone costs.
     client
         .batch_execute(
-            "CREATE TABLE bare_events (hall_id text, seq int8, at_ms int8, day date, kind text,
-                 ticket_id int8, queue text, department text, win int4, outcome text, level text)",
+            "CREATE TABLE bare_events (LIKE events);
+             CREATE TABLE keyed_events (LIKE events INCLUDING INDEXES);
+             DROP INDEX IF EXISTS keyed_events_day_idx;",
         )
         .await?;
     let end = jiff::civil::date(2026, 11, 30);
@@ -146,6 +157,7 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let sparse = ingest_halls(
         &mut client,
+        a.batch,
         &plan,
         &mut rng,
         "hall",
@@ -158,6 +170,7 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     let dense_start = end.checked_sub(jiff::Span::new().days(a.dense_days as i64 - 1))?;
     let dense = ingest_halls(
         &mut client,
+        a.batch,
         &plan,
         &mut rng,
         "dense",
@@ -169,9 +182,10 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     .await?;
     client.batch_execute("ANALYZE").await?;
     println!(
-        "central ingest, uplink path (events, tickets, ratings, day and month rollups; {BATCH}/transaction) beside a bare COPY of the same rows into a table without index:"
+        "central ingest, uplink path (events, tickets, ratings, day and month rollups; {}/transaction) beside a bare binary COPY of the same rows into a table of the events' shape without key or index, and one with only the events' key (hall_id, seq):",
+        a.batch
     );
-    for (what, (events, uplink_s, copy_s)) in [
+    for (what, t) in [
         (
             format!(
                 "{} halls × {} days × {} tickets/day",
@@ -187,11 +201,15 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
             dense,
         ),
     ] {
+        let rate = |s: f64| t.events as f64 / s;
         println!(
-            "  {what}: {events} events; uplink {:.0} events/s, bare COPY {:.0} events/s (uplink = {:.2}× COPY)",
-            events as f64 / uplink_s,
-            events as f64 / copy_s,
-            copy_s / uplink_s
+            "  {what}: {} events; uplink {:.0} events/s, bare COPY {:.0} events/s (uplink = {:.2}× bare); COPY with the key {:.0} events/s ({:.2}× bare)",
+            t.events,
+            rate(t.uplink_s),
+            rate(t.bare_s),
+            t.bare_s / t.uplink_s,
+            rate(t.keyed_s),
+            t.bare_s / t.keyed_s,
         );
     }
     let (from, to) = (start.to_string(), end.to_string());
@@ -230,11 +248,21 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Seconds spent on the same events three ways.
+struct IngestTimes {
+    events: usize,
+    uplink_s: f64,
+    bare_s: f64,
+    keyed_s: f64,
+}
+
 /// Ship `halls` halls named `{prefix}NN` × `days` days from `start` × `tickets` a day through
-/// `ingest::ship`, and the same rows by bare COPY; (events, uplink seconds, COPY seconds).
+/// `ingest::ship` in batches of `batch`, and the same rows by bare COPY, each hall's pending
+/// rows in one COPY and one transaction (into the keyless table, then the keyed one).
 #[allow(clippy::too_many_arguments)]
 async fn ingest_halls(
     client: &mut tokio_postgres::Client,
+    batch: usize,
     plan: &hallq::domain::Plan,
     rng: &mut Rng,
     prefix: &str,
@@ -242,13 +270,19 @@ async fn ingest_halls(
     start: jiff::civil::Date,
     days: usize,
     tickets: usize,
-) -> anyhow::Result<(usize, f64, f64)> {
+) -> anyhow::Result<IngestTimes> {
     let queues: Vec<(String, String)> = plan
         .queues
         .iter()
         .map(|q| (q.id.clone(), q.department.clone()))
         .collect();
-    let (mut uplink_s, mut copy_s, mut events) = (0.0f64, 0.0f64, 0usize);
+    let mut t = IngestTimes {
+        events: 0,
+        uplink_s: 0.0,
+        bare_s: 0.0,
+        keyed_s: 0.0,
+    };
+    let batch = batch.max(1);
     for h in 0..halls {
         let hall = HallInfo::from_plan(&format!("{prefix}{h:02}"), plan);
         ingest::register(client, &hall).await?;
@@ -257,28 +291,41 @@ async fn ingest_halls(
         for d in 0..days {
             let day = start.checked_add(jiff::Span::new().days(d as i64))?;
             pending.extend(day_events(rng, &queues, day, tickets, &mut seq, &mut tid));
-            if pending.len() < BATCH * 5 && d + 1 < days {
+            if pending.len() < batch * 5 && d + 1 < days {
                 continue;
             }
-            events += pending.len();
-            let t = Instant::now();
-            for batch in pending.chunks(BATCH) {
-                ingest::ship(client, &hall, batch, seq).await?;
+            t.events += pending.len();
+            let started = Instant::now();
+            for chunk in pending.chunks(batch) {
+                ingest::ship(client, &hall, chunk, seq).await?;
             }
-            uplink_s += t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            copy_bare(client, &hall.hall_id, &pending).await?;
-            copy_s += t.elapsed().as_secs_f64();
+            t.uplink_s += started.elapsed().as_secs_f64();
+            let rows: Vec<&Shipped> = pending.iter().collect();
+            for (table, secs) in [
+                ("bare_events", &mut t.bare_s),
+                ("keyed_events", &mut t.keyed_s),
+            ] {
+                let started = Instant::now();
+                let tx = client.transaction().await?;
+                ingest::copy_events(&tx, table, &hall.hall_id, &rows).await?;
+                tx.commit().await?;
+                *secs += started.elapsed().as_secs_f64();
+            }
             pending.clear();
         }
     }
-    Ok((events, uplink_s, copy_s))
+    Ok(t)
 }
 
+/// Length of one calm or shipping slice.
+const SLICE: Duration = Duration::from_secs(2);
+/// Longest a round goes on before the backlog is shipped.
+const ROUND_CAP: Duration = Duration::from_secs(90);
+
 /// A hall whose kiosks issued for `backlog_secs` with no uplink: kiosks go on issuing over
-/// HTTP in rounds of [calm | the uplink shipping that backlog | calm]; issue latency in each.
-/// Between rounds the centre forgets the hall and the hall its mark, so each round ships the
-/// whole backlog again.
+/// HTTP (`issue_rate` a second, or back to back) in rounds of alternating calm and shipping
+/// slices until the backlog is shipped; issue latency in each. Between rounds the centre
+/// forgets the hall and the hall its mark, so each round ships the whole backlog again.
 async fn hall_while_shipping(
     a: &CentralArgs,
     plan: &hallq::domain::Plan,
@@ -304,9 +351,17 @@ async fn hall_while_shipping(
         let _ = stop_rx.await;
     }));
     let backlog = super::http_issue(addr, a.clients, a.backlog_secs, &queues, token).await?;
+    let load = if a.issue_rate == 0 {
+        "back to back".to_string()
+    } else {
+        format!("{} tickets/s on a fixed schedule", a.issue_rate)
+    };
     println!(
-        "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients, {} rounds of [1 s calm | shipping it all | 1 s calm]:",
-        backlog.ops, a.clients, a.rounds
+        "hall issue latency while its uplink ships a backlog ({} tickets issued over HTTP first), {} HTTP clients issuing {load}, {} rounds of 2 s calm and shipping slices in turn until it is shipped; PostgreSQL shares the {} cores:",
+        backlog.ops,
+        a.clients,
+        a.rounds,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     let section = hallq::config::UplinkSection {
         url: url.to_string(),
@@ -315,7 +370,7 @@ async fn hall_while_shipping(
     let central = hallq::central::connect(url).await?;
     let (mut quiet, mut busy) = (super::Figures::empty(), super::Figures::empty());
     let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
-    for _ in 0..a.rounds.max(1) {
+    for round in 1..=a.rounds.max(1) {
         central
             .batch_execute(
                 "DELETE FROM events WHERE hall_id = 'backlog';
@@ -333,28 +388,50 @@ async fn hall_while_shipping(
                     Err(e)
                 }
             })?;
-        hallq::store::uplink::set_uplink_mark(&db, "backlog", 0, 0)?;
-        quiet.absorb(super::http_issue(addr, a.clients, 1, &queues, token).await?);
+        // The mark never moves back through the uplink's own door: reset it by hand.
+        rusqlite::Connection::open(&db)?.execute(
+            "INSERT INTO uplink_mark(hall_id, shipped_seq, shipped_ms) VALUES ('backlog', 0, 0)
+             ON CONFLICT (hall_id) DO UPDATE SET shipped_seq = 0",
+            [],
+        )?;
+        // Pairs of slices, one calm and one shipping, in alternating order, so the other
+        // load on the machine falls on both alike; the uplink is started for each shipping
+        // slice and stopped after it (it resumes from the hall's mark).
         let status = std::sync::Arc::new(hallq::central::uplink::UplinkStatus::default());
-        let uplink =
-            hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
-        let t = Instant::now();
-        let task = tokio::spawn(uplink.run());
-        loop {
-            busy.absorb(
-                super::http_issue_for(addr, a.clients, Duration::from_millis(200), &queues, token)
-                    .await?,
-            );
+        let (mut q, mut b) = (super::Figures::empty(), super::Figures::empty());
+        let started = Instant::now();
+        for pair in 0.. {
+            for shipping in [pair % 2 == 1, pair % 2 == 0] {
+                if !shipping {
+                    q.absorb(issue(a, addr, SLICE, &queues, token).await?);
+                    continue;
+                }
+                let uplink =
+                    hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status));
+                let task = tokio::spawn(uplink.run());
+                b.absorb(issue(a, addr, SLICE, &queues, token).await?);
+                task.abort();
+                let _ = task.await;
+                // Let the uplink's thread finish the batch it was in.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
             let v = status.view("backlog");
-            if v.shipped_seq > 0 && v.lag_events < 100 || t.elapsed() > Duration::from_secs(60) {
+            if v.shipped_seq > 0 && v.lag_events < 100 || started.elapsed() > ROUND_CAP {
                 shipped += v.shipped_seq;
                 break;
             }
         }
-        shipping_s += t.elapsed().as_secs_f64();
-        task.abort();
-        let _ = task.await;
-        quiet.absorb(super::http_issue(addr, a.clients, 1, &queues, token).await?);
+        shipping_s += b.elapsed.as_secs_f64();
+        println!(
+            "  round {round}: calm {:.1} s p99 {:.2} ms, shipping {:.1} s p99 {:.2} ms ({:.2}×)",
+            q.elapsed.as_secs_f64(),
+            q.pct(0.99),
+            b.elapsed.as_secs_f64(),
+            b.pct(0.99),
+            b.pct(0.99) / q.pct(0.99).max(f64::MIN_POSITIVE)
+        );
+        quiet.absorb(q);
+        busy.absorb(b);
     }
     println!("{}", quiet.line("  issue, uplink stopped", "tickets"));
     println!("{}", busy.line("  issue, uplink shipping", "tickets"));
@@ -370,36 +447,17 @@ async fn hall_while_shipping(
     let _ = server.await;
     Ok(())
 }
-/// The same rows by COPY into a table with no index or constraint: the floor to compare with.
-async fn copy_bare(
-    client: &tokio_postgres::Client,
-    hall: &str,
-    rows: &[Shipped],
-) -> anyhow::Result<()> {
-    use std::fmt::Write;
-    let mut text = String::with_capacity(rows.len() * 80);
-    let opt = |o: Option<&str>| o.unwrap_or("\\N").to_string();
-    for e in rows {
-        let _ = writeln!(
-            text,
-            "{hall}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
-            e.seq,
-            e.at_ms,
-            e.day,
-            e.kind,
-            e.ticket_id.map_or("\\N".into(), |t| t.to_string()),
-            opt(e.queue.as_deref()),
-            opt(e.department.as_deref()),
-            e.window.map_or("\\N".into(), |w| w.to_string()),
-            opt(e.outcome),
-            opt(e.level),
-        );
-    }
-    let sink = client
-        .copy_in::<_, std::io::Cursor<Vec<u8>>>("COPY bare_events FROM STDIN")
-        .await?;
-    futures_util::pin_mut!(sink);
-    sink.send(std::io::Cursor::new(text.into_bytes())).await?;
-    sink.finish().await?;
-    Ok(())
+
+/// Kiosks issuing for `how_long`: paced at `issue_rate`, or back to back when it is 0.
+async fn issue(
+    a: &CentralArgs,
+    addr: std::net::SocketAddr,
+    how_long: Duration,
+    queues: &[String],
+    token: &str,
+) -> anyhow::Result<super::Figures> {
+    // Each client issues every `every`, so all of them together `issue_rate` a second.
+    let every = (a.issue_rate > 0)
+        .then(|| Duration::from_secs_f64(a.clients.max(1) as f64 / f64::from(a.issue_rate)));
+    super::http_issue_paced(addr, a.clients, how_long, every, queues, token).await
 }

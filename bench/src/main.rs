@@ -524,6 +524,20 @@ async fn http_issue_for(
     queues: &[String],
     token: &str,
 ) -> anyhow::Result<Figures> {
+    http_issue_paced(addr, clients, how_long, None, queues, token).await
+}
+
+/// `clients` kiosks issuing over HTTP for `how_long`: back to back, or each every `every`
+/// (the clients offset from each other), latency then counted from each request's planned
+/// time, so a request held up by the one before it counts the wait.
+async fn http_issue_paced(
+    addr: std::net::SocketAddr,
+    clients: usize,
+    how_long: Duration,
+    every: Option<Duration>,
+    queues: &[String],
+    token: &str,
+) -> anyhow::Result<Figures> {
     let start = Instant::now();
     let deadline = start + how_long;
     let mut tasks = Vec::new();
@@ -533,18 +547,25 @@ async fn http_issue_for(
         tasks.push(tokio::spawn(async move {
             let mut client = Client::connect(addr).await?;
             let (mut lat, mut errors, mut i) = (Vec::new(), 0usize, c);
-            while Instant::now() < deadline {
+            let offset = every.map(|e| e.mul_f64(c as f64 / clients.max(1) as f64));
+            let mut planned = start + offset.unwrap_or_default();
+            while planned < deadline && Instant::now() < deadline {
+                if every.is_some() {
+                    tokio::time::sleep_until(planned.into()).await;
+                } else {
+                    planned = Instant::now();
+                }
                 let body = format!("{{\"queue\":\"{}\"}}", queues[i % queues.len()]);
                 i += 1;
-                let t0 = Instant::now();
                 let (status, _) = client
                     .request("POST", "/api/v1/tickets", &token, &body)
                     .await?;
                 if status == 201 {
-                    lat.push(t0.elapsed());
+                    lat.push(planned.elapsed());
                 } else {
                     errors += 1;
                 }
+                planned += every.unwrap_or_default();
             }
             Ok::<_, anyhow::Error>((lat, errors))
         }));

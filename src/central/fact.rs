@@ -76,7 +76,9 @@ impl Shipped {
             // Follow-ups concern one citizen's complaint: they stay in the hall.
             Event::FollowUpOpened { .. }
             | Event::FollowUpVerified { .. }
-            | Event::FollowUpClosed { .. } => {
+            | Event::FollowUpClosed { .. }
+            | Event::FollowUpAppealed { .. }
+            | Event::FollowUpAppealDecided { .. } => {
                 s.ticket_id = None;
                 s.queue = None;
             }
@@ -87,6 +89,8 @@ impl Shipped {
             | Event::UserPasswordReset { .. }
             | Event::UserEdited { .. }
             | Event::UserScopeChanged { .. }
+            | Event::UserStaffNoSet { .. }
+            | Event::UserPhotoSet { .. }
             | Event::DeviceRegistered { .. }
             | Event::DeviceRevoked { .. }
             | Event::DeviceTokenReplaced { .. }
@@ -240,7 +244,8 @@ impl Default for Measures {
 }
 
 impl Measures {
-    fn add(&mut self, o: &Measures, sign: i64) {
+    /// Add `o` times `sign` (+1 or -1); the maximum wait only grows.
+    pub fn add(&mut self, o: &Measures, sign: i64) {
         self.issued += sign * o.issued;
         self.served += sign * o.served;
         self.no_show += sign * o.no_show;
@@ -286,34 +291,29 @@ impl Deltas {
     /// (issued, waits, cancellations, transfers away) counts in the issuing queue, the end
     /// (served, service, no-show) in the queue it ended in, as in the hall's report.
     pub fn ticket(&mut self, t: &TicketRow, wait_target_s: u32, sign: i64) {
-        let mut a = Measures {
-            issued: 1,
-            cancelled: i64::from(t.state == "cancelled"),
-            abandoned: i64::from(t.state == "abandoned"),
-            transferred: i64::from(t.transfer_count > 0),
-            ..Measures::default()
-        };
+        // Added in place: a batch counts thousands of tickets, each twice.
+        let a = self.entry(&t.day, &t.original_queue);
+        a.issued += sign;
+        a.cancelled += sign * i64::from(t.state == "cancelled");
+        a.abandoned += sign * i64::from(t.state == "abandoned");
+        a.transferred += sign * i64::from(t.transfer_count > 0);
         if let Some(w) = t.wait_s() {
-            a.wait_count = 1;
-            a.wait_sum = i64::from(w);
-            a.wait_max = i64::from(w);
-            a.over_target = i64::from(w > wait_target_s);
+            a.wait_count += sign;
+            a.wait_sum += sign * i64::from(w);
+            a.wait_max = a.wait_max.max(i64::from(w));
+            a.over_target += sign * i64::from(w > wait_target_s);
             let last = HISTOGRAM_BUCKETS - 1;
-            a.wait_hist[((w / HISTOGRAM_WIDTH_S) as usize).min(last)] = 1;
-            a.wait_pct[pct::bucket(w)] = 1;
+            a.wait_hist[((w / HISTOGRAM_WIDTH_S) as usize).min(last)] += sign;
+            a.wait_pct[pct::bucket(w)] += sign;
         }
-        self.entry(&t.day, &t.original_queue).add(&a, sign);
-        let mut e = Measures {
-            served: i64::from(t.state == "done"),
-            no_show: i64::from(t.state == "no_show"),
-            ..Measures::default()
-        };
+        let e = self.entry(&t.day, &t.queue);
+        e.served += sign * i64::from(t.state == "done");
+        e.no_show += sign * i64::from(t.state == "no_show");
         if let Some(s) = t.service_s() {
-            e.service_count = 1;
-            e.service_sum = i64::from(s);
-            e.service_pct[pct::bucket(s)] = 1;
+            e.service_count += sign;
+            e.service_sum += sign * i64::from(s);
+            e.service_pct[pct::bucket(s)] += sign;
         }
-        self.entry(&t.day, &t.queue).add(&e, sign);
     }
 
     /// A rating at `level_index` (in `RatingLevel::ALL` order) for (day, queue).

@@ -8,12 +8,10 @@ use tokio_postgres::Client;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
-use super::fact::{Deltas, Measures, RollupKey, Shipped, TicketRow};
-use super::pct;
+use super::fact::{Deltas, Shipped, TicketRow};
 use super::wire::{PgDate, PgTime};
 use crate::domain::Plan;
 use crate::domain::rating::RatingLevel;
-use crate::reports::waits::HISTOGRAM_BUCKETS;
 
 /// A hall as the centre knows it: id, name, wait target and queue catalogue.
 #[derive(Debug, Clone)]
@@ -90,8 +88,8 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 /// The hall ships its log in order and the centre's `last_seq` moves in the same transaction
 /// as the rows, so the events past `last_seq` are exactly the new ones (the primary key on
 /// (hall_id, seq) would refuse a duplicate all the same). New events and tickets go in by
-/// binary COPY; tickets issued in an earlier batch are read, advanced and written back; the
-/// day and month rollups take one statement.
+/// binary COPY; tickets issued in an earlier batch are read, advanced, taken out and copied
+/// back with the new ones; the day and month rollups are merged in `rollup`.
 pub async fn ship(
     client: &mut Client,
     hall: &HallInfo,
@@ -123,7 +121,7 @@ pub async fn ship(
     if !older.is_empty() {
         for r in tx
             .query(
-                "SELECT ticket_id, day::text, queue, original_queue, state, win, issued_ms,
+                "SELECT ticket_id, to_char(day, 'YYYY-MM-DD'), queue, original_queue, state, win, issued_ms,
                         first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
                  FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
                 &[&hall.hall_id, &older],
@@ -183,16 +181,21 @@ pub async fn ship(
         }
         deltas.ticket(t, hall.wait_target_s, 1);
     }
-    copy_events(&tx, &hall.hall_id, &fresh).await?;
-    copy_tickets(&tx, &hall.hall_id, &created).await?;
     let days = deltas.nonzero();
     let months = Deltas::by_month(&days);
     tokio::try_join!(
-        update_tickets(&tx, &hall.hall_id, &changed),
+        remove_tickets(&tx, &hall.hall_id, &changed),
         insert_ratings(&tx, &hall.hall_id, &ratings),
-        upsert_rollups(&tx, &hall.hall_id, &days, &months),
-        mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq),
     )?;
+    copy_events(&tx, "events", &hall.hall_id, &fresh).await?;
+    // New and moved-on tickets in one COPY, in key order, so the primary key's B-tree takes
+    // the new ones at its right edge.
+    created.extend(changed);
+    created.sort_unstable_by_key(|t| t.ticket_id);
+    copy_tickets(&tx, &hall.hall_id, &created).await?;
+    super::rollup::write(&tx, &hall.hall_id, days, months).await?;
+    // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
+    mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq).await?;
     tx.commit().await?;
     Ok(fresh.len())
 }
@@ -261,7 +264,7 @@ const TICKET_COLUMNS: &[(&str, Type)] = &[
 ];
 
 /// A binary COPY into `table` of `columns`.
-async fn copy_into(
+pub(super) async fn copy_into(
     tx: &tokio_postgres::Transaction<'_>,
     table: &str,
     columns: &[(&str, Type)],
@@ -277,16 +280,18 @@ async fn copy_into(
     Ok(BinaryCopyInWriter::new(sink, &types))
 }
 
-/// The new events by binary COPY.
-async fn copy_events(
+/// Events by binary COPY into `table` (`events`, or a table of its shape for the bench's
+/// baseline).
+pub async fn copy_events(
     tx: &tokio_postgres::Transaction<'_>,
+    table: &str,
     hall: &str,
     rows: &[&Shipped],
 ) -> Result<(), tokio_postgres::Error> {
     if rows.is_empty() {
         return Ok(());
     }
-    let w = copy_into(tx, "events", EVENT_COLUMNS).await?;
+    let w = copy_into(tx, table, EVENT_COLUMNS).await?;
     futures_util::pin_mut!(w);
     let mut days = Days::default();
     for e in rows {
@@ -363,8 +368,9 @@ impl Days {
     }
 }
 
-/// Tickets issued in an earlier batch that this one moved on.
-async fn update_tickets(
+/// Take out the stored rows of tickets issued in an earlier batch that this one moved on
+/// (they go back in with the batch's COPY). `= ANY` on the key: an index scan at any size.
+async fn remove_tickets(
     tx: &tokio_postgres::Transaction<'_>,
     hall: &str,
     rows: &[&TicketRow],
@@ -373,27 +379,9 @@ async fn update_tickets(
         return Ok(());
     }
     let id: Vec<i64> = rows.iter().map(|t| t.ticket_id).collect();
-    let queue: Vec<&str> = rows.iter().map(|t| t.queue.as_str()).collect();
-    let state: Vec<&str> = rows.iter().map(|t| t.state).collect();
-    let win: Vec<Option<i32>> = rows.iter().map(|t| t.window).collect();
-    let first: Vec<Option<i64>> = rows.iter().map(|t| t.first_called_ms).collect();
-    let called: Vec<Option<i64>> = rows.iter().map(|t| t.called_ms).collect();
-    let started: Vec<Option<i64>> = rows.iter().map(|t| t.started_ms).collect();
-    let finished: Vec<Option<i64>> = rows.iter().map(|t| t.finished_ms).collect();
-    let transfers: Vec<i32> = rows.iter().map(|t| t.transfer_count).collect();
-    let outcome: Vec<Option<&str>> = rows.iter().map(|t| t.outcome).collect();
     tx.execute(
-        "UPDATE tickets t SET queue = x.q, state = x.s, win = x.w, first_called_ms = x.fc,
-             called_ms = x.c, started_ms = x.st, finished_ms = x.f, transfer_count = x.tc,
-             outcome = x.o
-         FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::int4[], $6::int8[], $7::int8[],
-                     $8::int8[], $9::int8[], $10::int4[], $11::text[])
-              AS x(i, q, s, w, fc, c, st, f, tc, o)
-         WHERE t.hall_id = $1 AND t.ticket_id = x.i",
-        &[
-            &hall, &id, &queue, &state, &win, &first, &called, &started, &finished, &transfers,
-            &outcome,
-        ],
+        "DELETE FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
+        &[&hall, &id],
     )
     .await?;
     Ok(())
@@ -418,105 +406,6 @@ async fn insert_ratings(
          FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::text[], $6::int4[]) AS x(i, d, q, l, w)
          ON CONFLICT (hall_id, ticket_id) DO NOTHING",
         &[&hall, &id, &day, &queue, &level, &win],
-    )
-    .await?;
-    Ok(())
-}
-
-/// The rollup columns added on conflict, for `day_queue` and `month_queue` alike.
-fn rollup_upsert(table: &str, key: &str, month: bool) -> String {
-    format!(
-        "INSERT INTO {table} AS r (hall_id, {key}, queue, issued, served, no_show, transferred,
-             cancelled, abandoned, wait_count, wait_sum, wait_max, over_target, service_count,
-             service_sum, wait_hist, ratings, wait_pct, service_pct)
-         SELECT $1, d::date, q, i, s, ns, tr, c, a, wc, ws, wm, ot, sc, ss,
-                ($17::int8[])[(n - 1) * {h} + 1 : n * {h}], ($18::int8[])[(n - 1) * 5 + 1 : n * 5],
-                ($19::int4[])[(n - 1) * {p} + 1 : n * {p}], ($20::int4[])[(n - 1) * {p} + 1 : n * {p}]
-         FROM x WHERE m = {month}
-         ON CONFLICT (hall_id, {key}, queue) DO UPDATE SET
-             issued = r.issued + EXCLUDED.issued, served = r.served + EXCLUDED.served,
-             no_show = r.no_show + EXCLUDED.no_show,
-             transferred = r.transferred + EXCLUDED.transferred,
-             cancelled = r.cancelled + EXCLUDED.cancelled,
-             abandoned = r.abandoned + EXCLUDED.abandoned,
-             wait_count = r.wait_count + EXCLUDED.wait_count,
-             wait_sum = r.wait_sum + EXCLUDED.wait_sum,
-             wait_max = GREATEST(r.wait_max, EXCLUDED.wait_max),
-             over_target = r.over_target + EXCLUDED.over_target,
-             service_count = r.service_count + EXCLUDED.service_count,
-             service_sum = r.service_sum + EXCLUDED.service_sum,
-             wait_hist = hallq_add_int8s(r.wait_hist, EXCLUDED.wait_hist),
-             ratings = hallq_add_int8s(r.ratings, EXCLUDED.ratings),
-             wait_pct = hallq_add_int4s(r.wait_pct, EXCLUDED.wait_pct),
-             service_pct = hallq_add_int4s(r.service_pct, EXCLUDED.service_pct)",
-        h = HISTOGRAM_BUCKETS,
-        p = pct::BUCKETS,
-    )
-}
-
-/// Add the batch's changes to the day and the month rollups: one statement.
-async fn upsert_rollups(
-    tx: &tokio_postgres::Transaction<'_>,
-    hall: &str,
-    days: &[(RollupKey, Measures)],
-    months: &[(RollupKey, Measures)],
-) -> Result<(), tokio_postgres::Error> {
-    if days.is_empty() && months.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<(bool, &RollupKey, &Measures)> = days
-        .iter()
-        .map(|(k, m)| (false, k, m))
-        .chain(months.iter().map(|(k, m)| (true, k, m)))
-        .collect();
-    let col = |f: fn(&Measures) -> i64| -> Vec<i64> { rows.iter().map(|r| f(r.2)).collect() };
-    let month: Vec<bool> = rows.iter().map(|r| r.0).collect();
-    let day: Vec<&str> = rows.iter().map(|r| r.1.0.as_str()).collect();
-    let queue: Vec<&str> = rows.iter().map(|r| r.1.1.as_str()).collect();
-    let hist: Vec<i64> = rows.iter().flat_map(|r| r.2.wait_hist).collect();
-    let ratings: Vec<i64> = rows.iter().flat_map(|r| r.2.ratings).collect();
-    let narrow = |v: &[i64]| -> Vec<i32> {
-        v.iter()
-            .map(|c| i32::try_from(*c).unwrap_or(i32::MAX))
-            .collect()
-    };
-    let wait_pct: Vec<i32> = rows.iter().flat_map(|r| narrow(&r.2.wait_pct)).collect();
-    let service_pct: Vec<i32> = rows.iter().flat_map(|r| narrow(&r.2.service_pct)).collect();
-    let sql = format!(
-        "WITH x AS (
-             SELECT * FROM UNNEST($2::bool[], $3::text[], $4::text[], $5::int8[], $6::int8[],
-                 $7::int8[], $8::int8[], $9::int8[], $10::int8[], $11::int8[], $12::int8[],
-                 $13::int8[], $14::int8[], $15::int8[], $16::int8[])
-                 WITH ORDINALITY AS x(m, d, q, i, s, ns, tr, c, a, wc, ws, wm, ot, sc, ss, n)
-         ), days AS ({})
-         {}",
-        rollup_upsert("day_queue", "day", false),
-        rollup_upsert("month_queue", "month", true),
-    );
-    tx.execute(
-        &sql,
-        &[
-            &hall,
-            &month,
-            &day,
-            &queue,
-            &col(|m| m.issued),
-            &col(|m| m.served),
-            &col(|m| m.no_show),
-            &col(|m| m.transferred),
-            &col(|m| m.cancelled),
-            &col(|m| m.abandoned),
-            &col(|m| m.wait_count),
-            &col(|m| m.wait_sum),
-            &col(|m| m.wait_max),
-            &col(|m| m.over_target),
-            &col(|m| m.service_count),
-            &col(|m| m.service_sum),
-            &hist,
-            &ratings,
-            &wait_pct,
-            &service_pct,
-        ],
     )
     .await?;
     Ok(())

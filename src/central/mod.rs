@@ -10,6 +10,7 @@ pub mod fact;
 pub mod ingest;
 pub mod pct;
 pub mod report;
+pub mod rollup;
 pub mod schema;
 pub mod uplink;
 pub mod wire;

@@ -48,7 +48,10 @@ impl CentralBy {
             CentralBy::Queue => {
                 format!("r.{qcol}, r.hall_id, MIN(q.name), MIN(q.position)")
             }
-            CentralBy::Day => "r.day::text, NULL::text, r.day::text, 0".into(),
+            // `to_char`, not `::text`: the latter follows the server's DateStyle.
+            CentralBy::Day => {
+                "to_char(r.day, 'YYYY-MM-DD'), NULL::text, to_char(r.day, 'YYYY-MM-DD'), 0".into()
+            }
         }
     }
 }

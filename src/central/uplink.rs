@@ -1,12 +1,21 @@
 //! The hall's uplink: a background task that ships committed events to the central database
-//! in batches, advancing the hall's shipped mark only after the centre committed. It reads on
-//! read-only connections in `spawn_blocking`, never touches the engine, and backs off while the
-//! centre is unreachable, so the hall never waits for it.
+//! in batches, advancing the hall's shipped mark only after the centre committed. It never
+//! competes with the hall's writer for long:
+//! - it runs on a thread of its own at a lower CPU priority (nice 10 on Linux), with its own
+//!   small runtime, so the kiosks' requests and the engine always go first;
+//! - it reads on read-only connections, in short transactions (a checkpoint never waits long);
+//! - while the hall is issuing it ships small batches (a few milliseconds of the centre's time
+//!   each) and rests 19 times as long as each took, so it takes about a twentieth of the time;
+//!   a quiet hall catches up in large batches;
+//! - the mark, its only write to the hall's database, is written at most once a second
+//!   while catching up and once caught up (a mark behind the centre only means a batch is sent
+//!   again, and the centre counts it once);
+//! - it backs off while the centre is unreachable, so the hall never waits for it.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -14,12 +23,21 @@ use super::fact::Shipped;
 use super::ingest::{self, HallInfo};
 use crate::store::Reader;
 
-/// Events per central transaction.
-pub const BATCH: usize = 2_000;
+/// Events per central transaction while the hall is quiet (catching up).
+pub const BATCH: usize = 10_000;
+/// Events per central transaction while the hall is issuing.
+pub const BUSY_BATCH: usize = 250;
+/// While the hall is issuing, the uplink rests this many times as long as a batch took.
+const BUSY_REST: u32 = 19;
 /// How often an idle uplink looks for new events.
 const POLL: Duration = Duration::from_millis(250);
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How far the hall's stored mark may trail the centre while a backlog ships.
+const MARK_EVERY: Duration = Duration::from_secs(1);
+/// The uplink thread's nice value (Linux): below every thread that serves the hall.
+#[cfg(target_os = "linux")]
+const NICE: i32 = 10;
 
 /// What the uplink has done, for the floor and metrics. Cheap to read from any thread.
 #[derive(Debug, Default)]
@@ -95,8 +113,40 @@ enum ShipError {
 }
 
 impl Uplink {
-    /// Ship forever: connect, ship until an error, back off, reconnect.
+    /// Ship until dropped: on a thread of its own at a lower priority (see the module
+    /// comment). Dropping (aborting) this future stops the thread.
     pub async fn run(self) {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (done, finished) = tokio::sync::oneshot::channel::<()>();
+        let spawned = std::thread::Builder::new()
+            .name("hallq-uplink".into())
+            .spawn(move || {
+                lower_priority();
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(async {
+                        tokio::select! {
+                            () = self.ship_forever() => {}
+                            _ = stopped => {}
+                        }
+                    }),
+                    Err(e) => tracing::error!(error = %e, "uplink runtime"),
+                }
+                let _ = done.send(());
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "uplink thread");
+            return;
+        }
+        // `stop` lives as long as this future: dropping it ends the thread's loop.
+        let _stop = stop;
+        let _ = finished.await;
+    }
+
+    /// Connect, ship until an error, back off, reconnect; forever.
+    async fn ship_forever(&self) {
         let mut backoff = Duration::from_millis(500);
         loop {
             let Err(e) = self.session().await;
@@ -134,14 +184,21 @@ impl Uplink {
                 .last_error
                 .lock()
                 .unwrap_or_else(|p| p.into_inner()) = None;
+            let reader = self.reader.clone();
+            let hall_id = self.hall.hall_id.clone();
+            let mark = tokio::task::spawn_blocking(move || reader.uplink_mark(&hall_id)).await??;
+            let mut pace = Pace::new(mark);
             loop {
-                let started = std::time::Instant::now();
-                let shipped = self.ship_once(&mut client).await?;
-                if shipped == 0 {
+                let started = Instant::now();
+                let limit = if pace.hall_busy { BUSY_BATCH } else { BATCH };
+                let read = self.ship_once(&mut client, &mut pace, limit).await?;
+                if read == 0 {
                     tokio::time::sleep(POLL).await;
-                } else if shipped == BATCH {
-                    // A backlog: rest a third of the time each batch took, so catching up
-                    // never takes the cores the hall's kiosks and screens need.
+                } else if pace.hall_busy {
+                    // The hall is issuing: take about a twentieth of the time, never more.
+                    tokio::time::sleep(started.elapsed() * BUSY_REST).await;
+                } else if read == limit {
+                    // A quiet hall: catch up, but let the screens and a late kiosk in.
                     tokio::time::sleep(started.elapsed() / 3).await;
                 }
             }
@@ -151,33 +208,89 @@ impl Uplink {
         out
     }
 
-    /// Ship the next batch, if any; returns how many events were read.
-    async fn ship_once(&self, client: &mut tokio_postgres::Client) -> Result<usize, ShipError> {
+    /// Ship the next batch of at most `limit`, if any; returns how many events were read.
+    async fn ship_once(
+        &self,
+        client: &mut tokio_postgres::Client,
+        pace: &mut Pace,
+        limit: usize,
+    ) -> Result<usize, ShipError> {
         let reader = self.reader.clone();
-        let hall_id = self.hall.hall_id.clone();
-        let (mark, hall_seq, records) = tokio::task::spawn_blocking(move || {
-            let mark = reader.uplink_mark(&hall_id)?;
+        let since = pace.mark;
+        let (hall_seq, records) = tokio::task::spawn_blocking(move || {
             let hall_seq = reader.last_event_seq()?;
-            let records = reader.events_since(mark, BATCH)?;
-            Ok::<_, crate::store::StoreError>((mark, hall_seq, records))
+            let records = reader.events_since(since, limit)?;
+            Ok::<_, crate::store::StoreError>((hall_seq, records))
         })
         .await??;
+        pace.saw(hall_seq);
         self.status.hall_seq.store(hall_seq, Ordering::Relaxed);
-        self.status.shipped_seq.store(mark, Ordering::Relaxed);
+        self.status.shipped_seq.store(pace.mark, Ordering::Relaxed);
         let Some(last) = records.last().map(|r| r.seq) else {
+            self.store_mark(pace).await?;
             return Ok(0);
         };
         let batch: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
         ingest::ship(client, &self.hall, &batch, hall_seq as i64).await?;
-        // The centre has committed: only now does the hall's mark move.
-        let (db, hall_id) = (self.db.clone(), self.hall.hall_id.clone());
+        // The centre has committed: only now may the hall's mark move.
         let now = jiff::Timestamp::now().as_millisecond();
-        tokio::task::spawn_blocking(move || {
-            crate::store::uplink::set_uplink_mark(&db, &hall_id, last, now)
-        })
-        .await??;
+        pace.mark = last;
         self.status.shipped_seq.store(last, Ordering::Relaxed);
         self.status.last_ship_ms.store(now, Ordering::Relaxed);
+        if records.len() < limit || pace.stored_at.elapsed() >= MARK_EVERY {
+            self.store_mark(pace).await?;
+        }
         Ok(records.len())
+    }
+
+    /// Write the mark into the hall's database if it moved since last written.
+    async fn store_mark(&self, pace: &mut Pace) -> Result<(), ShipError> {
+        if pace.stored == pace.mark {
+            return Ok(());
+        }
+        let (db, hall_id, seq) = (self.db.clone(), self.hall.hall_id.clone(), pace.mark);
+        let now = jiff::Timestamp::now().as_millisecond();
+        tokio::task::spawn_blocking(move || {
+            crate::store::uplink::set_uplink_mark(&db, &hall_id, seq, now)
+        })
+        .await??;
+        pace.stored = seq;
+        pace.stored_at = Instant::now();
+        Ok(())
+    }
+}
+
+/// Where a session stands: the centre's mark, the hall's stored one, and whether the hall is
+/// issuing (its newest event moved since the last look; assumed until seen otherwise).
+struct Pace {
+    mark: u64,
+    stored: u64,
+    stored_at: Instant,
+    hall_seq: Option<u64>,
+    hall_busy: bool,
+}
+
+impl Pace {
+    fn new(mark: u64) -> Pace {
+        Pace {
+            mark,
+            stored: mark,
+            stored_at: Instant::now(),
+            hall_seq: None,
+            hall_busy: true,
+        }
+    }
+
+    fn saw(&mut self, hall_seq: u64) {
+        self.hall_busy = self.hall_seq.is_none_or(|before| hall_seq > before);
+        self.hall_seq = Some(hall_seq);
+    }
+}
+
+/// Lower the calling thread's CPU priority (threads it starts inherit it). Best effort.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICE) {
+        tracing::debug!(error = %e, "uplink priority unchanged");
     }
 }

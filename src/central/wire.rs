@@ -1,5 +1,6 @@
 //! PostgreSQL binary forms the central code reads and writes without a date-time crate
-//! feature: `date` and `timestamptz` for binary COPY, whole `numeric` sums when read.
+//! feature: `date` and `timestamptz` for binary COPY, whole `numeric` sums when read, and the
+//! rollups' bucket counts as arrays that keep only their nonzero span.
 
 use std::error::Error;
 
@@ -84,6 +85,90 @@ impl<'a> FromSql<'a> for Decimal {
     }
 }
 
+/// Bucket counts (`int4[]` or `int8[]`) stored as the span from the first to the last nonzero
+/// count, with the array's lower bound saying where it starts: bucket `b` is always subscript
+/// `b + 1`, so `SUM(col[i])` reads a span and a full array alike (outside a span is NULL, which
+/// a SUM skips), and a day-queue with two tickets stores two numbers, not 209.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts(pub Vec<i64>);
+
+impl ToSql for Counts {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        let wide = *ty == Type::INT8_ARRAY;
+        let elem = if wide { Type::INT8 } else { Type::INT4 };
+        let Some(first) = self.0.iter().position(|c| *c != 0) else {
+            // No dimensions: the empty array.
+            out.put_i32(0);
+            out.put_i32(0);
+            out.put_u32(elem.oid());
+            return Ok(IsNull::No);
+        };
+        let last = self.0.iter().rposition(|c| *c != 0).unwrap_or(first);
+        out.put_i32(1);
+        out.put_i32(0);
+        out.put_u32(elem.oid());
+        out.put_i32(i32::try_from(last - first + 1)?);
+        out.put_i32(i32::try_from(first + 1)?);
+        for c in &self.0[first..=last] {
+            if wide {
+                out.put_i32(8);
+                out.put_i64(*c);
+            } else {
+                out.put_i32(4);
+                out.put_i32(i32::try_from(*c)?);
+            }
+        }
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::INT4_ARRAY || *ty == Type::INT8_ARRAY
+    }
+
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Counts {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let mut at = 0usize;
+        let mut word = |n: usize| -> Result<&'a [u8], BoxError> {
+            let b = raw.get(at..at + n).ok_or("short array")?;
+            at += n;
+            Ok(b)
+        };
+        let int = |b: &[u8]| i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+        let ndim = int(word(4)?);
+        if ndim == 0 {
+            return Ok(Counts(Vec::new()));
+        }
+        if ndim != 1 {
+            return Err("bucket counts have one dimension".into());
+        }
+        let _flags = word(4)?;
+        let _elem = word(4)?;
+        let len = usize::try_from(int(word(4)?))?;
+        let lower = usize::try_from(int(word(4)?).max(1))?;
+        let mut v = vec![0; lower - 1 + len];
+        for slot in v.iter_mut().skip(lower - 1) {
+            let n = int(word(4)?);
+            if n < 0 {
+                continue; // NULL counts as nothing
+            }
+            let b = word(usize::try_from(n)?)?;
+            *slot = if *ty == Type::INT8_ARRAY {
+                i64::from_be_bytes(b.try_into()?)
+            } else {
+                i64::from(int(b))
+            };
+        }
+        Ok(Counts(v))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::INT4_ARRAY || *ty == Type::INT8_ARRAY
+    }
+}
+
 /// A numeric SUM as i64 (NULL as 0).
 pub fn num(r: &tokio_postgres::Row, i: usize) -> i64 {
     r.get::<_, Option<Decimal>>(i).map_or(0, |d| d.0)
@@ -99,5 +184,28 @@ mod tests {
         assert_eq!(PgDate::parse("2000-03-01"), Some(PgDate(60)));
         assert_eq!(PgDate::parse("1999-12-31"), Some(PgDate(-1)));
         assert_eq!(PgDate::parse("2027-02-30"), None);
+    }
+
+    #[test]
+    fn counts_keep_their_span_and_read_back_whole() {
+        for ty in [Type::INT4_ARRAY, Type::INT8_ARRAY] {
+            let mut full = vec![0i64; 209];
+            full[40] = 2;
+            full[42] = 7;
+            let mut out = BytesMut::new();
+            Counts(full.clone()).to_sql(&ty, &mut out).expect("encode");
+            // Header (20 bytes) and three elements, not 209.
+            let wide = if ty == Type::INT8_ARRAY { 8 } else { 4 };
+            assert_eq!(out.len(), 20 + 3 * (4 + wide));
+            let back = Counts::from_sql(&ty, &out).expect("decode");
+            assert_eq!(back.0[..43], full[..43]);
+            assert!(back.0.len() == 43 && back.0.iter().sum::<i64>() == 9);
+            let mut empty = BytesMut::new();
+            Counts(vec![0; 13]).to_sql(&ty, &mut empty).expect("encode");
+            assert_eq!(
+                Counts::from_sql(&ty, &empty).expect("decode").0,
+                Vec::<i64>::new()
+            );
+        }
     }
 }

@@ -10,6 +10,7 @@ use super::error::DomainError;
 use super::event::Event;
 use super::hall::Actor;
 use super::reason::{from_wire_name, wire_name};
+use super::staff_card::StaffPhoto;
 
 /// A staff member's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
@@ -117,6 +118,17 @@ pub enum AccountCommand {
         name: Option<String>,
         role: Option<Role>,
     },
+    /// Set (`Some`) or clear the staff number (工号) shown on the clerk's window screen;
+    /// checked with `staff_card::checked_staff_no` before the command.
+    SetStaffNo {
+        username: String,
+        staff_no: Option<String>,
+    },
+    /// Set or remove the clerk's photo, checked with `staff_card::check_photo` before.
+    SetPhoto {
+        username: String,
+        photo: Option<Box<StaffPhoto>>,
+    },
     RegisterDevice {
         id: String,
         kind: DeviceKind,
@@ -159,6 +171,8 @@ impl AccountCommand {
             | ResetPassword { username, .. }
             | SetScope { username, .. }
             | EditUser { username, .. }
+            | SetStaffNo { username, .. }
+            | SetPhoto { username, .. }
             | LogIn { username, .. } => Subject::User(username),
             RegisterDevice { id, .. } | RevokeDevice { id } | ReplaceDeviceToken { id, .. } => {
                 Subject::Device(id)
@@ -213,6 +227,16 @@ pub enum AccountChange {
     SetPassword {
         username: String,
         password_hash: String,
+    },
+    /// The staff number on the user's card (`None`: cleared).
+    SetStaffNo {
+        username: String,
+        staff_no: Option<String>,
+    },
+    /// The photo on the user's card (`None`: removed).
+    SetPhoto {
+        username: String,
+        photo: Option<Box<StaffPhoto>>,
     },
     /// End every session of a user.
     EndSessions {
@@ -447,6 +471,30 @@ pub fn decide(
                     previous_role: before.role,
                 }],
                 changes,
+            ))
+        }
+        SetStaffNo { username, staff_no } => {
+            require_admin(actor)?;
+            let user = found(facts.user, &username)?;
+            Ok(decided(
+                user_reply(user),
+                vec![Event::UserStaffNoSet {
+                    username: username.clone(),
+                    staff_no: staff_no.clone(),
+                }],
+                vec![AccountChange::SetStaffNo { username, staff_no }],
+            ))
+        }
+        SetPhoto { username, photo } => {
+            require_admin(actor)?;
+            let user = found(facts.user, &username)?;
+            Ok(decided(
+                user_reply(user),
+                vec![Event::UserPhotoSet {
+                    username: username.clone(),
+                    photo: photo.as_ref().map(|p| p.etag.clone()),
+                }],
+                vec![AccountChange::SetPhoto { username, photo }],
             ))
         }
         RegisterDevice {
@@ -736,6 +784,48 @@ mod tests {
         assert_eq!(
             decide(&admin(), revoke, AccountFacts::default(), vec![], 0).expect_err("unknown"),
             DomainError::UnknownDevice("nope".into())
+        );
+    }
+
+    #[test]
+    fn a_card_is_set_by_an_admin_for_a_known_user_and_recorded() {
+        let photo = crate::domain::staff_card::check_photo(
+            "image/png",
+            crate::domain::staff_card::tests::png(300, 400),
+        )
+        .expect("photo");
+        let etag = photo.etag.clone();
+        let set = || AccountCommand::SetPhoto {
+            username: "clerk1".into(),
+            photo: Some(Box::new(photo.clone())),
+        };
+        assert_eq!(
+            decide(&manager(), set(), with_user(clerk_row()), vec![], 0).expect_err("manager"),
+            DomainError::Forbidden
+        );
+        assert_eq!(
+            decide(&admin(), set(), AccountFacts::default(), vec![], 0).expect_err("nobody"),
+            DomainError::UnknownUser("clerk1".into())
+        );
+        let d = decide(&admin(), set(), with_user(clerk_row()), vec![], 0).expect("set");
+        assert_eq!(
+            d.events,
+            [Event::UserPhotoSet {
+                username: "clerk1".into(),
+                photo: Some(etag)
+            }]
+        );
+        let no = AccountCommand::SetStaffNo {
+            username: "clerk1".into(),
+            staff_no: Some("SD-0123".into()),
+        };
+        let d = decide(&admin(), no, with_user(clerk_row()), vec![], 0).expect("no");
+        assert_eq!(
+            d.changes,
+            [AccountChange::SetStaffNo {
+                username: "clerk1".into(),
+                staff_no: Some("SD-0123".into())
+            }]
         );
     }
 

@@ -260,7 +260,9 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         Event::RatingSubmitted { .. }
         | Event::FollowUpOpened { .. }
         | Event::FollowUpVerified { .. }
-        | Event::FollowUpClosed { .. } => return None,
+        | Event::FollowUpClosed { .. }
+        | Event::FollowUpAppealed { .. }
+        | Event::FollowUpAppealDecided { .. } => return None,
         Event::AppointmentBooked { appointment } => {
             PublicEvent::AppointmentBooked(public_slot(appointment))
         }
@@ -281,6 +283,8 @@ pub fn public_event(e: &Event, opts: PublicOptions) -> Option<PublicEvent<'_>> {
         | Event::UserPasswordReset { .. }
         | Event::UserEdited { .. }
         | Event::UserScopeChanged { .. }
+        | Event::UserStaffNoSet { .. }
+        | Event::UserPhotoSet { .. }
         | Event::DeviceRegistered { .. }
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }
@@ -311,6 +315,8 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::FollowUpOpened { .. }
         | Event::FollowUpVerified { .. }
         | Event::FollowUpClosed { .. }
+        | Event::FollowUpAppealed { .. }
+        | Event::FollowUpAppealDecided { .. }
         | Event::AppointmentBooked { .. }
         | Event::AppointmentCancelled { .. }
         | Event::AppointmentCheckedIn { .. }
@@ -321,6 +327,8 @@ pub fn staff_event(e: &Event) -> Option<&Event> {
         | Event::UserPasswordReset { .. }
         | Event::UserEdited { .. }
         | Event::UserScopeChanged { .. }
+        | Event::UserStaffNoSet { .. }
+        | Event::UserPhotoSet { .. }
         | Event::DeviceRegistered { .. }
         | Event::DeviceRevoked { .. }
         | Event::DeviceTokenReplaced { .. }

@@ -120,6 +120,18 @@ pub enum DomainError {
     Unauthenticated,
     #[error("window {0} is outside the clerk's scope")]
     OutsideScope(u32),
+    // ---- the clerk's card on the window screen (staff_card.rs) ----
+    #[error("a staff number is 1-16 of A-Z, a-z, 0-9, -")]
+    InvalidStaffNo,
+    #[error("a photo is a JPEG or a PNG")]
+    UnsupportedPhotoType,
+    #[error("the photo is too large")]
+    PhotoTooLarge,
+    #[error("the photo's size or shape does not fit a window screen: {0}")]
+    InvalidPhoto(String),
+    /// An appeal is decided by a manager other than the one who filed it.
+    #[error("a second manager must decide this appeal")]
+    SecondManagerRequired,
 }
 
 impl DomainError {
@@ -180,6 +192,11 @@ impl DomainError {
             WindowRequired => "window_required",
             Unauthenticated => "unauthenticated",
             OutsideScope(_) => "outside_scope",
+            InvalidStaffNo => "invalid_staff_no",
+            UnsupportedPhotoType => "unsupported_photo_type",
+            PhotoTooLarge => "photo_too_large",
+            InvalidPhoto(_) => "invalid_photo",
+            SecondManagerRequired => "second_manager_required",
         }
     }
 
@@ -204,7 +221,8 @@ impl DomainError {
             | UserExists(s)
             | UnknownDevice(s)
             | DeviceExists(s)
-            | DeviceRevoked(s) => Some(s.clone()),
+            | DeviceRevoked(s)
+            | InvalidPhoto(s) => Some(s.clone()),
             UnknownWindow(n) | WindowNotOpen(n) | WindowPaused(n) | WindowTaken(n)
             | ClerkElsewhere(n) | WindowBusy(n) | NoCurrentTicket(n) | NotYourWindow(n)
             | OutsideScope(n) => Some(n.to_string()),

@@ -189,6 +189,16 @@ pub enum Event {
     FollowUpVerified { id: i64 },
     #[serde(rename = "follow_up.closed")]
     FollowUpClosed { id: i64, result: FollowUpResult },
+    /// A manager appealed (申诉): a second manager decides.
+    #[serde(rename = "follow_up.appealed")]
+    FollowUpAppealed { id: i64 },
+    /// A second manager approved (then `follow_up.closed` follows) or rejected an appeal.
+    #[serde(rename = "follow_up.appeal_decided")]
+    FollowUpAppealDecided {
+        id: i64,
+        approved: bool,
+        note: Option<String>,
+    },
     // ---- appointments (预约), see domain/appointments.rs ----
     #[serde(rename = "appointment.booked")]
     AppointmentBooked { appointment: AppointmentRef },
@@ -232,6 +242,18 @@ pub enum Event {
         windows: Option<String>,
         departments: Option<String>,
     },
+    /// The staff number (工号) an admin set for a user (`None`: cleared).
+    #[serde(rename = "user.staff_no_set")]
+    UserStaffNoSet {
+        username: String,
+        staff_no: Option<String>,
+    },
+    /// A user's photo replaced (`photo`: the new one's ETag) or removed (`None`).
+    #[serde(rename = "user.photo_set")]
+    UserPhotoSet {
+        username: String,
+        photo: Option<String>,
+    },
     #[serde(rename = "device.registered")]
     DeviceRegistered {
         id: String,
@@ -271,6 +293,8 @@ impl Event {
             Event::FollowUpOpened { .. } => "follow_up.opened",
             Event::FollowUpVerified { .. } => "follow_up.verified",
             Event::FollowUpClosed { .. } => "follow_up.closed",
+            Event::FollowUpAppealed { .. } => "follow_up.appealed",
+            Event::FollowUpAppealDecided { .. } => "follow_up.appeal_decided",
             Event::AppointmentBooked { .. } => "appointment.booked",
             Event::AppointmentCancelled { .. } => "appointment.cancelled",
             Event::AppointmentCheckedIn { .. } => "appointment.checked_in",
@@ -281,6 +305,8 @@ impl Event {
             Event::UserPasswordReset { .. } => "user.password_reset",
             Event::UserEdited { .. } => "user.edited",
             Event::UserScopeChanged { .. } => "user.scope_changed",
+            Event::UserStaffNoSet { .. } => "user.staff_no_set",
+            Event::UserPhotoSet { .. } => "user.photo_set",
             Event::DeviceRegistered { .. } => "device.registered",
             Event::DeviceRevoked { .. } => "device.revoked",
             Event::DeviceTokenReplaced { .. } => "device.token_replaced",

@@ -178,6 +178,8 @@ impl Hall {
                 note: None,
                 closed_by: None,
                 closed_at: None,
+                appeal_by: None,
+                appeal_note: None,
             };
             events.push(Event::FollowUpOpened {
                 id,
@@ -242,9 +244,22 @@ impl Hall {
                 op: "close",
             });
         }
+        let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        if result == FollowUpResult::Appealed {
+            // An appeal excuses a bad rating in the appraisal: one manager files it with its
+            // grounds, a second one decides (`decide_appeal`).
+            let grounds = note.ok_or(DomainError::ReasonRequired)?;
+            super::reason::plain_lines(&grounds)?;
+            f.state = FollowUpState::Appealing;
+            f.appeal_by = Some(actor.label());
+            f.appeal_note = Some(grounds);
+            self.ratings.touched.push(f.clone());
+            events.push(Event::FollowUpAppealed { id });
+            return Ok(Reply::FollowUp(id));
+        }
         f.state = FollowUpState::Closed;
         f.result = Some(result);
-        f.note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        f.note = note;
         f.closed_by = Some(actor.label());
         f.closed_at = Some(now);
         let closed = f.clone();
@@ -252,6 +267,65 @@ impl Hall {
         Arc::make_mut(&mut self.ratings.follow_ups).remove(&id);
         self.ratings.touched.push(closed);
         events.push(Event::FollowUpClosed { id, result });
+        Ok(Reply::FollowUp(id))
+    }
+
+    /// A second manager approves an appeal (closed as `appealed`: the appraisal excuses the
+    /// rating) or rejects it (back to verified, to be rectified or explained; `note` required).
+    /// The manager who filed it cannot decide it (`second_manager_required`).
+    pub(super) fn decide_appeal(
+        &mut self,
+        actor: &Actor,
+        id: i64,
+        approve: bool,
+        note: Option<String>,
+        now: Timestamp,
+        events: &mut Vec<Event>,
+    ) -> Result<Reply, DomainError> {
+        require_manager(actor)?;
+        let note = note.map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+        if let Some(n) = &note {
+            super::reason::plain_lines(n)?;
+        }
+        let f = Arc::make_mut(&mut self.ratings.follow_ups)
+            .get_mut(&id)
+            .ok_or(DomainError::UnknownFollowUp(id))?;
+        if f.state != FollowUpState::Appealing {
+            return Err(DomainError::InvalidState {
+                state: f.state.as_str(),
+                op: "decide_appeal",
+            });
+        }
+        if f.appeal_by.as_deref() == Some(actor.label().as_str()) {
+            return Err(DomainError::SecondManagerRequired);
+        }
+        if !approve && note.is_none() {
+            return Err(DomainError::ReasonRequired);
+        }
+        events.push(Event::FollowUpAppealDecided {
+            id,
+            approved: approve,
+            note: note.clone(),
+        });
+        if !approve {
+            f.state = FollowUpState::Verified;
+            // The rejection's grounds; `appeal_by` stays, so screens can say it was rejected.
+            f.note = note;
+            self.ratings.touched.push(f.clone());
+            return Ok(Reply::FollowUp(id));
+        }
+        f.state = FollowUpState::Closed;
+        f.result = Some(FollowUpResult::Appealed);
+        f.note = f.appeal_note.clone();
+        f.closed_by = Some(actor.label());
+        f.closed_at = Some(now);
+        let closed = f.clone();
+        Arc::make_mut(&mut self.ratings.follow_ups).remove(&id);
+        self.ratings.touched.push(closed);
+        events.push(Event::FollowUpClosed {
+            id,
+            result: FollowUpResult::Appealed,
+        });
         Ok(Reply::FollowUp(id))
     }
 

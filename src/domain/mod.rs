@@ -20,6 +20,7 @@ pub mod reason;
 pub mod recent;
 pub mod routing;
 pub mod scope;
+pub mod staff_card;
 pub mod ticket;
 pub mod view;
 

@@ -125,6 +125,9 @@ pub enum FollowUpState {
     Open,
     /// A manager recorded what was verified.
     Verified,
+    /// A manager appealed (申诉); a second manager must approve or reject it. Until then the
+    /// bad rating counts as before.
+    Appealing,
     /// Closed with a result.
     Closed,
 }
@@ -134,6 +137,7 @@ impl FollowUpState {
         match self {
             FollowUpState::Open => "open",
             FollowUpState::Verified => "verified",
+            FollowUpState::Appealing => "appealing",
             FollowUpState::Closed => "closed",
         }
     }
@@ -141,6 +145,7 @@ impl FollowUpState {
         match s {
             "open" => Some(FollowUpState::Open),
             "verified" => Some(FollowUpState::Verified),
+            "appealing" => Some(FollowUpState::Appealing),
             "closed" => Some(FollowUpState::Closed),
             _ => None,
         }
@@ -188,6 +193,10 @@ pub struct FollowUp {
     pub note: Option<String>,
     pub closed_by: Option<String>,
     pub closed_at: Option<Timestamp>,
+    /// Who filed the appeal (actor label), kept after the decision.
+    pub appeal_by: Option<String>,
+    /// The appeal's grounds.
+    pub appeal_note: Option<String>,
 }
 
 /// The end of the `days`-th working day (Monday to Friday) after `from`, at `closes` local time.

@@ -121,7 +121,11 @@ impl From<DomainError> for ApiError {
             | InvalidUsername
             | InvalidName
             | InvalidDeviceId
-            | WindowRequired => StatusCode::UNPROCESSABLE_ENTITY,
+            | WindowRequired
+            | InvalidStaffNo
+            | InvalidPhoto(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            UnsupportedPhotoType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PhotoTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Unauthenticated => StatusCode::UNAUTHORIZED,
             NotYourWindow(_) | Forbidden | OutsideScope(_) => StatusCode::FORBIDDEN,
             _ => StatusCode::CONFLICT,
@@ -402,6 +406,11 @@ mod tests {
             DomainError::WindowRequired,
             DomainError::Unauthenticated,
             DomainError::OutsideScope(0),
+            DomainError::InvalidStaffNo,
+            DomainError::UnsupportedPhotoType,
+            DomainError::PhotoTooLarge,
+            DomainError::InvalidPhoto(String::new()),
+            DomainError::SecondManagerRequired,
         ];
         for code in codes
             .into_iter()

@@ -23,6 +23,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list_follow_ups))
         .routes(routes!(verify_follow_up))
         .routes(routes!(close_follow_up))
+        .routes(routes!(decide_appeal))
 }
 
 /// Most reasons and characters a rating may carry.
@@ -181,7 +182,7 @@ async fn submit_rating(
 #[into_params(parameter_in = Query)]
 struct FollowUpQuery {
     /// `open`, `verified` or `closed`.
-    #[param(pattern = "^(open|verified|closed)$")]
+    #[param(pattern = "^(open|verified|appealing|closed)$")]
     state: Option<String>,
     /// A department id.
     department: Option<String>,
@@ -205,7 +206,7 @@ async fn list_follow_ups(
 ) -> Result<Response, ApiError> {
     who.require_manager()?;
     if let Some(s) = &q.state
-        && !["open", "verified", "closed"].contains(&s.as_str())
+        && crate::domain::rating::FollowUpState::parse(s).is_none()
     {
         return Err(ApiError::bad_input("follow_up_state", &[]));
     }
@@ -267,7 +268,9 @@ struct CloseBody {
     note: Option<String>,
 }
 
-/// Close a follow-up with its result (manager).
+/// Close a follow-up with its result (manager). `appealed` files an appeal (申诉) instead:
+/// the note gives its grounds (required), the state becomes `appealing`, and a second manager
+/// decides it (`decide-appeal`).
 #[utoipa::path(post, path = "/api/v1/follow-ups/{id}/close", tag = "ratings", operation_id = "closeFollowUp",
     params(("id" = i64, Path, description = "The follow-up's id", example = 1)),
     request_body(content = CloseBody, example = json!({"result": "rectified", "note": "已整改"})),
@@ -286,18 +289,64 @@ async fn close_follow_up(
     Json(b): Json<CloseBody>,
 ) -> Result<Response, ApiError> {
     who.require_manager()?;
-    if b.note
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_TEXT)
-    {
-        return Err(ApiError::bad_input("note_too_long", &[]));
-    }
+    note_fits(b.note.as_deref())?;
     let cmd = Command::CloseFollowUp {
         id,
         result: b.result,
         note: b.note,
     };
     follow_up_reply(&st, who, cmd, id).await
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AppealDecisionBody {
+    /// true: the appeal stands (the follow-up closes as `appealed`); false: rejected.
+    approve: bool,
+    /// Why (required to reject).
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\x00-\x09\x0B-\x1F\x7F-\x9F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$"
+    )]
+    note: Option<String>,
+}
+
+/// Approve or reject an appeal (申诉) filed by closing a follow-up as `appealed`: a manager
+/// other than the one who filed it decides. Until approved the bad rating counts in the
+/// appraisal; a rejected appeal goes back to `verified`, to be rectified or explained.
+#[utoipa::path(post, path = "/api/v1/follow-ups/{id}/decide-appeal", tag = "ratings", operation_id = "decideAppeal",
+    params(("id" = i64, Path, description = "The follow-up's id")),
+    request_body(content = AppealDecisionBody),
+    security(("bearer" = []), ("cookie" = [])),
+    responses(
+        (status = 200, description = "The follow-up", body = crate::store::feedback::FollowUpRow),
+        (status = 403, description = "Not a manager or admin (`forbidden`)", body = ErrorBody),
+        (status = 404, description = "No such follow-up (`unknown_follow_up`)", body = ErrorBody),
+        (status = 409, description = "No appeal waits (`invalid_state`), or the manager who filed it asks (`second_manager_required`)", body = ErrorBody),
+        (status = 422, description = "A rejection without its reason (`reason_required`), bad text (`invalid_text`)", body = ErrorBody),
+    ))]
+async fn decide_appeal(
+    State(st): State<AppState>,
+    Staff(who): Staff,
+    Path(id): Path<i64>,
+    Json(b): Json<AppealDecisionBody>,
+) -> Result<Response, ApiError> {
+    who.require_manager()?;
+    note_fits(b.note.as_deref())?;
+    let cmd = Command::DecideAppeal {
+        id,
+        approve: b.approve,
+        note: b.note,
+    };
+    follow_up_reply(&st, who, cmd, id).await
+}
+
+/// A follow-up's note is at most `MAX_TEXT` characters.
+fn note_fits(note: Option<&str>) -> Result<(), ApiError> {
+    match note {
+        Some(n) if n.chars().count() > MAX_TEXT => Err(ApiError::bad_input("note_too_long", &[])),
+        _ => Ok(()),
+    }
 }
 
 /// Run a follow-up command and answer with the follow-up as stored.

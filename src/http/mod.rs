@@ -23,6 +23,7 @@ pub mod openapi;
 mod ops;
 mod reasons;
 mod shield;
+mod staff_cards;
 pub mod stream_quota;
 mod tickets;
 mod waiting_list;
@@ -110,6 +111,7 @@ fn api_routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
         .merge(floor_wall::routes())
         .merge(desk::routes())
         .merge(reasons::routes())
+        .merge(staff_cards::routes())
         .merge(ops::routes())
 }
 

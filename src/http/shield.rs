@@ -92,7 +92,12 @@ fn json_or_empty(headers: &HeaderMap) -> bool {
     match headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) {
         Some(ct) => {
             let essence = ct.split(';').next().unwrap_or("").trim();
+            // A clerk's photo goes up as itself (`image/*`): like JSON, no plain HTML form
+            // can send that type across sites.
             essence.eq_ignore_ascii_case("application/json")
+                || essence
+                    .get(..6)
+                    .is_some_and(|p| p.eq_ignore_ascii_case("image/"))
         }
         None => {
             let empty = headers

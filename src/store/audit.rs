@@ -145,7 +145,7 @@ pub fn page(c: &Connection, f: &AuditFilter, offset: u64) -> Result<AuditPage> {
     let filter = "WHERE (?1 IS NULL OR e.at_ms >= ?1) AND (?2 IS NULL OR e.at_ms < ?2)
            AND (?3 IS NULL OR e.window = ?3) AND (?4 IS NULL OR e.actor = ?4)
            AND (?5 IS NULL OR e.ticket_id = ?5
-                OR (e.kind IN ('follow_up.verified', 'follow_up.closed')
+                OR (e.kind IN ('follow_up.verified', 'follow_up.closed', 'follow_up.appealed', 'follow_up.appeal_decided')
                     AND json_extract(e.payload, '$.id') = (SELECT id FROM follow_ups WHERE ticket_id = ?5)))
            AND (?6 IS NULL OR e.kind LIKE ?6 ESCAPE '\\')
            AND (?9 IS NULL OR json_extract(e.payload, '$.username') = ?9

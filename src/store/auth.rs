@@ -227,6 +227,12 @@ pub fn apply(c: &Connection, change: &AccountChange) -> Result<()> {
             c.prepare_cached("UPDATE users SET password_hash = ?2 WHERE username = ?1")?
                 .execute(params![username, password_hash])?;
         }
+        AccountChange::SetStaffNo { username, staff_no } => {
+            super::staff_cards::set_staff_no(c, username, staff_no.as_deref())?;
+        }
+        AccountChange::SetPhoto { username, photo } => {
+            super::staff_cards::set_photo(c, username, photo.as_deref())?;
+        }
         AccountChange::EndSessions { username } => {
             c.prepare_cached("DELETE FROM sessions WHERE username = ?1")?
                 .execute([username])?;

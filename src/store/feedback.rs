@@ -33,12 +33,19 @@ pub fn insert_rating(tx: &Transaction<'_>, r: &Rating) -> Result<()> {
     Ok(())
 }
 
+/// Migration: who appealed a follow-up (申诉) and on what grounds, for the second manager.
+pub const APPEAL_MIGRATION: &str = r#"
+    ALTER TABLE follow_ups ADD COLUMN appeal_by TEXT;
+    ALTER TABLE follow_ups ADD COLUMN appeal_note TEXT;
+"#;
+
 pub fn upsert_follow_up(tx: &Transaction<'_>, f: &FollowUp) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO follow_ups(id, ticket_id, department, opened_ms, due_ms, state, verification, result, note, closed_by, closed_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO follow_ups(id, ticket_id, department, opened_ms, due_ms, state, verification, result, note, closed_by, closed_ms, appeal_by, appeal_note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
          ON CONFLICT(id) DO UPDATE SET state=excluded.state, verification=excluded.verification,
-           result=excluded.result, note=excluded.note, closed_by=excluded.closed_by, closed_ms=excluded.closed_ms",
+           result=excluded.result, note=excluded.note, closed_by=excluded.closed_by, closed_ms=excluded.closed_ms,
+           appeal_by=excluded.appeal_by, appeal_note=excluded.appeal_note",
     )?
     .execute(params![
         f.id,
@@ -52,6 +59,8 @@ pub fn upsert_follow_up(tx: &Transaction<'_>, f: &FollowUp) -> Result<()> {
         f.note,
         f.closed_by,
         f.closed_at.map(|t| t.as_millisecond()),
+        f.appeal_by,
+        f.appeal_note,
     ])?;
     Ok(())
 }
@@ -60,12 +69,13 @@ fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-const FOLLOW_UP_COLUMNS: &str = "f.id, f.ticket_id, f.department, f.opened_ms, f.due_ms, f.state, f.verification, f.result, f.note, f.closed_by, f.closed_ms";
+const FOLLOW_UP_COLUMNS: &str = "f.id, f.ticket_id, f.department, f.opened_ms, f.due_ms, f.state, f.verification, f.result, f.note, f.closed_by, f.closed_ms, f.appeal_by, f.appeal_note";
 
 fn follow_up_from_row(r: &Row<'_>) -> rusqlite::Result<Result<FollowUp>> {
     let state: String = r.get(5)?;
     let result: Option<String> = r.get(7)?;
     let (opened, due, closed): (i64, i64, Option<i64>) = (r.get(3)?, r.get(4)?, r.get(10)?);
+    let appeal: (Option<String>, Option<String>) = (r.get(11)?, r.get(12)?);
     let f = (
         r.get(0)?,
         r.get(1)?,
@@ -91,6 +101,8 @@ fn follow_up_from_row(r: &Row<'_>) -> rusqlite::Result<Result<FollowUp>> {
             note: f.4,
             closed_by: f.5,
             closed_at: closed.map(ts).transpose()?,
+            appeal_by: appeal.0,
+            appeal_note: appeal.1,
         })
     })())
 }
@@ -153,6 +165,10 @@ pub struct FollowUpRow {
     pub note: Option<String>,
     pub closed_by: Option<String>,
     pub closed_ms: Option<i64>,
+    /// Who appealed (申诉), if anyone did; with `state: appealing` a second manager decides,
+    /// with `verified` the appeal was rejected (`note` says why).
+    pub appeal_by: Option<String>,
+    pub appeal_note: Option<String>,
     pub rating: RatingRow,
 }
 
@@ -245,7 +261,7 @@ fn search(
          ORDER BY f.id DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(params![state, department, limit as i64, id], |r| {
-        Ok((follow_up_from_row(r)?, rating_from_row(r, 11)?))
+        Ok((follow_up_from_row(r)?, rating_from_row(r, 13)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
@@ -263,6 +279,8 @@ fn search(
             note: f.note,
             closed_by: f.closed_by,
             closed_ms: f.closed_at.map(|t| t.as_millisecond()),
+            appeal_by: f.appeal_by,
+            appeal_note: f.appeal_note,
             rating,
         });
     }

@@ -21,6 +21,7 @@ pub mod schema;
 mod screens;
 pub mod seal;
 mod simulated;
+pub mod staff_cards;
 pub mod uplink;
 
 use std::path::{Path, PathBuf};

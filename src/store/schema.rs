@@ -170,6 +170,10 @@ const MIGRATIONS: &[&str] = &[
     super::screens::MIGRATION,
     // 12: the notifications outbox, see store/outbox.rs.
     super::outbox::MIGRATION,
+    // 13: the clerk's card on the window screen (工号 and photo), see store/staff_cards.rs.
+    super::staff_cards::MIGRATION,
+    // 14: who appealed a follow-up and why (a second manager decides), see store/feedback.rs.
+    super::feedback::APPEAL_MIGRATION,
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -106,6 +106,8 @@ fn every_row_type_round_trips() {
         note: None,
         closed_by: None,
         closed_at: None,
+        appeal_by: None,
+        appeal_note: None,
     };
     let changes = Changes {
         tickets: vec![t.clone()],

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 use crate::pg::Pg;
 
+const PHONE: &str = "13800138000";
+
 fn uplinked(url: &str, hall_id: &str) -> String {
     format!(
         "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{hall_id}\"\n",
@@ -97,6 +99,11 @@ async fn assert_same_counts(hall: &TestHall, url: &str, hall_id: &str) {
         hall_count(hall, "SELECT COUNT(*) FROM ratings"),
         "ratings"
     );
+    assert_eq!(
+        central_count(url, &q("ratings")).await,
+        hall_count(hall, "SELECT COUNT(*) FROM ratings"),
+        "ratings rebuilt"
+    );
 }
 
 /// Issue `n` tickets of `queue`; each issue must answer within a second.
@@ -171,7 +178,33 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     caught_up(&hall, &pg.url, "sandu").await;
     assert_same_counts(&hall, &pg.url, "sandu").await;
 
-    // The centre crashes; the hall keeps issuing and serving, and its floor shows the lag.
+    // The centre crashes in the middle of a batch: a trigger holds the batch's update of the
+    // hall row (after its events and tickets went in) until the server is seen waiting in it.
+    admin
+        .batch_execute(
+            "SET synchronous_commit = on; -- the hold must outlive the crash
+             CREATE TABLE hold (x int); INSERT INTO hold VALUES (1);
+             CREATE FUNCTION hold_batch() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN WHILE EXISTS (SELECT 1 FROM hold) LOOP PERFORM pg_sleep(0.05);
+                    END LOOP; RETURN NEW; END $$;
+             CREATE TRIGGER hold BEFORE UPDATE ON halls FOR EACH ROW EXECUTE FUNCTION hold_batch();",
+        )
+        .await
+        .expect("hold trigger");
+    issue_quickly(&hall, "hj", 5).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while central_count(
+        &pg.url,
+        "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'",
+    )
+    .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "no batch reached the hold");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(admin);
+    // The hall keeps issuing and serving, and its floor shows the lag.
     pg.stop();
     issue_quickly(&hall, "hj", 30).await;
     serve_some(&hall, &c1, 5).await;
@@ -218,7 +251,16 @@ async fn uplink_ships_exactly_once_across_restarts_a_failed_batch_and_a_crash() 
     let c1 = hall.login("clerk1").await;
     serve_some(&hall, &c1, 3).await;
     pg.restart();
+    let admin = hallq::central::connect(&pg.url).await.expect("connect");
+    admin
+        .batch_execute("DELETE FROM hold")
+        .await
+        .expect("release");
     caught_up(&hall, &pg.url, "sandu").await;
+    admin
+        .batch_execute("DROP TRIGGER hold ON halls")
+        .await
+        .expect("drop hold");
     assert_same_counts(&hall, &pg.url, "sandu").await;
     assert_eq!(
         hall_count(
@@ -385,6 +427,16 @@ fn assert_rows_equal(own: &Value, central: &Value, what: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     let (_pg, url) = Pg::fresh().await;
+    // A database whose dates print day first: the centre must not read its own days as text.
+    hallq::central::connect(&url)
+        .await
+        .expect("connect")
+        .batch_execute(
+            "DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET datestyle = %L',
+                 current_database(), 'SQL, DMY'); END $$",
+        )
+        .await
+        .expect("datestyle");
     let a = TestHall::spawn_with(&uplinked(&url, "a")).await;
     let b = TestHall::spawn_with(&uplinked(&url, "b")).await;
     a_day(&a, 3).await;
@@ -504,6 +556,29 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     assert_eq!(c["rows"][0]["issued"], 8);
     assert_eq!(c["rows"][1]["issued"], 5);
     assert_eq!(c["total"]["issued"], 13);
+    // By hall: each row is that hall's own total, and the all-halls total is their sum.
+    let path = format!("/api/v1/reports/waits?from={day}&to={day}&by=queue");
+    let (_, own_a) = a.get(&path, Some(&m)).await;
+    let mb = b.login("manager").await;
+    let (_, own_b) = b.get(&path, Some(&mb)).await;
+    assert_rows_equal(&own_a["total"], &c["rows"][0], "hall a");
+    assert_rows_equal(&own_b["total"], &c["rows"][1], "hall b");
+    for col in [
+        "issued",
+        "served",
+        "no_show",
+        "transferred",
+        "cancelled",
+        "over_target",
+    ] {
+        assert_eq!(
+            c["total"][col].as_u64(),
+            Some(
+                own_a["total"][col].as_u64().expect(col) + own_b["total"][col].as_u64().expect(col)
+            ),
+            "{col}: the all-halls total is the sum of the halls'"
+        );
+    }
 
     let q = format!("/api/v1/central/reports/waits?from={day}&to={day}&by=department");
     let (s, csv, ct) = central_get(&base, Some(&token), &format!("{q}&format=csv")).await;
@@ -660,4 +735,173 @@ async fn the_central_server_refuses_cross_site_requests_framing_and_bogus_logout
         out(&token).await.expect("again").status(),
         StatusCode::UNAUTHORIZED
     );
+
+/// README's "Many halls", as processes: two halls configured as its loop configures them (the
+/// shipped config plus the `[uplink]` lines its `printf` appends), `hallq central serve --demo`,
+/// and the demo manager reading the waits by hall from the central server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readmes_two_halls_and_central_server() {
+    const BIN: &str = env!("CARGO_BIN_EXE_hallq");
+    let (_pg, url) = Pg::fresh().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let http = reqwest::Client::new();
+    let mut halls = Vec::new();
+    for (h, n) in [("sandu", 2), ("duyun", 1)] {
+        let cfg = dir.path().join(format!("local-{h}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{h}\"\n",
+                shipped_config()
+            ),
+        )
+        .expect("config");
+        let db = dir.path().join(format!("{h}.db"));
+        let out = std::process::Command::new(BIN)
+            .args([
+                "device", "add", "--kind", "kiosk", "--id", "kiosk-1", "--db",
+            ])
+            .arg(&db)
+            .output()
+            .expect("device add runs");
+        assert!(out.status.success(), "{out:?}");
+        let token = String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .lines()
+            .last()
+            .expect("token line")
+            .trim()
+            .to_string();
+        let (child, base) = crate::durability::start_server(&cfg, &db).await;
+        for i in 0..n {
+            // Sandu's second visitor gives a phone and an ID number: neither may leave.
+            let body = if i == 1 {
+                json!({"queue": "qydj", "phone": PHONE, "id_number": id_number(7)})
+            } else {
+                json!({"queue": "hj"})
+            };
+            let res = http
+                .post(format!("{base}/api/v1/tickets"))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await
+                .expect("issued");
+            assert_eq!(res.status(), StatusCode::CREATED);
+        }
+        halls.push((child, db));
+    }
+    let mut central = tokio::process::Command::new(BIN)
+        .args([
+            "central",
+            "serve",
+            "--pg",
+            &url,
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("central serve starts");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(
+        central.stdout.take().expect("stdout"),
+    ));
+    let base = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("stdout") {
+            if let Some(rest) = line.strip_prefix("hallq central listening on ") {
+                return rest.trim().trim_end_matches("/central/").to_string();
+            }
+        }
+        panic!("central serve exited before listening")
+    })
+    .await
+    .expect("listening within 60 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let res = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "manager", "password": "hallq-demo"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::OK);
+    let token = res.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    // The halls run on the real clock: a range around today in the hall's zone.
+    let today = jiff::tz::TimeZone::get("Asia/Shanghai")
+        .expect("tz")
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let (from, to) = (
+        today.yesterday().expect("day"),
+        today.tomorrow().expect("day"),
+    );
+    // The halls ship in the background: read the report until it holds every ticket.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (s, body, _) = central_get(
+            &base,
+            Some(&token),
+            &format!("/api/v1/central/reports/waits?from={from}&to={to}&by=hall"),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        let rows: Vec<(&str, u64)> = v["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                (
+                    r["hall_id"].as_str().expect("hall"),
+                    r["issued"].as_u64().expect("n"),
+                )
+            })
+            .collect();
+        if rows == [("duyun", 1), ("sandu", 2)] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the centre never had both halls' tickets: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (s, body, _) = central_get(&base, Some(&token), "/api/v1/central/halls").await;
+    assert_eq!(s, StatusCode::OK);
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let ids: Vec<&str> = v["halls"]
+        .as_array()
+        .expect("halls")
+        .iter()
+        .map(|h| h["hall_id"].as_str().expect("id"))
+        .collect();
+    assert_eq!(ids, ["duyun", "sandu"], "{v}");
+    // Nothing personal reached the centre: not the phone, the ID number or the hall's hash.
+    let hash: String = rusqlite::Connection::open(&halls[0].1)
+        .expect("hall db")
+        .query_row(
+            "SELECT id_hash FROM tickets WHERE id_hash IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the real-name ticket's hash");
+    for secret in [PHONE.to_string(), id_number(7), hash] {
+        for table in ["events", "tickets", "ratings", "day_queue", "month_queue"] {
+            assert_eq!(
+                central_count(
+                    &url,
+                    &format!("SELECT COUNT(*) FROM {table} t WHERE t::text LIKE '%{secret}%'")
+                )
+                .await,
+                0,
+                "{table} holds {secret}"
+            );
+        }
+    }
+    drop(halls);
 }

@@ -244,6 +244,21 @@ impl TestHall {
         body["token"].as_str().expect("token").to_string()
     }
 
+    /// clerk1 serves an `xf` ticket at window 20 and the citizen rates it `level` (a bad level)
+    /// from the phone: (the ticket, the follow-up's id).
+    pub async fn rated_badly(&self, level: &str, reason: &str) -> (Value, i64) {
+        let c1 = self.login("clerk1").await;
+        self.ok(&c1, 20, "sign-in", json!({})).await;
+        let t = self.issue("xf").await;
+        self.ok(&c1, 20, "call-next", json!({})).await;
+        self.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+        let body = json!({"ticket": t["token"], "level": level, "reasons": [reason]});
+        let (s, v) = self.post("/api/v1/ratings", None, body).await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let id = v["follow_up"].as_i64().expect("a follow-up");
+        (t, id)
+    }
+
     /// Issue a ticket at the kiosk; panics unless 201.
     pub async fn issue(&self, queue: &str) -> Value {
         self.issue_with(json!({"queue": queue})).await

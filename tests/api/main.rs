@@ -3,6 +3,7 @@
 mod helpers;
 
 mod accounts;
+mod appeals;
 mod appointments;
 mod archive;
 mod audience;
@@ -34,6 +35,7 @@ mod retention;
 mod screens;
 mod security;
 mod sim;
+mod staff_cards;
 mod streams;
 mod tickets;
 mod tls;

@@ -194,12 +194,19 @@ async fn follow_up_events_belong_to_their_ticket() {
         .await;
     assert_eq!(s, 201, "{v}");
     let id = v["follow_up"].as_i64().expect("follow-up");
-    for (op, body) in [
-        ("verify", json!({"verification": "属实"})),
-        ("close", json!({"result": "appealed", "note": "申诉成立"})),
+    // The manager appeals; a second manager (the admin) approves.
+    let admin = hall.login("admin").await;
+    for (op, body, who) in [
+        ("verify", json!({"verification": "属实"}), &m),
+        (
+            "close",
+            json!({"result": "appealed", "note": "申诉成立"}),
+            &m,
+        ),
+        ("decide-appeal", json!({"approve": true}), &admin),
     ] {
         let (s, v) = hall
-            .post(&format!("/api/v1/follow-ups/{id}/{op}"), Some(&m), body)
+            .post(&format!("/api/v1/follow-ups/{id}/{op}"), Some(who), body)
             .await;
         assert_eq!(s, 200, "{v}");
     }
@@ -220,6 +227,8 @@ async fn follow_up_events_belong_to_their_ticket() {
             "rating.submitted",
             "follow_up.opened",
             "follow_up.verified",
+            "follow_up.appealed",
+            "follow_up.appeal_decided",
             "follow_up.closed"
         ]
     );
@@ -232,9 +241,9 @@ async fn follow_up_events_belong_to_their_ticket() {
     assert_eq!(closed["kind_label"], "差评办结");
     // The same link by the ticket's id, and in a search by kind.
     let by_id = audit(&hall, &m, &format!("ticket={}", t["id"])).await;
-    assert_eq!(by_id["total"], 7);
+    assert_eq!(by_id["total"], 9);
     let follow_ups = audit(&hall, &m, &format!("day={day}&kind=follow_up.")).await;
-    assert_eq!(follow_ups["total"], 3);
+    assert_eq!(follow_ups["total"], 5);
     assert!(
         entries(&follow_ups)
             .iter()

@@ -378,3 +378,77 @@ async fn a_clerk_picks_from_the_waiting_list_as_a_special_call() {
     b.screenshot("console-6-picked-from-list").await;
     b.close().await;
 }
+
+#[tokio::test]
+async fn the_console_disables_its_buttons_while_offline_and_the_timer_ticks() {
+    let hall = TestHall::spawn().await;
+    hall.issue("xf").await;
+    let b = open_console(&hall, "clerk1").await;
+    b.wait_for("document.querySelector('#console-pick-20')", 10)
+        .await;
+    // Keep a hand on the console's event sockets, to cut the link from the page's side.
+    b.client
+        .execute(
+            "const W = WebSocket; window.__sockets = []; window.__cut = false; \
+             window.WebSocket = function (url) { const w = new W(window.__cut ? 'ws://127.0.0.1:9/' : url); __sockets.push(w); return w; }; \
+             return true;",
+            vec![],
+        )
+        .await
+        .expect("wrap WebSocket");
+    click(&b, "#console-pick-20").await;
+    b.wait_for(
+        "document.querySelector('#console-conn')?.dataset.online === 'true'",
+        10,
+    )
+    .await;
+    // Live: 叫号 can be pressed, and the window's state timer moves on by itself.
+    let enabled =
+        "[...document.querySelectorAll('.console-buttons button')].filter(x => !x.disabled).length";
+    assert!(b.wait_for(enabled, 5).await.as_u64() >= Some(1));
+    let first = b
+        .wait_for("document.querySelector('#console-status')?.textContent", 5)
+        .await;
+    let later = b
+        .wait_for(
+            &format!(
+                "(t => t !== {first} && t)(document.querySelector('#console-status')?.textContent)"
+            ),
+            5,
+        )
+        .await;
+    assert_ne!(first, later, "the timer ticks");
+    // The link is cut (and every reconnect fails): the badge says so and no button can be
+    // pressed.
+    b.client
+        .execute(
+            "window.__cut = true; __sockets.forEach((w) => w.close()); return true;",
+            vec![],
+        )
+        .await
+        .expect("cut");
+    b.wait_for(
+        "document.querySelector('#console-conn')?.dataset.online !== 'true' && document.querySelector('#console-conn').textContent.includes('重连中')",
+        20,
+    )
+    .await;
+    assert_eq!(
+        b.wait_for(&format!("{enabled} === 0"), 5).await,
+        json!(true)
+    );
+    b.screenshot("console-11-offline").await;
+    // Back: the buttons work again.
+    b.client
+        .execute("window.__cut = false; return true;", vec![])
+        .await
+        .expect("mend");
+    b.wait_for(
+        &format!(
+            "document.querySelector('#console-conn')?.dataset.online === 'true' && {enabled} > 0"
+        ),
+        20,
+    )
+    .await;
+    b.close().await;
+    hall.stop().await;
+}

@@ -357,3 +357,50 @@ async fn a_kiosk_without_a_working_token_shows_setup_at_once() {
         b.close().await;
     }
 }
+
+#[tokio::test]
+async fn the_phone_keypad_promises_a_text_only_where_the_hall_sends_one_and_long_waits_read_in_hours()
+ {
+    let fake = FakePrinter::start(Script::Online)
+        .await
+        .expect("fake printer");
+    let plain = config(&fake.address(), 40);
+    // A gateway on a loopback port nothing listens on: configured is what the kiosk asks.
+    let with_sms = format!(
+        "{plain}\n[[notify]]\nname = \"sms\"\nurl = \"http://127.0.0.1:9/sms\"\nsecret = \"a-test-secret-of-32-characters!!\"\n"
+    );
+    for (cfg, promise, name) in [(plain, false, "no-sms"), (with_sms, true, "sms")] {
+        let hall = TestHall::spawn_with(&cfg).await;
+        let (_, h) = hall.get("/api/v1/hall", None).await;
+        assert_eq!(
+            h["notifications"]["sms"],
+            json!(promise),
+            "{}",
+            h["notifications"]
+        );
+        let b = open(&hall, "").await;
+        tap(&b, "#take").await;
+        screen(&b, "depts").await;
+        tap_dept(&b, "市监局").await;
+        screen(&b, "queues").await;
+        tap(&b, "[data-queue=qydj] button.go").await;
+        screen(&b, "phone").await;
+        let hint = text(&b, "main .sub").await;
+        assert_eq!(hint.contains("短信"), promise, "{name}: {hint}");
+        check_screen(&b, &format!("15-phone-keypad-{name}")).await;
+        if !promise {
+            // A long wait reads in hours and minutes, in both languages.
+            let words = b
+                .client
+                .execute_async(
+                    "const done = arguments[0]; import('/kiosk/i18n.js').then((m) => { const zh = m.duration(8640); m.setLang('en'); done([zh, m.duration(8640), m.duration(900)]); });",
+                    vec![],
+                )
+                .await
+                .expect("runs");
+            assert_eq!(words, json!(["2小时24分", "2 h 24 min", "15 min"]));
+        }
+        b.close().await;
+        hall.stop().await;
+    }
+}

@@ -7,8 +7,10 @@
 mod hall;
 mod helpers;
 
+mod appeals;
 mod appointments;
 mod bookings;
+mod clerk_card;
 mod console;
 mod desk;
 mod display;

@@ -180,6 +180,12 @@ pub enum Command {
         result: FollowUpResult,
         note: Option<String>,
     },
+    /// A second manager approves or rejects an appeal (申诉) filed by closing as `appealed`.
+    DecideAppeal {
+        id: i64,
+        approve: bool,
+        note: Option<String>,
+    },
     /// Booking, cancelling and checking in an appointment (appointments.rs).
     Appointment(Box<AppointmentCommand>),
 }
@@ -424,6 +430,9 @@ impl Hall {
             }
             Command::CloseFollowUp { id, result, note } => {
                 self.close_follow_up(actor, id, result, note, now, ev)?
+            }
+            Command::DecideAppeal { id, approve, note } => {
+                self.decide_appeal(actor, id, approve, note, now, ev)?
             }
             Command::Appointment(cmd) => self.handle_appointment(actor, *cmd, now, ev)?,
         };

@@ -1,0 +1,198 @@
+//! Writing one batch's rollup changes. The day and month rows the batch touches are taken out
+//! (`DELETE … RETURNING`, both tables at once), the batch's changes are added to them in Rust,
+//! arrays and all, and every touched row goes back by one binary COPY per table: no per-row
+//! SQL array arithmetic, two round trips for the reads whatever the batch's size. Bucket
+//! counts are written as their nonzero span (`wire::Counts`). Runs inside
+//! the batch's transaction, which holds the hall's row in `halls`, so no other writer touches
+//! these rows meanwhile, and a failed batch leaves the old rows in place.
+
+use std::collections::HashMap;
+
+use tokio_postgres::Transaction;
+use tokio_postgres::types::{ToSql, Type};
+
+use super::fact::{Measures, RollupKey};
+use super::ingest::copy_into;
+use super::wire::{Counts, PgDate};
+
+/// The counters of both rollup tables, after (hall_id, day or month, queue), in `Measures`
+/// order.
+const COUNTERS: [&str; 12] = [
+    "issued",
+    "served",
+    "no_show",
+    "transferred",
+    "cancelled",
+    "abandoned",
+    "wait_count",
+    "wait_sum",
+    "wait_max",
+    "over_target",
+    "service_count",
+    "service_sum",
+];
+
+/// The array columns after the counters.
+const ARRAYS: [(&str, Type); 4] = [
+    ("wait_hist", Type::INT8_ARRAY),
+    ("ratings", Type::INT8_ARRAY),
+    ("wait_pct", Type::INT4_ARRAY),
+    ("service_pct", Type::INT4_ARRAY),
+];
+
+fn counters(m: &Measures) -> [i64; 12] {
+    [
+        m.issued,
+        m.served,
+        m.no_show,
+        m.transferred,
+        m.cancelled,
+        m.abandoned,
+        m.wait_count,
+        m.wait_sum,
+        m.wait_max,
+        m.over_target,
+        m.service_count,
+        m.service_sum,
+    ]
+}
+
+fn counters_mut(m: &mut Measures) -> [&mut i64; 12] {
+    [
+        &mut m.issued,
+        &mut m.served,
+        &mut m.no_show,
+        &mut m.transferred,
+        &mut m.cancelled,
+        &mut m.abandoned,
+        &mut m.wait_count,
+        &mut m.wait_sum,
+        &mut m.wait_max,
+        &mut m.over_target,
+        &mut m.service_count,
+        &mut m.service_sum,
+    ]
+}
+
+/// Add `days` and `months` (the batch's changes by (day or first of month, queue)) to the
+/// rollups of `hall`.
+pub async fn write(
+    tx: &Transaction<'_>,
+    hall: &str,
+    days: Vec<(RollupKey, Measures)>,
+    months: Vec<(RollupKey, Measures)>,
+) -> Result<(), tokio_postgres::Error> {
+    let (old_days, old_months) = tokio::try_join!(
+        take(tx, hall, "day_queue", "day", &days),
+        take(tx, hall, "month_queue", "month", &months),
+    )?;
+    put(tx, hall, "day_queue", "day", merge(old_days, days)).await?;
+    put(tx, hall, "month_queue", "month", merge(old_months, months)).await
+}
+
+/// The batch's changes added to the rows they change (new rows as they are), in key order so
+/// the primary key's B-tree takes them at neighbouring places. Days are read back with
+/// `to_char`, never `::text`, whose form follows the server's DateStyle.
+fn merge(
+    mut old: HashMap<RollupKey, Measures>,
+    mut changes: Vec<(RollupKey, Measures)>,
+) -> Vec<(RollupKey, Measures)> {
+    let mut rows: Vec<(RollupKey, Measures)> = changes
+        .drain(..)
+        .map(|(key, change)| match old.remove(&key) {
+            Some(mut row) => {
+                row.add(&change, 1);
+                (key, row)
+            }
+            None => (key, change),
+        })
+        .collect();
+    // A row taken out goes back even if no change matched it.
+    rows.extend(old);
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    rows
+}
+
+/// Delete and return the stored rows of `table` at `keys`.
+async fn take(
+    tx: &Transaction<'_>,
+    hall: &str,
+    table: &str,
+    key: &str,
+    keys: &[(RollupKey, Measures)],
+) -> Result<HashMap<RollupKey, Measures>, tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let day: Vec<&str> = keys.iter().map(|(k, _)| k.0.as_str()).collect();
+    let queue: Vec<&str> = keys.iter().map(|(k, _)| k.1.as_str()).collect();
+    let arrays: Vec<&str> = ARRAYS.iter().map(|a| a.0).collect();
+    let sql = format!(
+        "DELETE FROM {table} r USING UNNEST($2::text[], $3::text[]) AS k(d, q)
+         WHERE r.hall_id = $1 AND r.{key} = k.d::date AND r.queue = k.q
+         RETURNING to_char(r.{key}, 'YYYY-MM-DD'), r.queue, r.{}, r.{}",
+        COUNTERS.join(", r."),
+        arrays.join(", r."),
+    );
+    let rows = tx.query(&sql, &[&hall, &day, &queue]).await?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let mut m = Measures::default();
+        for (i, c) in counters_mut(&mut m).into_iter().enumerate() {
+            *c = r.get(2 + i);
+        }
+        let at = 2 + COUNTERS.len();
+        fill(&mut m.wait_hist, r.get(at));
+        fill(&mut m.ratings, r.get(at + 1));
+        fill(&mut m.wait_pct, r.get(at + 2));
+        fill(&mut m.service_pct, r.get(at + 3));
+        out.insert((r.get(0), r.get(1)), m);
+    }
+    Ok(out)
+}
+
+/// Stored counts into a fixed-size measure (past a stored span, zeros).
+fn fill(into: &mut [i64], from: Counts) {
+    for (a, b) in into.iter_mut().zip(from.0) {
+        *a = b;
+    }
+}
+
+/// Write `rows` into `table` by binary COPY.
+async fn put(
+    tx: &Transaction<'_>,
+    hall: &str,
+    table: &str,
+    key: &str,
+    rows: Vec<(RollupKey, Measures)>,
+) -> Result<(), tokio_postgres::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut columns: Vec<(&str, Type)> = vec![
+        ("hall_id", Type::TEXT),
+        (key, Type::DATE),
+        ("queue", Type::TEXT),
+    ];
+    columns.extend(COUNTERS.iter().map(|c| (*c, Type::INT8)));
+    columns.extend(ARRAYS.iter().cloned());
+    let w = copy_into(tx, table, &columns).await?;
+    futures_util::pin_mut!(w);
+    for ((day, queue), m) in &rows {
+        let date = PgDate::parse(day);
+        let counts = counters(m);
+        let (hist, ratings) = (Counts(m.wait_hist.to_vec()), Counts(m.ratings.to_vec()));
+        let (wait_pct, service_pct) = (Counts(m.wait_pct.clone()), Counts(m.service_pct.clone()));
+        let mut values: Vec<&(dyn ToSql + Sync)> = vec![&hall, &date, queue];
+        values.extend(counts.iter().map(|c| c as &(dyn ToSql + Sync)));
+        values.extend([
+            &hist as &(dyn ToSql + Sync),
+            &ratings,
+            &wait_pct,
+            &service_pct,
+        ]);
+        w.as_mut().write(&values).await?;
+    }
+    w.finish().await?;
+    Ok(())
+}
