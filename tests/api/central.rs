@@ -735,6 +735,7 @@ async fn the_central_server_refuses_cross_site_requests_framing_and_bogus_logout
         out(&token).await.expect("again").status(),
         StatusCode::UNAUTHORIZED
     );
+}
 
 /// README's "Many halls", as processes: two halls configured as its loop configures them (the
 /// shipped config plus the `[uplink]` lines its `printf` appends), `hallq central serve --demo`,
