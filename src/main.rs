@@ -138,6 +138,13 @@ enum CentralCmd {
         /// Create the account manager / hallq-demo if absent and print it.
         #[arg(long)]
         demo: bool,
+        /// Serve HTTPS with this PEM certificate chain (the server's own first), as a hall's
+        /// `[tls] cert`; needs --tls-key.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's PEM private key, readable by the service only.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Central accounts.
     User {
@@ -580,7 +587,23 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
 fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     match action {
-        CentralCmd::Serve { pg, listen, demo } => rt.block_on(async {
+        CentralCmd::Serve {
+            pg,
+            listen,
+            demo,
+            tls_cert,
+            tls_key,
+        } => rt.block_on(async {
+            // A bad certificate is named before the database is touched.
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    match hallq::tls::server_config_from_files(&cert, &key) {
+                        Ok(t) => Some(t),
+                        Err(e) => return usage(e),
+                    }
+                }
+                _ => None,
+            };
             let central = std::sync::Arc::new(hallq::central::Central::open(&pg).await?);
             if demo
                 && central
@@ -594,10 +617,11 @@ fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
                 Err(e) => return usage(format!("cannot listen on {listen}: {e}")),
             };
             println!(
-                "hallq central listening on http://{}/central/",
+                "hallq central listening on {}://{}/central/",
+                if tls.is_some() { "https" } else { "http" },
                 listener.local_addr()?
             );
-            hallq::central::serve(central, listener, shutdown_signal()).await?;
+            hallq::central::serve(central, listener, tls, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }),
         CentralCmd::User {

@@ -183,6 +183,11 @@ pub async fn serve(
     };
     let tls = tls.map(tokio_rustls::TlsAcceptor::from);
     let admission = Admission::new(cfg);
+    // Every connection holds a slot until it closes, event streams included (see `Counted`).
+    let trimmer = crate::heap::enabled().then(|| {
+        let admission = Arc::clone(&admission);
+        tokio::spawn(crate::heap::trim_after_bursts(move || admission.held()))
+    });
     let header_timeout = Duration::from_secs(cfg.header_timeout_secs.max(1));
     // Each connection task holds a sender: when all are dropped, every connection is done.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -233,6 +238,9 @@ pub async fn serve(
         });
     }
     drop(listener);
+    if let Some(t) = trimmer {
+        t.abort();
+    }
     let _ = stop_tx.send(true);
     drop(alive_tx);
     if tokio::time::timeout(GRACE, alive_rx.recv()).await.is_err() {

@@ -26,6 +26,7 @@ mod history;
 mod load;
 mod proc;
 mod reports;
+mod streams;
 
 /// `hallq-bench`: measure a hall server.
 #[derive(Parser, Debug)]
@@ -156,6 +157,17 @@ enum Bench {
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
+    /// The server's memory with many phones' event streams open and after they close, with the
+    /// heap trim off (baseline) and on, in one run (streams from many 127.0.x.y addresses).
+    Streams {
+        #[arg(long, default_value_t = 1000)]
+        streams: usize,
+        /// Streams from one address: at most the hall's `[events] max_anonymous_per_address`.
+        #[arg(long, default_value_t = 8)]
+        per_address: usize,
+        #[arg(long, default_value = "config/hall.toml")]
+        config: PathBuf,
+    },
     /// Halls × days of events through the uplink's central path beside a bare COPY of the same
     /// rows; the one-year all-halls and one-month one-hall central reports (PostgreSQL).
     Central(central::CentralArgs),
@@ -193,6 +205,11 @@ async fn run(b: Bench, hallq: Option<PathBuf>) -> anyhow::Result<()> {
         } => fanout::run(&clients, rate, seconds, &config).await,
         Bench::Print { tickets, config } => print(tickets, &config).await,
         Bench::Central(a) => central::run(a).await,
+        Bench::Streams {
+            streams,
+            per_address,
+            config,
+        } => streams::run(streams, per_address, &config, &proc::hallq_bin(hallq)?).await,
         Bench::Reports {
             tickets,
             runs,

@@ -37,7 +37,18 @@ pub fn hallq_bin(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
 impl Server {
     /// Start the `hallq` binary at `bin` on `config` and `db`.
     pub async fn spawn(bin: &Path, config: &Path, db: &Path) -> anyhow::Result<Server> {
+        Server::spawn_with(bin, config, db, &[]).await
+    }
+
+    /// As `spawn`, with `env` added to the server's environment.
+    pub async fn spawn_with(
+        bin: &Path,
+        config: &Path,
+        db: &Path,
+        env: &[(&str, &str)],
+    ) -> anyhow::Result<Server> {
         let mut child = Command::new(bin)
+            .envs(env.iter().copied())
             .args([
                 "serve",
                 "--demo",

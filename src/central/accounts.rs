@@ -83,18 +83,18 @@ pub async fn session(
         .map(|r| user_of(&r)))
 }
 
-/// End a session.
+/// End a session; false when no session had that token.
 pub async fn delete_session(
     client: &Client,
     token_hash: &str,
-) -> Result<(), tokio_postgres::Error> {
-    client
+) -> Result<bool, tokio_postgres::Error> {
+    let deleted = client
         .execute(
             "DELETE FROM central_sessions WHERE token_hash = $1",
             &[&token_hash],
         )
         .await?;
-    Ok(())
+    Ok(deleted > 0)
 }
 
 fn user_of(r: &tokio_postgres::Row) -> CentralUser {

@@ -86,20 +86,20 @@ impl Central {
     }
 }
 
-/// Serve the central API and page on `listener` until `shutdown` resolves.
+/// Serve the central API and page on `listener` until `shutdown` resolves, over HTTPS when
+/// `tls` is given (HSTS, a `Secure` cookie). The hall's listener serves it: the same header and
+/// idle timeouts, per-address cap and TLS handshakes.
 pub async fn serve(
     central: Arc<Central>,
     listener: tokio::net::TcpListener,
+    tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = crate::http::central::router(central);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
-    .context("serving HTTP")
+    let app = crate::http::central::router(central, tls.is_some());
+    let http = crate::config::HttpSection::default();
+    crate::net::serve(listener, app, &http, tls, shutdown)
+        .await
+        .context("serving HTTP")
 }
 
 /// The uplink for a hall with `[uplink]` configured, ready to spawn.

@@ -30,6 +30,8 @@ pub struct CentralState {
     central: Arc<Central>,
     throttle: Arc<LoginThrottle>,
     passwords: Arc<PasswordChecker>,
+    /// Served over HTTPS (`--tls-cert`): the session cookie is marked `Secure`.
+    secure: bool,
 }
 
 impl FromRef<CentralState> for Arc<Central> {
@@ -39,12 +41,13 @@ impl FromRef<CentralState> for Arc<Central> {
 }
 
 /// The central server's router (serve it with `ConnectInfo<SocketAddr>`: logins are throttled
-/// per address).
-pub fn router(central: Arc<Central>) -> Router {
+/// per address). `secure`: it is served over HTTPS, so the session cookie is `Secure`.
+pub fn router(central: Arc<Central>, secure: bool) -> Router {
     let state = CentralState {
         central,
         throttle: Arc::default(),
         passwords: PasswordChecker::start(),
+        secure,
     };
     Router::new()
         .route(
@@ -61,6 +64,9 @@ pub fn router(central: Arc<Central>) -> Router {
         .route("/central/central.js", get(script))
         .route("/central/chart.umd.min.js", get(chart_js))
         .fallback(|| async { ApiError::not_found() })
+        // The hall's browser defences: cross-site cookie requests refused, JSON bodies only,
+        // CSP, no framing, nosniff, no referrer, API replies not stored.
+        .layer(axum::middleware::from_fn(super::shield::shield))
         .with_state(state)
 }
 
@@ -128,8 +134,9 @@ async fn log_in(
     let token = crate::auth::new_token();
     accounts::create_session(&client, &crate::auth::token_hash(&token), &user.username).await?;
     let cookie = format!(
-        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        accounts::SESSION_HOURS * 3600
+        "{COOKIE_NAME}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        accounts::SESSION_HOURS * 3600,
+        if s.secure { "; Secure" } else { "" }
     );
     let body = SessionDto {
         token,
@@ -155,11 +162,14 @@ async fn log_out(
     State(c): State<Arc<Central>>,
     headers: axum::http::HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(token) = presented_token(&headers) {
-        let client = c.client().await?;
-        accounts::delete_session(&client, &crate::auth::token_hash(&token)).await?;
+    // As in a hall: a missing or unknown token is 401, not a silent 204.
+    let token = presented_token(&headers).ok_or_else(ApiError::unauthenticated)?;
+    let client = c.client().await?;
+    if accounts::delete_session(&client, &crate::auth::token_hash(&token)).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::unauthenticated())
     }
-    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_halls(

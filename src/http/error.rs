@@ -176,12 +176,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match axum::Json::<serde_json::Value>::from_request(req, state).await {
-            Ok(axum::Json(mut v)) => {
-                whole_numbers(&mut v);
-                serde_json::from_value(v)
-                    .map(Json)
-                    .map_err(|e| ApiError::bad_request(e.to_string()))
-            }
+            Ok(axum::Json(v)) => body_value(v).map(Json),
             Err(JsonRejection::BytesRejection(b))
                 if b.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {
@@ -241,13 +236,20 @@ impl<T: DeserializeOwned + Default, S: Send + Sync> FromRequest<S> for OptionalJ
         if text.is_empty() || text == b"null" {
             return Ok(OptionalJson(T::default()));
         }
-        let mut v: serde_json::Value =
+        let v: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request(e.to_string()))?;
-        whole_numbers(&mut v);
-        serde_json::from_value(v)
-            .map(OptionalJson)
-            .map_err(|e| ApiError::bad_request(e.to_string()))
+        body_value(v).map(OptionalJson)
     }
+}
+
+/// A request body's JSON as `T`. Every body of the API is an object: serde would also fill a
+/// struct from an array (`[null, null]` as its fields in order), which no schema allows.
+fn body_value<T: DeserializeOwned>(mut v: serde_json::Value) -> Result<T, ApiError> {
+    if !v.is_object() {
+        return Err(ApiError::bad_input("json_object", &[]));
+    }
+    whole_numbers(&mut v);
+    serde_json::from_value(v).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 /// `axum::extract::Path` with API-shaped rejections.

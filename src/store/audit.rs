@@ -30,7 +30,14 @@ pub struct AuditEntry {
     pub at: String,
     pub kind: String,
     pub actor: String,
+    /// The window the event happened at; absent (never null) when none did, so a client or a
+    /// contract fuzzer following it to `/windows/{number}` only ever sees real numbers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub window: Option<u32>,
+    /// The ticket the event is about; absent (never null) when none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub ticket_id: Option<i64>,
     /// The event as committed (reasons of out-of-order calls and no-shows are in here).
     pub details: serde_json::Value,

@@ -349,6 +349,7 @@ async fn spawn_central(url: &str) -> String {
     tokio::spawn(hallq::central::serve(
         central,
         listener,
+        None,
         std::future::pending(),
     ));
     base
@@ -657,6 +658,83 @@ async fn the_backfills_buckets_are_the_uplinks() {
         let (v, b): (i64, i32) = (r.get(0), r.get(1));
         assert_eq!(b as usize, hallq::central::pct::bucket(v as u32), "{v}");
     }
+}
+
+/// The central server is on a network too: a page on another origin cannot use a manager's
+/// cookie to change anything, form posts are refused, nothing frames its pages, and a logout
+/// with a token that is no session's answers 401 (not a silent 204).
+#[tokio::test]
+async fn the_central_server_refuses_cross_site_requests_framing_and_bogus_logouts() {
+    let (_pg, url) = Pg::fresh().await;
+    let base = spawn_central(&url).await;
+    let http = reqwest::Client::new();
+    let page = http
+        .get(format!("{base}/central/"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers()["x-frame-options"], "DENY");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+
+    // A login form posted from anywhere: JSON only.
+    let form = http
+        .post(format!("{base}/api/v1/session"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=chief&password=central-pass")
+        .send()
+        .await
+        .expect("form");
+    assert_eq!(form.status(), StatusCode::BAD_REQUEST);
+
+    // Another origin logging the manager out through their cookie.
+    let token = central_login(&base).await;
+    let cross = http
+        .delete(format!("{base}/api/v1/session"))
+        .header("cookie", format!("hallq_session={token}"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .expect("cross-site");
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let (s, _, _) = central_get(&base, Some(&token), "/api/v1/central/halls").await;
+    assert_eq!(s, StatusCode::OK, "the session outlived the forged logout");
+    let api = http
+        .get(format!("{base}/api/v1/central/halls"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("halls");
+    assert_eq!(api.headers()["cache-control"], "no-store");
+
+    // Logouts: a bogus token and none at all are 401; the real one 204, then 401.
+    for bearer in [Some("0".repeat(64)), None] {
+        let mut req = http.delete(format!("{base}/api/v1/session"));
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        assert_eq!(
+            req.send().await.expect("logout").status(),
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let out = |t: &str| {
+        http.delete(format!("{base}/api/v1/session"))
+            .bearer_auth(t.to_string())
+            .send()
+    };
+    assert_eq!(
+        out(&token).await.expect("logout").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        out(&token).await.expect("again").status(),
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 /// README's "Many halls", as processes: two halls configured as its loop configures them (the

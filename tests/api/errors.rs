@@ -63,6 +63,14 @@ async fn malformed_wrong_and_oversized_bodies() {
             "bad_request",
         ),
         (
+            // serde would fill the struct from an array, field by field.
+            "an array for the object",
+            "application/json",
+            br#"["xf", "normal", null, null, null]"#.to_vec(),
+            400,
+            "bad_request",
+        ),
+        (
             "not JSON content type",
             "text/plain",
             br#"{"queue": "xf"}"#.to_vec(),

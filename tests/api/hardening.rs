@@ -303,3 +303,72 @@ async fn end_of_time_dates_and_bad_logouts_are_refused_cleanly() {
         .await;
     assert_error(&got, 401, "unauthenticated");
 }
+
+/// A storm of failed logins from many addresses at once (each within its throttle, names both
+/// real and unknown, so every one costs an Argon2 check): at most two checks run at a time and
+/// reuse their memory, so the server's peak resident size grows by a few tens of MB, not by
+/// 19 MiB a guess (the review saw 32 MB → 1 GB), and the owner still logs in. A child process,
+/// so the figures are the server's alone.
+#[tokio::test]
+async fn a_login_storm_keeps_memory_flat_and_the_owner_gets_in() {
+    let (_dir, mut child, base, pid) = crate::streams::shipped_server().await;
+    let login = |from: std::net::IpAddr, username: String, password: &'static str| {
+        let base = base.clone();
+        async move {
+            let client = reqwest::Client::builder()
+                .local_address(from)
+                .build()
+                .expect("client");
+            client
+                .post(format!("{base}/api/v1/session"))
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .expect("login answered")
+                .status()
+                .as_u16()
+        }
+    };
+    // Warm up: one check of each kind has run (the checker threads' memory is in place).
+    let local: std::net::IpAddr = "127.0.0.1".parse().expect("ip");
+    assert_eq!(login(local, "manager".into(), "hallq-demo").await, 200);
+    assert_eq!(login(local, "nobody".into(), "wrong-wrong").await, 401);
+    let before = crate::streams::rss_kib(pid);
+    // The peak, sampled while the storm runs (VmHWM may still hold the start-up's peak).
+    let (done, mut finished) = tokio::sync::watch::channel(false);
+    let sampler = tokio::spawn(async move {
+        let mut peak = 0;
+        while !*finished.borrow_and_update() {
+            peak = peak.max(crate::streams::rss_kib(pid));
+            let _ = tokio::time::timeout(Duration::from_millis(5), finished.changed()).await;
+        }
+        peak
+    });
+    let n = 120;
+    let storm = (0..n).map(|i| {
+        let from = std::net::IpAddr::from([127, 0, 9, 1 + (i % 200) as u8]);
+        let name = if i % 2 == 0 {
+            "clerk1".to_string()
+        } else {
+            format!("guess{i}")
+        };
+        login(from, name, "wrong-wrong")
+    });
+    let answers = futures_util::future::join_all(storm).await;
+    let checked = answers.iter().filter(|&&s| s == 401).count();
+    let _ = done.send(true);
+    let peak = sampler.await.expect("sampler");
+    println!("{n} failed logins at once ({checked} checked): peak RSS {before} -> {peak} KiB");
+    assert!(
+        checked >= n / 2,
+        "the storm was checked, not only refused: {answers:?}"
+    );
+    assert!(
+        peak < before + 64 * 1024,
+        "peak resident size grew by {} KiB during {checked} failed checks",
+        peak - before
+    );
+    // The owner, from an address with no failures, gets in at once.
+    assert_eq!(login(local, "manager".into(), "hallq-demo").await, 200);
+    let _ = child.kill().await;
+}

@@ -66,6 +66,27 @@ async fn the_evaluator_at_the_window_rates_once_after_the_service() {
         401,
         "unauthenticated",
     );
+    // A clerk who got hold of the citizen's token still cannot rate as the citizen: not with
+    // the session as a bearer token, not from the console with its cookie.
+    let by_token = json!({"ticket": waiting["token"], "level": "very_dissatisfied",
+        "reasons": ["服务态度不好"]});
+    assert_error(
+        &hall
+            .post("/api/v1/ratings", Some(&c1), by_token.clone())
+            .await,
+        403,
+        "forbidden",
+    );
+    let from_console = hall
+        .http
+        .post(format!("{}/api/v1/ratings", hall.base))
+        .header("cookie", format!("hallq_session={c1}"))
+        .header("sec-fetch-site", "same-origin")
+        .json(&by_token)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(from_console.status(), 403);
 
     let (s, v) = hall
         .post("/api/v1/ratings", Some(EVALUATOR), body.clone())

@@ -345,6 +345,10 @@ async fn the_audit_trail_names_actor_window_time_and_reasons() {
     assert!(called["at"].as_str().is_some_and(|a| a.ends_with("+08:00")));
     assert_eq!(entries[1]["details"]["reason"], "left");
     assert_eq!(entries[0]["details"]["reason"], "lunch");
+    // An event about no ticket has no `ticket_id` at all, never a null one (a client following
+    // it to /api/v1/desk/tickets/{id} must only find real ids).
+    assert!(called["ticket_id"].is_i64(), "{called}");
+    assert!(entries[0].get("ticket_id").is_none(), "{}", entries[0]);
 
     // By ticket number on a day, and by clerk.
     let (_, by_ticket) = hall
