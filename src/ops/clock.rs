@@ -1,7 +1,8 @@
 //! Clock sanity. Ticket numbering, service days and appraisal all trust the clock, so at start
 //! and every hour the server compares it with the database's last event (a clock behind the
 //! last committed event has gone back; one far ahead has a wrong date) and with its own
-//! monotonic time (a jump between two checks). Pure: times come in, a warning comes out.
+//! monotonic time (a jump between two checks). Pure: times come in, a warning comes out, in
+//! Chinese, because the floor shows it to the hall's managers after 系统时钟异常：.
 
 use std::time::Duration;
 
@@ -17,13 +18,13 @@ pub fn against_database(now_ms: i64, last_event_ms: Option<i64>) -> Option<Strin
     let last = last_event_ms?;
     if now_ms + BEHIND_TOLERANCE_MS < last {
         return Some(format!(
-            "the clock is {} min behind the last event in the database",
+            "比数据库中最后一条记录慢 {} 分钟",
             (last - now_ms) / 60_000
         ));
     }
     if now_ms - last > AHEAD_TOLERANCE_MS {
         return Some(format!(
-            "the clock is {} days past the last event in the database; is the date right?",
+            "比数据库中最后一条记录晚 {} 天，日期是否正确？",
             (now_ms - last) / (24 * 3600 * 1000)
         ));
     }
@@ -36,8 +37,8 @@ pub fn jumped(wall_ms: i64, monotonic: Duration) -> Option<String> {
     let off = wall_ms - real;
     (off.unsigned_abs() > JUMP_TOLERANCE.as_millis() as u64).then(|| {
         format!(
-            "the clock jumped {} by {} s",
-            if off > 0 { "forward" } else { "back" },
+            "向{}跳了 {} 秒",
+            if off > 0 { "前" } else { "后" },
             off.abs() / 1000
         )
     })
@@ -58,14 +59,14 @@ mod tests {
             "within tolerance"
         );
         let behind = against_database(10 * day, Some(10 * day + 10 * 60_000)).expect("behind");
-        assert!(behind.contains("10 min behind"), "{behind}");
+        assert!(behind.contains("慢 10 分钟"), "{behind}");
         assert_eq!(
             against_database(40 * day, Some(10 * day)),
             None,
             "a month's holiday"
         );
         let ahead = against_database(400 * day, Some(10 * day)).expect("wrong year");
-        assert!(ahead.contains("390 days"), "{ahead}");
+        assert!(ahead.contains("晚 390 天"), "{ahead}");
     }
 
     #[test]
@@ -73,8 +74,8 @@ mod tests {
         let hour = Duration::from_secs(3600);
         assert_eq!(jumped(3_600_000 + 500, hour), None, "slewed");
         let fwd = jumped(3_600_000 + 600_000, hour).expect("forward");
-        assert!(fwd.contains("forward by 600 s"), "{fwd}");
+        assert!(fwd.contains("向前跳了 600 秒"), "{fwd}");
         let back = jumped(3_600_000 - 3_600_000, hour).expect("back");
-        assert!(back.contains("back by 3600 s"), "{back}");
+        assert!(back.contains("向后跳了 3600 秒"), "{back}");
     }
 }

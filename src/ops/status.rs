@@ -221,7 +221,7 @@ mod tests {
         s.record_backup(outcome(true));
         assert!(s.alarms().is_empty());
         assert!(s.backups().1.is_some());
-        s.record_clock(Some("the clock jumped back by 600 s".into()));
+        s.record_clock(Some("向后跳了 600 秒".into()));
         assert_eq!(s.alarms()[0].kind, AlarmKind::Clock);
         s.record_clock(None);
         assert!(s.alarms().is_empty());

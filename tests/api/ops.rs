@@ -355,7 +355,9 @@ async fn a_clock_behind_the_last_event_in_the_database_is_an_alarm_on_the_floor(
             .cloned();
         if let Some(a) = clock {
             assert!(
-                a["detail"].as_str().is_some_and(|d| d.contains("behind")),
+                a["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("比数据库中最后一条记录慢")),
                 "{a}"
             );
             break;
