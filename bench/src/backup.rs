@@ -5,8 +5,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use hallq::{App, ServeOptions};
-
 use super::{Figures, http_issue, lifted_config, scratch};
 
 /// Issue in one-second slices for about `how_long`.
@@ -38,21 +36,9 @@ pub async fn run(
         Some(p) => p.to_path_buf(),
         None => dir.join("hallq.db"),
     };
-    let app = App::start(&ServeOptions {
-        config: cfg,
-        db: db.clone(),
-        demo: true,
-        simulated_clock: false,
-    })?;
-    let queues = super::anonymous_queues(&app.state.plan);
-    let token = "bench-backup-kiosk-token";
-    hallq::admin::add_device(&db, "bench-backup-kiosk", "kiosk", token)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let hall = super::InProcessHall::start("backup", cfg, &db).await?;
+    let (addr, queues, token) = (hall.addr, hall.queues.clone(), hall.token.clone());
+    let token = token.as_str();
     println!(
         "bench backup: {} ({:.1} MB), {rounds} rounds of [calm | a backup running | calm], {clients} HTTP clients, {} cores",
         db.display(),
@@ -96,8 +82,7 @@ pub async fn run(
         quiet.absorb(calm);
         let _ = std::fs::remove_file(&to);
     }
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    hall.stop().await;
     times.sort();
     let (median, bytes) = times[times.len() / 2];
     println!(

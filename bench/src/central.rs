@@ -335,21 +335,9 @@ async fn hall_while_shipping(
     let dir = scratch.path();
     let cfg = super::lifted_config(dir, &a.config)?;
     let db = dir.join("hallq.db");
-    let app = hallq::App::start(&hallq::ServeOptions {
-        config: cfg,
-        db: db.clone(),
-        demo: true,
-        simulated_clock: false,
-    })?;
-    let queues = super::anonymous_queues(&app.state.plan);
-    let token = "bench-central-kiosk-token";
-    hallq::admin::add_device(&db, "bench-central-kiosk", "kiosk", token)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run(listener, async {
-        let _ = stop_rx.await;
-    }));
+    let hall = super::InProcessHall::start("central", cfg, &db).await?;
+    let (addr, queues, token) = (hall.addr, hall.queues.clone(), hall.token.clone());
+    let token = token.as_str();
     let backlog = super::http_issue(addr, a.clients, a.backlog_secs, &queues, token).await?;
     let load = if a.issue_rate == 0 {
         "back to back".to_string()
@@ -443,8 +431,7 @@ async fn hall_while_shipping(
         "  issue p99 while shipping: {:.2}× the p99 with the uplink stopped (goal: within 10 %)",
         busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
     );
-    let _ = stop_tx.send(());
-    let _ = server.await;
+    hall.stop().await;
     Ok(())
 }
 

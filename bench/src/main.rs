@@ -592,6 +592,48 @@ fn anonymous_queues(plan: &hallq::domain::Plan) -> Vec<String> {
         .collect()
 }
 
+/// A hall served by this process on a loopback port (demo accounts, `config` taken as is),
+/// with one kiosk device `bench-{name}-kiosk` for the bench's HTTP clients.
+struct InProcessHall {
+    addr: std::net::SocketAddr,
+    queues: Vec<String>,
+    token: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl InProcessHall {
+    async fn start(name: &str, config: PathBuf, db: &Path) -> anyhow::Result<Self> {
+        let app = hallq::App::start(&hallq::ServeOptions {
+            config,
+            db: db.to_path_buf(),
+            demo: true,
+            simulated_clock: false,
+        })?;
+        let queues = anonymous_queues(&app.state.plan);
+        let token = format!("bench-{name}-kiosk-token");
+        hallq::admin::add_device(db, &format!("bench-{name}-kiosk"), "kiosk", &token)?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(app.run(listener, async {
+            let _ = stop_rx.await;
+        }));
+        Ok(Self {
+            addr,
+            queues,
+            token,
+            stop,
+            server,
+        })
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.server.await;
+    }
+}
+
 /// A fresh directory under the system temp dir, removed when dropped.
 fn scratch() -> anyhow::Result<tempfile::TempDir> {
     Ok(tempfile::Builder::new().prefix("hallq-bench-").tempdir()?)
