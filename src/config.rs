@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub mod appointments;
 #[path = "config_notify.rs"]
 pub mod notify;
+#[path = "config_rota.rs"]
+pub mod rota;
 #[path = "config_spans.rs"]
 mod spans;
 
@@ -89,6 +91,9 @@ pub struct Config {
     /// When reminders and "N ahead" messages fall due.
     #[serde(default)]
     pub notifications: notify::NotificationsSection,
+    /// The staffing rota: windows scheduled away (a staggered lunch, 错时午休).
+    #[serde(default)]
+    pub rota: Vec<rota::RotaSection>,
 }
 
 /// `[tls]`: the server's certificate and key, PEM files (paths relative to the config file).
@@ -977,6 +982,9 @@ impl Config {
         self.validate_reports()?;
         self.notify_plan()?;
         self.validate_events()?;
+        let numbers: Vec<u32> = windows.iter().map(|w| w.number).collect();
+        let rota = rota::plan(&self.rota, &numbers, opens, closes, range, time)
+            .map_err(|(i, key, m)| ("rota", Some(i), key, m))?;
         let miss_rule = self
             .appointments
             .rule()
@@ -1044,6 +1052,7 @@ impl Config {
                     zone: k.zone.clone(),
                 })
                 .collect(),
+            rota,
         })
     }
 }

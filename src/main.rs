@@ -331,7 +331,10 @@ fn run(cmd: Cmd) -> anyhow::Result<ExitCode> {
                 if let Err(e) = hallq::notify::tls::connectors(&config.notify, &file) {
                     return usage(format!("{}: {e}", file.display()));
                 }
-                for w in hallq::domain::appointments::capacity_warnings(&plan) {
+                for w in hallq::domain::appointments::capacity_warnings(&plan)
+                    .into_iter()
+                    .chain(hallq::domain::rota::warnings(&plan))
+                {
                     eprintln!("{}: {w}", file.display());
                 }
                 println!(

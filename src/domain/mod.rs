@@ -18,6 +18,7 @@ pub mod policy;
 pub mod rating;
 pub mod reason;
 pub mod recent;
+pub mod rota;
 pub mod routing;
 pub mod scope;
 pub mod staff_card;

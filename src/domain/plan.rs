@@ -170,6 +170,8 @@ pub struct Plan {
     pub printers: Vec<PrinterPlan>,
     /// Kiosks (`[[kiosks]]`): the printer and zone of each.
     pub kiosks: Vec<KioskPlan>,
+    /// When windows are scheduled away (`[[rota]]`), by window then time.
+    pub rota: Vec<super::rota::Away>,
 }
 
 /// A slip printer.

@@ -31,6 +31,7 @@ pub struct Scenario {
     pub transfer: f64,
     /// Share of finished citizens who rate the service from their phone.
     pub rate: f64,
+    /// Minutes of lunch in a hall without a `[[rota]]` (one with a rota follows it).
     pub lunch_min: f64,
     /// Minutes after the usual time (8:50-9:06) that clerks sign in: a morning that starts with
     /// nobody at the windows while citizens take tickets.
@@ -195,7 +196,19 @@ pub fn queues(plan: &Plan, staffed: &[u32], sc: &Scenario, rng: &mut Rng) -> Vec
     plan.queues
         .iter()
         .map(|q| {
-            let capacity: f64 = plan
+            // Window-minutes for the queue: clerks work the opening hours less their breaks
+            // (the rota's, or an hour's lunch in a hall without one).
+            let work_min = |n: u32| {
+                let away: f64 = if plan.rota.is_empty() {
+                    sc.lunch_min
+                } else {
+                    crate::domain::rota::of_window(plan, n)
+                        .map(|a| a.len_s() as f64 / 60.0)
+                        .sum()
+                };
+                (17.0 * 60.0 - 9.0 * 60.0) - away
+            };
+            let capacity_min: f64 = plan
                 .windows
                 .iter()
                 .filter(|w| staffed.contains(&w.number))
@@ -204,15 +217,13 @@ pub fn queues(plan: &Plan, staffed: &[u32], sc: &Scenario, rng: &mut Rng) -> Vec
                     first
                         .iter()
                         .any(|x| x == &q.id)
-                        .then(|| 1.0 / first.len() as f64)
+                        .then(|| work_min(w.number) / first.len() as f64)
                 })
                 .sum();
             let service_mean_s =
                 f64::from(q.service_s) * factor.get(q.department.as_str()).copied().unwrap_or(1.0);
             let (from_min, to_min) = (minutes(q.opens), minutes(q.last_issue));
-            // Clerks work the opening hours less lunch.
-            let work_min = (17.0 * 60.0 - 9.0 * 60.0) - sc.lunch_min;
-            let served = capacity * work_min * 60.0 / service_mean_s;
+            let served = capacity_min * 60.0 / service_mean_s;
             let expected = (sc.load * served).min(0.9 * f64::from(q.daily_quota));
             let span = (to_min - from_min).max(1.0);
             let peak_rate = expected / (span * mean_shape) * shape_max();

@@ -116,6 +116,7 @@ fn plan() -> Plan {
         public_url: None,
         printers: Vec::new(),
         kiosks: Vec::new(),
+        rota: Vec::new(),
     }
 }
 
