@@ -141,6 +141,25 @@ pub struct Server<'a> {
     /// remaining time, or when a paused clerk is expected back).
     pub free_in_s: f64,
     pub green_streak: u32,
+    /// Breaks the rota still has for it (`domain::rota`), earliest first.
+    pub breaks: Vec<Break>,
+}
+
+/// A scheduled break still to come, in seconds from now: the clerk goes when first free at
+/// or after `from_s` (negative: it is already due) and is back at `until_s`, or a whole
+/// `len_s` after going if that is later (a clerk who went late takes the whole break).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Break {
+    pub from_s: f64,
+    pub until_s: f64,
+    pub len_s: f64,
+}
+
+impl Break {
+    /// When a clerk who goes at `t` is back.
+    pub fn back_s(&self, t: f64) -> f64 {
+        self.until_s.max(t + self.len_s)
+    }
 }
 
 /// A ticket in the calling simulation: waiting now, or one the hall knows will come (a
@@ -205,6 +224,12 @@ pub fn simulate_calls<'a>(
         })?;
         let s = &mut servers[i];
         let t = s.free_in_s;
+        // Free when a break is due: the clerk goes instead of calling.
+        if let Some(k) = s.breaks.iter().position(|b| b.from_s <= t) {
+            let b = s.breaks.remove(k);
+            s.free_in_s = b.back_s(t);
+            continue;
+        }
         let visible = left.iter().filter(|p| p.from_s <= t).map(|p| p.at(t));
         let Some((id, reason)) = routing::choose_next(s.plan, s.green_streak, ratio, visible)
         else {
@@ -366,6 +391,7 @@ mod tests {
             plan,
             free_in_s,
             green_streak: 0,
+            breaks: Vec::new(),
         };
         let mean = |q: &str| if q == "a" { 300.0 } else { 600.0 };
         let now = |c| Pending::now(c);

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::domain::appointments::BookingState;
+use crate::domain::rota;
 
 /// What the hall learns during the day for its estimates: the window time of each queue's
 /// recent calls, each window's last release and turnaround, and how many give up waiting.
@@ -19,6 +20,9 @@ pub(super) struct Learned {
     /// Per pause reason, the seconds and count of today's pauses that ended: when a paused
     /// clerk is expected back.
     pauses: HashMap<String, (f64, u32)>,
+    /// Per window, the reason and start of each of today's pauses that ended: which of its
+    /// scheduled breaks (`rota`) it has taken.
+    ended_pauses: HashMap<u32, Vec<(Option<String>, Timestamp)>>,
 }
 
 impl Learned {
@@ -55,8 +59,18 @@ impl Learned {
         }
     }
 
-    /// A window paused for `reason` at `since` resumed at `now`.
-    pub(super) fn learn_pause(&mut self, reason: Option<String>, since: Timestamp, now: Timestamp) {
+    /// `window`, paused for `reason` at `since`, resumed at `now`.
+    pub(super) fn learn_pause(
+        &mut self,
+        window: u32,
+        reason: Option<String>,
+        since: Timestamp,
+        now: Timestamp,
+    ) {
+        self.ended_pauses
+            .entry(window)
+            .or_default()
+            .push((reason.clone(), since));
         let e = self.pauses.entry(reason.unwrap_or_default()).or_default();
         e.0 += (now.as_second() - since.as_second()).max(0) as f64;
         e.1 += 1;
@@ -246,6 +260,7 @@ impl Hall {
             means.insert(q.to_string(), m);
             m
         };
+        let in_s = |at: Timestamp| (at.as_second() - now.as_second()) as f64;
         let mut servers = Vec::new();
         for &n in &windows {
             let (Some(plan), Some(state)) = (self.plan.window(n), self.windows.get(n)) else {
@@ -267,14 +282,19 @@ impl Hall {
                     None => 0.0,
                 },
                 WindowStatus::Paused => {
-                    let back = match state.pause_until {
-                        Some(until) => (until.as_second() - now.as_second()) as f64,
-                        None => match self.learned.mean_pause_s(state.pause_reason.as_deref()) {
-                            Some(mean) => {
-                                state.since.as_second() as f64 + mean - now.as_second() as f64
+                    let back = match (state.pause_until, self.break_now(n, state)) {
+                        (Some(until), _) => (until.as_second() - now.as_second()) as f64,
+                        // Paused for its scheduled break: back when it ends, or a whole
+                        // break after going if that is later.
+                        (None, Some(b)) => {
+                            self.rota_break(b, now).back_s(in_s(state.since))
+                        }
+                        (None, None) => {
+                            match self.learned.mean_pause_s(state.pause_reason.as_deref()) {
+                                Some(mean) => in_s(state.since) + mean,
+                                None => continue,
                             }
-                            None => continue,
-                        },
+                        }
                     };
                     back.max(0.0)
                 }
@@ -283,10 +303,10 @@ impl Hall {
                 plan,
                 free_in_s,
                 green_streak: state.green_streak,
+                breaks: self.breaks_to_come(n, state, now),
             });
         }
         let tz = &self.plan.rules.tz;
-        let in_s = |at: Timestamp| (at.as_second() - now.as_second()) as f64;
         let mut pending: Vec<estimate::Pending<'_>> = self
             .tickets
             .waiting()
@@ -357,6 +377,67 @@ impl Hall {
             },
             self.learned.theta(),
         )
+    }
+
+    /// `b` of today as seconds from `now`.
+    fn rota_break(&self, b: &rota::Away, now: Timestamp) -> estimate::Break {
+        let at = |t: jiff::civil::Time| {
+            self.plan
+                .rules
+                .tz
+                .to_timestamp(self.day.to_datetime(t))
+                .map_or(0.0, |ts| (ts.as_second() - now.as_second()) as f64)
+        };
+        estimate::Break {
+            from_s: at(b.from),
+            until_s: at(b.to),
+            len_s: b.len_s() as f64,
+        }
+    }
+
+    /// The local time of day of `at`.
+    fn local_time(&self, at: Timestamp) -> jiff::civil::Time {
+        self.plan.rules.tz.to_datetime(at).time()
+    }
+
+    /// The scheduled break that window `n`, paused now, is on: its pause is of the break's
+    /// kind and began around it (`rota::Away::taken_by`).
+    fn break_now(&self, n: u32, state: &WindowState) -> Option<&rota::Away> {
+        if state.status != WindowStatus::Paused {
+            return None;
+        }
+        let since = self.local_time(state.since);
+        rota::of_window(&self.plan, n)
+            .find(|b| b.is_kind_of(state.pause_reason.as_deref()) && b.taken_by(since))
+    }
+
+    /// Window `n`'s scheduled breaks still to come as of `now`: not yet taken (no pause of
+    /// its kind begun around it, ended or going on), and not over (one not begun by its end
+    /// counts as skipped). One already due is expected as soon as the clerk is free.
+    fn breaks_to_come(
+        &self,
+        n: u32,
+        state: &WindowState,
+        now: Timestamp,
+    ) -> Vec<estimate::Break> {
+        let ended = self.learned.ended_pauses.get(&n);
+        let mut pauses: Vec<(Option<&str>, jiff::civil::Time)> = ended
+            .into_iter()
+            .flatten()
+            .map(|(r, at)| (r.as_deref(), self.local_time(*at)))
+            .collect();
+        if state.status == WindowStatus::Paused {
+            pauses.push((state.pause_reason.as_deref(), self.local_time(state.since)));
+        }
+        rota::of_window(&self.plan, n)
+            .filter(|b| {
+                !pauses
+                    .iter()
+                    .any(|(r, since)| b.is_kind_of(*r) && b.taken_by(*since))
+            })
+            .map(|b| self.rota_break(b, now))
+            .filter(|b| b.until_s > 0.0)
+            .collect()
     }
 
     /// The estimate for a newcomer to `queue` (not yet issued): `None` while no window that

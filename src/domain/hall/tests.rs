@@ -18,6 +18,7 @@ use crate::domain::plan::{
 use crate::domain::ticket::{Outcome, Priority, TicketId, TicketState};
 
 mod copies;
+mod rota;
 
 // ---- a small hand-made hall -------------------------------------------------------------
 

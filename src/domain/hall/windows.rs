@@ -144,7 +144,7 @@ impl Hall {
         w.pause_until = None;
         w.since = now;
         self.windows.touch(window);
-        self.learned.learn_pause(reason, since, now);
+        self.learned.learn_pause(window, reason, since, now);
         events.push(Event::WindowResumed {
             window: self.wref(window)?,
         });
