@@ -23,6 +23,7 @@ pub mod seal;
 mod simulated;
 pub mod staff_cards;
 pub mod uplink;
+mod window_steps;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -260,9 +261,11 @@ impl Store {
                 .checked_sub(jiff::Span::new().days(appointments::LOOK_BACK_DAYS))
                 .unwrap_or(today),
         )?;
+        let window_events = window_steps::today(&self.conn, today)?;
         Ok(Restored {
             tickets,
             windows,
+            window_events,
             counters,
             rated,
             follow_ups,

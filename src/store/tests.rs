@@ -328,3 +328,66 @@ fn migrations_run_once_and_record_the_version() {
         .expect("sync");
     assert_eq!(sync, 2, "synchronous=FULL");
 }
+
+#[test]
+fn todays_window_pauses_come_back_for_the_estimator() {
+    use crate::domain::event::WindowRef;
+    use crate::domain::reason::{Reason, ReasonCode};
+    let dir = tempfile::tempdir().expect("dir");
+    let mut store = Store::open(&dir.path().join("h.db")).expect("open");
+    let w = WindowRef {
+        number: 20,
+        name: "公安消防".into(),
+        zone: "A".into(),
+    };
+    let paused = Event::WindowPaused {
+        window: w.clone(),
+        reason: Reason::code(ReasonCode::Lunch),
+        until: None,
+    };
+    let resumed = Event::WindowResumed { window: w.clone() };
+    // (local time, event): one of the day before, then today's pause and resume, and an
+    // event of another kind.
+    let steps = [
+        ("2026-11-26T12:00:00.000+08:00", paused.clone()),
+        ("2026-11-27T00:10:00.000+08:00", paused.clone()),
+        ("2026-11-27T12:00:00.000+08:00", resumed.clone()),
+        (
+            "2026-11-27T12:01:00.000+08:00",
+            Event::WindowSignedIn {
+                window: w.clone(),
+                clerk: ClerkRef {
+                    username: "clerk1".into(),
+                    name: "张三".into(),
+                },
+            },
+        ),
+    ];
+    let mut batch: Vec<(EventRecord, String, i64)> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, (at, e))| {
+            (
+                EventRecord {
+                    seq: i as u64 + 1,
+                    at: (*at).into(),
+                    event: e.clone(),
+                },
+                "staff:clerk1".into(),
+                ts(at).as_millisecond(),
+            )
+        })
+        .collect();
+    store
+        .commit(&mut batch, &Changes::default())
+        .expect("commit");
+    let day = "2026-11-27".parse().expect("date");
+    let back = store.restore(day, day).expect("restore").window_events;
+    assert_eq!(
+        back,
+        vec![
+            (ts("2026-11-27T00:10:00+08:00"), paused),
+            (ts("2026-11-27T12:00:00+08:00"), resumed),
+        ]
+    );
+}

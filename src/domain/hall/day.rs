@@ -78,6 +78,26 @@ impl Hall {
                 hall.learned.learn_cycle(w, queue, called, at);
             }
         }
+        // Today's ended pauses, as `resume` learned them live (a sign-out ends a pause
+        // unlearned).
+        let mut paused: HashMap<u32, (String, Timestamp)> = HashMap::new();
+        for (at, e) in restored.window_events {
+            match e {
+                Event::WindowPaused { window, reason, .. } => {
+                    paused.insert(window.number, (reason.to_string(), at));
+                }
+                Event::WindowResumed { window } => {
+                    if let Some((reason, since)) = paused.remove(&window.number) {
+                        hall.learned
+                            .learn_pause(window.number, Some(reason), since, at);
+                    }
+                }
+                Event::WindowSignedOut { window, .. } => {
+                    paused.remove(&window.number);
+                }
+                _ => {}
+            }
+        }
         for t in hall.tickets.values().filter(|t| t.service_day == today) {
             match (t.state, t.first_called_at) {
                 (TicketState::Cancelled, _) => hall.learned.record_wait(0.0, true),

@@ -330,6 +330,9 @@ pub struct Restored {
     /// Active bookings and recent ones (the miss rule looks back).
     pub bookings: Vec<Booking>,
     pub next_booking_id: i64,
+    /// Today's window pauses, resumes and sign-outs, oldest first: the pause lengths and
+    /// breaks the estimator learned live.
+    pub window_events: Vec<(Timestamp, Event)>,
 }
 
 /// Queue key offset that puts "front" transfers before every issued ticket.

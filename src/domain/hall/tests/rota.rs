@@ -137,3 +137,43 @@ fn a_break_taken_is_not_expected_again() {
         assert_eq!(newcomer_b(&f), Some(want), "{went}-{back} {reason}");
     }
 }
+
+#[test]
+fn learned_pause_lengths_come_back_after_a_restart() {
+    // No rota: window 2's clerk met 14:00-14:30 (today's mean meeting: 1800 s) and at 14:30
+    // goes to another: expected back at 15:00.
+    let mut f = Fx::new();
+    f.sign_in(&c2(), 2);
+    let mut events = Vec::new();
+    for (hm, cmd) in [
+        ("14:00", pause(2, "meeting")),
+        ("14:30", Command::Resume { window: 2 }),
+        ("14:30", pause(2, "meeting")),
+    ] {
+        f.set(hm);
+        let now = f.now;
+        events.extend(f.ok(&c2(), cmd).into_iter().map(|e| (now, e)));
+    }
+    assert_eq!(newcomer_b(&f), Some(1800));
+    let windows = f.h.take_changes().windows;
+    let restart = |window_events| {
+        let plan = Arc::new(f.h.plan().clone());
+        let restored = Restored {
+            windows: windows.clone(),
+            window_events,
+            ..Restored::default()
+        };
+        Hall::restore(plan, b"key".to_vec(), at("14:31"), restored)
+    };
+    let b = |h: &Hall| {
+        h.queue_views(at("14:31"))
+            .into_iter()
+            .find(|q| q.id == "b")
+            .and_then(|q| q.estimated_wait_s)
+    };
+    // Restored with today's window events: the same 1800 s.
+    assert_eq!(b(&restart(events)), Some(1800));
+    // Without them no meeting has ended today: window 2 is not counted, one service is
+    // assumed.
+    assert_eq!(b(&restart(Vec::new())), Some(600));
+}
