@@ -543,10 +543,7 @@ impl Reader {
 
     /// The stored rating of a ticket named by id or token, with the idempotency key it was
     /// sent with and the follow-up it opened.
-    pub fn rating_of(
-        &self,
-        target: &RateTarget,
-    ) -> Result<Option<StoredRating>> {
+    pub fn rating_of(&self, target: &RateTarget) -> Result<Option<StoredRating>> {
         let id = match target {
             RateTarget::Id(id) => Some(id.0),
             RateTarget::Token(tok) => self.ticket_by_token(tok)?.map(|t| t.id.0),
