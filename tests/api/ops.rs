@@ -279,15 +279,7 @@ fn log_format_json_writes_one_json_object_a_line() {
     )
     .expect("config");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--config",
-            utf8(&cfg),
-            "--db",
-        ])
-        .arg(dir.path().join("hallq.db"))
+        .args(serve_args(&cfg, &dir.path().join("hallq.db")))
         .env("RUST_LOG", "hallq=info")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
@@ -369,4 +361,54 @@ async fn a_clock_behind_the_last_event_in_the_database_is_an_alarm_on_the_floor(
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     hall.stop().await;
+}
+
+/// `hallq serve` on a free loopback port with this config and database.
+fn serve_args(cfg: &Path, db: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = ["serve", "--listen", "127.0.0.1:0", "--config"]
+        .map(Into::into)
+        .into();
+    args.extend([cfg.as_os_str().into(), "--db".into(), db.as_os_str().into()]);
+    args
+}
+
+/// A hall with hundreds of screens and phones needs more descriptors than a shell's usual soft
+/// limit of 1024: `serve` raises its soft limit to the hard one before it listens.
+#[test]
+fn serve_raises_its_descriptor_limit_to_the_hard_one() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(&cfg, shipped_config()).expect("config");
+    // Started with a soft limit of 256 under a larger hard one.
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Sn 256 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_hallq"))
+        .args(serve_args(&cfg, &dir.path().join("hallq.db")))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    // Once it says it listens, the limit it serves under is in force.
+    let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let listening = stdout
+        .lines()
+        .map_while(Result::ok)
+        .any(|l| l.contains("hallq listening on"));
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id()));
+    child.kill().expect("stop the server");
+    let _ = child.wait();
+    assert!(listening, "the server started");
+    let limits = limits.expect("the server's limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("Max open files");
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let (soft, hard) = (f[3], f[4]);
+    assert_ne!(
+        hard, "256",
+        "the hard limit is above the soft one we started with"
+    );
+    assert_eq!(soft, hard, "soft limit raised to the hard one");
 }
