@@ -127,6 +127,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::type_complexity)] // case tables read best inline
     fn queues_left_with_no_window_by_the_rota() {
         let (o, c) = (t(9, 0), t(17, 0));
         // Queue "a" is called by windows 1 and 2, and by 3 as its second tier.

@@ -286,9 +286,7 @@ impl Hall {
                         (Some(until), _) => (until.as_second() - now.as_second()) as f64,
                         // Paused for its scheduled break: back when it ends, or a whole
                         // break after going if that is later.
-                        (None, Some(b)) => {
-                            self.rota_break(b, now).back_s(in_s(state.since))
-                        }
+                        (None, Some(b)) => self.rota_break(b, now).back_s(in_s(state.since)),
                         (None, None) => {
                             match self.learned.mean_pause_s(state.pause_reason.as_deref()) {
                                 Some(mean) => in_s(state.since) + mean,
@@ -414,12 +412,7 @@ impl Hall {
     /// Window `n`'s scheduled breaks still to come as of `now`: not yet taken (no pause of
     /// its kind begun around it, ended or going on), and not over (one not begun by its end
     /// counts as skipped). One already due is expected as soon as the clerk is free.
-    fn breaks_to_come(
-        &self,
-        n: u32,
-        state: &WindowState,
-        now: Timestamp,
-    ) -> Vec<estimate::Break> {
+    fn breaks_to_come(&self, n: u32, state: &WindowState, now: Timestamp) -> Vec<estimate::Break> {
         let ended = self.learned.ended_pauses.get(&n);
         let mut pauses: Vec<(Option<&str>, jiff::civil::Time)> = ended
             .into_iter()
