@@ -67,6 +67,39 @@ fn check_config_accepts_the_shipped_hall_and_names_the_bad_key() {
     assert_eq!(code, 2, "{err}");
 }
 
+/// The staffing rota: the shipped one leaves no queue alone; one that does is accepted with a
+/// warning; one that names a window the hall lacks is refused at its line.
+#[test]
+fn check_config_checks_the_rota() {
+    let shipped = concat!(env!("CARGO_MANIFEST_DIR"), "/config/hall.toml");
+    let (code, _, err) = run(&["check-config", shipped]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("[[rota]]"), "{err}");
+    let text = std::fs::read_to_string(shipped).expect("read");
+    let entries = text.lines().filter(|l| *l == "[[rota]]").count();
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("rota.toml");
+    let with = |entry: &str| {
+        std::fs::write(&file, format!("{text}\n[[rota]]\n{entry}\n")).expect("write");
+        run(&["check-config", file.to_str().expect("utf-8")])
+    };
+    let (code, _, err) = with("windows = \"96\"\naway = \"12:00-13:00\"");
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: [[rota]] leaves queue \"xfjd\" with no window 12:00-13:00"),
+        "{err}"
+    );
+    let (code, _, err) = with("windows = \"119\"\naway = \"12:00-13:00\"");
+    assert_eq!(code, 2, "{err}");
+    let line = text.lines().count() + 3;
+    assert!(
+        err.contains(&format!(
+            "rota.toml:{line}: rota[{entries}].windows: no [[windows]] defines window 119"
+        )),
+        "{err}"
+    );
+}
+
 #[test]
 fn accounts_and_devices_from_the_command_line() {
     let dir = tempfile::tempdir().expect("dir");
