@@ -14,6 +14,7 @@ use anyhow::Context;
 use hallq::central::fact::Shipped;
 use hallq::central::ingest::{self, HallInfo};
 use hallq::central::report::{self, CentralBy};
+use hallq::central::stages::Stages;
 use hallq::central::uplink::BATCH;
 
 /// Arguments of the bench.
@@ -53,6 +54,9 @@ pub struct CentralArgs {
     pub batch: usize,
     #[arg(long, default_value = "config/hall.toml")]
     pub config: std::path::PathBuf,
+    /// Also print where the uplink path's time went, stage by stage.
+    #[arg(long)]
+    pub breakdown: bool,
 }
 
 /// A small deterministic generator (xorshift), so runs are comparable.
@@ -211,6 +215,9 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
             rate(t.keyed_s),
             t.bare_s / t.keyed_s,
         );
+        if a.breakdown {
+            print_stages(&t.stages, t.events);
+        }
     }
     let (from, to) = (start.to_string(), end.to_string());
     let t = Instant::now();
@@ -248,12 +255,27 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Seconds spent on the same events three ways.
+/// Seconds spent on the same events three ways, and the uplink path's by stage.
 struct IngestTimes {
     events: usize,
     uplink_s: f64,
     bare_s: f64,
     keyed_s: f64,
+    stages: Stages,
+}
+
+/// Each stage's total, its share and its cost per event.
+fn print_stages(stages: &Stages, events: usize) {
+    let total = stages.total().as_secs_f64().max(f64::MIN_POSITIVE);
+    for (name, d) in stages.items() {
+        let s = d.as_secs_f64();
+        println!(
+            "      {name:<40} {:>8.1} ms {:>5.1} % {:>6.2} µs/event",
+            s * 1e3,
+            100.0 * s / total,
+            s * 1e6 / events.max(1) as f64
+        );
+    }
 }
 
 /// Ship `halls` halls named `{prefix}NN` × `days` days from `start` × `tickets` a day through
@@ -281,6 +303,7 @@ async fn ingest_halls(
         uplink_s: 0.0,
         bare_s: 0.0,
         keyed_s: 0.0,
+        stages: Stages::default(),
     };
     let batch = batch.max(1);
     for h in 0..halls {
@@ -297,7 +320,7 @@ async fn ingest_halls(
             t.events += pending.len();
             let started = Instant::now();
             for chunk in pending.chunks(batch) {
-                ingest::ship(client, &hall, chunk, seq).await?;
+                ingest::ship_timed(client, &hall, chunk, seq, &mut t.stages).await?;
             }
             t.uplink_s += started.elapsed().as_secs_f64();
             let rows: Vec<&Shipped> = pending.iter().collect();
@@ -351,6 +374,7 @@ async fn hall_while_shipping(
         a.rounds,
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    hall_side_read(&db)?;
     let section = hallq::config::UplinkSection {
         url: url.to_string(),
         hall_id: "backlog".into(),
@@ -432,6 +456,36 @@ async fn hall_while_shipping(
         busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
     );
     hall.stop().await;
+    Ok(())
+}
+
+/// The hall's side of shipping, apart from the centre: the backlog read from the hall's
+/// database in the uplink's batches and projected to what leaves the hall.
+fn hall_side_read(db: &std::path::Path) -> anyhow::Result<()> {
+    let reader = hallq::store::Reader::new(db);
+    let (mut since, mut events) = (0u64, 0usize);
+    let (mut read_s, mut decode_s) = (0.0f64, 0.0f64);
+    loop {
+        let t = Instant::now();
+        let records = reader.events_since(since, BATCH)?;
+        read_s += t.elapsed().as_secs_f64();
+        let Some(last) = records.last().map(|r| r.seq) else {
+            break;
+        };
+        let t = Instant::now();
+        let shipped: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
+        decode_s += t.elapsed().as_secs_f64();
+        events += shipped.len();
+        since = last;
+    }
+    let per = |s: f64| s * 1e6 / events.max(1) as f64;
+    println!(
+        "  hall side, {events} events in batches of {BATCH}: SQLite read and decode {:.0} ms ({:.2} µs/event), projection to what leaves the hall {:.0} ms ({:.2} µs/event)",
+        read_s * 1e3,
+        per(read_s),
+        decode_s * 1e3,
+        per(decode_s)
+    );
     Ok(())
 }
 

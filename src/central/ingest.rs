@@ -9,6 +9,7 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::types::Type;
 
 use super::fact::{Deltas, Shipped, TicketRow};
+use super::stages::Stages;
 use super::wire::{PgDate, PgTime};
 use crate::domain::Plan;
 use crate::domain::rating::RatingLevel;
@@ -96,6 +97,18 @@ pub async fn ship(
     batch: &[Shipped],
     hall_last_seq: i64,
 ) -> Result<usize, tokio_postgres::Error> {
+    ship_timed(client, hall, batch, hall_last_seq, &mut Stages::default()).await
+}
+
+/// `ship`, adding the time of each stage to `stages`.
+pub async fn ship_timed(
+    client: &mut Client,
+    hall: &HallInfo,
+    batch: &[Shipped],
+    hall_last_seq: i64,
+    stages: &mut Stages,
+) -> Result<usize, tokio_postgres::Error> {
+    stages.start();
     let tx = client.transaction().await?;
     let shipped: i64 = tx
         .query_one(
@@ -104,6 +117,7 @@ pub async fn ship(
         )
         .await?
         .get(0);
+    stages.lap("begin, lock the hall row");
     let fresh: Vec<&Shipped> = batch.iter().filter(|e| e.seq > shipped).collect();
     let issued_here: HashSet<i64> = fresh
         .iter()
@@ -148,6 +162,7 @@ pub async fn ship(
             tickets.insert(t.ticket_id, t);
         }
     }
+    stages.lap("read earlier tickets");
     let mut deltas = Deltas::default();
     let originals: HashMap<i64, TicketRow> = tickets.clone();
     let mut ratings = Vec::new();
@@ -183,20 +198,26 @@ pub async fn ship(
     }
     let days = deltas.nonzero();
     let months = Deltas::by_month(&days);
+    stages.lap("rebuild tickets, rollup deltas (Rust)");
     tokio::try_join!(
         remove_tickets(&tx, &hall.hall_id, &changed),
         insert_ratings(&tx, &hall.hall_id, &ratings),
     )?;
+    stages.lap("remove moved tickets, insert ratings");
     copy_events(&tx, "events", &hall.hall_id, &fresh).await?;
+    stages.lap("events COPY");
     // New and moved-on tickets in one COPY, in key order, so the primary key's B-tree takes
     // the new ones at its right edge.
     created.extend(changed);
     created.sort_unstable_by_key(|t| t.ticket_id);
     copy_tickets(&tx, &hall.hall_id, &created).await?;
-    super::rollup::write(&tx, &hall.hall_id, days, months).await?;
+    stages.lap("tickets COPY");
+    super::rollup::write(&tx, &hall.hall_id, days, months, stages).await?;
     // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
     mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq).await?;
+    stages.lap("mark");
     tx.commit().await?;
+    stages.lap("commit");
     Ok(fresh.len())
 }
 

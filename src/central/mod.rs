@@ -12,6 +12,7 @@ pub mod pct;
 pub mod report;
 pub mod rollup;
 pub mod schema;
+pub mod stages;
 pub mod uplink;
 pub mod wire;
 

@@ -13,6 +13,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 use super::fact::{Measures, RollupKey};
 use super::ingest::copy_into;
+use super::stages::Stages;
 use super::wire::{Counts, PgDate};
 
 /// The counters of both rollup tables, after (hall_id, day or month, queue), in `Measures`
@@ -81,13 +82,19 @@ pub async fn write(
     hall: &str,
     days: Vec<(RollupKey, Measures)>,
     months: Vec<(RollupKey, Measures)>,
+    stages: &mut Stages,
 ) -> Result<(), tokio_postgres::Error> {
     let (old_days, old_months) = tokio::try_join!(
         take(tx, hall, "day_queue", "day", &days),
         take(tx, hall, "month_queue", "month", &months),
     )?;
-    put(tx, hall, "day_queue", "day", merge(old_days, days)).await?;
-    put(tx, hall, "month_queue", "month", merge(old_months, months)).await
+    stages.lap("rollups: take old rows");
+    let (days, months) = (merge(old_days, days), merge(old_months, months));
+    stages.lap("rollups: merge (Rust)");
+    put(tx, hall, "day_queue", "day", days).await?;
+    put(tx, hall, "month_queue", "month", months).await?;
+    stages.lap("rollups: COPY back");
+    Ok(())
 }
 
 /// The batch's changes added to the rows they change (new rows as they are), in key order so
