@@ -318,19 +318,20 @@ async fn ingest_halls(
                 continue;
             }
             t.events += pending.len();
+            let chunks: Vec<std::sync::Arc<[Shipped]>> =
+                pending.chunks(batch).map(std::sync::Arc::from).collect();
             let started = Instant::now();
-            for chunk in pending.chunks(batch) {
+            for chunk in chunks {
                 ingest::ship_timed(client, &hall, chunk, seq, &mut t.stages).await?;
             }
             t.uplink_s += started.elapsed().as_secs_f64();
-            let rows: Vec<&Shipped> = pending.iter().collect();
             for (table, secs) in [
                 ("bare_events", &mut t.bare_s),
                 ("keyed_events", &mut t.keyed_s),
             ] {
                 let started = Instant::now();
                 let tx = client.transaction().await?;
-                ingest::copy_events(&tx, table, &hall.hall_id, &rows).await?;
+                ingest::copy_events(&tx, table, &hall.hall_id, &pending).await?;
                 tx.commit().await?;
                 *secs += started.elapsed().as_secs_f64();
             }

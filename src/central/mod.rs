@@ -6,6 +6,7 @@
 //! The only place besides `store/` with SQL, and it speaks only to PostgreSQL.
 
 pub mod accounts;
+pub mod batch;
 pub mod fact;
 pub mod ingest;
 pub mod pct;

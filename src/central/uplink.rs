@@ -106,6 +106,8 @@ pub struct Uplink {
 enum ShipError {
     #[error("central database: {0}")]
     Pg(#[from] tokio_postgres::Error),
+    #[error("central database: {0}")]
+    Ingest(#[from] ingest::IngestError),
     #[error("hall database: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -231,7 +233,7 @@ impl Uplink {
             return Ok(0);
         };
         let batch: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
-        ingest::ship(client, &self.hall, &batch, hall_seq as i64).await?;
+        ingest::ship(client, &self.hall, batch.into(), hall_seq as i64).await?;
         // The centre has committed: only now may the hall's mark move.
         let now = jiff::Timestamp::now().as_millisecond();
         pace.mark = last;
