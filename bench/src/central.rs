@@ -391,29 +391,7 @@ async fn hall_while_shipping(
     let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
     let mut ratios: Vec<f64> = Vec::new();
     for round in 1..=a.rounds.max(1) {
-        central
-            .batch_execute(
-                "DELETE FROM events WHERE hall_id = 'backlog';
-                 DELETE FROM tickets WHERE hall_id = 'backlog';
-                 DELETE FROM ratings WHERE hall_id = 'backlog';
-                 DELETE FROM day_queue WHERE hall_id = 'backlog';
-                 DELETE FROM month_queue WHERE hall_id = 'backlog';
-                 UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';",
-            )
-            .await
-            .or_else(|e| {
-                if e.as_db_error().is_some() {
-                    Ok(())
-                } else {
-                    Err(e)
-                }
-            })?;
-        // The mark never moves back through the uplink's own door: reset it by hand.
-        rusqlite::Connection::open(&db)?.execute(
-            "INSERT INTO uplink_mark(hall_id, shipped_seq, shipped_ms) VALUES ('backlog', 0, 0)
-             ON CONFLICT (hall_id) DO UPDATE SET shipped_seq = 0",
-            [],
-        )?;
+        forget_backlog(&central, &db).await?;
         // Pairs of slices, one calm and one shipping, in alternating order, so the other
         // load on the machine falls on both alike; the uplink is started for each shipping
         // slice and stopped after it (it resumes from the hall's mark).
@@ -471,7 +449,77 @@ async fn hall_while_shipping(
         each.join(", "),
         busy.pct(0.99) / quiet.pct(0.99).max(f64::MIN_POSITIVE)
     );
+    // The backlog once more from the start with the kiosks stopped: the whole uplink (the
+    // hall's reads, each ahead of its turn, and the centre's ingest), end to end.
+    forget_backlog(&central, &db).await?;
+    let (count, newest): (i64, i64) = rusqlite::Connection::open(&db)?.query_row(
+        "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM events",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let status = std::sync::Arc::new(hallq::central::uplink::UplinkStatus::default());
+    let started = Instant::now();
+    let task = tokio::spawn(
+        hallq::central::uplink_for(&section, plan, &db, std::sync::Arc::clone(&status)).run(),
+    );
+    while status.view("backlog").shipped_seq < newest as u64 {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(300),
+            "the uplink did not catch up in 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let took = started.elapsed().as_secs_f64();
+    task.abort();
+    let _ = task.await;
+    let row = central
+        .query_one(
+            "SELECT COUNT(*), COUNT(DISTINCT seq), COALESCE(MAX(seq), 0) FROM events WHERE hall_id = 'backlog'",
+            &[],
+        )
+        .await?;
+    let (stored, distinct, last): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    anyhow::ensure!(
+        stored == count && distinct == count && last == newest,
+        "the centre holds {stored} events ({distinct} distinct, last {last}), the hall {count} (last {newest})"
+    );
+    println!(
+        "  catch-up with the kiosks stopped: {count} events in {took:.2} s ({:.0} events/s, reading the hall's database included), each stored once",
+        count as f64 / took.max(f64::MIN_POSITIVE)
+    );
     hall.stop().await;
+    Ok(())
+}
+
+/// Make the centre forget the `backlog` hall's events and the hall its mark, so the next
+/// uplink ships its whole log again.
+async fn forget_backlog(
+    central: &tokio_postgres::Client,
+    db: &std::path::Path,
+) -> anyhow::Result<()> {
+    central
+        .batch_execute(
+            "DELETE FROM events WHERE hall_id = 'backlog';
+             DELETE FROM tickets WHERE hall_id = 'backlog';
+             DELETE FROM ratings WHERE hall_id = 'backlog';
+             DELETE FROM day_queue WHERE hall_id = 'backlog';
+             DELETE FROM month_queue WHERE hall_id = 'backlog';
+             UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';",
+        )
+        .await
+        .or_else(|e| {
+            if e.as_db_error().is_some() {
+                Ok(())
+            } else {
+                Err(e)
+            }
+        })?;
+    // The mark never moves back through the uplink's own door: reset it by hand.
+    rusqlite::Connection::open(db)?.execute(
+        "INSERT INTO uplink_mark(hall_id, shipped_seq, shipped_ms) VALUES ('backlog', 0, 0)
+         ON CONFLICT (hall_id) DO UPDATE SET shipped_seq = 0",
+        [],
+    )?;
     Ok(())
 }
 
