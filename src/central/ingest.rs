@@ -1,17 +1,22 @@
-//! Writing a hall's events into the central database: one transaction per batch. Events go in
-//! with `ON CONFLICT (hall_id, seq) DO NOTHING`; only the ones that were really new are
-//! applied to tickets, ratings and rollups, so a batch sent twice counts once.
+//! Writing a hall's events into the central database: one transaction per batch. Only the
+//! events past the centre's mark for the hall, read under the hall row's lock, go in (and the
+//! (hall_id, seq) key would refuse any other), and only they are applied to tickets, ratings
+//! and rollups, so a batch sent twice counts once.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
-use tokio_postgres::Client;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use bytes::Bytes;
+use futures_util::SinkExt;
 use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Transaction};
 
-use super::fact::{Deltas, Shipped, TicketRow};
-use super::wire::{PgDate, PgTime};
+use super::batch::{self, EVENT_COLUMNS, RATING_COLUMNS, TICKET_COLUMNS};
+use super::fact::{Shipped, TicketRow};
+use super::rollup;
+use super::stages::Stages;
+use super::wire::{BoxError, PgTime};
 use crate::domain::Plan;
-use crate::domain::rating::RatingLevel;
 
 /// A hall as the centre knows it: id, name, wait target and queue catalogue.
 #[derive(Debug, Clone)]
@@ -87,121 +92,143 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 ///
 /// The hall ships its log in order and the centre's `last_seq` moves in the same transaction
 /// as the rows, so the events past `last_seq` are exactly the new ones (the primary key on
-/// (hall_id, seq) would refuse a duplicate all the same). New events and tickets go in by
-/// binary COPY; tickets issued in an earlier batch are read, advanced, taken out and copied
-/// back with the new ones; the day and month rollups are merged in `rollup`.
+/// (hall_id, seq) would refuse a duplicate all the same). The centre is kept busy: the events'
+/// COPY goes out first, and while PostgreSQL takes it this side works out the tickets, ratings
+/// and rollup changes on a blocking thread (`batch::work`); then the rest goes out pipelined,
+/// with one wait for the old rollup rows (merged in `rollup`) and one for the commit.
 pub async fn ship(
     client: &mut Client,
     hall: &HallInfo,
-    batch: &[Shipped],
+    batch: Arc<[Shipped]>,
     hall_last_seq: i64,
-) -> Result<usize, tokio_postgres::Error> {
+) -> Result<usize, IngestError> {
+    ship_timed(client, hall, batch, hall_last_seq, &mut Stages::default()).await
+}
+
+/// `ship`, adding the time of each stage to `stages`.
+pub async fn ship_timed(
+    client: &mut Client,
+    hall: &HallInfo,
+    batch: Arc<[Shipped]>,
+    hall_last_seq: i64,
+    stages: &mut Stages,
+) -> Result<usize, IngestError> {
+    stages.start();
     let tx = client.transaction().await?;
-    let shipped: i64 = tx
+    // With the mark, the hall's latest rollup day: rollup rows after it are new for sure,
+    // and need no look for a stored row (a backward step of the rollups' key).
+    let row = tx
         .query_one(
-            "SELECT last_seq FROM halls WHERE hall_id = $1 FOR UPDATE",
+            "SELECT last_seq, (SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1)
+             FROM halls WHERE hall_id = $1 FOR UPDATE",
             &[&hall.hall_id],
         )
-        .await?
-        .get(0);
-    let fresh: Vec<&Shipped> = batch.iter().filter(|e| e.seq > shipped).collect();
-    let issued_here: HashSet<i64> = fresh
-        .iter()
-        .filter(|e| e.kind == "ticket.issued")
-        .filter_map(|e| e.ticket_id)
-        .collect();
-    let older: Vec<i64> = fresh
-        .iter()
-        .filter_map(|e| e.ticket_id)
-        .filter(|id| !issued_here.contains(id))
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let mut tickets: HashMap<i64, TicketRow> = HashMap::new();
-    if !older.is_empty() {
-        for r in tx
-            .query(
-                "SELECT ticket_id, to_char(day, 'YYYY-MM-DD'), queue, original_queue, state, win, issued_ms,
-                        first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
-                 FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
-                &[&hall.hall_id, &older],
-            )
-            .await?
-        {
-            let t = TicketRow {
-                ticket_id: r.get(0),
-                day: r.get(1),
-                queue: r.get(2),
-                original_queue: r.get(3),
-                state: static_state(r.get(4)),
-                window: r.get(5),
-                issued_ms: r.get(6),
-                first_called_ms: r.get(7),
-                called_ms: r.get(8),
-                started_ms: r.get(9),
-                finished_ms: r.get(10),
-                transfer_count: r.get(11),
-                outcome: r
-                    .get::<_, Option<String>>(12)
-                    .and_then(|o| static_outcome(&o)),
-            };
-            tickets.insert(t.ticket_id, t);
-        }
-    }
-    let mut deltas = Deltas::default();
-    let originals: HashMap<i64, TicketRow> = tickets.clone();
-    let mut ratings = Vec::new();
-    for e in &fresh {
-        let Some(id) = e.ticket_id else { continue };
-        if let Some(level) = e.level {
-            if let Some(t) = tickets.get(&id) {
-                let idx = RatingLevel::ALL
-                    .iter()
-                    .position(|l| l.as_str() == level)
-                    .unwrap_or(0);
-                let queue = e.queue.clone().unwrap_or_else(|| t.queue.clone());
-                deltas.rating(&t.day, &queue, idx);
-                ratings.push((id, t.day.clone(), queue, level, e.window));
-            }
-            continue;
-        }
-        if let Some(t) = TicketRow::apply(tickets.remove(&id), e) {
-            tickets.insert(id, t);
-        }
-    }
-    let (mut created, mut changed) = (Vec::new(), Vec::new());
-    for (id, t) in &tickets {
-        match originals.get(id) {
-            Some(o) if o == t => continue,
-            Some(o) => {
-                deltas.ticket(o, hall.wait_target_s, -1);
-                changed.push(t);
-            }
-            None => created.push(t),
-        }
-        deltas.ticket(t, hall.wait_target_s, 1);
-    }
-    let days = deltas.nonzero();
-    let months = Deltas::by_month(&days);
-    tokio::try_join!(
-        remove_tickets(&tx, &hall.hall_id, &changed),
-        insert_ratings(&tx, &hall.hall_id, &ratings),
+        .await?;
+    let (shipped, rolled): (i64, Option<String>) = (row.get(0), row.get(1));
+    stages.lap("begin, lock the hall row");
+    // A batch sent again after its commit went unseen is new from some point on, or not at all.
+    let fresh: Arc<[Shipped]> = if batch.iter().all(|e| e.seq > shipped) {
+        Arc::clone(&batch)
+    } else {
+        batch.iter().filter(|e| e.seq > shipped).cloned().collect()
+    };
+    let earlier = read_tickets(&tx, &hall.hall_id, &batch::earlier_tickets(&fresh)).await?;
+    stages.lap("read earlier tickets");
+    let worked = {
+        let (fresh, id, target) = (Arc::clone(&fresh), hall.hall_id.clone(), hall.wait_target_s);
+        tokio::task::spawn_blocking(move || batch::work(&id, target, &fresh, earlier))
+    };
+    let events = batch::event_rows(&hall.hall_id, &fresh).map_err(IngestError::Encode)?;
+    send_copy(&tx, "events", EVENT_COLUMNS, events).await?;
+    stages.lap("events COPY (batch worked out beside it)");
+    let worked = worked.await?.map_err(IngestError::Encode)?;
+    stages.lap("wait for the batch's work (Rust)");
+    // Pipelined: each statement goes out without waiting for the one before.
+    let tickets = async {
+        remove_tickets(&tx, &hall.hall_id, &worked.moved).await?;
+        send_copy(&tx, "tickets", TICKET_COLUMNS, worked.tickets).await
+    };
+    let (_, _, old_days, old_months) = tokio::try_join!(
+        tickets,
+        send_copy(&tx, "ratings", RATING_COLUMNS, worked.ratings),
+        rollup::take(&tx, &hall.hall_id, rollup::DAYS, &worked.days, rolled.as_deref()),
+        rollup::take(&tx, &hall.hall_id, rollup::MONTHS, &worked.months, rolled.as_deref()),
     )?;
-    copy_events(&tx, "events", &hall.hall_id, &fresh).await?;
-    // New and moved-on tickets in one COPY, in key order, so the primary key's B-tree takes
-    // the new ones at its right edge.
-    created.extend(changed);
-    created.sort_unstable_by_key(|t| t.ticket_id);
-    copy_tickets(&tx, &hall.hall_id, &created).await?;
-    super::rollup::write(&tx, &hall.hall_id, days, months).await?;
+    stages.lap("tickets COPY, ratings, rollups taken out");
+    let days = rollup::rows(&hall.hall_id, rollup::DAYS, old_days, worked.days);
+    let months = rollup::rows(&hall.hall_id, rollup::MONTHS, old_months, worked.months);
+    let (days, months) = (
+        days.map_err(IngestError::Encode)?,
+        months.map_err(IngestError::Encode)?,
+    );
+    stages.lap("rollups merged (Rust)");
     // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
-    mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq).await?;
+    let (day_columns, month_columns) = (rollup::columns(rollup::DAYS), rollup::columns(rollup::MONTHS));
+    tokio::try_join!(
+        send_copy(&tx, rollup::DAYS.table, &day_columns, days),
+        send_copy(&tx, rollup::MONTHS.table, &month_columns, months),
+        mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq),
+    )?;
+    stages.lap("rollups COPY back, mark");
     tx.commit().await?;
+    stages.lap("commit");
     Ok(fresh.len())
 }
 
+/// Why a batch was not stored (nothing of it was).
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error("{0}")]
+    Pg(#[from] tokio_postgres::Error),
+    #[error("encoding a batch: {0}")]
+    Encode(BoxError),
+    #[error("working out a batch: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// The stored rows of tickets `ids` of `hall`.
+async fn read_tickets(
+    tx: &Transaction<'_>,
+    hall: &str,
+    ids: &[i64],
+) -> Result<HashMap<i64, TicketRow>, tokio_postgres::Error> {
+    let mut tickets = HashMap::new();
+    if ids.is_empty() {
+        return Ok(tickets);
+    }
+    for r in tx
+        .query(
+            "SELECT ticket_id, to_char(day, 'YYYY-MM-DD'), queue, original_queue, state, win, issued_ms,
+                    first_called_ms, called_ms, started_ms, finished_ms, transfer_count, outcome
+             FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
+            &[&hall, &ids],
+        )
+        .await?
+    {
+        let t = TicketRow {
+            ticket_id: r.get(0),
+            day: r.get(1),
+            queue: r.get(2),
+            original_queue: r.get(3),
+            state: static_state(r.get(4)),
+            window: r.get(5),
+            issued_ms: r.get(6),
+            first_called_ms: r.get(7),
+            called_ms: r.get(8),
+            started_ms: r.get(9),
+            finished_ms: r.get(10),
+            transfer_count: r.get(11),
+            outcome: r
+                .get::<_, Option<String>>(12)
+                .and_then(|o| static_outcome(&o)),
+        };
+        tickets.insert(t.ticket_id, t);
+    }
+    Ok(tickets)
+}
+
 async fn mark_shipped(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &Transaction<'_>,
     hall: &str,
     last: Option<&Shipped>,
     hall_last_seq: i64,
@@ -230,182 +257,51 @@ fn static_outcome(s: &str) -> Option<&'static str> {
     crate::domain::ticket::Outcome::parse(s).map(|o| o.as_str())
 }
 
-/// Columns of the events COPY, with their types.
-const EVENT_COLUMNS: &[(&str, Type)] = &[
-    ("hall_id", Type::TEXT),
-    ("seq", Type::INT8),
-    ("at", Type::TIMESTAMPTZ),
-    ("day", Type::DATE),
-    ("kind", Type::TEXT),
-    ("ticket_id", Type::INT8),
-    ("queue", Type::TEXT),
-    ("department", Type::TEXT),
-    ("win", Type::INT4),
-    ("outcome", Type::TEXT),
-    ("level", Type::TEXT),
-];
-
-/// Columns of the tickets COPY, with their types.
-const TICKET_COLUMNS: &[(&str, Type)] = &[
-    ("hall_id", Type::TEXT),
-    ("ticket_id", Type::INT8),
-    ("day", Type::DATE),
-    ("queue", Type::TEXT),
-    ("original_queue", Type::TEXT),
-    ("state", Type::TEXT),
-    ("win", Type::INT4),
-    ("issued_ms", Type::INT8),
-    ("first_called_ms", Type::INT8),
-    ("called_ms", Type::INT8),
-    ("started_ms", Type::INT8),
-    ("finished_ms", Type::INT8),
-    ("transfer_count", Type::INT4),
-    ("outcome", Type::TEXT),
-];
-
-/// A binary COPY into `table` of `columns`.
-pub(super) async fn copy_into(
-    tx: &tokio_postgres::Transaction<'_>,
+/// A binary COPY of `payload` (from `wire::CopyRows`) into `table` of `columns`, in one piece.
+pub async fn send_copy(
+    tx: &Transaction<'_>,
     table: &str,
     columns: &[(&str, Type)],
-) -> Result<BinaryCopyInWriter, tokio_postgres::Error> {
+    payload: Option<Bytes>,
+) -> Result<u64, tokio_postgres::Error> {
+    let Some(payload) = payload else { return Ok(0) };
     let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
-    let types: Vec<Type> = columns.iter().map(|c| c.1.clone()).collect();
     let sink = tx
-        .copy_in(&format!(
+        .copy_in::<_, Bytes>(&format!(
             "COPY {table} ({}) FROM STDIN (FORMAT binary)",
             names.join(", ")
         ))
         .await?;
-    Ok(BinaryCopyInWriter::new(sink, &types))
+    futures_util::pin_mut!(sink);
+    sink.send(payload).await?;
+    sink.finish().await
 }
 
 /// Events by binary COPY into `table` (`events`, or a table of its shape for the bench's
-/// baseline).
+/// baseline), by the encoder `ship` uses.
 pub async fn copy_events(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &Transaction<'_>,
     table: &str,
     hall: &str,
-    rows: &[&Shipped],
-) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let w = copy_into(tx, table, EVENT_COLUMNS).await?;
-    futures_util::pin_mut!(w);
-    let mut days = Days::default();
-    for e in rows {
-        w.as_mut()
-            .write(&[
-                &hall,
-                &e.seq,
-                &PgTime(e.at_ms),
-                &days.of(&e.day),
-                &e.kind,
-                &e.ticket_id,
-                &e.queue,
-                &e.department,
-                &e.window,
-                &e.outcome,
-                &e.level,
-            ])
-            .await?;
-    }
-    w.finish().await?;
-    Ok(())
-}
-
-/// Tickets first seen in this batch, by binary COPY.
-async fn copy_tickets(
-    tx: &tokio_postgres::Transaction<'_>,
-    hall: &str,
-    rows: &[&TicketRow],
-) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let w = copy_into(tx, "tickets", TICKET_COLUMNS).await?;
-    futures_util::pin_mut!(w);
-    let mut days = Days::default();
-    for t in rows {
-        w.as_mut()
-            .write(&[
-                &hall,
-                &t.ticket_id,
-                &days.of(&t.day),
-                &t.queue,
-                &t.original_queue,
-                &t.state,
-                &t.window,
-                &t.issued_ms,
-                &t.first_called_ms,
-                &t.called_ms,
-                &t.started_ms,
-                &t.finished_ms,
-                &t.transfer_count,
-                &t.outcome,
-            ])
-            .await?;
-    }
-    w.finish().await?;
-    Ok(())
-}
-
-/// Days as `PgDate`, remembering the last one (a batch spans few days).
-#[derive(Default)]
-struct Days(Option<(String, Option<PgDate>)>);
-
-impl Days {
-    fn of(&mut self, day: &str) -> Option<PgDate> {
-        match &self.0 {
-            Some((d, v)) if d == day => *v,
-            _ => {
-                let v = PgDate::parse(day);
-                self.0 = Some((day.to_string(), v));
-                v
-            }
-        }
-    }
+    rows: &[Shipped],
+) -> Result<u64, IngestError> {
+    let payload = batch::event_rows(hall, rows).map_err(IngestError::Encode)?;
+    Ok(send_copy(tx, table, EVENT_COLUMNS, payload).await?)
 }
 
 /// Take out the stored rows of tickets issued in an earlier batch that this one moved on
 /// (they go back in with the batch's COPY). `= ANY` on the key: an index scan at any size.
 async fn remove_tickets(
-    tx: &tokio_postgres::Transaction<'_>,
+    tx: &Transaction<'_>,
     hall: &str,
-    rows: &[&TicketRow],
+    id: &[i64],
 ) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
+    if id.is_empty() {
         return Ok(());
     }
-    let id: Vec<i64> = rows.iter().map(|t| t.ticket_id).collect();
     tx.execute(
         "DELETE FROM tickets WHERE hall_id = $1 AND ticket_id = ANY($2)",
         &[&hall, &id],
-    )
-    .await?;
-    Ok(())
-}
-
-async fn insert_ratings(
-    tx: &tokio_postgres::Transaction<'_>,
-    hall: &str,
-    rows: &[(i64, String, String, &str, Option<i32>)],
-) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let id: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    let day: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
-    let queue: Vec<&str> = rows.iter().map(|r| r.2.as_str()).collect();
-    let level: Vec<&str> = rows.iter().map(|r| r.3).collect();
-    let win: Vec<Option<i32>> = rows.iter().map(|r| r.4).collect();
-    tx.execute(
-        "INSERT INTO ratings(hall_id, ticket_id, day, queue, level, win)
-         SELECT $1, i, d::date, q, l, w
-         FROM UNNEST($2::int8[], $3::text[], $4::text[], $5::text[], $6::int4[]) AS x(i, d, q, l, w)
-         ON CONFLICT (hall_id, ticket_id) DO NOTHING",
-        &[&hall, &id, &day, &queue, &level, &win],
     )
     .await?;
     Ok(())

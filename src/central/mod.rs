@@ -6,12 +6,14 @@
 //! The only place besides `store/` with SQL, and it speaks only to PostgreSQL.
 
 pub mod accounts;
+pub mod batch;
 pub mod fact;
 pub mod ingest;
 pub mod pct;
 pub mod report;
 pub mod rollup;
 pub mod schema;
+pub mod stages;
 pub mod uplink;
 pub mod wire;
 

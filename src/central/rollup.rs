@@ -1,19 +1,40 @@
-//! Writing one batch's rollup changes. The day and month rows the batch touches are taken out
-//! (`DELETE … RETURNING`, both tables at once), the batch's changes are added to them in Rust,
-//! arrays and all, and every touched row goes back by one binary COPY per table: no per-row
-//! SQL array arithmetic, two round trips for the reads whatever the batch's size. Bucket
-//! counts are written as their nonzero span (`wire::Counts`). Runs inside
-//! the batch's transaction, which holds the hall's row in `halls`, so no other writer touches
-//! these rows meanwhile, and a failed batch leaves the old rows in place.
+//! One batch's rollup changes, written back. The day and month rows the batch touches are
+//! taken out (`take`: `DELETE … RETURNING`, both tables pipelined with the batch's other
+//! statements), the batch's changes are added to them in Rust, arrays and all, and every
+//! touched row goes back in one binary COPY per table (`rows`): no per-row SQL array
+//! arithmetic, one wait for the reads whatever the batch's size. Bucket counts are written as
+//! their nonzero span (`wire::Counts`). Runs inside the batch's transaction, which holds the
+//! hall's row in `halls`, so no other writer touches these rows meanwhile, and a failed batch
+//! leaves the old rows in place.
 
 use std::collections::HashMap;
 
+use bytes::Bytes;
 use tokio_postgres::Transaction;
 use tokio_postgres::types::{ToSql, Type};
 
+use super::batch::Days;
 use super::fact::{Measures, RollupKey};
-use super::ingest::copy_into;
-use super::wire::{Counts, PgDate};
+use super::wire::{BoxError, CopyRows, Counts, Span};
+
+/// A rollup table and its date column.
+#[derive(Debug, Clone, Copy)]
+pub struct Rollup {
+    pub table: &'static str,
+    pub key: &'static str,
+}
+
+/// Per hall, day and queue.
+pub const DAYS: Rollup = Rollup {
+    table: "day_queue",
+    key: "day",
+};
+
+/// Per hall, month (its first day) and queue.
+pub const MONTHS: Rollup = Rollup {
+    table: "month_queue",
+    key: "month",
+};
 
 /// The counters of both rollup tables, after (hall_id, day or month, queue), in `Measures`
 /// order.
@@ -74,22 +95,6 @@ fn counters_mut(m: &mut Measures) -> [&mut i64; 12] {
     ]
 }
 
-/// Add `days` and `months` (the batch's changes by (day or first of month, queue)) to the
-/// rollups of `hall`.
-pub async fn write(
-    tx: &Transaction<'_>,
-    hall: &str,
-    days: Vec<(RollupKey, Measures)>,
-    months: Vec<(RollupKey, Measures)>,
-) -> Result<(), tokio_postgres::Error> {
-    let (old_days, old_months) = tokio::try_join!(
-        take(tx, hall, "day_queue", "day", &days),
-        take(tx, hall, "month_queue", "month", &months),
-    )?;
-    put(tx, hall, "day_queue", "day", merge(old_days, days)).await?;
-    put(tx, hall, "month_queue", "month", merge(old_months, months)).await
-}
-
 /// The batch's changes added to the rows they change (new rows as they are), in key order so
 /// the primary key's B-tree takes them at neighbouring places. Days are read back with
 /// `to_char`, never `::text`, whose form follows the server's DateStyle.
@@ -113,19 +118,35 @@ fn merge(
     rows
 }
 
-/// Delete and return the stored rows of `table` at `keys`.
-async fn take(
+/// Delete and return the stored rows of `r` at `keys`. `latest` is the hall's latest day
+/// with a day row (`None`: it has none): a key past it (past its month, for months) cannot
+/// be stored, so it is not looked for.
+pub async fn take(
     tx: &Transaction<'_>,
     hall: &str,
-    table: &str,
-    key: &str,
+    r: Rollup,
     keys: &[(RollupKey, Measures)],
+    latest: Option<&str>,
 ) -> Result<HashMap<RollupKey, Measures>, tokio_postgres::Error> {
-    if keys.is_empty() {
+    let Rollup { table, key } = r;
+    let Some(latest) = latest else {
+        return Ok(HashMap::new());
+    };
+    // Keys are `YYYY-MM-DD` (months their first day), so they compare as text.
+    let last = match r.key {
+        "month" => format!("{}-01", latest.get(..7).unwrap_or(latest)),
+        _ => latest.to_string(),
+    };
+    let stored: Vec<&RollupKey> = keys
+        .iter()
+        .map(|(k, _)| k)
+        .filter(|k| k.0 <= last)
+        .collect();
+    if stored.is_empty() {
         return Ok(HashMap::new());
     }
-    let day: Vec<&str> = keys.iter().map(|(k, _)| k.0.as_str()).collect();
-    let queue: Vec<&str> = keys.iter().map(|(k, _)| k.1.as_str()).collect();
+    let day: Vec<&str> = stored.iter().map(|k| k.0.as_str()).collect();
+    let queue: Vec<&str> = stored.iter().map(|k| k.1.as_str()).collect();
     let arrays: Vec<&str> = ARRAYS.iter().map(|a| a.0).collect();
     let sql = format!(
         "DELETE FROM {table} r USING UNNEST($2::text[], $3::text[]) AS k(d, q)
@@ -158,31 +179,37 @@ fn fill(into: &mut [i64], from: Counts) {
     }
 }
 
-/// Write `rows` into `table` by binary COPY.
-async fn put(
-    tx: &Transaction<'_>,
-    hall: &str,
-    table: &str,
-    key: &str,
-    rows: Vec<(RollupKey, Measures)>,
-) -> Result<(), tokio_postgres::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
+/// The columns of `r`'s COPY, with their types.
+pub fn columns(r: Rollup) -> Vec<(&'static str, Type)> {
     let mut columns: Vec<(&str, Type)> = vec![
         ("hall_id", Type::TEXT),
-        (key, Type::DATE),
+        (r.key, Type::DATE),
         ("queue", Type::TEXT),
     ];
     columns.extend(COUNTERS.iter().map(|c| (*c, Type::INT8)));
     columns.extend(ARRAYS.iter().cloned());
-    let w = copy_into(tx, table, &columns).await?;
-    futures_util::pin_mut!(w);
+    columns
+}
+
+/// The rows of `r` to write back: `changes` added to the `old` rows they change, as a binary
+/// COPY payload (`None` when there is nothing to write).
+pub fn rows(
+    hall: &str,
+    r: Rollup,
+    old: HashMap<RollupKey, Measures>,
+    changes: Vec<(RollupKey, Measures)>,
+) -> Result<Option<Bytes>, BoxError> {
+    let rows = merge(old, changes);
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut out = CopyRows::new(&columns(r), rows.len() * 256);
+    let mut days = Days::default();
     for ((day, queue), m) in &rows {
-        let date = PgDate::parse(day);
+        let date = days.of(day);
         let counts = counters(m);
-        let (hist, ratings) = (Counts(m.wait_hist.to_vec()), Counts(m.ratings.to_vec()));
-        let (wait_pct, service_pct) = (Counts(m.wait_pct.clone()), Counts(m.service_pct.clone()));
+        let (hist, ratings) = (Span(&m.wait_hist), Span(&m.ratings));
+        let (wait_pct, service_pct) = (Span(&m.wait_pct), Span(&m.service_pct));
         let mut values: Vec<&(dyn ToSql + Sync)> = vec![&hall, &date, queue];
         values.extend(counts.iter().map(|c| c as &(dyn ToSql + Sync)));
         values.extend([
@@ -191,8 +218,7 @@ async fn put(
             &wait_pct,
             &service_pct,
         ]);
-        w.as_mut().write(&values).await?;
+        out.row(&values)?;
     }
-    w.finish().await?;
-    Ok(())
+    Ok(Some(out.finish()))
 }

@@ -4,6 +4,8 @@
 //! - it runs on a thread of its own at a lower CPU priority (nice 10 on Linux), with its own
 //!   small runtime, so the kiosks' requests and the engine always go first;
 //! - it reads on read-only connections, in short transactions (a checkpoint never waits long);
+//! - while catching up, it reads the next batch from the hall's database while the centre
+//!   takes the current one;
 //! - while the hall is issuing it ships small batches (a few milliseconds of the centre's time
 //!   each) and rests 19 times as long as each took, so it takes about a twentieth of the time;
 //!   a quiet hall catches up in large batches;
@@ -106,6 +108,8 @@ pub struct Uplink {
 enum ShipError {
     #[error("central database: {0}")]
     Pg(#[from] tokio_postgres::Error),
+    #[error("central database: {0}")]
+    Ingest(#[from] ingest::IngestError),
     #[error("hall database: {0}")]
     Store(#[from] crate::store::StoreError),
     #[error("{0}")]
@@ -188,10 +192,13 @@ impl Uplink {
             let hall_id = self.hall.hall_id.clone();
             let mark = tokio::task::spawn_blocking(move || reader.uplink_mark(&hall_id)).await??;
             let mut pace = Pace::new(mark);
+            let mut ahead = None;
             loop {
                 let started = Instant::now();
                 let limit = if pace.hall_busy { BUSY_BATCH } else { BATCH };
-                let read = self.ship_once(&mut client, &mut pace, limit).await?;
+                let read = self
+                    .ship_once(&mut client, &mut pace, limit, &mut ahead)
+                    .await?;
                 if read == 0 {
                     tokio::time::sleep(POLL).await;
                 } else if pace.hall_busy {
@@ -208,21 +215,32 @@ impl Uplink {
         out
     }
 
+    /// Read the hall's newest seq and up to `limit` events after `since`, on a blocking thread.
+    fn read_from(&self, since: u64, limit: usize) -> Ahead {
+        let reader = self.reader.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            let hall_seq = reader.last_event_seq()?;
+            let records = reader.events_since(since, limit)?;
+            Ok::<_, crate::store::StoreError>((hall_seq, records))
+        });
+        Ahead { since, limit, read }
+    }
+
     /// Ship the next batch of at most `limit`, if any; returns how many events were read.
+    /// While catching up, the batch after it is read from the hall's database (`ahead`) as
+    /// the centre takes this one.
     async fn ship_once(
         &self,
         client: &mut tokio_postgres::Client,
         pace: &mut Pace,
         limit: usize,
+        ahead: &mut Option<Ahead>,
     ) -> Result<usize, ShipError> {
-        let reader = self.reader.clone();
-        let since = pace.mark;
-        let (hall_seq, records) = tokio::task::spawn_blocking(move || {
-            let hall_seq = reader.last_event_seq()?;
-            let records = reader.events_since(since, limit)?;
-            Ok::<_, crate::store::StoreError>((hall_seq, records))
-        })
-        .await??;
+        let read = match ahead.take() {
+            Some(a) if a.since == pace.mark && a.limit == limit => a,
+            _ => self.read_from(pace.mark, limit),
+        };
+        let (hall_seq, records) = read.read.await??;
         pace.saw(hall_seq);
         self.status.hall_seq.store(hall_seq, Ordering::Relaxed);
         self.status.shipped_seq.store(pace.mark, Ordering::Relaxed);
@@ -230,8 +248,11 @@ impl Uplink {
             self.store_mark(pace).await?;
             return Ok(0);
         };
+        if !pace.hall_busy && records.len() == limit {
+            *ahead = Some(self.read_from(last, limit));
+        }
         let batch: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
-        ingest::ship(client, &self.hall, &batch, hall_seq as i64).await?;
+        ingest::ship(client, &self.hall, batch.into(), hall_seq as i64).await?;
         // The centre has committed: only now may the hall's mark move.
         let now = jiff::Timestamp::now().as_millisecond();
         pace.mark = last;
@@ -258,6 +279,16 @@ impl Uplink {
         pace.stored_at = Instant::now();
         Ok(())
     }
+}
+
+/// A read of the hall's log started ahead of its turn: from where, how much, and the read
+/// (the hall's newest seq and the events).
+struct Ahead {
+    since: u64,
+    limit: usize,
+    read: tokio::task::JoinHandle<
+        Result<(u64, Vec<crate::domain::EventRecord>), crate::store::StoreError>,
+    >,
 }
 
 /// Where a session stands: the centre's mark, the hall's stored one, and whether the hall is
