@@ -981,7 +981,11 @@ impl Config {
             .appointments
             .rule()
             .map_err(|(key, m)| ("appointments", None, key, m))?;
-        Ok(Plan {
+        let appointment_calling = self
+            .appointments
+            .calling()
+            .map_err(|(key, m)| ("appointments", None, key, m))?;
+        let mut plan = Plan {
             rules: Rules {
                 name: h.name.clone(),
                 tz,
@@ -996,6 +1000,7 @@ impl Config {
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
                 miss_rule,
+                appointment_calling,
                 retention: crate::domain::plan::Retention {
                     phone_days: self.retention.phone_days,
                     id_days: self.retention.id_days,
@@ -1044,7 +1049,11 @@ impl Config {
                     zone: k.zone.clone(),
                 })
                 .collect(),
-        })
+        };
+        // A slot capacity given as a share of the staffing needs the windows (issue 15).
+        appointments::staffed_capacities(&mut plan)
+            .map_err(|(i, key, m)| ("queues", Some(i), key, m))?;
+        Ok(plan)
     }
 }
 
