@@ -55,11 +55,30 @@ function closedText(reason) {
   return t(reason === 'quota_exhausted' ? 'closed_quota_exhausted' : 'closed_queue_closed');
 }
 
+/** Why no queue of the hall issues now (null while one does, or before the hall is known):
+ *  before opening, after the cut-off, 延时服务 (appointments only) or every quota taken. */
+export function hallClosed(hall) {
+  const qs = hall?.queues ?? [];
+  if (!qs.length || qs.some((q) => q.open)) return null;
+  if (qs.some((q) => q.closed_reason === 'appointments_only')) return 'appointments_only';
+  return qs.every((q) => q.closed_reason === 'quota_exhausted') ? 'quota_exhausted' : 'queue_closed';
+}
+
 export function home(s) {
+  // With nothing issuing, the big button says so at once instead of leading through
+  // departments whose every queue is closed; 预约签到 stays (延时服务 is check-in only).
+  const closed = hallClosed(s.hall);
+  const take = closed
+    ? btn('start', `${esc(t('take'))}<small>${esc(closedText(closed))}</small>`, {
+        cls: 'take closed',
+        id: 'take',
+        disabled: true,
+      })
+    : btn('start', `${esc(t('take'))}<small>${esc(t('take_sub'))}</small>`, { cls: 'take', id: 'take' });
   return `<main class="home">
     <div class="welcome">${esc(t('welcome'))}</div>
     <div class="name" id="hall-name">${esc(s.hall?.name ?? '')}</div>
-    ${btn('start', `${esc(t('take'))}<small>${esc(t('take_sub'))}</small>`, { cls: 'take', id: 'take' })}
+    ${take}
     ${btn('checkin', `${esc(t('checkin'))}<small>${esc(t('checkin_sub'))}</small>`, { cls: 'checkin', id: 'checkin' })}
     <div class="options">
       ${btn('lang', s.lang === 'zh' ? 'English' : '中文', { id: 'lang' })}

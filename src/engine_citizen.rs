@@ -10,7 +10,7 @@ use crate::domain::hall::{Actor, Command, RateTarget};
 use crate::domain::rating::{RatingLevel, Resend, normalized, resend_of};
 use crate::domain::ticket::{Ticket, TicketId};
 use crate::domain::view::PublicTicket;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoredRating};
 
 use super::{EngineError, EngineHandle, Outcome};
 
@@ -100,8 +100,11 @@ impl EngineHandle {
             )))),
             Err(EngineError::Domain(DomainError::AlreadyRated)) if r.key.is_some() => {
                 let (archive, target) = (self.archive.clone(), r.ticket.clone());
-                let Some((stored, stored_key, follow_up)) =
-                    blocking(move || archive.rating_of(&target)).await?
+                let Some(StoredRating {
+                    rating: stored,
+                    key: stored_key,
+                    follow_up,
+                }) = blocking(move || archive.rating_of(&target)).await?
                 else {
                     return Err(DomainError::AlreadyRated.into());
                 };

@@ -244,12 +244,14 @@ impl App {
         let engine = self.state.engine.clone();
         let deliveries = notify::start(
             &self.config.notify,
-            &self.state.reader,
-            &self.db,
-            self.state.engine.clock(),
-            &self.state.ops.outbox,
-            self.state.simulated_clock || self.state.plan.rules.always_open,
             &self.notify_tls,
+            notify::Wiring {
+                reader: &self.state.reader,
+                db: &self.db,
+                clock: self.state.engine.clock(),
+                status: &self.state.ops.outbox,
+                local_only: self.state.simulated_clock || self.state.plan.rules.always_open,
+            },
             || engine.subscribe(),
         );
         let app = http::router(self.state);

@@ -378,18 +378,31 @@ where
     Ok(res?.status().as_u16())
 }
 
-/// Start one delivery task per `[[notify]]`, after dropping messages of gateways no longer
-/// configured. Returns the tasks (aborted when the server stops).
+/// What every delivery task shares with the server it runs in.
+pub struct Wiring<'a> {
+    pub reader: &'a Reader,
+    pub db: &'a std::path::Path,
+    pub clock: &'a Arc<dyn Clock>,
+    pub status: &'a Arc<OutboxStatus>,
+    /// Only loopback gateways (a simulated clock or an always-open demo hall).
+    pub local_only: bool,
+}
+
+/// Start one delivery task per `[[notify]]` (with its TLS connector, by index), after dropping
+/// messages of gateways no longer configured. Returns the tasks (aborted when the server stops).
 pub fn start(
     targets: &[NotifySection],
-    reader: &Reader,
-    db: &std::path::Path,
-    clock: &Arc<dyn Clock>,
-    status: &Arc<OutboxStatus>,
-    local_only: bool,
     tls: &[Option<tokio_rustls::TlsConnector>],
+    wiring: Wiring<'_>,
     commits: impl Fn() -> broadcast::Receiver<Arc<Frame>>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
+    let Wiring {
+        reader,
+        db,
+        clock,
+        status,
+        local_only,
+    } = wiring;
     let names: Vec<String> = targets.iter().map(|t| t.name.clone()).collect();
     let keys = match OutboxMarks::open(db) {
         Ok(mut m) => {

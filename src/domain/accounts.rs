@@ -158,6 +158,11 @@ pub enum AccountCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Subject<'a> {
     User(&'a str),
+    /// A user, and whoever else already carries this staff number on their card.
+    StaffNo {
+        username: &'a str,
+        staff_no: &'a str,
+    },
     Device(&'a str),
     Session(&'a str),
 }
@@ -171,12 +176,22 @@ impl AccountCommand {
             | ResetPassword { username, .. }
             | SetScope { username, .. }
             | EditUser { username, .. }
-            | SetStaffNo { username, .. }
+            | SetStaffNo {
+                username,
+                staff_no: None,
+            }
             | SetPhoto { username, .. }
             | LogIn { username, .. } => Subject::User(username),
             RegisterDevice { id, .. } | RevokeDevice { id } | ReplaceDeviceToken { id, .. } => {
                 Subject::Device(id)
             }
+            SetStaffNo {
+                username,
+                staff_no: Some(no),
+            } => Subject::StaffNo {
+                username,
+                staff_no: no,
+            },
             LogOut { token_hash } => Subject::Session(token_hash),
         }
     }
@@ -212,6 +227,8 @@ pub struct AccountFacts {
     pub device: Option<DeviceFacts>,
     /// For a logout: whose session the token opened (none: no such session).
     pub session_user: Option<String>,
+    /// For a staff number: the other user whose card already carries it.
+    pub staff_no_holder: Option<String>,
 }
 
 /// A row to write, in the order given, in the command's transaction.
@@ -477,6 +494,10 @@ pub fn decide(
         SetStaffNo { username, staff_no } => {
             require_admin(actor)?;
             let user = found(facts.user, &username)?;
+            // A 工号 names one person: the appraisal and the window card go by it.
+            if let (Some(no), Some(holder)) = (&staff_no, facts.staff_no_holder) {
+                return Err(DomainError::StaffNoTaken(no.clone(), holder));
+            }
             Ok(decided(
                 user_reply(user),
                 vec![Event::UserStaffNoSet {
@@ -856,13 +877,21 @@ mod tests {
             username: "clerk1".into(),
             staff_no: Some("SD-0123".into()),
         };
-        let d = decide(&admin(), no, with_user(clerk_row()), vec![], 0).expect("no");
+        let d = decide(&admin(), no.clone(), with_user(clerk_row()), vec![], 0).expect("no");
         assert_eq!(
             d.changes,
             [AccountChange::SetStaffNo {
                 username: "clerk1".into(),
                 staff_no: Some("SD-0123".into())
             }]
+        );
+        let taken = AccountFacts {
+            staff_no_holder: Some("clerk2".into()),
+            ..with_user(clerk_row())
+        };
+        assert_eq!(
+            decide(&admin(), no, taken, vec![], 0).map(|d| d.changes),
+            Err(DomainError::StaffNoTaken("SD-0123".into(), "clerk2".into()))
         );
     }
 

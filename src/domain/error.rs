@@ -127,6 +127,8 @@ pub enum DomainError {
     // ---- the clerk's card on the window screen (staff_card.rs) ----
     #[error("a staff number is 1-16 of A-Z, a-z, 0-9, -")]
     InvalidStaffNo,
+    #[error("staff number {0} is already on {1}'s card")]
+    StaffNoTaken(String, String),
     #[error("a photo is a JPEG or a PNG")]
     UnsupportedPhotoType,
     #[error("the photo is too large")]
@@ -198,6 +200,7 @@ impl DomainError {
             Unauthenticated => "unauthenticated",
             OutsideScope(_) => "outside_scope",
             InvalidStaffNo => "invalid_staff_no",
+            StaffNoTaken(..) => "staff_no_taken",
             UnsupportedPhotoType => "unsupported_photo_type",
             PhotoTooLarge => "photo_too_large",
             InvalidPhoto(_) => "invalid_photo",
@@ -233,6 +236,7 @@ impl DomainError {
             | OutsideScope(n) => Some(n.to_string()),
             InvalidState { state, .. } => Some((*state).to_string()),
             UnknownFollowUp(id) => Some(id.to_string()),
+            StaffNoTaken(no, holder) => Some(format!("{no}（{holder}）")),
             _ => None,
         }
     }

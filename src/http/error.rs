@@ -408,6 +408,7 @@ mod tests {
             DomainError::Unauthenticated,
             DomainError::OutsideScope(0),
             DomainError::InvalidStaffNo,
+            DomainError::StaffNoTaken(String::new(), String::new()),
             DomainError::UnsupportedPhotoType,
             DomainError::PhotoTooLarge,
             DomainError::InvalidPhoto(String::new()),

@@ -139,6 +139,7 @@ async fn run_on_card(
         (status = 403, description = "Not an admin (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such account (`not_found`)", body = ErrorBody),
         (status = 422, description = "Not 1-16 of A-Z, a-z, 0-9, - (`invalid_staff_no`)", body = ErrorBody),
+        (status = 409, description = "Another user's card carries this staff number (`staff_no_taken`)", body = ErrorBody),
     ))]
 async fn set_staff_no(
     State(st): State<AppState>,

@@ -190,6 +190,16 @@ pub fn facts(c: &Connection, subject: Subject<'_>) -> Result<AccountFacts> {
             user: user(c, username)?.map(|u| u.user),
             ..AccountFacts::default()
         },
+        Subject::StaffNo { username, staff_no } => AccountFacts {
+            user: user(c, username)?.map(|u| u.user),
+            staff_no_holder: c
+                .prepare_cached(
+                    "SELECT username FROM staff_cards WHERE staff_no = ?1 AND username <> ?2",
+                )?
+                .query_row([staff_no, username], |r| r.get(0))
+                .optional()?,
+            ..AccountFacts::default()
+        },
         Subject::Device(id) => AccountFacts {
             device: device_by_id(c, id)?,
             ..AccountFacts::default()

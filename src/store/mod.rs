@@ -450,6 +450,14 @@ pub struct Reader {
 /// Connections kept idle in the pool.
 const READER_POOL: usize = 4;
 
+/// A ticket's stored rating, with the idempotency key it was sent with and the follow-up it
+/// opened (a bad rating).
+pub struct StoredRating {
+    pub rating: feedback::RatingRow,
+    pub key: Option<String>,
+    pub follow_up: Option<i64>,
+}
+
 impl Reader {
     pub fn new(path: &Path) -> Reader {
         Reader {
@@ -535,10 +543,7 @@ impl Reader {
 
     /// The stored rating of a ticket named by id or token, with the idempotency key it was
     /// sent with and the follow-up it opened.
-    pub fn rating_of(
-        &self,
-        target: &RateTarget,
-    ) -> Result<Option<(feedback::RatingRow, Option<String>, Option<i64>)>> {
+    pub fn rating_of(&self, target: &RateTarget) -> Result<Option<StoredRating>> {
         let id = match target {
             RateTarget::Id(id) => Some(id.0),
             RateTarget::Token(tok) => self.ticket_by_token(tok)?.map(|t| t.id.0),
@@ -550,7 +555,11 @@ impl Reader {
             else {
                 return Ok(None);
             };
-            Ok(Some((rating, key, feedback::follow_up_of(c, id)?)))
+            Ok(Some(StoredRating {
+                rating,
+                key,
+                follow_up: feedback::follow_up_of(c, id)?,
+            }))
         })
     }
 

@@ -142,7 +142,8 @@ pub fn card(c: &Connection, username: &str) -> Result<Option<CardRow>> {
 
 /// One user's photo with its bytes, if any.
 pub fn photo(c: &Connection, username: &str) -> Result<Option<PhotoBytes>> {
-    let found: Option<(Option<Vec<u8>>, Option<String>, Option<String>)> = c
+    type Stored = (Option<Vec<u8>>, Option<String>, Option<String>);
+    let found: Option<Stored> = c
         .prepare_cached(
             "SELECT photo, photo_type, photo_etag FROM staff_cards WHERE username = ?1",
         )?

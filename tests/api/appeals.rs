@@ -104,7 +104,7 @@ async fn an_appeal_counts_only_once_a_second_manager_approves_it() {
         "reason_required",
     );
     let (_, f) = hall
-        .get(&format!("/api/v1/follow-ups?state=appealing"), Some(&m))
+        .get("/api/v1/follow-ups?state=appealing", Some(&m))
         .await;
     assert_eq!(
         f.as_array().map(Vec::len),

@@ -306,3 +306,72 @@ async fn serve_demo_prints_a_kiosk_ticket_on_the_built_in_fake_printer() {
     assert!(slip.iter().any(|l| l.contains("三都")), "{slip:?}");
     let _ = child.start_kill();
 }
+
+/// Every address a command listens on or reaches by default, as its `--help` prints it: the
+/// server, the simulator's `--keep`, the fake printer, central. Subcommands are found from the
+/// help itself, so a new one is checked without being named here.
+#[test]
+fn every_default_address_of_the_command_line_is_loopback() {
+    fn help(args: &[&str]) -> String {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_hallq"))
+            .args(args)
+            .arg("--help")
+            .output()
+            .expect("hallq runs");
+        assert!(out.status.success(), "hallq {args:?} --help");
+        String::from_utf8(out.stdout).expect("utf-8 help")
+    }
+    fn subcommands(text: &str) -> Vec<String> {
+        text.split("Commands:")
+            .nth(1)
+            .and_then(|rest| rest.split("Options:").next())
+            .map(|block| {
+                block
+                    .lines()
+                    .filter_map(|l| l.split_whitespace().next())
+                    .filter(|c| *c != "help")
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    let mut defaults = Vec::new();
+    let mut pending: Vec<Vec<String>> = vec![Vec::new()];
+    let mut seen = 0;
+    while let Some(path) = pending.pop() {
+        let args: Vec<&str> = path.iter().map(String::as_str).collect();
+        let text = help(&args);
+        seen += 1;
+        for sub in subcommands(&text) {
+            let mut next = path.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+        for d in text.split("[default: ").skip(1) {
+            let value = d.split(']').next().unwrap_or_default();
+            defaults.push((path.join(" "), value.to_string()));
+        }
+    }
+    assert!(seen > 10, "only {seen} commands' help read");
+    let addresses: Vec<_> = defaults
+        .iter()
+        .filter(|(_, v)| {
+            v.contains(':')
+                && v.split(':')
+                    .next_back()
+                    .is_some_and(|p| p.parse::<u16>().is_ok())
+        })
+        .collect();
+    assert!(
+        addresses.iter().any(|(c, _)| c == "simulate")
+            && addresses.iter().any(|(c, _)| c == "serve"),
+        "the listen defaults were not found: {defaults:?}"
+    );
+    let bad: Vec<String> = addresses
+        .iter()
+        .filter_map(|(c, v)| reaches_out(v).map(|why| format!("hallq {c}: {why}")))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
+    // The check itself catches a wildcard or LAN default.
+    assert!(reaches_out("0.0.0.0:8080").is_some() && reaches_out("192.168.1.20:8080").is_some());
+}

@@ -370,3 +370,53 @@ async fn a_clock_behind_the_last_event_in_the_database_is_an_alarm_on_the_floor(
     }
     hall.stop().await;
 }
+
+/// A hall with hundreds of screens and phones needs more descriptors than a shell's usual soft
+/// limit of 1024: `serve` raises its soft limit to the hard one before it listens.
+#[test]
+fn serve_raises_its_descriptor_limit_to_the_hard_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cfg = dir.path().join("hall.toml");
+    std::fs::write(&cfg, shipped_config()).expect("config");
+    let db = dir.path().join("hallq.db");
+    // Started with a soft limit of 256 under a larger hard one.
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Sn 256 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_hallq"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+            utf8(&cfg),
+            "--db",
+        ])
+        .arg(&db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let limits = format!("/proc/{}/limits", child.id());
+    let read = || -> Option<(String, String)> {
+        let text = std::fs::read_to_string(&limits).ok()?;
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        let f: Vec<&str> = line.split_whitespace().collect();
+        Some((f.get(3)?.to_string(), f.get(4)?.to_string()))
+    };
+    let hard = read().map(|(_, h)| h);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let mut seen = read();
+    while seen.as_ref().is_none_or(|(s, h)| s != h) && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        seen = read();
+    }
+    child.kill().expect("stop the server");
+    let _ = child.wait();
+    let (soft, hard_now) = seen.expect("the server's limits");
+    assert_eq!(Some(&hard_now), hard.as_ref());
+    assert_ne!(
+        hard_now, "256",
+        "the hard limit is above the soft one we started with"
+    );
+    assert_eq!(soft, hard_now, "soft limit raised to the hard one");
+}

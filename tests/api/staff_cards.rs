@@ -125,6 +125,20 @@ async fn an_admin_sets_the_card_and_only_the_screens_and_staff_see_the_photo() {
         (&card["staff_no"], &card["photo"]),
         (&json!("SD-0123"), &Value::Null)
     );
+    // One 工号, one person; setting it again on its own holder is no change of owner.
+    for (user, status) in [("clerk2", 409), ("clerk1", 200)] {
+        let path = format!("/api/v1/users/{user}/staff-no");
+        let body = json!({"staff_no": "SD-0123"});
+        let got = hall
+            .send(reqwest::Method::PUT, &path, Some(&admin), Some(body))
+            .await;
+        assert_eq!(got.0.as_u16(), status, "{}", got.1);
+        if status == 409 {
+            assert_error(&got, 409, "staff_no_taken");
+            let message = got.1["error"]["message"].as_str().unwrap_or_default();
+            assert!(message.contains("clerk1"), "{message}");
+        }
+    }
     let (s, card) = put_photo(&hall, &admin, "clerk1", "image/png", PHOTO.to_vec()).await;
     assert_eq!(s, 200, "{card}");
     assert_eq!(

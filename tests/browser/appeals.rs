@@ -89,9 +89,7 @@ async fn a_manager_appeals_and_a_second_manager_approves() {
     a.click(&format!("{row} button.primary")).await;
     a.wait_for(&format!("!document.querySelector('{row}')"), 10)
         .await;
-    let (_, f) = hall
-        .get(&format!("/api/v1/follow-ups?state=closed"), Some(&m))
-        .await;
+    let (_, f) = hall.get("/api/v1/follow-ups?state=closed", Some(&m)).await;
     assert_eq!(
         (&f[0]["result"], &f[0]["closed_by"]),
         (&json!("appealed"), &json!("staff:admin")),

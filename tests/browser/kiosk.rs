@@ -211,20 +211,33 @@ async fn refused_queues_say_why() {
     assert_eq!(reason, "排队号已取完");
     check_screen(&b, "8-queue-exhausted").await;
 
-    // Past the cut-off nothing issues, and the screen says so.
+    // Past the cut-off nothing issues, and the home screen says so at once: no way into
+    // departments whose every queue is closed, while 预约签到 stays.
     hall.set_clock(tomorrow_at(16, 45)).await;
+    let (_, h) = hall.get("/api/v1/hall", None).await;
+    let open: Vec<&Value> = h["queues"]
+        .as_array()
+        .expect("queues")
+        .iter()
+        .filter(|q| q["open"] == json!(true))
+        .collect();
+    assert!(open.is_empty(), "every queue has stopped issuing: {open:?}");
     b.client.refresh().await.expect("reload");
     b.wait_for("document.body.dataset.ready === '1'", 15).await;
-    tap(&b, "#take").await;
-    b.wait_for("document.querySelector('button.dept .x')", 10)
-        .await;
-    assert_eq!(text(&b, "button.dept .x").await, "当前时间段不能取号");
-    tap_dept(&b, "公安局").await;
+    screen(&b, "home").await;
     assert_eq!(
-        text(&b, "[data-queue=hj] .reason").await,
-        "当前时间段不能取号"
+        b.wait_for("String(document.querySelector('#take').disabled)", 10)
+            .await,
+        json!("true")
     );
-    check_screen(&b, "9-queue-closed").await;
+    assert!(text(&b, "#take").await.contains("当前时间段不能取号"));
+    assert_eq!(
+        b.wait_for("String(document.querySelector('#checkin').disabled)", 5)
+            .await,
+        json!("false"),
+        "check-in stays"
+    );
+    check_screen(&b, "9-hall-closed").await;
     b.close().await;
 }
 
