@@ -989,7 +989,11 @@ impl Config {
             .appointments
             .rule()
             .map_err(|(key, m)| ("appointments", None, key, m))?;
-        Ok(Plan {
+        let appointment_calling = self
+            .appointments
+            .calling()
+            .map_err(|(key, m)| ("appointments", None, key, m))?;
+        let mut plan = Plan {
             rules: Rules {
                 name: h.name.clone(),
                 tz,
@@ -1004,6 +1008,7 @@ impl Config {
                 follow_up_days: self.ratings.follow_up_working_days,
                 rating_reasons: self.ratings.bad_reasons.clone(),
                 miss_rule,
+                appointment_calling,
                 retention: crate::domain::plan::Retention {
                     phone_days: self.retention.phone_days,
                     id_days: self.retention.id_days,
@@ -1053,7 +1058,11 @@ impl Config {
                 })
                 .collect(),
             rota,
-        })
+        };
+        // A slot capacity given as a share of the staffing needs the windows (issue 15).
+        appointments::staffed_capacities(&mut plan)
+            .map_err(|(i, key, m)| ("queues", Some(i), key, m))?;
+        Ok(plan)
     }
 }
 

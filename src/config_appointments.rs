@@ -5,8 +5,10 @@
 use jiff::civil::Time;
 use serde::Deserialize;
 
-use crate::domain::appointments::{AppointmentPlan, MissRule, Spans, cut};
-use crate::domain::plan::Band;
+use crate::domain::appointments::{
+    AppointmentCalling, AppointmentPlan, MissRule, Spans, cut, staffed_places,
+};
+use crate::domain::plan::{Band, Plan};
 
 /// Spans per weekday, e.g. `mon = ["09:00-12:00", "13:30-17:00"]`.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -35,8 +37,13 @@ impl WeekSection {
 pub struct QueueAppointmentsSection {
     /// Length of one slot, minutes.
     pub slot_minutes: u32,
-    /// Bookings per slot (return visits for 补办件 come on top).
-    pub capacity: u32,
+    /// Bookings per slot (return visits for 补办件 come on top). Give this or `staffed_percent`.
+    #[serde(default)]
+    pub capacity: Option<u32>,
+    /// Bookings per slot as this percentage of what the queue's own windows serve in a slot
+    /// (`staffed_places`); the rest of each slot stays for walk-ins.
+    #[serde(default)]
+    pub staffed_percent: Option<u32>,
     /// How many days ahead a citizen may book (0 = today only).
     pub days_ahead: u32,
     /// Check-in opens this many minutes before the slot.
@@ -70,6 +77,15 @@ pub struct AppointmentsSection {
     pub miss_within_days: u32,
     /// Days booking stays suspended after the last of those misses.
     pub suspend_days: u32,
+    /// Appointment calls a window may make in a row while walk-ins of the same tier wait;
+    /// unset: `[hall] green_channel_ratio` (0 = no limit).
+    pub ratio: Option<u32>,
+    /// A checked-in appointment owed a call this many minutes (from the later of its slot
+    /// start and its check-in) is called even on the ratio's walk-in turn; 0 = never.
+    pub due_minutes: u32,
+    /// A checked-in booking is called as an appointment (before walk-ins) from this many
+    /// minutes before its slot starts; 0 = from slot start.
+    pub call_ahead_minutes: u32,
 }
 
 impl Default for AppointmentsSection {
@@ -78,6 +94,9 @@ impl Default for AppointmentsSection {
             miss_limit: 3,
             miss_within_days: 30,
             suspend_days: 30,
+            ratio: None,
+            due_minutes: 5,
+            call_ahead_minutes: 0,
         }
     }
 }
@@ -102,6 +121,64 @@ impl AppointmentsSection {
             suspend_days: self.suspend_days,
         })
     }
+}
+
+impl AppointmentsSection {
+    /// How appointments pass the anti-starvation ratio, checked.
+    pub fn calling(&self) -> Result<AppointmentCalling, Fault> {
+        if self.due_minutes > 60 {
+            return Err(("due_minutes", "must be at most 60".into()));
+        }
+        if self.call_ahead_minutes > 60 {
+            return Err(("call_ahead_minutes", "must be at most 60".into()));
+        }
+        Ok(AppointmentCalling {
+            ratio: self.ratio,
+            due_s: self.due_minutes * 60,
+            ahead_s: self.call_ahead_minutes * 60,
+        })
+    }
+}
+
+/// Whether `capacity` bookings in each ordinary slot leave walk-ins part of the daily quota.
+fn check_places(
+    hours: &[Spans; 7],
+    slot_minutes: u32,
+    capacity: u32,
+    daily_quota: u32,
+) -> Result<(), String> {
+    for spans in hours {
+        let places = cut(spans, slot_minutes, false).len() as u64 * u64::from(capacity);
+        if places >= u64::from(daily_quota) {
+            return Err(format!(
+                "{places} bookable places a day leave nothing of the daily quota {daily_quota} for walk-ins"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Resolve `staffed_percent` into each such queue's slot capacity once the windows are known:
+/// that share of `staffed_places`, at least 1. Errors are (queue index, key, message).
+pub fn staffed_capacities(plan: &mut Plan) -> Result<(), (usize, &'static str, String)> {
+    let capacities: Vec<Option<u32>> = plan
+        .queues
+        .iter()
+        .map(|q| {
+            let pct = q.appointments.as_ref()?.staffed_percent?;
+            let (_, places) = staffed_places(plan, &q.id)?;
+            Some((places * pct / 100).max(1))
+        })
+        .collect();
+    for (i, (q, c)) in plan.queues.iter_mut().zip(capacities).enumerate() {
+        let (Some(ap), Some(c)) = (q.appointments.as_mut(), c) else {
+            continue;
+        };
+        ap.capacity = c;
+        check_places(&ap.hours, ap.slot_minutes, c, q.daily_quota)
+            .map_err(|m| (i, "staffed_percent", m))?;
+    }
+    Ok(())
 }
 
 fn span(s: &str) -> Result<(Time, Time), String> {
@@ -143,9 +220,24 @@ impl QueueAppointmentsSection {
         if !(5..=240).contains(&self.slot_minutes) {
             return Err(("slot_minutes", "must be 5..=240".into()));
         }
-        if self.capacity == 0 {
-            return Err(("capacity", "must be at least 1".into()));
-        }
+        let capacity = match (self.capacity, self.staffed_percent) {
+            (Some(0), _) => return Err(("capacity", "must be at least 1".into())),
+            (Some(c), None) => c,
+            (None, Some(p)) if (1..=100).contains(&p) => 0, // resolved by `staffed_capacities`
+            (None, Some(_)) => return Err(("staffed_percent", "must be 1..=100".into())),
+            (Some(_), Some(_)) => {
+                return Err((
+                    "staffed_percent",
+                    "give capacity or staffed_percent, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err((
+                    "capacity",
+                    "give capacity (bookings per slot) or staffed_percent (a share of what the queue's windows serve in a slot)".into(),
+                ));
+            }
+        };
         if self.days_ahead > 90 {
             return Err(("days_ahead", "must be at most 90".into()));
         }
@@ -199,23 +291,18 @@ impl QueueAppointmentsSection {
                     ));
                 }
             }
-            let places =
-                cut(spans, self.slot_minutes, false).len() as u64 * u64::from(self.capacity);
-            if places >= u64::from(daily_quota) {
-                return Err((
-                    "capacity",
-                    format!(
-                        "{places} bookable places a day leave nothing of the daily quota {daily_quota} for walk-ins"
-                    ),
-                ));
-            }
+        }
+        if self.staffed_percent.is_none() {
+            check_places(&hours, self.slot_minutes, capacity, daily_quota)
+                .map_err(|m| ("capacity", m))?;
         }
         if hours.iter().chain(extended.iter()).all(Vec::is_empty) {
             return Err(("hours", "no slot on any weekday".into()));
         }
         Ok(AppointmentPlan {
             slot_minutes: self.slot_minutes,
-            capacity: self.capacity,
+            capacity,
+            staffed_percent: self.staffed_percent,
             days_ahead: self.days_ahead,
             early_minutes: self.early_minutes,
             late_minutes: self.late_minutes,
@@ -237,7 +324,8 @@ mod tests {
     fn section(hours: &[&str], extended: &[&str], capacity: u32) -> QueueAppointmentsSection {
         QueueAppointmentsSection {
             slot_minutes: 30,
-            capacity,
+            capacity: Some(capacity),
+            staffed_percent: None,
             days_ahead: 7,
             early_minutes: 30,
             late_minutes: 15,
@@ -319,5 +407,122 @@ mod tests {
             ..AppointmentsSection::default()
         };
         assert_eq!(long.rule().err().map(|e| e.0), Some("suspend_days"));
+    }
+
+    #[test]
+    fn staffed_percent_and_the_calling_keys() {
+        let shipped = include_str!("../config/hall.toml");
+        let first = "staffed_percent = 40\n";
+        assert!(shipped.contains(first));
+        // (name, replaced, by, expected error place or None, expected crj capacity)
+        let cases: Vec<(&str, &str, String, Option<&str>, u32)> = vec![
+            ("shipped", first, first.into(), None, 1),
+            (
+                "all of the staffing",
+                first,
+                "staffed_percent = 100\n".into(),
+                None,
+                4,
+            ),
+            ("half", first, "staffed_percent = 50\n".into(), None, 2),
+            (
+                "a tiny share still gives one place",
+                first,
+                "staffed_percent = 1\n".into(),
+                None,
+                1,
+            ),
+            (
+                "a fixed capacity instead",
+                first,
+                "capacity = 3\n".into(),
+                None,
+                3,
+            ),
+            (
+                "both",
+                first,
+                "capacity = 3\nstaffed_percent = 40\n".into(),
+                Some("staffed_percent"),
+                0,
+            ),
+            ("neither", first, String::new(), Some("capacity"), 0),
+            (
+                "zero percent",
+                first,
+                "staffed_percent = 0\n".into(),
+                Some("staffed_percent"),
+                0,
+            ),
+            (
+                "over 100",
+                first,
+                "staffed_percent = 101\n".into(),
+                Some("staffed_percent"),
+                0,
+            ),
+            (
+                "due too long",
+                "due_minutes = 5\n",
+                "due_minutes = 61\n".into(),
+                Some("appointments.due_minutes"),
+                0,
+            ),
+            (
+                "call-ahead too long",
+                "call_ahead_minutes = 10\n",
+                "call_ahead_minutes = 61\n".into(),
+                Some("appointments.call_ahead_minutes"),
+                0,
+            ),
+        ];
+        for (name, from, to, want, capacity) in cases {
+            let text = shipped.replacen(from, &to, 1);
+            match crate::config::Config::parse("hall.toml", &text) {
+                Ok((_, plan)) => {
+                    assert_eq!(want, None, "{name}");
+                    let ap = plan
+                        .queue("crj")
+                        .and_then(|q| q.appointments.as_ref())
+                        .expect("crj books");
+                    assert_eq!(ap.capacity, capacity, "{name}");
+                    let (_, places) = staffed_places(&plan, "crj").expect("staffed");
+                    if let Some(p) = ap.staffed_percent {
+                        assert_eq!(ap.capacity, (places * p / 100).max(1), "{name}");
+                    }
+                }
+                Err(e) => {
+                    let place = e.place();
+                    let want = want.unwrap_or_else(|| panic!("{name}: {e}"));
+                    assert!(place.ends_with(want), "{name}: {place} {e}");
+                }
+            }
+        }
+        // The share's places are checked against the daily quota like a fixed capacity.
+        let (_, mut plan) = crate::config::Config::parse("hall.toml", shipped).expect("shipped");
+        let i = plan.queues.iter().position(|q| q.id == "sb").expect("sb");
+        plan.queues[i].daily_quota = 20;
+        let err = staffed_capacities(&mut plan).expect_err("8 places x 12 slots > 20");
+        assert_eq!((err.0, err.1), (i, "staffed_percent"));
+    }
+
+    #[test]
+    fn the_calling_rules_reach_the_router() {
+        let (_, plan) =
+            crate::config::Config::parse("hall.toml", include_str!("../config/hall.toml"))
+                .expect("shipped");
+        let r = plan.rules.calling();
+        assert_eq!(
+            (r.green_ratio, r.appointment_ratio, r.appointment_due_ms),
+            (3, 3, 5 * 60_000)
+        );
+        assert_eq!(plan.rules.appointment_calling.ahead_s, 600);
+        // Left out, the appointments' ratio follows the green channel's and nothing is due.
+        let quiet = AppointmentsSection {
+            due_minutes: 0,
+            ..AppointmentsSection::default()
+        };
+        let calling = quiet.calling().expect("valid");
+        assert_eq!(calling, AppointmentCalling::default());
     }
 }

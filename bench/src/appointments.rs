@@ -5,48 +5,88 @@ use std::path::Path;
 
 use hallq::sim::{DayOptions, Scenario, run_day_once};
 
+/// What the bench changes in a copy of the config.
+#[derive(Debug, Default)]
+pub struct Overrides {
+    /// Places per slot everywhere (0: the staffing's `staffed_places`).
+    pub capacity: Option<u32>,
+    /// Places per slot as this share of the staffing everywhere.
+    pub staffed_percent: Option<u32>,
+    /// `[appointments]` keys to set (`due_minutes`, `call_ahead_minutes`, `ratio`).
+    pub rules: Vec<(String, String)>,
+}
+
+/// The config text with the overrides applied: each queue's `capacity = N` or
+/// `staffed_percent = N` line becomes the one asked for, and the `[appointments]` keys are set.
+fn rewrite(text: &str, plan: &hallq::domain::plan::Plan, o: &Overrides) -> String {
+    let mut queue = String::new();
+    let mut out: Vec<String> = Vec::new();
+    for l in text.lines() {
+        if let Some(id) = l.strip_prefix("id = ") {
+            queue = id.trim().trim_matches('"').to_string();
+        }
+        let places = l
+            .strip_prefix("capacity = ")
+            .or_else(|| l.strip_prefix("staffed_percent = "))
+            .filter(|n| n.trim().parse::<u32>().is_ok());
+        let line = match (places, o.capacity, o.staffed_percent) {
+            (Some(_), _, Some(p)) => format!("staffed_percent = {p}"),
+            (Some(_), Some(0), None) => {
+                let staffed = hallq::domain::appointments::staffed_places(plan, &queue)
+                    .map_or(1, |(_, p)| p.max(1));
+                format!("capacity = {staffed}")
+            }
+            (Some(_), Some(c), None) => format!("capacity = {c}"),
+            _ if o
+                .rules
+                .iter()
+                .any(|(k, _)| l.starts_with(&format!("{k} = "))) =>
+            {
+                continue;
+            }
+            _ => l.to_string(),
+        };
+        out.push(line);
+        if l == "[appointments]" {
+            out.extend(o.rules.iter().map(|(k, v)| format!("{k} = {v}")));
+        }
+    }
+    out.join("\n")
+}
+
 /// `hallq bench appointments`: busy days with `share` of the visits to queues that take
-/// bookings booked, beside the same seeds with nobody booked. Each slot takes `capacity`
-/// bookings, or with 0 what the queue's own windows serve in a slot (`staffed_places`: the
-/// capacity a hall derives from its staffing).
-pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow::Result<()> {
+/// bookings booked, beside the same seeds with nobody booked, on the config as it is or with
+/// the places per slot and the due rule overridden (`Overrides`).
+pub async fn run(config: &Path, seeds: u64, share: f64, o: &Overrides) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config)?;
     let (_, plan) = hallq::config::Config::parse(&config.display().to_string(), &text)
         .map_err(anyhow::Error::msg)?;
-    // Each `capacity = N` belongs to the queue whose `id` came last.
-    let mut queue = String::new();
-    let mut places = Vec::new();
-    let raised: String = text
-        .lines()
-        .map(|l| {
-            if let Some(id) = l.strip_prefix("id = ") {
-                queue = id.trim().trim_matches('"').to_string();
-            }
-            match l.strip_prefix("capacity = ") {
-                Some(n) if n.trim().parse::<u32>().is_ok() => {
-                    let staffed = hallq::domain::appointments::staffed_places(&plan, &queue)
-                        .map_or(capacity, |(_, p)| p.max(1));
-                    let c = if capacity == 0 { staffed } else { capacity };
-                    places.push(format!("{queue} {c}"));
-                    format!("capacity = {c}")
-                }
-                _ => l.to_string(),
-            }
+    let raised = rewrite(&text, &plan, o);
+    let (_, used) =
+        hallq::config::Config::parse("bench hall.toml", &raised).map_err(anyhow::Error::msg)?;
+    let places: Vec<String> = used
+        .queues
+        .iter()
+        .filter_map(|q| {
+            let ap = q.appointments.as_ref()?;
+            let pct = ap
+                .staffed_percent
+                .map_or(String::new(), |p| format!(" ({p}% of staffing)"));
+            Some(format!("{} {}{pct}", q.id, ap.capacity))
         })
-        .collect::<Vec<_>>()
-        .join("\n");
+        .collect();
+    let calling = used.rules.calling();
+    let ahead = used.rules.appointment_calling.ahead_s / 60;
     let dir = hallq::sim::scratch_dir("bench-appointments")?;
     let cfg = dir.join("hall.toml");
     std::fs::write(&cfg, raised)?;
     println!(
-        "bench appointments: busy days, {:.0}% of the visits to queues that take bookings booked (places a slot: {}{}), beside the same seeds with none booked; minutes",
+        "bench appointments: busy days, {:.0}% of the visits to queues that take bookings booked (places a slot: {}; appointment ratio {}, due after {} min, called from {} min before the slot), beside the same seeds with none booked; minutes",
         share * 100.0,
         places.join(", "),
-        if capacity == 0 {
-            ", from each queue's own windows"
-        } else {
-            ""
-        }
+        calling.appointment_ratio,
+        calling.appointment_due_ms / 60_000,
+        ahead,
     );
     println!(
         "{:<8} {:>6} {:>7} {:>8} {:>9} {:>12} {:>12} {:>8} {:>8} {:>8}",
@@ -92,6 +132,12 @@ pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow
             allowed,
             hall
         );
+        let queues: Vec<String> = with
+            .by_queue
+            .iter()
+            .map(|(q, (n, ok))| format!("{q} {ok}/{n}"))
+            .collect();
+        println!("{:<8} on time by queue: {}", "", queues.join(", "));
         for (t, v) in tot.iter_mut().zip([
             with.on_time_share,
             booked_share,
@@ -114,4 +160,12 @@ pub async fn run(config: &Path, seeds: u64, share: f64, capacity: u32) -> anyhow
         tot[3]
     );
     Ok(())
+}
+
+/// `KEY=VALUE` of `--rule`.
+pub fn key_value(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
 }

@@ -124,10 +124,16 @@ enum Bench {
         /// Share of the visits to queues that take bookings that book ahead.
         #[arg(long, default_value_t = 0.3)]
         share: f64,
-        /// Places per slot in every queue that takes bookings (so that the share fits); 0: what
-        /// each queue's own windows serve in a slot (the staffing's ceiling).
-        #[arg(long, default_value_t = 6)]
-        capacity: u32,
+        /// Places per slot in every queue that takes bookings, instead of the config's own
+        /// (`capacity` or `staffed_percent`); 0: what each queue's own windows serve in a slot.
+        #[arg(long)]
+        capacity: Option<u32>,
+        /// Every queue's places as this share of its staffing (`staffed_percent`) instead.
+        #[arg(long)]
+        staffed_percent: Option<u32>,
+        /// Set an `[appointments]` key, e.g. `--rule due_minutes=0` (repeatable).
+        #[arg(long = "rule", value_parser = appointments::key_value)]
+        rules: Vec<(String, String)>,
         #[arg(long, default_value = "config/hall.toml")]
         config: PathBuf,
     },
@@ -190,8 +196,17 @@ async fn run(b: Bench, hallq: Option<PathBuf>) -> anyhow::Result<()> {
             seeds,
             share,
             capacity,
+            staffed_percent,
+            rules,
             config,
-        } => appointments::run(&config, seeds, share, capacity).await,
+        } => {
+            let o = appointments::Overrides {
+                capacity,
+                staffed_percent,
+                rules,
+            };
+            appointments::run(&config, seeds, share, &o).await
+        }
         Bench::Issue {
             seconds,
             clients,

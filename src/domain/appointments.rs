@@ -24,6 +24,9 @@ pub struct AppointmentPlan {
     pub slot_minutes: u32,
     /// Bookings per slot (return visits for 补办件 come on top).
     pub capacity: u32,
+    /// When set, `capacity` is this percentage of `staffed_places` (config
+    /// `staffed_percent`), the rest of each slot left for walk-ins.
+    pub staffed_percent: Option<u32>,
     /// How many days ahead a slot may be booked (today counts as 0).
     pub days_ahead: u32,
     /// Check-in opens this many minutes before the slot starts.
@@ -44,6 +47,22 @@ pub struct MissRule {
     pub misses: u32,
     pub within_days: u32,
     pub suspend_days: u32,
+}
+
+/// How checked-in appointments are called (`[appointments] ratio, due_minutes,
+/// call_ahead_minutes`; routing's `CallingRules`). The default keeps the green channel's
+/// ratio, no due rule and no call-ahead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AppointmentCalling {
+    /// Appointment calls in a row while walk-ins of the tier wait; `None`: the green
+    /// channel's ratio.
+    pub ratio: Option<u32>,
+    /// An appointment owed a call this long (from the later of slot start and check-in) is
+    /// called even on the ratio's walk-in turn; 0 = never.
+    pub due_s: u32,
+    /// A checked-in booking is called as an appointment from this long before its slot
+    /// starts (0 = from slot start).
+    pub ahead_s: u32,
 }
 
 /// One bookable slot of a day.

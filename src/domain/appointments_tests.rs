@@ -14,6 +14,7 @@ fn plan() -> AppointmentPlan {
     AppointmentPlan {
         slot_minutes: 30,
         capacity: 2,
+        staffed_percent: None,
         days_ahead: 7,
         early_minutes: 30,
         late_minutes: 15,

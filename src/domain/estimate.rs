@@ -39,7 +39,7 @@
 //! `hallq-bench estimates` measures this against QL, LES and HOL on simulated days.
 
 use super::plan::WindowPlan;
-use super::routing::{self, Candidate};
+use super::routing::{self, CallingRules, Candidate};
 use super::ticket::{Priority, TicketId};
 
 /// How many recent calls the mean window time is taken over.
@@ -169,8 +169,9 @@ pub struct Pending<'a> {
     pub ticket: Candidate<'a>,
     /// Seconds from now until it can be called (0: waiting now).
     pub from_s: f64,
-    /// Seconds from now until it is called as an appointment (its slot begins), if later.
-    pub promoted_s: Option<f64>,
+    /// Seconds from now until it is called as an appointment (its slot begins, or the call-ahead
+    /// before it), if later, and the place it then takes (its slot start, ms: owed from then).
+    pub promoted: Option<(f64, i64)>,
     /// The chance it is there when called (a booking's chance of being kept).
     pub weight: f64,
 }
@@ -181,15 +182,18 @@ impl<'a> Pending<'a> {
         Pending {
             ticket,
             from_s: 0.0,
-            promoted_s: None,
+            promoted: None,
             weight: 1.0,
         }
     }
 
+    /// The ticket as the router sees it `t` seconds from now: once promoted, an appointment
+    /// owed a call from the later of its slot start and its check-in.
     fn at(&self, t: f64) -> Candidate<'a> {
-        match self.promoted_s {
-            Some(p) if p <= t => Candidate {
+        match self.promoted {
+            Some((p, key)) if p <= t => Candidate {
                 priority: Priority::Appointment,
+                queue_key: self.ticket.queue_key.max(key),
                 ..self.ticket
             },
             _ => self.ticket,
@@ -209,7 +213,8 @@ pub fn simulate_calls<'a>(
     mut servers: Vec<Server<'a>>,
     pending: &[Pending<'a>],
     mine: TicketId,
-    ratio: u32,
+    rules: &CallingRules,
+    now_ms: i64,
     mean_of: impl Fn(&str) -> f64,
     theta: f64,
 ) -> Option<f64> {
@@ -230,8 +235,10 @@ pub fn simulate_calls<'a>(
             s.free_in_s = b.back_s(t);
             continue;
         }
+        let at_ms = now_ms + (t * 1000.0) as i64;
         let visible = left.iter().filter(|p| p.from_s <= t).map(|p| p.at(t));
-        let Some((id, reason)) = routing::choose_next(s.plan, s.green_streak, ratio, visible)
+        let Some((id, reason)) =
+            routing::choose_next(s.plan, s.green_streak, rules, at_ms, visible)
         else {
             // Nothing this window calls waits now: it calls when the next one comes, or is
             // out of the picture.
@@ -402,7 +409,17 @@ mod tests {
             now(ticket(2, "b", Normal, 1)),
             now(ticket(3, "b", Normal, 2)),
         ];
-        let sim = |servers, mine| simulate_calls(servers, &waiting, TicketId(mine), 2, mean, 0.0);
+        let sim = |servers, mine| {
+            simulate_calls(
+                servers,
+                &waiting,
+                TicketId(mine),
+                &CallingRules::ratio(2),
+                0,
+                mean,
+                0.0,
+            )
+        };
         assert_eq!(
             sim(vec![server(&w1, 0.0), server(&w2, 100.0)], 3),
             Some(300.0)
@@ -422,7 +439,15 @@ mod tests {
             now(ticket(2, "b", GreenChannel, 5)),
         ];
         assert_eq!(
-            simulate_calls(vec![server(&w2, 0.0)], &waiting, TicketId(1), 2, mean, 0.0),
+            simulate_calls(
+                vec![server(&w2, 0.0)],
+                &waiting,
+                TicketId(1),
+                &CallingRules::ratio(2),
+                0,
+                mean,
+                0.0
+            ),
             Some(600.0)
         );
         // A booking of today comes at 200 s and is kept half the time: called first (an
@@ -430,7 +455,7 @@ mod tests {
         let booked = Pending {
             ticket: ticket(9, "b", Appointment, 200_000),
             from_s: 200.0,
-            promoted_s: None,
+            promoted: None,
             weight: 0.5,
         };
         let waiting = [now(ticket(1, "b", Normal, 1)), booked];
@@ -439,7 +464,8 @@ mod tests {
                 vec![server(&w2, 300.0)],
                 &waiting,
                 TicketId(1),
-                2,
+                &CallingRules::ratio(2),
+                0,
                 mean,
                 0.0
             ),
@@ -450,12 +476,21 @@ mod tests {
         let early = Pending {
             ticket: ticket(9, "b", Normal, 5),
             from_s: 0.0,
-            promoted_s: Some(200.0),
+            promoted: Some((200.0, 200_000)),
             weight: 1.0,
         };
         let waiting = [now(ticket(1, "b", Normal, 1)), early];
-        let first =
-            |free| simulate_calls(vec![server(&w2, free)], &waiting, TicketId(1), 2, mean, 0.0);
+        let first = |free| {
+            simulate_calls(
+                vec![server(&w2, free)],
+                &waiting,
+                TicketId(1),
+                &CallingRules::ratio(2),
+                0,
+                mean,
+                0.0,
+            )
+        };
         assert_eq!(first(100.0), Some(100.0));
         assert_eq!(first(300.0), Some(900.0));
         // Giving up: at 100 s with theta = ln 2 / 100, b1 is there half the time.
@@ -468,12 +503,60 @@ mod tests {
             vec![server(&w2, 100.0)],
             &waiting,
             TicketId(2),
-            2,
+            &CallingRules::ratio(2),
+            0,
             mean,
             theta,
         )
         .expect("called");
         assert!((w - 400.0).abs() < 1e-9, "{w}");
+    }
+
+    #[test]
+    fn the_simulation_calls_a_due_appointment_on_the_ratios_walk_in_turn() {
+        use Priority::*;
+        let w = window(2, &[&["b"]]);
+        let mean = |_: &str| 600.0;
+        // The window has called 2 priority tickets in a row (its ratio). Now is 1,000,000 ms;
+        // the appointment is owed a call since 240 s ago, the walk-in waits since long before.
+        let now_ms = 1_000_000;
+        let waiting = [
+            Pending::now(ticket(1, "b", Normal, 0)),
+            Pending::now(ticket(2, "b", Appointment, now_ms - 240_000)),
+        ];
+        let rules = |due_s: i64| CallingRules {
+            green_ratio: 2,
+            appointment_ratio: 2,
+            appointment_due_ms: due_s * 1000,
+        };
+        let walk_in_at = |due_s, free_in_s| {
+            let server = Server {
+                plan: &w,
+                free_in_s,
+                green_streak: 2,
+                breaks: Vec::new(),
+            };
+            simulate_calls(
+                vec![server],
+                &waiting,
+                TicketId(1),
+                &rules(due_s),
+                now_ms,
+                mean,
+                0.0,
+            )
+        };
+        // (due after, window free in, walk-in called at): the router's own choice, replayed
+        // on the simulated clock: due after 300 s, the appointment is due 60 s from now.
+        let cases = [
+            (0, 0.0, 0.0),
+            (300, 0.0, 0.0),
+            (300, 60.0, 660.0),
+            (240, 0.0, 600.0),
+        ];
+        for (due, free, want) in cases {
+            assert_eq!(walk_in_at(due, free), Some(want), "due {due} free {free}");
+        }
     }
 
     #[test]

@@ -147,8 +147,23 @@ pub struct Rules {
     pub rating_reasons: Vec<String>,
     /// Repeated missed appointments suspend online booking (爽约限制).
     pub miss_rule: super::appointments::MissRule,
+    /// How appointments pass the anti-starvation ratio (`[appointments] ratio, due_minutes`).
+    pub appointment_calling: super::appointments::AppointmentCalling,
     /// How long tickets keep personal data (`[retention]`).
     pub retention: Retention,
+}
+
+impl Rules {
+    /// The router's rules: the green-channel ratio, the appointments' own ratio (the green
+    /// one unless configured) and when an appointment is due past it.
+    pub fn calling(&self) -> super::routing::CallingRules {
+        let a = self.appointment_calling;
+        super::routing::CallingRules {
+            green_ratio: self.green_channel_ratio,
+            appointment_ratio: a.ratio.unwrap_or(self.green_channel_ratio),
+            appointment_due_ms: i64::from(a.due_s) * 1000,
+        }
+    }
 }
 
 /// The whole validated hall.

@@ -4,14 +4,53 @@
 //! transferred to it. Order: (1) transferred to this window; (2) the window's queue tier: a
 //! lower tier is reached only when no ticket of a higher tier waits; (3) inside that tier the
 //! priority class (green channel first, then checked-in appointments whose slot has begun,
-//! both kept from starving ordinary tickets of the same tier
-//! by the hall's ratio); (4) the ticket's place in its queue (issue time, or where a transfer
-//! put it); (5) number. So a green-channel citizen of another department waits for that
-//! department's own windows: priority never pulls a window away from its own tier.
+//! both kept from starving ordinary tickets of the same tier by a ratio per class, except that
+//! an appointment owed a call for `due_ms` is never held back by it: `CallingRules`); (4) the
+//! ticket's place in its queue (issue time, or where a transfer put it; for a begun
+//! appointment the later of slot start and check-in); (5) number. So a green-channel citizen
+//! of another department waits for that department's own windows: priority never pulls a
+//! window away from its own tier.
 
 use super::event::CallReason;
 use super::plan::WindowPlan;
 use super::ticket::{Priority, Ticket, TicketId};
+
+/// How priority classes share a window with the ordinary tickets of the same tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CallingRules {
+    /// Priority calls in a row a window may make while ordinary tickets of the tier wait, when
+    /// the next in line is green channel (0 = no limit).
+    pub green_ratio: u32,
+    /// The same when the next in line is an appointment (0 = no limit).
+    pub appointment_ratio: u32,
+    /// A begun appointment owed a call for this long (ms, from the later of its slot start and
+    /// its check-in: its `queue_key`) is called even on the ratio's ordinary turn, so that
+    /// the ratio never makes a booking late (0 = off).
+    pub appointment_due_ms: i64,
+}
+
+impl CallingRules {
+    /// The rules with one ratio for both classes and no due rule.
+    pub fn ratio(ratio: u32) -> CallingRules {
+        CallingRules {
+            green_ratio: ratio,
+            appointment_ratio: ratio,
+            appointment_due_ms: 0,
+        }
+    }
+
+    fn limit(&self, p: Priority) -> u32 {
+        match p {
+            Priority::Appointment => self.appointment_ratio,
+            _ => self.green_ratio,
+        }
+    }
+
+    /// Whether appointment `c` has waited long enough to pass the ratio at `now_ms`.
+    fn due(&self, c: &Candidate<'_>, now_ms: i64) -> bool {
+        self.appointment_due_ms > 0 && now_ms.saturating_sub(c.queue_key) >= self.appointment_due_ms
+    }
+}
 
 /// What the router needs to know about one waiting ticket.
 #[derive(Debug, Clone, Copy)]
@@ -58,10 +97,12 @@ fn priority_rank(p: Priority) -> Option<u8> {
     }
 }
 
-/// The best candidates of one tier: the first priority ticket and the first ordinary one.
+/// The best candidates of one tier: the first priority ticket, the first appointment and the
+/// first ordinary one.
 #[derive(Default, Clone, Copy)]
 struct TierBest<'a> {
     priority: Option<Candidate<'a>>,
+    appointment: Option<Candidate<'a>>,
     ordinary: Option<Candidate<'a>>,
 }
 
@@ -77,13 +118,14 @@ fn keep_first<'a>(slot: &mut Option<Candidate<'a>>, c: Candidate<'a>) {
 
 /// The ticket to call next at `w`, with the reason, or `None` when nobody waits for it.
 ///
-/// `green_streak` is how many green-channel tickets this window called in a row;
-/// `ratio` the most it may call in a row while ordinary tickets of the same tier wait
-/// (0 = no limit).
+/// `green_streak` is how many priority tickets (green channel or appointment) this window
+/// called in a row; `rules` how many it may call in a row while ordinary tickets of the same
+/// tier wait, and when an appointment passes that limit; `now_ms` the hall clock.
 pub fn choose_next<'a, I>(
     w: &WindowPlan,
     green_streak: u32,
-    ratio: u32,
+    rules: &CallingRules,
+    now_ms: i64,
     tickets: I,
 ) -> Option<(TicketId, CallReason)>
 where
@@ -103,6 +145,9 @@ where
             continue;
         };
         let best = &mut tiers[tier];
+        if c.priority == Priority::Appointment {
+            keep_first(&mut best.appointment, c);
+        }
         if let Some(rank) = priority_rank(c.priority) {
             if best.priority.is_none_or(|b| {
                 (rank, place(&c)) < (priority_rank(b.priority).unwrap_or(rank), place(&b))
@@ -123,8 +168,14 @@ where
         .position(|b| b.priority.is_some() || b.ordinary.is_some())?;
     let best = tiers[tier];
     match (best.priority, best.ordinary) {
-        (Some(_), Some(o)) if ratio > 0 && green_streak >= ratio => {
-            Some((o.id, CallReason::Fairness))
+        (Some(p), Some(o))
+            if rules.limit(p.priority) > 0 && green_streak >= rules.limit(p.priority) =>
+        {
+            // The ordinary turn, unless an appointment's call is due (it is owed longest).
+            match best.appointment.filter(|a| rules.due(a, now_ms)) {
+                Some(a) => Some((a.id, CallReason::Appointment)),
+                None => Some((o.id, CallReason::Fairness)),
+            }
         }
         (Some(p), _) => {
             let reason = match p.priority {
@@ -326,7 +377,8 @@ mod tests {
             ),
         ];
         for (name, streak, ratio, cands, want) in cases {
-            let got = choose_next(&w, streak, ratio, cands).map(|(id, r)| (id.0, r));
+            let got = choose_next(&w, streak, &CallingRules::ratio(ratio), 0, cands)
+                .map(|(id, r)| (id.0, r));
             assert_eq!(got, want, "{name}");
         }
     }
@@ -380,13 +432,120 @@ mod tests {
             ),
         ];
         for (name, streak, cands, want) in cases {
-            let got = choose_next(&w, streak, 3, cands).map(|(id, r)| (id.0, r));
+            let got =
+                choose_next(&w, streak, &CallingRules::ratio(3), 0, cands).map(|(id, r)| (id.0, r));
             assert_eq!(got, want, "{name}");
         }
         assert_eq!(
             next_green_streak(1, Priority::Appointment, CallReason::Appointment),
             2,
             "appointment calls count toward the same ratio"
+        );
+    }
+
+    #[test]
+    fn a_due_appointment_passes_the_ratio_and_each_class_has_its_own() {
+        let w = window(&[&["a", "b"], &["c"]]);
+        let min = 60_000;
+        // Due after 5 minutes; appointments may take 2 calls in a row, green channel 3.
+        let rules = CallingRules {
+            green_ratio: 3,
+            appointment_ratio: 2,
+            appointment_due_ms: 5 * min,
+        };
+        let now = 100 * min;
+        // (name, streak, candidates, expected): keys are ms, an appointment's key is when it
+        // is owed a call from (the later of slot start and check-in).
+        type Case = (
+            &'static str,
+            u32,
+            Vec<Candidate<'static>>,
+            Option<(i64, CallReason)>,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "appointment ratio reached, appointment owed 4 min: the walk-in's turn",
+                2,
+                vec![c(1, "a", false, None, 10 * min), appt(2, "a", 96 * min)],
+                Some((1, CallReason::Fairness)),
+            ),
+            (
+                "appointment ratio reached, appointment owed 5 min: due, it goes first",
+                2,
+                vec![c(1, "a", false, None, 10 * min), appt(2, "a", 95 * min)],
+                Some((2, CallReason::Appointment)),
+            ),
+            (
+                "the one owed longest is the due one",
+                5,
+                vec![
+                    c(1, "a", false, None, 10 * min),
+                    appt(2, "a", 99 * min),
+                    appt(3, "b", 90 * min),
+                ],
+                Some((3, CallReason::Appointment)),
+            ),
+            (
+                "green's own ratio: streak 2 still calls green",
+                2,
+                vec![
+                    c(1, "a", false, None, 10 * min),
+                    c(2, "a", true, None, 50 * min),
+                ],
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "green ratio reached: a due appointment takes the ordinary turn",
+                3,
+                vec![
+                    c(1, "a", false, None, 10 * min),
+                    c(2, "a", true, None, 50 * min),
+                    appt(3, "a", 80 * min),
+                ],
+                Some((3, CallReason::Appointment)),
+            ),
+            (
+                "green ratio reached, appointment not due: the walk-in",
+                3,
+                vec![
+                    c(1, "a", false, None, 10 * min),
+                    c(2, "a", true, None, 50 * min),
+                    appt(3, "a", 98 * min),
+                ],
+                Some((1, CallReason::Fairness)),
+            ),
+            (
+                "below the ratio green still goes before a due appointment",
+                0,
+                vec![c(2, "a", true, None, 99 * min), appt(3, "a", 10 * min)],
+                Some((2, CallReason::GreenChannel)),
+            ),
+            (
+                "a due appointment of a lower tier waits for the window's own tier",
+                9,
+                vec![c(1, "a", false, None, 99 * min), appt(3, "c", 10 * min)],
+                Some((1, CallReason::Tier)),
+            ),
+            (
+                "a transfer still comes first",
+                9,
+                vec![appt(3, "a", 10 * min), c(4, "x", false, Some(5), 99 * min)],
+                Some((4, CallReason::Transferred)),
+            ),
+        ];
+        for (name, streak, cands, want) in cases {
+            let got = choose_next(&w, streak, &rules, now, cands).map(|(id, r)| (id.0, r));
+            assert_eq!(got, want, "{name}");
+        }
+        // With the due rule off, the ratio alone decides.
+        let off = CallingRules {
+            appointment_due_ms: 0,
+            ..rules
+        };
+        let cands = vec![c(1, "a", false, None, 10 * min), appt(2, "a", 10 * min)];
+        assert_eq!(
+            choose_next(&w, 2, &off, now, cands).map(|(id, r)| (id.0, r)),
+            Some((1, CallReason::Fairness))
         );
     }
 
@@ -408,7 +567,13 @@ mod tests {
         ];
         let mut calls = Vec::new();
         let mut streak = 0;
-        while let Some((id, reason)) = choose_next(&w, streak, 3, waiting.iter().copied()) {
+        while let Some((id, reason)) = choose_next(
+            &w,
+            streak,
+            &CallingRules::ratio(3),
+            0,
+            waiting.iter().copied(),
+        ) {
             let pos = waiting
                 .iter()
                 .position(|x| x.id == id)

@@ -61,8 +61,11 @@ pub fn arrival_offset(rng: &mut Rng) -> Option<f64> {
 }
 
 /// Book `share` of each appointment queue's visits on `day` (up to the slots' capacity) and
-/// take them off its walk-ins, so the day's demand stays the same. Slots fill in proportion to
-/// the arrival profile. Extended (延时) slots are left out: the simulated day closes at 17:00.
+/// take them off its walk-ins, so the day's demand stays the same. Each citizen wishes for a
+/// slot as the arrival profile has them come; when it is full (the booking page shows the
+/// places left) they take the nearest slot with room, earlier or later. When the day is full
+/// the visit stays a walk-in. Extended (延时) slots are left out: the simulated day closes at
+/// 17:00.
 pub fn plan(
     plan: &Plan,
     day: Date,
@@ -92,17 +95,11 @@ pub fn plan(
             continue;
         }
         for _ in 0..n {
-            let open: Vec<f64> = weights
-                .iter()
-                .zip(&left)
-                .map(|(w, l)| if *l > 0 { *w } else { 0.0 })
-                .collect();
-            let mut i = rng.weighted(&open);
-            if left[i] == 0 {
-                // A draw on the edge of a full slot's zero weight: the first slot with room.
-                i = left.iter().position(|l| *l > 0).unwrap_or(i);
-            }
-            left[i] = left[i].saturating_sub(1);
+            let wish = rng.weighted(&weights);
+            let Some(i) = nearest_with_room(&left, wish, rng) else {
+                break;
+            };
+            left[i] -= 1;
             let slot_min = minute(slots[i].start);
             let slot_ms = midnight_ms + (slot_min * 60_000.0) as i64;
             out.push(Planned {
@@ -119,6 +116,21 @@ pub fn plan(
     }
     out.sort_by_key(|p| p.slot_ms);
     out
+}
+
+/// The slot a citizen who wished for `wish` books: that one if it has room, else the nearest
+/// with room (a coin decides between one as near earlier and later); `None` when all are full.
+pub fn nearest_with_room(left: &[u32], wish: usize, rng: &mut Rng) -> Option<usize> {
+    for d in 0..left.len() {
+        let earlier = wish.checked_sub(d).filter(|&i| left[i] > 0);
+        let later = Some(wish + d).filter(|&i| d > 0 && i < left.len() && left[i] > 0);
+        match (earlier, later) {
+            (Some(a), Some(b)) => return Some(if rng.chance(0.5) { a } else { b }),
+            (Some(i), None) | (None, Some(i)) => return Some(i),
+            (None, None) => {}
+        }
+    }
+    None
 }
 
 /// The day's appointment figures.
@@ -140,6 +152,8 @@ pub struct Figures {
     pub all_walk_in_wait_s: f64,
     /// Mean service time in the queues that take bookings, seconds.
     pub service_s: f64,
+    /// Per queue: (checked in, called on time).
+    pub by_queue: std::collections::BTreeMap<String, (usize, usize)>,
 }
 
 /// The figures of a day's tickets and bookings. `booking_queues`: the queues that take them.
@@ -163,6 +177,7 @@ pub fn figures(
     let mut late_waits = Vec::new();
     let mut on_time = 0usize;
     let mut checked_in = 0usize;
+    let mut by_queue = std::collections::BTreeMap::<String, (usize, usize)>::new();
     for b in &booked {
         let Fate::CheckedIn(i) = b.fate else {
             continue;
@@ -171,6 +186,8 @@ pub fn figures(
             continue;
         };
         checked_in += 1;
+        let q = by_queue.entry(b.plan.queue.clone()).or_default();
+        q.0 += 1;
         let from = b.plan.slot_ms.max(t.issued_ms);
         // Never called (gave up, day ended): not on time.
         if let Some(c) = t.called_ms {
@@ -178,6 +195,7 @@ pub fn figures(
             late_waits.push(w);
             if w <= ON_TIME_S {
                 on_time += 1;
+                q.1 += 1;
             }
         }
     }
@@ -207,6 +225,7 @@ pub fn figures(
         walk_in_wait_s: mean(&waits(&mut walk_ins.iter().filter(|t| in_booking_queue(t)))),
         all_walk_in_wait_s: mean(&waits(&mut walk_ins.iter())),
         service_s: mean(&services),
+        by_queue,
     }
 }
 
@@ -227,6 +246,31 @@ mod tests {
         assert!((0.03..0.09).contains(&none), "{none}");
         assert!((0.40..0.50).contains(&early), "{early}");
         assert!((0.02..0.06).contains(&too_late), "{too_late}");
+    }
+
+    #[test]
+    fn a_full_wish_takes_the_nearest_slot_with_room() {
+        let mut rng = Rng::new(3);
+        // (name, places left per slot, wished slot, expected choices)
+        let cases: [(&str, Vec<u32>, usize, &[usize]); 5] = [
+            ("room in the wish", vec![1, 1, 1], 1, &[1]),
+            ("earlier only", vec![2, 0, 0, 0], 2, &[0]),
+            ("later only", vec![0, 0, 0, 3], 0, &[3]),
+            ("one as near each side", vec![1, 0, 1], 1, &[0, 2]),
+            ("nearer wins over farther", vec![1, 0, 0, 0, 1, 0], 3, &[4]),
+        ];
+        for (name, left, wish, want) in cases {
+            for _ in 0..20 {
+                let got = nearest_with_room(&left, wish, &mut rng).expect(name);
+                assert!(want.contains(&got), "{name}: {got}");
+            }
+        }
+        assert_eq!(nearest_with_room(&[0, 0], 1, &mut rng), None, "all full");
+        // A tie is a coin, so both sides are taken.
+        let picks: std::collections::BTreeSet<usize> = (0..50)
+            .filter_map(|_| nearest_with_room(&[1, 0, 1], 1, &mut rng))
+            .collect();
+        assert_eq!(picks.len(), 2);
     }
 
     #[test]

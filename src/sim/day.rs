@@ -127,6 +127,9 @@ struct Citizen {
     queue: String,
     gone: bool,
     started_ms: Option<i64>,
+    /// The citizen's own draws (service times, patience): the same citizen gets the same in
+    /// the day with bookings and the day without (`Sim::own`).
+    rng: Rng,
 }
 
 /// Everything one day needs to run.
@@ -151,6 +154,10 @@ struct Sim<'a> {
     /// Which arrivals of a queue that takes bookings stay away (they booked).
     booked_away: Rng,
     people: Rng,
+    /// Seed of each citizen's own stream, keyed by who they are (`Sim::own`).
+    own_seed: u64,
+    /// Arrivals so far per queue (a walk-in's key).
+    arrived: Vec<u64>,
     heap: BinaryHeap<Reverse<(i64, u64, Ev)>>,
     seq: u64,
     clock_ms: i64,
@@ -182,6 +189,7 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
     let arrivals = root.fork(1);
     let mut people = root.fork(2);
     let booked_away = root.fork(4);
+    let own_seed = root.fork(5).next_u64();
     let mut clerks = BTreeMap::new();
     for (n, token) in &setup.clerks {
         let Some(w) = setup.plan.window(*n) else {
@@ -212,6 +220,8 @@ pub async fn run(setup: DaySetup<'_>) -> anyhow::Result<DayResult> {
         arrivals,
         booked_away,
         people,
+        own_seed,
+        arrived: Vec::new(),
         heap: BinaryHeap::new(),
         seq: 0,
         clock_ms: 0,
@@ -395,7 +405,11 @@ impl Sim<'_> {
                     let sc = &self.setup.scenario;
                     let quick = now < self.local(9.0 * 60.0 + sc.quick_until_min);
                     let mean = if quick { sc.quick_service_s } else { mean };
-                    let s = self.people.lognormal(mean, sc.service_cv).max(20.0);
+                    let draw = |r: &mut Rng| r.lognormal(mean, sc.service_cv).max(20.0);
+                    let s = match ci {
+                        Some(i) => draw(&mut self.citizens[i].rng),
+                        None => draw(&mut self.people),
+                    };
                     self.push(now + (s * 1000.0) as i64, Ev::Finish(n));
                 }
             }
@@ -470,25 +484,40 @@ impl Sim<'_> {
         if let Some(at) = self.next_arrival(i, minute) {
             self.push(at, Ev::Arrive(i));
         }
+        if self.arrived.len() <= i {
+            self.arrived.resize(i + 1, 0);
+        }
+        let key = ((i as u64) << 32) | self.arrived[i];
+        self.arrived[i] += 1;
         let share = self.setup.queues[i].walk_in_share;
         if share < 1.0 && !self.booked_away.chance(share) {
             return Ok(());
         }
-        self.walk_in(now, i).await?;
+        let rng = self.own(key);
+        self.walk_in(now, i, rng).await?;
         Ok(())
     }
 
+    /// The own stream of the citizen with `key` (a walk-in: queue and arrival number; a
+    /// booking: its index with the top bit set). The day with bookings and the day without
+    /// draw the same arrivals, so a walk-in in both gets the same service time and patience
+    /// in both, whatever else changed the order of events: the two days differ by the
+    /// bookings, not by the luck of the draws.
+    fn own(&self, key: u64) -> Rng {
+        Rng::new(self.own_seed ^ key.wrapping_mul(0xD6E8_FEB8_6659_FD93))
+    }
+
     /// A citizen takes an ordinary ticket in queue `i`; its index among the day's tickets.
-    async fn walk_in(&mut self, now: i64, i: usize) -> anyhow::Result<Option<usize>> {
+    async fn walk_in(&mut self, now: i64, i: usize, mut rng: Rng) -> anyhow::Result<Option<usize>> {
         let q = &self.setup.queues[i];
         let (id, real_name) = (q.id.clone(), q.real_name);
-        let green = self.people.chance(self.setup.scenario.green_channel);
+        let green = rng.chance(self.setup.scenario.green_channel);
         let mut body = json!({"queue": id});
         if green {
             body["priority"] = json!("green_channel");
         }
         if real_name {
-            body["id_number"] = json!(model::id_number(&mut self.people));
+            body["id_number"] = json!(model::id_number(&mut rng));
         }
         let kiosk = self.setup.kiosk_token.to_string();
         let (status, text) = self.call("POST", "/api/v1/tickets", &kiosk, &body).await?;
@@ -501,7 +530,7 @@ impl Sim<'_> {
             self.errors += 1;
             return Ok(None);
         }
-        self.enter(now, i, &text, green, None).map(Some)
+        self.enter(now, i, &text, green, None, rng).map(Some)
     }
 
     /// Record the ticket in an issue (or check-in) reply and let the citizen wait.
@@ -512,6 +541,7 @@ impl Sim<'_> {
         reply: &str,
         green: bool,
         booking: Option<usize>,
+        mut rng: Rng,
     ) -> anyhow::Result<usize> {
         let q = self.setup.queues[i].clone();
         let sc = self.setup.scenario.clone();
@@ -542,6 +572,7 @@ impl Sim<'_> {
             queue: q.id.clone(),
             gone: false,
             started_ms: None,
+            rng: Rng::new(0),
         });
         self.by_id.insert(id, idx);
         self.observations.push(Observation::Issued {
@@ -551,11 +582,12 @@ impl Sim<'_> {
             ahead,
             serving,
         });
-        let leave = if self.people.chance(sc.no_show) {
-            self.people.uniform(0.0, 15.0)
+        let leave = if rng.chance(sc.no_show) {
+            rng.uniform(0.0, 15.0)
         } else {
-            self.people.exp(sc.patience_min)
+            rng.exp(sc.patience_min)
         };
+        self.citizens[idx].rng = rng;
         self.push(now + (leave * 60_000.0) as i64, Ev::GiveUp(idx));
         self.wake(now, &q.id);
         Ok(idx)
@@ -802,14 +834,16 @@ impl Sim<'_> {
         };
         match (status, refusal().as_str()) {
             (201, _) => {
-                let idx = self.enter(now, i, &text, false, Some(k))?;
+                let rng = self.own(BOOKED | k as u64);
+                let idx = self.enter(now, i, &text, false, Some(k), rng)?;
                 self.bookings[k].fate = Fate::CheckedIn(idx);
             }
             (409, "too_early") => self.push(now + 3 * MIN, Ev::CheckIn(k)),
             // Past the allowance (or already missed on the hall clock): an ordinary ticket.
             (409, "too_late") | (404, _) => {
                 self.bookings[k].fate = Fate::TooLate;
-                self.walk_in(now, i).await?;
+                let rng = self.own(BOOKED | k as u64);
+                self.walk_in(now, i, rng).await?;
             }
             _ => {
                 tracing::warn!(status, %text, "check-in failed");
@@ -916,6 +950,9 @@ fn breaks(plan: &Plan, n: u32, sc: &Scenario, midnight_ms: i64, rng: &mut Rng) -
         })
         .collect()
 }
+
+/// The top bit of a booked citizen's key (`Sim::own`).
+const BOOKED: u64 = 1 << 63;
 
 /// Minutes after midnight as HH:MM.
 pub fn hhmm(ms_after_midnight: i64) -> String {

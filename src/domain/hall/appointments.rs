@@ -527,11 +527,11 @@ impl Hall {
             .then(|| DomainError::AppointmentsOnly(q.id.clone()))
     }
 
-    /// An appointment ticket counts as one for routing only once its slot has begun;
-    /// before, it waits like a walk-in checked in at that time. Among begun ones, the one owed
-    /// a call first goes first: each is owed from the later of its slot start and its check-in
-    /// (earliest deadline first), so an early check-in for a later slot does not pass one whose
-    /// slot began before.
+    /// An appointment ticket counts as one for routing only from `promoted_at` (its slot
+    /// start, or `[appointments] call_ahead_minutes` before it); before, it waits like a
+    /// walk-in checked in at that time. Among those, the one owed a call first goes first:
+    /// each is owed from the later of its slot start and its check-in (earliest deadline
+    /// first), so an early check-in for a later slot does not pass one whose slot began before.
     pub(super) fn routing_priority<'a>(&self, c: Candidate<'a>, now: Timestamp) -> Candidate<'a> {
         if c.priority != Priority::Appointment {
             return c;
@@ -539,8 +539,8 @@ impl Hall {
         let start = self
             .bookings
             .by_ticket(c.id)
-            .map(|b| b.slot_start(&self.plan.rules.tz))
-            .filter(|s| *s <= now);
+            .filter(|b| self.promoted_at(b) <= now)
+            .map(|b| b.slot_start(&self.plan.rules.tz));
         match start {
             Some(s) => Candidate {
                 queue_key: c.queue_key.max(s.as_millisecond()),
@@ -551,6 +551,17 @@ impl Hall {
                 ..c
             },
         }
+    }
+
+    /// From when a checked-in booking is called as an appointment: its slot start, less the
+    /// hall's call-ahead, so that a window free just before the slot calls it rather than
+    /// starting a walk-in that would make it wait past its slot.
+    pub(super) fn promoted_at(&self, b: &Booking) -> Timestamp {
+        let ahead = self.plan.rules.appointment_calling.ahead_s;
+        let start = b.slot_start(&self.plan.rules.tz);
+        start
+            .checked_sub(jiff::SignedDuration::from_secs(i64::from(ahead)))
+            .unwrap_or(start)
     }
 
     // ---- views ---------------------------------------------------------------------------

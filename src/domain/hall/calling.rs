@@ -26,7 +26,8 @@ impl Hall {
         let Some((id, reason)) = routing::choose_next(
             plan,
             streak,
-            self.plan.rules.green_channel_ratio,
+            &self.plan.rules.calling(),
+            now.as_millisecond(),
             candidates,
         ) else {
             return Ok(Reply::window(window));

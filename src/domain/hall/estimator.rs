@@ -314,13 +314,14 @@ impl Hall {
             })
             .map(|t| {
                 let mut p = estimate::Pending::now(self.routing_priority(Candidate::from(t), now));
-                // A checked-in appointment whose slot has not begun is called as one later.
+                // A checked-in appointment whose slot has not begun is called as one later
+                // (`promoted_at`), owed a call from its slot start.
                 if t.priority == Priority::Appointment && p.ticket.priority != Priority::Appointment
                 {
-                    p.promoted_s = self
+                    p.promoted = self
                         .bookings
                         .by_ticket(t.id)
-                        .map(|b| in_s(b.slot_start(tz)));
+                        .map(|b| (in_s(self.promoted_at(b)), b.slot_start(tz).as_millisecond()));
                 }
                 p
             })
@@ -352,7 +353,7 @@ impl Hall {
                     seq_no: 0,
                 },
                 from_s: in_s(start).max(0.0),
-                promoted_s: None,
+                promoted: None,
                 weight: keep,
             });
         }
@@ -366,7 +367,8 @@ impl Hall {
             servers,
             &pending,
             mine.id,
-            self.plan.rules.green_channel_ratio,
+            &self.plan.rules.calling(),
+            now.as_millisecond(),
             |q| {
                 means
                     .get(q)

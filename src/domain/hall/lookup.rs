@@ -18,12 +18,14 @@ impl Hall {
             .filter(|t| routing::callable_at(plan, &Candidate::from(*t)))
             .collect();
         let mut order = Vec::new();
+        let rules = self.plan.rules.calling();
         while order.len() < max {
-            let ratio = self.plan.rules.green_channel_ratio;
             let candidates = left
                 .iter()
                 .map(|t| self.routing_priority(Candidate::from(*t), now));
-            let Some((id, reason)) = routing::choose_next(plan, streak, ratio, candidates) else {
+            let Some((id, reason)) =
+                routing::choose_next(plan, streak, &rules, now.as_millisecond(), candidates)
+            else {
                 break;
             };
             let Some(i) = left.iter().position(|t| t.id == id) else {

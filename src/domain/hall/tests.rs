@@ -70,6 +70,7 @@ fn plan() -> Plan {
             follow_up_days: 3,
             rating_reasons: Vec::new(),
             miss_rule: Default::default(),
+            appointment_calling: Default::default(),
             retention: Default::default(),
         },
         texts: Texts {

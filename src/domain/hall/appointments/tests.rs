@@ -38,6 +38,7 @@ fn plan() -> Plan {
     q.appointments = Some(AppointmentPlan {
         slot_minutes: 30,
         capacity: 2,
+        staffed_percent: None,
         days_ahead: 7,
         early_minutes: 30,
         late_minutes: 15,
@@ -395,40 +396,68 @@ fn repeated_misses_suspend_booking() {
 
 #[test]
 fn checked_in_appointments_go_before_walk_ins_once_their_slot_has_begun() {
-    let mut f = Fx::new(mon("08:00"));
-    let a = f.book("2026-11-30", "10:00", 1).expect("booked");
-    let walk_in = |f: &mut Fx, tok: &str| {
-        let cmd = Command::Issue {
-            queue: "sb".into(),
-            priority: Priority::Normal,
-            id_number: None,
-            phone: None,
-            token: tok.into(),
+    // Three walk-ins, then a check-in at 09:40 for 10:00; one window calls every 5 minutes
+    // from 09:50. Before its slot (less the call-ahead) the appointment waits like a walk-in
+    // who came at 09:40; from then on it goes before the older walk-ins.
+    // (call-ahead minutes, who is called at 09:50, 09:55, 10:00, 10:05)
+    let cases = [
+        (0, ["w1", "w2", "a", "w3"]),
+        (5, ["w1", "a", "w2", "w3"]),
+        (10, ["a", "w1", "w2", "w3"]),
+    ];
+    for (ahead, order) in cases {
+        let mut p = plan();
+        p.rules.appointment_calling.ahead_s = ahead * 60;
+        let now = mon("08:00");
+        let mut f = Fx {
+            h: Hall::restore(Arc::new(p), b"key".to_vec(), now, Restored::default()),
+            now,
+            n: 0,
         };
-        match f.run(&kiosk(), cmd).expect("issued").0 {
-            Reply::Ticket(t) => t,
-            other => panic!("{other:?}"),
+        let a = f.book("2026-11-30", "10:00", 1).expect("booked");
+        let walk_in = |f: &mut Fx, tok: &str| {
+            let cmd = Command::Issue {
+                queue: "sb".into(),
+                priority: Priority::Normal,
+                id_number: None,
+                phone: None,
+                token: tok.into(),
+            };
+            match f.run(&kiosk(), cmd).expect("issued").0 {
+                Reply::Ticket(t) => t,
+                other => panic!("{other:?}"),
+            }
+        };
+        let mut who = std::collections::HashMap::new();
+        for (hm, tok) in [("09:31", "w1"), ("09:35", "w2"), ("09:36", "w3")] {
+            f.now = mon(hm);
+            who.insert(walk_in(&mut f, tok), tok);
         }
-    };
-    f.now = mon("09:31");
-    let w1 = walk_in(&mut f, "w1");
-    f.now = mon("09:35");
-    let w2 = walk_in(&mut f, "w2");
-    f.now = mon("09:36");
-    let w3 = walk_in(&mut f, "w3");
-    f.now = mon("09:40");
-    let appt = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
-    let window = f.sign_in_at_sb();
-    let call = |f: &mut Fx, hm: &str| {
-        f.now = mon(hm);
-        f.call_and_finish(window)
-    };
-    // Before 10:00 the checked-in appointment waits like a walk-in who came at 09:40.
-    assert_eq!(call(&mut f, "09:50"), (w1, CallReason::Oldest));
-    assert_eq!(call(&mut f, "09:55"), (w2, CallReason::Oldest));
-    // Its slot has begun: ahead of the older walk-in.
-    assert_eq!(call(&mut f, "10:00"), (appt, CallReason::Appointment));
-    assert_eq!(call(&mut f, "10:05"), (w3, CallReason::Oldest));
+        f.now = mon("09:40");
+        let appt = f.check_in(CheckInKey::Code(f.code(a))).expect("checked in");
+        who.insert(appt, "a");
+        let window = f.sign_in_at_sb();
+        let called: Vec<(&str, CallReason)> = ["09:50", "09:55", "10:00", "10:05"]
+            .into_iter()
+            .map(|hm| {
+                f.now = mon(hm);
+                let (id, reason) = f.call_and_finish(window);
+                (who[&id], reason)
+            })
+            .collect();
+        let want: Vec<(&str, CallReason)> = order
+            .iter()
+            .map(|w| {
+                let r = if *w == "a" {
+                    CallReason::Appointment
+                } else {
+                    CallReason::Oldest
+                };
+                (*w, r)
+            })
+            .collect();
+        assert_eq!(called, want, "call-ahead {ahead}");
+    }
 }
 
 #[test]
@@ -577,4 +606,70 @@ fn begun_appointments_are_called_in_the_order_they_are_owed_a_call() {
         called,
         vec![(b, CallReason::Appointment), (a, CallReason::Appointment)]
     );
+}
+
+#[test]
+fn a_due_appointment_is_not_held_back_by_the_ratio() {
+    // Four bookings checked in for 09:30 and 10:00 (two places each), a walk-in waiting since
+    // 09:00, ratio 3. The first three calls go to appointments; the fourth is the ratio's
+    // walk-in turn unless the last appointment (owed from 10:00) is due by then.
+    // (name, due minutes, time of the fourth call, expected reason of the fourth call)
+    let cases = [
+        ("not due yet at 10:04", 5, "10:04", CallReason::Fairness),
+        ("due at 10:05", 5, "10:05", CallReason::Appointment),
+        ("the due rule off", 0, "10:30", CallReason::Fairness),
+        ("due after 1 minute", 1, "10:01", CallReason::Appointment),
+    ];
+    for (name, due, fourth, want) in cases {
+        let mut p = plan();
+        p.rules.green_channel_ratio = 3;
+        p.rules.appointment_calling = crate::domain::appointments::AppointmentCalling {
+            ratio: None,
+            due_s: due * 60,
+            ahead_s: 0,
+        };
+        let now = mon("08:00");
+        let mut f = Fx {
+            h: Hall::restore(Arc::new(p), b"key".to_vec(), now, Restored::default()),
+            now,
+            n: 0,
+        };
+        let booked: Vec<BookingId> = [("09:30", 1), ("09:30", 2), ("10:00", 3), ("10:00", 4)]
+            .into_iter()
+            .map(|(s, who)| f.book("2026-11-30", s, who).expect(name))
+            .collect();
+        f.now = mon("09:00");
+        let walk_in = Command::Issue {
+            queue: "sb".into(),
+            priority: Priority::Normal,
+            id_number: None,
+            phone: None,
+            token: "w1".into(),
+        };
+        let Reply::Ticket(w1) = f.run(&kiosk(), walk_in).expect(name).0 else {
+            panic!("{name}: a ticket")
+        };
+        f.now = mon("09:40");
+        let appts: Vec<TicketId> = booked
+            .iter()
+            .map(|b| f.check_in(CheckInKey::Code(f.code(*b))).expect(name))
+            .collect();
+        f.now = mon("10:00");
+        let window = f.sign_in_at_sb();
+        let first: Vec<_> = (0..3).map(|_| f.call_and_finish(window)).collect();
+        let want_first: Vec<_> = appts[..3]
+            .iter()
+            .map(|a| (*a, CallReason::Appointment))
+            .collect();
+        assert_eq!(first, want_first, "{name}");
+        f.now = mon(fourth);
+        let (id, reason) = f.call_and_finish(window);
+        assert_eq!(reason, want, "{name}");
+        let who = if want == CallReason::Fairness {
+            w1
+        } else {
+            appts[3]
+        };
+        assert_eq!(id, who, "{name}");
+    }
 }
