@@ -470,7 +470,7 @@ mod tests {
             ),
             (
                 "call-ahead too long",
-                "call_ahead_minutes = 10\n",
+                "call_ahead_minutes = 0\n",
                 "call_ahead_minutes = 61\n".into(),
                 Some("appointments.call_ahead_minutes"),
                 0,
@@ -516,7 +516,8 @@ mod tests {
             (r.green_ratio, r.appointment_ratio, r.appointment_due_ms),
             (3, 3, 5 * 60_000)
         );
-        assert_eq!(plan.rules.appointment_calling.ahead_s, 600);
+        // The shipped hall keeps the rules' order: a booking counts from its slot start.
+        assert_eq!(plan.rules.appointment_calling.ahead_s, 0);
         // Left out, the appointments' ratio follows the green channel's and nothing is due.
         let quiet = AppointmentsSection {
             due_minutes: 0,
