@@ -6,7 +6,7 @@ use jiff::civil::Time;
 use serde::Deserialize;
 
 use crate::domain::appointments::{
-    AppointmentCalling, AppointmentPlan, MissRule, Spans, cut, staffed_places,
+    AppointmentCalling, AppointmentPlan, MissRule, Spans, cut, staffed_places, staffed_places_in,
 };
 use crate::domain::plan::{Band, Plan};
 
@@ -161,20 +161,43 @@ fn check_places(
 /// Resolve `staffed_percent` into each such queue's slot capacity once the windows are known:
 /// that share of `staffed_places`, at least 1. Errors are (queue index, key, message).
 pub fn staffed_capacities(plan: &mut Plan) -> Result<(), (usize, &'static str, String)> {
-    let capacities: Vec<Option<u32>> = plan
+    // Per queue: the places of a fully staffed slot, and the slots the rota thins out.
+    type Places = (u32, Vec<(Time, u32)>);
+    let capacities: Vec<Option<Places>> = plan
         .queues
         .iter()
         .map(|q| {
-            let pct = q.appointments.as_ref()?.staffed_percent?;
-            let (_, places) = staffed_places(plan, &q.id)?;
-            Some((places * pct / 100).max(1))
+            let ap = q.appointments.as_ref()?;
+            let pct = ap.staffed_percent?;
+            let share = |places: u32| (places * pct / 100).max(1);
+            let full = share(staffed_places(plan, &q.id)?.1);
+            // Slots the rota thins out (lunch) take the same share of the windows still there.
+            let mut reduced: Vec<(Time, u32)> = Vec::new();
+            for &(from, to) in ap.hours.iter().flatten() {
+                let mut start = from;
+                while let Ok(end) =
+                    start.checked_add(jiff::SignedDuration::from_mins(i64::from(ap.slot_minutes)))
+                {
+                    if end > to || end <= start {
+                        break;
+                    }
+                    let c = share(staffed_places_in(plan, &q.id, Some((start, end)))?.1);
+                    if c < full && !reduced.iter().any(|(t, _)| *t == start) {
+                        reduced.push((start, c));
+                    }
+                    start = end;
+                }
+            }
+            reduced.sort();
+            Some((full, reduced))
         })
         .collect();
     for (i, (q, c)) in plan.queues.iter_mut().zip(capacities).enumerate() {
-        let (Some(ap), Some(c)) = (q.appointments.as_mut(), c) else {
+        let (Some(ap), Some((c, reduced))) = (q.appointments.as_mut(), c) else {
             continue;
         };
         ap.capacity = c;
+        ap.reduced = reduced;
         check_places(&ap.hours, ap.slot_minutes, c, q.daily_quota)
             .map_err(|m| (i, "staffed_percent", m))?;
     }
@@ -303,6 +326,7 @@ impl QueueAppointmentsSection {
             slot_minutes: self.slot_minutes,
             capacity,
             staffed_percent: self.staffed_percent,
+            reduced: Vec::new(),
             days_ahead: self.days_ahead,
             early_minutes: self.early_minutes,
             late_minutes: self.late_minutes,
@@ -504,6 +528,39 @@ mod tests {
         plan.queues[i].daily_quota = 20;
         let err = staffed_capacities(&mut plan).expect_err("8 places x 12 slots > 20");
         assert_eq!((err.0, err.1), (i, "staffed_percent"));
+    }
+
+    #[test]
+    fn slots_the_rota_thins_out_take_fewer_bookings() {
+        let (_, plan) =
+            crate::config::Config::parse("hall.toml", include_str!("../config/hall.toml"))
+                .expect("shipped");
+        let ap = plan
+            .queue("sb")
+            .and_then(|q| q.appointments.as_ref())
+            .expect("sb books");
+        let t = |h: i8, m: i8| Time::constant(h, m, 0, 0);
+        let (_, all) = staffed_places(&plan, "sb").expect("staffed");
+        assert_eq!(ap.capacity, all * 40 / 100, "40% of every own window");
+        // The shipped rota sends half of sb's windows to lunch 11:30-12:30 (the other half
+        // 12:30-13:30, when sb offers no slot): the 11:30 slot takes 40% of the windows still
+        // there.
+        let start = t(11, 30);
+        let (_, there) = staffed_places_in(&plan, "sb", Some((start, t(12, 0)))).expect("staffed");
+        assert!(there < all, "{there} of {all}");
+        assert_eq!(ap.capacity_at(start), (there * 40 / 100).max(1));
+        assert_eq!(ap.reduced, [(start, (there * 40 / 100).max(1))]);
+        for start in [t(9, 0), t(10, 30), t(11, 0), t(14, 0), t(16, 0)] {
+            assert_eq!(ap.capacity_at(start), ap.capacity, "{start}");
+        }
+        // A queue with a fixed capacity keeps it in every slot.
+        let mut fixed = plan.clone();
+        let q = fixed.queues.iter_mut().find(|q| q.id == "sb").expect("sb");
+        let ap = q.appointments.as_mut().expect("sb books");
+        ap.staffed_percent = None;
+        ap.reduced.clear();
+        ap.capacity = 5;
+        assert_eq!(ap.capacity_at(t(12, 0)), 5);
     }
 
     #[test]

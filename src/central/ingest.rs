@@ -151,8 +151,20 @@ pub async fn ship_timed(
     let (_, _, old_days, old_months) = tokio::try_join!(
         tickets,
         send_copy(&tx, "ratings", RATING_COLUMNS, worked.ratings),
-        rollup::take(&tx, &hall.hall_id, rollup::DAYS, &worked.days, rolled.as_deref()),
-        rollup::take(&tx, &hall.hall_id, rollup::MONTHS, &worked.months, rolled.as_deref()),
+        rollup::take(
+            &tx,
+            &hall.hall_id,
+            rollup::DAYS,
+            &worked.days,
+            rolled.as_deref()
+        ),
+        rollup::take(
+            &tx,
+            &hall.hall_id,
+            rollup::MONTHS,
+            &worked.months,
+            rolled.as_deref()
+        ),
     )?;
     stages.lap("tickets COPY, ratings, rollups taken out");
     let days = rollup::rows(&hall.hall_id, rollup::DAYS, old_days, worked.days);
@@ -163,7 +175,10 @@ pub async fn ship_timed(
     );
     stages.lap("rollups merged (Rust)");
     // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
-    let (day_columns, month_columns) = (rollup::columns(rollup::DAYS), rollup::columns(rollup::MONTHS));
+    let (day_columns, month_columns) = (
+        rollup::columns(rollup::DAYS),
+        rollup::columns(rollup::MONTHS),
+    );
     tokio::try_join!(
         send_copy(&tx, rollup::DAYS.table, &day_columns, days),
         send_copy(&tx, rollup::MONTHS.table, &month_columns, months),

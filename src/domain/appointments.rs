@@ -27,6 +27,9 @@ pub struct AppointmentPlan {
     /// When set, `capacity` is this percentage of `staffed_places` (config
     /// `staffed_percent`), the rest of each slot left for walk-ins.
     pub staffed_percent: Option<u32>,
+    /// Slots (by start) that take fewer than `capacity` because the staffing rota has some of
+    /// the queue's windows away then (lunch): the same percentage of the windows still there.
+    pub reduced: Vec<(Time, u32)>,
     /// How many days ahead a slot may be booked (today counts as 0).
     pub days_ahead: u32,
     /// Check-in opens this many minutes before the slot starts.
@@ -114,6 +117,14 @@ impl AppointmentPlan {
         s.extend(cut(&self.extended[w], self.slot_minutes, true));
         s.sort_by_key(|x| x.start);
         s
+    }
+
+    /// Bookings the slot starting at `start` takes (return visits come on top).
+    pub fn capacity_at(&self, start: Time) -> u32 {
+        self.reduced
+            .iter()
+            .find(|(t, _)| *t == start)
+            .map_or(self.capacity, |&(_, c)| c)
     }
 
     /// The slot of `day` that starts at `start`.
@@ -502,12 +513,30 @@ mod tests;
 /// A slot that takes more bookings than that cannot call them all on time, however the
 /// calling order treats them. `None` when the queue takes no bookings.
 pub fn staffed_places(plan: &super::plan::Plan, queue: &str) -> Option<(u32, u32)> {
+    staffed_places_in(plan, queue, None)
+}
+
+/// `staffed_places` in the slot `[from, to)`: a window the staffing rota has away for more
+/// than half of it (lunch) serves nobody there.
+pub fn staffed_places_in(
+    plan: &super::plan::Plan,
+    queue: &str,
+    slot: Option<(Time, Time)>,
+) -> Option<(u32, u32)> {
     let q = plan.queue(queue)?;
     let ap = q.appointments.as_ref()?;
+    let secs = |t: Time| i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60;
+    let away = |n: u32, (from, to): (Time, Time)| {
+        super::rota::of_window(plan, n).any(|a| {
+            let overlap = secs(a.to.min(to)) - secs(a.from.max(from));
+            2 * overlap > secs(to) - secs(from)
+        })
+    };
     let windows = plan
         .windows
         .iter()
         .filter(|w| w.tier_of(queue) == Some(0))
+        .filter(|w| slot.is_none_or(|s| !away(w.number, s)))
         .count() as u32;
     let per_window = (ap.slot_minutes * 60) / q.service_s.max(1);
     Some((windows, windows * per_window))

@@ -15,6 +15,7 @@ fn plan() -> AppointmentPlan {
         slot_minutes: 30,
         capacity: 2,
         staffed_percent: None,
+        reduced: Vec::new(),
         days_ahead: 7,
         early_minutes: 30,
         late_minutes: 15,

@@ -84,7 +84,7 @@ pub fn plan(
         };
         let slots: Vec<_> = ap.slots(day).into_iter().filter(|s| !s.extended).collect();
         let minute = |t: jiff::civil::Time| f64::from(t.hour()) * 60.0 + f64::from(t.minute());
-        let mut left: Vec<u32> = slots.iter().map(|_| ap.capacity).collect();
+        let mut left: Vec<u32> = slots.iter().map(|s| ap.capacity_at(s.start)).collect();
         let weights: Vec<f64> = slots
             .iter()
             .map(|s| model::shape(minute(s.start)))

@@ -353,7 +353,8 @@ impl Hall {
         if self.bookings.active_of(&q.id, req.day, &id_hash).is_some() {
             return Err(DomainError::AlreadyBooked);
         }
-        if req.return_of.is_none() && self.bookings.taken(&q.id, req.day, slot.start) >= ap.capacity
+        if req.return_of.is_none()
+            && self.bookings.taken(&q.id, req.day, slot.start) >= ap.capacity_at(slot.start)
         {
             return Err(DomainError::SlotFull);
         }
@@ -764,7 +765,7 @@ impl Hall {
                 out.push(slot_view(
                     day,
                     s,
-                    ap.capacity,
+                    ap.capacity_at(s.start),
                     self.bookings.taken(&q.id, day, s.start),
                 ));
             }

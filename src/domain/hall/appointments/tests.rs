@@ -39,6 +39,7 @@ fn plan() -> Plan {
         slot_minutes: 30,
         capacity: 2,
         staffed_percent: None,
+        reduced: Vec::new(),
         days_ahead: 7,
         early_minutes: 30,
         late_minutes: 15,
