@@ -436,7 +436,7 @@ mod tests {
     #[test]
     fn staffed_percent_and_the_calling_keys() {
         let shipped = include_str!("../config/hall.toml");
-        let first = "staffed_percent = 40\n";
+        let first = "staffed_percent = 50\n";
         assert!(shipped.contains(first));
         // (name, replaced, by, expected error place or None, expected crj capacity)
         let cases: Vec<(&str, &str, String, Option<&str>, u32)> = vec![
@@ -446,9 +446,9 @@ mod tests {
                 first,
                 "staffed_percent = 100\n".into(),
                 None,
-                4,
+                2,
             ),
-            ("half", first, "staffed_percent = 50\n".into(), None, 2),
+            ("a quarter", first, "staffed_percent = 25\n".into(), None, 1),
             (
                 "a tiny share still gives one place",
                 first,
@@ -466,7 +466,7 @@ mod tests {
             (
                 "both",
                 first,
-                "capacity = 3\nstaffed_percent = 40\n".into(),
+                "capacity = 3\nstaffed_percent = 50\n".into(),
                 Some("staffed_percent"),
                 0,
             ),
@@ -541,15 +541,25 @@ mod tests {
             .expect("sb books");
         let t = |h: i8, m: i8| Time::constant(h, m, 0, 0);
         let (_, all) = staffed_places(&plan, "sb").expect("staffed");
-        assert_eq!(ap.capacity, all * 40 / 100, "40% of every own window");
+        let pct = ap.staffed_percent.expect("a share");
+        assert_eq!(
+            ap.capacity,
+            all * pct / 100,
+            "that share of every own window"
+        );
         // The shipped rota sends half of sb's windows to lunch 11:30-12:30 (the other half
-        // 12:30-13:30, when sb offers no slot): the 11:30 slot takes 40% of the windows still
-        // there.
-        let start = t(11, 30);
-        let (_, there) = staffed_places_in(&plan, "sb", Some((start, t(12, 0)))).expect("staffed");
-        assert!(there < all, "{there} of {all}");
-        assert_eq!(ap.capacity_at(start), (there * 40 / 100).max(1));
-        assert_eq!(ap.reduced, [(start, (there * 40 / 100).max(1))]);
+        // 12:30-13:30, when sb offers no slot): the 11:30 and 11:45 slots take the same share
+        // of the windows still there.
+        let mut thinned = Vec::new();
+        for (start, end) in [(t(11, 30), t(11, 45)), (t(11, 45), t(12, 0))] {
+            let (_, there) = staffed_places_in(&plan, "sb", Some((start, end))).expect("staffed");
+            assert!(there < all, "{there} of {all}");
+            let pct = ap.staffed_percent.expect("a share");
+            assert_eq!(ap.capacity_at(start), (there * pct / 100).max(1));
+            thinned.push((start, ap.capacity_at(start)));
+        }
+        assert!(thinned.iter().all(|(_, c)| *c < ap.capacity), "{thinned:?}");
+        assert_eq!(ap.reduced, thinned);
         for start in [t(9, 0), t(10, 30), t(11, 0), t(14, 0), t(16, 0)] {
             assert_eq!(ap.capacity_at(start), ap.capacity, "{start}");
         }

@@ -182,7 +182,12 @@ fn slot_capacity_follows_the_windows_that_serve_the_queue_first() {
     let (windows, places) = staffed_places(&plan, "crj").expect("crj takes bookings");
     let service = plan.queue("crj").expect("crj").service_s;
     assert!(windows >= 1);
-    assert_eq!(places, windows * (30 * 60 / service));
+    let slot = plan
+        .queue("crj")
+        .and_then(|q| q.appointments.as_ref())
+        .expect("crj")
+        .slot_minutes;
+    assert_eq!(places, windows * (slot * 60 / service));
     assert_eq!(staffed_places(&plan, "hj"), None, "hj takes no bookings");
     let q = plan.queues.iter_mut().find(|q| q.id == "crj").expect("crj");
     if let Some(ap) = q.appointments.as_mut() {

@@ -426,8 +426,8 @@ pub fn id_number(n: u32) -> String {
 pub fn every_day_config() -> String {
     let shipped = shipped_config();
     assert!(
-        shipped.contains("staffed_percent = 40\n"),
-        "crj's places in the shipped config"
+        shipped.contains("staffed_percent = 50\n") && shipped.contains("slot_minutes = 15\n"),
+        "crj's places and slots in the shipped config"
     );
     let hours = r#"hours = { mon = ["09:00-12:00", "14:00-16:00"], tue = ["09:00-12:00", "14:00-16:00"], wed = ["09:00-12:00", "14:00-16:00"], thu = ["09:00-12:00", "14:00-16:00"], fri = ["09:00-12:00", "14:00-16:00"] }"#;
     assert!(shipped.contains(hours), "crj's hours in the shipped config");
@@ -447,6 +447,8 @@ pub fn every_day_config() -> String {
             &format!("extended = {}", every(r#""17:00-18:30""#)),
             1,
         )
-        // Two places a slot whatever the staffing (crj's shipped places are a share of it).
-        .replacen("staffed_percent = 40\n", "capacity = 2\n", 1)
+        // Two places a 30-minute slot whatever the staffing (crj's shipped places are a share
+        // of it, in 15-minute slots): the tests name their slots' times.
+        .replacen("staffed_percent = 50\n", "capacity = 2\n", 1)
+        .replacen("slot_minutes = 15\n", "slot_minutes = 30\n", 1)
 }
