@@ -136,11 +136,37 @@ async fn busy_walls_cut_nothing_and_show_every_window() {
         "D" => (88..=118).contains(&n),
         _ => true,
     };
+    // The test turns the pages itself: the wall's own page timer (page_s) must not turn one
+    // between reading it and turning it, or a page goes unseen on a loaded machine.
     for (path, z, w, h, name) in [
-        ("/display/", "", 1920, 1080, "wall-hall-landscape"),
-        ("/display/", "", 1080, 1920, "wall-hall-portrait"),
-        ("/display/?zone=A", "A", 1920, 1080, "wall-zone-a-landscape"),
-        ("/display/?zone=D", "D", 1080, 1920, "wall-zone-d-portrait"),
+        (
+            "/display/?page_s=3600",
+            "",
+            1920,
+            1080,
+            "wall-hall-landscape",
+        ),
+        (
+            "/display/?page_s=3600",
+            "",
+            1080,
+            1920,
+            "wall-hall-portrait",
+        ),
+        (
+            "/display/?zone=A&page_s=3600",
+            "A",
+            1920,
+            1080,
+            "wall-zone-a-landscape",
+        ),
+        (
+            "/display/?zone=D&page_s=3600",
+            "D",
+            1080,
+            1920,
+            "wall-zone-d-portrait",
+        ),
     ] {
         let b = open(&hall, path, w, h).await;
         b.wait_for("document.querySelector('#latest .text')", 5)
