@@ -173,19 +173,12 @@ pub fn staffed_capacities(plan: &mut Plan) -> Result<(), (usize, &'static str, S
             let full = share(staffed_places(plan, &q.id)?.1);
             // Slots the rota thins out (lunch) take the same share of the windows still there.
             let mut reduced: Vec<(Time, u32)> = Vec::new();
-            for &(from, to) in ap.hours.iter().flatten() {
-                let mut start = from;
-                while let Ok(end) =
-                    start.checked_add(jiff::SignedDuration::from_mins(i64::from(ap.slot_minutes)))
-                {
-                    if end > to || end <= start {
-                        break;
+            for day in &ap.hours {
+                for s in cut(day, ap.slot_minutes, false) {
+                    let c = share(staffed_places_in(plan, &q.id, Some((s.start, s.end)))?.1);
+                    if c < full && !reduced.iter().any(|(t, _)| *t == s.start) {
+                        reduced.push((s.start, c));
                     }
-                    let c = share(staffed_places_in(plan, &q.id, Some((start, end)))?.1);
-                    if c < full && !reduced.iter().any(|(t, _)| *t == start) {
-                        reduced.push((start, c));
-                    }
-                    start = end;
                 }
             }
             reduced.sort();
