@@ -151,6 +151,19 @@ enum CentralCmd {
         #[command(subcommand)]
         action: CentralUserCmd,
     },
+    /// Rebuild tickets, ratings and rollups from the stored events (after a fix to how they
+    /// are derived): the derived rows are dropped and the rollup mark set back, in one
+    /// transaction; the running central server, or this command with --now, derives them again.
+    Rebuild {
+        #[arg(long)]
+        pg: String,
+        /// Only these halls (comma-separated ids); every hall when absent.
+        #[arg(long, value_delimiter = ',')]
+        halls: Vec<String>,
+        /// Derive them again here and now, instead of leaving it to the central server.
+        #[arg(long)]
+        now: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -625,6 +638,32 @@ fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
                 listener.local_addr()?
             );
             hallq::central::serve(central, listener, tls, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }),
+        CentralCmd::Rebuild { pg, halls, now } => rt.block_on(async {
+            let mut client = hallq::central::connect(&pg)
+                .await
+                .map_err(|e| anyhow::anyhow!("connecting to the central database: {e}"))?;
+            hallq::central::schema::migrate(&mut client).await?;
+            let ids = hallq::central::ingest::forget_derived(&mut client, &halls).await?;
+            if ids.is_empty() {
+                return usage(if halls.is_empty() {
+                    "the central database holds no hall yet".to_string()
+                } else {
+                    format!("no such hall: {}", halls.join(", "))
+                });
+            }
+            println!("derived rows dropped for {}", ids.join(", "));
+            if now {
+                let started = std::time::Instant::now();
+                hallq::central::roll_all(&mut client).await?;
+                println!(
+                    "rebuilt from the events in {:.1} s",
+                    started.elapsed().as_secs_f64()
+                );
+            } else {
+                println!("the central server rebuilds them within seconds of its next start");
+            }
             Ok(ExitCode::SUCCESS)
         }),
         CentralCmd::User {

@@ -1,5 +1,6 @@
 //! `hallq-bench central`: N halls × D days of generated events through the uplink's central
-//! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each) beside, in the same
+//! path (`ingest::ship`, batches of `uplink::BATCH`, one transaction each; then
+//! `ingest::materialize`, the rollups brought up to them) beside, in the same
 //! run, a bare binary COPY of the same rows by the same encoder into a table of the events'
 //! shape without key or index (the baseline), and into one with the events' primary key (what
 //! the key alone costs); the same for a few days of one hall at a real hall's density; then
@@ -15,7 +16,7 @@ use hallq::central::fact::Shipped;
 use hallq::central::ingest::{self, HallInfo};
 use hallq::central::report::{self, CentralBy};
 use hallq::central::stages::Stages;
-use hallq::central::uplink::BATCH;
+use hallq::central::uplink::{BATCH, ROLL_BATCH};
 
 /// Arguments of the bench.
 #[derive(Debug, Clone, clap::Args)]
@@ -59,6 +60,10 @@ pub struct CentralArgs {
     pub batch: usize,
     #[arg(long, default_value = "config/hall.toml")]
     pub config: std::path::PathBuf,
+    /// The rollups read the shipped events back from the centre, as the central server's own
+    /// pass does (the uplink rolls up the events it just shipped, still in memory).
+    #[arg(long)]
+    pub read_back: bool,
     /// Also print where the uplink path's time went, stage by stage.
     #[arg(long)]
     pub breakdown: bool,
@@ -167,6 +172,7 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     let sparse = ingest_halls(
         &mut client,
         a.batch,
+        a.read_back,
         &plan,
         &mut rng,
         "hall",
@@ -180,6 +186,7 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     let dense = ingest_halls(
         &mut client,
         a.batch,
+        a.read_back,
         &plan,
         &mut rng,
         "dense",
@@ -191,8 +198,9 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     .await?;
     client.batch_execute("ANALYZE").await?;
     println!(
-        "central ingest, uplink path (events, tickets, ratings, day and month rollups; {}/transaction) beside a bare binary COPY of the same rows into a table of the events' shape without key or index, and one with only the events' key (hall_id, seq):",
-        a.batch
+        "central ingest: the uplink's path (events and the hall's mark; {} events/transaction) beside a bare binary COPY of the same rows into a table of the events' shape without key or index, and into one with the events' primary key (hall_id, seq), the table the centre stores them in, without its BRIN index on day; then the rollups brought up to the events (tickets, ratings, day and month rollups; up to {} events/transaction), and the two together:",
+        a.batch,
+        hallq::central::uplink::ROLL_BATCH
     );
     for (what, t) in [
         (
@@ -211,17 +219,32 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
         ),
     ] {
         let rate = |s: f64| t.events as f64 / s;
+        let both = t.uplink_s + t.roll_s;
         println!(
-            "  {what}: {} events; uplink {:.0} events/s, bare COPY {:.0} events/s (uplink = {:.2}× bare); COPY with the key {:.0} events/s ({:.2}× bare)",
+            "  {what}: {} events; bare COPY {:.0} events/s; COPY with the key {:.0} events/s ({:.2}× bare)",
             t.events,
-            rate(t.uplink_s),
             rate(t.bare_s),
-            t.bare_s / t.uplink_s,
             rate(t.keyed_s),
             t.bare_s / t.keyed_s,
         );
+        println!(
+            "    ingest (uplink): {:.0} events/s = {:.2}× bare, {:.2}× keyed",
+            rate(t.uplink_s),
+            t.bare_s / t.uplink_s,
+            t.keyed_s / t.uplink_s,
+        );
+        println!(
+            "    rollups: {:.0} events/s; ingest and rollups together: {:.0} events/s = {:.2}× bare, {:.2}× keyed",
+            rate(t.roll_s),
+            rate(both),
+            t.bare_s / both,
+            t.keyed_s / both,
+        );
         if a.breakdown {
+            println!("    ingest by stage:");
             print_stages(&t.stages, t.events);
+            println!("    rollups by stage:");
+            print_stages(&t.roll_stages, t.events);
         }
     }
     let (from, to) = (start.to_string(), end.to_string());
@@ -260,13 +283,15 @@ pub async fn run(a: CentralArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Seconds spent on the same events three ways, and the uplink path's by stage.
+/// Seconds spent on the same events three ways, the rollups', and both paths' by stage.
 struct IngestTimes {
     events: usize,
     uplink_s: f64,
+    roll_s: f64,
     bare_s: f64,
     keyed_s: f64,
     stages: Stages,
+    roll_stages: Stages,
 }
 
 /// Each stage's total, its share and its cost per event.
@@ -290,6 +315,7 @@ fn print_stages(stages: &Stages, events: usize) {
 async fn ingest_halls(
     client: &mut tokio_postgres::Client,
     batch: usize,
+    read_back: bool,
     plan: &hallq::domain::Plan,
     rng: &mut Rng,
     prefix: &str,
@@ -306,9 +332,11 @@ async fn ingest_halls(
     let mut t = IngestTimes {
         events: 0,
         uplink_s: 0.0,
+        roll_s: 0.0,
         bare_s: 0.0,
         keyed_s: 0.0,
         stages: Stages::default(),
+        roll_stages: Stages::default(),
     };
     let batch = batch.max(1);
     for h in 0..halls {
@@ -326,10 +354,28 @@ async fn ingest_halls(
             let chunks: Vec<std::sync::Arc<[Shipped]>> =
                 pending.chunks(batch).map(std::sync::Arc::from).collect();
             let started = Instant::now();
+            let mut held = ingest::Held::default();
             for chunk in chunks {
-                ingest::ship_timed(client, &hall, chunk, seq, &mut t.stages).await?;
+                let s =
+                    ingest::ship_timed(client, &hall, chunk.clone(), seq, &mut t.stages).await?;
+                held.add(s, &chunk);
             }
             t.uplink_s += started.elapsed().as_secs_f64();
+            // As the uplink does once a backlog of `ROLL_BATCH` is shipped: from the events it
+            // holds (with `--read-back`, read back from the centre as its own server does).
+            let started = Instant::now();
+            let mut held = (!read_back).then_some(&mut held);
+            while ingest::materialize_timed(
+                client,
+                &hall.hall_id,
+                ROLL_BATCH,
+                held.as_deref_mut(),
+                &mut t.roll_stages,
+            )
+            .await?
+                == ROLL_BATCH
+            {}
+            t.roll_s += started.elapsed().as_secs_f64();
             for (table, secs) in [
                 ("bare_events", &mut t.bare_s),
                 ("keyed_events", &mut t.keyed_s),

@@ -32,7 +32,32 @@ pub struct Shipped {
     pub level: Option<&'static str>,
 }
 
+/// The event kinds the centre rebuilds tickets and ratings from.
+const DERIVED_FROM: [&str; 12] = [
+    "ticket.issued",
+    "ticket.called",
+    "ticket.recalled",
+    "ticket.no_show",
+    "ticket.started",
+    "ticket.finished",
+    "ticket.held",
+    "ticket.transferred",
+    "ticket.cancelled",
+    "ticket.abandoned",
+    "ticket.reprinted",
+    "rating.submitted",
+];
+
 impl Shipped {
+    /// A stored event's kind as `from_record` names it, for the kinds tickets and ratings are
+    /// rebuilt from; any other kind, which nothing derived reads, as `"other"`.
+    pub fn static_kind(kind: &str) -> &'static str {
+        DERIVED_FROM
+            .into_iter()
+            .find(|k| *k == kind)
+            .unwrap_or("other")
+    }
+
     /// The public projection of a committed event; `None` if its time cannot be read.
     pub fn from_record(rec: &EventRecord) -> Option<Shipped> {
         let at: jiff::Timestamp = rec.at.parse().ok()?;

@@ -1,21 +1,23 @@
-//! Writing a hall's events into the central database: one transaction per batch. Only the
-//! events past the centre's mark for the hall, read under the hall row's lock, go in (and the
-//! (hall_id, seq) key would refuse any other), and only they are applied to tickets, ratings
-//! and rollups, so a batch sent twice counts once.
+//! Writing a hall's events into the central database, and what is derived from them.
+//! - `ship`: one transaction per batch. Only the events past the centre's mark for the hall,
+//!   read under the hall row's lock, go in (and the (hall_id, seq) key would refuse any
+//!   other), so a batch sent twice is stored once.
+//! - `materialize`: the stored events past the hall's rollup mark, applied to tickets,
+//!   ratings and rollups in a transaction that moves that mark, so each event counts once.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::SinkExt;
-use tokio_postgres::types::Type;
+use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Transaction};
 
 use super::batch::{self, EVENT_COLUMNS, RATING_COLUMNS, TICKET_COLUMNS};
 use super::fact::{Shipped, TicketRow};
 use super::rollup;
 use super::stages::Stages;
-use super::wire::{BoxError, PgTime};
+use super::wire::{BoxError, PgDate, PgTime};
 use crate::domain::Plan;
 
 /// A hall as the centre knows it: id, name, wait target and queue catalogue.
@@ -76,6 +78,11 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
         &[&hall.hall_id, &cols[0], &cols[1], &cols[2], &cols[3], &pos],
     )
     .await?;
+    tx.execute(
+        "INSERT INTO rollup_marks(hall_id) VALUES ($1) ON CONFLICT (hall_id) DO NOTHING",
+        &[&hall.hall_id],
+    )
+    .await?;
     let last: i64 = tx
         .query_one(
             "SELECT last_seq FROM halls WHERE hall_id = $1",
@@ -92,17 +99,27 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 ///
 /// The hall ships its log in order and the centre's `last_seq` moves in the same transaction
 /// as the rows, so the events past `last_seq` are exactly the new ones (the primary key on
-/// (hall_id, seq) would refuse a duplicate all the same). The centre is kept busy: the events'
-/// COPY goes out first, and while PostgreSQL takes it this side works out the tickets, ratings
-/// and rollup changes on a blocking thread (`batch::work`); then the rest goes out pipelined,
-/// with one wait for the old rollup rows (merged in `rollup`) and one for the commit.
+/// (hall_id, seq) would refuse a duplicate all the same). Only the events go in here: the
+/// tickets, ratings and rollups follow the log in `materialize`, so a hall's backlog lands at
+/// the pace of its events, and a batch the derived tables cannot take (a fault in this code)
+/// still lands and waits for the fix.
 pub async fn ship(
     client: &mut Client,
     hall: &HallInfo,
     batch: Arc<[Shipped]>,
     hall_last_seq: i64,
-) -> Result<usize, IngestError> {
+) -> Result<Shipment, IngestError> {
     ship_timed(client, hall, batch, hall_last_seq, &mut Stages::default()).await
+}
+
+/// What one `ship` stored: the batch's events past `before`, the centre's mark when the
+/// batch came, up to `upto`, its mark after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shipment {
+    pub before: i64,
+    pub upto: i64,
+    /// How many of the batch's events were new.
+    pub fresh: usize,
 }
 
 /// `ship`, adding the time of each stage to `stages`.
@@ -112,82 +129,307 @@ pub async fn ship_timed(
     batch: Arc<[Shipped]>,
     hall_last_seq: i64,
     stages: &mut Stages,
+) -> Result<Shipment, IngestError> {
+    stages.start();
+    let tx = client.transaction().await?;
+    let shipped: i64 = tx
+        .query_one(
+            "SELECT last_seq FROM halls WHERE hall_id = $1 FOR UPDATE",
+            &[&hall.hall_id],
+        )
+        .await?
+        .get(0);
+    stages.lap("begin, lock the hall row");
+    // A batch sent again after its commit went unseen is new from some point on, or not at all.
+    let from = batch.partition_point(|e| e.seq <= shipped);
+    let fresh = &batch[from..];
+    let events = batch::event_rows(&hall.hall_id, fresh).map_err(IngestError::Encode)?;
+    stages.lap("events encoded");
+    // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
+    tokio::try_join!(
+        send_copy(&tx, "events", EVENT_COLUMNS, events),
+        mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq),
+    )?;
+    stages.lap("events COPY, mark");
+    tx.commit().await?;
+    stages.lap("commit");
+    Ok(Shipment {
+        before: shipped,
+        upto: batch.last().map_or(shipped, |e| e.seq.max(shipped)),
+        fresh: fresh.len(),
+    })
+}
+
+/// Events this process shipped and has not rolled up yet: exactly the centre's events of the
+/// hall after `after` up to `upto`, in order, so `materialize` can take them from here instead
+/// of reading them back.
+#[derive(Debug, Default)]
+pub struct Held {
+    after: i64,
+    upto: i64,
+    events: Vec<Shipped>,
+}
+
+impl Held {
+    /// Add what `ship` stored of `batch`; a shipment that does not follow on starts afresh.
+    pub fn add(&mut self, shipment: Shipment, batch: &[Shipped]) {
+        if shipment.before != self.upto || self.events.is_empty() {
+            self.events.clear();
+            self.after = shipment.before;
+        }
+        self.events
+            .extend(batch.iter().filter(|e| e.seq > shipment.before).cloned());
+        self.upto = shipment.upto;
+    }
+
+    /// Events held.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    /// Let go of everything (it is read back when needed).
+    pub fn clear(&mut self) {
+        self.events.clear();
+    }
+
+    /// The held events after `rolled`, at most `limit`, if the held run covers what follows
+    /// `rolled` in the centre's log.
+    fn after(&self, rolled: i64, limit: usize) -> Option<Vec<Shipped>> {
+        if self.events.is_empty() || rolled < self.after || rolled >= self.upto {
+            return None;
+        }
+        let from = self.events.partition_point(|e| e.seq <= rolled);
+        Some(self.events[from..].iter().take(limit).cloned().collect())
+    }
+
+    /// Drop what the rollups now hold (up to `rolled`).
+    fn rolled(&mut self, rolled: i64) {
+        if rolled >= self.after {
+            let n = self.events.partition_point(|e| e.seq <= rolled);
+            self.events.drain(..n);
+            self.after = rolled;
+        }
+    }
+}
+
+/// Apply up to `limit` of `hall_id`'s stored events past its rollup mark to the tickets,
+/// ratings and day and month rollups, and move the mark, in one transaction. Returns how many
+/// events were applied: fewer than `limit` means the rollups have caught up with the events
+/// (or another process holds the hall's rollups just now, and will carry on).
+///
+/// The mark's row is taken with `SKIP LOCKED`, so the uplink and the central server, which
+/// both run this, never wait on each other or apply an event twice. The events are read back
+/// by the key's range; while the old rollup rows come back, this side works out the batch's
+/// tickets, ratings and changes on a blocking thread (`batch::work`), then everything goes
+/// out pipelined, with one wait for the old rollup rows (merged in `rollup`) and one for the
+/// commit.
+///
+/// `held`: events this process shipped and still holds (the uplink's); those past the mark are
+/// taken from it rather than read back, and what gets rolled up is let go.
+pub async fn materialize(
+    client: &mut Client,
+    hall_id: &str,
+    limit: usize,
+    held: Option<&mut Held>,
+) -> Result<usize, IngestError> {
+    materialize_timed(client, hall_id, limit, held, &mut Stages::default()).await
+}
+
+/// `materialize`, adding the time of each stage to `stages`.
+pub async fn materialize_timed(
+    client: &mut Client,
+    hall_id: &str,
+    limit: usize,
+    held: Option<&mut Held>,
+    stages: &mut Stages,
 ) -> Result<usize, IngestError> {
     stages.start();
     let tx = client.transaction().await?;
-    // With the mark, the hall's latest rollup day: rollup rows after it are new for sure,
-    // and need no look for a stored row (a backward step of the rollups' key).
-    let row = tx
-        .query_one(
-            "SELECT last_seq, (SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1)
-             FROM halls WHERE hall_id = $1 FOR UPDATE",
-            &[&hall.hall_id],
+    // With the mark, the hall's wait target and latest rollup day: rollup rows after it are
+    // new for sure, and need no look for a stored row (a backward step of the rollups' key).
+    let Some(row) = tx
+        .query_opt(
+            "SELECT m.rolled_seq, h.wait_target_s,
+                    (SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1)
+             FROM rollup_marks m JOIN halls h USING (hall_id)
+             WHERE m.hall_id = $1 FOR UPDATE OF m SKIP LOCKED",
+            &[&hall_id],
         )
-        .await?;
-    let (shipped, rolled): (i64, Option<String>) = (row.get(0), row.get(1));
-    stages.lap("begin, lock the hall row");
-    // A batch sent again after its commit went unseen is new from some point on, or not at all.
-    let fresh: Arc<[Shipped]> = if batch.iter().all(|e| e.seq > shipped) {
-        Arc::clone(&batch)
-    } else {
-        batch.iter().filter(|e| e.seq > shipped).cloned().collect()
+        .await?
+    else {
+        return Ok(0);
     };
-    let earlier = read_tickets(&tx, &hall.hall_id, &batch::earlier_tickets(&fresh)).await?;
+    let (rolled, target, latest_day): (i64, i32, Option<String>) =
+        (row.get(0), row.get(1), row.get(2));
+    let limit = limit.max(1);
+    let fresh: Arc<[Shipped]> = match held.as_deref().and_then(|h| h.after(rolled, limit)) {
+        Some(events) => events.into(),
+        None => {
+            let n = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = tx
+                .query(
+                    "SELECT seq, at, day, kind, ticket_id, queue, department, win, outcome, level
+                     FROM events WHERE hall_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                    &[&hall_id, &rolled, &n],
+                )
+                .await?;
+            read_events(&rows).map_err(IngestError::Encode)?.into()
+        }
+    };
+    stages.lap("begin, lock the mark, read the events");
+    let Some(last) = fresh.last().map(|e| e.seq) else {
+        return Ok(0);
+    };
+    let earlier = read_tickets(&tx, hall_id, &batch::earlier_tickets(&fresh)).await?;
     stages.lap("read earlier tickets");
     let worked = {
-        let (fresh, id, target) = (Arc::clone(&fresh), hall.hall_id.clone(), hall.wait_target_s);
+        let (fresh, id, target) = (
+            Arc::clone(&fresh),
+            hall_id.to_string(),
+            target.max(0) as u32,
+        );
         tokio::task::spawn_blocking(move || batch::work(&id, target, &fresh, earlier))
     };
-    let events = batch::event_rows(&hall.hall_id, &fresh).map_err(IngestError::Encode)?;
-    send_copy(&tx, "events", EVENT_COLUMNS, events).await?;
-    stages.lap("events COPY (batch worked out beside it)");
     let worked = worked.await?.map_err(IngestError::Encode)?;
-    stages.lap("wait for the batch's work (Rust)");
+    stages.lap("batch worked out (Rust)");
     // Pipelined: each statement goes out without waiting for the one before.
     let tickets = async {
-        remove_tickets(&tx, &hall.hall_id, &worked.moved).await?;
+        remove_tickets(&tx, hall_id, &worked.moved).await?;
         send_copy(&tx, "tickets", TICKET_COLUMNS, worked.tickets).await
     };
-    let (_, _, old_days, old_months) = tokio::try_join!(
-        tickets,
-        send_copy(&tx, "ratings", RATING_COLUMNS, worked.ratings),
+    let (old_days, old_months, _, _) = tokio::try_join!(
         rollup::take(
             &tx,
-            &hall.hall_id,
+            hall_id,
             rollup::DAYS,
             &worked.days,
-            rolled.as_deref()
+            latest_day.as_deref()
         ),
         rollup::take(
             &tx,
-            &hall.hall_id,
+            hall_id,
             rollup::MONTHS,
             &worked.months,
-            rolled.as_deref()
+            latest_day.as_deref()
         ),
+        tickets,
+        send_copy(&tx, "ratings", RATING_COLUMNS, worked.ratings),
     )?;
     stages.lap("tickets COPY, ratings, rollups taken out");
-    let days = rollup::rows(&hall.hall_id, rollup::DAYS, old_days, worked.days);
-    let months = rollup::rows(&hall.hall_id, rollup::MONTHS, old_months, worked.months);
+    let days = rollup::rows(hall_id, rollup::DAYS, old_days, worked.days);
+    let months = rollup::rows(hall_id, rollup::MONTHS, old_months, worked.months);
     let (days, months) = (
         days.map_err(IngestError::Encode)?,
         months.map_err(IngestError::Encode)?,
     );
     stages.lap("rollups merged (Rust)");
-    // The hall row last: a batch that fails anywhere leaves the centre's mark where it was.
     let (day_columns, month_columns) = (
         rollup::columns(rollup::DAYS),
         rollup::columns(rollup::MONTHS),
     );
+    let mark: [&(dyn ToSql + Sync); 2] = [&hall_id, &last];
     tokio::try_join!(
         send_copy(&tx, rollup::DAYS.table, &day_columns, days),
         send_copy(&tx, rollup::MONTHS.table, &month_columns, months),
-        mark_shipped(&tx, &hall.hall_id, batch.last(), hall_last_seq),
+        tx.execute(
+            "UPDATE rollup_marks SET rolled_seq = $2, rolled_at = now() WHERE hall_id = $1",
+            &mark,
+        ),
     )?;
     stages.lap("rollups COPY back, mark");
     tx.commit().await?;
     stages.lap("commit");
+    if let Some(h) = held {
+        h.rolled(last);
+    }
     Ok(fresh.len())
+}
+
+/// Stored events as the uplink shipped them (binary columns, a day formatted once per day).
+fn read_events(rows: &[tokio_postgres::Row]) -> Result<Vec<Shipped>, BoxError> {
+    let mut day: Option<(PgDate, String)> = None;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let d: PgDate = r.try_get(2)?;
+        let day = match &day {
+            Some((at, s)) if *at == d => s.clone(),
+            _ => {
+                let s = d.format()?;
+                day = Some((d, s.clone()));
+                s
+            }
+        };
+        out.push(Shipped {
+            seq: r.try_get(0)?,
+            at_ms: r.try_get::<_, PgTime>(1)?.0,
+            day,
+            kind: Shipped::static_kind(r.try_get(3)?),
+            ticket_id: r.try_get(4)?,
+            queue: r.try_get(5)?,
+            department: r.try_get(6)?,
+            window: r.try_get(7)?,
+            outcome: r.try_get::<_, Option<&str>>(8)?.and_then(static_outcome),
+            level: r.try_get::<_, Option<&str>>(9)?.and_then(static_level),
+        });
+    }
+    Ok(out)
+}
+
+/// Drop the tickets, ratings and rollups of `halls` (every hall when empty) and set their
+/// rollup marks back to the start, in one transaction, so `materialize` derives them again from
+/// the events; returns the halls. Waits for a rollup in progress to finish first.
+pub async fn forget_derived(
+    client: &mut Client,
+    halls: &[String],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let ids: Vec<String> = tx
+        .query(
+            "SELECT hall_id FROM rollup_marks WHERE cardinality($1::text[]) = 0 OR hall_id = ANY($1)
+             ORDER BY hall_id FOR UPDATE",
+            &[&halls],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    if !halls.is_empty() && ids.len() != halls.len() {
+        return Ok(Vec::new());
+    }
+    for table in ["tickets", "ratings", "day_queue", "month_queue"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE hall_id = ANY($1)"),
+            &[&ids],
+        )
+        .await?;
+    }
+    tx.execute(
+        "UPDATE rollup_marks SET rolled_seq = 0, rolled_at = NULL WHERE hall_id = ANY($1)",
+        &[&ids],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// Every hall whose rollups trail its events, with how many events they trail by (in seq).
+pub async fn behind(client: &Client) -> Result<Vec<(String, i64)>, tokio_postgres::Error> {
+    Ok(client
+        .query(
+            "SELECT h.hall_id, h.last_seq - m.rolled_seq
+             FROM halls h JOIN rollup_marks m USING (hall_id)
+             WHERE m.rolled_seq < h.last_seq ORDER BY h.hall_id",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }
 
 /// Why a batch was not stored (nothing of it was).
@@ -272,6 +514,13 @@ fn static_outcome(s: &str) -> Option<&'static str> {
     crate::domain::ticket::Outcome::parse(s).map(|o| o.as_str())
 }
 
+fn static_level(s: &str) -> Option<&'static str> {
+    crate::domain::rating::RatingLevel::ALL
+        .into_iter()
+        .map(|l| l.as_str())
+        .find(|l| *l == s)
+}
+
 /// A binary COPY of `payload` (from `wire::CopyRows`) into `table` of `columns`, in one piece.
 pub async fn send_copy(
     tx: &Transaction<'_>,
@@ -320,4 +569,89 @@ async fn remove_tickets(
     )
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(seq: i64) -> Shipped {
+        Shipped {
+            seq,
+            at_ms: seq * 1000,
+            day: "2026-12-02".into(),
+            kind: "ticket.called",
+            ticket_id: Some(seq),
+            queue: Some("hj".into()),
+            department: None,
+            window: Some(1),
+            outcome: None,
+            level: None,
+        }
+    }
+
+    fn seqs(v: Option<Vec<Shipped>>) -> Option<Vec<i64>> {
+        v.map(|v| v.iter().map(|e| e.seq).collect())
+    }
+
+    #[test]
+    fn held_events_stand_for_the_centres_only_while_they_follow_on() {
+        let mut held = Held::default();
+        let first: Vec<Shipped> = (1..=4).map(ev).collect();
+        held.add(
+            Shipment {
+                before: 0,
+                upto: 4,
+                fresh: 4,
+            },
+            &first,
+        );
+        // A batch sent again in part: only what was new is held, and it follows on.
+        let second: Vec<Shipped> = (3..=7).map(ev).collect();
+        held.add(
+            Shipment {
+                before: 4,
+                upto: 7,
+                fresh: 3,
+            },
+            &second,
+        );
+        assert_eq!(held.len(), 7);
+        assert_eq!(seqs(held.after(0, 100)), Some((1..=7).collect()));
+        assert_eq!(seqs(held.after(2, 3)), Some(vec![3, 4, 5]));
+        // The rollups stand past the held run, or before it: read back instead.
+        assert_eq!(seqs(held.after(7, 100)), None);
+        held.rolled(5);
+        assert_eq!(held.len(), 2);
+        assert_eq!(seqs(held.after(4, 100)), None, "6 and 7 only are held now");
+        assert_eq!(seqs(held.after(5, 100)), Some(vec![6, 7]));
+        // A shipment that does not follow on (another process shipped between) starts afresh.
+        let gap: Vec<Shipped> = (10..=11).map(ev).collect();
+        held.add(
+            Shipment {
+                before: 9,
+                upto: 11,
+                fresh: 2,
+            },
+            &gap,
+        );
+        assert_eq!(seqs(held.after(7, 100)), None);
+        assert_eq!(seqs(held.after(9, 100)), Some(vec![10, 11]));
+        held.clear();
+        assert!(held.is_empty());
+        assert_eq!(seqs(held.after(9, 100)), None);
+    }
+
+    #[test]
+    fn stored_kinds_read_back_as_shipped() {
+        for k in DERIVED_KINDS_FOR_TEST {
+            assert_eq!(Shipped::static_kind(k), *k);
+        }
+        assert_eq!(Shipped::static_kind("user.created"), "other");
+        assert_eq!(static_level("satisfied"), Some("satisfied"));
+        assert_eq!(static_level("bogus"), None);
+    }
+
+    const DERIVED_KINDS_FOR_TEST: &[&str] =
+        &["ticket.issued", "ticket.transferred", "rating.submitted"];
 }

@@ -97,11 +97,52 @@ pub async fn serve(
     tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let roller = tokio::spawn(roll_forever(central.url.clone()));
     let app = crate::http::central::router(central, tls.is_some());
     let http = crate::config::HttpSection::default();
-    crate::net::serve(listener, app, &http, tls, shutdown)
+    let served = crate::net::serve(listener, app, &http, tls, shutdown)
         .await
-        .context("serving HTTP")
+        .context("serving HTTP");
+    roller.abort();
+    served
+}
+
+/// How often the central server looks for rollups behind their events.
+const ROLL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Bring every hall's tickets and rollups up to its events, for as long as the central server
+/// runs, on a connection of its own. Each hall's uplink does this after shipping; this finishes
+/// what an uplink left behind (it stopped between the two, or the rollups were rebuilt), and a
+/// hall an uplink is rolling up just now is passed over (`ingest::materialize`).
+async fn roll_forever(url: String) {
+    let mut client: Option<Client> = None;
+    loop {
+        let ready = match client.take().filter(|c| !c.is_closed()) {
+            Some(c) => Ok(c),
+            None => connect(&url).await,
+        };
+        match ready {
+            Ok(mut c) => {
+                if let Err(e) = roll_all(&mut c).await {
+                    tracing::warn!(error = %e, "central rollups");
+                }
+                client = Some(c);
+            }
+            Err(e) => tracing::debug!(error = %e, "central rollups: no connection"),
+        }
+        tokio::time::sleep(ROLL_EVERY).await;
+    }
+}
+
+/// One pass of `roll_forever`: every hall behind, each to its events (or until another
+/// process holds it).
+pub async fn roll_all(client: &mut Client) -> Result<(), ingest::IngestError> {
+    for (hall_id, _) in ingest::behind(client).await? {
+        while ingest::materialize(client, &hall_id, uplink::ROLL_BATCH, None).await?
+            == uplink::ROLL_BATCH
+        {}
+    }
+    Ok(())
 }
 
 /// The uplink for a hall with `[uplink]` configured, ready to spawn.

@@ -264,6 +264,10 @@ pub struct HallStatus {
     pub lag_events: i64,
     /// Seconds since the hall last shipped.
     pub lag_s: Option<i64>,
+    /// The last event applied to the tickets, ratings and rollups the reports read.
+    pub rolled_seq: i64,
+    /// Events stored but not yet in the reports (in seq; 0 once the rollups caught up).
+    pub rollup_lag_events: i64,
 }
 
 /// Every hall that ever reported, by id.
@@ -274,8 +278,9 @@ pub async fn halls(client: &Client) -> Result<Vec<HallStatus>, tokio_postgres::E
                     to_char(last_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                     to_char(shipped_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),
                     GREATEST(hall_last_seq - last_seq, 0),
-                    EXTRACT(EPOCH FROM now() - shipped_at)::int8
-             FROM halls ORDER BY hall_id",
+                    EXTRACT(EPOCH FROM now() - shipped_at)::int8,
+                    COALESCE(m.rolled_seq, 0), GREATEST(last_seq - COALESCE(m.rolled_seq, 0), 0)
+             FROM halls LEFT JOIN rollup_marks m USING (hall_id) ORDER BY hall_id",
             &[],
         )
         .await?;
@@ -289,6 +294,8 @@ pub async fn halls(client: &Client) -> Result<Vec<HallStatus>, tokio_postgres::E
             shipped_at: r.get(4),
             lag_events: r.get(5),
             lag_s: r.get(6),
+            rolled_seq: r.get(7),
+            rollup_lag_events: r.get(8),
         })
         .collect())
 }

@@ -163,6 +163,21 @@ const MIGRATIONS: &[&str] = &[
            hallq_sum_int4s(service_pct)
     FROM day_queue GROUP BY 1, 2, 3;
     "#,
+    // 3: tickets, ratings and rollups follow the event log instead of being written with it.
+    // A batch of events commits on its own (`ingest::ship`), and `ingest::materialize` applies
+    // the events past a hall's rollup mark in a transaction of its own that moves the mark:
+    // the hall's backlog lands at the speed of its events, and everything derived can be
+    // rebuilt from the log. Until now the two moved together, so every hall's rollups stand
+    // at its event mark.
+    r#"
+    CREATE TABLE rollup_marks (
+        hall_id    TEXT PRIMARY KEY,
+        rolled_seq BIGINT NOT NULL DEFAULT 0,
+        rolled_at  TIMESTAMPTZ
+    );
+    INSERT INTO rollup_marks (hall_id, rolled_seq, rolled_at)
+    SELECT hall_id, last_seq, shipped_at FROM halls;
+    "#,
 ];
 
 /// Bring the schema up to date. Safe to run from several processes at once (an advisory lock

@@ -12,7 +12,10 @@
 //! - the mark, its only write to the hall's database, is written at most once a second
 //!   while catching up and once caught up (a mark behind the centre only means a batch is sent
 //!   again, and the centre counts it once);
-//! - it backs off while the centre is unreachable, so the hall never waits for it.
+//! - it backs off while the centre is unreachable, so the hall never waits for it;
+//! - it ships the events alone (`ingest::ship`), and brings the centre's tickets and rollups
+//!   up to them (`ingest::materialize`) once caught up, or every `ROLL_BATCH` events while
+//!   catching up.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -29,6 +32,10 @@ use crate::store::Reader;
 pub const BATCH: usize = 10_000;
 /// Events per central transaction while the hall is issuing.
 pub const BUSY_BATCH: usize = 250;
+/// Events per rollup transaction (`ingest::materialize`): while catching up, the uplink ships
+/// this many events before it brings the rollups up to them, so a day's rollup rows are
+/// rewritten once for many batches.
+pub const ROLL_BATCH: usize = 50_000;
 /// While the hall is issuing, the uplink rests this many times as long as a batch took.
 const BUSY_REST: u32 = 19;
 /// How often an idle uplink looks for new events.
@@ -199,6 +206,18 @@ impl Uplink {
                 let read = self
                     .ship_once(&mut client, &mut pace, limit, &mut ahead)
                     .await?;
+                pace.unrolled += read;
+                // The rollups follow once the backlog is shipped, or a rollup batch of it.
+                if pace.unrolled >= ROLL_BATCH || (read < limit && pace.unrolled > 0) {
+                    let held = Some(&mut pace.held);
+                    let n = ingest::materialize(&mut client, &self.hall.hall_id, ROLL_BATCH, held)
+                        .await?;
+                    pace.unrolled = if n < ROLL_BATCH {
+                        0
+                    } else {
+                        pace.unrolled.saturating_sub(n).max(1)
+                    };
+                }
                 if read == 0 {
                     tokio::time::sleep(POLL).await;
                 } else if pace.hall_busy {
@@ -251,8 +270,14 @@ impl Uplink {
         if !pace.hall_busy && records.len() == limit {
             *ahead = Some(self.read_from(last, limit));
         }
-        let batch: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
-        ingest::ship(client, &self.hall, batch.into(), hall_seq as i64).await?;
+        let batch: Arc<[Shipped]> = records.iter().filter_map(Shipped::from_record).collect();
+        let shipment =
+            ingest::ship(client, &self.hall, Arc::clone(&batch), hall_seq as i64).await?;
+        // Held for the rollups, within bounds (past them, they read the events back).
+        if pace.held.len() > 2 * ROLL_BATCH {
+            pace.held.clear();
+        }
+        pace.held.add(shipment, &batch);
         // The centre has committed: only now may the hall's mark move.
         let now = jiff::Timestamp::now().as_millisecond();
         pace.mark = last;
@@ -299,6 +324,10 @@ struct Pace {
     stored_at: Instant,
     hall_seq: Option<u64>,
     hall_busy: bool,
+    /// Events shipped but not yet applied to the rollups (at least 1 while unknown).
+    unrolled: usize,
+    /// The shipped events the rollups have not taken yet.
+    held: ingest::Held,
 }
 
 impl Pace {
@@ -309,6 +338,9 @@ impl Pace {
             stored_at: Instant::now(),
             hall_seq: None,
             hall_busy: true,
+            // A session starts by looking: the last one may have left rollups behind.
+            unrolled: 1,
+            held: ingest::Held::default(),
         }
     }
 

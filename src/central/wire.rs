@@ -43,6 +43,24 @@ impl ToSql for PgDate {
     to_sql_checked!();
 }
 
+impl<'a> FromSql<'a> for PgDate {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(PgDate(i32::from_be_bytes(raw.try_into()?)))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::DATE
+    }
+}
+
+impl PgDate {
+    /// `YYYY-MM-DD`.
+    pub fn format(self) -> Result<String, BoxError> {
+        let d = jiff::civil::date(2000, 1, 1).checked_add(jiff::Span::new().days(self.0))?;
+        Ok(d.to_string())
+    }
+}
+
 /// A `timestamptz` from milliseconds since the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PgTime(pub i64);
@@ -58,6 +76,17 @@ impl ToSql for PgTime {
     }
 
     to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for PgTime {
+    fn from_sql(_: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let us = i64::from_be_bytes(raw.try_into()?);
+        Ok(PgTime(us.div_euclid(1000) + PG_EPOCH_MS))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TIMESTAMPTZ
+    }
 }
 
 /// Rows in PostgreSQL's binary COPY format, built in memory (off the async threads) and sent
@@ -258,6 +287,27 @@ mod tests {
         assert_eq!(PgDate::parse("2000-03-01"), Some(PgDate(60)));
         assert_eq!(PgDate::parse("1999-12-31"), Some(PgDate(-1)));
         assert_eq!(PgDate::parse("2027-02-30"), None);
+    }
+
+    #[test]
+    fn dates_and_times_read_back_as_written() {
+        for day in ["2000-01-01", "1999-12-31", "2026-12-02"] {
+            let d = PgDate::parse(day).expect("date");
+            let mut out = BytesMut::new();
+            d.to_sql(&Type::DATE, &mut out).expect("encode");
+            let back = PgDate::from_sql(&Type::DATE, &out).expect("decode");
+            assert_eq!(back.format().expect("format"), day);
+        }
+        for ms in [0, 946_684_800_000, 1_796_000_000_123, 946_684_799_999] {
+            let mut out = BytesMut::new();
+            PgTime(ms)
+                .to_sql(&Type::TIMESTAMPTZ, &mut out)
+                .expect("encode");
+            assert_eq!(
+                PgTime::from_sql(&Type::TIMESTAMPTZ, &out).expect("decode"),
+                PgTime(ms)
+            );
+        }
     }
 
     #[test]

@@ -43,7 +43,8 @@ async function showMain() {
   $('login').hidden = true; $('main').hidden = false;
   const h = await api('GET', '/api/v1/central/halls');
   table($('halls'), h.halls, [['hall_id', '大厅'], ['name', '名称'], ['last_seq', '已上报事件'],
-    ['last_event_at', '最后事件时间'], ['shipped_at', '最后上报'], ['lag_events', '滞后事件'], ['lag_s', '滞后(秒)']]);
+    ['last_event_at', '最后事件时间'], ['shipped_at', '最后上报'], ['lag_events', '滞后事件'], ['lag_s', '滞后(秒)'],
+    ['rollup_lag_events', '未入报表事件']]);
 }
 
 function query() {

@@ -30,26 +30,31 @@ async fn central_count(url: &str, sql: &str) -> i64 {
     c.query_one(sql, &[]).await.expect(sql).get(0)
 }
 
-/// Wait (at most a minute) until the centre holds every event of `hall`.
+/// Wait (at most a minute) until the centre holds every event of `hall`, and its tickets,
+/// ratings and rollups are derived from all of them.
 async fn caught_up(hall: &TestHall, url: &str, hall_id: &str) {
     let want = hall_count(hall, "SELECT COALESCE(MAX(seq), 0) FROM events");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        let got = match hallq::central::connect(url).await {
+        let (got, rolled) = match hallq::central::connect(url).await {
             Ok(c) => c
-                .query_opt("SELECT last_seq FROM halls WHERE hall_id = $1", &[&hall_id])
+                .query_opt(
+                    "SELECT h.last_seq, m.rolled_seq FROM halls h JOIN rollup_marks m USING (hall_id)
+                     WHERE hall_id = $1",
+                    &[&hall_id],
+                )
                 .await
                 .ok()
                 .flatten()
-                .map_or(0, |r| r.get::<_, i64>(0)),
-            Err(_) => 0,
+                .map_or((0, 0), |r| (r.get::<_, i64>(0), r.get::<_, i64>(1))),
+            Err(_) => (0, 0),
         };
-        if got >= want {
+        if got >= want && rolled >= got {
             return;
         }
         assert!(
             Instant::now() < deadline,
-            "{hall_id}: centre at {got}, hall at {want}"
+            "{hall_id}: centre at {got} (rollups at {rolled}), hall at {want}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -334,6 +339,95 @@ pub(crate) async fn a_day(hall: &TestHall, extra_xf: usize) {
 }
 
 /// A central server on `url` with the manager `chief`; its base URL.
+/// Derived rows dropped by `central rebuild` come back from the events alone, once each: by
+/// the command's own pass, and by the central server's, with the lag shown until then; the
+/// hall's uplink, idle meanwhile, takes no part.
+#[tokio::test(flavor = "multi_thread")]
+async fn rebuilt_rollups_come_back_from_the_events_once() {
+    let (_pg, url) = Pg::fresh().await;
+    let a = TestHall::spawn_with(&uplinked(&url, "a")).await;
+    let b = TestHall::spawn_with(&uplinked(&url, "b")).await;
+    a_day(&a, 2).await;
+    a_day(&b, 0).await;
+    caught_up(&a, &url, "a").await;
+    caught_up(&b, &url, "b").await;
+    assert_same_counts(&a, &url, "a").await;
+    let derived = "SELECT (SELECT COUNT(*) FROM tickets) + (SELECT COUNT(*) FROM ratings)
+                   + (SELECT COUNT(*) FROM day_queue) + (SELECT COUNT(*) FROM month_queue)";
+    let before = central_count(&url, derived).await;
+    const BIN: &str = env!("CARGO_BIN_EXE_hallq");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(BIN)
+            .args(["central", "rebuild", "--pg", &url])
+            .args(args)
+            .output()
+            .expect("run hallq");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["--halls", "a,nowhere"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("no such hall: a, nowhere"), "{err}");
+    assert_eq!(
+        central_count(&url, derived).await,
+        before,
+        "nothing dropped"
+    );
+
+    // Hall a, rebuilt here and now.
+    let (code, out, err) = run(&["--halls", "a", "--now"]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(
+        out.contains("derived rows dropped for a") && out.contains("rebuilt"),
+        "{out}"
+    );
+    assert_same_counts(&a, &url, "a").await;
+    assert_eq!(central_count(&url, derived).await, before);
+
+    // Every hall, left to the central server, which shows the lag until it has caught up.
+    let (code, out, err) = run(&[]);
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert!(out.contains("derived rows dropped for a, b"), "{out}");
+    // (An uplink that ships a stray event meanwhile rolls its own hall up again: both are
+    // right, so these look for the drop, not for its size.)
+    assert!(central_count(&url, derived).await < before);
+    let lagging = "SELECT COUNT(*) FROM halls h JOIN rollup_marks m USING (hall_id)
+                   WHERE m.rolled_seq = 0 AND h.last_seq > 0";
+    assert!(central_count(&url, lagging).await >= 1);
+    let base = spawn_central(&url).await;
+    let token = central_login(&base).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (s, body, _) = central_get(&base, Some(&token), "/api/v1/central/halls").await;
+        assert_eq!(s, StatusCode::OK);
+        let halls: Value = serde_json::from_slice(&body).expect("json");
+        let lag: i64 = halls["halls"]
+            .as_array()
+            .expect("halls")
+            .iter()
+            .map(|h| h["rollup_lag_events"].as_i64().expect("rollup lag"))
+            .sum();
+        if lag == 0 {
+            assert_eq!(
+                halls["halls"][0]["rolled_seq"],
+                halls["halls"][0]["last_seq"]
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "rollups never caught up: {halls}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_same_counts(&a, &url, "a").await;
+    assert_same_counts(&b, &url, "b").await;
+    assert_eq!(central_count(&url, derived).await, before);
+}
+
 async fn spawn_central(url: &str) -> String {
     let central = std::sync::Arc::new(hallq::central::Central::open(url).await.expect("open"));
     assert!(
