@@ -656,7 +656,15 @@ fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
             println!("derived rows dropped for {}", ids.join(", "));
             if now {
                 let started = std::time::Instant::now();
-                hallq::central::roll_all(&mut client).await?;
+                let patience = std::time::Duration::from_secs(600);
+                let behind = hallq::central::roll_up(&mut client, &ids, patience).await?;
+                if !behind.is_empty() {
+                    anyhow::bail!(
+                        "still behind after {} s (another process holds their rollups): {}",
+                        patience.as_secs(),
+                        behind.join(", ")
+                    );
+                }
                 println!(
                     "rebuilt from the events in {:.1} s",
                     started.elapsed().as_secs_f64()

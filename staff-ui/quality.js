@@ -29,11 +29,17 @@ function FollowUps({ me }) {
   const [result, setResult] = useState('rectified');
   const [decision, setDecision] = useState('approve');
   const mine = (f) => f.appeal_by === `staff:${me}`;
-  const load = () => Promise.all([hallLoaded, loadLabels()])
+  // `stale()`: the tab changed while this list was loading (a slow first load must not
+  // overwrite the list of the tab clicked since).
+  const load = (stale = () => false) => Promise.all([hallLoaded, loadLabels()])
     .then(() => get('/api/v1/follow-ups' + (state ? '?state=' + state : '')))
-    .then(setRows)
-    .catch((e) => setError(e.message));
-  useEffect(() => { load(); }, [state]);
+    .then((r) => { if (!stale()) setRows(r); })
+    .catch((e) => { if (!stale()) setError(e.message); });
+  useEffect(() => {
+    let left = false;
+    load(() => left);
+    return () => { left = true; };
+  }, [state]);
   const act = async (f) => {
     setError('');
     try {

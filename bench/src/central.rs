@@ -550,7 +550,8 @@ async fn forget_backlog(
              DELETE FROM ratings WHERE hall_id = 'backlog';
              DELETE FROM day_queue WHERE hall_id = 'backlog';
              DELETE FROM month_queue WHERE hall_id = 'backlog';
-             UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';",
+             UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';
+             UPDATE rollup_marks SET rolled_seq = 0 WHERE hall_id = 'backlog';",
         )
         .await
         .or_else(|e| {

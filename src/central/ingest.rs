@@ -78,8 +78,11 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
         &[&hall.hall_id, &cols[0], &cols[1], &cols[2], &cols[3], &pos],
     )
     .await?;
+    // A hall without a mark was last shipped by a hallq that wrote the rollups with the
+    // events: they stand at its `last_seq` (0 for a new hall).
     tx.execute(
-        "INSERT INTO rollup_marks(hall_id) VALUES ($1) ON CONFLICT (hall_id) DO NOTHING",
+        "INSERT INTO rollup_marks(hall_id, rolled_seq) SELECT hall_id, last_seq FROM halls
+         WHERE hall_id = $1 ON CONFLICT (hall_id) DO NOTHING",
         &[&hall.hall_id],
     )
     .await?;
@@ -132,9 +135,12 @@ pub async fn ship_timed(
 ) -> Result<Shipment, IngestError> {
     stages.start();
     let tx = client.transaction().await?;
+    // Events only: the rollups follow in `materialize` (schema step 3's trigger tells this
+    // from an older hallq's batch, which wrote them too).
     let shipped: i64 = tx
         .query_one(
-            "SELECT last_seq FROM halls WHERE hall_id = $1 FOR UPDATE",
+            "SELECT last_seq, set_config('hallq.events_only', 'on', true) FROM halls
+             WHERE hall_id = $1 FOR UPDATE",
             &[&hall.hall_id],
         )
         .await?
@@ -254,8 +260,7 @@ pub async fn materialize_timed(
     // new for sure, and need no look for a stored row (a backward step of the rollups' key).
     let Some(row) = tx
         .query_opt(
-            "SELECT m.rolled_seq, h.wait_target_s,
-                    (SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1)
+            "SELECT m.rolled_seq, h.wait_target_s
              FROM rollup_marks m JOIN halls h USING (hall_id)
              WHERE m.hall_id = $1 FOR UPDATE OF m SKIP LOCKED",
             &[&hall_id],
@@ -264,25 +269,41 @@ pub async fn materialize_timed(
     else {
         return Ok(0);
     };
-    let (rolled, target, latest_day): (i64, i32, Option<String>) =
-        (row.get(0), row.get(1), row.get(2));
+    let (rolled, target): (i64, i32) = (row.get(0), row.get(1));
     let limit = limit.max(1);
-    let fresh: Arc<[Shipped]> = match held.as_deref().and_then(|h| h.after(rolled, limit)) {
-        Some(events) => events.into(),
+    let held_events = held.as_deref().and_then(|h| h.after(rolled, limit));
+    // Read after the lock (a statement of its own, so it sees what a rollup that held the
+    // mark until now committed).
+    let hall: [&(dyn ToSql + Sync); 1] = [&hall_id];
+    let latest_day = tx.query_one(
+        "SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1",
+        &hall,
+    );
+    let (latest_day, fresh): (Option<String>, Arc<[Shipped]>) = match held_events {
+        Some(events) => (latest_day.await?.get(0), events.into()),
         None => {
             let n = i64::try_from(limit).unwrap_or(i64::MAX);
-            let rows = tx
-                .query(
+            let params: [&(dyn ToSql + Sync); 3] = [&hall_id, &rolled, &n];
+            let (day, rows) = tokio::try_join!(
+                latest_day,
+                tx.query(
                     "SELECT seq, at, day, kind, ticket_id, queue, department, win, outcome, level
                      FROM events WHERE hall_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                    &[&hall_id, &rolled, &n],
+                    &params,
                 )
-                .await?;
-            read_events(&rows).map_err(IngestError::Encode)?.into()
+            )?;
+            (
+                day.get(0),
+                read_events(&rows).map_err(IngestError::Encode)?.into(),
+            )
         }
     };
     stages.lap("begin, lock the mark, read the events");
     let Some(last) = fresh.last().map(|e| e.seq) else {
+        // Nothing past the mark: what is held is already rolled up (by the central server).
+        if let Some(h) = held {
+            h.rolled(rolled);
+        }
         return Ok(0);
     };
     let earlier = read_tickets(&tx, hall_id, &batch::earlier_tickets(&fresh)).await?;

@@ -124,7 +124,7 @@ async fn roll_forever(url: String) {
         match ready {
             Ok(mut c) => {
                 if let Err(e) = roll_all(&mut c).await {
-                    tracing::warn!(error = %e, "central rollups");
+                    tracing::warn!(error = %e, "central rollups: no list of halls");
                 }
                 client = Some(c);
             }
@@ -135,14 +135,53 @@ async fn roll_forever(url: String) {
 }
 
 /// One pass of `roll_forever`: every hall behind, each to its events (or until another
-/// process holds it).
-pub async fn roll_all(client: &mut Client) -> Result<(), ingest::IngestError> {
+/// process holds it). A hall whose rollups fail is logged and passed over, not the rest;
+/// returns how many failed.
+pub async fn roll_all(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
+    let mut failed = 0;
     for (hall_id, _) in ingest::behind(client).await? {
-        while ingest::materialize(client, &hall_id, uplink::ROLL_BATCH, None).await?
-            == uplink::ROLL_BATCH
-        {}
+        if let Err(e) = roll_hall(client, &hall_id).await {
+            tracing::warn!(hall = %hall_id, error = %e, "central rollups");
+            failed += 1;
+        }
     }
+    Ok(failed)
+}
+
+async fn roll_hall(client: &mut Client, hall_id: &str) -> Result<(), ingest::IngestError> {
+    while ingest::materialize(client, hall_id, uplink::ROLL_BATCH, None).await?
+        == uplink::ROLL_BATCH
+    {}
     Ok(())
+}
+
+/// Bring `halls` all the way up to their events, waiting out another process that holds one
+/// (a hall's uplink rolling it up), for at most `patience`; the halls still behind then.
+pub async fn roll_up(
+    client: &mut Client,
+    halls: &[String],
+    patience: std::time::Duration,
+) -> Result<Vec<String>, ingest::IngestError> {
+    let deadline = std::time::Instant::now() + patience;
+    loop {
+        let behind: Vec<String> = ingest::behind(client)
+            .await?
+            .into_iter()
+            .map(|(h, _)| h)
+            .filter(|h| halls.is_empty() || halls.contains(h))
+            .collect();
+        if behind.is_empty() || std::time::Instant::now() >= deadline {
+            return Ok(behind);
+        }
+        let mut moved = false;
+        for h in &behind {
+            let n = ingest::materialize(client, h, uplink::ROLL_BATCH, None).await?;
+            moved |= n > 0;
+        }
+        if !moved {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
 }
 
 /// The uplink for a hall with `[uplink]` configured, ready to spawn.

@@ -177,6 +177,27 @@ const MIGRATIONS: &[&str] = &[
     );
     INSERT INTO rollup_marks (hall_id, rolled_seq, rolled_at)
     SELECT hall_id, last_seq, shipped_at FROM halls;
+    -- A hallq from before this step (a hall not yet upgraded) still writes a batch's tickets,
+    -- ratings and rollups with its events and moves only `last_seq`: the rollups then stand
+    -- at the new mark, provided they stood at the old one; if they trail, its batch is refused
+    -- (it retries) until the rollups catch up, so no event counts twice or not at all. This
+    -- hallq's `ingest::ship` says it writes events only (`hallq.events_only`).
+    CREATE FUNCTION hallq_events_with_rollups() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.last_seq > OLD.last_seq
+           AND current_setting('hallq.events_only', true) IS DISTINCT FROM 'on' THEN
+            INSERT INTO rollup_marks (hall_id, rolled_seq, rolled_at)
+            VALUES (NEW.hall_id, NEW.last_seq, now())
+            ON CONFLICT (hall_id) DO UPDATE SET rolled_seq = EXCLUDED.rolled_seq, rolled_at = now()
+            WHERE rollup_marks.rolled_seq = OLD.last_seq;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'hall % ships with a hallq older than the central database while its rollups trail its events; upgrade the hall', NEW.hall_id;
+            END IF;
+        END IF;
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER halls_events_with_rollups AFTER UPDATE OF last_seq ON halls
+        FOR EACH ROW EXECUTE FUNCTION hallq_events_with_rollups();
     "#,
 ];
 

@@ -36,6 +36,9 @@ pub const BUSY_BATCH: usize = 250;
 /// this many events before it brings the rollups up to them, so a day's rollup rows are
 /// rewritten once for many batches.
 pub const ROLL_BATCH: usize = 50_000;
+/// Events per rollup transaction while the hall is issuing (a few milliseconds of the
+/// centre's time; a large backlog of rollups is the central server's to finish).
+const BUSY_ROLL: usize = 2_500;
 /// While the hall is issuing, the uplink rests this many times as long as a batch took.
 const BUSY_REST: u32 = 19;
 /// How often an idle uplink looks for new events.
@@ -207,16 +210,22 @@ impl Uplink {
                     .ship_once(&mut client, &mut pace, limit, &mut ahead)
                     .await?;
                 pace.unrolled += read;
-                // The rollups follow once the backlog is shipped, or a rollup batch of it.
+                // The rollups follow once the backlog is shipped, or a rollup batch of it; a
+                // little at a time while the hall is issuing.
                 if pace.unrolled >= ROLL_BATCH || (read < limit && pace.unrolled > 0) {
+                    let most = if pace.hall_busy { BUSY_ROLL } else { ROLL_BATCH };
                     let held = Some(&mut pace.held);
-                    let n = ingest::materialize(&mut client, &self.hall.hall_id, ROLL_BATCH, held)
-                        .await?;
-                    pace.unrolled = if n < ROLL_BATCH {
-                        0
-                    } else {
-                        pace.unrolled.saturating_sub(n).max(1)
-                    };
+                    match ingest::materialize(&mut client, &self.hall.hall_id, most, held).await {
+                        Ok(n) if n < most => pace.unrolled = 0,
+                        Ok(n) => pace.unrolled = pace.unrolled.saturating_sub(n).max(1),
+                        // The events are in; the rollups wait for the central server (or
+                        // the next events). A fault in them must not stop the shipping.
+                        Err(e) if !client.is_closed() => {
+                            tracing::warn!(error = %e, "uplink: rollups left to the central server");
+                            pace.unrolled = 0;
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
                 }
                 if read == 0 {
                     tokio::time::sleep(POLL).await;

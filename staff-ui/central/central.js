@@ -1,11 +1,37 @@
 // 多厅统计 (/central/): the central server's page. Halls and their uplink lag, and the
 // cross-hall waits report as a table, a Chart.js chart and CSV/Excel downloads.
 const $ = (id) => document.getElementById(id);
+// Formats as on the hall's own report page: durations 时:分:秒, shares as percentages.
+const num = (x) => (x == null ? '—' : String(x));
+const pct = (x) => (x == null ? '—' : (x * 100).toFixed(1) + '%');
+function duration(s) {
+  if (s == null || isNaN(s)) return '—';
+  s = Math.max(0, Math.round(s));
+  const two = (n) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
+}
+// A time the server gives in UTC, as this computer's local date and time.
+function local(iso) {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+const D = '（时:分:秒）';
 const COLUMNS = [
-  ['hall_id', '大厅'], ['label', '名称'], ['issued', '取号'], ['served', '办结'], ['no_show', '过号'],
-  ['wait_mean_s', '平均等候(秒)'], ['wait_p50_s', '等候中位'], ['wait_p90_s', '等候P90'],
-  ['service_mean_s', '平均办理'], ['over_target', '超时数'], ['over_target_share', '超时占比'],
-  ['rated', '评价数'], ['satisfaction_rate', '满意率'],
+  ['hall_id', '大厅', num], ['label', '名称', num], ['issued', '取号（张）', num], ['served', '办结（件）', num],
+  ['no_show', '过号', num], ['transferred', '转移', num], ['cancelled', '取消', num],
+  ['wait_mean_s', '平均等候' + D, duration], ['wait_p50_s', '等候中位' + D, duration],
+  ['wait_p90_s', '等候P90' + D, duration], ['wait_max_s', '最长等候' + D, duration],
+  ['service_mean_s', '平均办理' + D, duration],
+  ['over_target', '超时（人）', num], ['over_target_share', '超时占比', pct],
+  ['rated', '评价数', num], ['satisfaction_rate', '满意率', pct],
+];
+const HALLS = [
+  ['hall_id', '大厅', num], ['name', '名称', num], ['last_seq', '已上报事件', num],
+  ['last_event_at', '最后事件时间', local], ['shipped_at', '最后上报', local],
+  ['lag_events', '未上报事件', num], ['lag_s', '距上次上报' + D, duration],
+  ['rollup_lag_events', '未入报表事件', num],
 ];
 let chart = null;
 
@@ -16,15 +42,10 @@ async function api(method, path, body) {
     body: body ? JSON.stringify(body) : undefined,
   });
   if (r.status === 401) { showLogin(); throw new Error('请登录 Please log in'); }
+  if (r.status === 204) return null;
   const data = await r.json();
   if (!r.ok) throw new Error(data.message || data.error || r.status);
   return data;
-}
-
-function cell(v) {
-  if (v == null) return '—';
-  if (typeof v === 'number' && !Number.isInteger(v)) return (v * 100).toFixed(1) + '%';
-  return String(v);
 }
 
 function table(el, rows, cols) {
@@ -33,18 +54,30 @@ function table(el, rows, cols) {
   for (const [, t] of cols) { const th = document.createElement('th'); th.textContent = t; head.append(th); }
   for (const r of rows) {
     const tr = el.insertRow();
-    for (const [k] of cols) tr.insertCell().textContent = cell(r[k]);
+    for (const [k, , fmt] of cols) tr.insertCell().textContent = fmt(r[k]);
   }
 }
 
-function showLogin() { $('login').hidden = false; $('main').hidden = true; }
+function showLogin() {
+  $('login').hidden = false; $('main').hidden = true; $('logout').hidden = true; $('who').textContent = '';
+}
 
-async function showMain() {
-  $('login').hidden = true; $('main').hidden = false;
+async function halls() {
   const h = await api('GET', '/api/v1/central/halls');
-  table($('halls'), h.halls, [['hall_id', '大厅'], ['name', '名称'], ['last_seq', '已上报事件'],
-    ['last_event_at', '最后事件时间'], ['shipped_at', '最后上报'], ['lag_events', '滞后事件'], ['lag_s', '滞后(秒)'],
-    ['rollup_lag_events', '未入报表事件']]);
+  table($('halls'), h.halls, HALLS);
+  $('refreshed').textContent = '更新于 ' + local(new Date().toISOString());
+}
+
+// After login: the halls, and last month's report at once; the halls' lag every 15 s.
+let refresh = null;
+async function showMain() {
+  const me = await api('GET', '/api/v1/session');
+  $('who').textContent = `${me.name || me.username}（${me.username}）`;
+  $('error').textContent = '';
+  $('login').hidden = true; $('main').hidden = false; $('logout').hidden = false;
+  await halls();
+  await report();
+  refresh = refresh || setInterval(() => { if (!$('main').hidden) run(halls()); }, 15000);
 }
 
 function query() {
@@ -64,7 +97,7 @@ async function report(ev) {
   chart = new window.Chart($('chart'), {
     type: 'bar',
     data: {
-      labels: r.rows.map((x) => (x.hall_id && r.by !== 'hall' ? x.hall_id + ' ' : '') + x.label),
+      labels: r.rows.map((x) => (r.by === 'hall' ? `${x.label}（${x.hall_id}）` : (x.hall_id ? x.hall_id + ' ' : '') + x.label)),
       datasets: [
         { label: '平均等候（分钟）Avg wait, min', data: r.rows.map((x) => x.wait_mean_s == null ? null : x.wait_mean_s / 60), backgroundColor: '#b54708' },
         { label: '等候P90（分钟）P90 wait, min', data: r.rows.map((x) => x.wait_p90_s == null ? null : x.wait_p90_s / 60), backgroundColor: '#7aa7d8' },
@@ -82,10 +115,11 @@ $('login').addEventListener('submit', (ev) => {
   run(api('POST', '/api/v1/session', { username: f.get('username'), password: f.get('password') }).then(showMain));
 });
 $('query').addEventListener('submit', (ev) => run(report(ev)));
+$('logout').addEventListener('click', () => run(api('DELETE', '/api/v1/session').then(showLogin)));
 const today = new Date();
 const first = new Date(today.getFullYear(), today.getMonth() - 1, 1);
 const last = new Date(today.getFullYear(), today.getMonth(), 0);
 const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 $('query').from.value = iso(first);
 $('query').to.value = iso(last);
-run(showMain());
+showMain().catch(() => {}); // not logged in yet: the form shows

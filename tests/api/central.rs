@@ -338,7 +338,6 @@ pub(crate) async fn a_day(hall: &TestHall, extra_xf: usize) {
     }
 }
 
-/// A central server on `url` with the manager `chief`; its base URL.
 /// Derived rows dropped by `central rebuild` come back from the events alone, once each: by
 /// the command's own pass, and by the central server's, with the lag shown until then; the
 /// hall's uplink, idle meanwhile, takes no part.
@@ -428,6 +427,142 @@ async fn rebuilt_rollups_come_back_from_the_events_once() {
     assert_eq!(central_count(&url, derived).await, before);
 }
 
+/// A fault in the derived tables does not stop the events: they land, the rollups wait, and
+/// once the fault is gone they catch up, each event once.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_land_while_the_rollups_fail() {
+    let (_pg, url) = Pg::fresh().await;
+    let a = TestHall::spawn_with(&uplinked(&url, "a")).await;
+    a.issue("xf").await;
+    caught_up(&a, &url, "a").await;
+    let c = hallq::central::connect(&url).await.expect("central db");
+    c.batch_execute(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN RAISE EXCEPTION 'tickets are read-only today'; END $$;
+         CREATE TRIGGER refuse BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION refuse();",
+    )
+    .await
+    .expect("break the tickets table");
+    for _ in 0..3 {
+        a.issue("xf").await;
+    }
+    let want = hall_count(&a, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    let marks = "SELECT h.last_seq, m.rolled_seq FROM halls h JOIN rollup_marks m USING (hall_id)";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = c.query_one(marks, &[]).await.expect("marks");
+        let (last, rolled): (i64, i64) = (r.get(0), r.get(1));
+        if last >= want {
+            assert!(
+                rolled < last,
+                "the rollups cannot have moved: {rolled} of {last}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the events stopped at {last} of {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    c.batch_execute("DROP TRIGGER refuse ON tickets")
+        .await
+        .expect("mend");
+    // The next event takes the rollups along.
+    a.issue("xf").await;
+    caught_up(&a, &url, "a").await;
+    assert_same_counts(&a, &url, "a").await;
+}
+
+/// A hall still on a hallq from before the rollups followed the events writes them in the
+/// same transaction as its events and moves only `last_seq`: the rollup mark follows while it
+/// stood at the old mark, and such a batch is refused while the rollups trail, so no event is
+/// counted twice or not at all across a rolling upgrade.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_older_hallqs_batches_keep_the_rollup_mark_true() {
+    use hallq::central::fact::Shipped;
+    use hallq::central::ingest::{self, HallInfo};
+    let (_pg, url) = Pg::fresh().await;
+    let mut c = hallq::central::connect(&url).await.expect("central db");
+    hallq::central::schema::migrate(&mut c)
+        .await
+        .expect("migrate");
+    let hall = HallInfo {
+        hall_id: "old".into(),
+        name: "旧版大厅".into(),
+        wait_target_s: 1800,
+        queues: Vec::new(),
+    };
+    assert_eq!(ingest::register(&mut c, &hall).await.expect("register"), 0);
+    let mark = "SELECT rolled_seq FROM rollup_marks WHERE hall_id = 'old'";
+    // An older hallq's batch (its rows and rollups went in beside this).
+    c.batch_execute("UPDATE halls SET last_seq = 40 WHERE hall_id = 'old'")
+        .await
+        .expect("old batch");
+    assert_eq!(central_count(&url, mark).await, 40);
+    // This hallq's batch: the events alone.
+    let issued = |seq: i64| Shipped {
+        seq,
+        at_ms: 1_796_000_000_000 + seq,
+        day: "2026-12-01".into(),
+        kind: "ticket.issued",
+        ticket_id: Some(seq),
+        queue: Some("xf".into()),
+        department: Some("gaj".into()),
+        window: None,
+        outcome: None,
+        level: None,
+    };
+    let batch: std::sync::Arc<[Shipped]> = vec![issued(41), issued(42)].into();
+    let s = ingest::ship(&mut c, &hall, batch, 42).await.expect("ship");
+    assert_eq!((s.before, s.upto, s.fresh), (40, 42, 2));
+    assert_eq!(central_count(&url, mark).await, 40);
+    // An older hallq's batch now would leave 41 and 42 out of the rollups: refused.
+    let e = c
+        .batch_execute("UPDATE halls SET last_seq = 50 WHERE hall_id = 'old'")
+        .await
+        .expect_err("refused");
+    let msg = e
+        .as_db_error()
+        .map(|d| d.message().to_string())
+        .unwrap_or_default();
+    assert!(msg.contains("upgrade the hall"), "{e}");
+    assert_eq!(
+        ingest::materialize(&mut c, "old", 100, None)
+            .await
+            .expect("roll"),
+        2
+    );
+    assert_eq!(central_count(&url, mark).await, 42);
+    c.batch_execute("UPDATE halls SET last_seq = 50 WHERE hall_id = 'old'")
+        .await
+        .expect("old batch after the rollups caught up");
+    assert_eq!(central_count(&url, mark).await, 50);
+    // A hall an older hallq registered after the upgrade has no mark: it starts at last_seq.
+    c.batch_execute(
+        "INSERT INTO halls(hall_id, name, wait_target_s, last_seq) VALUES ('older', '更旧', 1800, 77)",
+    )
+    .await
+    .expect("old register");
+    let older = HallInfo {
+        hall_id: "older".into(),
+        ..hall
+    };
+    assert_eq!(
+        ingest::register(&mut c, &older).await.expect("register"),
+        77
+    );
+    assert_eq!(
+        central_count(
+            &url,
+            "SELECT rolled_seq FROM rollup_marks WHERE hall_id = 'older'"
+        )
+        .await,
+        77
+    );
+}
+
+/// A central server on `url` with the manager `chief`; its base URL.
 async fn spawn_central(url: &str) -> String {
     let central = std::sync::Arc::new(hallq::central::Central::open(url).await.expect("open"));
     assert!(

@@ -6,10 +6,15 @@
 #[allow(dead_code)]
 mod hall;
 mod helpers;
+/// A private PostgreSQL, as the API tests start it.
+#[path = "../api/pg.rs"]
+#[allow(dead_code)]
+mod pg;
 
 mod appeals;
 mod appointments;
 mod bookings;
+mod central;
 mod clerk_card;
 mod console;
 mod desk;

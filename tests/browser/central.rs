@@ -1,0 +1,205 @@
+//! The central server's page (多厅统计) in Chromium: two halls ship a morning each to a private
+//! PostgreSQL; a manager logs in, sees both halls shipped and in the reports, and reads the
+//! waits by hall for that day, in the hall report's formats.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::hall::{TestHall, shipped_config, tomorrow_at};
+use crate::helpers::Browser;
+use crate::pg::Pg;
+
+/// `n` tickets of 消防 issued at opening and served one after another at window 20.
+async fn a_morning(hall: &TestHall, n: i8) {
+    let c1 = hall.login("clerk1").await;
+    hall.ok(&c1, 20, "sign-in", json!({})).await;
+    for _ in 0..n {
+        hall.issue("xf").await;
+    }
+    for i in 0..n {
+        hall.set_clock(tomorrow_at(10, 5 + 9 * i)).await;
+        hall.ok(&c1, 20, "call-next", json!({})).await;
+        hall.set_clock(tomorrow_at(10, 9 + 9 * i)).await;
+        hall.ok(&c1, 20, "finish", json!({"outcome": "done"})).await;
+    }
+}
+
+/// Wait until the centre's rollups count `issued` tickets and trail no event.
+async fn rolled_up(url: &str, issued: i64) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let c = hallq::central::connect(url).await.expect("central db");
+        let row = c
+            .query_one(
+                "SELECT (SELECT COALESCE(SUM(issued), 0)::int8 FROM day_queue),
+                        (SELECT COUNT(*) FROM halls h JOIN rollup_marks m USING (hall_id)
+                         WHERE m.rolled_seq < h.last_seq)",
+                &[],
+            )
+            .await
+            .expect("counts");
+        if row.get::<_, i64>(0) == issued && row.get::<_, i64>(1) == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the centre never counted {issued} tickets"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_central_manager_reads_the_waits_by_hall() {
+    let (_pg, url) = Pg::fresh().await;
+    let config = |id: &str| {
+        format!(
+            "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{id}\"\n",
+            shipped_config()
+        )
+    };
+    let sandu = TestHall::spawn_with(&config("sandu")).await;
+    let duyun = TestHall::spawn_with(&config("duyun")).await;
+    a_morning(&sandu, 3).await;
+    a_morning(&duyun, 2).await;
+    rolled_up(&url, 5).await;
+
+    let central = std::sync::Arc::new(hallq::central::Central::open(&url).await.expect("open"));
+    assert!(
+        central
+            .add_user("chief", "总台", "manager", "central-pass")
+            .await
+            .expect("add")
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(hallq::central::serve(
+        central,
+        listener,
+        None,
+        std::future::pending(),
+    ));
+
+    let b = Browser::start(1366, 900).await;
+    b.client
+        .goto(&format!("{base}/central/"))
+        .await
+        .expect("navigates");
+    b.wait_for("!document.getElementById('login').hidden", 10)
+        .await;
+    b.type_into("#login input[name=username]", "chief").await;
+    b.type_into("#login input[name=password]", "central-pass")
+        .await;
+    b.click("#login button").await;
+    // Both halls, every event shipped and in the reports.
+    let halls = b
+        .wait_for(
+            "document.querySelectorAll('#halls tr').length === 3 && [...document.querySelectorAll('#halls tr')].slice(1).map(r => [...r.cells].map(c => c.textContent))",
+            15,
+        )
+        .await;
+    let rows = halls.as_array().expect("rows");
+    assert_eq!(rows[0][0], "duyun");
+    assert_eq!(rows[1][0], "sandu");
+    for r in rows {
+        assert_eq!(r[5], "0", "nothing left to ship: {r}");
+        assert_eq!(r[7], "0", "nothing left out of the reports: {r}");
+        let shipped = r[4].as_str().expect("time");
+        assert!(
+            shipped.len() == 19 && shipped.as_bytes()[10] == b' ',
+            "a local date and time, not {shipped}"
+        );
+    }
+
+    // Their day, by hall: the rows, the total, the chart and the downloads.
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    let day = tz.to_datetime(tomorrow_at(12, 0)).date().to_string();
+    b.client
+        .execute(
+            "const f = document.getElementById('query'); f.from.value = arguments[0]; f.to.value = arguments[0]; f.by.value = 'hall';",
+            vec![json!(day)],
+        )
+        .await
+        .expect("set the range");
+    b.click("#query button").await;
+    let report = b
+        .wait_for(
+            "document.querySelectorAll('#report tr').length === 4 && [...document.querySelectorAll('#report tr')].map(r => [...r.cells].map(c => c.textContent))",
+            15,
+        )
+        .await;
+    let report = report.as_array().expect("rows");
+    assert_eq!(report[0][2], "取号（张）");
+    assert_eq!(report[0][7], "平均等候（时:分:秒）");
+    assert_eq!(
+        (report[1][0].as_str(), report[1][2].as_str()),
+        (Some("duyun"), Some("2"))
+    );
+    assert_eq!(
+        (report[2][0].as_str(), report[2][2].as_str()),
+        (Some("sandu"), Some("3"))
+    );
+    assert_eq!(
+        (report[3][0].as_str(), report[3][2].as_str()),
+        (Some("合计"), Some("5"))
+    );
+    // Everyone served waited 5 minutes or more: 时:分:秒, and shares as percentages, 0 too.
+    let mean = report[3][7].as_str().expect("mean wait");
+    assert!(mean.starts_with("0:") && mean.len() == 7, "{mean}");
+    assert!(
+        report[3][13].as_str().expect("share").ends_with('%'),
+        "{:?}",
+        report[3]
+    );
+    let drawn = b
+        .wait_for(
+            "window.Chart && Chart.getChart(document.getElementById('chart'))?.data.labels.length",
+            10,
+        )
+        .await;
+    assert_eq!(drawn, json!(2));
+    let csv = b
+        .client
+        .execute("return document.getElementById('csv').href", vec![])
+        .await
+        .expect("href");
+    assert!(
+        csv.as_str()
+            .expect("href")
+            .contains(&format!("from={day}&to={day}&by=hall")),
+        "{csv}"
+    );
+    let width = b
+        .client
+        .execute(
+            "return [document.documentElement.scrollWidth, innerWidth]",
+            vec![],
+        )
+        .await
+        .expect("width");
+    assert!(
+        width[0].as_i64() <= width[1].as_i64(),
+        "the page is wider than the screen: {width}"
+    );
+    // Logged in: no login form, no error left from before, whose session it is.
+    let state = b
+        .client
+        .execute(
+            "return [getComputedStyle(document.getElementById('login')).display, document.getElementById('error').textContent, document.getElementById('who').textContent]",
+            vec![],
+        )
+        .await
+        .expect("state");
+    assert_eq!(state, json!(["none", "", "总台（chief）"]));
+    b.screenshot("central-1-waits-by-hall").await;
+    b.click("#logout").await;
+    b.wait_for(
+        "getComputedStyle(document.getElementById('login')).display !== 'none' && document.getElementById('main').hidden",
+        10,
+    )
+    .await;
+    b.close().await;
+}
