@@ -562,28 +562,6 @@ async fn an_older_hallqs_batches_keep_the_rollup_mark_true() {
     );
 }
 
-/// A central server on `url` with the manager `chief`; its base URL.
-async fn spawn_central(url: &str) -> String {
-    let central = std::sync::Arc::new(hallq::central::Central::open(url).await.expect("open"));
-    assert!(
-        central
-            .add_user("chief", "总台", "manager", "central-pass")
-            .await
-            .expect("add")
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(hallq::central::serve(
-        central,
-        listener,
-        None,
-        std::future::pending(),
-    ));
-    base
-}
-
 async fn central_login(base: &str) -> String {
     let res = reqwest::Client::new()
         .post(format!("{base}/api/v1/session"))

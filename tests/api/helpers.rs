@@ -452,3 +452,25 @@ pub fn every_day_config() -> String {
         .replacen("staffed_percent = 50\n", "capacity = 2\n", 1)
         .replacen("slot_minutes = 15\n", "slot_minutes = 30\n", 1)
 }
+
+/// A central server on `url` with the manager `chief`; its base URL.
+pub async fn spawn_central(url: &str) -> String {
+    let central = std::sync::Arc::new(hallq::central::Central::open(url).await.expect("open"));
+    assert!(
+        central
+            .add_user("chief", "总台", "manager", "central-pass")
+            .await
+            .expect("add")
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(hallq::central::serve(
+        central,
+        listener,
+        None,
+        std::future::pending(),
+    ));
+    base
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::hall::{TestHall, shipped_config, tomorrow_at};
+use crate::hall::{TestHall, shipped_config, spawn_central, tomorrow_at};
 use crate::helpers::Browser;
 use crate::pg::Pg;
 
@@ -65,23 +65,7 @@ async fn a_central_manager_reads_the_waits_by_hall() {
     a_morning(&duyun, 2).await;
     rolled_up(&url, 5).await;
 
-    let central = std::sync::Arc::new(hallq::central::Central::open(&url).await.expect("open"));
-    assert!(
-        central
-            .add_user("chief", "总台", "manager", "central-pass")
-            .await
-            .expect("add")
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(hallq::central::serve(
-        central,
-        listener,
-        None,
-        std::future::pending(),
-    ));
+    let base = spawn_central(&url).await;
 
     let b = Browser::start(1366, 900).await;
     b.client
