@@ -351,14 +351,12 @@ async fn ingest_halls(
                 continue;
             }
             t.events += pending.len();
-            let chunks: Vec<std::sync::Arc<[Shipped]>> =
-                pending.chunks(batch).map(std::sync::Arc::from).collect();
+            let chunks: Vec<Vec<Shipped>> = pending.chunks(batch).map(<[_]>::to_vec).collect();
             let started = Instant::now();
             let mut held = ingest::Held::default();
             for chunk in chunks {
-                let s =
-                    ingest::ship_timed(client, &hall, chunk.clone(), seq, &mut t.stages).await?;
-                held.add(s, &chunk);
+                let s = ingest::ship_timed(client, &hall, &chunk, seq, &mut t.stages).await?;
+                held.add(s, chunk);
             }
             t.uplink_s += started.elapsed().as_secs_f64();
             // As the uplink does once a backlog of `ROLL_BATCH` is shipped: from the events it

@@ -302,15 +302,21 @@ impl Measures {
 /// Rollup key: (service day, queue).
 pub type RollupKey = (String, String);
 
-/// Rollup changes of one batch, by key.
+/// Rollup changes of one batch, by day and then queue (looked up by `&str`: a batch counts
+/// each ticket up to four times, and a hit allocates nothing).
 #[derive(Debug, Default)]
-pub struct Deltas(pub HashMap<RollupKey, Measures>);
+pub struct Deltas(HashMap<String, HashMap<String, Measures>>);
 
 impl Deltas {
     fn entry(&mut self, day: &str, queue: &str) -> &mut Measures {
-        self.0
-            .entry((day.to_string(), queue.to_string()))
-            .or_default()
+        if !self.0.contains_key(day) {
+            self.0.insert(day.to_string(), HashMap::new());
+        }
+        let queues = self.0.get_mut(day).expect("inserted above");
+        if !queues.contains_key(queue) {
+            queues.insert(queue.to_string(), Measures::default());
+        }
+        queues.get_mut(queue).expect("inserted above")
     }
 
     /// Count `t`'s measures with `sign` (+1 the new state, -1 the old one). Arrival
@@ -352,7 +358,15 @@ impl Deltas {
     /// Drop keys whose change is all zero.
     pub fn nonzero(self) -> Vec<(RollupKey, Measures)> {
         let zero = Measures::default();
-        self.0.into_iter().filter(|(_, m)| *m != zero).collect()
+        self.0
+            .into_iter()
+            .flat_map(|(day, queues)| {
+                queues
+                    .into_iter()
+                    .map(move |(queue, m)| ((day.clone(), queue), m))
+            })
+            .filter(|(_, m)| *m != zero)
+            .collect()
     }
 
     /// The same changes summed by (first day of the month, queue), for the monthly rollups.
@@ -362,7 +376,15 @@ impl Deltas {
             let month = format!("{}-01", day.get(..7).unwrap_or(day));
             months.entry(&month, queue).add(m, 1);
         }
-        months.0.into_iter().collect()
+        months
+            .0
+            .into_iter()
+            .flat_map(|(month, queues)| {
+                queues
+                    .into_iter()
+                    .map(move |(queue, m)| ((month.clone(), queue), m))
+            })
+            .collect()
     }
 }
 

@@ -109,7 +109,7 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 pub async fn ship(
     client: &mut Client,
     hall: &HallInfo,
-    batch: Arc<[Shipped]>,
+    batch: &[Shipped],
     hall_last_seq: i64,
 ) -> Result<Shipment, IngestError> {
     ship_timed(client, hall, batch, hall_last_seq, &mut Stages::default()).await
@@ -129,7 +129,7 @@ pub struct Shipment {
 pub async fn ship_timed(
     client: &mut Client,
     hall: &HallInfo,
-    batch: Arc<[Shipped]>,
+    batch: &[Shipped],
     hall_last_seq: i64,
     stages: &mut Stages,
 ) -> Result<Shipment, IngestError> {
@@ -177,14 +177,14 @@ pub struct Held {
 }
 
 impl Held {
-    /// Add what `ship` stored of `batch`; a shipment that does not follow on starts afresh.
-    pub fn add(&mut self, shipment: Shipment, batch: &[Shipped]) {
+    /// Keep what `ship` stored of `batch`; a shipment that does not follow on starts afresh.
+    pub fn add(&mut self, shipment: Shipment, batch: Vec<Shipped>) {
         if shipment.before != self.upto || self.events.is_empty() {
             self.events.clear();
             self.after = shipment.before;
         }
         self.events
-            .extend(batch.iter().filter(|e| e.seq > shipment.before).cloned());
+            .extend(batch.into_iter().filter(|e| e.seq > shipment.before));
         self.upto = shipment.upto;
     }
 
@@ -203,14 +203,18 @@ impl Held {
         self.events.clear();
     }
 
-    /// The held events after `rolled`, at most `limit`, if the held run covers what follows
-    /// `rolled` in the centre's log.
-    fn after(&self, rolled: i64, limit: usize) -> Option<Vec<Shipped>> {
+    /// Take out the held events after `rolled`, at most `limit`, if the held run covers what
+    /// follows `rolled` in the centre's log (those up to `rolled` are let go). Taken, not
+    /// copied: if their rollup fails, they are read back next time.
+    fn take(&mut self, rolled: i64, limit: usize) -> Option<Vec<Shipped>> {
         if self.events.is_empty() || rolled < self.after || rolled >= self.upto {
             return None;
         }
         let from = self.events.partition_point(|e| e.seq <= rolled);
-        Some(self.events[from..].iter().take(limit).cloned().collect())
+        let to = self.events.len().min(from + limit);
+        let taken: Vec<Shipped> = self.events.drain(..to).skip(from).collect();
+        self.after = taken.last().map_or(rolled, |e| e.seq);
+        Some(taken)
     }
 
     /// Drop what the rollups now hold (up to `rolled`).
@@ -251,7 +255,7 @@ pub async fn materialize_timed(
     client: &mut Client,
     hall_id: &str,
     limit: usize,
-    held: Option<&mut Held>,
+    mut held: Option<&mut Held>,
     stages: &mut Stages,
 ) -> Result<usize, IngestError> {
     stages.start();
@@ -271,7 +275,7 @@ pub async fn materialize_timed(
     };
     let (rolled, target): (i64, i32) = (row.get(0), row.get(1));
     let limit = limit.max(1);
-    let held_events = held.as_deref().and_then(|h| h.after(rolled, limit));
+    let held_events = held.as_deref_mut().and_then(|h| h.take(rolled, limit));
     // Read after the lock (a statement of its own, so it sees what a rollup that held the
     // mark until now committed).
     let hall: [&(dyn ToSql + Sync); 1] = [&hall_id];
@@ -618,49 +622,38 @@ mod tests {
     #[test]
     fn held_events_stand_for_the_centres_only_while_they_follow_on() {
         let mut held = Held::default();
-        let first: Vec<Shipped> = (1..=4).map(ev).collect();
-        held.add(
-            Shipment {
-                before: 0,
-                upto: 4,
-                fresh: 4,
-            },
-            &first,
-        );
+        let ship = |before, upto| Shipment {
+            before,
+            upto,
+            fresh: 0,
+        };
+        held.add(ship(0, 4), (1..=4).map(ev).collect());
         // A batch sent again in part: only what was new is held, and it follows on.
-        let second: Vec<Shipped> = (3..=7).map(ev).collect();
-        held.add(
-            Shipment {
-                before: 4,
-                upto: 7,
-                fresh: 3,
-            },
-            &second,
-        );
+        held.add(ship(4, 7), (3..=7).map(ev).collect());
         assert_eq!(held.len(), 7);
-        assert_eq!(seqs(held.after(0, 100)), Some((1..=7).collect()));
-        assert_eq!(seqs(held.after(2, 3)), Some(vec![3, 4, 5]));
-        // The rollups stand past the held run, or before it: read back instead.
-        assert_eq!(seqs(held.after(7, 100)), None);
-        held.rolled(5);
-        assert_eq!(held.len(), 2);
-        assert_eq!(seqs(held.after(4, 100)), None, "6 and 7 only are held now");
-        assert_eq!(seqs(held.after(5, 100)), Some(vec![6, 7]));
-        // A shipment that does not follow on (another process shipped between) starts afresh.
-        let gap: Vec<Shipped> = (10..=11).map(ev).collect();
-        held.add(
-            Shipment {
-                before: 9,
-                upto: 11,
-                fresh: 2,
-            },
-            &gap,
-        );
-        assert_eq!(seqs(held.after(7, 100)), None);
-        assert_eq!(seqs(held.after(9, 100)), Some(vec![10, 11]));
-        held.clear();
+        // The rollups stand past the held run: nothing to take, read back instead.
+        assert_eq!(seqs(held.take(7, 100)), None);
+        assert_eq!(held.len(), 7);
+        // Taken in turn, those before the mark let go.
+        assert_eq!(seqs(held.take(2, 2)), Some(vec![3, 4]));
+        assert_eq!(held.len(), 3);
+        // The mark went back (a rollup failed after the take, or a rebuild): read back.
+        assert_eq!(seqs(held.take(2, 100)), None);
+        assert_eq!(seqs(held.take(4, 100)), Some(vec![5, 6, 7]));
         assert!(held.is_empty());
-        assert_eq!(seqs(held.after(9, 100)), None);
+        // The central server rolled up 8 and 9 meanwhile: what is held up to them goes.
+        held.add(ship(7, 11), (8..=11).map(ev).collect());
+        held.rolled(9);
+        assert_eq!(held.len(), 2);
+        assert_eq!(seqs(held.take(9, 100)), Some(vec![10, 11]));
+        // A shipment that does not follow on (another process shipped between) starts afresh.
+        held.add(ship(11, 13), (12..=13).map(ev).collect());
+        held.add(ship(20, 22), (21..=22).map(ev).collect());
+        assert_eq!(seqs(held.take(11, 100)), None);
+        assert_eq!(seqs(held.take(20, 100)), Some(vec![21, 22]));
+        held.add(ship(22, 23), vec![ev(23)]);
+        held.clear();
+        assert_eq!(seqs(held.take(22, 100)), None);
     }
 
     #[test]

@@ -279,14 +279,13 @@ impl Uplink {
         if !pace.hall_busy && records.len() == limit {
             *ahead = Some(self.read_from(last, limit));
         }
-        let batch: Arc<[Shipped]> = records.iter().filter_map(Shipped::from_record).collect();
-        let shipment =
-            ingest::ship(client, &self.hall, Arc::clone(&batch), hall_seq as i64).await?;
+        let batch: Vec<Shipped> = records.iter().filter_map(Shipped::from_record).collect();
+        let shipment = ingest::ship(client, &self.hall, &batch, hall_seq as i64).await?;
         // Held for the rollups, within bounds (past them, they read the events back).
         if pace.held.len() > 2 * ROLL_BATCH {
             pace.held.clear();
         }
-        pace.held.add(shipment, &batch);
+        pace.held.add(shipment, batch);
         // The centre has committed: only now may the hall's mark move.
         let now = jiff::Timestamp::now().as_millisecond();
         pace.mark = last;

@@ -513,8 +513,8 @@ async fn an_older_hallqs_batches_keep_the_rollup_mark_true() {
         outcome: None,
         level: None,
     };
-    let batch: std::sync::Arc<[Shipped]> = vec![issued(41), issued(42)].into();
-    let s = ingest::ship(&mut c, &hall, batch, 42).await.expect("ship");
+    let batch = vec![issued(41), issued(42)];
+    let s = ingest::ship(&mut c, &hall, &batch, 42).await.expect("ship");
     assert_eq!((s.before, s.upto, s.fresh), (40, 42, 2));
     assert_eq!(central_count(&url, mark).await, 40);
     // An older hallq's batch now would leave 41 and 42 out of the rollups: refused.
