@@ -514,8 +514,32 @@ async fn hall_while_shipping(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let took = started.elapsed().as_secs_f64();
+    // And until the reports hold them: the uplink's rollups of what it shipped.
+    let rolled = "SELECT rolled_seq FROM rollup_marks WHERE hall_id = 'backlog'";
+    while central.query_one(rolled, &[]).await?.get::<_, i64>(0) < newest {
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(300),
+            "the rollups did not catch up in 5 minutes"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let reported = started.elapsed().as_secs_f64();
     task.abort();
     let _ = task.await;
+    let issued: i64 = central
+        .query_one(
+            "SELECT COALESCE(SUM(issued), 0)::int8 FROM day_queue WHERE hall_id = 'backlog'",
+            &[],
+        )
+        .await?
+        .get(0);
+    let tickets: i64 =
+        rusqlite::Connection::open(&db)?
+            .query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get(0))?;
+    anyhow::ensure!(
+        issued == tickets,
+        "the centre's rollups count {issued} tickets, the hall {tickets}"
+    );
     let row = central
         .query_one(
             "SELECT COUNT(*), COUNT(DISTINCT seq), COALESCE(MAX(seq), 0) FROM events WHERE hall_id = 'backlog'",
@@ -528,8 +552,9 @@ async fn hall_while_shipping(
         "the centre holds {stored} events ({distinct} distinct, last {last}), the hall {count} (last {newest})"
     );
     println!(
-        "  catch-up with the kiosks stopped: {count} events in {took:.2} s ({:.0} events/s, reading the hall's database included), each stored once",
-        count as f64 / took.max(f64::MIN_POSITIVE)
+        "  catch-up with the kiosks stopped: {count} events shipped in {took:.2} s ({:.0} events/s, reading the hall's database included), each stored once; in the rollups after {reported:.2} s ({:.0} events/s), {tickets} tickets counted once",
+        count as f64 / took.max(f64::MIN_POSITIVE),
+        count as f64 / reported.max(f64::MIN_POSITIVE)
     );
     hall.stop().await;
     Ok(())
