@@ -670,7 +670,7 @@ fn central(action: CentralCmd) -> anyhow::Result<ExitCode> {
                     started.elapsed().as_secs_f64()
                 );
             } else {
-                println!("the central server rebuilds them within seconds of its next start");
+                println!("the central server derives them again within seconds (once it runs)");
             }
             Ok(ExitCode::SUCCESS)
         }),

@@ -2,7 +2,7 @@
 // or rejects it, and the manager who filed it sees why they cannot) and the audit trail (paged,
 // with the total, exports, and every follow-up linked to its ticket's trail). Every code is
 // shown by its Chinese label from the server's one table (/api/v1/reports/labels).
-import { html, useState, useEffect } from '/staff/vendor/htm-preact-standalone.module.js';
+import { html, useState, useEffect, useRef } from '/staff/vendor/htm-preact-standalone.module.js';
 import { get, post, label, loadLabels, staffName } from '/staff/api.js';
 
 const STATES = { open: '待核实', verified: '已核实', appealing: '申诉待审批', closed: '已办结' };
@@ -29,17 +29,18 @@ function FollowUps({ me }) {
   const [result, setResult] = useState('rectified');
   const [decision, setDecision] = useState('approve');
   const mine = (f) => f.appeal_by === `staff:${me}`;
-  // `stale()`: the tab changed while this list was loading (a slow first load must not
-  // overwrite the list of the tab clicked since).
-  const load = (stale = () => false) => Promise.all([hallLoaded, loadLabels()])
-    .then(() => get('/api/v1/follow-ups' + (state ? '?state=' + state : '')))
-    .then((r) => { if (!stale()) setRows(r); })
-    .catch((e) => { if (!stale()) setError(e.message); });
-  useEffect(() => {
-    let left = false;
-    load(() => left);
-    return () => { left = true; };
-  }, [state]);
+  // A list that arrives after its tab was left is dropped: a slow load must not overwrite the
+  // list of the tab clicked since.
+  const shown = useRef(state);
+  shown.current = state;
+  const load = () => {
+    const tab = state;
+    return Promise.all([hallLoaded, loadLabels()])
+      .then(() => get('/api/v1/follow-ups' + (tab ? '?state=' + tab : '')))
+      .then((r) => { if (shown.current === tab) setRows(r); })
+      .catch((e) => { if (shown.current === tab) setError(e.message); });
+  };
+  useEffect(() => { load(); }, [state]);
   const act = async (f) => {
     setError('');
     try {

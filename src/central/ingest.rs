@@ -412,6 +412,9 @@ pub async fn forget_derived(
     client: &mut Client,
     halls: &[String],
 ) -> Result<Vec<String>, tokio_postgres::Error> {
+    let mut halls = halls.to_vec();
+    halls.sort_unstable();
+    halls.dedup();
     let tx = client.transaction().await?;
     let ids: Vec<String> = tx
         .query(

@@ -155,28 +155,44 @@ async fn roll_hall(client: &mut Client, hall_id: &str) -> Result<(), ingest::Ing
     Ok(())
 }
 
-/// Bring `halls` all the way up to their events, waiting out another process that holds one
-/// (a hall's uplink rolling it up), for at most `patience`; the halls still behind then.
+/// Bring `halls` up to the events they held when this was called, waiting out another
+/// process that holds one (a hall's uplink rolling it up), for at most `patience`; the halls
+/// still short of that then.
 pub async fn roll_up(
     client: &mut Client,
     halls: &[String],
     patience: std::time::Duration,
 ) -> Result<Vec<String>, ingest::IngestError> {
     let deadline = std::time::Instant::now() + patience;
+    let targets: Vec<(String, i64)> = client
+        .query(
+            "SELECT hall_id, last_seq FROM halls WHERE hall_id = ANY($1) ORDER BY hall_id",
+            &[&halls],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     loop {
-        let behind: Vec<String> = ingest::behind(client)
-            .await?
-            .into_iter()
-            .map(|(h, _)| h)
-            .filter(|h| halls.is_empty() || halls.contains(h))
-            .collect();
-        if behind.is_empty() || std::time::Instant::now() >= deadline {
-            return Ok(behind);
+        let mut short = Vec::new();
+        for (hall, target) in &targets {
+            let rolled: i64 = client
+                .query_opt(
+                    "SELECT rolled_seq FROM rollup_marks WHERE hall_id = $1",
+                    &[hall],
+                )
+                .await?
+                .map_or(0, |r| r.get(0));
+            if rolled < *target {
+                short.push(hall.clone());
+            }
+        }
+        if short.is_empty() || std::time::Instant::now() >= deadline {
+            return Ok(short);
         }
         let mut moved = false;
-        for h in &behind {
-            let n = ingest::materialize(client, h, uplink::ROLL_BATCH, None).await?;
-            moved |= n > 0;
+        for h in &short {
+            moved |= ingest::materialize(client, h, uplink::ROLL_BATCH, None).await? > 0;
         }
         if !moved {
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;

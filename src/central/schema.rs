@@ -170,6 +170,9 @@ const MIGRATIONS: &[&str] = &[
     // rebuilt from the log. Until now the two moved together, so every hall's rollups stand
     // at its event mark.
     r#"
+    -- An older hallq's batch in flight has moved `last_seq` with its rollups: wait it out, and
+    -- hold the next one until the trigger below is in place, so the marks start true.
+    LOCK TABLE halls IN SHARE ROW EXCLUSIVE MODE;
     CREATE TABLE rollup_marks (
         hall_id    TEXT PRIMARY KEY,
         rolled_seq BIGINT NOT NULL DEFAULT 0,

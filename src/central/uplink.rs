@@ -36,6 +36,8 @@ pub const BUSY_BATCH: usize = 250;
 /// this many events before it brings the rollups up to them, so a day's rollup rows are
 /// rewritten once for many batches.
 pub const ROLL_BATCH: usize = 50_000;
+/// How long the uplink leaves failed rollups before it tries them again.
+const ROLL_RETRY: Duration = Duration::from_secs(30);
 /// Events per rollup transaction while the hall is issuing (a few milliseconds of the
 /// centre's time; a large backlog of rollups is the central server's to finish).
 const BUSY_ROLL: usize = 2_500;
@@ -212,17 +214,26 @@ impl Uplink {
                 pace.unrolled += read;
                 // The rollups follow once the backlog is shipped, or a rollup batch of it; a
                 // little at a time while the hall is issuing.
-                if pace.unrolled >= ROLL_BATCH || (read < limit && pace.unrolled > 0) {
+                let due = pace.unrolled >= ROLL_BATCH || (read < limit && pace.unrolled > 0);
+                if due && pace.roll_again_at.is_none_or(|t| Instant::now() >= t) {
                     let most = if pace.hall_busy { BUSY_ROLL } else { ROLL_BATCH };
                     let held = Some(&mut pace.held);
                     match ingest::materialize(&mut client, &self.hall.hall_id, most, held).await {
-                        Ok(n) if n < most => pace.unrolled = 0,
-                        Ok(n) => pace.unrolled = pace.unrolled.saturating_sub(n).max(1),
-                        // The events are in; the rollups wait for the central server (or
-                        // the next events). A fault in them must not stop the shipping.
+                        Ok(n) => {
+                            pace.roll_again_at = None;
+                            pace.unrolled = if n < most {
+                                0
+                            } else {
+                                pace.unrolled.saturating_sub(n).max(1)
+                            };
+                        }
+                        // The events are in: a fault in the rollups must not stop the shipping.
+                        // They are tried again a while later (the central server may finish
+                        // them first).
                         Err(e) if !client.is_closed() => {
-                            tracing::warn!(error = %e, "uplink: rollups left to the central server");
-                            pace.unrolled = 0;
+                            tracing::warn!(error = %e, retry_in = ?ROLL_RETRY, "uplink: rollups failed");
+                            pace.unrolled = pace.unrolled.max(1);
+                            pace.roll_again_at = Some(Instant::now() + ROLL_RETRY);
                         }
                         Err(e) => return Err(e.into()),
                     }
@@ -336,6 +347,8 @@ struct Pace {
     unrolled: usize,
     /// The shipped events the rollups have not taken yet.
     held: ingest::Held,
+    /// After failed rollups, when to try them again.
+    roll_again_at: Option<Instant>,
 }
 
 impl Pace {
@@ -349,6 +362,7 @@ impl Pace {
             // A session starts by looking: the last one may have left rollups behind.
             unrolled: 1,
             held: ingest::Held::default(),
+            roll_again_at: None,
         }
     }
 

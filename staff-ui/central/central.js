@@ -35,13 +35,15 @@ const HALLS = [
 ];
 let chart = null;
 
-async function api(method, path, body) {
+// A 401 means the session is gone: back to the login form (`login`: the login itself, whose
+// 401 says why, e.g. a wrong password).
+async function api(method, path, body, login = false) {
   const r = await fetch(path, {
     method, credentials: 'same-origin',
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
-  if (r.status === 401) { showLogin(); throw new Error('请登录 Please log in'); }
+  if (r.status === 401 && !login) { showLogin(); throw new Error('请登录 Please log in'); }
   if (r.status === 204) return null;
   const data = await r.json();
   if (!r.ok) throw new Error(data.message || data.error || r.status);
@@ -59,6 +61,7 @@ function table(el, rows, cols) {
 }
 
 function showLogin() {
+  $('login').reset();
   $('login').hidden = false; $('main').hidden = true; $('logout').hidden = true; $('who').textContent = '';
 }
 
@@ -66,6 +69,7 @@ async function halls() {
   const h = await api('GET', '/api/v1/central/halls');
   table($('halls'), h.halls, HALLS);
   $('refreshed').textContent = '更新于 ' + local(new Date().toISOString());
+  $('error').textContent = '';
 }
 
 // After login: the halls, and last month's report at once; the halls' lag every 15 s.
@@ -75,9 +79,9 @@ async function showMain() {
   $('who').textContent = `${me.name || me.username}（${me.username}）`;
   $('error').textContent = '';
   $('login').hidden = true; $('main').hidden = false; $('logout').hidden = false;
+  refresh = refresh || setInterval(() => { if (!$('main').hidden) run(halls()); }, 15000);
   await halls();
   await report();
-  refresh = refresh || setInterval(() => { if (!$('main').hidden) run(halls()); }, 15000);
 }
 
 function query() {
@@ -112,7 +116,7 @@ function run(p) { p.catch((e) => { $('error').textContent = e.message; }); }
 $('login').addEventListener('submit', (ev) => {
   ev.preventDefault();
   const f = new FormData($('login'));
-  run(api('POST', '/api/v1/session', { username: f.get('username'), password: f.get('password') }).then(showMain));
+  run(api('POST', '/api/v1/session', { username: f.get('username'), password: f.get('password') }, true).then(showMain));
 });
 $('query').addEventListener('submit', (ev) => run(report(ev)));
 $('logout').addEventListener('click', () => run(api('DELETE', '/api/v1/session').then(showLogin)));
@@ -122,4 +126,7 @@ const last = new Date(today.getFullYear(), today.getMonth(), 0);
 const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 $('query').from.value = iso(first);
 $('query').to.value = iso(last);
-showMain().catch(() => {}); // not logged in yet: the form shows
+// Not logged in yet: the form shows, and nothing more is said; any other failure is shown.
+showMain().catch((e) => {
+  if ($('login').hidden) { showLogin(); $('error').textContent = e.message; }
+});

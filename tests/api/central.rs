@@ -377,7 +377,7 @@ async fn rebuilt_rollups_come_back_from_the_events_once() {
     );
 
     // Hall a, rebuilt here and now.
-    let (code, out, err) = run(&["--halls", "a", "--now"]);
+    let (code, out, err) = run(&["--halls", "a,a", "--now"]);
     assert_eq!(code, Some(0), "{out}{err}");
     assert!(
         out.contains("derived rows dropped for a") && out.contains("rebuilt"),
@@ -468,7 +468,9 @@ async fn events_land_while_the_rollups_fail() {
     c.batch_execute("DROP TRIGGER refuse ON tickets")
         .await
         .expect("mend");
-    // The next event takes the rollups along.
+    // The uplink tries its rollups again only after a while; the central server, within
+    // seconds. Meanwhile the hall goes on issuing and shipping.
+    let _central = spawn_central(&url).await;
     a.issue("xf").await;
     caught_up(&a, &url, "a").await;
     assert_same_counts(&a, &url, "a").await;

@@ -74,10 +74,31 @@ async fn a_central_manager_reads_the_waits_by_hall() {
         .expect("navigates");
     b.wait_for("!document.getElementById('login').hidden", 10)
         .await;
-    b.type_into("#login input[name=username]", "chief").await;
-    b.type_into("#login input[name=password]", "central-pass")
+    let log_in = |password: &'static str| {
+        let b = &b;
+        async move {
+            b.client
+                .execute(
+                    "const f = document.getElementById('login'); f.username.value = 'chief'; f.password.value = arguments[0];",
+                    vec![json!(password)],
+                )
+                .await
+                .expect("fill the form");
+            b.click("#login button").await;
+        }
+    };
+    // A wrong password is said as the server says it, and the form stays.
+    log_in("not-the-password").await;
+    let said = b
+        .wait_for("document.getElementById('error').textContent", 10)
         .await;
-    b.click("#login button").await;
+    assert_ne!(said, json!("请登录 Please log in"));
+    assert!(
+        b.wait_for("!document.getElementById('login').hidden", 5)
+            .await
+            == json!(true)
+    );
+    log_in("central-pass").await;
     // Both halls, every event shipped and in the reports.
     let halls = b
         .wait_for(
@@ -185,5 +206,14 @@ async fn a_central_manager_reads_the_waits_by_hall() {
         10,
     )
     .await;
+    let left = b
+        .client
+        .execute(
+            "return document.getElementById('login').password.value",
+            vec![],
+        )
+        .await
+        .expect("form");
+    assert_eq!(left, json!(""), "the password is not left in the form");
     b.close().await;
 }
