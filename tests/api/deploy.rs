@@ -11,9 +11,9 @@ fn repo(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect(path)
 }
 
-/// `Key=value` lines of the unit, in order.
-fn unit_keys() -> Vec<(String, String)> {
-    repo("deploy/hallq.service")
+/// `Key=value` lines of the unit at `path`, in order.
+fn unit_keys(path: &str) -> Vec<(String, String)> {
+    repo(path)
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('['))
@@ -24,7 +24,7 @@ fn unit_keys() -> Vec<(String, String)> {
 
 #[test]
 fn the_unit_is_hardened_restarts_and_keeps_its_data_in_the_state_directory() {
-    let keys = unit_keys();
+    let keys = unit_keys("deploy/hallq.service");
     let get = |k: &str| -> Vec<&str> {
         keys.iter()
             .filter(|(key, _)| key == k)
@@ -56,6 +56,69 @@ fn the_unit_is_hardened_restarts_and_keeps_its_data_in_the_state_directory() {
     assert!(repo("deploy/hallq.default").contains("\nHALLQ_LISTEN=127.0.0.1:8080\n"));
 }
 
+/// The central server's unit: the same hardening, no state of its own, loopback defaults
+/// that /etc/default/hallq-central (root's only: it may hold the database password) overrides.
+#[test]
+fn the_central_unit_is_hardened_and_reads_its_database_from_a_private_file() {
+    let keys = unit_keys("deploy/central/hallq-central.service");
+    let get = |k: &str| -> Vec<&str> {
+        keys.iter()
+            .filter(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    };
+    for (k, v) in [
+        ("DynamicUser", "yes"),
+        ("ProtectSystem", "strict"),
+        ("PrivateDevices", "yes"),
+        ("NoNewPrivileges", "yes"),
+        ("Restart", "on-failure"),
+        ("EnvironmentFile", "-/etc/default/hallq-central"),
+        ("WantedBy", "multi-user.target"),
+    ] {
+        assert_eq!(get(k), [v], "{k}");
+    }
+    assert!(get("StateDirectory").is_empty());
+    assert_eq!(
+        get("ExecStart"),
+        ["/usr/bin/hallq central serve --pg ${HALLQ_CENTRAL_PG} --listen ${HALLQ_CENTRAL_LISTEN}"]
+    );
+    assert_eq!(
+        get("Environment"),
+        [
+            "HALLQ_CENTRAL_LISTEN=127.0.0.1:8090",
+            "HALLQ_CENTRAL_PG=postgres://hallq@127.0.0.1:5432/hallq_central"
+        ]
+    );
+    let default = repo("deploy/central/hallq-central.default");
+    for line in default
+        .lines()
+        .filter(|l| !l.starts_with('#') && l.contains('='))
+    {
+        if let Some(url) = line.strip_prefix("HALLQ_CENTRAL_PG=") {
+            assert!(url.contains("@127.0.0.1:"), "{line}");
+        }
+        if let Some(addr) = line.strip_prefix("HALLQ_CENTRAL_LISTEN=") {
+            assert!(addr.starts_with("127.0.0.1:"), "{line}");
+        }
+    }
+    // Installed, not enabled; its settings root's only.
+    let cargo: toml::Table = toml::from_str(&repo("Cargo.toml")).expect("Cargo.toml");
+    let deb = &cargo["package"]["metadata"]["deb"];
+    let assets = deb["assets"].as_array().expect("assets");
+    let default_asset = assets
+        .iter()
+        .find(|a| a[1].as_str() == Some("etc/default/hallq-central"))
+        .expect("the central settings are shipped");
+    assert_eq!(default_asset[2].as_str(), Some("600"));
+    assert!(
+        assets
+            .iter()
+            .any(|a| a[1].as_str() == Some("usr/lib/systemd/system/hallq-central.service"))
+    );
+    assert_eq!(deb["systemd-units"]["unit-name"].as_str(), Some("hallq"));
+}
+
 #[test]
 fn systemd_analyze_verifies_the_unit_where_systemd_is_installed() {
     let Ok(out) = Command::new("systemd-analyze").arg("--version").output() else {
@@ -66,23 +129,28 @@ fn systemd_analyze_verifies_the_unit_where_systemd_is_installed() {
     // Verify a copy whose ExecStart names the binary this build made (the packaged path
     // /usr/bin/hallq does not exist on a build machine).
     let dir = tempfile::tempdir().expect("dir");
-    let unit = dir.path().join("hallq.service");
-    let text = repo("deploy/hallq.service").replace("/usr/bin/hallq", env!("CARGO_BIN_EXE_hallq"));
-    std::fs::write(&unit, text).expect("write");
-    let out = Command::new("systemd-analyze")
-        .args(["verify", "--man=no"])
-        .arg(&unit)
-        .output()
-        .expect("runs");
-    let err = String::from_utf8_lossy(&out.stderr);
-    let about_ours: Vec<&str> = err
-        .lines()
-        .filter(|l| l.contains("hallq.service"))
-        .collect();
-    assert!(
-        out.status.success() && about_ours.is_empty(),
-        "systemd-analyze verify: {err}"
-    );
+    for (path, name) in [
+        ("deploy/hallq.service", "hallq.service"),
+        (
+            "deploy/central/hallq-central.service",
+            "hallq-central.service",
+        ),
+    ] {
+        let unit = dir.path().join(name);
+        let text = repo(path).replace("/usr/bin/hallq", env!("CARGO_BIN_EXE_hallq"));
+        std::fs::write(&unit, text).expect("write");
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(&unit)
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        let about_ours: Vec<&str> = err.lines().filter(|l| l.contains(name)).collect();
+        assert!(
+            out.status.success() && about_ours.is_empty(),
+            "systemd-analyze verify {name}: {err}"
+        );
+    }
 }
 
 #[test]
