@@ -22,15 +22,18 @@ fn unit_keys(path: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The values of `key` in `keys`, in order.
+fn values<'a>(keys: &'a [(String, String)], key: &str) -> Vec<&'a str> {
+    keys.iter()
+        .filter(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
 #[test]
 fn the_unit_is_hardened_restarts_and_keeps_its_data_in_the_state_directory() {
     let keys = unit_keys("deploy/hallq.service");
-    let get = |k: &str| -> Vec<&str> {
-        keys.iter()
-            .filter(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
+    let get = |k: &str| values(&keys, k);
     for (k, v) in [
         ("DynamicUser", "yes"),
         ("StateDirectory", "hallq"),
@@ -61,12 +64,7 @@ fn the_unit_is_hardened_restarts_and_keeps_its_data_in_the_state_directory() {
 #[test]
 fn the_central_unit_is_hardened_and_reads_its_database_from_a_private_file() {
     let keys = unit_keys("deploy/central/hallq-central.service");
-    let get = |k: &str| -> Vec<&str> {
-        keys.iter()
-            .filter(|(key, _)| key == k)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    };
+    let get = |k: &str| values(&keys, k);
     for (k, v) in [
         ("DynamicUser", "yes"),
         ("ProtectSystem", "strict"),
