@@ -1,5 +1,5 @@
 // 多厅统计 (/central/): the central server's page. Halls and their uplink lag, and the
-// cross-hall waits report as a table, a Chart.js chart and CSV/Excel downloads.
+// cross-hall waits report as a table, two Chart.js charts and CSV/Excel downloads.
 const $ = (id) => document.getElementById(id);
 // Formats as on the hall's own report page: durations 时:分:秒, shares as percentages.
 const num = (x) => (x == null ? '—' : String(x));
@@ -33,7 +33,7 @@ const HALLS = [
   ['lag_events', '未上报事件', num], ['lag_s', '距上次上报' + D, duration],
   ['rollup_lag_events', '未入报表事件', num],
 ];
-let chart = null;
+let charts = [];
 
 // A 401 means the session is gone: back to the login form (`login`: the login itself, whose
 // 401 says why, e.g. a wrong password).
@@ -97,18 +97,40 @@ async function report(ev) {
   const r = await api('GET', '/api/v1/central/reports/waits?' + q);
   table($('report'), [...r.rows, { ...r.total, hall_id: '合计' }], COLUMNS);
   for (const fmt of ['csv', 'xlsx']) { q.set('format', fmt); $(fmt).href = '/api/v1/central/reports/waits?' + q; }
-  if (chart) chart.destroy();
-  chart = new window.Chart($('chart'), {
-    type: 'bar',
-    data: {
-      labels: r.rows.map((x) => (r.by === 'hall' ? `${x.label}（${x.hall_id}）` : (x.hall_id ? x.hall_id + ' ' : '') + x.label)),
-      datasets: [
-        { label: '平均等候（分钟）Avg wait, min', data: r.rows.map((x) => x.wait_mean_s == null ? null : x.wait_mean_s / 60), backgroundColor: '#b54708' },
-        { label: '等候P90（分钟）P90 wait, min', data: r.rows.map((x) => x.wait_p90_s == null ? null : x.wait_p90_s / 60), backgroundColor: '#7aa7d8' },
-      ],
-    },
-    options: { animation: false, maintainAspectRatio: false },
-  });
+  const labels = r.rows.map((x) => (r.by === 'hall' ? `${x.label}（${x.hall_id}）` : (x.hall_id ? x.hall_id + ' ' : '') + x.label));
+  const minutes = (s) => (s == null ? null : s / 60);
+  const share = (x) => (x == null ? null : x * 100);
+  for (const c of charts) c.destroy();
+  charts = [
+    // Waits: the mean and the 90th percentile, in minutes.
+    new window.Chart($('chart'), {
+      type: 'bar',
+      data: {
+        labels,
+        datasets: [
+          { label: '平均等候（分钟）Avg wait, min', data: r.rows.map((x) => minutes(x.wait_mean_s)), backgroundColor: '#b54708' },
+          { label: '等候P90（分钟）P90 wait, min', data: r.rows.map((x) => minutes(x.wait_p90_s)), backgroundColor: '#7aa7d8' },
+        ],
+      },
+      options: { animation: false, maintainAspectRatio: false },
+    }),
+    // Work and how it was received: cases finished (bars), the share waiting past the target
+    // and the share satisfied (lines over the bars, right axis).
+    new window.Chart($('chart2'), {
+      data: {
+        labels,
+        datasets: [
+          { type: 'bar', label: '办结（件）Served', data: r.rows.map((x) => x.served), backgroundColor: '#5b9bd5', yAxisID: 'y', order: 1 },
+          { type: 'line', label: '超时占比 % Over target', data: r.rows.map((x) => share(x.over_target_share)), borderColor: '#d9534f', backgroundColor: '#d9534f', yAxisID: 'y1', spanGaps: true, order: 0 },
+          { type: 'line', label: '满意率 % Satisfied', data: r.rows.map((x) => share(x.satisfaction_rate)), borderColor: '#2e7d32', backgroundColor: '#2e7d32', yAxisID: 'y1', spanGaps: true, order: 0 },
+        ],
+      },
+      options: {
+        animation: false, maintainAspectRatio: false,
+        scales: { y: { beginAtZero: true, position: 'left', ticks: { precision: 0 } }, y1: { min: 0, max: 100, position: 'right', grid: { drawOnChartArea: false } } },
+      },
+    }),
+  ];
 }
 
 function run(p) { p.catch((e) => { $('error').textContent = e.message; }); }

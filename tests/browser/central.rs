@@ -161,11 +161,20 @@ async fn a_central_manager_reads_the_waits_by_hall() {
     );
     let drawn = b
         .wait_for(
-            "window.Chart && Chart.getChart(document.getElementById('chart'))?.data.labels.length",
+            "window.Chart && ['chart', 'chart2'].map(id => Chart.getChart(document.getElementById(id))?.data.labels.length)",
             10,
         )
         .await;
-    assert_eq!(drawn, json!(2));
+    assert_eq!(drawn, json!([2, 2]), "both charts, a bar per hall");
+    let served = b
+        .client
+        .execute(
+            "return Chart.getChart(document.getElementById('chart2')).data.datasets[0].data",
+            vec![],
+        )
+        .await
+        .expect("served");
+    assert_eq!(served, json!([2, 3]));
     let csv = b
         .client
         .execute("return document.getElementById('csv').href", vec![])
