@@ -1,8 +1,7 @@
-//! One batch worked out on the shipping side, away from the database and off the async
-//! threads: tickets rebuilt from the batch's events (and the stored rows of tickets it moves
-//! on), the ratings, the rollup changes, and the events' and tickets' binary COPY payloads.
-//! `ingest` runs this beside the events' COPY, so the centre takes the events on one core
-//! while this side works out the rest on the other. Pure: no IO.
+//! The binary COPY payloads of a batch, and its rollups worked out away from the database and
+//! off the async threads: tickets rebuilt from the batch's events (and the stored rows of
+//! tickets it moves on), the ratings and the rollup changes (`work`, which `ingest::materialize`
+//! runs on a blocking thread). Pure: no IO.
 
 use std::collections::{HashMap, HashSet};
 

@@ -98,7 +98,7 @@ pub async fn register(client: &mut Client, hall: &HallInfo) -> Result<i64, tokio
 }
 
 /// Store `batch` (ascending seq) for `hall` in one transaction; `hall_last_seq` is the hall's
-/// newest event when the batch was read (for the lag). Returns how many events were new.
+/// newest event when the batch was read (for the lag). Returns what was stored (`Shipment`).
 ///
 /// The hall ships its log in order and the centre's `last_seq` moves in the same transaction
 /// as the rows, so the events past `last_seq` are exactly the new ones (the primary key on
@@ -234,10 +234,9 @@ impl Held {
 ///
 /// The mark's row is taken with `SKIP LOCKED`, so the uplink and the central server, which
 /// both run this, never wait on each other or apply an event twice. The events are read back
-/// by the key's range; while the old rollup rows come back, this side works out the batch's
-/// tickets, ratings and changes on a blocking thread (`batch::work`), then everything goes
-/// out pipelined, with one wait for the old rollup rows (merged in `rollup`) and one for the
-/// commit.
+/// by the key's range (or taken from `held`); the batch's tickets, ratings and rollup changes
+/// are worked out on a blocking thread (`batch::work`), then everything goes out pipelined,
+/// with one wait for the old rollup rows (merged in `rollup`) and one for the commit.
 ///
 /// `held`: events this process shipped and still holds (the uplink's); those past the mark are
 /// taken from it rather than read back, and what gets rolled up is let go.
@@ -260,8 +259,8 @@ pub async fn materialize_timed(
 ) -> Result<usize, IngestError> {
     stages.start();
     let tx = client.transaction().await?;
-    // With the mark, the hall's wait target and latest rollup day: rollup rows after it are
-    // new for sure, and need no look for a stored row (a backward step of the rollups' key).
+    // The mark, held until commit (or passed over if another process holds it), and the
+    // hall's wait target.
     let Some(row) = tx
         .query_opt(
             "SELECT m.rolled_seq, h.wait_target_s
@@ -276,8 +275,9 @@ pub async fn materialize_timed(
     let (rolled, target): (i64, i32) = (row.get(0), row.get(1));
     let limit = limit.max(1);
     let held_events = held.as_deref_mut().and_then(|h| h.take(rolled, limit));
-    // Read after the lock (a statement of its own, so it sees what a rollup that held the
-    // mark until now committed).
+    // The hall's latest rollup day: rollup rows after it are new for sure, and need no look
+    // for a stored row. Read after the lock (a statement of its own, so it sees what a rollup
+    // that held the mark until now committed).
     let hall: [&(dyn ToSql + Sync); 1] = [&hall_id];
     let latest_day = tx.query_one(
         "SELECT to_char(MAX(day), 'YYYY-MM-DD') FROM day_queue WHERE hall_id = $1",
@@ -445,18 +445,38 @@ pub async fn forget_derived(
     Ok(ids)
 }
 
-/// Every hall whose rollups trail its events, with how many events they trail by (in seq).
-pub async fn behind(client: &Client) -> Result<Vec<(String, i64)>, tokio_postgres::Error> {
+/// Where a hall's events and its rollups stand: the last event stored, and the last applied
+/// to the tickets, ratings and rollups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Marks {
+    pub hall_id: String,
+    pub last_seq: i64,
+    pub rolled_seq: i64,
+}
+
+impl Marks {
+    /// Whether the rollups trail the events.
+    pub fn behind(&self) -> bool {
+        self.rolled_seq < self.last_seq
+    }
+}
+
+/// The marks of `halls` (every hall when empty), by hall id.
+pub async fn marks(client: &Client, halls: &[String]) -> Result<Vec<Marks>, tokio_postgres::Error> {
     Ok(client
         .query(
-            "SELECT h.hall_id, h.last_seq - m.rolled_seq
-             FROM halls h JOIN rollup_marks m USING (hall_id)
-             WHERE m.rolled_seq < h.last_seq ORDER BY h.hall_id",
-            &[],
+            "SELECT h.hall_id, h.last_seq, COALESCE(m.rolled_seq, 0)
+             FROM halls h LEFT JOIN rollup_marks m USING (hall_id)
+             WHERE cardinality($1::text[]) = 0 OR h.hall_id = ANY($1) ORDER BY h.hall_id",
+            &[&halls],
         )
         .await?
         .iter()
-        .map(|r| (r.get(0), r.get(1)))
+        .map(|r| Marks {
+            hall_id: r.get(0),
+            last_seq: r.get(1),
+            rolled_seq: r.get(2),
+        })
         .collect())
 }
 
@@ -543,10 +563,7 @@ fn static_outcome(s: &str) -> Option<&'static str> {
 }
 
 fn static_level(s: &str) -> Option<&'static str> {
-    crate::domain::rating::RatingLevel::ALL
-        .into_iter()
-        .map(|l| l.as_str())
-        .find(|l| *l == s)
+    crate::domain::rating::RatingLevel::parse(s).map(|l| l.as_str())
 }
 
 /// A binary COPY of `payload` (from `wire::CopyRows`) into `table` of `columns`, in one piece.

@@ -139,9 +139,12 @@ async fn roll_forever(url: String) {
 /// returns how many failed.
 pub async fn roll_all(client: &mut Client) -> Result<usize, tokio_postgres::Error> {
     let mut failed = 0;
-    for (hall_id, _) in ingest::behind(client).await? {
-        if let Err(e) = roll_hall(client, &hall_id).await {
-            tracing::warn!(hall = %hall_id, error = %e, "central rollups");
+    for m in ingest::marks(client, &[]).await? {
+        if !m.behind() {
+            continue;
+        }
+        if let Err(e) = roll_hall(client, &m.hall_id).await {
+            tracing::warn!(hall = %m.hall_id, error = %e, "central rollups");
             failed += 1;
         }
     }
@@ -164,29 +167,18 @@ pub async fn roll_up(
     patience: std::time::Duration,
 ) -> Result<Vec<String>, ingest::IngestError> {
     let deadline = std::time::Instant::now() + patience;
-    let targets: Vec<(String, i64)> = client
-        .query(
-            "SELECT hall_id, last_seq FROM halls WHERE hall_id = ANY($1) ORDER BY hall_id",
-            &[&halls],
-        )
-        .await?
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let targets = ingest::marks(client, halls).await?;
     loop {
-        let mut short = Vec::new();
-        for (hall, target) in &targets {
-            let rolled: i64 = client
-                .query_opt(
-                    "SELECT rolled_seq FROM rollup_marks WHERE hall_id = $1",
-                    &[hall],
-                )
-                .await?
-                .map_or(0, |r| r.get(0));
-            if rolled < *target {
-                short.push(hall.clone());
-            }
-        }
+        let now = ingest::marks(client, halls).await?;
+        let short: Vec<String> = targets
+            .iter()
+            .filter(|t| {
+                now.iter()
+                    .find(|m| m.hall_id == t.hall_id)
+                    .is_some_and(|m| m.rolled_seq < t.last_seq)
+            })
+            .map(|t| t.hall_id.clone())
+            .collect();
         if short.is_empty() || std::time::Instant::now() >= deadline {
             return Ok(short);
         }

@@ -3,9 +3,9 @@
 //! statements), the batch's changes are added to them in Rust, arrays and all, and every
 //! touched row goes back in one binary COPY per table (`rows`): no per-row SQL array
 //! arithmetic, one wait for the reads whatever the batch's size. Bucket counts are written as
-//! their nonzero span (`wire::Counts`). Runs inside the batch's transaction, which holds the
-//! hall's row in `halls`, so no other writer touches these rows meanwhile, and a failed batch
-//! leaves the old rows in place.
+//! their nonzero span (`wire::Counts`). Runs inside `ingest::materialize`'s transaction, which
+//! holds the hall's rollup mark, so no other writer touches these rows meanwhile, and a failed
+//! batch leaves the old rows in place.
 
 use std::collections::HashMap;
 

@@ -34,13 +34,6 @@ impl Stages {
         }
     }
 
-    /// Every stage of `other` added to this one's.
-    pub fn absorb(&mut self, other: &Stages) {
-        for (name, d) in &other.items {
-            self.add(name, *d);
-        }
-    }
-
     /// The stages and their summed times.
     pub fn items(&self) -> &[(&'static str, Duration)] {
         &self.items
@@ -62,10 +55,8 @@ mod tests {
         a.add("copy", Duration::from_millis(5));
         a.add("rollups", Duration::from_millis(2));
         a.add("copy", Duration::from_millis(1));
-        let mut b = Stages::default();
-        b.add("commit", Duration::from_millis(3));
-        b.add("copy", Duration::from_millis(4));
-        a.absorb(&b);
+        a.add("commit", Duration::from_millis(3));
+        a.add("copy", Duration::from_millis(4));
         let names: Vec<_> = a.items().iter().map(|(n, _)| *n).collect();
         assert_eq!(names, ["copy", "rollups", "commit"]);
         assert_eq!(a.items()[0].1, Duration::from_millis(10));
