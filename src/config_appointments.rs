@@ -140,15 +140,19 @@ impl AppointmentsSection {
     }
 }
 
-/// Whether `capacity` bookings in each ordinary slot leave walk-ins part of the daily quota.
+/// Whether the bookings of each ordinary slot (`capacity_at` its start) leave walk-ins part of
+/// the daily quota.
 fn check_places(
     hours: &[Spans; 7],
     slot_minutes: u32,
-    capacity: u32,
+    capacity_at: impl Fn(Time) -> u32,
     daily_quota: u32,
 ) -> Result<(), String> {
     for spans in hours {
-        let places = cut(spans, slot_minutes, false).len() as u64 * u64::from(capacity);
+        let places: u64 = cut(spans, slot_minutes, false)
+            .iter()
+            .map(|s| u64::from(capacity_at(s.start)))
+            .sum();
         if places >= u64::from(daily_quota) {
             return Err(format!(
                 "{places} bookable places a day leave nothing of the daily quota {daily_quota} for walk-ins"
@@ -191,8 +195,13 @@ pub fn staffed_capacities(plan: &mut Plan) -> Result<(), (usize, &'static str, S
         };
         ap.capacity = c;
         ap.reduced = reduced;
-        check_places(&ap.hours, ap.slot_minutes, c, q.daily_quota)
-            .map_err(|m| (i, "staffed_percent", m))?;
+        check_places(
+            &ap.hours,
+            ap.slot_minutes,
+            |t| ap.capacity_at(t),
+            q.daily_quota,
+        )
+        .map_err(|m| (i, "staffed_percent", m))?;
     }
     Ok(())
 }
@@ -309,7 +318,7 @@ impl QueueAppointmentsSection {
             }
         }
         if self.staffed_percent.is_none() {
-            check_places(&hours, self.slot_minutes, capacity, daily_quota)
+            check_places(&hours, self.slot_minutes, |_| capacity, daily_quota)
                 .map_err(|m| ("capacity", m))?;
         }
         if hours.iter().chain(extended.iter()).all(Vec::is_empty) {
@@ -556,6 +565,29 @@ mod tests {
         for start in [t(9, 0), t(10, 30), t(11, 0), t(14, 0), t(16, 0)] {
             assert_eq!(ap.capacity_at(start), ap.capacity, "{start}");
         }
+        // The daily quota is weighed against each slot's own places: one more than a day's
+        // leaves walk-ins room, though it is less than every slot at full capacity.
+        let day_places = |d: &Spans| -> u64 {
+            cut(d, ap.slot_minutes, false)
+                .iter()
+                .map(|s| u64::from(ap.capacity_at(s.start)))
+                .sum()
+        };
+        let most = ap.hours.iter().map(day_places).max().expect("7 days");
+        let slots = ap
+            .hours
+            .iter()
+            .map(|d| cut(d, ap.slot_minutes, false).len() as u64)
+            .max()
+            .expect("7 days");
+        assert!(most + 1 < slots * u64::from(ap.capacity));
+        let mut tight = plan.clone();
+        let q = tight.queues.iter_mut().find(|q| q.id == "sb").expect("sb");
+        q.daily_quota = u32::try_from(most + 1).expect("small");
+        staffed_capacities(&mut tight).expect("the thinned slots leave room");
+        let q = tight.queues.iter_mut().find(|q| q.id == "sb").expect("sb");
+        q.daily_quota = u32::try_from(most).expect("small");
+        staffed_capacities(&mut tight).expect_err("no room left");
         // A queue with a fixed capacity keeps it in every slot.
         let mut fixed = plan.clone();
         let q = fixed.queues.iter_mut().find(|q| q.id == "sb").expect("sb");
