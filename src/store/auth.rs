@@ -192,12 +192,7 @@ pub fn facts(c: &Connection, subject: Subject<'_>) -> Result<AccountFacts> {
         },
         Subject::StaffNo { username, staff_no } => AccountFacts {
             user: user(c, username)?.map(|u| u.user),
-            staff_no_holder: c
-                .prepare_cached(
-                    "SELECT username FROM staff_cards WHERE staff_no = ?1 AND username <> ?2",
-                )?
-                .query_row([staff_no, username], |r| r.get(0))
-                .optional()?,
+            staff_no_holder: super::staff_cards::holder_of(c, staff_no, username)?,
             ..AccountFacts::default()
         },
         Subject::Device(id) => AccountFacts {

@@ -56,6 +56,17 @@ pub fn set_staff_no(c: &Connection, username: &str, staff_no: Option<&str>) -> R
     Ok(())
 }
 
+/// Who other than `except` carries staff number `staff_no` on their card, if anyone.
+pub fn holder_of(c: &Connection, staff_no: &str, except: &str) -> Result<Option<String>> {
+    Ok(
+        c.prepare_cached(
+            "SELECT username FROM staff_cards WHERE staff_no = ?1 AND username <> ?2",
+        )?
+        .query_row([staff_no, except], |r| r.get(0))
+        .optional()?,
+    )
+}
+
 /// Set or remove the photo (inside the caller's transaction).
 pub fn set_photo(
     c: &Connection,
