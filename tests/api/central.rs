@@ -13,51 +13,9 @@ use crate::pg::Pg;
 
 const PHONE: &str = "13800138000";
 
-fn uplinked(url: &str, hall_id: &str) -> String {
-    format!(
-        "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{hall_id}\"\n",
-        shipped_config()
-    )
-}
-
-fn hall_count(hall: &TestHall, sql: &str) -> i64 {
-    let c = rusqlite::Connection::open(&hall.db).expect("hall db");
-    c.query_row(sql, [], |r| r.get(0)).expect(sql)
-}
-
 async fn central_count(url: &str, sql: &str) -> i64 {
     let c = hallq::central::connect(url).await.expect("central db");
     c.query_one(sql, &[]).await.expect(sql).get(0)
-}
-
-/// Wait (at most a minute) until the centre holds every event of `hall`, and its tickets,
-/// ratings and rollups are derived from all of them.
-async fn caught_up(hall: &TestHall, url: &str, hall_id: &str) {
-    let want = hall_count(hall, "SELECT COALESCE(MAX(seq), 0) FROM events");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (got, rolled) = match hallq::central::connect(url).await {
-            Ok(c) => c
-                .query_opt(
-                    "SELECT h.last_seq, m.rolled_seq FROM halls h JOIN rollup_marks m USING (hall_id)
-                     WHERE hall_id = $1",
-                    &[&hall_id],
-                )
-                .await
-                .ok()
-                .flatten()
-                .map_or((0, 0), |r| (r.get::<_, i64>(0), r.get::<_, i64>(1))),
-            Err(_) => (0, 0),
-        };
-        if got >= want && rolled >= got {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{hall_id}: centre at {got} (rollups at {rolled}), hall at {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// The centre's counts for one hall equal the hall's own, once.
@@ -354,21 +312,13 @@ async fn rebuilt_rollups_come_back_from_the_events_once() {
     let derived = "SELECT (SELECT COUNT(*) FROM tickets) + (SELECT COUNT(*) FROM ratings)
                    + (SELECT COUNT(*) FROM day_queue) + (SELECT COUNT(*) FROM month_queue)";
     let before = central_count(&url, derived).await;
-    const BIN: &str = env!("CARGO_BIN_EXE_hallq");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(BIN)
-            .args(["central", "rebuild", "--pg", &url])
-            .args(args)
-            .output()
-            .expect("run hallq");
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
+        let mut all = vec!["central", "rebuild", "--pg", url.as_str()];
+        all.extend_from_slice(args);
+        crate::cli::run(&all)
     };
     let (code, _, err) = run(&["--halls", "a,nowhere"]);
-    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(code, 2, "{err}");
     assert!(err.contains("no such hall: a, nowhere"), "{err}");
     assert_eq!(
         central_count(&url, derived).await,
@@ -378,7 +328,7 @@ async fn rebuilt_rollups_come_back_from_the_events_once() {
 
     // Hall a, rebuilt here and now.
     let (code, out, err) = run(&["--halls", "a,a", "--now"]);
-    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("derived rows dropped for a") && out.contains("rebuilt"),
         "{out}"
@@ -388,7 +338,7 @@ async fn rebuilt_rollups_come_back_from_the_events_once() {
 
     // Every hall, left to the central server, which shows the lag until it has caught up.
     let (code, out, err) = run(&[]);
-    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("derived rows dropped for a, b"), "{out}");
     // (An uplink that ships a stray event meanwhile rolls its own hall up again: both are
     // right, so these look for the drop, not for its size.)
@@ -809,11 +759,6 @@ async fn two_halls_stay_apart_and_the_central_report_equals_each_halls_own() {
     let (s, page, _) = central_get(&base, None, "/central/").await;
     assert_eq!(s, StatusCode::OK);
     assert!(String::from_utf8_lossy(&page).contains("chart.umd.min.js"));
-}
-
-fn tz_day() -> String {
-    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
-    tz.to_datetime(tomorrow_at(12, 0)).date().to_string()
 }
 
 /// The central server throttles password guessing as the hall does (the same guard): five

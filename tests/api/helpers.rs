@@ -474,3 +474,53 @@ pub async fn spawn_central(url: &str) -> String {
     ));
     base
 }
+
+/// A hall config whose uplink ships to `url` as `hall_id`.
+pub fn uplinked(url: &str, hall_id: &str) -> String {
+    format!(
+        "{}\n[uplink]\nurl = \"{url}\"\nhall_id = \"{hall_id}\"\n",
+        shipped_config()
+    )
+}
+
+/// One number the hall's own database answers to `sql`.
+pub fn hall_count(hall: &TestHall, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(&hall.db).expect("hall db");
+    c.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+/// Wait (at most a minute) until the centre holds every event of `hall`, and its tickets,
+/// ratings and rollups are derived from all of them.
+pub async fn caught_up(hall: &TestHall, url: &str, hall_id: &str) {
+    let want = hall_count(hall, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (got, rolled) = match hallq::central::connect(url).await {
+            Ok(c) => c
+                .query_opt(
+                    "SELECT h.last_seq, m.rolled_seq FROM halls h JOIN rollup_marks m USING (hall_id)
+                     WHERE hall_id = $1",
+                    &[&hall_id],
+                )
+                .await
+                .ok()
+                .flatten()
+                .map_or((0, 0), |r| (r.get::<_, i64>(0), r.get::<_, i64>(1))),
+            Err(_) => (0, 0),
+        };
+        if got >= want && rolled >= got {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{hall_id}: centre at {got} (rollups at {rolled}), hall at {want}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The service day of `tomorrow_at`, the test halls' clock, as `YYYY-MM-DD`.
+pub fn tz_day() -> String {
+    let tz = jiff::tz::TimeZone::get("Asia/Shanghai").expect("tz");
+    tz.to_datetime(tomorrow_at(12, 0)).date().to_string()
+}
