@@ -430,12 +430,12 @@ async fn hall_while_shipping(
         url: url.to_string(),
         hall_id: "backlog".into(),
     };
-    let central = hallq::central::connect(url).await?;
+    let mut central = hallq::central::connect(url).await?;
     let (mut quiet, mut busy) = (super::Figures::empty(), super::Figures::empty());
     let (mut shipped, mut shipping_s) = (0u64, 0.0f64);
     let mut ratios: Vec<f64> = Vec::new();
     for round in 1..=a.rounds.max(1) {
-        forget_backlog(&central, &db).await?;
+        forget_backlog(&mut central, &db).await?;
         // Pairs of slices, one calm and one shipping, in alternating order, so the other
         // load on the machine falls on both alike; the uplink is started for each shipping
         // slice and stopped after it (it resumes from the hall's mark).
@@ -495,7 +495,7 @@ async fn hall_while_shipping(
     );
     // The backlog once more from the start with the kiosks stopped: the whole uplink (the
     // hall's reads, each ahead of its turn, and the centre's ingest), end to end.
-    forget_backlog(&central, &db).await?;
+    forget_backlog(&mut central, &db).await?;
     let (count, newest): (i64, i64) = rusqlite::Connection::open(&db)?.query_row(
         "SELECT COUNT(*), COALESCE(MAX(seq), 0) FROM events",
         [],
@@ -563,18 +563,16 @@ async fn hall_while_shipping(
 /// Make the centre forget the `backlog` hall's events and the hall its mark, so the next
 /// uplink ships its whole log again.
 async fn forget_backlog(
-    central: &tokio_postgres::Client,
+    central: &mut tokio_postgres::Client,
     db: &std::path::Path,
 ) -> anyhow::Result<()> {
+    // Its tickets, ratings, rollups and rollup mark as `central rebuild` drops them (nothing
+    // before the first round), then its events and event mark.
+    ingest::forget_derived(central, &["backlog".to_string()]).await?;
     central
         .batch_execute(
             "DELETE FROM events WHERE hall_id = 'backlog';
-             DELETE FROM tickets WHERE hall_id = 'backlog';
-             DELETE FROM ratings WHERE hall_id = 'backlog';
-             DELETE FROM day_queue WHERE hall_id = 'backlog';
-             DELETE FROM month_queue WHERE hall_id = 'backlog';
-             UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';
-             UPDATE rollup_marks SET rolled_seq = 0 WHERE hall_id = 'backlog';",
+             UPDATE halls SET last_seq = 0 WHERE hall_id = 'backlog';",
         )
         .await
         .or_else(|e| {

@@ -525,11 +525,10 @@ pub fn staffed_places_in(
 ) -> Option<(u32, u32)> {
     let q = plan.queue(queue)?;
     let ap = q.appointments.as_ref()?;
-    let secs = |t: Time| i64::from(t.hour()) * 3600 + i64::from(t.minute()) * 60;
     let away = |n: u32, (from, to): (Time, Time)| {
         super::rota::of_window(plan, n).any(|a| {
-            let overlap = secs(a.to.min(to)) - secs(a.from.max(from));
-            2 * overlap > secs(to) - secs(from)
+            let overlap = a.to.min(to).duration_since(a.from.max(from));
+            2 * overlap.as_secs() > to.duration_since(from).as_secs()
         })
     };
     let windows = plan

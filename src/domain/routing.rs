@@ -30,7 +30,8 @@ pub struct CallingRules {
 }
 
 impl CallingRules {
-    /// The rules with one ratio for both classes and no due rule.
+    /// The rules with one ratio for both classes and no due rule (the tests' plain hall).
+    #[cfg(test)]
     pub fn ratio(ratio: u32) -> CallingRules {
         CallingRules {
             green_ratio: ratio,

@@ -283,7 +283,7 @@ impl Hall {
                 },
                 WindowStatus::Paused => {
                     let back = match (state.pause_until, self.break_now(n, state)) {
-                        (Some(until), _) => (until.as_second() - now.as_second()) as f64,
+                        (Some(until), _) => in_s(until),
                         // Paused for its scheduled break: back when it ends, or a whole
                         // break after going if that is later.
                         (None, Some(b)) => self.rota_break(b, now).back_s(in_s(state.since)),
@@ -382,10 +382,7 @@ impl Hall {
     /// `b` of today as seconds from `now`.
     fn rota_break(&self, b: &rota::Away, now: Timestamp) -> estimate::Break {
         let at = |t: jiff::civil::Time| {
-            self.plan
-                .rules
-                .tz
-                .to_timestamp(self.day.to_datetime(t))
+            crate::domain::appointments::instant(&self.plan.rules.tz, self.day, t)
                 .map_or(0.0, |ts| (ts.as_second() - now.as_second()) as f64)
         };
         estimate::Break {
