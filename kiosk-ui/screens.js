@@ -57,7 +57,7 @@ function closedText(reason) {
 
 /** Why no queue of the hall issues now (null while one does, or before the hall is known):
  *  before opening, after the cut-off, 延时服务 (appointments only) or every quota taken. */
-export function hallClosed(hall) {
+function hallClosed(hall) {
   const qs = hall?.queues ?? [];
   if (!qs.length || qs.some((q) => q.open)) return null;
   if (qs.some((q) => q.closed_reason === 'appointments_only')) return 'appointments_only';
@@ -68,13 +68,12 @@ export function home(s) {
   // With nothing issuing, the big button says so at once instead of leading through
   // departments whose every queue is closed; 预约签到 stays (延时服务 is check-in only).
   const closed = hallClosed(s.hall);
-  const take = closed
-    ? btn('start', `${esc(t('take'))}<small>${esc(closedText(closed))}</small>`, {
-        cls: 'take closed',
-        id: 'take',
-        disabled: true,
-      })
-    : btn('start', `${esc(t('take'))}<small>${esc(t('take_sub'))}</small>`, { cls: 'take', id: 'take' });
+  const sub = closed ? closedText(closed) : t('take_sub');
+  const take = btn('start', `${esc(t('take'))}<small>${esc(sub)}</small>`, {
+    cls: closed ? 'take closed' : 'take',
+    id: 'take',
+    disabled: Boolean(closed),
+  });
   return `<main class="home">
     <div class="welcome">${esc(t('welcome'))}</div>
     <div class="name" id="hall-name">${esc(s.hall?.name ?? '')}</div>
