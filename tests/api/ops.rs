@@ -390,11 +390,20 @@ fn serve_raises_its_descriptor_limit_to_the_hard_one() {
         .spawn()
         .expect("serve starts");
     // Once it says it listens, the limit it serves under is in force.
+    // (Read on a thread of its own, so a server that never gets there fails the test after a
+    // minute instead of hanging it.)
     let stdout = std::io::BufReader::new(child.stdout.take().expect("stdout"));
-    let listening = stdout
-        .lines()
-        .map_while(Result::ok)
-        .any(|l| l.contains("hallq listening on"));
+    let (said, heard) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let listening = stdout
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.contains("hallq listening on"));
+        let _ = said.send(listening);
+    });
+    let listening = heard
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .unwrap_or(false);
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", child.id()));
     child.kill().expect("stop the server");
     let _ = child.wait();
