@@ -8,7 +8,7 @@ use hallq::sim::{DayOptions, Scenario, run_day_once};
 /// What the bench changes in a copy of the config.
 #[derive(Debug, Default)]
 pub struct Overrides {
-    /// Places per slot everywhere (0: the staffing's `staffed_places`).
+    /// Places per slot everywhere (0: every staffed place, as `staffed_percent = 100`).
     pub capacity: Option<u32>,
     /// Places per slot as this share of the staffing everywhere.
     pub staffed_percent: Option<u32>,
@@ -16,42 +16,43 @@ pub struct Overrides {
     pub rules: Vec<(String, String)>,
 }
 
-/// The config text with the overrides applied: each queue's `capacity = N` or
-/// `staffed_percent = N` line becomes the one asked for, and the `[appointments]` keys are set.
-fn rewrite(text: &str, plan: &hallq::domain::plan::Plan, o: &Overrides) -> String {
-    let mut queue = String::new();
-    let mut out: Vec<String> = Vec::new();
-    for l in text.lines() {
-        if let Some(id) = l.strip_prefix("id = ") {
-            queue = id.trim().trim_matches('"').to_string();
-        }
-        let places = l
-            .strip_prefix("capacity = ")
-            .or_else(|| l.strip_prefix("staffed_percent = "))
-            .filter(|n| n.trim().parse::<u32>().is_ok());
-        let line = match (places, o.capacity, o.staffed_percent) {
-            (Some(_), _, Some(p)) => format!("staffed_percent = {p}"),
-            (Some(_), Some(0), None) => {
-                let staffed = hallq::domain::appointments::staffed_places(plan, &queue)
-                    .map_or(1, |(_, p)| p.max(1));
-                format!("capacity = {staffed}")
+/// The config text with the overrides applied, as a TOML edit: each booking queue's places
+/// become the ones asked for (`--capacity 0`: a slot takes every staffed place, rota and all,
+/// which is `staffed_percent = 100`), and the `[appointments]` keys are set.
+fn rewrite(text: &str, o: &Overrides) -> anyhow::Result<String> {
+    let mut doc: toml::Table = toml::from_str(text)?;
+    let places = match (o.staffed_percent, o.capacity) {
+        (Some(p), _) => Some(("staffed_percent", p)),
+        (None, Some(0)) => Some(("staffed_percent", 100)),
+        (None, Some(c)) => Some(("capacity", c)),
+        (None, None) => None,
+    };
+    if let (Some((key, n)), Some(toml::Value::Array(queues))) = (places, doc.get_mut("queues")) {
+        for q in queues.iter_mut().filter_map(toml::Value::as_table_mut) {
+            if let Some(toml::Value::Table(ap)) = q.get_mut("appointments") {
+                ap.remove("capacity");
+                ap.remove("staffed_percent");
+                ap.insert(key.into(), toml::Value::Integer(i64::from(n)));
             }
-            (Some(_), Some(c), None) => format!("capacity = {c}"),
-            _ if o
-                .rules
-                .iter()
-                .any(|(k, _)| l.starts_with(&format!("{k} = "))) =>
-            {
-                continue;
-            }
-            _ => l.to_string(),
-        };
-        out.push(line);
-        if l == "[appointments]" {
-            out.extend(o.rules.iter().map(|(k, v)| format!("{k} = {v}")));
         }
     }
-    out.join("\n")
+    if !o.rules.is_empty() {
+        let toml::Value::Table(rules) = doc
+            .entry("appointments")
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        else {
+            anyhow::bail!("[appointments] is not a table");
+        };
+        for (k, v) in &o.rules {
+            let value = v
+                .parse::<i64>()
+                .map(toml::Value::Integer)
+                .or_else(|_| v.parse::<f64>().map(toml::Value::Float))
+                .unwrap_or_else(|_| toml::Value::String(v.clone()));
+            rules.insert(k.clone(), value);
+        }
+    }
+    Ok(toml::to_string(&doc)?)
 }
 
 /// `hallq bench appointments`: busy days with `share` of the visits to queues that take
@@ -59,9 +60,7 @@ fn rewrite(text: &str, plan: &hallq::domain::plan::Plan, o: &Overrides) -> Strin
 /// the places per slot and the due rule overridden (`Overrides`).
 pub async fn run(config: &Path, seeds: u64, share: f64, o: &Overrides) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(config)?;
-    let (_, plan) = hallq::config::Config::parse(&config.display().to_string(), &text)
-        .map_err(anyhow::Error::msg)?;
-    let raised = rewrite(&text, &plan, o);
+    let raised = rewrite(&text, o)?;
     let (_, used) =
         hallq::config::Config::parse("bench hall.toml", &raised).map_err(anyhow::Error::msg)?;
     let places: Vec<String> = used
@@ -168,4 +167,57 @@ pub fn key_value(s: &str) -> Result<(String, String), String> {
         .split_once('=')
         .ok_or_else(|| format!("{s:?} is not KEY=VALUE"))?;
     Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(o: &Overrides) -> hallq::domain::plan::Plan {
+        let text = include_str!("../../config/hall.toml");
+        let raised = rewrite(text, o).expect("rewrite");
+        hallq::config::Config::parse("bench hall.toml", &raised)
+            .expect("the rewritten config parses")
+            .1
+    }
+
+    fn places(plan: &hallq::domain::plan::Plan) -> Vec<(u32, Option<u32>)> {
+        plan.queues
+            .iter()
+            .filter_map(|q| q.appointments.as_ref())
+            .map(|ap| (ap.capacity, ap.staffed_percent))
+            .collect()
+    }
+
+    #[test]
+    fn overrides_reach_every_booking_queue_and_the_calling_rules() {
+        let shipped = parsed(&Overrides::default());
+        assert!(places(&shipped).len() >= 3);
+        let fixed = parsed(&Overrides {
+            capacity: Some(3),
+            ..Overrides::default()
+        });
+        assert!(
+            places(&fixed).iter().all(|p| *p == (3, None)),
+            "{:?}",
+            places(&fixed)
+        );
+        let all = parsed(&Overrides {
+            capacity: Some(0),
+            ..Overrides::default()
+        });
+        assert!(places(&all).iter().all(|(_, p)| *p == Some(100)));
+        let share = parsed(&Overrides {
+            staffed_percent: Some(40),
+            rules: vec![
+                ("due_minutes".into(), "0".into()),
+                ("call_ahead_minutes".into(), "10".into()),
+            ],
+            ..Overrides::default()
+        });
+        assert!(places(&share).iter().all(|(_, p)| *p == Some(40)));
+        assert_eq!(share.rules.calling().appointment_due_ms, 0);
+        assert_eq!(share.rules.appointment_calling.ahead_s, 600);
+        assert_ne!(shipped.rules.appointment_calling.ahead_s, 600);
+    }
 }

@@ -129,7 +129,7 @@ enum Bench {
         #[arg(long)]
         capacity: Option<u32>,
         /// Every queue's places as this share of its staffing (`staffed_percent`) instead.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "capacity")]
         staffed_percent: Option<u32>,
         /// Set an `[appointments]` key, e.g. `--rule due_minutes=0` (repeatable).
         #[arg(long = "rule", value_parser = appointments::key_value)]
